@@ -1,0 +1,1 @@
+"""Authentication (JWT), role policy, masking and audit."""

@@ -1,0 +1,1 @@
+"""Customer Graph 360: settings, command line and application wiring."""

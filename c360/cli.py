@@ -1,0 +1,156 @@
+"""The one command line: ``c360 --help``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from c360.settings import get_settings
+
+app = typer.Typer(
+    help="Customer Graph 360: a bank's customers as one graph behind a role-secured GraphQL API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+neo4j_app = typer.Typer(
+    help="The local Neo4j 5.26 server (development and tests).", no_args_is_help=True
+)
+graph_app = typer.Typer(help="The graph schema.", no_args_is_help=True)
+app.add_typer(neo4j_app, name="neo4j")
+app.add_typer(graph_app, name="graph")
+
+console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@neo4j_app.command("start")
+def neo4j_start() -> None:
+    """Fetch (first time), start and wait for the local Neo4j. Example: `c360 neo4j start`."""
+    from graph import local_server
+
+    settings = get_settings()
+    if not settings.uses_local_server:
+        console.print(
+            f"NEO4J_URI is set ({settings.neo4j_uri}): using that server, nothing to start."
+        )
+        return
+    try:
+        st = local_server.start(settings, echo=console.print)
+    except local_server.LocalServerError as exc:
+        _fail(str(exc))
+    console.print(f"Neo4j {st.describe()}")
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Shut the local Neo4j down cleanly; its data is kept. Example: `c360 neo4j stop`."""
+    from graph import local_server
+
+    settings = get_settings()
+    try:
+        stopped = local_server.stop(settings)
+    except local_server.LocalServerError as exc:
+        _fail(str(exc))
+    console.print("Neo4j stopped." if stopped else "Neo4j was not running.")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Whether the local Neo4j runs, where, and which version. Exit 0 running, 3 stopped."""
+    from graph import local_server
+
+    settings = get_settings()
+    if not settings.uses_local_server:
+        console.print(f"NEO4J_URI is set: using {settings.neo4j_uri} (not managed here).")
+        return
+    st = local_server.status(settings)
+    typer.echo(f"Neo4j {st.describe()}")
+    if not st.running:
+        raise typer.Exit(3)
+
+
+@graph_app.command("migrate")
+def graph_migrate() -> None:
+    """Create every constraint and index of the model (idempotent). Example: `c360 graph migrate`."""
+    from graph import migrate
+    from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+    settings = get_settings()
+    with create_sync_driver(settings) as driver:
+        try:
+            verify(driver, settings)
+        except GraphUnavailable as exc:
+            _fail(str(exc))
+        count = migrate.apply(driver, database=settings.neo4j_database)
+        names = migrate.describe(driver, database=settings.neo4j_database)
+    console.print(
+        f"Applied {count} schema statements: {len(names['constraints'])} constraints, "
+        f"{len(names['indexes'])} indexes online."
+    )
+
+
+@app.command("sample")
+def load_sample() -> None:
+    """Load the minimal sample bank (3 customers, 5 accounts, 1 household). Example: `c360 sample`."""
+    from etl.sample import load_sample as load
+    from graph import migrate
+    from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+    settings = get_settings()
+    with create_sync_driver(settings) as driver:
+        try:
+            verify(driver, settings)
+        except GraphUnavailable as exc:
+            _fail(str(exc))
+        migrate.apply(driver, database=settings.neo4j_database)
+        counts = load(driver, database=settings.neo4j_database)
+    console.print("Sample loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="bind address (default API_HOST)"),
+    port: int = typer.Option(None, help="port (default API_PORT)"),
+) -> None:
+    """Serve the GraphQL API (GraphiQL in development). Example: `c360 serve --port 8000`."""
+    import uvicorn
+
+    from c360.app import create_app
+    from graph.driver import GraphUnavailable
+
+    settings = get_settings()
+    host = host or settings.api_host
+    port = port or settings.api_port
+    console.print(
+        f"Customer Graph 360 API on http://{host}:{port}/graphql (graph: {settings.bolt_uri})"
+    )
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    except GraphUnavailable as exc:
+        _fail(str(exc))
+
+
+@app.command("export-schema")
+def export_schema(
+    check: bool = typer.Option(False, help="fail if schema/schema.graphql differs"),
+) -> None:
+    """Write the GraphQL SDL to schema/schema.graphql (or check it is current)."""
+    from schema import SDL_PATH, sdl
+
+    text = sdl()
+    if check:
+        if not SDL_PATH.exists() or SDL_PATH.read_text() != text:
+            _fail("schema/schema.graphql is out of date: run `c360 export-schema`", 1)
+        return
+    SDL_PATH.write_text(text)
+    console.print(f"Wrote {SDL_PATH}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

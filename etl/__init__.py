@@ -1,0 +1,1 @@
+"""Loading source extracts into the graph: read → map → validate → resolve → write."""

@@ -1,0 +1,62 @@
+"""One async driver per process, and the clear error when the graph cannot be reached."""
+
+from __future__ import annotations
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from c360.settings import Settings
+
+
+class GraphUnavailable(RuntimeError):
+    """The graph could not be reached. The message names the URI, the cause and what to do."""
+
+    def __init__(self, settings: Settings, cause: BaseException) -> None:
+        hint = (
+            "start it with `c360 neo4j start` (or `make demo`)"
+            if settings.uses_local_server
+            else "check that the server at NEO4J_URI is up and reachable from here"
+        )
+        if isinstance(cause, AuthError):
+            hint = "check NEO4J_USER and NEO4J_PASSWORD"
+        reason = getattr(cause, "message", None) or str(cause) or type(cause).__name__
+        super().__init__(
+            f"Neo4j at {settings.bolt_uri} cannot be reached: {reason}. To fix: {hint}."
+        )
+
+
+def _auth(settings: Settings) -> tuple[str, str]:
+    return settings.neo4j_user, settings.neo4j_password.get_secret_value()
+
+
+def create_async_driver(settings: Settings) -> AsyncDriver:
+    return AsyncGraphDatabase.driver(
+        settings.bolt_uri,
+        auth=_auth(settings),
+        connection_timeout=settings.neo4j_connect_timeout_s,
+        max_connection_pool_size=100,
+        # Fail fast while Neo4j is down so /health/ready and requests answer promptly.
+        connection_acquisition_timeout=settings.neo4j_connect_timeout_s * 2,
+        max_transaction_retry_time=settings.neo4j_connect_timeout_s * 2,
+    )
+
+
+def create_sync_driver(settings: Settings) -> Driver:
+    """For command-line jobs (migrate, load, score), which run in one thread."""
+    return GraphDatabase.driver(
+        settings.bolt_uri, auth=_auth(settings), connection_timeout=settings.neo4j_connect_timeout_s
+    )
+
+
+def verify(driver: Driver, settings: Settings) -> None:
+    try:
+        driver.verify_connectivity()
+    except (ServiceUnavailable, AuthError, OSError) as exc:
+        raise GraphUnavailable(settings, exc) from exc
+
+
+async def averify(driver: AsyncDriver, settings: Settings) -> None:
+    try:
+        await driver.verify_connectivity()
+    except (ServiceUnavailable, AuthError, OSError) as exc:
+        raise GraphUnavailable(settings, exc) from exc

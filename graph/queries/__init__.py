@@ -1,0 +1,1 @@
+"""Named, parameterised Cypher, one module per aggregate. Never formatted with user input."""

@@ -1,0 +1,40 @@
+"""The typed per-request context handed to every resolver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from neo4j import AsyncDriver
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+from c360.errors import ServiceUnavailableError
+from c360.settings import Settings
+
+
+@dataclass
+class Context:
+    driver: AsyncDriver
+    settings: Settings
+    request: Any = None
+    response: Any = None
+    request_id: str = ""
+    round_trips: int = 0
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    async def read(self, work, /, **params: Any) -> Any:
+        """Run ``work(tx, **params)`` in a read transaction (routed to readers on a cluster)."""
+        self.round_trips += 1
+        try:
+            async with self.driver.session(database=self.settings.neo4j_database) as session:
+                return await session.execute_read(work, **params)
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise ServiceUnavailableError() from exc
+
+    async def write(self, work, /, **params: Any) -> Any:
+        self.round_trips += 1
+        try:
+            async with self.driver.session(database=self.settings.neo4j_database) as session:
+                return await session.execute_write(work, **params)
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise ServiceUnavailableError() from exc

@@ -1,0 +1,1 @@
+"""The customers domain: the 360 profile and its parts."""

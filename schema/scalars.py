@@ -1,0 +1,26 @@
+"""Conversions from Neo4j values to GraphQL scalars."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def to_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if hasattr(value, "to_native"):
+        value = value.to_native()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def to_datetime(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if hasattr(value, "to_native"):
+        value = value.to_native()
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return value

@@ -1,0 +1,91 @@
+"""Test fixtures. Anything that touches the graph runs against a real Neo4j 5.26 server.
+
+The tests use their own local server (port ``C360_TEST_NEO4J_PORT``, default 17687, data in
+``.c360/neo4j-test``) so they never wipe the demo graph; it is started when missing and reused
+when running. ``C360_TEST_NEO4J_URI`` points the tests at another (throwaway!) server instead.
+When the server cannot be had, the tests that need it fail, saying why. They never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from neo4j import Driver
+
+from c360.settings import PROJECT_ROOT, Environment, Settings
+from graph import local_server, migrate
+from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+
+def _test_settings() -> Settings:
+    uri = os.environ.get("C360_TEST_NEO4J_URI")
+    home = PROJECT_ROOT / ".c360"
+    return Settings(
+        environment=Environment.TEST,
+        neo4j_uri=uri or None,
+        neo4j_local_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17687")),
+        neo4j_data_dir=home / "neo4j-test",
+        neo4j_heap=os.environ.get("C360_TEST_NEO4J_HEAP", "1g"),
+        neo4j_pagecache=os.environ.get("C360_TEST_NEO4J_PAGECACHE", "512m"),
+        c360_home=home,
+    )
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    s = _test_settings()
+    started_here = False
+    if s.uses_local_server:
+        try:
+            started_here = not local_server.status(s).running
+            local_server.start(s)
+        except local_server.LocalServerError as exc:
+            pytest.fail(f"The test Neo4j server could not be started: {exc}", pytrace=False)
+    yield s
+    if started_here and os.environ.get("CI"):
+        local_server.stop(s)
+
+
+@pytest.fixture(scope="session")
+def driver(settings: Settings) -> Iterator[Driver]:
+    drv = create_sync_driver(settings)
+    try:
+        verify(drv, settings)
+    except GraphUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield drv
+    drv.close()
+
+
+def wipe(driver: Driver, database: str) -> None:
+    # CALL ... IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
+    with driver.session(database=database) as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
+
+
+@pytest.fixture
+def clean_graph(driver: Driver, settings: Settings) -> Driver:
+    """An empty, migrated graph."""
+    wipe(driver, settings.neo4j_database)
+    migrate.apply(driver, database=settings.neo4j_database)
+    return driver
+
+
+@pytest.fixture
+def sample_graph(clean_graph: Driver, settings: Settings) -> Driver:
+    from etl.sample import load_sample
+
+    load_sample(clean_graph, database=settings.neo4j_database)
+    return clean_graph
+
+
+@pytest.fixture
+def api(settings: Settings, sample_graph: Driver):
+    from starlette.testclient import TestClient
+
+    from c360.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield client
