@@ -1,0 +1,52 @@
+"""The scoring configuration: scoring.toml (documented there), read once into typed objects."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "scoring.toml"
+TIERS = ("CORE", "KEY", "ORDINARY")  # highest first
+RISK_LEVELS = ("NONE", "LOW", "MEDIUM", "HIGH")
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    raw: dict[str, Any]
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.raw[section]
+
+    @property
+    def asset_types(self) -> frozenset[str]:
+        return frozenset(self.raw["aum"]["asset_types"])
+
+    @property
+    def liability_types(self) -> frozenset[str]:
+        return frozenset(self.raw["aum"]["liability_types"])
+
+    def floor(self, tier: str) -> float:
+        return float(self.raw["tier"]["floors"][tier])
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = _merge(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(path: Path | None = None) -> ScoringConfig:
+    """The defaults, overridden by ``path`` where it sets a key."""
+    raw = tomllib.loads(DEFAULT_CONFIG.read_text())
+    if path is not None and path != DEFAULT_CONFIG:
+        raw = _merge(raw, tomllib.loads(Path(path).read_text()))
+    weights = raw["value"]["weights"]
+    if abs(sum(weights.values()) - 1.0) > 1e-6:
+        raise ValueError(f"value.weights must add up to 1.0, not {sum(weights.values()):.3f}")
+    return ScoringConfig(raw)
