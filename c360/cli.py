@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -111,6 +112,71 @@ def load_sample() -> None:
         migrate.apply(driver, database=settings.neo4j_database)
         counts = load(driver, database=settings.neo4j_database)
     console.print("Sample loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command("score")
+def score(
+    config: Path = typer.Option(None, help="scoring config (default etl/scoring/scoring.toml)"),
+    as_of: str = typer.Option(
+        None, help="score as of this date (default: newest month-end balance)"
+    ),
+    customer: list[str] = typer.Option(None, help="score only these customer ids (repeatable)"),
+    batch_size: int = typer.Option(2000, min=100, max=50_000),
+) -> None:
+    """Score value, tier and risks of every customer (or some). Example: `c360 score`."""
+    import datetime as dt
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from etl.scoring.config import load_config
+    from etl.scoring.job import run_scoring
+    from graph import migrate
+    from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+    settings = get_settings()
+    try:
+        cfg = load_config(config)
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except (OSError, ValueError) as exc:
+        _fail(f"bad option: {exc}")
+    with create_sync_driver(settings) as driver:
+        try:
+            verify(driver, settings)
+        except GraphUnavailable as exc:
+            _fail(str(exc))
+        migrate.apply(driver, database=settings.neo4j_database)
+        with Progress(console=console, transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def tick(stage: str, n: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=None)
+                bar.advance(tasks[stage], n)
+
+            summary = run_scoring(
+                driver,
+                database=settings.neo4j_database,
+                cfg=cfg,
+                as_of=day,
+                ids=customer or None,
+                batch_size=batch_size,
+                progress=tick,
+            )
+    table = Table(
+        title=f"Scored {summary.customers} customers as of {summary.as_of} in {summary.seconds}s"
+    )
+    for col in ("", "counts"):
+        table.add_column(col)
+    for name, counts in (
+        ("tier", summary.tiers),
+        ("downgrade risk", summary.downgrade),
+        ("churn risk", summary.churn),
+        ("lifecycle", summary.lifecycle),
+    ):
+        table.add_row(name, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    table.add_row("tier changes", str(summary.tier_changes))
+    console.print(table)
 
 
 @app.command("serve")

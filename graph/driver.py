@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    Driver,
+    GraphDatabase,
+    NotificationMinimumSeverity,
+)
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from c360.settings import Settings
@@ -38,13 +44,18 @@ def create_async_driver(settings: Settings) -> AsyncDriver:
         # Fail fast while Neo4j is down so /health/ready and requests answer promptly.
         connection_acquisition_timeout=settings.neo4j_connect_timeout_s * 2,
         max_transaction_retry_time=settings.neo4j_connect_timeout_s * 2,
+        notifications_min_severity=NotificationMinimumSeverity.OFF,
     )
 
 
 def create_sync_driver(settings: Settings) -> Driver:
     """For command-line jobs (migrate, load, score), which run in one thread."""
     return GraphDatabase.driver(
-        settings.bolt_uri, auth=_auth(settings), connection_timeout=settings.neo4j_connect_timeout_s
+        settings.bolt_uri,
+        auth=_auth(settings),
+        connection_timeout=settings.neo4j_connect_timeout_s,
+        # Schema-less reads of properties a graph does not have yet are expected, not warnings.
+        notifications_min_severity=NotificationMinimumSeverity.OFF,
     )
 
 

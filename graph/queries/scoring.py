@@ -1,0 +1,130 @@
+"""Reads and writes of the scoring job. Reads page through customers by key (bounded memory)."""
+
+from __future__ import annotations
+
+AS_OF = """
+MATCH (a:Account) WHERE a.monthly_balance_end IS NOT NULL
+RETURN max(a.monthly_balance_end) AS as_of
+"""
+
+REFERRAL_EDGES = """
+MATCH (a:Customer)-[:REFERRED]->(b:Customer)
+RETURN a.customer_id AS referrer, b.customer_id AS referred
+"""
+
+# One page of customers with everything the rules need. $after is the last key of the previous
+# page ('' for the first); $ids restricts to given customers when not null.
+CUSTOMER_FACTS_PAGE = """
+MATCH (c:Customer)
+WHERE c.customer_id > $after AND ($ids IS NULL OR c.customer_id IN $ids)
+WITH c ORDER BY c.customer_id LIMIT $limit
+CALL (c) {
+  OPTIONAL MATCH (c)-[h:HOLDS]->(a:Account)
+  WHERE coalesce(h.role, 'PRIMARY') IN ['PRIMARY', 'JOINT'] AND h.ended_at IS NULL
+  RETURN collect(a {.product_type, .product_code, .balance, .status, .monthly_balances,
+                    .maturity_date}) AS accounts
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
+  WITH i, date(i.occurred_at) AS d
+  RETURN max(d) AS last_interaction_at,
+         count(CASE WHEN d > $since_12m THEN 1 END) AS interactions_12m,
+         count(CASE WHEN i.kind = 'COMPLAINT' AND i.resolved_at IS NULL THEN 1 END) AS open_complaints,
+         min(CASE WHEN i.kind = 'COMPLAINT' AND i.resolved_at IS NULL THEN d END) AS oldest_open_complaint_at,
+         avg(CASE WHEN d > $since_6m THEN i.satisfaction END) AS satisfaction_recent,
+         avg(CASE WHEN d <= $since_6m AND d > $since_12m THEN i.satisfaction END) AS satisfaction_earlier,
+         avg(CASE WHEN d > $since_6m THEN i.nps END) AS nps_recent
+}
+RETURN c.customer_id AS customer_id, c.status AS status, c.onboarded_at AS onboarded_at,
+       c.tier AS previous_tier, c.city AS city, accounts, last_interaction_at, interactions_12m,
+       open_complaints, oldest_open_complaint_at, satisfaction_recent, satisfaction_earlier,
+       nps_recent
+"""
+
+WRITE_SCORES = """
+UNWIND $rows AS row
+MATCH (c:Customer {customer_id: row.customer_id})
+SET c += row.props
+WITH c, row WHERE row.change IS NOT NULL
+MERGE (t:TierChange {change_id: row.change.change_id})
+SET t += row.change
+MERGE (t)-[:OF]->(c)
+"""
+
+# Roll-ups run inside the database, in batches of their own.
+REFERRED_AUM = """
+MATCH (c:Customer)
+CALL (c) {
+  OPTIONAL MATCH (c)-[:REFERRED]->(r:Customer)
+  WITH c, sum(coalesce(r.aum, 0.0)) AS referred_aum
+  SET c.referred_aum = referred_aum
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+HOUSEHOLD_ROLLUP = """
+MATCH (h:Household)
+CALL (h) {
+  OPTIONAL MATCH (h)<-[m:MEMBER_OF]-(c:Customer) WHERE m.ended_at IS NULL
+  OPTIONAL MATCH (c)-[hold:HOLDS]->(a:Account)
+  WHERE a.status <> 'CLOSED' AND a.product_type IN $asset_types AND hold.ended_at IS NULL
+  WITH h, collect(DISTINCT a) AS accounts
+  WITH h, reduce(s = 0.0, a IN accounts | s + coalesce(a.balance, 0.0)) AS aum
+  SET h.aum = aum,
+      h.tier = CASE WHEN aum >= $core_floor THEN 'CORE' WHEN aum >= $key_floor THEN 'KEY'
+                    ELSE 'ORDINARY' END,
+      h.scored_at = $scored_at
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+# Share of customers of each (tier, city) holding each product.
+TIER_CITY_PRODUCT_SHARES = """
+MATCH (c:Customer) WHERE c.tier IS NOT NULL
+WITH c.tier AS tier, c.city AS city, count(c) AS size
+CALL (tier, city) {
+  MATCH (p:Customer {tier: tier, city: city})-[:HOLDS]->(:Account)-[:OF_PRODUCT]->(prod:Product)
+  RETURN prod.product_code AS code, count(DISTINCT p) AS holders
+}
+RETURN tier, city, size, collect({code: code, holders: holders}) AS products
+"""
+
+PRODUCT_NAMES = "MATCH (p:Product) RETURN p.product_code AS code, p.name AS name"
+
+# For a page of customers: products held, and product counts among household and referral peers.
+PEER_PRODUCTS_PAGE = """
+UNWIND $ids AS id
+MATCH (c:Customer {customer_id: id})
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)-[:OF_PRODUCT]->(p:Product) WHERE a.status <> 'CLOSED'
+  RETURN collect(DISTINCT p.product_code) AS held
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[m:MEMBER_OF]->(:Household)<-[m2:MEMBER_OF]-(peer:Customer)
+  WHERE m.ended_at IS NULL AND m2.ended_at IS NULL AND peer <> c
+  WITH collect(DISTINCT peer) AS peers
+  UNWIND (CASE WHEN size(peers) = 0 THEN [null] ELSE peers END) AS peer
+  OPTIONAL MATCH (peer)-[:HOLDS]->(a:Account)-[:OF_PRODUCT]->(p:Product) WHERE a.status <> 'CLOSED'
+  WITH size(peers) AS n, p.product_code AS code, count(DISTINCT peer) AS holders
+  RETURN n AS household_size, collect(CASE WHEN code IS NULL THEN NULL ELSE {code: code, holders: holders} END) AS household_products
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[:REFERRED]-(peer:Customer) WHERE peer <> c
+  WITH collect(DISTINCT peer) AS peers
+  UNWIND (CASE WHEN size(peers) = 0 THEN [null] ELSE peers END) AS peer
+  OPTIONAL MATCH (peer)-[:HOLDS]->(a:Account)-[:OF_PRODUCT]->(p:Product) WHERE a.status <> 'CLOSED'
+  WITH size(peers) AS n, p.product_code AS code, count(DISTINCT peer) AS holders
+  RETURN n AS referral_size, collect(CASE WHEN code IS NULL THEN NULL ELSE {code: code, holders: holders} END) AS referral_products
+}
+RETURN c.customer_id AS customer_id, c.tier AS tier, c.city AS city, held,
+       household_size, household_products, referral_size, referral_products
+"""
+
+WRITE_RECOMMENDATIONS = """
+UNWIND $rows AS row
+MATCH (c:Customer {customer_id: row.customer_id})
+SET c.recommendations_json = row.recommendations_json
+"""
+
+CUSTOMER_IDS_PAGE = """
+MATCH (c:Customer) WHERE c.customer_id > $after AND ($ids IS NULL OR c.customer_id IN $ids)
+RETURN c.customer_id AS id ORDER BY id LIMIT $limit
+"""
