@@ -1,0 +1,21 @@
+"""A household with its current and former members (after a scope fragment has bound ``c``)."""
+
+from __future__ import annotations
+
+# The household is reached through a member the caller may see (the scope binds c to it).
+HOUSEHOLD_TAIL = """
+MATCH (c)-[:MEMBER_OF]->(h:Household {household_id: $household_id})
+WITH h LIMIT 1
+CALL (h) {
+  MATCH (m:Customer)-[r:MEMBER_OF]->(h)
+  RETURN collect(m {.customer_id, .name, .tier, .aum, role: r.role, since: r.since,
+                    ended_at: r.ended_at}) AS members
+}
+RETURN h {.*} AS household, members
+"""
+
+# Which member of the household to scope through: any current member id, to be checked by scope.
+HOUSEHOLD_MEMBER_IDS = """
+MATCH (m:Customer)-[r:MEMBER_OF]->(:Household {household_id: $household_id})
+RETURN m.customer_id AS customer_id ORDER BY r.ended_at IS NULL DESC, customer_id
+"""

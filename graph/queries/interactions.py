@@ -1,0 +1,55 @@
+"""Interactions of a customer: the paginated timeline, and the writes of follow-ups and complaints.
+
+Every query starts after a row-scope fragment has bound ``c`` (graph/queries/scope.py), so a
+caller only ever reads or writes interactions of customers in their scope.
+"""
+
+from __future__ import annotations
+
+# Newest first; keyset on (occurred_at, interaction_id). $before_at/$before_id null on page one.
+INTERACTIONS_PAGE_TAIL = """
+MATCH (c)-[:HAD]->(i:Interaction)
+WHERE ($channels IS NULL OR i.channel IN $channels)
+  AND ($kinds IS NULL OR i.kind IN $kinds)
+  AND ($from IS NULL OR i.occurred_at >= $from)
+  AND ($to IS NULL OR i.occurred_at < $to)
+WITH c, i
+ORDER BY i.occurred_at DESC, i.interaction_id DESC
+WITH c, collect(i) AS all_items
+WITH c, size(all_items) AS total,
+     [x IN all_items WHERE $before_at IS NULL OR x.occurred_at < $before_at
+        OR (x.occurred_at = $before_at AND x.interaction_id < $before_id)] AS rest
+UNWIND (CASE WHEN size(rest) = 0 THEN [null] ELSE rest[0..$limit] END) AS i
+OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
+RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
+       CASE WHEN i IS NULL THEN NULL ELSE i {.*, handled_by: e.employee_id, handled_by_name: e.name} END AS item
+"""
+
+# Idempotent under retry: the id is derived from (caller, clientMutationId) by the resolver.
+LOG_INTERACTION_TAIL = """
+MERGE (i:Interaction {interaction_id: $interaction_id})
+ON CREATE SET i += $props, i.created = true
+ON MATCH SET i.created = false
+MERGE (c)-[:HAD]->(i)
+WITH c, i
+OPTIONAL MATCH (e:Employee {employee_id: $handled_by})
+FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (i)-[:HANDLED_BY]->(e))
+WITH c, i, i.created AS created
+REMOVE i.created
+RETURN c.customer_id AS customer_id, i {.*} AS item, created
+"""
+
+COMPLAINT_TAIL = """
+MATCH (c)-[:HAD]->(i:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'})
+RETURN c.customer_id AS customer_id, i {.*} AS item
+"""
+
+RESOLVE_COMPLAINT = """
+MATCH (i:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'})
+SET i.resolved_at = coalesce(i.resolved_at, $resolved_at),
+    i.first_response_at = coalesce(i.first_response_at, $resolved_at),
+    i.outcome = coalesce(i.outcome, $outcome),
+    i.resolution = coalesce(i.resolution, $resolution),
+    i.sla_status = $sla_status
+RETURN i {.*} AS item
+"""

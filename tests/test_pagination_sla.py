@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from c360.errors import BadUserInput
+from resolvers.pagination import MAX_PAGE, decode_cursor, encode_cursor, page_size
+from resolvers.sla import SlaStatus, SlaTargets, sla_status
+
+
+def test_cursor_round_trip_and_is_opaque():
+    cursor = encode_cursor("张伟", "C000001")
+    assert "C000001" not in cursor
+    assert decode_cursor(cursor) == ("张伟", "C000001")
+    assert decode_cursor(encode_cursor(12.5, "C2")) == (12.5, "C2")
+    assert decode_cursor(None) is None
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "!!!", encode_cursor("x", "y")[:-3] + "###"])
+def test_a_forged_cursor_is_bad_user_input(bad):
+    with pytest.raises(BadUserInput):
+        decode_cursor(bad)
+
+
+def test_page_size_bounds():
+    assert page_size(None) == 20
+    assert page_size(MAX_PAGE) == MAX_PAGE
+    for bad in (0, -1, MAX_PAGE + 1):
+        with pytest.raises(BadUserInput):
+            page_size(bad)
+
+
+T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+H = dt.timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("severity", "first", "resolved", "now", "expected"),
+    [
+        ("MINOR", None, None, T0 + 2 * H, SlaStatus.ON_TRACK),
+        ("MINOR", None, None, T0 + 13 * H, SlaStatus.RESOLUTION_BREACHED),
+        ("MAJOR", None, None, T0 + 5 * H, SlaStatus.RESOLUTION_BREACHED),
+        ("MINOR", T0 + 1 * H, T0 + 11 * H, T0 + 30 * H, SlaStatus.MET),
+        ("MINOR", T0 + 1 * H, T0 + 13 * H, T0 + 30 * H, SlaStatus.BREACHED),
+        ("MAJOR", T0 + 1 * H, T0 + 3 * H, T0 + 30 * H, SlaStatus.MET),
+        ("MAJOR", T0 + 1 * H, T0 + 5 * H, T0 + 30 * H, SlaStatus.BREACHED),
+        ("MINOR", None, T0 + 2 * H, T0 + 30 * H, SlaStatus.MET),  # resolving answers too
+    ],
+)
+def test_sla_status(severity, first, resolved, now, expected):
+    got = sla_status(
+        opened_at=T0,
+        severity=severity,
+        first_response_at=first,
+        resolved_at=resolved,
+        now=now,
+        targets=SlaTargets(),
+    )
+    assert got is expected
+
+
+def test_response_breach_with_a_long_resolution_target():
+    targets = SlaTargets(first_response=dt.timedelta(hours=2), resolution=dt.timedelta(hours=48))
+    got = sla_status(
+        opened_at=T0,
+        severity="MINOR",
+        first_response_at=None,
+        resolved_at=None,
+        now=T0 + 3 * H,
+        targets=targets,
+    )
+    assert got is SlaStatus.RESPONSE_BREACHED
