@@ -1,0 +1,116 @@
+"""The customers connection: search, filters, stable keyset ordering, scoped by the caller.
+
+Queries are assembled at import time from the constants below only (mode × sort key × direction
+× scope); user input arrives as parameters. Search modes: by customer id, by phone (normalised
+digits) and by name through the full-text index (a phrase query, so 张伟 matches the two
+characters together).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SearchMode(StrEnum):
+    ALL = "all"
+    ID = "id"
+    PHONE = "phone"
+    NAME = "name"
+
+
+class SortKey(StrEnum):
+    CUSTOMER_ID = "CUSTOMER_ID"
+    NAME = "NAME"
+    AUM = "AUM"
+    VALUE_SCORE = "VALUE_SCORE"
+    DOWNGRADE_RISK = "DOWNGRADE_RISK"
+
+
+MATCHES: dict[SearchMode, str] = {
+    SearchMode.ALL: "MATCH (c:Customer)",
+    SearchMode.ID: "MATCH (c:Customer {customer_id: $term})",
+    SearchMode.PHONE: "MATCH (c:Customer {phone: $term})",
+    SearchMode.NAME: (
+        "CALL db.index.fulltext.queryNodes('customer_name_fulltext', $term) YIELD node AS c"
+    ),
+}
+
+SORT_EXPRESSIONS: dict[SortKey, str] = {
+    SortKey.CUSTOMER_ID: "c.customer_id",
+    SortKey.NAME: "coalesce(c.name, '')",
+    SortKey.AUM: "coalesce(c.aum, 0.0)",
+    SortKey.VALUE_SCORE: "coalesce(c.value_score, 0.0)",
+    SortKey.DOWNGRADE_RISK: "coalesce(c.downgrade_risk_rank, 0)",
+}
+
+# Which customers a caller's list may contain (the list form of graph/queries/scope.py).
+LIST_SCOPE: dict[str, str] = {
+    "any": "true",
+    "own": "c.customer_id = $own_customer_id",
+    "book": "EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(c) }",
+    "branch": (
+        "EXISTS { (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }"
+    ),
+}
+
+FILTERS = """
+  AND ($tiers IS NULL OR c.tier IN $tiers)
+  AND ($segments IS NULL OR c.segment IN $segments)
+  AND ($cities IS NULL OR c.city IN $cities)
+  AND ($statuses IS NULL OR c.status IN $statuses)
+  AND ($risk_levels IS NULL OR c.downgrade_risk_level IN $risk_levels)
+  AND ($branch IS NULL OR EXISTS {
+        (:Branch {branch_id: $branch})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) })
+  AND ($rm IS NULL OR EXISTS { (:Employee {employee_id: $rm})-[:MANAGES]->(c) })
+"""
+
+
+def _page(mode: SearchMode, key: SortKey, descending: bool, scope: str) -> str:
+    expr = SORT_EXPRESSIONS[key]
+    cmp, direction = ("<", "DESC") if descending else (">", "ASC")
+    return f"""
+{MATCHES[mode]}
+WITH c WHERE {LIST_SCOPE[scope]} {FILTERS}
+WITH c, {expr} AS k
+WHERE $after_id IS NULL OR k {cmp} $after_k OR (k = $after_k AND c.customer_id {cmp} $after_id)
+RETURN c {{.*}} AS customer, k AS sort_value
+ORDER BY k {direction}, c.customer_id {direction}
+LIMIT $limit
+"""
+
+
+def _count(mode: SearchMode, scope: str) -> str:
+    return f"""
+{MATCHES[mode]}
+WITH c WHERE {LIST_SCOPE[scope]} {FILTERS}
+RETURN count(c) AS total
+"""
+
+
+PAGE_QUERIES: dict[tuple[SearchMode, SortKey, bool, str], str] = {
+    (mode, key, desc, scope): _page(mode, key, desc, scope)
+    for mode in SearchMode
+    for key in SortKey
+    for desc in (False, True)
+    for scope in LIST_SCOPE
+}
+COUNT_QUERIES: dict[tuple[SearchMode, str], str] = {
+    (mode, scope): _count(mode, scope) for mode in SearchMode for scope in LIST_SCOPE
+}
+
+# Batched loads for the items of a page (one round trip per level, never one per customer).
+ACCOUNTS_BY_CUSTOMERS = """
+UNWIND $ids AS id
+MATCH (c:Customer {customer_id: id})
+OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)
+OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)
+RETURN id, collect(CASE WHEN a IS NULL THEN NULL ELSE a {.*, holder_role: r.role,
+       product_name: p.name, product_category: p.category} END) AS accounts
+"""
+
+HOUSEHOLDS_BY_CUSTOMERS = """
+UNWIND $ids AS id
+MATCH (c:Customer {customer_id: id})
+OPTIONAL MATCH (c)-[m:MEMBER_OF]->(h:Household) WHERE m.ended_at IS NULL
+RETURN id, collect(h {.household_id, .name, .aum, .tier, role: m.role, since: m.since})[0] AS household
+"""
