@@ -1,0 +1,1 @@
+"""Interactions: the timeline, follow-ups and complaints."""

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from schema.scalars import to_datetime
+
+
+@strawberry.enum
+class Channel(Enum):
+    BRANCH = "BRANCH"
+    PHONE = "PHONE"
+    APP = "APP"
+    WEB = "WEB"
+    WECHAT = "WECHAT"
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+    VISIT = "VISIT"
+
+
+@strawberry.enum
+class InteractionKind(Enum):
+    SERVICE = "SERVICE"
+    SALES = "SALES"
+    COMPLAINT = "COMPLAINT"
+    FOLLOW_UP = "FOLLOW_UP"
+    SURVEY = "SURVEY"
+    CAMPAIGN = "CAMPAIGN"
+
+
+@strawberry.enum
+class Severity(Enum):
+    MINOR = "MINOR"
+    MAJOR = "MAJOR"
+
+
+@strawberry.enum(
+    description="Complaint service level against the configured response and resolution times."
+)
+class SlaStatus(Enum):
+    ON_TRACK = "ON_TRACK"
+    RESPONSE_BREACHED = "RESPONSE_BREACHED"
+    RESOLUTION_BREACHED = "RESOLUTION_BREACHED"
+    MET = "MET"
+    BREACHED = "BREACHED"
+
+
+def _enum(cls: type[Enum], value: Any) -> Any:
+    return cls(value) if value in cls._value2member_map_ else None
+
+
+@strawberry.type(description="One contact between the bank and the customer.")
+class Interaction:
+    id: strawberry.ID
+    channel: Channel | None
+    kind: InteractionKind | None
+    occurred_at: dt.datetime | None
+    summary: str | None
+    outcome: str | None
+    satisfaction: int | None = strawberry.field(description="1-5")
+    nps: int | None = strawberry.field(description="0-10")
+    severity: Severity | None = strawberry.field(description="Complaints only")
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    sla_status: SlaStatus | None
+    handled_by: str | None = strawberry.field(description="Employee id")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Interaction:
+        return cls(
+            id=strawberry.ID(row["interaction_id"]),
+            channel=_enum(Channel, row.get("channel")),
+            kind=_enum(InteractionKind, row.get("kind")),
+            occurred_at=to_datetime(row.get("occurred_at")),
+            summary=row.get("summary"),
+            outcome=row.get("outcome"),
+            satisfaction=row.get("satisfaction"),
+            nps=row.get("nps"),
+            severity=_enum(Severity, row.get("severity")),
+            first_response_at=to_datetime(row.get("first_response_at")),
+            resolved_at=to_datetime(row.get("resolved_at")),
+            sla_status=_enum(SlaStatus, row.get("sla_status")),
+            handled_by=row.get("handled_by"),
+        )
+
+
+@strawberry.type
+class InteractionPageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="A page of interactions, newest first.")
+class InteractionConnection:
+    total_count: int
+    items: list[Interaction]
+    page_info: InteractionPageInfo

@@ -1,0 +1,1 @@
+"""The relationship network around a customer, ready to draw."""

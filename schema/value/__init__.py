@@ -1,0 +1,1 @@
+"""Value and risk: what the scoring job stored, explained."""
