@@ -10,12 +10,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from c360.settings import Settings, get_settings
+from auth.ratelimit import TokenBucketLimiter
+from auth.tokens import TokenValidator
+from c360.middleware import BearerAuthMiddleware, SecurityHeadersMiddleware
+from c360.settings import Environment, Settings, get_settings
 from graph import migrate
 from graph.driver import create_async_driver, create_sync_driver, verify
 from resolvers.context import Context
@@ -30,10 +35,19 @@ class GraphQLApp(GraphQL):
         return Context(
             driver=state.driver,
             settings=state.settings,
+            principal=request.state.principal,  # set by BearerAuthMiddleware, never absent
             request=request,
             response=response,
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=_request_id(request),
+            client_address=request.client.host if request.client else None,
         )
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    if given and len(given) <= 64 and given.replace("-", "").isalnum():
+        return given
+    return uuid.uuid4().hex
 
 
 def _migrate(settings: Settings) -> None:
@@ -73,16 +87,34 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
         finally:
             await app.state.driver.close()
 
+    development = settings.environment is Environment.DEVELOPMENT
     graphql = GraphQLApp(
-        build_schema(),
-        graphql_ide="graphiql" if settings.is_development else None,
+        build_schema(introspection=development),
+        graphql_ide="graphiql" if development else None,
         allow_queries_via_get=True,
+    )
+    validator = TokenValidator(settings)
+    limiter = TokenBucketLimiter(
+        rate_per_s=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     return Starlette(
         routes=[
             Route("/health/live", health_live),
             Route("/health/ready", health_ready),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                max_age=600,
+            ),
+            Middleware(
+                BearerAuthMiddleware, settings=settings, validator=validator, limiter=limiter
+            ),
         ],
         lifespan=lifespan,
     )

@@ -79,12 +79,21 @@ class CodedErrors(MaskErrors):
         return processed
 
 
+# Messages of strawberry's limiters and graphql-core's token limit.
+_LIMIT_MARKERS = (
+    "exceeds maximum operation depth",
+    "aliases found. allowed",
+    "document contains more than",
+)
+
+
 def _code_for_document_error(error: GraphQLError) -> str:
     text = error.message.lower()
-    if (
-        "exceeds maximum" in text
-        or "max" in text
-        and ("depth" in text or "alias" in text or "token" in text)
-    ):
+    if any(marker in text for marker in _LIMIT_MARKERS):
         return ErrorCode.LIMIT_EXCEEDED.value
     return ErrorCode.BAD_USER_INPUT.value
+
+
+def error_body(code: ErrorCode, message: str) -> dict:
+    """A GraphQL-shaped error body for answers given before GraphQL runs (401, 429)."""
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code.value}}]}

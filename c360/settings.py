@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_NEO4J_PASSWORD = "c360-local-dev"  # noqa: S105 - local loopback server only, refused in production
+DEV_JWT_SECRET = "c360-dev-only-hs256-secret-change-me"  # noqa: S105 - development/test only, refused in production
 
 
 class Environment(StrEnum):
@@ -68,6 +69,36 @@ class Settings(BaseSettings):
     # -- the API ------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='origins allowed by CORS, a JSON list, e.g. ["https://rm.bank.example"]',
+    )
+    max_page_size: int = Field(100, description="largest `first` a connection accepts")
+    rate_limit_per_second: float = Field(
+        10.0, description="per-subject token bucket refill rate (requests per second)"
+    )
+    rate_limit_burst: int = Field(60, description="per-subject token bucket capacity")
+    audit_database: str | None = Field(
+        None, description="database the audit trail is written to (default NEO4J_DATABASE)"
+    )
+
+    # -- bearer tokens (JWT) ------------------------------------------------------------------
+    jwt_issuer: str = Field("c360-dev", description="required `iss` of every token")
+    jwt_audience: str = Field("c360-api", description="required `aud` of every token")
+    jwt_jwks_url: str | None = Field(
+        None, description="JWKS URL of the identity provider (RS256/ES256 keys)"
+    )
+    jwt_jwks_file: Path | None = Field(None, description="JWKS file (instead of a URL)")
+    jwt_jwks_min_refresh_s: float = Field(
+        60.0, description="minimum interval between JWKS refreshes triggered by an unknown kid"
+    )
+    jwt_dev_secret: SecretStr | None = Field(
+        None,
+        description="HS256 shared secret, accepted only in development and test "
+        "(default: a fixed development secret); refused in production",
+    )
+    jwt_clock_skew_s: int = Field(30, description="leeway for exp, nbf and iat (seconds)")
+    jwt_role_claim: str = Field("roles", description="claim holding the caller's roles")
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
@@ -78,6 +109,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "NEO4J_PASSWORD must be set in production (the development default is refused)"
             )
+        if self.environment is Environment.PRODUCTION:
+            if self.jwt_dev_secret is not None:
+                raise ValueError(
+                    "JWT_DEV_SECRET is refused in production: HS256 tokens are for development "
+                    "and tests only; configure JWT_JWKS_URL or JWT_JWKS_FILE"
+                )
+            if not (self.jwt_jwks_url or self.jwt_jwks_file):
+                raise ValueError("JWT_JWKS_URL or JWT_JWKS_FILE must be set in production")
         return self
 
     @property
@@ -95,6 +134,17 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is not Environment.PRODUCTION
+
+    @property
+    def hs256_secret(self) -> str | None:
+        """The HS256 secret, or None where HS256 is not accepted at all (production)."""
+        if self.environment is Environment.PRODUCTION:
+            return None
+        return self.jwt_dev_secret.get_secret_value() if self.jwt_dev_secret else DEV_JWT_SECRET
+
+    @property
+    def audit_db(self) -> str:
+        return self.audit_database or self.neo4j_database
 
 
 @lru_cache(maxsize=1)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
+from auth import audit
+from auth.principal import Principal
 from c360.errors import ServiceUnavailableError
 from c360.settings import Settings
 
@@ -16,9 +19,11 @@ from c360.settings import Settings
 class Context:
     driver: AsyncDriver
     settings: Settings
+    principal: Principal
     request: Any = None
     response: Any = None
     request_id: str = ""
+    client_address: str | None = None
     round_trips: int = 0
     loaders: dict[str, Any] = field(default_factory=dict)
 
@@ -38,3 +43,19 @@ class Context:
                 return await session.execute_write(work, **params)
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             raise ServiceUnavailableError() from exc
+
+    async def audit(
+        self, operation: str, *, customer_ids: Iterable[str], fields: Iterable[str]
+    ) -> str:
+        """Record who read or changed what; raises (fail closed) when it cannot be recorded."""
+        self.round_trips += 1
+        return await audit.record(
+            self.driver,
+            database=self.settings.audit_db,
+            principal=self.principal,
+            operation=operation,
+            customer_ids=customer_ids,
+            fields=fields,
+            request_id=self.request_id,
+            client_address=self.client_address,
+        )

@@ -1,9 +1,12 @@
-"""Customer reads."""
+"""Customer reads: policy (scope, view) -> one scoped graph query -> audit -> mask once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from auth import enforce
+from auth.policy import Operation
 from c360.errors import BadUserInput, NotFound
 from graph.queries import customers as q
 from resolvers.context import Context
@@ -11,11 +14,18 @@ from resolvers.context import Context
 MAX_ID_LENGTH = 64
 
 
-async def customer_profile(ctx: Context, customer_id: str) -> dict[str, Any]:
+async def customer_profile(
+    ctx: Context, customer_id: str, *, fields: Iterable[str]
+) -> dict[str, Any]:
     customer_id = customer_id.strip()
     if not customer_id or len(customer_id) > MAX_ID_LENGTH:
         raise BadUserInput(f"id must be 1 to {MAX_ID_LENGTH} characters")
-    row = await ctx.read(q.fetch_profile, customer_id=customer_id)
-    if row is None:
+    enforce.require(ctx.principal, Operation.READ_CUSTOMER)
+    scope = enforce.row_scope(ctx.principal)
+    row = await ctx.read(
+        q.fetch_profile, scope=scope.kind, customer_id=customer_id, scope_params=scope.params
+    )
+    if row is None:  # absent and out of scope look the same
         raise NotFound(f"No customer {customer_id!r} is visible to you.")
-    return row
+    await ctx.audit(Operation.READ_CUSTOMER.value, customer_ids=[customer_id], fields=fields)
+    return enforce.mask_row(ctx.principal, row)

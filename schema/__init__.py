@@ -5,29 +5,39 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 
 from c360.errors import CodedErrors
 from schema.customers.query import CustomersQuery
+from schema.operations.query import OperationsQuery
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
 
 
 @strawberry.type
-class Query(CustomersQuery):
+class Query(CustomersQuery, OperationsQuery):
     pass
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=10),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
-            lambda: MaxTokensLimiter(max_token_count=2000),
-            CodedErrors,
-        ],
-    )
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    """The schema; ``introspection=False`` (outside development) refuses introspection queries."""
+    extensions: list = [
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        CodedErrors,
+    ]
+    if not introspection:
+        extensions.insert(0, DisableIntrospection)
+    return strawberry.Schema(query=Query, extensions=extensions)
 
 
 def sdl() -> str:

@@ -89,3 +89,17 @@ def api(settings: Settings, sample_graph: Driver):
 
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def auth_header(settings: Settings):
+    """``auth_header("relationship_manager", employee_id="E0001")`` -> an Authorization header
+    with a real HS256 development token, issued the way ``c360 token`` issues it."""
+    from auth.policy import Role
+    from auth.tokens import DevTokenRequest, issue_dev_token
+
+    def header(role: str = "admin", **claims: str) -> dict[str, str]:
+        token = issue_dev_token(settings, DevTokenRequest(role=Role(role), **claims))
+        return {"Authorization": f"Bearer {token}"}
+
+    return header

@@ -9,8 +9,12 @@ PROFILE = """query($id: ID!) { customer(id: $id) {
 } }"""
 
 
-def test_customer_over_http_returns_the_sample_customer(api, sample_graph, settings):
-    resp = api.post("/graphql", json={"query": PROFILE, "variables": {"id": "C000001"}})
+def test_customer_over_http_returns_the_sample_customer(api, sample_graph, settings, auth_header):
+    resp = api.post(
+        "/graphql",
+        json={"query": PROFILE, "variables": {"id": "C000001"}},
+        headers=auth_header("admin"),
+    )
     assert resp.status_code == 200
     body = resp.json()
     assert "errors" not in body
@@ -28,19 +32,34 @@ def test_customer_over_http_returns_the_sample_customer(api, sample_graph, setti
     assert customer["aum"] == 125000.0 + 500000.0 + 300000.0
 
 
-def test_unknown_customer_is_not_found(api):
-    resp = api.post("/graphql", json={"query": PROFILE, "variables": {"id": "C999999"}})
+def test_unknown_customer_is_not_found(api, auth_header):
+    resp = api.post(
+        "/graphql",
+        json={"query": PROFILE, "variables": {"id": "C999999"}},
+        headers=auth_header("admin"),
+    )
     body = resp.json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-def test_get_queries_work_and_bad_fields_are_bad_user_input(api):
-    resp = api.get("/graphql", params={"query": '{ customer(id: "C000003") { id city } }'})
+def test_get_queries_work_and_bad_fields_are_bad_user_input(api, auth_header):
+    admin = auth_header("admin")
+    resp = api.get(
+        "/graphql", params={"query": '{ customer(id: "C000003") { id city } }'}, headers=admin
+    )
     assert resp.status_code == 200
     assert resp.json()["data"]["customer"] == {"id": "C000003", "city": "杭州"}
-    resp = api.post("/graphql", json={"query": '{ customer(id: "C000003") { nope } }'})
+    resp = api.post(
+        "/graphql", json={"query": '{ customer(id: "C000003") { nope } }'}, headers=admin
+    )
     assert resp.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_graphql_without_a_token_is_unauthenticated(api):
+    resp = api.post("/graphql", json={"query": '{ customer(id: "C000001") { id } }'})
+    assert resp.status_code == 401
+    assert resp.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_health_live_and_ready(api):

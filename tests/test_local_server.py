@@ -25,7 +25,7 @@ def _wait_status(client: TestClient, code: int, timeout_s: float = 60) -> int:
     return status
 
 
-def test_stop_start_round_trip_keeps_data_and_api_recovers(settings, clean_graph):
+def test_stop_start_round_trip_keeps_data_and_api_recovers(settings, clean_graph, auth_header):
     assert settings.uses_local_server, "this test manages the local server"
     db = settings.neo4j_database
     clean_graph.execute_query(
@@ -43,7 +43,10 @@ def test_stop_start_round_trip_keeps_data_and_api_recovers(settings, clean_graph
         assert local_server.status(settings).running is False
         assert local_server.stop(settings) is False  # stopping twice is harmless
         assert _wait_status(client, 503) == 503
-        body = client.post("/graphql", json={"query": '{ customer(id: "SURVIVOR") { id } }'}).json()
+        admin = auth_header("admin")
+        body = client.post(
+            "/graphql", json={"query": '{ customer(id: "SURVIVOR") { id } }'}, headers=admin
+        ).json()
         assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
         local_server.start(settings)
@@ -51,6 +54,6 @@ def test_stop_start_round_trip_keeps_data_and_api_recovers(settings, clean_graph
         # The same API process, not restarted, turns ready again.
         assert _wait_status(client, 200) == 200
         body = client.post(
-            "/graphql", json={"query": '{ customer(id: "SURVIVOR") { name } }'}
+            "/graphql", json={"query": '{ customer(id: "SURVIVOR") { name } }'}, headers=admin
         ).json()
         assert body["data"]["customer"]["name"] == "留存"

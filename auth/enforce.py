@@ -1,0 +1,56 @@
+"""The one enforcement path of the policy: row scope, field masking, operation checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auth.masking import Mask, apply_mask
+from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, View
+from auth.principal import Principal
+from c360.errors import ApiError, ErrorCode
+from graph.queries.scope import SCOPE_PARAMETERS, ScopeKind
+
+ROW_KEYS = {"id": "customer_id"}  # GraphQL field -> row key where they differ
+
+
+class Forbidden(ApiError):
+    code = ErrorCode.FORBIDDEN
+
+
+@dataclass(frozen=True)
+class RowScope:
+    kind: ScopeKind
+    params: dict[str, Any]
+
+
+def row_scope(principal: Principal) -> RowScope:
+    """The Cypher scope fragment and its parameters for this caller."""
+    kind = ROLES[principal.primary_role].scope
+    return RowScope(kind, {name: principal.claim(name) for name in SCOPE_PARAMETERS})
+
+
+def view_for(principal: Principal, access: str) -> View:
+    policy = ROLES[principal.primary_role]
+    return policy.hop_view if access == "hop" else policy.view
+
+
+def mask_row(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
+    """The row as this caller may see it. ``row['access']`` comes from the scope fragment."""
+    treatments = VIEWS[view_for(principal, row.get("access") or "direct")]
+    masked = dict(row)
+    for field_name, mask in treatments.items():
+        if mask is Mask.CLEAR:
+            continue
+        key = ROW_KEYS.get(field_name, field_name)
+        masked[key] = apply_mask(mask, row.get(key), row)
+    return masked
+
+
+def allows(principal: Principal, operation: Operation) -> bool:
+    return bool(principal.roles & OPERATIONS[operation])
+
+
+def require(principal: Principal, operation: Operation) -> None:
+    if not allows(principal, operation):
+        raise Forbidden(f"Your role may not perform {operation.value}.")

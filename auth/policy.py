@@ -1,0 +1,153 @@
+"""The access policy as data: roles, which rows, which fields and how masked, which operations.
+
+Nothing here decides anything at run time; ``auth/enforce.py`` is the one place that reads these
+tables. Tests are generated from them (tests/test_policy_matrix.py), so a change here is a change
+to what the matrix asserts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from auth.masking import Mask
+from graph.queries.scope import ScopeKind
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    CHANNEL_SERVICE = "channel_service"
+    RELATIONSHIP_MANAGER = "relationship_manager"
+    BRANCH_MANAGER = "branch_manager"
+    DATA_ENGINEER = "data_engineer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class View(StrEnum):
+    """A named set of field treatments for one customer row."""
+
+    FULL = "full"  # everything as stored
+    SELF = "self"  # the customer's own record: no internal scores or risk
+    MASKED_CONTACT = "masked_contact"  # contact and identity masked, internal scores hidden
+    PSEUDONYMISED = "pseudonymised"  # personal data masked, scores visible (engineers, auditors)
+
+
+# Every field of the Customer GraphQL type (Python names). A field missing here fails a test.
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "id",
+    "name",
+    "gender",
+    "birth_date",
+    "birth_year",
+    "phone",
+    "email",
+    "national_id_last4",
+    "address",
+    "city",
+    "segment",
+    "status",
+    "tier",
+    "value_score",
+    "risk_rating",
+    "downgrade_risk_level",
+    "churn_risk_level",
+    "accounts",
+    "household",
+    "aum",
+)
+INTERNAL_SCORES = ("value_score", "risk_rating", "downgrade_risk_level", "churn_risk_level")
+
+
+def _view(**treatments: Mask) -> Mapping[str, Mask]:
+    unknown = set(treatments) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValueError(f"policy names fields the Customer type does not have: {unknown}")
+    return MappingProxyType({f: treatments.get(f, Mask.CLEAR) for f in CUSTOMER_FIELDS})
+
+
+_HIDE_SCORES = {name: Mask.HIDDEN for name in INTERNAL_SCORES}
+
+# Field treatment per view; fields not named are shown as stored.
+VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
+    {
+        View.FULL: _view(),
+        View.SELF: _view(**_HIDE_SCORES),
+        View.MASKED_CONTACT: _view(
+            phone=Mask.PHONE,
+            email=Mask.EMAIL,
+            national_id_last4=Mask.LAST4,
+            address=Mask.CITY,
+            birth_date=Mask.YEAR,
+            **_HIDE_SCORES,
+        ),
+        View.PSEUDONYMISED: _view(
+            name=Mask.NAME,
+            phone=Mask.PHONE,
+            email=Mask.EMAIL,
+            national_id_last4=Mask.HIDDEN,
+            address=Mask.CITY,
+            birth_date=Mask.YEAR,
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    scope: ScopeKind  # which customers (a Cypher fragment in graph/queries/scope.py)
+    view: View  # how a customer reached directly is shown
+    hop_view: View = View.MASKED_CONTACT  # how a customer reached by a referral hop is shown
+    requires_claims: tuple[str, ...] = field(default=())  # token claims the scope needs
+
+
+ROLES: Mapping[Role, RolePolicy] = MappingProxyType(
+    {
+        Role.CUSTOMER: RolePolicy(ScopeKind.OWN, View.SELF, requires_claims=("customer_id",)),
+        Role.CHANNEL_SERVICE: RolePolicy(ScopeKind.ANY, View.MASKED_CONTACT),
+        Role.RELATIONSHIP_MANAGER: RolePolicy(
+            ScopeKind.BOOK, View.FULL, View.MASKED_CONTACT, requires_claims=("employee_id",)
+        ),
+        Role.BRANCH_MANAGER: RolePolicy(
+            ScopeKind.BRANCH, View.FULL, requires_claims=("branch_id",)
+        ),
+        Role.DATA_ENGINEER: RolePolicy(ScopeKind.ANY, View.PSEUDONYMISED),
+        Role.AUDITOR: RolePolicy(ScopeKind.ANY, View.PSEUDONYMISED),
+        Role.ADMIN: RolePolicy(ScopeKind.ANY, View.FULL),
+    }
+)
+
+# A token with several roles reads rows under the first of its roles in this order (a row scope
+# is one Cypher fragment, not a union). Operations are allowed if any of its roles allows them.
+ROLE_PRECEDENCE: tuple[Role, ...] = (
+    Role.ADMIN,
+    Role.BRANCH_MANAGER,
+    Role.RELATIONSHIP_MANAGER,
+    Role.CHANNEL_SERVICE,
+    Role.AUDITOR,
+    Role.DATA_ENGINEER,
+    Role.CUSTOMER,
+)
+
+
+class Operation(StrEnum):
+    READ_CUSTOMER = "customer"
+    READ_AUDIT = "auditEvents"
+    LOG_INTERACTION = "logInteraction"
+    OPEN_COMPLAINT = "openComplaint"
+    RESOLVE_COMPLAINT = "resolveComplaint"
+    ASSIGN_RELATIONSHIP_MANAGER = "assignRelationshipManager"
+
+
+OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
+    {
+        Operation.READ_CUSTOMER: frozenset(Role),  # row scope and masking still apply
+        Operation.READ_AUDIT: frozenset({Role.AUDITOR, Role.ADMIN}),
+        Operation.LOG_INTERACTION: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
+        Operation.OPEN_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
+        Operation.RESOLVE_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
+        Operation.ASSIGN_RELATIONSHIP_MANAGER: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
+    }
+)

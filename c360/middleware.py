@@ -1,0 +1,115 @@
+"""HTTP-level protection of the API: security headers, bearer authentication, rate limiting.
+
+Pure ASGI middleware (no response buffering). Authentication runs once per request, before
+GraphQL: the validated :class:`~auth.principal.Principal` travels in ``scope["state"]`` to
+``GraphQLApp.get_context``. Health endpoints stay open.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from auth.ratelimit import TokenBucketLimiter
+from auth.tokens import GENERIC_MESSAGE, InvalidToken, TokenValidator
+from c360.errors import ErrorCode, error_body
+from c360.settings import Environment, Settings
+
+log = logging.getLogger("c360.auth")
+
+PROTECTED_PREFIX = "/graphql"
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def _is_graphiql_page(scope: Scope, settings: Settings) -> bool:
+    """GET /graphql asking for HTML without a query: the GraphiQL page (development only)."""
+    if settings.environment is not Environment.DEVELOPMENT or scope.get("method") != "GET":
+        return False
+    headers = Headers(scope=scope)
+    return "text/html" in headers.get("accept", "") and b"query=" not in scope.get(
+        "query_string", b""
+    )
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        graphiql = _is_graphiql_page(scope, self.settings)
+        is_api = scope["path"].startswith(PROTECTED_PREFIX)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "no-referrer"
+                if not graphiql:  # GraphiQL loads its scripts from a CDN (development only)
+                    headers["Content-Security-Policy"] = API_CSP
+                if is_api:
+                    headers["Cache-Control"] = "no-store"
+                if self.settings.environment is Environment.PRODUCTION:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BearerAuthMiddleware:
+    """Authenticates /graphql requests and spends one token of the caller's rate bucket."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        validator: TokenValidator,
+        limiter: TokenBucketLimiter,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.validator = validator
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(PROTECTED_PREFIX)
+            or scope.get("method") == "OPTIONS"
+            or _is_graphiql_page(scope, self.settings)
+        ):
+            await self.app(scope, receive, send)
+            return
+        authorization = Headers(scope=scope).get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidToken("no bearer token")
+            principal = await self.validator.authenticate(token.strip())
+        except InvalidToken as exc:
+            log.info("refused token: %s", exc.reason)
+            response = JSONResponse(
+                error_body(ErrorCode.UNAUTHENTICATED, GENERIC_MESSAGE),
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+            await response(scope, receive, send)
+            return
+        retry_after = self.limiter.take(f"sub:{principal.subject}")
+        if retry_after is not None:
+            response = JSONResponse(
+                error_body(ErrorCode.RATE_LIMITED, "Too many requests; retry later."),
+                status_code=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)

@@ -1,0 +1,53 @@
+"""The audit trail: one AuditEvent node per read of personal data and per write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+RECORD_AUDIT_EVENT = """
+CREATE (a:AuditEvent {
+  event_id: $event_id, at: $at, subject: $subject, roles: $roles, customer_ids: $customer_ids,
+  operation: $operation, fields: $fields, request_id: $request_id, client_address: $client_address
+})
+"""
+
+# Newest first; the cursor is the (at, event_id) of the last event of the previous page.
+LIST_AUDIT_EVENTS = """
+MATCH (a:AuditEvent)
+WHERE ($subject IS NULL OR a.subject = $subject)
+  AND ($customer_id IS NULL OR $customer_id IN a.customer_ids)
+  AND ($after_at IS NULL OR a.at < $after_at OR (a.at = $after_at AND a.event_id < $after_id))
+RETURN a {.*} AS event
+ORDER BY a.at DESC, a.event_id DESC
+LIMIT $limit
+"""
+
+
+async def record_event(tx: AsyncManagedTransaction, **event: Any) -> None:
+    result = await tx.run(RECORD_AUDIT_EVENT, **event)
+    summary = await result.consume()
+    if summary.counters.nodes_created != 1:
+        raise RuntimeError("audit event not written")
+
+
+async def list_events(
+    tx: AsyncManagedTransaction,
+    *,
+    subject: str | None,
+    customer_id: str | None,
+    after_at: dt.datetime | None,
+    after_id: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    result = await tx.run(
+        LIST_AUDIT_EVENTS,
+        subject=subject,
+        customer_id=customer_id,
+        after_at=after_at,
+        after_id=after_id,
+        limit=limit,
+    )
+    return [record["event"] async for record in result]

@@ -1,0 +1,54 @@
+"""Row scope: which customers a caller may read, as Cypher fragments chosen by name.
+
+Each fragment binds ``c`` (the customer) and ``access`` ('direct' or 'hop') for the customer
+``$customer_id``, or binds nothing when the caller may not see that customer. The fragments are
+constants; the caller's identity only ever arrives as parameters (``$employee_id``,
+``$branch_id``, ``$own_customer_id``). ``auth/policy.py`` says which fragment a role gets.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ScopeKind(StrEnum):
+    ANY = "any"  # every customer
+    OWN = "own"  # the caller's own customer record
+    BOOK = "book"  # an RM's book, its households, one referral hop (as 'hop')
+    BRANCH = "branch"  # customers managed by employees who work at the caller's branch
+
+
+SCOPE_MATCH: dict[ScopeKind, str] = {
+    ScopeKind.ANY: """
+MATCH (c:Customer {customer_id: $customer_id})
+WITH c, 'direct' AS access
+""",
+    ScopeKind.OWN: """
+MATCH (c:Customer {customer_id: $customer_id})
+WHERE c.customer_id = $own_customer_id
+WITH c, 'direct' AS access
+""",
+    ScopeKind.BOOK: """
+MATCH (c:Customer {customer_id: $customer_id})
+WITH c, CASE
+  WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(c) } THEN 'direct'
+  WHEN EXISTS {
+    MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)
+          -[mine:MEMBER_OF]->(:Household)<-[theirs:MEMBER_OF]-(c)
+    WHERE mine.ended_at IS NULL AND theirs.ended_at IS NULL
+  } THEN 'direct'
+  WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c) }
+    THEN 'hop'
+END AS access
+WHERE access IS NOT NULL
+""",
+    ScopeKind.BRANCH: """
+MATCH (c:Customer {customer_id: $customer_id})
+WHERE EXISTS { (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }
+WITH c, 'direct' AS access
+""",
+}
+
+# Every scoped query receives all scope parameters (unused ones as null), so a fragment can never
+# miss a parameter and no query is assembled from anything but these constants.
+SCOPE_PARAMETERS = ("own_customer_id", "employee_id", "branch_id")

@@ -1,0 +1,1 @@
+"""The operations domain: the audit trail (and later load runs)."""

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+
+from resolvers.audit import AuditPage, encode_cursor
+from schema.pagination import PageInfo
+from schema.scalars import to_datetime
+
+
+@strawberry.type(description="One recorded read of personal data or one write.")
+class AuditEvent:
+    id: strawberry.ID
+    at: dt.datetime
+    subject: str
+    roles: list[str]
+    customer_ids: list[str]
+    operation: str
+    fields: list[str]
+    request_id: str | None
+    client_address: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AuditEvent:
+        return cls(
+            id=strawberry.ID(row["event_id"]),
+            at=to_datetime(row["at"]),  # type: ignore[arg-type]
+            subject=row.get("subject") or "",
+            roles=list(row.get("roles") or []),
+            customer_ids=list(row.get("customer_ids") or []),
+            operation=row.get("operation") or "",
+            fields=list(row.get("fields") or []),
+            request_id=row.get("request_id"),
+            client_address=row.get("client_address"),
+        )
+
+
+@strawberry.type
+class AuditEventEdge:
+    cursor: str
+    node: AuditEvent
+
+
+@strawberry.type
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: AuditPage) -> AuditEventConnection:
+        edges = [
+            AuditEventEdge(cursor=encode_cursor(e), node=AuditEvent.from_row(e))
+            for e in page.events
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
