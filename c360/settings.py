@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # -- the API ------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+
+    # -- complaint service levels (hours) ---------------------------------------------------
+    sla_first_response_hours: float = Field(24.0, description="first response due within")
+    sla_resolution_hours: float = Field(12.0, description="resolution due within (MINOR)")
+    sla_major_resolution_hours: float = Field(4.0, description="resolution due within (MAJOR)")
     cors_origins: list[str] = Field(
         default_factory=list,
         description='origins allowed by CORS, a JSON list, e.g. ["https://rm.bank.example"]',

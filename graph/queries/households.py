@@ -13,9 +13,3 @@ CALL (h) {
 }
 RETURN h {.*} AS household, members
 """
-
-# Which member of the household to scope through: any current member id, to be checked by scope.
-HOUSEHOLD_MEMBER_IDS = """
-MATCH (m:Customer)-[r:MEMBER_OF]->(:Household {household_id: $household_id})
-RETURN m.customer_id AS customer_id ORDER BY r.ended_at IS NULL DESC, customer_id
-"""

@@ -7,6 +7,8 @@ cannot take a variable-length bound as a parameter. Nodes come nearest first, ca
 
 from __future__ import annotations
 
+from graph.queries.search import ACCESS_EXPR
+
 MAX_DEPTH = 3
 
 _NETWORK = """
@@ -29,15 +31,23 @@ CALL (nodes) {
                            target: coalesce(b.customer_id, b.household_id, b.account_id),
                            type: type(r), role: r.role, ended_at: r.ended_at}) AS edges
 }
+UNWIND placed AS x
+WITH truncated, edges, x, x.node AS c
+WITH truncated, edges, x, c, CASE WHEN c:Customer THEN ACCESS ELSE 'direct' END AS access
 RETURN truncated, edges,
-       [x IN placed | {
-          id: coalesce(x.node.customer_id, x.node.household_id, x.node.account_id),
-          kind: CASE WHEN x.node:Customer THEN 'CUSTOMER' WHEN x.node:Household THEN 'HOUSEHOLD'
+       collect({
+          id: coalesce(c.customer_id, c.household_id, c.account_id),
+          kind: CASE WHEN c:Customer THEN 'CUSTOMER' WHEN c:Household THEN 'HOUSEHOLD'
                      ELSE 'ACCOUNT' END,
-          distance: x.distance,
-          name: x.node.name, tier: x.node.tier, aum: x.node.aum,
-          product_type: x.node.product_type, balance: x.node.balance
-       }] AS nodes
+          distance: x.distance, access: access,
+          name: c.name, tier: c.tier, product_type: c.product_type
+       }) AS nodes
 """
 
-NETWORK_BY_DEPTH: dict[int, str] = {d: _NETWORK % d for d in range(1, MAX_DEPTH + 1)}
+# One constant per (depth, scope kind): depth bounds a variable-length pattern, and the scope
+# kind marks which customer nodes the caller may open (the others are shown restricted).
+NETWORK_QUERIES: dict[tuple[int, str], str] = {
+    (depth, scope): (_NETWORK % depth).replace("ACCESS", access)
+    for depth in range(1, MAX_DEPTH + 1)
+    for scope, access in ACCESS_EXPR.items()
+}

@@ -43,16 +43,24 @@ SORT_EXPRESSIONS: dict[SortKey, str] = {
     SortKey.DOWNGRADE_RISK: "coalesce(c.downgrade_risk_rank, 0)",
 }
 
-# Which customers a caller's list may contain (the list form of graph/queries/scope.py).
-LIST_SCOPE: dict[str, str] = {
-    "any": "true",
-    "own": "c.customer_id = $own_customer_id",
-    "book": "EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(c) }",
-    "branch": (
-        "EXISTS { (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }"
-    ),
+# The caller's access to a bound customer ``c``: 'direct', 'hop' (masked) or null (out of scope).
+# The list form of graph/queries/scope.py, keyed by ScopeKind value.
+ACCESS_EXPR: dict[str, str] = {
+    "any": "'direct'",
+    "own": "CASE WHEN c.customer_id = $own_customer_id THEN 'direct' END",
+    "book": """CASE
+  WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(c) } THEN 'direct'
+  WHEN EXISTS {
+    MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)
+          -[mine:MEMBER_OF]->(:Household)<-[theirs:MEMBER_OF]-(c)
+    WHERE mine.ended_at IS NULL AND theirs.ended_at IS NULL
+  } THEN 'direct'
+  WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c) }
+    THEN 'hop'
+END""",
+    "branch": """CASE WHEN EXISTS {
+  (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) } THEN 'direct' END""",
 }
-
 FILTERS = """
   AND ($tiers IS NULL OR c.tier IN $tiers)
   AND ($segments IS NULL OR c.segment IN $segments)
@@ -70,10 +78,11 @@ def _page(mode: SearchMode, key: SortKey, descending: bool, scope: str) -> str:
     cmp, direction = ("<", "DESC") if descending else (">", "ASC")
     return f"""
 {MATCHES[mode]}
-WITH c WHERE {LIST_SCOPE[scope]} {FILTERS}
-WITH c, {expr} AS k
+WITH c, {ACCESS_EXPR[scope]} AS access
+WHERE access IS NOT NULL {FILTERS}
+WITH c, access, {expr} AS k
 WHERE $after_id IS NULL OR k {cmp} $after_k OR (k = $after_k AND c.customer_id {cmp} $after_id)
-RETURN c {{.*}} AS customer, k AS sort_value
+RETURN c {{.*, birth_year: c.birth_date.year}} AS customer, access, k AS sort_value
 ORDER BY k {direction}, c.customer_id {direction}
 LIMIT $limit
 """
@@ -82,7 +91,8 @@ LIMIT $limit
 def _count(mode: SearchMode, scope: str) -> str:
     return f"""
 {MATCHES[mode]}
-WITH c WHERE {LIST_SCOPE[scope]} {FILTERS}
+WITH c, {ACCESS_EXPR[scope]} AS access
+WHERE access IS NOT NULL {FILTERS}
 RETURN count(c) AS total
 """
 
@@ -92,10 +102,10 @@ PAGE_QUERIES: dict[tuple[SearchMode, SortKey, bool, str], str] = {
     for mode in SearchMode
     for key in SortKey
     for desc in (False, True)
-    for scope in LIST_SCOPE
+    for scope in ACCESS_EXPR
 }
 COUNT_QUERIES: dict[tuple[SearchMode, str], str] = {
-    (mode, scope): _count(mode, scope) for mode in SearchMode for scope in LIST_SCOPE
+    (mode, scope): _count(mode, scope) for mode in SearchMode for scope in ACCESS_EXPR
 }
 
 # Batched loads for the items of a page (one round trip per level, never one per customer).

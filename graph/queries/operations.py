@@ -1,0 +1,30 @@
+"""Operational reads and writes: load runs, relationship-manager assignment."""
+
+from __future__ import annotations
+
+LOAD_RUNS = """
+MATCH (r:LoadRun)
+RETURN r {.*} AS run
+ORDER BY r.started_at DESC, r.run_id DESC
+LIMIT $limit
+"""
+
+# After a scope fragment has bound c (with access). The employee must work at the caller's
+# branch when the caller is bound to one ($branch_id), and be a relationship manager.
+ASSIGN_RM_TAIL = """
+WITH c, access WHERE access = 'direct'
+MATCH (e:Employee {employee_id: $employee_id})
+WHERE $branch_id IS NULL OR EXISTS { (e)-[:WORKS_AT]->(:Branch {branch_id: $branch_id}) }
+OPTIONAL MATCH (other:Employee)-[old:MANAGES]->(c) WHERE other <> e
+DELETE old
+MERGE (e)-[m:MANAGES]->(c)
+ON CREATE SET m.since = $today, m.assigned_by = $subject
+RETURN c.customer_id AS customer_id, e {.employee_id, .name, .title, .branch_id} AS employee,
+       m.since AS since
+"""
+
+RELATIONSHIP_MANAGERS_BY_CUSTOMERS = """
+UNWIND $ids AS id
+OPTIONAL MATCH (e:Employee)-[m:MANAGES]->(:Customer {customer_id: id})
+RETURN id, collect(e {.employee_id, .name, .title, .branch_id, since: m.since})[0] AS employee
+"""

@@ -1,0 +1,41 @@
+"""A household, reached through a member the caller may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth import enforce
+from auth.policy import Operation
+from c360.errors import NotFound
+from graph.queries.households import HOUSEHOLD_TAIL
+from graph.queries.search import ACCESS_EXPR
+from resolvers.context import Context
+
+# The household is visible when one of its members is: members are checked in one query.
+_VISIBLE_MEMBER = """
+MATCH (c:Customer)-[:MEMBER_OF]->(:Household {household_id: $household_id})
+WITH c, %s AS access WHERE access = 'direct'
+WITH c LIMIT 1
+"""
+HOUSEHOLD_QUERIES = {scope: (_VISIBLE_MEMBER % access) + HOUSEHOLD_TAIL for scope, access in ACCESS_EXPR.items()}
+
+
+async def _household(tx, *, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    record = await (await tx.run(query, params)).single()
+    return record.data() if record else None
+
+
+async def household(ctx: Context, household_id: str) -> dict[str, Any]:
+    enforce.require(ctx.principal, Operation.READ_CUSTOMER)
+    scope = enforce.row_scope(ctx.principal)
+    row = await ctx.read(_household, query=HOUSEHOLD_QUERIES[scope.kind.value],
+                         params={"household_id": household_id, **scope.params})
+    if row is None:
+        raise NotFound(f"No household {household_id!r} is visible to you.")
+    members = [
+        enforce.mask_row(ctx.principal, {**m, "access": "direct"}) for m in row["members"]
+    ]
+    await ctx.audit("household", customer_ids=[m["customer_id"] for m in members],
+                    fields=["household", "members"])
+    return {"household": row["household"], "members": members}
+
