@@ -12,6 +12,12 @@ from c360.errors import ApiError, ErrorCode
 from graph.queries.scope import SCOPE_PARAMETERS, ScopeKind
 
 ROW_KEYS = {"id": "customer_id"}  # GraphQL field -> row key where they differ
+# Scope parameter -> the token claim it is taken from.
+SCOPE_CLAIMS = {
+    "own_customer_id": "customer_id",
+    "employee_id": "employee_id",
+    "branch_id": "branch_id",
+}
 
 
 class Forbidden(ApiError):
@@ -27,7 +33,7 @@ class RowScope:
 def row_scope(principal: Principal) -> RowScope:
     """The Cypher scope fragment and its parameters for this caller."""
     kind = ROLES[principal.primary_role].scope
-    return RowScope(kind, {name: principal.claim(name) for name in SCOPE_PARAMETERS})
+    return RowScope(kind, {p: principal.claim(SCOPE_CLAIMS[p]) for p in SCOPE_PARAMETERS})
 
 
 def view_for(principal: Principal, access: str) -> View:

@@ -202,6 +202,54 @@ def serve(
         _fail(str(exc))
 
 
+@app.command("token")
+def token(
+    role: str = typer.Option(
+        ...,
+        help="customer, channel_service, relationship_manager, "
+        "branch_manager, data_engineer, auditor or admin",
+    ),
+    employee: str = typer.Option(
+        None, "--employee", help="employee_id claim (relationship_manager)"
+    ),
+    customer: str = typer.Option(None, "--customer", help="customer_id claim (customer)"),
+    branch: str = typer.Option(None, "--branch", help="branch_id claim (branch_manager)"),
+    subject: str = typer.Option(None, help="sub claim (default dev-ROLE)"),
+    ttl: str = typer.Option("1h", help="lifetime: 90s, 15m, 1h, 2d"),
+) -> None:
+    """Print an HS256 development token (refused in production).
+
+    Example: `c360 token --role relationship_manager --employee E0001 --ttl 1h`
+    """
+    from auth.policy import ROLES, Role
+    from auth.tokens import DevTokenRequest, issue_dev_token, parse_ttl
+
+    settings = get_settings()
+    if not settings.hs256_secret:
+        _fail("development tokens are refused in production (C360_ENV=production)")
+    try:
+        chosen = Role(role)
+    except ValueError:
+        _fail(f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}")
+    try:
+        ttl_s = parse_ttl(ttl)
+    except ValueError:
+        _fail(f"bad --ttl {ttl!r}; use e.g. 90s, 15m, 1h, 2d")
+    request = DevTokenRequest(
+        role=chosen,
+        subject=subject,
+        employee_id=employee,
+        customer_id=customer,
+        branch_id=branch,
+        ttl_s=ttl_s,
+    )
+    missing = [c for c in ROLES[chosen].requires_claims if not getattr(request, c)]
+    if missing:
+        flag = {"employee_id": "--employee", "customer_id": "--customer", "branch_id": "--branch"}
+        _fail(f"role {chosen.value} needs {', '.join(flag[m] for m in missing)}")
+    typer.echo(issue_dev_token(settings, request))
+
+
 @app.command("export-schema")
 def export_schema(
     check: bool = typer.Option(False, help="fail if schema/schema.graphql differs"),
