@@ -57,8 +57,25 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "accounts",
     "household",
     "aum",
+    "value",
+    "risk",
+    "recommendations",
+    "interactions",
+    "relationship_manager",
+    "referred_by",
+    "referrals",
+    "source_records",
 )
-INTERNAL_SCORES = ("value_score", "risk_rating", "downgrade_risk_level", "churn_risk_level")
+INTERNAL_SCORES = (
+    "value_score",
+    "risk_rating",
+    "downgrade_risk_level",
+    "churn_risk_level",
+    "value",
+    "risk",
+)
+# Other people linked to the customer, and the lineage of source records.
+RELATIONS = ("referred_by", "referrals")
 
 
 def _view(**treatments: Mask) -> Mapping[str, Mask]:
@@ -74,14 +91,22 @@ _HIDE_SCORES = {name: Mask.HIDDEN for name in INTERNAL_SCORES}
 VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
     {
         View.FULL: _view(),
-        View.SELF: _view(**_HIDE_SCORES),
+        View.SELF: _view(
+            **_HIDE_SCORES,
+            recommendations=Mask.HIDDEN,
+            source_records=Mask.HIDDEN,
+            **{name: Mask.HIDDEN for name in RELATIONS},
+        ),
         View.MASKED_CONTACT: _view(
             phone=Mask.PHONE,
             email=Mask.EMAIL,
             national_id_last4=Mask.LAST4,
             address=Mask.CITY,
             birth_date=Mask.YEAR,
+            interactions=Mask.HIDDEN,
+            source_records=Mask.HIDDEN,
             **_HIDE_SCORES,
+            **{name: Mask.HIDDEN for name in RELATIONS},
         ),
         View.PSEUDONYMISED: _view(
             name=Mask.NAME,
@@ -90,6 +115,8 @@ VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
             national_id_last4=Mask.HIDDEN,
             address=Mask.CITY,
             birth_date=Mask.YEAR,
+            interactions=Mask.HIDDEN,  # free text may carry personal data
+            **{name: Mask.HIDDEN for name in RELATIONS},
         ),
     }
 )
@@ -135,6 +162,7 @@ ROLE_PRECEDENCE: tuple[Role, ...] = (
 class Operation(StrEnum):
     READ_CUSTOMER = "customer"
     READ_AUDIT = "auditEvents"
+    READ_LOAD_RUNS = "loadRuns"
     LOG_INTERACTION = "logInteraction"
     OPEN_COMPLAINT = "openComplaint"
     RESOLVE_COMPLAINT = "resolveComplaint"
@@ -145,6 +173,7 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
     {
         Operation.READ_CUSTOMER: frozenset(Role),  # row scope and masking still apply
         Operation.READ_AUDIT: frozenset({Role.AUDITOR, Role.ADMIN}),
+        Operation.READ_LOAD_RUNS: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
         Operation.LOG_INTERACTION: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
         Operation.OPEN_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
         Operation.RESOLVE_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),

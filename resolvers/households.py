@@ -17,7 +17,9 @@ MATCH (c:Customer)-[:MEMBER_OF]->(:Household {household_id: $household_id})
 WITH c, %s AS access WHERE access = 'direct'
 WITH c LIMIT 1
 """
-HOUSEHOLD_QUERIES = {scope: (_VISIBLE_MEMBER % access) + HOUSEHOLD_TAIL for scope, access in ACCESS_EXPR.items()}
+HOUSEHOLD_QUERIES = {
+    scope: (_VISIBLE_MEMBER % access) + HOUSEHOLD_TAIL for scope, access in ACCESS_EXPR.items()
+}
 
 
 async def _household(tx, *, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -28,14 +30,17 @@ async def _household(tx, *, query: str, params: dict[str, Any]) -> dict[str, Any
 async def household(ctx: Context, household_id: str) -> dict[str, Any]:
     enforce.require(ctx.principal, Operation.READ_CUSTOMER)
     scope = enforce.row_scope(ctx.principal)
-    row = await ctx.read(_household, query=HOUSEHOLD_QUERIES[scope.kind.value],
-                         params={"household_id": household_id, **scope.params})
+    row = await ctx.read(
+        _household,
+        query=HOUSEHOLD_QUERIES[scope.kind.value],
+        params={"household_id": household_id, **scope.params},
+    )
     if row is None:
         raise NotFound(f"No household {household_id!r} is visible to you.")
-    members = [
-        enforce.mask_row(ctx.principal, {**m, "access": "direct"}) for m in row["members"]
-    ]
-    await ctx.audit("household", customer_ids=[m["customer_id"] for m in members],
-                    fields=["household", "members"])
+    members = [enforce.mask_row(ctx.principal, {**m, "access": "direct"}) for m in row["members"]]
+    await ctx.audit(
+        "household",
+        customer_ids=[m["customer_id"] for m in members],
+        fields=["household", "members"],
+    )
     return {"household": row["household"], "members": members}
-

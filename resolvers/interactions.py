@@ -48,8 +48,9 @@ async def _timeline(tx, *, query: str, params: dict[str, Any]) -> list[dict[str,
     return [r.data() async for r in await tx.run(query, params)]
 
 
-async def timeline(ctx: Context, *, customer_id: str, flt: InteractionFilter, first: int | None,
-                   after: str | None) -> dict[str, Any]:
+async def timeline(
+    ctx: Context, *, customer_id: str, flt: InteractionFilter, first: int | None, after: str | None
+) -> dict[str, Any]:
     """A page of the customer's interactions, newest first (the customer is already in scope)."""
     limit = page_size(first)
     cursor = decode_cursor(after)
@@ -59,10 +60,15 @@ async def timeline(ctx: Context, *, customer_id: str, flt: InteractionFilter, fi
         _timeline,
         query=SCOPE_MATCH[scope.kind] + q.INTERACTIONS_PAGE_TAIL,
         params={
-            "customer_id": customer_id, **scope.params,
-            "channels": flt.channels or None, "kinds": flt.kinds or None,
-            "from": flt.from_, "to": flt.to,
-            "before_at": before_at, "before_id": cursor[1] if cursor else None, "limit": limit,
+            "customer_id": customer_id,
+            **scope.params,
+            "channels": flt.channels or None,
+            "kinds": flt.kinds or None,
+            "from": flt.from_,
+            "to": flt.to,
+            "before_at": before_at,
+            "before_id": cursor[1] if cursor else None,
+            "limit": limit,
         },
     )
     if not rows:
@@ -77,8 +83,11 @@ async def timeline(ctx: Context, *, customer_id: str, flt: InteractionFilter, fi
         "total": rows[0]["total"],
         "items": items,
         "has_next": rows[0]["has_next"],
-        "end_cursor": encode_cursor(_native(last["occurred_at"]).isoformat(), last["interaction_id"])
-        if last else None,
+        "end_cursor": encode_cursor(
+            _native(last["occurred_at"]).isoformat(), last["interaction_id"]
+        )
+        if last
+        else None,
     }
 
 
@@ -111,15 +120,27 @@ def interaction_id(ctx: Context, client_mutation_id: str) -> str:
 
 
 async def _log(tx, *, scope_query: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    record = await (await tx.run(scope_query + "WITH c, access WHERE access = 'direct'\n"
-                                 + q.LOG_INTERACTION_TAIL, params)).single()
+    record = await (
+        await tx.run(
+            scope_query + "WITH c, access WHERE access = 'direct'\n" + q.LOG_INTERACTION_TAIL,
+            params,
+        )
+    ).single()
     return record.data() if record else None
 
 
 async def log_interaction(
-    ctx: Context, *, operation: Operation, customer_id: str, client_mutation_id: str,
-    channel: str, kind: str, summary: str | None, outcome: str | None,
-    occurred_at: dt.datetime | None, severity: str | None = None,
+    ctx: Context,
+    *,
+    operation: Operation,
+    customer_id: str,
+    client_mutation_id: str,
+    channel: str,
+    kind: str,
+    summary: str | None,
+    outcome: str | None,
+    occurred_at: dt.datetime | None,
+    severity: str | None = None,
 ) -> dict[str, Any]:
     """Record a follow-up, visit, call or complaint on a customer the caller serves directly."""
     enforce.require(ctx.principal, operation)
@@ -130,18 +151,28 @@ async def log_interaction(
     if when > now + dt.timedelta(minutes=5):
         raise BadUserInput("occurredAt must not be in the future")
     props = {
-        "channel": channel, "kind": kind, "occurred_at": when,
-        "summary": _text(summary, "summary", required=True), "outcome": _text(outcome, "outcome"),
-        "client_mutation_id": client_mutation_id, "recorded_by": ctx.principal.subject,
+        "channel": channel,
+        "kind": kind,
+        "occurred_at": when,
+        "summary": _text(summary, "summary", required=True),
+        "outcome": _text(outcome, "outcome"),
+        "client_mutation_id": client_mutation_id,
+        "recorded_by": ctx.principal.subject,
         "recorded_at": now,
     }
     if kind == "COMPLAINT":
         props |= {"severity": severity or "MINOR", "sla_status": SlaStatus.ON_TRACK.value}
     scope = enforce.row_scope(ctx.principal)
     row = await ctx.write(
-        _log, scope_query=SCOPE_MATCH[scope.kind],
-        params={"customer_id": customer_id, "interaction_id": interaction_id(ctx, client_mutation_id),
-                "props": props, "handled_by": ctx.principal.employee_id, **scope.params},
+        _log,
+        scope_query=SCOPE_MATCH[scope.kind],
+        params={
+            "customer_id": customer_id,
+            "interaction_id": interaction_id(ctx, client_mutation_id),
+            "props": props,
+            "handled_by": ctx.principal.employee_id,
+            **scope.params,
+        },
     )
     if row is None:
         raise NotFound(f"No customer {customer_id!r} you serve directly.")
@@ -150,37 +181,62 @@ async def log_interaction(
 
 
 async def _resolve(tx, *, scope_query: str, params: dict[str, Any], targets: SlaTargets):
-    owner = await (await tx.run(
-        "MATCH (c:Customer)-[:HAD]->(:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'}) "
-        "RETURN c.customer_id AS customer_id", params)).single()
+    owner = await (
+        await tx.run(
+            "MATCH (c:Customer)-[:HAD]->(:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'}) "
+            "RETURN c.customer_id AS customer_id",
+            params,
+        )
+    ).single()
     if owner is None:
         return None
     scoped = {**params, "customer_id": owner["customer_id"]}
-    record = await (await tx.run(scope_query + "WITH c, access WHERE access = 'direct'\n"
-                                 + q.COMPLAINT_TAIL, scoped)).single()
+    record = await (
+        await tx.run(
+            scope_query + "WITH c, access WHERE access = 'direct'\n" + q.COMPLAINT_TAIL, scoped
+        )
+    ).single()
     if record is None:
         return None
     item = dict(record["item"])
     resolved_at = _native(item.get("resolved_at")) or params["resolved_at"]
-    status = _sla({**item, "resolved_at": resolved_at,
-                   "first_response_at": item.get("first_response_at") or resolved_at},
-                  params["resolved_at"], targets)
-    done = await (await tx.run(q.RESOLVE_COMPLAINT, {**params, "sla_status": status.value})).single()
+    status = _sla(
+        {
+            **item,
+            "resolved_at": resolved_at,
+            "first_response_at": item.get("first_response_at") or resolved_at,
+        },
+        params["resolved_at"],
+        targets,
+    )
+    done = await (
+        await tx.run(q.RESOLVE_COMPLAINT, {**params, "sla_status": status.value})
+    ).single()
     return {"customer_id": owner["customer_id"], "item": done["item"]}
 
 
-async def resolve_complaint(ctx: Context, *, complaint_id: str, resolution: str,
-                            outcome: str | None) -> dict[str, Any]:
+async def resolve_complaint(
+    ctx: Context, *, complaint_id: str, resolution: str, outcome: str | None
+) -> dict[str, Any]:
     enforce.require(ctx.principal, Operation.RESOLVE_COMPLAINT)
     scope = enforce.row_scope(ctx.principal)
     result = await ctx.write(
-        _resolve, scope_query=SCOPE_MATCH[scope.kind], targets=_targets(ctx),
-        params={"interaction_id": complaint_id, "resolved_at": dt.datetime.now(dt.UTC),
-                "resolution": _text(resolution, "resolution", required=True),
-                "outcome": _text(outcome, "outcome") or "RESOLVED", **scope.params},
+        _resolve,
+        scope_query=SCOPE_MATCH[scope.kind],
+        targets=_targets(ctx),
+        params={
+            "interaction_id": complaint_id,
+            "resolved_at": dt.datetime.now(dt.UTC),
+            "resolution": _text(resolution, "resolution", required=True),
+            "outcome": _text(outcome, "outcome") or "RESOLVED",
+            **scope.params,
+        },
     )
     if result is None:
         raise NotFound(f"No complaint {complaint_id!r} of a customer you serve directly.")
-    await ctx.audit(Operation.RESOLVE_COMPLAINT.value, customer_ids=[result["customer_id"]],
-                    fields=["interactions"])
+    await ctx.audit(
+        Operation.RESOLVE_COMPLAINT.value,
+        customer_ids=[result["customer_id"]],
+        fields=["interactions"],
+    )
     return result["item"]

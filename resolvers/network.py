@@ -24,8 +24,9 @@ async def _network(tx, *, scope_query: str, network_query: str, params: dict[str
     return (await (await tx.run(network_query, params)).single()).data()
 
 
-async def network(ctx: Context, *, customer_id: str, depth: int, relations: list[str] | None,
-                  cap: int | None) -> dict[str, Any]:
+async def network(
+    ctx: Context, *, customer_id: str, depth: int, relations: list[str] | None, cap: int | None
+) -> dict[str, Any]:
     enforce.require(ctx.principal, Operation.READ_CUSTOMER)
     if not 1 <= depth <= MAX_DEPTH:
         raise BadUserInput(f"depth must be between 1 and {MAX_DEPTH}")
@@ -50,11 +51,15 @@ async def network(ctx: Context, *, customer_id: str, depth: int, relations: list
             label = node["name"] if node["kind"] == "HOUSEHOLD" else node["product_type"]
             nodes.append({**node, "label": label, "restricted": False})
         elif node["access"] is None:  # beyond the caller's scope: a masked name, nothing else
-            nodes.append({**node, "label": mask_name(node["name"] or "?"), "tier": None,
-                          "restricted": True})
+            nodes.append(
+                {**node, "label": mask_name(node["name"] or "?"), "tier": None, "restricted": True}
+            )
         else:
-            shown = enforce.mask_row(ctx.principal, {"name": node["name"], "tier": node["tier"],
-                                                     "access": node["access"]})
-            nodes.append({**node, "label": shown.get("name"), "tier": shown.get("tier"),
-                          "restricted": False})
+            shown = enforce.mask_row(
+                ctx.principal,
+                {"name": node["name"], "tier": node["tier"], "access": node["access"]},
+            )
+            nodes.append(
+                {**node, "label": shown.get("name"), "tier": shown.get("tier"), "restricted": False}
+            )
     return {"nodes": nodes, "edges": result["edges"], "truncated": result["truncated"]}

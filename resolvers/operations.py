@@ -36,19 +36,29 @@ async def load_runs(ctx: Context, *, first: int | None) -> list[dict[str, Any]]:
     return [r["run"] for r in rows]
 
 
-async def assign_relationship_manager(ctx: Context, *, customer_id: str, employee_id: str) -> dict[str, Any]:
+async def assign_relationship_manager(
+    ctx: Context, *, customer_id: str, employee_id: str
+) -> dict[str, Any]:
     enforce.require(ctx.principal, Operation.ASSIGN_RELATIONSHIP_MANAGER)
     scope = enforce.row_scope(ctx.principal)
     rows = await ctx.write(
-        _rows, query=SCOPE_MATCH[scope.kind] + q.ASSIGN_RM_TAIL,
-        params={"customer_id": customer_id, "employee_id": employee_id,
-                "today": dt.datetime.now(dt.UTC).date(), "subject": ctx.principal.subject,
-                **scope.params},
+        _rows,
+        query=SCOPE_MATCH[scope.kind] + q.ASSIGN_RM_TAIL,
+        params={
+            "customer_id": customer_id,
+            "employee_id": employee_id,
+            "today": dt.datetime.now(dt.UTC).date(),
+            "subject": ctx.principal.subject,
+            **scope.params,
+        },
     )
     if not rows:
         raise NotFound(
             f"No customer {customer_id!r} and relationship manager {employee_id!r} in your scope."
         )
-    await ctx.audit(Operation.ASSIGN_RELATIONSHIP_MANAGER.value, customer_ids=[customer_id],
-                    fields=["relationshipManager"])
+    await ctx.audit(
+        Operation.ASSIGN_RELATIONSHIP_MANAGER.value,
+        customer_ids=[customer_id],
+        fields=["relationshipManager"],
+    )
     return rows[0]

@@ -58,8 +58,9 @@ def classify(search: str | None) -> tuple[SearchMode, str | None]:
     return SearchMode.NAME, '"' + LUCENE_SPECIAL.sub(r"\\\1", term) + '"'
 
 
-async def _page(tx: AsyncManagedTransaction, *, page_query: str, count_query: str,
-                params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+async def _page(
+    tx: AsyncManagedTransaction, *, page_query: str, count_query: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
     rows = [r.data() async for r in await tx.run(page_query, params)]
     total = (await (await tx.run(count_query, params)).single())["total"]
     return rows, total
@@ -98,10 +99,15 @@ async def customers_page(
     has_next = len(rows) > limit
     rows = rows[:limit]
     if rows:
-        await ctx.audit(operation.value, customer_ids=[r["customer"]["customer_id"] for r in rows],
-                        fields=["customers"])
+        await ctx.audit(
+            operation.value,
+            customer_ids=[r["customer"]["customer_id"] for r in rows],
+            fields=["customers"],
+        )
     return CustomerPage(
-        rows=[enforce.mask_row(ctx.principal, {**r["customer"], "access": r["access"]}) for r in rows],
+        rows=[
+            enforce.mask_row(ctx.principal, {**r["customer"], "access": r["access"]}) for r in rows
+        ],
         cursors=[encode_cursor(r["sort_value"], r["customer"]["customer_id"]) for r in rows],
         total=total,
         has_next=has_next,

@@ -14,6 +14,10 @@ from strawberry.extensions import (
 
 from c360.errors import CodedErrors
 from schema.customers.query import CustomersQuery
+from schema.households.query import HouseholdsQuery
+from schema.interactions.mutation import Mutation
+from schema.network.query import NetworkQuery
+from schema.operations.me import MeQuery
 from schema.operations.query import OperationsQuery
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -23,7 +27,7 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type
-class Query(CustomersQuery, OperationsQuery):
+class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQuery):
     pass
 
 
@@ -37,7 +41,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.insert(0, DisableIntrospection)
-    return strawberry.Schema(query=Query, extensions=extensions)
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def sdl() -> str:

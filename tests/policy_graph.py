@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from neo4j import Driver, RoutingControl
 
@@ -75,12 +76,18 @@ def load_policy_graph(driver: Driver, database: str) -> None:
 
 
 def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
+    """The stored customer, with each object field in the shape the matrix compares."""
     record = driver.execute_query(
         """MATCH (c:Customer {customer_id: $id})
         OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)
         OPTIONAL MATCH (c)-[:MEMBER_OF]->(h:Household)
-        RETURN c {.*, birth_year: c.birth_date.year} AS c,
-               collect(DISTINCT a.account_id) AS accounts, collect(DISTINCT h.household_id) AS hh""",
+        WITH c, collect(DISTINCT a.account_id) AS accounts, collect(DISTINCT h.household_id) AS hh
+        RETURN c {.*, birth_year: c.birth_date.year} AS c, accounts, hh,
+               [(e:Employee)-[:MANAGES]->(c) | e.employee_id] AS rms,
+               [(r:Customer)-[:REFERRED]->(c) | r.customer_id] AS referred_by,
+               [(c)-[:REFERRED]->(r:Customer) | r.customer_id] AS referrals,
+               [(s:SourceRecord)-[:RESOLVED_TO]->(c) | s.system + ':' + s.source_id] AS sources,
+               COUNT { (c)-[:HAD]->(:Interaction) } AS interactions""",
         id=customer_id,
         database_=database,
         routing_control=RoutingControl.READ,
@@ -90,4 +97,15 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
     row["household"] = record["hh"][0] if record["hh"] else None
     if isinstance(row.get("birth_date"), dt.date) or hasattr(row.get("birth_date"), "to_native"):
         row["birth_date"] = row["birth_date"].to_native()
+    scored = row.get("tier") is not None or row.get("value_score") is not None
+    row["value"] = row.get("value_score") if scored else None
+    row["risk"] = row.get("downgrade_risk_level")
+    row["recommendations"] = sorted(
+        r["product_code"] for r in json.loads(row.get("recommendations_json") or "[]")
+    )
+    row["interactions"] = record["interactions"]
+    row["relationship_manager"] = record["rms"][0] if record["rms"] else None
+    row["referred_by"] = record["referred_by"][0] if record["referred_by"] else None
+    row["referrals"] = sorted(record["referrals"])
+    row["source_records"] = sorted(record["sources"])
     return row

@@ -25,7 +25,18 @@ from tests.policy_graph import (
     raw_customer,
 )
 
-OBJECT_FIELDS = {"accounts": "accounts { id }", "household": "household { id }"}
+OBJECT_FIELDS = {
+    "accounts": "accounts { id }",
+    "household": "household { id }",
+    "value": "value { score }",
+    "risk": "risk { downgrade { level } }",
+    "recommendations": "recommendations { productCode }",
+    "interactions": "interactions { totalCount }",
+    "relationship_manager": "relationshipManager { id }",
+    "referred_by": "referredBy { id }",
+    "referrals": "referrals { id }",
+    "source_records": "sourceRecords { system sourceId }",
+}
 
 
 def _camel(name: str) -> str:
@@ -48,10 +59,22 @@ def _as_graphql(field: str, value):
 
 
 def _from_graphql(field: str, value):
-    if field == "accounts":
-        return sorted(a["id"] for a in value)
-    if field == "household":
-        return value["id"] if value else None
+    """The GraphQL answer in the shape tests/policy_graph.raw_customer gives the stored value."""
+    if value is None:
+        return None
+    if field in ("accounts", "referrals", "recommendations"):
+        key = "productCode" if field == "recommendations" else "id"
+        return sorted(a[key] for a in value)
+    if field in ("household", "relationship_manager", "referred_by"):
+        return value["id"]
+    if field == "value":
+        return value["score"]
+    if field == "risk":
+        return value["downgrade"]["level"]
+    if field == "interactions":
+        return value["totalCount"]
+    if field == "source_records":
+        return sorted(f"{r['system']}:{r['sourceId']}" for r in value)
     return value
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 # Newest first; keyset on (occurred_at, interaction_id). $before_at/$before_id null on page one.
 INTERACTIONS_PAGE_TAIL = """
-MATCH (c)-[:HAD]->(i:Interaction)
+OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
 WHERE ($channels IS NULL OR i.channel IN $channels)
   AND ($kinds IS NULL OR i.kind IN $kinds)
   AND ($from IS NULL OR i.occurred_at >= $from)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from graph.queries.customers import DETAILS, ROW
+
 
 class SearchMode(StrEnum):
     ALL = "all"
@@ -82,9 +84,12 @@ WITH c, {ACCESS_EXPR[scope]} AS access
 WHERE access IS NOT NULL {FILTERS}
 WITH c, access, {expr} AS k
 WHERE $after_id IS NULL OR k {cmp} $after_k OR (k = $after_k AND c.customer_id {cmp} $after_id)
-RETURN c {{.*, birth_year: c.birth_date.year}} AS customer, access, k AS sort_value
+WITH c, access, k
 ORDER BY k {direction}, c.customer_id {direction}
 LIMIT $limit
+{DETAILS}
+RETURN {ROW} AS customer, access, k AS sort_value, c.customer_id AS customer_id
+ORDER BY sort_value {direction}, customer_id {direction}
 """
 
 
@@ -107,20 +112,3 @@ PAGE_QUERIES: dict[tuple[SearchMode, SortKey, bool, str], str] = {
 COUNT_QUERIES: dict[tuple[SearchMode, str], str] = {
     (mode, scope): _count(mode, scope) for mode in SearchMode for scope in ACCESS_EXPR
 }
-
-# Batched loads for the items of a page (one round trip per level, never one per customer).
-ACCOUNTS_BY_CUSTOMERS = """
-UNWIND $ids AS id
-MATCH (c:Customer {customer_id: id})
-OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)
-OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)
-RETURN id, collect(CASE WHEN a IS NULL THEN NULL ELSE a {.*, holder_role: r.role,
-       product_name: p.name, product_category: p.category} END) AS accounts
-"""
-
-HOUSEHOLDS_BY_CUSTOMERS = """
-UNWIND $ids AS id
-MATCH (c:Customer {customer_id: id})
-OPTIONAL MATCH (c)-[m:MEMBER_OF]->(h:Household) WHERE m.ended_at IS NULL
-RETURN id, collect(h {.household_id, .name, .aum, .tier, role: m.role, since: m.since})[0] AS household
-"""

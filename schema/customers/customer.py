@@ -5,9 +5,20 @@ from typing import Any
 
 import strawberry
 
+from resolvers import interactions as resolve_interactions
+from schema.context import Info
 from schema.customers.account import Account
 from schema.customers.household import HouseholdMembership
+from schema.customers.related import CustomerRef, Employee, SourceRecord
+from schema.interactions.types import (
+    Channel,
+    Interaction,
+    InteractionConnection,
+    InteractionKind,
+    InteractionPageInfo,
+)
 from schema.scalars import to_date
+from schema.value.types import Recommendation, Risk, Value
 
 
 @strawberry.type(description="The golden record of one person across the bank's systems.")
@@ -47,6 +58,53 @@ class Customer:
     )
     accounts: list[Account]
     household: HouseholdMembership | None
+    value: Value | None = strawberry.field(
+        description="Tier, value score with its components, CLV, influence, lifecycle (scoring)"
+    )
+    risk: Risk | None = strawberry.field(description="Downgrade and churn risk with reasons")
+    recommendations: list[Recommendation] | None = strawberry.field(
+        description="Next best products: what similar customers hold and this one does not"
+    )
+    relationship_manager: Employee | None
+    referred_by: CustomerRef | None = strawberry.field(description="Who brought this customer in")
+    referrals: list[CustomerRef] | None = strawberry.field(
+        description="Whom this customer referred"
+    )
+    source_records: list[SourceRecord] | None = strawberry.field(
+        description="The source-system records merged into this golden record"
+    )
+    @strawberry.field(description="Interactions, newest first; filter by channel, kind and time.")
+    async def interactions(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        channels: list[Channel] | None = None,
+        kinds: list[InteractionKind] | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> InteractionConnection | None:
+        if not getattr(self, "_interactions_allowed", False):
+            return None
+        page = await resolve_interactions.timeline(
+            info.context,
+            customer_id=str(self.id),
+            flt=resolve_interactions.InteractionFilter(
+                channels=[c.value for c in channels] if channels else None,
+                kinds=[k.value for k in kinds] if kinds else None,
+                from_=since,
+                to=until,
+            ),
+            first=first,
+            after=after,
+        )
+        return InteractionConnection(
+            total_count=page["total"],
+            items=[Interaction.from_row(i) for i in page["items"]],
+            page_info=InteractionPageInfo(
+                has_next_page=page["has_next"], end_cursor=page["end_cursor"]
+            ),
+        )
 
     @strawberry.field(
         description="Assets under management: deposit, wealth, fund and insurance balances (CNY)"
@@ -64,7 +122,7 @@ class Customer:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Customer:
-        return cls(
+        customer = cls(
             id=strawberry.ID(row["customer_id"]),
             name=row.get("name"),
             gender=row.get("gender"),
@@ -84,4 +142,20 @@ class Customer:
             churn_risk_level=row.get("churn_risk_level"),
             accounts=[Account.from_row(a) for a in row.get("accounts") or []],
             household=HouseholdMembership.from_row(row.get("household")),
+            value=Value.from_row(row["value"]) if row.get("value") else None,
+            risk=Risk.from_row(row["risk"]) if row.get("risk") else None,
+            recommendations=Recommendation.list_from_json(row["recommendations"])
+            if row.get("recommendations") is not None
+            else None,
+            relationship_manager=Employee.from_row(row.get("relationship_manager")),
+            referred_by=CustomerRef.from_row(row.get("referred_by")),
+            referrals=[CustomerRef.from_row(r) for r in row["referrals"]]
+            if row.get("referrals") is not None
+            else None,
+            source_records=[SourceRecord.from_row(r) for r in row["source_records"]]
+            if row.get("source_records") is not None
+            else None,
         )
+        # Whether the policy lets the caller read the timeline (masked to None when not).
+        customer._interactions_allowed = bool(row.get("interactions"))
+        return customer

@@ -2,10 +2,51 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.queries.search import SortKey
 from resolvers import customers as resolve
+from resolvers import search
 from schema.context import Info
+from schema.customers.connection import (
+    CustomerConnection,
+    CustomerEdge,
+    CustomerFilter,
+    CustomerOrder,
+    CustomerSort,
+    SortDirection,
+)
 from schema.customers.customer import Customer
+from schema.pagination import PageInfo
 from schema.selection import fields_of_this_field
+
+
+def _filters(
+    flt: CustomerFilter | None, *, risk: list[str] | None = None
+) -> search.CustomerFilterArgs:
+    if flt is None:
+        return search.CustomerFilterArgs(risk_levels=risk)
+    return search.CustomerFilterArgs(
+        tiers=[t.value for t in flt.tiers] if flt.tiers else None,
+        segments=flt.segments,
+        cities=flt.cities,
+        statuses=flt.statuses,
+        risk_levels=[r.value for r in flt.downgrade_risk] if flt.downgrade_risk else risk,
+        branch=str(flt.branch_id) if flt.branch_id else None,
+        rm=str(flt.relationship_manager_id) if flt.relationship_manager_id else None,
+    )
+
+
+def _connection(page: search.CustomerPage) -> CustomerConnection:
+    edges = [
+        CustomerEdge(cursor=cursor, node=Customer.from_row(row))
+        for row, cursor in zip(page.rows, page.cursors, strict=True)
+    ]
+    return CustomerConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+        ),
+        total_count=page.total,
+    )
 
 
 @strawberry.type
@@ -19,3 +60,44 @@ class CustomersQuery:
             info.context, str(id), fields=fields_of_this_field(info)
         )
         return Customer.from_row(row)
+
+    @strawberry.field(
+        description="Customers you may see. `search` takes a name (full-text), a phone number "
+        "or a customer id. Pages of at most 100; pass `pageInfo.endCursor` as `after`."
+    )
+    async def customers(
+        self,
+        info: Info,
+        search: str | None = None,
+        filter: CustomerFilter | None = None,
+        order_by: CustomerOrder | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> CustomerConnection:
+        order = order_by or CustomerOrder()
+        page = await search_page(info, search, _filters(filter), order, first, after)
+        return _connection(page)
+
+    @strawberry.field(
+        description="Your customers at risk of dropping a tier, highest risk first, with reasons."
+    )
+    async def at_risk_customers(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> CustomerConnection:
+        order = CustomerOrder(field=CustomerSort.DOWNGRADE_RISK, direction=SortDirection.DESC)
+        flt = _filters(None, risk=["HIGH", "MEDIUM", "LOW"])
+        return _connection(await search_page(info, None, flt, order, first, after))
+
+
+async def search_page(
+    info, text, filters, order: CustomerOrder, first, after
+) -> search.CustomerPage:
+    return await search.customers_page(
+        info.context,
+        search=text,
+        filters=filters,
+        order=SortKey(order.field.value),
+        descending=order.direction is SortDirection.DESC,
+        first=first,
+        after=after,
+    )

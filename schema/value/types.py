@@ -142,5 +142,5 @@ class Recommendation:
     support: float = strawberry.field(description="Share of the peer group holding it (0-1)")
 
     @classmethod
-    def list_from_row(cls, row: dict[str, Any]) -> list[Recommendation]:
-        return [cls(**r) for r in json.loads(row.get("recommendations_json") or "[]")]
+    def list_from_json(cls, text: str) -> list[Recommendation]:
+        return [cls(**r) for r in json.loads(text or "[]")]

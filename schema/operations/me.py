@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import strawberry
+
+from resolvers import operations as resolve
+from schema.context import Info
+from schema.scalars import to_datetime
+
+
+@strawberry.type(description="The caller as the API sees them.")
+class Me:
+    subject: str
+    roles: list[str]
+    employee_id: str | None
+    customer_id: str | None
+    branch_id: str | None
+    scope: str = strawberry.field(description="Which customers you reach: any, own, book or branch")
+
+
+@strawberry.type(description="Rows read, loaded and rejected for one entity of a load run.")
+class EntityCount:
+    entity: str
+    read: int
+    loaded: int
+    rejected: int
+
+
+@strawberry.type(description="One run of the loader.")
+class LoadRun:
+    id: strawberry.ID
+    job: str | None
+    source: str | None
+    status: str | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    counts: list[EntityCount]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> LoadRun:
+        counts = json.loads(row.get("counts_json") or "{}")
+        return cls(
+            id=strawberry.ID(row["run_id"]),
+            job=row.get("job"),
+            source=row.get("source"),
+            status=row.get("status"),
+            started_at=to_datetime(row.get("started_at")),
+            finished_at=to_datetime(row.get("finished_at")),
+            counts=[
+                EntityCount(
+                    entity=name,
+                    read=int(c.get("read", 0)),
+                    loaded=int(c.get("loaded", 0)),
+                    rejected=int(c.get("rejected", 0)),
+                )
+                for name, c in sorted(counts.items())
+                if isinstance(c, dict)
+            ],
+        )
+
+
+@strawberry.type
+class MeQuery:
+    @strawberry.field(description="Your identity, roles and scope.")
+    def me(self, info: Info) -> Me:
+        return Me(**resolve.me(info.context))
+
+    @strawberry.field(description="Loader runs, newest first (data engineers and admins).")
+    async def load_runs(self, info: Info, first: int | None = 20) -> list[LoadRun]:
+        return [LoadRun.from_row(r) for r in await resolve.load_runs(info.context, first=first)]
