@@ -9,11 +9,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
@@ -60,6 +61,11 @@ async def health_live(_: Request) -> JSONResponse:
     return JSONResponse({"status": "live"})
 
 
+async def metrics(_: Request) -> Response:
+    """Prometheus exposition of the process's metrics (operations, latency, errors, round trips)."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
 async def health_ready(request: Request) -> JSONResponse:
     driver = request.app.state.driver
     try:
@@ -101,6 +107,7 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
         routes=[
             Route("/health/live", health_live),
             Route("/health/ready", health_ready),
+            Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         middleware=[

@@ -47,7 +47,9 @@ class ServiceUnavailableError(ApiError):
 
 
 def _is_api_error(error: GraphQLError) -> bool:
-    return isinstance(error, ApiError) or isinstance(error.original_error, ApiError)
+    """Errors meant for the caller: ours, and GraphQL's own (e.g. a variable that does not coerce,
+    whose original error is the GraphQLError that names the bad value)."""
+    return isinstance(error, ApiError) or isinstance(error.original_error, GraphQLError)
 
 
 class CodedErrors(MaskErrors):

@@ -46,7 +46,7 @@ async def assign_relationship_manager(
         query=SCOPE_MATCH[scope.kind] + q.ASSIGN_RM_TAIL,
         params={
             "customer_id": customer_id,
-            "employee_id": employee_id,
+            "assignee_id": employee_id,
             "today": dt.datetime.now(dt.UTC).date(),
             "subject": ctx.principal.subject,
             **scope.params,

@@ -30,6 +30,7 @@ class CustomerFilterArgs:
     risk_levels: list[str] | None = None
     branch: str | None = None
     rm: str | None = None
+    direct_only: bool | None = None  # only customers the caller serves directly (their book)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from strawberry.extensions import (
 
 from c360.errors import CodedErrors
 from schema.customers.query import CustomersQuery
+from schema.extensions import Metrics, RoundTrips
 from schema.households.query import HouseholdsQuery
 from schema.interactions.mutation import Mutation
 from schema.network.query import NetworkQuery
@@ -38,6 +39,8 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CodedErrors,
+        Metrics,
+        RoundTrips,
     ]
     if not introspection:
         extensions.insert(0, DisableIntrospection)

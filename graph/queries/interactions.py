@@ -34,9 +34,9 @@ MERGE (c)-[:HAD]->(i)
 WITH c, i
 OPTIONAL MATCH (e:Employee {employee_id: $handled_by})
 FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (i)-[:HANDLED_BY]->(e))
-WITH c, i, i.created AS created
+WITH c, i, e, i.created AS created
 REMOVE i.created
-RETURN c.customer_id AS customer_id, i {.*} AS item, created
+RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item, created
 """
 
 COMPLAINT_TAIL = """

@@ -13,7 +13,7 @@ LIMIT $limit
 # branch when the caller is bound to one ($branch_id), and be a relationship manager.
 ASSIGN_RM_TAIL = """
 WITH c, access WHERE access = 'direct'
-MATCH (e:Employee {employee_id: $employee_id})
+MATCH (e:Employee {employee_id: $assignee_id})
 WHERE $branch_id IS NULL OR EXISTS { (e)-[:WORKS_AT]->(:Branch {branch_id: $branch_id}) }
 OPTIONAL MATCH (other:Employee)-[old:MANAGES]->(c) WHERE other <> e
 DELETE old

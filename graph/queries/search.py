@@ -72,6 +72,7 @@ FILTERS = """
   AND ($branch IS NULL OR EXISTS {
         (:Branch {branch_id: $branch})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) })
   AND ($rm IS NULL OR EXISTS { (:Employee {employee_id: $rm})-[:MANAGES]->(c) })
+  AND ($direct_only IS NULL OR access = 'direct')
 """
 
 

@@ -73,6 +73,7 @@ class Customer:
     source_records: list[SourceRecord] | None = strawberry.field(
         description="The source-system records merged into this golden record"
     )
+
     @strawberry.field(description="Interactions, newest first; filter by channel, kind and time.")
     async def interactions(
         self,

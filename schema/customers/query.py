@@ -20,10 +20,10 @@ from schema.selection import fields_of_this_field
 
 
 def _filters(
-    flt: CustomerFilter | None, *, risk: list[str] | None = None
+    flt: CustomerFilter | None, *, risk: list[str] | None = None, book_only: bool = False
 ) -> search.CustomerFilterArgs:
     if flt is None:
-        return search.CustomerFilterArgs(risk_levels=risk)
+        return search.CustomerFilterArgs(risk_levels=risk, direct_only=book_only or None)
     return search.CustomerFilterArgs(
         tiers=[t.value for t in flt.tiers] if flt.tiers else None,
         segments=flt.segments,
@@ -85,7 +85,7 @@ class CustomersQuery:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> CustomerConnection:
         order = CustomerOrder(field=CustomerSort.DOWNGRADE_RISK, direction=SortDirection.DESC)
-        flt = _filters(None, risk=["HIGH", "MEDIUM", "LOW"])
+        flt = _filters(None, risk=["HIGH", "MEDIUM", "LOW"], book_only=True)
         return _connection(await search_page(info, None, flt, order, first, after))
 
 
