@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from auth.principal import ANONYMOUS
 from auth.ratelimit import TokenBucketLimiter
 from auth.tokens import TokenValidator
 from c360.middleware import BearerAuthMiddleware, SecurityHeadersMiddleware
@@ -35,7 +36,9 @@ class GraphQLApp(GraphQL):
         return Context(
             driver=state.driver,
             settings=state.settings,
-            principal=request.state.principal,  # set by BearerAuthMiddleware, never absent
+            # Set by BearerAuthMiddleware on every request that can run an operation; only the
+            # GraphiQL page (development) arrives without one, and ANONYMOUS may do nothing.
+            principal=getattr(request.state, "principal", ANONYMOUS),
             request=request,
             response=response,
             request_id=_request_id(request),
