@@ -8,7 +8,7 @@ from typing import Any
 from auth.masking import Mask, apply_mask
 from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, RolePolicy, View
 from auth.principal import Principal
-from c360.errors import ApiError, ErrorCode
+from c360.errors import Forbidden
 from graph.queries.scope import SCOPE_PARAMETERS, ScopeKind
 
 ROW_KEYS = {"id": "customer_id"}  # GraphQL field -> row key where they differ
@@ -18,10 +18,6 @@ SCOPE_CLAIMS = {
     "employee_id": "employee_id",
     "branch_id": "branch_id",
 }
-
-
-class Forbidden(ApiError):
-    code = ErrorCode.FORBIDDEN
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ class SecurityHeadersMiddleware:
 
 
 class BearerAuthMiddleware:
-    """Authenticates /graphql requests and spends one token of the caller's rate bucket."""
+    """Authenticates /graphql requests and spends one token of the caller's rate bucket;
+    a failed attempt spends one from the client address's bucket instead."""
 
     def __init__(
         self,
@@ -79,6 +80,9 @@ class BearerAuthMiddleware:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith(PROTECTED_PREFIX):
+            await send({"type": "websocket.close", "code": 1008})  # no subscriptions served
+            return
         if (
             scope["type"] != "http"
             or not scope["path"].startswith(PROTECTED_PREFIX)
@@ -95,6 +99,12 @@ class BearerAuthMiddleware:
             principal = await self.validator.authenticate(token.strip())
         except InvalidToken as exc:
             log.info("refused token: %s", exc.reason)
+            # Failed attempts spend from the client address's bucket (guessing is throttled).
+            client = scope.get("client")
+            retry_after = self.limiter.take(f"addr:{client[0] if client else 'unknown'}")
+            if retry_after is not None:
+                await _too_many(retry_after)(scope, receive, send)
+                return
             response = JSONResponse(
                 error_body(ErrorCode.UNAUTHENTICATED, GENERIC_MESSAGE),
                 status_code=401,
@@ -104,12 +114,15 @@ class BearerAuthMiddleware:
             return
         retry_after = self.limiter.take(f"sub:{principal.subject}")
         if retry_after is not None:
-            response = JSONResponse(
-                error_body(ErrorCode.RATE_LIMITED, "Too many requests; retry later."),
-                status_code=429,
-                headers={"Retry-After": str(retry_after)},
-            )
-            await response(scope, receive, send)
+            await _too_many(retry_after)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+def _too_many(retry_after: int) -> JSONResponse:
+    return JSONResponse(
+        error_body(ErrorCode.RATE_LIMITED, "Too many requests; retry later."),
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+    )

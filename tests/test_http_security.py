@@ -177,3 +177,20 @@ def test_graphiql_in_development_only_and_without_csp(settings, sample_graph):
         assert client.post("/graphql", json={"query": Q}).status_code == 401
     with TestClient(create_app(settings)) as client:  # test environment: no IDE
         assert client.get("/graphql", headers={"Accept": "text/html"}).status_code == 401
+
+
+def test_failed_token_attempts_are_throttled_per_client(settings, sample_graph):
+    limited = settings.model_copy(update={"rate_limit_burst": 3, "rate_limit_per_second": 0.5})
+    with TestClient(create_app(limited)) as client:
+        bad = {"Authorization": "Bearer not.a.token"}
+        statuses = [
+            client.post("/graphql", json={"query": Q}, headers=bad).status_code for _ in range(4)
+        ]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_websockets_to_graphql_are_refused(api):
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect), api.websocket_connect("/graphql"):
+        pass

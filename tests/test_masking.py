@@ -10,6 +10,7 @@ from auth import enforce
 from auth.masking import Mask, apply_mask, mask_email, mask_name, mask_phone
 from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, Role, View
 from auth.principal import Principal
+from c360.errors import Forbidden
 from graph.queries.scope import SCOPE_MATCH, SCOPE_PARAMETERS, ScopeKind
 
 ROW = {
@@ -77,7 +78,7 @@ def test_operations_follow_the_table(operation, role):
     if allowed:
         enforce.require(principal(role), operation)
     else:
-        with pytest.raises(enforce.Forbidden):
+        with pytest.raises(Forbidden):
             enforce.require(principal(role), operation)
 
 
@@ -108,7 +109,7 @@ def test_anonymous_may_do_nothing():
 
     for operation in Operation:
         assert not enforce.allows(ANONYMOUS, operation)
-    with pytest.raises(enforce.Forbidden):
+    with pytest.raises(Forbidden):
         enforce.row_scope(ANONYMOUS)
-    with pytest.raises(enforce.Forbidden):
+    with pytest.raises(Forbidden):
         enforce.mask_row(ANONYMOUS, ROW)

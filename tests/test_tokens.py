@@ -333,3 +333,41 @@ def test_several_roles_read_under_the_most_capable(jwks_file, keys):
     )
     principal = authenticate(v, token)
     assert principal.primary_role is Role.RELATIONSHIP_MANAGER
+
+
+def test_jwks_from_a_url_with_rotation(keys):
+    """A real HTTP server on loopback serves the key set; rotation is picked up by kid."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served = {"jwks": keys.jwks(), "hits": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            served["hits"] += 1
+            body = json.dumps(served["jwks"]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        v = TokenValidator(make_settings(None, jwt_jwks_url=url, jwt_jwks_min_refresh_s=0))
+        assert authenticate(v, sign("ES256", keys.ec, claims(), kid="ec-1")).subject == "u1"
+        assert authenticate(v, sign("RS256", keys.rsa, claims(), kid="rsa-1")).subject == "u1"
+        assert served["hits"] == 1  # cached: a known kid fetches nothing
+        served["jwks"]["keys"].append(Keys.jwk(keys.rsa_other, "rsa-2", "RS256"))
+        token = sign("RS256", keys.rsa_other, claims(), kid="rsa-2")
+        assert authenticate(v, token).subject == "u1"
+        assert served["hits"] == 2
+    finally:
+        server.shutdown()
+        server.server_close()
