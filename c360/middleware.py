@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,10 +28,9 @@ def _is_graphiql_page(scope: Scope, settings: Settings) -> bool:
     """GET /graphql asking for HTML without a query: the GraphiQL page (development only)."""
     if settings.environment is not Environment.DEVELOPMENT or scope.get("method") != "GET":
         return False
-    headers = Headers(scope=scope)
-    return "text/html" in headers.get("accept", "") and b"query=" not in scope.get(
-        "query_string", b""
-    )
+    # Parsed like strawberry parses it (percent-decoding included), so no query slips through.
+    params = QueryParams(scope.get("query_string", b""))
+    return "text/html" in Headers(scope=scope).get("accept", "") and params.get("query") is None
 
 
 class SecurityHeadersMiddleware:

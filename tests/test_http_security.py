@@ -173,8 +173,11 @@ def test_graphiql_in_development_only_and_without_csp(settings, sample_graph):
         assert page.status_code == 200 and "graphiql" in page.text.lower()
         assert "content-security-policy" not in page.headers
         assert page.headers["x-frame-options"] == "DENY"
-        # The API itself still needs a token in development.
+        # The API itself still needs a token in development, however the query is spelled.
         assert client.post("/graphql", json={"query": Q}).status_code == 401
+        html = {"Accept": "text/html"}
+        for qs in ("query=%7B__typename%7D", "q%75ery=%7B__typename%7D"):
+            assert client.get(f"/graphql?{qs}", headers=html).status_code == 401
     with TestClient(create_app(settings)) as client:  # test environment: no IDE
         assert client.get("/graphql", headers={"Accept": "text/html"}).status_code == 401
 
