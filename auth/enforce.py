@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.masking import Mask, apply_mask
-from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, View
+from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, RolePolicy, View
 from auth.principal import Principal
-from c360.errors import ApiError, ErrorCode
+from c360.errors import Forbidden
 from graph.queries.scope import SCOPE_PARAMETERS, ScopeKind
 
 ROW_KEYS = {"id": "customer_id"}  # GraphQL field -> row key where they differ
@@ -20,24 +20,26 @@ SCOPE_CLAIMS = {
 }
 
 
-class Forbidden(ApiError):
-    code = ErrorCode.FORBIDDEN
-
-
 @dataclass(frozen=True)
 class RowScope:
     kind: ScopeKind
     params: dict[str, Any]
 
 
+def _policy(principal: Principal) -> RolePolicy:
+    if not principal.roles:
+        raise Forbidden("No role.")
+    return ROLES[principal.primary_role]
+
+
 def row_scope(principal: Principal) -> RowScope:
     """The Cypher scope fragment and its parameters for this caller."""
-    kind = ROLES[principal.primary_role].scope
+    kind = _policy(principal).scope
     return RowScope(kind, {p: principal.claim(SCOPE_CLAIMS[p]) for p in SCOPE_PARAMETERS})
 
 
 def view_for(principal: Principal, access: str) -> View:
-    policy = ROLES[principal.primary_role]
+    policy = _policy(principal)
     return policy.hop_view if access == "hop" else policy.view
 
 

@@ -26,3 +26,8 @@ class Principal:
             "customer_id": self.customer_id,
             "branch_id": self.branch_id,
         }.get(name)
+
+
+# No roles: every operation check refuses it. Used only where no token can be required (the
+# development GraphiQL page, which runs no operation).
+ANONYMOUS = Principal(subject="anonymous", roles=frozenset())

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -78,6 +79,7 @@ class JwksCache:
         self._min_refresh_s = settings.jwt_jwks_min_refresh_s
         self._keys: dict[str, CachedKey] = {}
         self._loaded_at: float | None = None
+        self._lock = asyncio.Lock()  # concurrent unknown-kid requests share one fetch
 
     @property
     def configured(self) -> bool:
@@ -90,6 +92,12 @@ class JwksCache:
         return self.configured and (
             self._loaded_at is None or time.monotonic() - self._loaded_at >= self._min_refresh_s
         )
+
+    async def refresh_for(self, kid: str) -> None:
+        """Fetch the key set for an unknown ``kid`` unless fetched within the minimum interval."""
+        async with self._lock:
+            if self.get(kid) is None and self.may_refresh():
+                await self.refresh()
 
     async def refresh(self) -> None:
         """Reload the key set (a failure keeps the old keys; the token is then refused)."""
@@ -150,7 +158,7 @@ class TokenValidator:
             and self.jwks.get(kid) is None
             and self.jwks.may_refresh()
         ):
-            await self.jwks.refresh()
+            await self.jwks.refresh_for(kid)
         return self.validate(token)
 
     def validate(self, token: str, *, now: int | None = None) -> Principal:
@@ -165,7 +173,7 @@ class TokenValidator:
             claims.validate(now=now, leeway=self.settings.jwt_clock_skew_s)
         except InvalidToken:
             raise
-        except (JoseError, ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # whatever a crafted token provokes, the answer is the same 401
             raise InvalidToken(f"{type(exc).__name__}: {exc}") from exc
         return self._principal(claims)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from auth.principal import ANONYMOUS
 from auth.ratelimit import TokenBucketLimiter
 from auth.tokens import TokenValidator
 from c360.middleware import BearerAuthMiddleware, SecurityHeadersMiddleware
@@ -28,6 +30,7 @@ from resolvers.context import Context
 from schema import build_schema
 
 log = logging.getLogger("c360.api")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # a caller's X-Request-ID is kept only if tame
 
 
 class GraphQLApp(GraphQL):
@@ -36,7 +39,9 @@ class GraphQLApp(GraphQL):
         return Context(
             driver=state.driver,
             settings=state.settings,
-            principal=request.state.principal,  # set by BearerAuthMiddleware, never absent
+            # Set by BearerAuthMiddleware on every request that can run an operation; only the
+            # GraphiQL page (development) arrives without one, and ANONYMOUS may do nothing.
+            principal=getattr(request.state, "principal", ANONYMOUS),
             request=request,
             response=response,
             request_id=_request_id(request),
@@ -46,9 +51,7 @@ class GraphQLApp(GraphQL):
 
 def _request_id(request: Request) -> str:
     given = request.headers.get("x-request-id", "")
-    if given and len(given) <= 64 and given.replace("-", "").isalnum():
-        return given
-    return uuid.uuid4().hex
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _migrate(settings: Settings) -> None:

@@ -29,6 +29,10 @@ class ApiError(GraphQLError):
         super().__init__(message, extensions={"code": code.value})
 
 
+class Forbidden(ApiError):
+    code = ErrorCode.FORBIDDEN
+
+
 class NotFound(ApiError):
     code = ErrorCode.NOT_FOUND
 

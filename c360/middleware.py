@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,10 +28,9 @@ def _is_graphiql_page(scope: Scope, settings: Settings) -> bool:
     """GET /graphql asking for HTML without a query: the GraphiQL page (development only)."""
     if settings.environment is not Environment.DEVELOPMENT or scope.get("method") != "GET":
         return False
-    headers = Headers(scope=scope)
-    return "text/html" in headers.get("accept", "") and b"query=" not in scope.get(
-        "query_string", b""
-    )
+    # Parsed like strawberry parses it (percent-decoding included), so no query slips through.
+    params = QueryParams(scope.get("query_string", b""))
+    return "text/html" in Headers(scope=scope).get("accept", "") and params.get("query") is None
 
 
 class SecurityHeadersMiddleware:
@@ -64,7 +63,8 @@ class SecurityHeadersMiddleware:
 
 
 class BearerAuthMiddleware:
-    """Authenticates /graphql requests and spends one token of the caller's rate bucket."""
+    """Authenticates /graphql requests and spends one token of the caller's rate bucket;
+    a failed attempt spends one from the client address's bucket instead."""
 
     def __init__(
         self,
@@ -79,6 +79,9 @@ class BearerAuthMiddleware:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith(PROTECTED_PREFIX):
+            await send({"type": "websocket.close", "code": 1008})  # no subscriptions served
+            return
         if (
             scope["type"] != "http"
             or not scope["path"].startswith(PROTECTED_PREFIX)
@@ -95,6 +98,12 @@ class BearerAuthMiddleware:
             principal = await self.validator.authenticate(token.strip())
         except InvalidToken as exc:
             log.info("refused token: %s", exc.reason)
+            # Failed attempts spend from the client address's bucket (guessing is throttled).
+            client = scope.get("client")
+            retry_after = self.limiter.take(f"addr:{client[0] if client else 'unknown'}")
+            if retry_after is not None:
+                await _too_many(retry_after)(scope, receive, send)
+                return
             response = JSONResponse(
                 error_body(ErrorCode.UNAUTHENTICATED, GENERIC_MESSAGE),
                 status_code=401,
@@ -104,12 +113,15 @@ class BearerAuthMiddleware:
             return
         retry_after = self.limiter.take(f"sub:{principal.subject}")
         if retry_after is not None:
-            response = JSONResponse(
-                error_body(ErrorCode.RATE_LIMITED, "Too many requests; retry later."),
-                status_code=429,
-                headers={"Retry-After": str(retry_after)},
-            )
-            await response(scope, receive, send)
+            await _too_many(retry_after)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+def _too_many(retry_after: int) -> JSONResponse:
+    return JSONResponse(
+        error_body(ErrorCode.RATE_LIMITED, "Too many requests; retry later."),
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+    )

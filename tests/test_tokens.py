@@ -29,7 +29,10 @@ with warnings.catch_warnings():
     from authlib.jose import JsonWebKey, JsonWebToken
 
 ISS, AUD = "https://idp.bank.example", "c360-api"
-NOW = int(time.time())
+
+
+def now() -> int:
+    return int(time.time())
 
 
 def b64(data: bytes) -> str:
@@ -42,9 +45,9 @@ def claims(**overrides) -> dict:
         "aud": AUD,
         "sub": "u1",
         "roles": ["channel_service"],
-        "iat": NOW,
-        "nbf": NOW,
-        "exp": NOW + 600,
+        "iat": now(),
+        "nbf": now(),
+        "exp": now() + 600,
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -153,7 +156,7 @@ def test_hs256_dev_token_accepted_in_test(jwks_file):
 
 
 def test_clock_skew_is_honoured(validator, keys):
-    token = sign("RS256", keys.rsa, claims(exp=NOW - 20), kid="rsa-1")  # 20 s late < 30 s skew
+    token = sign("RS256", keys.rsa, claims(exp=now() - 20), kid="rsa-1")  # 20 s late < 30 s skew
     assert authenticate(validator, token).subject == "u1"
 
 
@@ -211,9 +214,9 @@ ATTACKS = {
     "es256_header_with_rsa_kid": lambda k: sign("ES256", k.ec, claims(), kid="rsa-1"),
     "rs384_not_in_algorithm_list": lambda k: sign("RS384", k.rsa, claims(), kid="rsa-1"),
     "hs256_wrong_secret": lambda k: hs256_with_raw_secret(b"guess" * 8, claims()),
-    "expired": lambda k: sign("RS256", k.rsa, claims(exp=NOW - 120), kid="rsa-1"),
-    "not_yet_valid": lambda k: sign("RS256", k.rsa, claims(nbf=NOW + 120), kid="rsa-1"),
-    "issued_in_the_future": lambda k: sign("RS256", k.rsa, claims(iat=NOW + 120), kid="rsa-1"),
+    "expired": lambda k: sign("RS256", k.rsa, claims(exp=now() - 120), kid="rsa-1"),
+    "not_yet_valid": lambda k: sign("RS256", k.rsa, claims(nbf=now() + 120), kid="rsa-1"),
+    "issued_in_the_future": lambda k: sign("RS256", k.rsa, claims(iat=now() + 120), kid="rsa-1"),
     "no_exp": lambda k: sign("RS256", k.rsa, claims(exp=None), kid="rsa-1"),
     "wrong_issuer": lambda k: sign("RS256", k.rsa, claims(iss="https://evil.example"), kid="rsa-1"),
     "no_issuer": lambda k: sign("RS256", k.rsa, claims(iss=None), kid="rsa-1"),
@@ -330,3 +333,41 @@ def test_several_roles_read_under_the_most_capable(jwks_file, keys):
     )
     principal = authenticate(v, token)
     assert principal.primary_role is Role.RELATIONSHIP_MANAGER
+
+
+def test_jwks_from_a_url_with_rotation(keys):
+    """A real HTTP server on loopback serves the key set; rotation is picked up by kid."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    served = {"jwks": keys.jwks(), "hits": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            served["hits"] += 1
+            body = json.dumps(served["jwks"]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        v = TokenValidator(make_settings(None, jwt_jwks_url=url, jwt_jwks_min_refresh_s=0))
+        assert authenticate(v, sign("ES256", keys.ec, claims(), kid="ec-1")).subject == "u1"
+        assert authenticate(v, sign("RS256", keys.rsa, claims(), kid="rsa-1")).subject == "u1"
+        assert served["hits"] == 1  # cached: a known kid fetches nothing
+        served["jwks"]["keys"].append(Keys.jwk(keys.rsa_other, "rsa-2", "RS256"))
+        token = sign("RS256", keys.rsa_other, claims(), kid="rsa-2")
+        assert authenticate(v, token).subject == "u1"
+        assert served["hits"] == 2
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,109 @@
+"""The audit trail: durable, queried by auditors, itself audited, and failing closed."""
+
+from __future__ import annotations
+
+from neo4j import RoutingControl
+from starlette.testclient import TestClient
+
+from c360.app import create_app
+
+PROFILE = "query($id: ID!) { customer(id: $id) { id name phone } }"
+EVENTS = """query($first: Int!, $after: String, $subject: String, $customerId: ID) {
+  auditEvents(first: $first, after: $after, subject: $subject, customerId: $customerId) {
+    edges { cursor node { id at subject roles customerIds operation fields requestId clientAddress } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+def _post(client, query, headers, **variables):
+    return client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    ).json()
+
+
+def _event_count(driver, settings) -> int:
+    return driver.execute_query(
+        "MATCH (a:AuditEvent) RETURN count(a) AS n",
+        database_=settings.neo4j_database,
+        routing_control=RoutingControl.READ,
+    ).records[0]["n"]
+
+
+def test_reads_are_recorded_durably_and_auditors_can_page_through_them(
+    settings, sample_graph, auth_header
+):
+    rm = {**auth_header("relationship_manager", employee_id="E0001"), "X-Request-ID": "req-rm-1"}
+    with TestClient(create_app(settings)) as client:
+        for cid in ("C000001", "C000002"):
+            assert "errors" not in _post(client, PROFILE, rm, id=cid)
+    # A new process (the API restarted) still sees them: they live in the graph.
+    auditor = auth_header("auditor", subject="aud-1")
+    with TestClient(create_app(settings)) as client:
+        body = _post(client, EVENTS, auditor, first=1, subject="dev-relationship_manager")
+        page1 = body["data"]["auditEvents"]
+        assert page1["pageInfo"]["hasNextPage"] is True
+        newest = page1["edges"][0]["node"]
+        assert newest["customerIds"] == ["C000002"]
+        assert newest["roles"] == ["relationship_manager"]
+        assert newest["operation"] == "customer"
+        assert newest["fields"] == ["id", "name", "phone"]
+        assert newest["requestId"] == "req-rm-1"
+        assert newest["clientAddress"]
+        page2 = _post(
+            client,
+            EVENTS,
+            auditor,
+            first=1,
+            after=page1["pageInfo"]["endCursor"],
+            subject="dev-relationship_manager",
+        )["data"]["auditEvents"]
+        assert [e["node"]["customerIds"] for e in page2["edges"]] == [["C000001"]]
+        assert page2["pageInfo"]["hasNextPage"] is False
+        by_customer = _post(client, EVENTS, auditor, first=10, customerId="C000001")
+        assert {
+            tuple(e["node"]["customerIds"]) for e in by_customer["data"]["auditEvents"]["edges"]
+        } == {("C000001",)}
+        # Reading the audit trail is itself audited.
+        own = _post(client, EVENTS, auditor, first=10, subject="aud-1")["data"]["auditEvents"]
+        assert own["edges"] and all(e["node"]["operation"] == "auditEvents" for e in own["edges"])
+
+
+def test_audit_is_for_auditors_and_admins_only(api, auth_header):
+    for role, claims in [
+        ("channel_service", {}),
+        ("data_engineer", {}),
+        ("relationship_manager", {"employee_id": "E0001"}),
+        ("customer", {"customer_id": "C000001"}),
+    ]:
+        body = _post(api, EVENTS, auth_header(role, **claims), first=5)
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    body = _post(api, EVENTS, auth_header("admin"), first=5)
+    assert "errors" not in body
+
+
+def test_a_bad_cursor_is_bad_user_input(api, auth_header):
+    body = _post(api, EVENTS, auth_header("auditor"), first=5, after="!!not-a-cursor")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_out_of_scope_and_missing_reads_record_nothing(api, auth_header, sample_graph, settings):
+    before = _event_count(sample_graph, settings)
+    rm = auth_header("relationship_manager", employee_id="E0001")
+    for cid in ("C000003", "C999999"):
+        body = _post(api, PROFILE, rm, id=cid)
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert _event_count(sample_graph, settings) == before
+
+
+def test_when_the_audit_cannot_be_written_the_read_fails(settings, sample_graph, auth_header):
+    # A real failure, no mocks: the audit trail points at a database that does not exist.
+    broken = settings.model_copy(update={"audit_database": "no-such-audit-db"})
+    with TestClient(create_app(broken)) as client:
+        body = _post(client, PROFILE, auth_header("admin"), id="C000001")
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert "张伟" not in str(body) and "13812345678" not in str(body)
+    assert "no-such-audit-db" not in str(body)  # internals do not leak
+    assert _event_count(sample_graph, settings) == 0

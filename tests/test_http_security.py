@@ -1,0 +1,199 @@
+"""Abuse limits, authentication at the HTTP edge, rate limiting, CORS and security headers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from c360.app import create_app
+from c360.middleware import SecurityHeadersMiddleware
+from c360.settings import Environment
+
+Q = '{ customer(id: "C000001") { id } }'
+
+
+def _codes(resp) -> list[str]:
+    return [e["extensions"]["code"] for e in resp.json().get("errors", [])]
+
+
+def _timed_post(api, query, headers):
+    started = time.perf_counter()
+    resp = api.post("/graphql", json={"query": query}, headers=headers)
+    return resp, time.perf_counter() - started
+
+
+def test_depth_bomb_refused_quickly(api, auth_header):
+    deep = "household { " * 30 + "id" + " }" * 30
+    resp, took = _timed_post(api, f'{{ customer(id: "C000001") {{ {deep} }} }}', auth_header())
+    assert "LIMIT_EXCEEDED" in _codes(resp)
+    assert resp.json()["data"] is None
+    assert took < 1.0
+
+
+def test_alias_bomb_refused_quickly(api, auth_header):
+    aliases = " ".join(f'a{i}: customer(id: "C000001") {{ id }}' for i in range(200))
+    resp, took = _timed_post(api, f"{{ {aliases} }}", auth_header())
+    assert _codes(resp) == ["LIMIT_EXCEEDED"]
+    assert took < 1.0
+
+
+def test_token_bomb_refused_quickly(api, auth_header):
+    fields = " ".join(["id"] * 5000)
+    resp, took = _timed_post(api, f'{{ customer(id: "C000001") {{ {fields} }} }}', auth_header())
+    assert _codes(resp) == ["LIMIT_EXCEEDED"]
+    assert took < 1.0
+
+
+def test_page_size_is_capped(api, auth_header):
+    resp = api.post(
+        "/graphql",
+        json={"query": "{ auditEvents(first: 100000) { edges { cursor } } }"},
+        headers=auth_header("auditor"),
+    )
+    assert _codes(resp) == ["LIMIT_EXCEEDED"]
+
+
+def test_introspection_is_off_outside_development(api, auth_header):
+    resp = api.post(
+        "/graphql", json={"query": "{ __schema { types { name } } }"}, headers=auth_header()
+    )
+    assert set(_codes(resp)) == {"BAD_USER_INPUT"}
+    assert "introspection has been disabled" in resp.json()["errors"][0]["message"]
+    assert resp.json().get("data") is None
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Basic YWRtaW46YWRtaW4=",
+        "Bearer",
+        "Bearer not.a.token",
+        "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwicm9sZXMiOlsiYWRtaW4iXX0.",
+    ],
+)
+def test_missing_or_bad_token_is_401_with_one_generic_message(api, authorization):
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    resp = api.post("/graphql", json={"query": Q}, headers=headers)
+    assert resp.status_code == 401
+    assert resp.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Missing or invalid bearer token.",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ],
+    }
+    assert resp.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_expired_dev_token_is_refused(api, settings):
+    from auth.policy import Role
+    from auth.tokens import DevTokenRequest, issue_dev_token
+
+    old = issue_dev_token(settings, DevTokenRequest(role=Role.ADMIN), now=int(time.time()) - 7200)
+    resp = api.post("/graphql", json={"query": Q}, headers={"Authorization": f"Bearer {old}"})
+    assert resp.status_code == 401
+
+
+def test_rate_limit_trips_and_recovers(settings, sample_graph, auth_header):
+    limited = settings.model_copy(update={"rate_limit_burst": 3, "rate_limit_per_second": 2.0})
+    admin, other = auth_header("admin"), auth_header("channel_service")
+    with TestClient(create_app(limited)) as client:
+        statuses = [
+            client.post("/graphql", json={"query": Q}, headers=admin).status_code for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        resp = client.post("/graphql", json={"query": Q}, headers=admin)
+        assert resp.status_code == 429
+        assert _codes(resp) == ["RATE_LIMITED"]
+        retry_after = int(resp.headers["retry-after"])
+        assert 1 <= retry_after <= 2
+        # Another subject has its own bucket.
+        assert client.post("/graphql", json={"query": Q}, headers=other).status_code == 200
+        time.sleep(retry_after)
+        assert client.post("/graphql", json={"query": Q}, headers=admin).status_code == 200
+
+
+def test_security_headers_everywhere(api, auth_header):
+    for resp in (
+        api.get("/health/live"),
+        api.post("/graphql", json={"query": Q}, headers=auth_header()),
+        api.post("/graphql", json={"query": Q}),  # 401 too
+    ):
+        assert resp.headers["x-content-type-options"] == "nosniff"
+        assert resp.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
+        assert resp.headers["referrer-policy"] == "no-referrer"
+        assert "strict-transport-security" not in resp.headers  # not in test
+    assert (
+        api.post("/graphql", json={"query": Q}, headers=auth_header()).headers["cache-control"]
+        == "no-store"
+    )
+
+
+def test_hsts_in_production(settings):
+    prod = settings.model_copy(update={"environment": Environment.PRODUCTION})
+    app = Starlette(routes=[Route("/x", lambda r: PlainTextResponse("ok"))])
+    with TestClient(SecurityHeadersMiddleware(app, settings=prod)) as client:
+        assert "max-age=" in client.get("/x").headers["strict-transport-security"]
+
+
+def test_cors_only_for_configured_origins(settings, sample_graph, auth_header):
+    configured = settings.model_copy(update={"cors_origins": ["https://rm.bank.example"]})
+    with TestClient(create_app(configured)) as client:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        ok = client.options("/graphql", headers={"Origin": "https://rm.bank.example", **preflight})
+        assert ok.status_code == 200
+        assert ok.headers["access-control-allow-origin"] == "https://rm.bank.example"
+        bad = client.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+        assert "access-control-allow-origin" not in bad.headers
+        simple = client.post(
+            "/graphql",
+            json={"query": Q},
+            headers={"Origin": "https://evil.example", **auth_header()},
+        )
+        assert "access-control-allow-origin" not in simple.headers
+
+
+def test_graphiql_in_development_only_and_without_csp(settings, sample_graph):
+    dev = settings.model_copy(update={"environment": Environment.DEVELOPMENT})
+    with TestClient(create_app(dev)) as client:
+        page = client.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        assert "content-security-policy" not in page.headers
+        assert page.headers["x-frame-options"] == "DENY"
+        # The API itself still needs a token in development, however the query is spelled.
+        assert client.post("/graphql", json={"query": Q}).status_code == 401
+        html = {"Accept": "text/html"}
+        for qs in ("query=%7B__typename%7D", "q%75ery=%7B__typename%7D"):
+            assert client.get(f"/graphql?{qs}", headers=html).status_code == 401
+    with TestClient(create_app(settings)) as client:  # test environment: no IDE
+        assert client.get("/graphql", headers={"Accept": "text/html"}).status_code == 401
+
+
+def test_failed_token_attempts_are_throttled_per_client(settings, sample_graph):
+    limited = settings.model_copy(update={"rate_limit_burst": 3, "rate_limit_per_second": 0.5})
+    with TestClient(create_app(limited)) as client:
+        bad = {"Authorization": "Bearer not.a.token"}
+        statuses = [
+            client.post("/graphql", json={"query": Q}, headers=bad).status_code for _ in range(4)
+        ]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_websockets_to_graphql_are_refused(api):
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect), api.websocket_connect("/graphql"):
+        pass

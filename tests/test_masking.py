@@ -1,0 +1,115 @@
+"""Masks and the enforcement functions, without a driver."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from auth import enforce
+from auth.masking import Mask, apply_mask, mask_email, mask_name, mask_phone
+from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, Role, View
+from auth.principal import Principal
+from c360.errors import Forbidden
+from graph.queries.scope import SCOPE_MATCH, SCOPE_PARAMETERS, ScopeKind
+
+ROW = {
+    "customer_id": "C1",
+    "name": "张伟",
+    "phone": "13812345678",
+    "email": "zhang.wei@example.com",
+    "national_id_last4": "1234",
+    "address": "上海市浦东新区世纪大道100号",
+    "city": "上海",
+    "birth_date": dt.date(1980, 5, 17),
+    "birth_year": 1980,
+    "value_score": 80.0,
+    "risk_rating": "LOW",
+    "access": "direct",
+}
+
+
+def test_literal_masks():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_email("zhang.wei@example.com") == "z***@example.com"
+    assert mask_email("broken") == "***"
+    assert mask_name("张伟") == "张*"
+    assert mask_phone("123") == "***"
+    assert apply_mask(Mask.LAST4, "110101198005171234", ROW) == "1234"
+    assert apply_mask(Mask.CITY, ROW["address"], ROW) == "上海"
+    assert apply_mask(Mask.YEAR, ROW["birth_date"], ROW) is None
+    assert apply_mask(Mask.HIDDEN, "x", ROW) is None
+    assert apply_mask(Mask.CLEAR, "x", ROW) == "x"
+    assert apply_mask(Mask.PHONE, None, ROW) is None
+
+
+def principal(role: Role, **claims: str) -> Principal:
+    return Principal(subject="s", roles=frozenset({role}), **claims)
+
+
+def test_mask_row_applies_the_view_once_and_keeps_the_input():
+    masked = enforce.mask_row(principal(Role.CHANNEL_SERVICE), ROW)
+    assert masked["phone"] == "138****5678"
+    assert masked["address"] == "上海"
+    assert masked["birth_date"] is None and masked["birth_year"] == 1980
+    assert masked["value_score"] is None
+    assert ROW["phone"] == "13812345678"  # the input row is not changed
+
+
+def test_hop_rows_get_the_hop_view():
+    rm = principal(Role.RELATIONSHIP_MANAGER, employee_id="E1")
+    assert enforce.mask_row(rm, ROW)["phone"] == "13812345678"
+    assert enforce.mask_row(rm, {**ROW, "access": "hop"})["phone"] == "138****5678"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_row_scope_uses_only_constant_fragments_and_claims(role):
+    scope = enforce.row_scope(principal(role, employee_id="E1", customer_id="C1", branch_id="B1"))
+    assert scope.kind in SCOPE_MATCH
+    assert set(scope.params) == set(SCOPE_PARAMETERS)
+    for fragment in SCOPE_MATCH.values():
+        assert "$customer_id" in fragment
+
+
+@pytest.mark.parametrize(("operation", "role"), [(o, r) for o in Operation for r in Role])
+def test_operations_follow_the_table(operation, role):
+    allowed = role in OPERATIONS[operation]
+    assert enforce.allows(principal(role), operation) is allowed
+    if allowed:
+        enforce.require(principal(role), operation)
+    else:
+        with pytest.raises(Forbidden):
+            enforce.require(principal(role), operation)
+
+
+def test_mutation_roles_as_the_design_says():
+    rm_admin = {Role.RELATIONSHIP_MANAGER, Role.ADMIN}
+    assert OPERATIONS[Operation.LOG_INTERACTION] == rm_admin
+    assert OPERATIONS[Operation.OPEN_COMPLAINT] == rm_admin
+    assert OPERATIONS[Operation.RESOLVE_COMPLAINT] == rm_admin
+    assert OPERATIONS[Operation.ASSIGN_RELATIONSHIP_MANAGER] == {Role.BRANCH_MANAGER, Role.ADMIN}
+    assert OPERATIONS[Operation.READ_AUDIT] == {Role.AUDITOR, Role.ADMIN}
+
+
+def test_scope_kinds_of_the_roles():
+    assert {r: p.scope for r, p in ROLES.items()} == {
+        Role.CUSTOMER: ScopeKind.OWN,
+        Role.CHANNEL_SERVICE: ScopeKind.ANY,
+        Role.RELATIONSHIP_MANAGER: ScopeKind.BOOK,
+        Role.BRANCH_MANAGER: ScopeKind.BRANCH,
+        Role.DATA_ENGINEER: ScopeKind.ANY,
+        Role.AUDITOR: ScopeKind.ANY,
+        Role.ADMIN: ScopeKind.ANY,
+    }
+    assert VIEWS[View.FULL]["phone"] is Mask.CLEAR
+
+
+def test_anonymous_may_do_nothing():
+    from auth.principal import ANONYMOUS
+
+    for operation in Operation:
+        assert not enforce.allows(ANONYMOUS, operation)
+    with pytest.raises(Forbidden):
+        enforce.row_scope(ANONYMOUS)
+    with pytest.raises(Forbidden):
+        enforce.mask_row(ANONYMOUS, ROW)
