@@ -35,7 +35,10 @@ class Metrics(SchemaExtension):
         yield
         ec = self.execution_context
         name = ec.operation_name or "anonymous"
-        kind = ec.operation_type.value if ec.operation_type else "unknown"
+        try:
+            kind = ec.operation_type.value
+        except RuntimeError:  # refused before a document was parsed (e.g. a token bomb)
+            kind = "unparsed"
         REQUESTS.labels(name, kind).inc()
         LATENCY.labels(name).observe(time.perf_counter() - started)
         trips = getattr(ec.context, "round_trips", 0)
