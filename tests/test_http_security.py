@@ -104,7 +104,7 @@ def test_expired_dev_token_is_refused(api, settings):
 
 
 def test_rate_limit_trips_and_recovers(settings, sample_graph, auth_header):
-    limited = settings.model_copy(update={"rate_limit_burst": 3, "rate_limit_per_second": 2.0})
+    limited = settings.model_copy(update={"rate_limit_burst": 3, "rate_limit_per_second": 0.5})
     admin, other = auth_header("admin"), auth_header("channel_service")
     with TestClient(create_app(limited)) as client:
         statuses = [
@@ -115,7 +115,7 @@ def test_rate_limit_trips_and_recovers(settings, sample_graph, auth_header):
         assert resp.status_code == 429
         assert _codes(resp) == ["RATE_LIMITED"]
         retry_after = int(resp.headers["retry-after"])
-        assert 1 <= retry_after <= 2
+        assert 1 <= retry_after <= 3
         # Another subject has its own bucket.
         assert client.post("/graphql", json={"query": Q}, headers=other).status_code == 200
         time.sleep(retry_after)
