@@ -122,6 +122,7 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
     frame = raw[list(m.columns)].rename(columns=m.columns).astype(object)
     frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
     frame = frame.map(lambda v: None if v is None or v == "" or v is pd.NA or v != v else v)
+    frame = frame.astype(object).where(frame.notna(), None)
     for col in entity.columns:
         if col not in frame.columns:
             frame[col] = m.defaults.get(col)
@@ -182,4 +183,4 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
                 )
                 values.append(None)
         frame[col] = pd.Series(values, index=frame.index, dtype=object)
-    return frame, errors
+    return frame.astype(object).where(frame.notna(), None), errors

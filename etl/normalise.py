@@ -14,7 +14,7 @@ _ID_CHECK = "10X98765432"
 def phone_digits(raw: str | None) -> str | None:
     """The 11-digit mainland mobile number in ``raw`` (any of +86 138-1234-5678, 138 1234 5678,
     86-13812345678 ...), or None when it is not one."""
-    if not raw:
+    if not isinstance(raw, str) or not raw:
         return None
     digits = _NON_DIGITS.sub("", raw)
     if len(digits) == 13 and digits.startswith("86"):
@@ -36,4 +36,4 @@ def national_id_hash(value: str, pepper: str) -> str:
 
 
 def email_normal(raw: str | None) -> str | None:
-    return raw.strip().lower() if raw and "@" in raw else None
+    return raw.strip().lower() if isinstance(raw, str) and "@" in raw else None

@@ -30,6 +30,6 @@ def to_traditional(text: str) -> str:
 
 def normalise_name(name: str | None) -> str:
     """Simplified characters, no spaces or middle dots: the form names are compared in."""
-    if not name:
+    if not isinstance(name, str) or not name:
         return ""
     return to_simplified("".join(name.split()).replace("·", "").replace("•", ""))
