@@ -210,9 +210,14 @@ def assign_customer_ids(
     resolution: Resolution,
     cfg: IdentityConfig,
     existing: dict[tuple[str, str], str] | None = None,
+    by_id_hash: dict[str, str] | None = None,
 ) -> tuple[list[str], list[Link]]:
-    """The golden customer_id of every record, and its link (the anchor's rule is ``ANCHOR``)."""
+    """The golden customer_id of every record, and its link (the anchor's rule is ``ANCHOR``).
+
+    ``existing``: records already resolved in the graph; ``by_id_hash``: customers already in the
+    graph by national-ID hash (a later load of one system joins the people loaded before)."""
     existing = existing or {}
+    by_id_hash = by_id_hash or {}
     members: dict[int, list[int]] = defaultdict(list)
     for i, root in enumerate(resolution.cluster):
         members[root].append(i)
@@ -225,12 +230,19 @@ def assign_customer_ids(
             for i in group
             if (k := (records[i].system, records[i].source_id)) in existing
         )
-        if known:
-            cid = known[0]
-        elif records[anchor].system == cfg.system_priority[0]:
-            cid = f"C-{records[anchor].source_id}"
+        hashed = sorted(
+            by_id_hash[h] for i in group if (h := records[i].id_hash) and h in by_id_hash
+        )
+        if records[anchor].system == cfg.system_priority[0]:
+            own = f"C-{records[anchor].source_id}"
         else:
-            cid = f"C-{records[anchor].system}-{records[anchor].source_id}"
+            own = f"C-{records[anchor].system}-{records[anchor].source_id}"
+        cid = known[0] if known else own
+        if not known and hashed and hashed[0] != own:
+            cid = hashed[0]  # the person is in the graph from an earlier load
+            for i in group:
+                if records[i].id_hash in by_id_hash:
+                    links[i] = Link("NATIONAL_ID", 1.0)
         for i in group:
             ids[i] = cid
         if len(group) > 1:

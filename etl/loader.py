@@ -42,6 +42,7 @@ from etl.identity import (
     resolve,
 )
 from etl.mapping import MAPPINGS_DIR, Errors, SystemMapping, apply_mapping, load_mapping
+from etl.normalise import phone_digits
 from etl.rejects import RejectsWriter
 from etl.sources import count_rows, find_extract, read_chunks
 from etl.validation import validate
@@ -358,14 +359,23 @@ class Loader:
         ]
         resolution = resolve(candidates, self.identity)
         existing = self._existing_assignments([(c.system, c.source_id) for c in candidates])
-        ids, links = assign_customer_ids(candidates, resolution, self.identity, existing)
+        hashes = sorted({c.id_hash for c in candidates if c.id_hash})
+        by_hash = {
+            r["h"]: r["customer_id"]
+            for start in range(0, len(hashes), 20_000)
+            for r in self._read(lq.CUSTOMERS_BY_ID_HASH, hashes=hashes[start : start + 20_000])
+        }
+        ids, links = assign_customer_ids(candidates, resolution, self.identity, existing, by_hash)
         frame["customer_id"] = ids
         for (system, source_id), cid in zip(
             ((c.system, c.source_id) for c in candidates), ids, strict=True
         ):
             self.customer_ids.setdefault(system, {})[source_id] = cid
         self._write_review(candidates, resolution.review, ids)
-        golden = golden_records(frame, self.identity)
+        systems = [m.system for m, _, _ in units]
+        golden = golden_records(
+            pd.concat([frame, self._other_records(ids, systems)]), self.identity
+        )
         task = self.progress.add_task("customers/graph", total=len(golden) + len(frame))
         rows = records.customer_rows(golden)
         for start in range(0, len(rows), self.opts.batch_size):
@@ -383,6 +393,23 @@ class Loader:
         self.writer.flush("customers:source_records")
         counts.loaded += len(frame)
         return len(resolution.review)
+
+    def _other_records(self, ids: list[str], systems: list[str]) -> pd.DataFrame:
+        """Records other systems gave in earlier loads for these customers (survivorship)."""
+        unique = sorted(set(ids))
+        rows = []
+        for start in range(0, len(unique), 20_000):
+            for r in self._read(
+                lq.OTHER_SOURCE_RECORDS, ids=unique[start : start + 20_000], systems=systems
+            ):
+                rec = dict(r["record"])
+                for k, v in rec.items():
+                    if hasattr(v, "to_native"):
+                        rec[k] = v.to_native()
+                rec["phone"] = phone_digits(rec.get("phone"))
+                rows.append(rec | {"customer_id": r["customer_id"]})
+        frame = pd.DataFrame(rows, columns=[*KEPT_CUSTOMER_COLUMNS, "customer_id"])
+        return frame.astype(object).where(frame.notna(), None)
 
     def _existing_assignments(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
         out: dict[tuple[str, str], str] = {}

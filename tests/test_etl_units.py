@@ -109,7 +109,9 @@ def _customer(**kw: object) -> dict:
     # a valid check character for the ID above
     body = row["id_no"][:17]
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    row["id_no"] = body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    row["id_no"] = (
+        body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+    )
     return row | kw
 
 

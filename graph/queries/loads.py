@@ -62,3 +62,18 @@ SOURCE_RECORD_CUSTOMERS = """
 MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
 RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id
 """
+
+# golden customers already in the graph, by national-ID hash (joins a later one-system load)
+CUSTOMERS_BY_ID_HASH = """
+UNWIND $hashes AS h
+MATCH (c:Customer {national_id_hash: h})
+RETURN h, c.customer_id AS customer_id
+"""
+
+# the other systems' records of these customers, for survivorship across loads
+OTHER_SOURCE_RECORDS = """
+UNWIND $ids AS id
+MATCH (c:Customer {customer_id: id})<-[:RESOLVED_TO]-(s:SourceRecord)
+WHERE NOT s.system IN $systems
+RETURN id AS customer_id, s {.*} AS record
+"""
