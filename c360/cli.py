@@ -175,6 +175,10 @@ def load(
     from etl.summary import load_summary
     from graph.driver import GraphUnavailable, create_sync_driver, verify
 
+    import logging
+
+    # "unknown property key" notices on a fresh graph are noise for a loader
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     settings = get_settings()
     opts = LoadOptions(
         directory=directory,
