@@ -14,10 +14,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## The main job: start Neo4j, load the sample bank, serve the API with GraphiQL.
+BANK := .c360/bank
+
+## The main job: start Neo4j, generate (once), load and score the synthetic bank, serve the API.
+## `c360 load` exits 1 when it refused rows (the bank has planted bad rows): that is expected.
 demo: venv
 	$(BIN)/c360 neo4j start
-	$(BIN)/c360 sample
+	test -f $(BANK)/ground_truth/identities.csv || \
+		$(BIN)/c360 generate --customers 2000 --seed 42 --out $(BANK)
+	$(BIN)/c360 load $(BANK) || test $$? -eq 1
+	$(BIN)/c360 score
 	$(BIN)/c360 serve
 
 ## The tests: start (or reuse) the test Neo4j and run pytest against it.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -114,6 +116,144 @@ def load_sample() -> None:
     console.print("Sample loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@app.command("generate")
+def generate(
+    customers: int = typer.Option(2000, help="number of people in the bank"),
+    seed: int = typer.Option(42, help="random seed: the same seed writes the same files"),
+    out: Annotated[Path, typer.Option(help="folder to write the extracts to")] = Path(".c360/bank"),
+    parquet: bool = typer.Option(False, "--parquet", help="write Parquet instead of CSV"),
+    as_of: str = typer.Option("2026-10-31", help="the date the extracts are as of"),
+    chunk_size: int = typer.Option(5000, help="people generated (and held in memory) at a time"),
+) -> None:
+    """Write a synthetic bank as core/card/crm extracts plus ground truth.
+
+    Example: `c360 generate --customers 10000 --seed 7 --out /tmp/bank --parquet`
+    """
+    from rich.progress import Progress
+
+    from etl.generate import GenerateOptions, generate_bank
+
+    opts = GenerateOptions(
+        customers=customers,
+        seed=seed,
+        out=out,
+        parquet=parquet,
+        as_of=dt.date.fromisoformat(as_of),
+        chunk_size=chunk_size,
+    )
+    with Progress(console=console) as progress:
+        task = progress.add_task("people", total=customers)
+        written = generate_bank(opts, on_chunk=lambda n: progress.advance(task, n))
+    console.print(
+        f"Wrote {sum(written.values()):,} rows to {out}: "
+        + ", ".join(f"{k} {v:,}" for k, v in written.items())
+    )
+
+
+@app.command("load")
+def load(
+    directory: Annotated[Path, typer.Argument(help="folder with one sub-folder per source system")],
+    source_system: str = typer.Option(None, help="load only this system's sub-folder"),
+    mapping: Annotated[
+        Path | None, typer.Option(help="mapping YAML to use instead of etl/mappings/<system>.yaml")
+    ] = None,
+    batch_size: int = typer.Option(
+        None, help="rows per write transaction (default LOAD_BATCH_SIZE)"
+    ),
+    rejects_dir: Annotated[
+        Path | None, typer.Option(help="where refused rows go (default .c360/rejects/<run_id>)")
+    ] = None,
+    progress: bool = typer.Option(True, help="show progress bars"),
+) -> None:
+    """Load source extracts into the graph; resumable, idempotent.
+
+    Exit codes: 0 loaded, 1 loaded with rejected rows, 2 failed (re-run the same command to resume).
+    Example: `c360 load .c360/bank` or `c360 load /tmp/x --source-system legacy --mapping legacy.yaml`
+    """
+    import logging
+
+    from etl.loader import EXIT_FAILED, Loader, LoadError, LoadOptions
+    from etl.mapping import MappingError
+    from etl.summary import load_summary
+    from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+    # "unknown property key" notices on a fresh graph are noise for a loader
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+    settings = get_settings()
+    opts = LoadOptions(
+        directory=directory,
+        source_system=source_system,
+        mapping_file=mapping,
+        batch_size=batch_size or settings.load_batch_size,
+        rejects_dir=rejects_dir,
+        show_progress=progress,
+    )
+    with create_sync_driver(settings) as driver:
+        try:
+            verify(driver, settings)
+            result = Loader(driver, settings, opts, console).run()
+        except (GraphUnavailable, LoadError, MappingError, OSError) as exc:
+            _fail(str(exc), EXIT_FAILED)
+        except Exception as exc:  # the LoadRun records it; the same command resumes
+            _fail(f"load failed: {type(exc).__name__}: {exc}", EXIT_FAILED)
+    console.print(load_summary(result))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command("er-report")
+def er_report(
+    directory: Annotated[
+        Path, typer.Argument(help="a generated bank (with ground_truth/) that was loaded")
+    ],
+) -> None:
+    """Pairwise precision, recall and F1 of identity resolution in the graph against the ground truth.
+
+    Example: `c360 er-report .c360/bank`
+    """
+    from etl.er_report import score_graph
+    from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+    settings = get_settings()
+    with create_sync_driver(settings) as driver:
+        try:
+            verify(driver, settings)
+        except GraphUnavailable as exc:
+            _fail(str(exc))
+        s = score_graph(driver, directory, database=settings.neo4j_database)
+    typer.echo(
+        f"records {s.records:,}  true pairs {s.true_pairs:,}  predicted pairs {s.predicted_pairs:,}  "
+        f"true positives {s.true_positives:,}\n"
+        f"precision {s.precision:.4f}  recall {s.recall:.4f}  F1 {s.f1:.4f}"
+    )
+
+
+@app.command("er-review")
+def er_review(
+    run_id: str = typer.Argument(None, help="load run (default: the latest)"),
+    limit: int = typer.Option(50, help="pairs to show"),
+) -> None:
+    """List the uncertain identity pairs a load did not merge. Example: `c360 er-review`"""
+    import csv
+
+    from rich.table import Table
+
+    settings = get_settings()
+    root = settings.rejects_root
+    runs = sorted((p for p in root.glob("*/er_review.csv")), key=lambda p: p.stat().st_mtime)
+    path = root / run_id / "er_review.csv" if run_id else (runs[-1] if runs else None)
+    if path is None or not path.exists():
+        _fail(f"no review list under {root}", 1)
+    table = Table(title=f"Uncertain pairs ({path})")
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for col in rows[0].keys() if rows else ["(none)"]:
+        table.add_column(col)
+    for row in sorted(rows, key=lambda r: -float(r["score"]))[:limit]:
+        table.add_row(*row.values())
+    Console().print(table)
+    console.print(f"{len(rows)} pairs in all")
+
+
 @app.command("score")
 def score(
     config: Path = typer.Option(None, help="scoring config (default etl/scoring/scoring.toml)"),
@@ -179,29 +319,6 @@ def score(
     console.print(table)
 
 
-@app.command("serve")
-def serve(
-    host: str = typer.Option(None, help="bind address (default API_HOST)"),
-    port: int = typer.Option(None, help="port (default API_PORT)"),
-) -> None:
-    """Serve the GraphQL API (GraphiQL in development). Example: `c360 serve --port 8000`."""
-    import uvicorn
-
-    from c360.app import create_app
-    from graph.driver import GraphUnavailable
-
-    settings = get_settings()
-    host = host or settings.api_host
-    port = port or settings.api_port
-    console.print(
-        f"Customer Graph 360 API on http://{host}:{port}/graphql (graph: {settings.bolt_uri})"
-    )
-    try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-    except GraphUnavailable as exc:
-        _fail(str(exc))
-
-
 @app.command("token")
 def token(
     role: str = typer.Option(
@@ -248,6 +365,29 @@ def token(
         flag = {"employee_id": "--employee", "customer_id": "--customer", "branch_id": "--branch"}
         _fail(f"role {chosen.value} needs {', '.join(flag[m] for m in missing)}")
     typer.echo(issue_dev_token(settings, request))
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="bind address (default API_HOST)"),
+    port: int = typer.Option(None, help="port (default API_PORT)"),
+) -> None:
+    """Serve the GraphQL API (GraphiQL in development). Example: `c360 serve --port 8000`."""
+    import uvicorn
+
+    from c360.app import create_app
+    from graph.driver import GraphUnavailable
+
+    settings = get_settings()
+    host = host or settings.api_host
+    port = port or settings.api_port
+    console.print(
+        f"Customer Graph 360 API on http://{host}:{port}/graphql (graph: {settings.bolt_uri})"
+    )
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    except GraphUnavailable as exc:
+        _fail(str(exc))
 
 
 @app.command("export-schema")

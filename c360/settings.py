@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_NEO4J_PASSWORD = "c360-local-dev"  # noqa: S105 - local loopback server only, refused in production
 DEV_JWT_SECRET = "c360-dev-only-hs256-secret-change-me"  # noqa: S105 - development/test only, refused in production
+DEV_ID_PEPPER = "c360-dev-pepper"  # development and tests only, refused in production
 
 
 class Environment(StrEnum):
@@ -65,6 +66,15 @@ class Settings(BaseSettings):
         validation_alias="C360_CACHE_DIR",
     )
     neo4j_start_timeout_s: float = 180.0
+
+    # -- the loader ---------------------------------------------------------------------------
+    id_pepper: SecretStr = Field(
+        SecretStr(DEV_ID_PEPPER),
+        description="pepper of the national-ID hash (C360_ID_PEPPER); the default is refused "
+        "in production",
+        validation_alias="C360_ID_PEPPER",
+    )
+    load_batch_size: int = Field(5000, description="rows per write transaction of `c360 load`")
 
     # -- the API ------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
@@ -122,7 +132,18 @@ class Settings(BaseSettings):
                 )
             if not (self.jwt_jwks_url or self.jwt_jwks_file):
                 raise ValueError("JWT_JWKS_URL or JWT_JWKS_FILE must be set in production")
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.id_pepper.get_secret_value() == DEV_ID_PEPPER
+        ):
+            raise ValueError(
+                "C360_ID_PEPPER must be set in production (the development default is refused)"
+            )
         return self
+
+    @property
+    def rejects_root(self) -> Path:
+        return self.c360_home / "rejects"
 
     @property
     def local_data_dir(self) -> Path:

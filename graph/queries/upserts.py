@@ -50,7 +50,7 @@ UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (a:Account {account_id: row.account_id})
 MERGE (c)-[h:HOLDS]->(a)
-SET h.role = row.role
+SET h.role = row.role, h.ended_at = row.ended_at
 """
 
 UPSERT_HOUSEHOLDS = """
@@ -64,7 +64,7 @@ UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (h:Household {household_id: row.household_id})
 MERGE (c)-[m:MEMBER_OF]->(h)
-SET m.role = row.role, m.since = row.since
+SET m.role = row.role, m.since = row.since, m.ended_at = row.ended_at
 """
 
 UPSERT_MANAGES = """
@@ -73,6 +73,42 @@ MATCH (e:Employee {employee_id: row.employee_id})
 MATCH (c:Customer {customer_id: row.customer_id})
 MERGE (e)-[m:MANAGES]->(c)
 SET m.since = row.since
+"""
+
+# A source record and its lineage; a record that now resolves elsewhere loses its old link.
+UPSERT_SOURCE_RECORDS = """
+UNWIND $rows AS row
+MERGE (s:SourceRecord {system: row.system, source_id: row.source_id})
+SET s += row.props
+WITH s, row
+MATCH (c:Customer {customer_id: row.customer_id})
+OPTIONAL MATCH (s)-[old:RESOLVED_TO]->(other:Customer)
+WHERE other.customer_id <> row.customer_id
+DELETE old
+WITH DISTINCT s, c, row
+MERGE (s)-[r:RESOLVED_TO]->(c)
+SET r.rule = row.rule, r.confidence = row.confidence
+"""
+
+UPSERT_REFERRALS = """
+UNWIND $rows AS row
+MATCH (a:Customer {customer_id: row.referrer_id})
+MATCH (b:Customer {customer_id: row.referred_id})
+MERGE (a)-[r:REFERRED]->(b)
+SET r.referred_at = row.referred_at, r.channel = row.channel, r.status = row.status
+"""
+
+UPSERT_INTERACTIONS = """
+UNWIND $rows AS row
+MERGE (i:Interaction {interaction_id: row.interaction_id})
+SET i += row.props
+WITH i, row
+MATCH (c:Customer {customer_id: row.customer_id})
+MERGE (c)-[:HAD]->(i)
+WITH i, row
+WHERE row.employee_id IS NOT NULL
+MATCH (e:Employee {employee_id: row.employee_id})
+MERGE (i)-[:HANDLED_BY]->(e)
 """
 
 

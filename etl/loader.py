@@ -1,0 +1,505 @@
+"""``c360 load``: read → map → validate → resolve → write, for a folder of extracts.
+
+The folder holds one sub-folder per source system (``core/``, ``card/``, ``crm/`` ...), each with
+the files its mapping names (CSV or Parquet). Entities load in :data:`etl.entities.LOAD_ORDER`;
+customers of every system first go through identity resolution together.
+
+Resumable: a run is identified by a fingerprint of the folder's files, the mappings and the batch
+size; re-running the same command after a crash finds the unfinished ``LoadRun`` and continues
+it (see etl/batches.py). Exit codes: 0 success, 1 success with rejects, 2 failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from neo4j import Driver, RoutingControl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
+from rich.text import Text
+
+from c360.settings import Settings
+from etl import records
+from etl.batches import CheckpointedWriter
+from etl.entities import ENTITIES, LOAD_ORDER
+from etl.identity import (
+    Candidate,
+    IdentityConfig,
+    assign_customer_ids,
+    golden_records,
+    load_identity_config,
+    resolve,
+)
+from etl.mapping import MAPPINGS_DIR, Errors, SystemMapping, apply_mapping, load_mapping
+from etl.normalise import phone_digits
+from etl.rejects import RejectsWriter
+from etl.sources import count_rows, find_extract, read_chunks
+from etl.validation import validate
+from graph import migrate
+from graph.queries import loads as lq
+from graph.queries import upserts as uq
+
+UPSERTS = {
+    "branches": uq.UPSERT_BRANCHES,
+    "employees": uq.UPSERT_EMPLOYEES,
+    "products": uq.UPSERT_PRODUCTS,
+    "households": uq.UPSERT_HOUSEHOLDS,
+    "accounts": uq.UPSERT_ACCOUNTS,
+    "holdings": uq.UPSERT_HOLDINGS,
+    "memberships": uq.UPSERT_MEMBERSHIPS,
+    "manages": uq.UPSERT_MANAGES,
+    "referrals": uq.UPSERT_REFERRALS,
+    "interactions": uq.UPSERT_INTERACTIONS,
+}
+CUSTOMER_REF_TARGET = {
+    "customer_ref": "customer_id",
+    "referrer_ref": "referrer_id",
+    "referred_ref": "referred_id",
+}
+KEPT_CUSTOMER_COLUMNS = [
+    "system", "source_id", "name", "name_norm", "gender", "birth_date", "national_id_hash",
+    "national_id_last4", "phone", "phone_raw", "email", "address", "city", "occupation",
+    "segment", "kyc_status", "risk_rating", "onboarded_at", "status", "updated_at",
+]  # fmt: skip
+EXIT_OK, EXIT_REJECTS, EXIT_FAILED = 0, 1, 2
+
+
+class LoadError(RuntimeError):
+    """The load cannot go on (bad folder, bad mapping): exit code 2."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    directory: Path
+    source_system: str | None = None
+    mapping_file: Path | None = None
+    batch_size: int = 5000
+    rejects_dir: Path | None = None
+    show_progress: bool = True
+    identity_config: Path | None = None
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class LoadResult:
+    run_id: str
+    status: str
+    resumed: bool
+    rejects_dir: Path
+    counts: dict[str, Counts] = field(default_factory=dict)
+    by_reason: dict[str, int] = field(default_factory=dict)
+    review: int = 0
+    seconds: float = 0.0
+    batches_written: int = 0
+    batches_skipped: int = 0
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "FAILED":
+            return EXIT_FAILED
+        return EXIT_REJECTS if any(c.rejected for c in self.counts.values()) else EXIT_OK
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Any) -> Text:
+        return Text(f"{task.speed or 0:>9,.0f} rows/s", style="progress.data.speed")
+
+
+def discover_mappings(opts: LoadOptions) -> list[SystemMapping]:
+    """The mappings of the systems to load, in identity-priority order."""
+    if opts.mapping_file and not opts.source_system:
+        from etl.mapping import parse_mapping
+
+        return [parse_mapping(opts.mapping_file.read_text(encoding="utf-8"))]
+    if opts.source_system:
+        return [load_mapping(opts.source_system, opts.mapping_file)]
+    systems = sorted(
+        p.name
+        for p in opts.directory.iterdir()
+        if p.is_dir() and (MAPPINGS_DIR / f"{p.name}.yaml").exists()
+    )
+    if not systems:
+        raise LoadError(f"{opts.directory} holds no folder of a known source system")
+    priority = load_identity_config(opts.identity_config).system_priority
+    systems.sort(key=lambda s: (priority.index(s) if s in priority else len(priority), s))
+    return [load_mapping(s) for s in systems]
+
+
+def fingerprint(opts: LoadOptions, mappings: list[SystemMapping], identity_text: str) -> str:
+    files = []
+    for m in mappings:
+        for em in m.entities.values():
+            path = find_extract(opts.directory, m.system, em.file)
+            if path:
+                st = path.stat()
+                files.append([str(path.resolve()), st.st_size, st.st_mtime_ns])
+    doc = {
+        "files": sorted(files),
+        "mappings": [m.source for m in mappings],
+        "identity": identity_text,
+        "batch_size": opts.batch_size,
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+class Loader:
+    def __init__(
+        self, driver: Driver, settings: Settings, opts: LoadOptions, console: Console | None = None
+    ) -> None:
+        self.driver = driver
+        self.settings = settings
+        self.db = settings.neo4j_database
+        self.opts = opts
+        self.console = console or Console(stderr=True)
+        self.today = dt.date.today()
+        id_path = opts.identity_config or MAPPINGS_DIR / "identity.yaml"
+        self.identity_text = id_path.read_text(encoding="utf-8")
+        self.identity: IdentityConfig = load_identity_config(id_path)
+        self.counts: dict[str, Counts] = {}
+        self.customer_ids: dict[str, dict[str, str]] = {}  # system -> source_id -> customer_id
+        self.keys: dict[str, set[str]] = {}  # entity -> keys loaded in this run
+
+    # -- graph helpers ----------------------------------------------------------------------
+    def _read(self, query: str, **params: Any) -> list[Any]:
+        return self.driver.execute_query(
+            query, params, database_=self.db, routing_control=RoutingControl.READ
+        ).records
+
+    def _write(self, query: str, **params: Any) -> None:
+        self.driver.execute_query(
+            query, params, database_=self.db, routing_control=RoutingControl.WRITE
+        )
+
+    # -- the run ----------------------------------------------------------------------------
+    def run(self) -> LoadResult:
+        started = time.perf_counter()
+        if not self.opts.directory.is_dir():
+            raise LoadError(f"{self.opts.directory} is not a folder of extracts")
+        mappings = discover_mappings(self.opts)
+        migrate.apply(self.driver, database=self.db)
+        fp = fingerprint(self.opts, mappings, self.identity_text)
+        found = self._read(lq.FIND_RESUMABLE_RUN, fingerprint=fp)
+        if found:
+            run_id, done = found[0]["run_id"], json.loads(found[0]["checkpoint_json"] or "{}")
+            loaded_at = found[0]["started_at"].to_native()
+            self.console.print(f"Resuming load run {run_id} ({sum(done.values())} batches done)")
+        else:
+            loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            run_id = f"{loaded_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+            done = {}
+            self._write(
+                lq.CREATE_RUN,
+                run_id=run_id,
+                source=str(self.opts.directory.resolve()),
+                fingerprint=fp,
+                started_at=loaded_at,
+            )
+        self.loaded_at = loaded_at
+        rejects_dir = self.opts.rejects_dir or self.settings.rejects_root / run_id
+        result = LoadResult(
+            run_id=run_id, status="RUNNING", resumed=bool(found), rejects_dir=rejects_dir
+        )
+        self.rejects = RejectsWriter(rejects_dir)
+        self.writer = CheckpointedWriter(
+            self.driver, database=self.db, run_id=run_id, done=done, batch_size=self.opts.batch_size
+        )
+        columns = [
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+        ]
+        try:
+            with Progress(
+                *columns, console=self.console, disable=not self.opts.show_progress, transient=False
+            ) as progress:
+                self.progress = progress
+                for entity in LOAD_ORDER:
+                    units = [
+                        (m, m.entities[entity], path)
+                        for m in mappings
+                        if entity in m.entities
+                        and (
+                            path := find_extract(
+                                self.opts.directory, m.system, m.entities[entity].file
+                            )
+                        )
+                    ]
+                    if not units:
+                        continue
+                    t0 = time.perf_counter()
+                    counts = self.counts.setdefault(entity, Counts())
+                    if entity == "customers":
+                        result.review = self._load_customers(units, counts)
+                    else:
+                        for unit in units:
+                            self._load_entity(entity, *unit, counts)
+                    counts.seconds += time.perf_counter() - t0
+            result.status = "SUCCEEDED"
+        except Exception as exc:
+            result.status, result.error = "FAILED", f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.writer.close()
+            self.rejects.close()
+            result.counts = self.counts
+            result.by_reason = dict(sorted(self.rejects.by_reason.items()))
+            result.seconds = time.perf_counter() - started
+            result.batches_written = self.writer.batches_written
+            result.batches_skipped = self.writer.batches_skipped
+            if result.status == "SUCCEEDED" and result.exit_code == EXIT_REJECTS:
+                result.status = "SUCCEEDED_WITH_REJECTS"
+            self._finish(result)
+        return result
+
+    def _finish(self, result: LoadResult) -> None:
+        counts = {
+            k: {"read": c.read, "loaded": c.loaded, "rejected": c.rejected}
+            for k, c in result.counts.items()
+        }
+        with contextlib.suppress(Exception):  # the graph may be what failed; the exit code says so
+            self._write(
+                lq.FINISH_RUN,
+                run_id=result.run_id,
+                finished_at=dt.datetime.now(dt.UTC),
+                status=result.status,  # FAILED stays resumable, like a killed RUNNING run
+                counts_json=json.dumps(counts, sort_keys=True),
+                rows_read=sum(c.read for c in result.counts.values()),
+                rows_loaded=sum(c.loaded for c in result.counts.values()),
+                rows_rejected=sum(c.rejected for c in result.counts.values()),
+                rejects_dir=str(result.rejects_dir),
+                error=result.error,
+            )
+
+    # -- stages -----------------------------------------------------------------------------
+    def _chunks(self, label: str, path: Path) -> Iterable[pd.DataFrame]:
+        task = self.progress.add_task(label, total=count_rows(path))
+        for chunk in read_chunks(path, self.opts.batch_size):
+            yield chunk
+            self.progress.advance(task, len(chunk))
+
+    def _dedupe(
+        self, entity: str, good: pd.DataFrame, errors: Errors, seen: set[str]
+    ) -> pd.DataFrame:
+        key = ENTITIES[entity].key
+        keep = []
+        for idx, values in zip(
+            good.index, good[list(key)].itertuples(index=False, name=None), strict=True
+        ):
+            k = "\x1f".join(str(v) for v in values)
+            if k in seen:
+                errors.setdefault(idx, []).append(
+                    ("duplicate_key", f"duplicate_key: {key} {values} seen earlier in the file")
+                )
+                keep.append(False)
+            else:
+                seen.add(k)
+                keep.append(True)
+        return good[keep]
+
+    def _load_customers(self, units: list, counts: Counts) -> int:
+        parts = []
+        for m, em, path in units:
+            seen: set[str] = set()
+            source_file = f"{m.system}/{path.name}"
+            for chunk in self._chunks(f"customers/{m.system}", path):
+                mapped, parse_errors = apply_mapping(chunk, em)
+                good, errors = validate(
+                    mapped, "customers", parse_errors=parse_errors, today=self.today
+                )
+                good = self._dedupe("customers", good, errors, seen)
+                self.rejects.write("customers", source_file, chunk, errors)
+                counts.read += len(chunk)
+                counts.rejected += len(errors)
+                prepared = records.prepare_customers(
+                    good, m.system, self.settings.id_pepper.get_secret_value()
+                )
+                parts.append(prepared[KEPT_CUSTOMER_COLUMNS])
+        frame = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame(columns=KEPT_CUSTOMER_COLUMNS)
+        )
+        candidates = [
+            Candidate(
+                r.system,
+                r.source_id,
+                r.name_norm,
+                r.birth_date,
+                r.national_id_hash,
+                r.phone,
+                r.email,
+                r.address,
+                r.gender,
+            )
+            for r in frame.itertuples(index=False)
+        ]
+        resolution = resolve(candidates, self.identity)
+        existing = self._existing_assignments([(c.system, c.source_id) for c in candidates])
+        hashes = sorted({c.id_hash for c in candidates if c.id_hash})
+        by_hash = {
+            r["h"]: r["customer_id"]
+            for start in range(0, len(hashes), 20_000)
+            for r in self._read(lq.CUSTOMERS_BY_ID_HASH, hashes=hashes[start : start + 20_000])
+        }
+        ids, links = assign_customer_ids(candidates, resolution, self.identity, existing, by_hash)
+        frame["customer_id"] = ids
+        for (system, source_id), cid in zip(
+            ((c.system, c.source_id) for c in candidates), ids, strict=True
+        ):
+            self.customer_ids.setdefault(system, {})[source_id] = cid
+        self._write_review(candidates, resolution.review, ids)
+        systems = [m.system for m, _, _ in units]
+        golden = golden_records(
+            pd.concat([frame, self._other_records(ids, systems)]), self.identity
+        )
+        task = self.progress.add_task("customers/graph", total=len(golden) + len(frame))
+        rows = records.customer_rows(golden)
+        for start in range(0, len(rows), self.opts.batch_size):
+            batch = rows[start : start + self.opts.batch_size]
+            self.writer.add("customers:golden", uq.UPSERT_CUSTOMERS, batch)
+            self.progress.advance(task, len(batch))
+        self.writer.flush("customers:golden")
+        src_rows = records.source_record_rows(
+            frame, ids, [tuple(link) for link in links], self.loaded_at
+        )
+        for start in range(0, len(src_rows), self.opts.batch_size):
+            batch = src_rows[start : start + self.opts.batch_size]
+            self.writer.add("customers:source_records", uq.UPSERT_SOURCE_RECORDS, batch)
+            self.progress.advance(task, len(batch))
+        self.writer.flush("customers:source_records")
+        counts.loaded += len(frame)
+        return len(resolution.review)
+
+    def _other_records(self, ids: list[str], systems: list[str]) -> pd.DataFrame:
+        """Records other systems gave in earlier loads for these customers (survivorship)."""
+        unique = sorted(set(ids))
+        rows = []
+        for start in range(0, len(unique), 20_000):
+            for r in self._read(
+                lq.OTHER_SOURCE_RECORDS, ids=unique[start : start + 20_000], systems=systems
+            ):
+                rec = dict(r["record"])
+                for k, v in rec.items():
+                    if hasattr(v, "to_native"):
+                        rec[k] = v.to_native()
+                rec["phone"] = phone_digits(rec.get("phone"))
+                rows.append(rec | {"customer_id": r["customer_id"]})
+        frame = pd.DataFrame(rows, columns=[*KEPT_CUSTOMER_COLUMNS, "customer_id"])
+        return frame.astype(object).where(frame.notna(), None)
+
+    def _existing_assignments(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        step = 20_000
+        for start in range(0, len(keys), step):
+            chunk = [list(k) for k in keys[start : start + step]]
+            for r in self._read(lq.SOURCE_RECORDS_OF, keys=chunk):
+                out[r["system"], r["source_id"]] = r["customer_id"]
+        return out
+
+    def _write_review(
+        self, candidates: list[Candidate], review: list[tuple[int, int, float]], ids: list[str]
+    ) -> None:
+        self.rejects.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.rejects.directory / "er_review.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(
+                [
+                    "system_a",
+                    "source_id_a",
+                    "customer_id_a",
+                    "system_b",
+                    "source_id_b",
+                    "customer_id_b",
+                    "score",
+                ]
+            )
+            for i, j, score in review:
+                a, b = candidates[i], candidates[j]
+                w.writerow([a.system, a.source_id, ids[i], b.system, b.source_id, ids[j], score])
+
+    def _load_entity(
+        self, entity: str, m: SystemMapping, em: Any, path: Path, counts: Counts
+    ) -> None:
+        spec = ENTITIES[entity]
+        seen: set[str] = set()
+        source_file = f"{m.system}/{path.name}"
+        step = f"{entity}:{m.system}"
+        for chunk in self._chunks(f"{entity}/{m.system}", path):
+            mapped, parse_errors = apply_mapping(chunk, em)
+            good, errors = validate(mapped, entity, parse_errors=parse_errors, today=self.today)
+            good = self._check_refs(entity, m.system, good, errors)
+            good = self._dedupe(entity, good, errors, seen)
+            self.rejects.write(entity, source_file, chunk, errors)
+            counts.read += len(chunk)
+            counts.rejected += len(errors)
+            counts.loaded += len(good)
+            if len(spec.key) == 1:
+                self.keys.setdefault(entity, set()).update(good[spec.key[0]])
+            self.writer.add(step, UPSERTS[entity], records.TO_GRAPH[entity](good))
+        self.writer.flush(step)
+
+    def _check_refs(
+        self, entity: str, system: str, good: pd.DataFrame, errors: Errors
+    ) -> pd.DataFrame:
+        spec = ENTITIES[entity]
+        good = good.copy()
+        for col, target in spec.refs.items():
+            values = good[col]
+            present = values.notna()
+            wanted = set(values[present])
+            if target == "customers":
+                found = self._resolve_customers(system, wanted)
+                good[CUSTOMER_REF_TARGET[col]] = values.map(lambda v, found=found: found.get(v))
+                missing = present & good[CUSTOMER_REF_TARGET[col]].isna()
+                what = f"no {system} customer"
+            else:
+                known = self._existing(target, wanted)
+                missing = present & ~values.isin(known)
+                what = f"no known {target[:-1]}"
+            for idx in missing[missing].index:
+                errors.setdefault(idx, []).append(
+                    ("unknown_fk", f"unknown_fk: {col} {values.at[idx]!r} names {what}")
+                )
+            good = good[~missing]
+        return good
+
+    def _resolve_customers(self, system: str, wanted: set[str]) -> dict[str, str]:
+        local = self.customer_ids.get(system, {})
+        found = {v: local[v] for v in wanted if v in local}
+        rest = [v for v in wanted if v not in found]
+        if rest:
+            for r in self._read(lq.RESOLVE_SOURCE_IDS, system=system, ids=rest):
+                found[r["id"]] = r["customer_id"]
+        return found
+
+    def _existing(self, target: str, wanted: set[str]) -> set[str]:
+        local = self.keys.get(target, set())
+        found = {v for v in wanted if v in local}
+        rest = [v for v in wanted if v not in found]
+        if rest:
+            found.update(r["k"] for r in self._read(lq.EXISTING_KEYS[target], keys=rest))
+        return found

@@ -1,0 +1,183 @@
+"""Pure transforms from validated canonical frames to the rows the upserts in graph/queries take.
+
+References to customers have already been replaced by golden ids (``customer_id``,
+``referrer_id``, ``referred_id``) by the loader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from etl.normalise import email_normal, national_id_hash, phone_digits
+from etl.zh import normalise_name
+
+Row = dict[str, Any]
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def _rows(frame: pd.DataFrame, cols: list[str]) -> list[Row]:
+    return [
+        {c: _clean(v) for c, v in zip(cols, values, strict=True)}
+        for values in frame[cols].itertuples(index=False, name=None)
+    ]
+
+
+def branches(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["branch_id", "name", "city"])
+
+
+def employees(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["employee_id", "name", "title", "branch_id"])
+
+
+def products(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["product_code", "name", "product_type", "category", "min_tier"])
+
+
+def households(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["household_id", "name", "address"])
+
+
+ACCOUNT_PROPS = [
+    "product_type", "product_code", "currency", "balance", "credit_limit", "opened_at",
+    "maturity_date", "closed_at", "status", "monthly_balances", "monthly_balance_end",
+]  # fmt: skip
+
+
+def accounts(frame: pd.DataFrame) -> list[Row]:
+    out = []
+    for row in _rows(frame, ["account_id", *ACCOUNT_PROPS]):
+        props = {k: row[k] for k in ACCOUNT_PROPS}
+        props["status"] = props["status"] or ("CLOSED" if props["closed_at"] else "OPEN")
+        props["currency"] = props["currency"] or "CNY"
+        out.append({"account_id": row["account_id"], "props": props})
+    return out
+
+
+def holdings(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["customer_id", "account_id", "role", "ended_at"])
+
+
+def memberships(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["customer_id", "household_id", "role", "since", "ended_at"])
+
+
+def manages(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["employee_id", "customer_id", "since"])
+
+
+def referrals(frame: pd.DataFrame) -> list[Row]:
+    return _rows(frame, ["referrer_id", "referred_id", "referred_at", "channel", "status"])
+
+
+INTERACTION_PROPS = [
+    "channel", "kind", "occurred_at", "summary", "outcome", "satisfaction", "nps", "severity",
+    "first_response_at", "resolved_at", "sla_status",
+]  # fmt: skip
+
+
+def interactions(frame: pd.DataFrame) -> list[Row]:
+    return [
+        {
+            "interaction_id": r["interaction_id"],
+            "customer_id": r["customer_id"],
+            "employee_id": r["employee_id"],
+            "props": {k: r[k] for k in INTERACTION_PROPS},
+        }
+        for r in _rows(frame, ["interaction_id", "customer_id", "employee_id", *INTERACTION_PROPS])
+    ]
+
+
+TO_GRAPH: dict[str, Callable[[pd.DataFrame], list[Row]]] = {
+    "branches": branches,
+    "employees": employees,
+    "products": products,
+    "households": households,
+    "accounts": accounts,
+    "holdings": holdings,
+    "memberships": memberships,
+    "manages": manages,
+    "referrals": referrals,
+    "interactions": interactions,
+}
+
+# -- customers ------------------------------------------------------------------------------
+
+SOURCE_FIELDS = [
+    "name", "gender", "birth_date", "phone", "email", "address", "city", "occupation", "segment",
+    "kyc_status", "risk_rating", "onboarded_at", "status", "updated_at",
+]  # fmt: skip
+
+
+def prepare_customers(frame: pd.DataFrame, system: str, pepper: str) -> pd.DataFrame:
+    """Validated source customers → the compact frame identity resolution keeps for a load.
+
+    The raw national ID is replaced by its peppered hash and last four characters here, as early
+    as possible; ``phone_raw`` keeps the source's spelling for the SourceRecord."""
+    out = frame.drop(columns=["national_id"]).copy()
+    ids = frame["national_id"]
+    out["system"] = system
+    out["national_id_hash"] = ids.map(lambda v: national_id_hash(v, pepper) if v else None)
+    out["national_id_last4"] = ids.map(lambda v: v[-4:] if v else None)
+    out["phone_raw"] = frame["phone"]
+    out["phone"] = frame["phone"].map(phone_digits)
+    out["email"] = frame["email"].map(email_normal)
+    out["name_norm"] = frame["name"].map(normalise_name)
+    # pandas infers its string dtype (missing = NaN) from str results: back to object and None
+    return out.astype(object).where(out.notna(), None)
+
+
+def source_record_rows(
+    frame: pd.DataFrame,
+    customer_ids: list[str],
+    links: list[tuple[str, float]],
+    loaded_at: dt.datetime,
+) -> list[Row]:
+    rows = []
+    cols = [
+        "system",
+        "source_id",
+        "phone_raw",
+        "national_id_hash",
+        "national_id_last4",
+        *SOURCE_FIELDS,
+    ]
+    for rec, cid, (rule, conf) in zip(_rows(frame, cols), customer_ids, links, strict=True):
+        props = {k: rec[k] for k in SOURCE_FIELDS} | {
+            "phone": rec["phone_raw"],
+            "national_id_hash": rec["national_id_hash"],
+            "national_id_last4": rec["national_id_last4"],
+            "loaded_at": loaded_at,
+        }
+        rows.append(
+            {
+                "system": rec["system"],
+                "source_id": rec["source_id"],
+                "customer_id": cid,
+                "rule": rule,
+                "confidence": conf,
+                "props": props,
+            }
+        )
+    return rows
+
+
+def customer_rows(golden: pd.DataFrame) -> list[Row]:
+    cols = list(golden.columns)
+    rows = _rows(golden, cols)
+    for r in rows:
+        r["status"] = r.get("status") or "ACTIVE"
+    return rows

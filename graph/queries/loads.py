@@ -1,0 +1,79 @@
+"""Load runs (``LoadRun``: bookkeeping and the resume checkpoint) and the loader's key lookups."""
+
+from __future__ import annotations
+
+FIND_RESUMABLE_RUN = """
+MATCH (r:LoadRun {job: 'load', fingerprint: $fingerprint})
+WHERE r.status IN ['RUNNING', 'FAILED']
+RETURN r.run_id AS run_id, r.checkpoint_json AS checkpoint_json, r.started_at AS started_at
+ORDER BY r.started_at DESC
+LIMIT 1
+"""
+
+CREATE_RUN = """
+CREATE (r:LoadRun {run_id: $run_id, job: 'load', source: $source, fingerprint: $fingerprint,
+                   started_at: $started_at, status: 'RUNNING', checkpoint_json: '{}'})
+"""
+
+SET_CHECKPOINT = """
+MATCH (r:LoadRun {run_id: $run_id})
+SET r.checkpoint_json = $checkpoint_json
+"""
+
+FINISH_RUN = """
+MATCH (r:LoadRun {run_id: $run_id})
+SET r.finished_at = $finished_at, r.status = $status, r.counts_json = $counts_json,
+    r.rows_read = $rows_read, r.rows_loaded = $rows_loaded, r.rows_rejected = $rows_rejected,
+    r.rejects_dir = $rejects_dir, r.error = $error
+"""
+
+LATEST_RUNS = """
+MATCH (r:LoadRun {job: 'load'})
+RETURN r {.*} AS run
+ORDER BY r.started_at DESC
+LIMIT $limit
+"""
+
+# source ids of one system -> the golden customer they resolve to
+RESOLVE_SOURCE_IDS = """
+UNWIND $ids AS id
+MATCH (:SourceRecord {system: $system, source_id: id})-[:RESOLVED_TO]->(c:Customer)
+RETURN id, c.customer_id AS customer_id
+"""
+
+# which of these keys exist, per referenced entity (labels fixed here, never from input)
+EXISTING_KEYS = {
+    "branches": "UNWIND $keys AS k MATCH (n:Branch {branch_id: k}) RETURN k",
+    "employees": "UNWIND $keys AS k MATCH (n:Employee {employee_id: k}) RETURN k",
+    "products": "UNWIND $keys AS k MATCH (n:Product {product_code: k}) RETURN k",
+    "accounts": "UNWIND $keys AS k MATCH (n:Account {account_id: k}) RETURN k",
+    "households": "UNWIND $keys AS k MATCH (n:Household {household_id: k}) RETURN k",
+}
+
+# every source record already in the graph, with its customer (stable golden ids across runs)
+SOURCE_RECORDS_OF = """
+UNWIND $keys AS key
+MATCH (s:SourceRecord {system: key[0], source_id: key[1]})-[:RESOLVED_TO]->(c:Customer)
+RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id
+"""
+
+# lineage of every source record (er-report)
+SOURCE_RECORD_CUSTOMERS = """
+MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
+RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id
+"""
+
+# golden customers already in the graph, by national-ID hash (joins a later one-system load)
+CUSTOMERS_BY_ID_HASH = """
+UNWIND $hashes AS h
+MATCH (c:Customer {national_id_hash: h})
+RETURN h, c.customer_id AS customer_id
+"""
+
+# the other systems' records of these customers, for survivorship across loads
+OTHER_SOURCE_RECORDS = """
+UNWIND $ids AS id
+MATCH (c:Customer {customer_id: id})<-[:RESOLVED_TO]-(s:SourceRecord)
+WHERE NOT s.system IN $systems
+RETURN id AS customer_id, s {.*} AS record
+"""

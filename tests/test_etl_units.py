@@ -1,0 +1,279 @@
+"""Pure ETL stages: mapping, validation, identity resolution, survivorship, generator. No driver."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etl.er_report import pairwise_score
+from etl.generate import GenerateOptions, generate_bank
+from etl.identity import (
+    Candidate,
+    assign_customer_ids,
+    golden_records,
+    load_identity_config,
+    resolve,
+    score_pair,
+)
+from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
+from etl.normalise import national_id_hash, national_id_valid, phone_digits
+from etl.validation import first_reason, validate
+from etl.zh import normalise_name, to_traditional
+
+TODAY = dt.date(2026, 11, 1)
+CFG = load_identity_config()
+
+
+def raw(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, dtype=object)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+# -- mapping --------------------------------------------------------------------------------
+def test_card_mapping_renames_decodes_and_converts_fen_to_yuan() -> None:
+    m = load_mapping("card").entities["accounts"]
+    frame, errors = apply_mapping(
+        raw(
+            [
+                {
+                    "card_acct_no": "CC1", "card_product": "CC-GOLD", "ccy": "CNY",
+                    "balance_fen": "123456", "limit_fen": "5000000", "open_date": "20240131",
+                    "expiry_date": "", "close_date": "", "acct_state": "C",
+                    "stmt_hist_fen": "100;200;300", "stmt_hist_end": "20261031",
+                }
+            ]
+        ),
+        m,
+    )  # fmt: skip
+    assert errors == {}
+    row = frame.iloc[0]
+    assert row["account_id"] == "CC1" and row["product_type"] == "CREDIT_CARD"
+    assert row["balance"] == 1234.56 and row["credit_limit"] == 50000.0
+    assert row["status"] == "CLOSED" and row["opened_at"] == dt.date(2024, 1, 31)
+    assert row["monthly_balances"] == [1.0, 2.0, 3.0] and row["maturity_date"] is None
+
+
+def test_core_mapping_decodes_gender_and_localises_datetimes_to_utc() -> None:
+    m = load_mapping("core").entities["customers"]
+    rows = [{c: "" for c in m.columns}]
+    rows[0] |= {
+        "cust_no": "CIF1",
+        "cust_name": "张伟",
+        "gender": "女",
+        "last_upd": "2026-01-02 08:00:00",
+    }
+    frame, errors = apply_mapping(raw(rows), m)
+    assert errors == {}
+    assert frame.iloc[0]["gender"] == "F"
+    assert frame.iloc[0]["updated_at"] == dt.datetime(2026, 1, 2, 0, 0, tzinfo=dt.UTC)
+
+
+def test_parse_errors_are_reported_per_row_not_per_chunk() -> None:
+    m = load_mapping("crm").entities["interactions"]
+    base = {c: None for c in m.columns} | {
+        "interaction_no": "I1", "contact_id": "CRM1", "channel": "APP", "kind": "SERVICE",
+        "occurred": "01/02/2026 10:00", "csat": "4",
+    }  # fmt: skip
+    frame, errors = apply_mapping(
+        raw([base, base | {"occurred": "01/13/2026 10:00"}, base | {"csat": "five"}]), m
+    )
+    assert 1 not in errors
+    assert errors[2][0][0] == "bad_date" and errors[3][0][0] == "wrong_type"
+
+
+def test_custom_mapping_with_unknown_target_column_is_refused() -> None:
+    with pytest.raises(MappingError):
+        parse_mapping("system: x\nentities:\n  customers:\n    columns: {a: not_a_column}\n")
+
+
+def test_extract_missing_a_mapped_column_is_a_file_level_error() -> None:
+    m = load_mapping("core").entities["branches"]
+    with pytest.raises(MappingError):
+        apply_mapping(raw([{"branch_code": "B1"}]), m)
+
+
+# -- validation ------------------------------------------------------------------------------
+def _customer(**kw: object) -> dict:
+    row = {
+        "cust_no": "CIF1", "cust_name": "张伟", "gender": "男", "birth_dt": "1980-05-17",
+        "id_no": "110105198005170011", "mobile": "+86 138-1234-5678", "email": "a@b.cn",
+        "addr": "上海", "city": "上海", "occupation": "", "segment": "RETAIL", "kyc_status": "",
+        "risk_level": "", "open_dt": "2020-01-01", "cust_status": "ACTIVE",
+        "last_upd": "2025-01-01 10:00:00",
+    }  # fmt: skip
+    # a valid check character for the ID above
+    body = row["id_no"][:17]
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    row["id_no"] = (
+        body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+    )
+    return row | kw
+
+
+@pytest.mark.parametrize(
+    ("change", "kind"),
+    [
+        ({"birth_dt": "1980-13-17"}, "bad_date"),
+        ({"birth_dt": "1850-01-01"}, "impossible_age"),
+        ({"birth_dt": "2030-01-01"}, "impossible_age"),
+        ({"mobile": "138-12"}, "malformed_phone"),
+        ({"cust_name": "张\ufffd"}, "broken_encoding"),
+        ({"cust_name": ""}, "missing_required"),
+        ({"segment": "VIP"}, "invalid_code"),
+        ({"id_no": "110105198005170019X"}, "malformed_id"),
+    ],
+)
+def test_each_bad_customer_kind_is_refused_with_its_reason(change: dict, kind: str) -> None:
+    m = load_mapping("core").entities["customers"]
+    frame, parse_errors = apply_mapping(raw([_customer(), _customer(cust_no="CIF2", **change)]), m)
+    good, errors = validate(frame, "customers", parse_errors=parse_errors, today=TODAY)
+    assert list(good["source_id"]) == ["CIF1"], "the good neighbour is kept"
+    assert first_reason(errors[2])[0] == kind
+
+
+@pytest.mark.parametrize(
+    ("change", "kind"),
+    [
+        ({"bal": "-1.00"}, "negative_amount"),
+        ({"bal": "12,5OO"}, "wrong_type"),
+        ({"prod_type": ""}, "missing_required"),
+        ({"open_dt": "2021-02-30"}, "bad_date"),
+        ({"bal_hist": "1|x|3"}, "wrong_type"),
+        ({"bal_hist": "1|-2|3"}, "negative_amount"),
+    ],
+)
+def test_each_bad_account_kind_is_refused_with_its_reason(change: dict, kind: str) -> None:
+    m = load_mapping("core").entities["accounts"]
+    ok = {
+        "acct_no": "A1", "prod_code": "SAV-STD", "prod_type": "SAVINGS", "ccy": "CNY",
+        "bal": "10.00", "credit_limit": "", "open_dt": "2020-01-01", "mat_dt": "", "close_dt": "",
+        "acct_status": "OPEN", "bal_hist": "1|2|3", "bal_hist_end": "2026-10-31",
+    }  # fmt: skip
+    frame, parse_errors = apply_mapping(raw([ok, ok | {"acct_no": "A2"} | change]), m)
+    good, errors = validate(frame, "accounts", parse_errors=parse_errors, today=TODAY)
+    assert list(good["account_id"]) == ["A1"]
+    assert first_reason(errors[2])[0] == kind
+
+
+def test_phone_formats_normalise_to_eleven_digits() -> None:
+    for text in ("+86 138-1234-5678", "138 1234 5678", "86-13812345678", "13812345678"):
+        assert phone_digits(text) == "13812345678"
+    assert phone_digits("138-12") is None and phone_digits("12345678901") is None
+
+
+def test_national_id_hash_is_peppered_and_check_digit_verified() -> None:
+    ident = _customer()["id_no"]
+    assert national_id_valid(ident) and not national_id_valid(
+        ident[:-1] + "0" if ident[-1] != "0" else ident[:-1] + "1"
+    )
+    assert national_id_hash(ident, "a") != national_id_hash(ident, "b")
+    assert national_id_hash(ident, "a") == hashlib.sha256(("a" + ident).encode()).hexdigest()
+
+
+# -- identity resolution ----------------------------------------------------------------------
+def cand(
+    system: str, sid: str, name: str, birth: str | None = "1980-05-17", **kw: object
+) -> Candidate:
+    fields = {"id_hash": None, "phone": None, "email": None, "address": None, "gender": "M"} | kw
+    return Candidate(
+        system, sid, normalise_name(name), dt.date.fromisoformat(birth) if birth else None, **fields
+    )  # type: ignore[arg-type]
+
+
+def test_traditional_spelling_and_phone_match_probabilistically() -> None:
+    a = cand("core", "1", "陈伟", phone="13812345678")
+    b = cand("crm", "9", to_traditional("陈伟"), phone="13812345678")
+    res = resolve([a, b], CFG)
+    assert res.cluster[0] == res.cluster[1]
+    assert res.links[1].rule == "PROBABILISTIC" and res.links[1].confidence > 0.9
+
+
+def test_same_national_id_merges_despite_a_typo_and_different_ids_never_merge() -> None:
+    a = cand("core", "1", "张伟", id_hash="h1")
+    b = cand("card", "2", "张玮", id_hash="h1", birth=None)
+    c = cand("crm", "3", "张伟", id_hash="h2", phone="13800000000")
+    res = resolve([a, b, c], CFG)
+    assert res.cluster[0] == res.cluster[1] != res.cluster[2]
+    assert res.links[1].rule == "NATIONAL_ID"
+
+
+def test_namesakes_born_the_same_day_are_listed_for_review_not_merged() -> None:
+    a = cand("core", "1", "王芳", phone="13800000001")
+    b = cand("crm", "2", "王芳", phone="13900000002")
+    assert CFG.review_threshold <= score_pair(a, b, CFG.weights) < CFG.match_threshold
+    res = resolve([a, b], CFG)
+    assert res.cluster[0] != res.cluster[1] and res.review == [
+        (0, 1, score_pair(a, b, CFG.weights))
+    ]
+
+
+def test_golden_id_is_the_core_cif_and_existing_assignments_win() -> None:
+    recs = [
+        cand("crm", "CRM1", "李娜", phone="13811112222"),
+        cand("core", "CIF7", "李娜", phone="13811112222"),
+    ]
+    res = resolve(recs, CFG)
+    ids, links = assign_customer_ids(recs, res, CFG)
+    assert ids == ["C-CIF7", "C-CIF7"] and links[1].rule == "ANCHOR"
+    ids, _ = assign_customer_ids(recs, res, CFG, {("crm", "CRM1"): "C-OLD"})
+    assert ids == ["C-OLD", "C-OLD"]
+    lone = [cand("crm", "CRM5", "赵六")]
+    assert assign_customer_ids(lone, resolve(lone, CFG), CFG)[0] == ["C-crm-CRM5"]
+
+
+def test_survivorship_core_wins_identity_recent_wins_contact_crm_wins_occupation() -> None:
+    t = lambda d: pd.Timestamp(d, tz="UTC")  # noqa: E731
+    frame = pd.DataFrame(
+        [
+            {"customer_id": "C1", "system": "core", "name": "张伟", "phone": "13800000001",
+             "address": "旧址", "occupation": "工程师", "segment": "RETAIL", "updated_at": t("2024-01-01")},
+            {"customer_id": "C1", "system": "crm", "name": "張偉", "phone": None,
+             "address": "新址", "occupation": "教师", "segment": None, "updated_at": t("2026-01-01")},
+            {"customer_id": "C1", "system": "card", "name": "张玮", "phone": "13900000002",
+             "address": None, "occupation": None, "segment": "SME", "updated_at": t("2025-01-01")},
+        ]
+    )  # fmt: skip
+    for col in ("gender", "birth_date", "national_id_hash", "national_id_last4", "email", "city",
+                "kyc_status", "risk_rating", "onboarded_at", "status"):  # fmt: skip
+        frame[col] = None
+    g = golden_records(frame, CFG).iloc[0]
+    assert g["name"] == "张伟" and g["segment"] == "RETAIL"  # core first
+    assert g["address"] == "新址" and g["phone"] == "13900000002"  # latest non-empty
+    assert g["occupation"] == "教师"  # crm first for occupation
+    assert g["updated_at"] == t("2026-01-01")
+
+
+def test_pairwise_precision_recall() -> None:
+    pred = pd.DataFrame(
+        {"system": list("aabc"), "source_id": list("1212"), "customer_id": list("XXXY")}
+    )
+    truth = pd.DataFrame(
+        {"system": list("aabc"), "source_id": list("1212"), "person_id": list("PPQQ")}
+    )
+    s = pairwise_score(pred, truth)
+    assert (s.true_pairs, s.predicted_pairs, s.true_positives) == (2, 3, 1)
+    assert s.precision == pytest.approx(1 / 3) and s.recall == 0.5
+
+
+# -- generator --------------------------------------------------------------------------------
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.csv"))
+    }
+
+
+def test_generator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    a = generate_bank(GenerateOptions(customers=150, seed=3, out=tmp_path / "a", chunk_size=50))
+    generate_bank(GenerateOptions(customers=150, seed=3, out=tmp_path / "b", chunk_size=50))
+    generate_bank(GenerateOptions(customers=150, seed=4, out=tmp_path / "c", chunk_size=50))
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b") != _digest(tmp_path / "c")
+    assert a["core/customers"] > 150 and a["card/accounts"] > 0
+    scenarios = pd.read_csv(tmp_path / "a" / "ground_truth" / "scenarios.csv", dtype=str)
+    core_ids = set(pd.read_csv(tmp_path / "a" / "core" / "customers.csv", dtype=str)["cust_no"])
+    assert set(scenarios["core_source_id"]) <= core_ids
