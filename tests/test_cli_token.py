@@ -53,6 +53,7 @@ def test_token_refused_in_production(run, tmp_path):
         ["--role", "admin"],
         C360_ENV="production",
         NEO4J_PASSWORD="a-real-secret",
+        C360_ID_PEPPER="a-real-pepper",
         JWT_JWKS_FILE=str(jwks),
     )
     assert result.exit_code == 2

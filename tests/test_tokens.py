@@ -102,6 +102,7 @@ def make_settings(jwks_file, env=Environment.TEST, **extra) -> Settings:
     return Settings(
         environment=env,
         neo4j_password="not-the-dev-one",
+        id_pepper="not-the-dev-pepper",
         jwt_issuer=ISS,
         jwt_audience=AUD,
         jwt_jwks_file=jwks_file,
