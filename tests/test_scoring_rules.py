@@ -17,6 +17,7 @@ from etl.scoring.rules import (
     change_over,
     churn_risk,
     downgrade_risk,
+    is_evaluation_date,
     lifecycle_stage,
     lifetime_value,
     next_evaluation_date,
@@ -298,10 +299,10 @@ def test_recommendations_take_products_peers_hold():
 
 def test_first_score_uses_last_quarter_tier_as_baseline_and_records_the_change():
     history = (1_500_000.0,) * 8 + (1_200_000.0, 1_000_000.0, 850_000.0, 800_000.0)
-    s = score_customer(facts(savings(800_000, history)), CFG)
+    # At a quarter end the downgrade takes effect.
+    s = score_customer(facts(savings(800_000, history), as_of=dt.date(2026, 9, 30)), CFG)
     assert s.previous_tier == "CORE"  # 3 months ago AUM was 1,500,000
     assert s.tier == "KEY" and s.tier_changed
-    assert s.downgrade.level in {"MEDIUM", "HIGH"}
     assert 0 <= s.value_score <= 100
     assert [c.name for c in s.components] == [
         "aum",
@@ -311,6 +312,40 @@ def test_first_score_uses_last_quarter_tier_as_baseline_and_records_the_change()
         "influence",
     ]
     assert sum(c.weight for c in s.components) == pytest.approx(1.0)
+
+
+def test_mid_period_the_tier_is_held_and_the_coming_downgrade_is_high():
+    history = (1_500_000.0,) * 8 + (1_200_000.0, 1_000_000.0, 850_000.0, 800_000.0)
+    s = score_customer(facts(savings(800_000, history)), CFG)  # 2026-10-31: not a quarter end
+    assert (s.previous_tier, s.tier, s.tier_changed) == ("CORE", "CORE", False)
+    assert s.downgrade.level == "HIGH"
+    assert "already below the CORE floor of 1,000,000" in s.downgrade.reasons[0]
+    assert (
+        assign_tier(100_000, "KEY", activity=0, products=1, cfg=CFG, at_evaluation=False) == "KEY"
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (dt.date(2026, 9, 30), True),
+        (dt.date(2026, 12, 31), True),
+        (dt.date(2026, 10, 31), False),
+        (dt.date(2026, 9, 29), False),
+    ],
+)
+def test_evaluation_dates_are_quarter_ends(day, expected):
+    assert is_evaluation_date(day, CFG) is expected
+
+
+def test_a_joint_account_moved_by_its_co_holder_does_not_wake_a_dormant_customer():
+    own = AccountFacts("SAVINGS", 640.0, monthly_balances=(640.0,) * 12)
+    joint = AccountFacts(
+        "SAVINGS", 4_000.0, holder_role="JOINT", monthly_balances=(4_100.0, 4_300.0, 3_900.0) * 4
+    )
+    f = facts(own, joint, last_interaction_at=None)
+    series = aum_series(f.accounts, CFG)
+    assert lifecycle_stage(f, 4_640.0, series, CFG) == "DORMANT"
 
 
 def test_score_with_no_history_and_no_accounts():

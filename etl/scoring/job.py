@@ -88,6 +88,7 @@ def _facts(
             product_code=a.get("product_code"),
             monthly_balances=tuple(float(x) for x in (a.get("monthly_balances") or ())),
             maturity_date=_native(a.get("maturity_date")),
+            holder_role=a.get("holder_role") or "PRIMARY",
         )
         for a in row["accounts"]
     )

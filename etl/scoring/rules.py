@@ -24,6 +24,7 @@ class AccountFacts:
     product_code: str | None = None
     monthly_balances: tuple[float, ...] = ()  # month-end balances, oldest first
     maturity_date: dt.date | None = None
+    holder_role: str = "PRIMARY"  # PRIMARY or JOINT
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,12 @@ def next_evaluation_date(as_of: dt.date, cfg: ScoringConfig) -> dt.date:
             year, month = year + 1, month - 12
 
 
+def is_evaluation_date(day: dt.date, cfg: ScoringConfig) -> bool:
+    """Whether ``day`` is a period end (a quarter end by default), when tiers are re-evaluated."""
+    period = int(cfg["evaluation"]["period_months"])
+    return day.month % period == 0 and day == _month_end(day.year, day.month)
+
+
 def _month_end(year: int, month: int) -> dt.date:
     first_next = dt.date(year + month // 12, month % 12 + 1, 1)
     return first_next - dt.timedelta(days=1)
@@ -172,9 +179,19 @@ def tier_by_aum(aum: float, cfg: ScoringConfig) -> str:
 
 
 def assign_tier(
-    aum: float, previous: str | None, *, activity: float, products: int, cfg: ScoringConfig
+    aum: float,
+    previous: str | None,
+    *,
+    activity: float,
+    products: int,
+    cfg: ScoringConfig,
+    at_evaluation: bool = True,
 ) -> str:
-    """Tier from the AUM bands, promoted for potential, and held by hysteresis against flips."""
+    """Tier from the AUM bands, promoted for potential, and held by hysteresis against flips.
+
+    A downgrade takes effect only at an evaluation (a period end, ``at_evaluation``); between
+    evaluations the customer keeps the tier, and the downgrade risk warns of the coming one.
+    """
     tcfg = cfg["tier"]
     tier = tier_by_aum(aum, cfg)
     idx = TIERS.index(tier)
@@ -187,8 +204,8 @@ def assign_tier(
         ):
             tier = higher
     if previous in TIERS and TIERS.index(previous) < TIERS.index(tier):
-        # Would be a downgrade: only below the previous floor less the margin.
-        if aum >= cfg.floor(previous) * (1 - tcfg["downgrade_margin"]):
+        # Would be a downgrade: only at an evaluation, and only below the floor less the margin.
+        if not at_evaluation or aum >= cfg.floor(previous) * (1 - tcfg["downgrade_margin"]):
             return previous
     return tier
 
@@ -410,7 +427,10 @@ def lifecycle_stage(
     idle_days = (
         (facts.as_of - facts.last_interaction_at).days if facts.last_interaction_at else math.inf
     )
-    recent = list(series[-12:])
+    # Dormancy is about the customer's own money: a joint account moved by its co-holder does
+    # not make them active.
+    own = [a for a in facts.accounts if a.holder_role == "PRIMARY"] or list(facts.accounts)
+    recent = aum_series(own, cfg)[-12:]
     mean = sum(recent) / len(recent) if recent else 0.0
     flat = not recent or mean <= 0 or (max(recent) - min(recent)) <= lc["dormant_flat_ratio"] * mean
     if facts.status == "DORMANT" or (
@@ -498,7 +518,14 @@ def score_customer(facts: CustomerFacts, cfg: ScoringConfig) -> CustomerScore:
     previous = facts.previous_tier or last_period_tier(series, facts.as_of, cfg)
     activity = activity_score(facts, series, cfg)
     products = len({a.product_type for a in facts.accounts if a.status != "CLOSED"})
-    tier = assign_tier(aum, previous, activity=activity, products=products, cfg=cfg)
+    tier = assign_tier(
+        aum,
+        previous,
+        activity=activity,
+        products=products,
+        cfg=cfg,
+        at_evaluation=is_evaluation_date(facts.as_of, cfg),
+    )
     components = value_components(facts, aum, series, cfg)
     churn = churn_risk(facts, series, cfg)
     return CustomerScore(

@@ -22,7 +22,7 @@ CALL (c) {
   OPTIONAL MATCH (c)-[h:HOLDS]->(a:Account)
   WHERE coalesce(h.role, 'PRIMARY') IN ['PRIMARY', 'JOINT'] AND h.ended_at IS NULL
   RETURN collect(a {.product_type, .product_code, .balance, .status, .monthly_balances,
-                    .maturity_date}) AS accounts
+                    .maturity_date, holder_role: coalesce(h.role, 'PRIMARY')}) AS accounts
 }
 CALL (c) {
   OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
