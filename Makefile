@@ -24,6 +24,8 @@ demo: venv
 		$(BIN)/c360 generate --customers 2000 --seed 42 --out $(BANK)
 	$(BIN)/c360 load $(BANK) || test $$? -eq 1
 	$(BIN)/c360 score
+	@echo "A development token for relationship manager E00002 (1 h; more with c360 token --help):"
+	@$(BIN)/c360 token --role relationship_manager --employee E00002
 	$(BIN)/c360 serve
 
 ## The tests: start (or reuse) the test Neo4j and run pytest against it.

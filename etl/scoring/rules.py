@@ -313,8 +313,8 @@ def downgrade_risk(
         level = "HIGH"
         keep = floor * (1 - cfg["tier"]["downgrade_margin"])
         reasons.append(
-            f"AUM {money(aum)} is already below the {tier} floor of {money(floor)} "
-            f"(the tier is held only down to {money(keep)})"
+            f"AUM {money(aum)} is already below the {tier} floor of {money(floor)}; at the "
+            f"{evaluation.isoformat()} review the tier drops unless AUM is back above {money(keep)}"
         )
     if slope < 0 and projected < floor:
         level = "HIGH"
