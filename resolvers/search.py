@@ -16,7 +16,7 @@ from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 
 PHONE_RE = re.compile(r"^\+?(?:86)?[\s-]*(1[\d\s-]{10,14})$")
-ID_RE = re.compile(r"^[A-Za-z]{1,4}[-_]?\d[\w-]{2,30}$")
+ID_RE = re.compile(r"^(?=[^\s]*\d)[A-Za-z][A-Za-z0-9_-]{3,40}$")  # letters first, a digit somewhere
 LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
 MAX_SEARCH = 50
 
