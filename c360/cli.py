@@ -170,12 +170,12 @@ def load(
     Exit codes: 0 loaded, 1 loaded with rejected rows, 2 failed (re-run the same command to resume).
     Example: `c360 load .c360/bank` or `c360 load /tmp/x --source-system legacy --mapping legacy.yaml`
     """
+    import logging
+
     from etl.loader import EXIT_FAILED, Loader, LoadError, LoadOptions
     from etl.mapping import MappingError
     from etl.summary import load_summary
     from graph.driver import GraphUnavailable, create_sync_driver, verify
-
-    import logging
 
     # "unknown property key" notices on a fresh graph are noise for a loader
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
