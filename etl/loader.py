@@ -377,17 +377,20 @@ class Loader:
             pd.concat([frame, self._other_records(ids, systems)]), self.identity
         )
         task = self.progress.add_task("customers/graph", total=len(golden) + len(frame))
-        rows = records.customer_rows(golden)
-        for start in range(0, len(rows), self.opts.batch_size):
-            batch = rows[start : start + self.opts.batch_size]
+        bs = self.opts.batch_size
+        for start in range(0, len(golden), bs):  # rows built a batch at a time: bounded memory
+            batch = records.customer_rows(golden.iloc[start : start + bs])
             self.writer.add("customers:golden", uq.UPSERT_CUSTOMERS, batch)
             self.progress.advance(task, len(batch))
         self.writer.flush("customers:golden")
-        src_rows = records.source_record_rows(
-            frame, ids, [tuple(link) for link in links], self.loaded_at
-        )
-        for start in range(0, len(src_rows), self.opts.batch_size):
-            batch = src_rows[start : start + self.opts.batch_size]
+        del golden
+        for start in range(0, len(frame), bs):
+            batch = records.source_record_rows(
+                frame.iloc[start : start + bs],
+                ids[start : start + bs],
+                [tuple(link) for link in links[start : start + bs]],
+                self.loaded_at,
+            )
             self.writer.add("customers:source_records", uq.UPSERT_SOURCE_RECORDS, batch)
             self.progress.advance(task, len(batch))
         self.writer.flush("customers:source_records")
