@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from neo4j import Driver
 from rich.console import Console
 
-from c360.settings import get_settings
+from c360.settings import Settings, get_settings
 
 app = typer.Typer(
     help="Customer Graph 360: a bank's customers as one graph behind a role-secured GraphQL API.",
@@ -25,6 +28,19 @@ app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(graph_app, name="graph")
 
 console = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def _connected(settings: Settings) -> Iterator[Driver]:
+    """A verified driver for a command, or a clear exit saying why the graph cannot be reached."""
+    from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+    with create_sync_driver(settings) as driver:
+        try:
+            verify(driver, settings)
+        except GraphUnavailable as exc:
+            _fail(str(exc))
+        yield driver
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -82,14 +98,9 @@ def neo4j_status() -> None:
 def graph_migrate() -> None:
     """Create every constraint and index of the model (idempotent). Example: `c360 graph migrate`."""
     from graph import migrate
-    from graph.driver import GraphUnavailable, create_sync_driver, verify
 
     settings = get_settings()
-    with create_sync_driver(settings) as driver:
-        try:
-            verify(driver, settings)
-        except GraphUnavailable as exc:
-            _fail(str(exc))
+    with _connected(settings) as driver:
         count = migrate.apply(driver, database=settings.neo4j_database)
         names = migrate.describe(driver, database=settings.neo4j_database)
     console.print(
@@ -103,14 +114,9 @@ def load_sample() -> None:
     """Load the minimal sample bank (3 customers, 5 accounts, 1 household). Example: `c360 sample`."""
     from etl.sample import load_sample as load
     from graph import migrate
-    from graph.driver import GraphUnavailable, create_sync_driver, verify
 
     settings = get_settings()
-    with create_sync_driver(settings) as driver:
-        try:
-            verify(driver, settings)
-        except GraphUnavailable as exc:
-            _fail(str(exc))
+    with _connected(settings) as driver:
         migrate.apply(driver, database=settings.neo4j_database)
         counts = load(driver, database=settings.neo4j_database)
     console.print("Sample loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -211,14 +217,9 @@ def er_report(
     Example: `c360 er-report .c360/bank`
     """
     from etl.er_report import score_graph
-    from graph.driver import GraphUnavailable, create_sync_driver, verify
 
     settings = get_settings()
-    with create_sync_driver(settings) as driver:
-        try:
-            verify(driver, settings)
-        except GraphUnavailable as exc:
-            _fail(str(exc))
+    with _connected(settings) as driver:
         s = score_graph(driver, directory, database=settings.neo4j_database)
     typer.echo(
         f"records {s.records:,}  true pairs {s.true_pairs:,}  predicted pairs {s.predicted_pairs:,}  "
@@ -272,7 +273,6 @@ def score(
     from etl.scoring.config import load_config
     from etl.scoring.job import run_scoring
     from graph import migrate
-    from graph.driver import GraphUnavailable, create_sync_driver, verify
 
     settings = get_settings()
     try:
@@ -280,11 +280,7 @@ def score(
         day = dt.date.fromisoformat(as_of) if as_of else None
     except (OSError, ValueError) as exc:
         _fail(f"bad option: {exc}")
-    with create_sync_driver(settings) as driver:
-        try:
-            verify(driver, settings)
-        except GraphUnavailable as exc:
-            _fail(str(exc))
+    with _connected(settings) as driver:
         migrate.apply(driver, database=settings.neo4j_database)
         with Progress(console=console, transient=True) as bar:
             tasks: dict[str, int] = {}

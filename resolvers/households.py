@@ -7,19 +7,8 @@ from typing import Any
 from auth import enforce
 from auth.policy import Operation
 from c360.errors import NotFound
-from graph.queries.households import HOUSEHOLD_TAIL
-from graph.queries.search import ACCESS_EXPR
+from graph.queries.households import HOUSEHOLD_QUERIES
 from resolvers.context import Context
-
-# The household is visible when one of its members is: members are checked in one query.
-_VISIBLE_MEMBER = """
-MATCH (c:Customer)-[:MEMBER_OF]->(:Household {household_id: $household_id})
-WITH c, %s AS access WHERE access = 'direct'
-WITH c LIMIT 1
-"""
-HOUSEHOLD_QUERIES = {
-    scope: (_VISIBLE_MEMBER % access) + HOUSEHOLD_TAIL for scope, access in ACCESS_EXPR.items()
-}
 
 
 async def _household(tx, *, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -32,7 +21,7 @@ async def household(ctx: Context, household_id: str) -> dict[str, Any]:
     scope = enforce.row_scope(ctx.principal)
     row = await ctx.read(
         _household,
-        query=HOUSEHOLD_QUERIES[scope.kind.value],
+        query=HOUSEHOLD_QUERIES[scope.kind],
         params={"household_id": household_id, **scope.params},
     )
     if row is None:

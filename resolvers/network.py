@@ -38,7 +38,7 @@ async def network(
     result = await ctx.read(
         _network,
         scope_query=SCOPE_MATCH[scope.kind],
-        network_query=NETWORK_QUERIES[(depth, scope.kind.value)],
+        network_query=NETWORK_QUERIES[(depth, scope.kind)],
         params={"customer_id": customer_id, "types": types, "cap": cap, **scope.params},
     )
     if result is None:

@@ -93,8 +93,8 @@ async def customers_page(
     }
     rows, total = await ctx.read(
         _page,
-        page_query=PAGE_QUERIES[(mode, order, descending, scope.kind.value)],
-        count_query=COUNT_QUERIES[(mode, scope.kind.value)],
+        page_query=PAGE_QUERIES[(mode, order, descending, scope.kind)],
+        count_query=COUNT_QUERIES[(mode, scope.kind)],
         params=params,
     )
     has_next = len(rows) > limit

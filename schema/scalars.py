@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Any
 
 
@@ -24,3 +25,8 @@ def to_datetime(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     return value
+
+
+def enum_or_none(cls: type[Enum], value: Any) -> Any:
+    """The enum member for a stored value, or None for a value the enum does not know."""
+    return cls(value) if value in cls._value2member_map_ else None

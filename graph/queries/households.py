@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from graph.queries.scope import ACCESS_EXPR
+
 # The household is reached through a member the caller may see (the scope binds c to it).
 HOUSEHOLD_TAIL = """
 MATCH (c)-[:MEMBER_OF]->(h:Household {household_id: $household_id})
@@ -13,3 +15,13 @@ CALL (h) {
 }
 RETURN h {.*} AS household, members
 """
+
+# The household is visible when one of its members is: members are checked in one query.
+_VISIBLE_MEMBER = """
+MATCH (c:Customer)-[:MEMBER_OF]->(:Household {household_id: $household_id})
+WITH c, %s AS access WHERE access = 'direct'
+WITH c LIMIT 1
+"""
+HOUSEHOLD_QUERIES = {
+    scope: (_VISIBLE_MEMBER % access) + HOUSEHOLD_TAIL for scope, access in ACCESS_EXPR.items()
+}

@@ -7,7 +7,7 @@ cannot take a variable-length bound as a parameter. Nodes come nearest first, ca
 
 from __future__ import annotations
 
-from graph.queries.search import ACCESS_EXPR
+from graph.queries.scope import ACCESS_EXPR
 
 MAX_DEPTH = 3
 

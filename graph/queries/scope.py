@@ -18,19 +18,12 @@ class ScopeKind(StrEnum):
     BRANCH = "branch"  # customers managed by employees who work at the caller's branch
 
 
-SCOPE_MATCH: dict[ScopeKind, str] = {
-    ScopeKind.ANY: """
-MATCH (c:Customer {customer_id: $customer_id})
-WITH c, 'direct' AS access
-""",
-    ScopeKind.OWN: """
-MATCH (c:Customer {customer_id: $customer_id})
-WHERE c.customer_id = $own_customer_id
-WITH c, 'direct' AS access
-""",
-    ScopeKind.BOOK: """
-MATCH (c:Customer {customer_id: $customer_id})
-WITH c, CASE
+# The caller's access to a bound customer ``c``: 'direct', 'hop' (shown masked) or null (out of
+# scope). The list queries (search, network, households) use these expressions as they are.
+ACCESS_EXPR: dict[ScopeKind, str] = {
+    ScopeKind.ANY: "'direct'",
+    ScopeKind.OWN: "CASE WHEN c.customer_id = $own_customer_id THEN 'direct' END",
+    ScopeKind.BOOK: """CASE
   WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(c) } THEN 'direct'
   WHEN EXISTS {
     MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)
@@ -39,14 +32,19 @@ WITH c, CASE
   } THEN 'direct'
   WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c) }
     THEN 'hop'
-END AS access
+END""",
+    ScopeKind.BRANCH: """CASE WHEN EXISTS {
+  (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) } THEN 'direct' END""",
+}
+
+# One customer by id, bound as ``c`` with its ``access``, or no row when out of scope.
+SCOPE_MATCH: dict[ScopeKind, str] = {
+    kind: f"""
+MATCH (c:Customer {{customer_id: $customer_id}})
+WITH c, {expr} AS access
 WHERE access IS NOT NULL
-""",
-    ScopeKind.BRANCH: """
-MATCH (c:Customer {customer_id: $customer_id})
-WHERE EXISTS { (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }
-WITH c, 'direct' AS access
-""",
+"""
+    for kind, expr in ACCESS_EXPR.items()
 }
 
 # Every scoped query receives all scope parameters (unused ones as null), so a fragment can never

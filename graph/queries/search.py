@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from graph.queries.customers import DETAILS, ROW
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
 
 
 class SearchMode(StrEnum):
@@ -45,24 +46,6 @@ SORT_EXPRESSIONS: dict[SortKey, str] = {
     SortKey.DOWNGRADE_RISK: "coalesce(c.downgrade_risk_rank, 0)",
 }
 
-# The caller's access to a bound customer ``c``: 'direct', 'hop' (masked) or null (out of scope).
-# The list form of graph/queries/scope.py, keyed by ScopeKind value.
-ACCESS_EXPR: dict[str, str] = {
-    "any": "'direct'",
-    "own": "CASE WHEN c.customer_id = $own_customer_id THEN 'direct' END",
-    "book": """CASE
-  WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(c) } THEN 'direct'
-  WHEN EXISTS {
-    MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)
-          -[mine:MEMBER_OF]->(:Household)<-[theirs:MEMBER_OF]-(c)
-    WHERE mine.ended_at IS NULL AND theirs.ended_at IS NULL
-  } THEN 'direct'
-  WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c) }
-    THEN 'hop'
-END""",
-    "branch": """CASE WHEN EXISTS {
-  (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) } THEN 'direct' END""",
-}
 FILTERS = """
   AND ($tiers IS NULL OR c.tier IN $tiers)
   AND ($segments IS NULL OR c.segment IN $segments)
@@ -76,7 +59,7 @@ FILTERS = """
 """
 
 
-def _page(mode: SearchMode, key: SortKey, descending: bool, scope: str) -> str:
+def _page(mode: SearchMode, key: SortKey, descending: bool, scope: ScopeKind) -> str:
     expr = SORT_EXPRESSIONS[key]
     cmp, direction = ("<", "DESC") if descending else (">", "ASC")
     return f"""
@@ -94,7 +77,7 @@ ORDER BY sort_value {direction}, customer_id {direction}
 """
 
 
-def _count(mode: SearchMode, scope: str) -> str:
+def _count(mode: SearchMode, scope: ScopeKind) -> str:
     return f"""
 {MATCHES[mode]}
 WITH c, {ACCESS_EXPR[scope]} AS access
@@ -103,13 +86,13 @@ RETURN count(c) AS total
 """
 
 
-PAGE_QUERIES: dict[tuple[SearchMode, SortKey, bool, str], str] = {
+PAGE_QUERIES: dict[tuple[SearchMode, SortKey, bool, ScopeKind], str] = {
     (mode, key, desc, scope): _page(mode, key, desc, scope)
     for mode in SearchMode
     for key in SortKey
     for desc in (False, True)
     for scope in ACCESS_EXPR
 }
-COUNT_QUERIES: dict[tuple[SearchMode, str], str] = {
+COUNT_QUERIES: dict[tuple[SearchMode, ScopeKind], str] = {
     (mode, scope): _count(mode, scope) for mode in SearchMode for scope in ACCESS_EXPR
 }

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from schema.scalars import to_datetime
+from schema.scalars import enum_or_none, to_datetime
 
 
 @strawberry.enum
@@ -48,10 +48,6 @@ class SlaStatus(Enum):
     BREACHED = "BREACHED"
 
 
-def _enum(cls: type[Enum], value: Any) -> Any:
-    return cls(value) if value in cls._value2member_map_ else None
-
-
 @strawberry.type(description="One contact between the bank and the customer.")
 class Interaction:
     id: strawberry.ID
@@ -72,17 +68,17 @@ class Interaction:
     def from_row(cls, row: dict[str, Any]) -> Interaction:
         return cls(
             id=strawberry.ID(row["interaction_id"]),
-            channel=_enum(Channel, row.get("channel")),
-            kind=_enum(InteractionKind, row.get("kind")),
+            channel=enum_or_none(Channel, row.get("channel")),
+            kind=enum_or_none(InteractionKind, row.get("kind")),
             occurred_at=to_datetime(row.get("occurred_at")),
             summary=row.get("summary"),
             outcome=row.get("outcome"),
             satisfaction=row.get("satisfaction"),
             nps=row.get("nps"),
-            severity=_enum(Severity, row.get("severity")),
+            severity=enum_or_none(Severity, row.get("severity")),
             first_response_at=to_datetime(row.get("first_response_at")),
             resolved_at=to_datetime(row.get("resolved_at")),
-            sla_status=_enum(SlaStatus, row.get("sla_status")),
+            sla_status=enum_or_none(SlaStatus, row.get("sla_status")),
             handled_by=row.get("handled_by"),
         )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from schema.scalars import to_date, to_datetime
+from schema.scalars import enum_or_none, to_date, to_datetime
 
 
 @strawberry.enum(
@@ -38,10 +38,6 @@ class LifecycleStage(Enum):
     DECLINING = "DECLINING"
     DORMANT = "DORMANT"
     CHURNED = "CHURNED"
-
-
-def _enum(cls: type[Enum], value: Any) -> Any:
-    return cls(value) if value in cls._value2member_map_ else None
 
 
 @strawberry.type(
@@ -78,15 +74,15 @@ class Value:
             return None
         comps = json.loads(row.get("value_components_json") or "[]")
         return cls(
-            tier=_enum(Tier, row.get("tier")),
-            previous_tier=_enum(Tier, row.get("previous_tier")),
+            tier=enum_or_none(Tier, row.get("tier")),
+            previous_tier=enum_or_none(Tier, row.get("previous_tier")),
             tier_changed_at=to_date(row.get("tier_changed_at")),
             score=row.get("value_score"),
             components=[ValueComponent(**c) for c in comps],
             clv=row.get("clv"),
             influence=row.get("influence"),
             referred_aum=row.get("referred_aum"),
-            lifecycle_stage=_enum(LifecycleStage, row.get("lifecycle_stage")),
+            lifecycle_stage=enum_or_none(LifecycleStage, row.get("lifecycle_stage")),
             scored_at=to_datetime(row.get("scored_at")),
         )
 
