@@ -108,9 +108,14 @@ class Customer:
         )
 
     @strawberry.field(
-        description="Assets under management: deposit, wealth, fund and insurance balances (CNY)"
+        description="Assets under management (CNY): deposit, wealth, fund and insurance balances "
+        "held as primary or joint holder, as the last scoring run computed them (before any "
+        "scoring: summed from the open accounts shown)"
     )
     def aum(self) -> float:
+        stored = getattr(self, "_stored_aum", None)
+        if stored is not None:
+            return float(stored)
         assets = {"CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE"}
         return round(
             sum(
@@ -159,4 +164,5 @@ class Customer:
         )
         # Whether the policy lets the caller read the timeline (masked to None when not).
         customer._interactions_allowed = bool(row.get("interactions"))
+        customer._stored_aum = row.get("aum")  # the scoring job's figure, the one lists sort by
         return customer
