@@ -1,0 +1,292 @@
+"""API load benchmark: a channel mix at several concurrency levels, against a raw-Cypher baseline.
+
+Usage: python bench/api_load.py [--clients 8 32 64] [--seconds 20] [--out bench/results/api.json]
+
+Serves the API in a separate process (`c360 serve` on a free loopback port, same settings and
+graph as `make demo`) and drives it with an asyncio client: customer(id) full profiles 60 %,
+customers search 15 %, household/network 15 %, an RM's atRiskCustomers 10 %. The baseline sends
+the same reads as raw Cypher through the async driver, with no HTTP or GraphQL. Prints a table and
+writes JSON. Request loops are bounded in time and count; only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from auth.policy import Role
+from auth.tokens import DevTokenRequest, issue_dev_token
+from c360.settings import get_settings
+from graph.driver import create_async_driver, create_sync_driver
+from graph.queries.customers import CUSTOMER_PROFILE
+from graph.queries.network import NETWORK_QUERIES
+from graph.queries.scope import ScopeKind
+from graph.queries.search import PAGE_QUERIES, SearchMode, SortKey
+
+PROFILE = """query Profile($id: ID!) { customer(id: $id) {
+  id name phone email city segment status aum
+  accounts { id productType balance } household { id name role aum tier }
+  value { tier score components { name score } } risk { downgrade { level reasons } churn { level } }
+  recommendations { productCode } relationshipManager { id name } referrals { id }
+} }"""
+SEARCH = """query Search($q: String) { customers(search: $q, first: 20) { totalCount edges { node { id name aum } } } }"""
+NETWORK = """query Net($id: ID!) { network(customerId: $id, depth: 2, maxNodes: 60) { truncated nodes { id kind } edges { source target type } } }"""
+AT_RISK = """{ atRiskCustomers(first: 20) { edges { node { id name risk { downgrade { level reasons } } } } } }"""
+MIX = [("profile", 60), ("search", 15), ("network", 15), ("at_risk", 10)]
+FILTERS = {
+    "tiers": None,
+    "segments": None,
+    "cities": None,
+    "statuses": None,
+    "risk_levels": None,
+    "branch": None,
+    "rm": None,
+    "direct_only": None,
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _pct(values: list[float], p: int) -> float:
+    return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else (values or [0.0])[0]
+
+
+def _pick(rng: random.Random) -> str:
+    r = rng.randrange(100)
+    for name, weight in MIX:
+        if r < weight:
+            return name
+        r -= weight
+    return MIX[0][0]
+
+
+async def _run_api(url, tokens, sample, clients, seconds, max_requests):
+    lat: dict[str, list[float]] = {name: [] for name, _ in MIX}
+    errors = 0
+    deadline = time.monotonic() + seconds
+    count = 0
+
+    async def worker(n: int) -> None:
+        nonlocal errors, count
+        rng = random.Random(n)
+        async with httpx.AsyncClient(timeout=10) as client:
+            while time.monotonic() < deadline and count < max_requests:
+                count += 1
+                op = _pick(rng)
+                cid = rng.choice(sample["customers"])
+                if op == "profile":
+                    body, who = {"query": PROFILE, "variables": {"id": cid}}, "admin"
+                elif op == "search":
+                    body, who = (
+                        {"query": SEARCH, "variables": {"q": rng.choice(sample["names"])}},
+                        "admin",
+                    )
+                elif op == "network":
+                    body, who = {"query": NETWORK, "variables": {"id": cid}}, "admin"
+                else:
+                    body, who = {"query": AT_RISK}, "rm"
+                started = time.perf_counter()
+                resp = await client.post(
+                    url, json=body, headers={"Authorization": f"Bearer {tokens[who]}"}
+                )
+                lat[op].append((time.perf_counter() - started) * 1000)
+                if resp.status_code != 200 or resp.json().get("errors"):
+                    errors += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    return lat, errors, time.monotonic() - started
+
+
+async def _run_raw(settings, sample, rm, n_per_op: int):
+    driver = create_async_driver(settings)
+    scope_any = {"own_customer_id": None, "employee_id": None, "branch_id": None}
+    lat: dict[str, list[float]] = {name: [] for name, _ in MIX}
+    rng = random.Random(1)
+    try:
+
+        async def read(query: str, **params):
+            async with driver.session(database=settings.neo4j_database) as s:
+
+                async def work(tx):
+                    return [r async for r in await tx.run(query, params)]
+
+                return await s.execute_read(work)
+
+        for _ in range(n_per_op):
+            cid = rng.choice(sample["customers"])
+            for op in lat:
+                started = time.perf_counter()
+                if op == "profile":
+                    await read(CUSTOMER_PROFILE[ScopeKind.ANY], customer_id=cid, **scope_any)
+                elif op == "search":
+                    await read(
+                        PAGE_QUERIES[(SearchMode.NAME, SortKey.CUSTOMER_ID, False, ScopeKind.ANY)],
+                        term='"' + rng.choice(sample["names"]) + '"',
+                        after_k=None,
+                        after_id=None,
+                        limit=21,
+                        **scope_any,
+                        **FILTERS,
+                    )
+                elif op == "network":
+                    await read(
+                        NETWORK_QUERIES[(2, ScopeKind.ANY)],
+                        customer_id=cid,
+                        types=["MEMBER_OF", "HOLDS", "REFERRED"],
+                        cap=60,
+                        **scope_any,
+                    )
+                else:
+                    await read(
+                        PAGE_QUERIES[
+                            (SearchMode.ALL, SortKey.DOWNGRADE_RISK, True, ScopeKind.BOOK)
+                        ],
+                        term=None,
+                        after_k=None,
+                        after_id=None,
+                        limit=21,
+                        **{**scope_any, "employee_id": rm},
+                        **{
+                            **FILTERS,
+                            "direct_only": True,
+                            "risk_levels": ["HIGH", "MEDIUM", "LOW"],
+                        },
+                    )
+                lat[op].append((time.perf_counter() - started) * 1000)
+    finally:
+        await driver.close()
+    return lat
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, nargs="+", default=[8, 32, 64])
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--max-requests", type=int, default=50_000)
+    ap.add_argument("--out", type=Path, default=Path("bench/results/api-latest.json"))
+    args = ap.parse_args()
+    settings = get_settings()
+    with create_sync_driver(settings) as d:
+        rows = d.execute_query(
+            "MATCH (c:Customer) RETURN c.customer_id AS id, c.name AS name LIMIT 2000",
+            database_=settings.neo4j_database,
+        ).records
+        rm = d.execute_query(
+            "MATCH (e:Employee)-[:MANAGES]->() RETURN e.employee_id AS id, count(*) AS n "
+            "ORDER BY n DESC LIMIT 1",
+            database_=settings.neo4j_database,
+        ).records[0]["id"]
+    if not rows:
+        sys.exit("the graph is empty: run `make demo` (or c360 load) first")
+    sample = {
+        "customers": [r["id"] for r in rows],
+        "names": sorted({r["name"][:2] for r in rows if r["name"]}),
+    }
+    tokens = {
+        "admin": issue_dev_token(settings, DevTokenRequest(role=Role.ADMIN, subject="bench")),
+        "rm": issue_dev_token(
+            settings, DevTokenRequest(role=Role.RELATIONSHIP_MANAGER, employee_id=rm)
+        ),
+    }
+    port = _free_port()
+    env = {**os.environ, "RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "c360"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    report: dict = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "command": " ".join(sys.argv),
+        "levels": [],
+    }
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        asyncio.run(_run_api(url, tokens, sample, 4, 3, 500))  # warm-up
+        for clients in args.clients:
+            lat, errors, elapsed = asyncio.run(
+                _run_api(url, tokens, sample, clients, args.seconds, args.max_requests)
+            )
+            total = sum(len(v) for v in lat.values())
+            level = {
+                "clients": clients,
+                "requests": total,
+                "rps": round(total / elapsed, 1),
+                "errors": errors,
+                "api_rss_mib": round(_rss_mib(server.pid), 1),
+                "ops": {},
+            }
+            for op, values in lat.items():
+                if values:
+                    level["ops"][op] = {
+                        "n": len(values),
+                        "p50": round(_pct(values, 50), 1),
+                        "p95": round(_pct(values, 95), 1),
+                        "p99": round(_pct(values, 99), 1),
+                    }
+            report["levels"].append(level)
+            print(
+                f"{clients:>3} clients: {level['rps']} req/s, errors {errors}, API RSS {level['api_rss_mib']} MiB"
+            )
+            for op, o in level["ops"].items():
+                print(
+                    f"      {op:<8} n={o['n']:<6} p50 {o['p50']:>7} ms  p95 {o['p95']:>7} ms  p99 {o['p99']:>7} ms"
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    raw = asyncio.run(_run_raw(settings, sample, rm, 200))
+    report["raw_cypher_p50_ms"] = {op: round(statistics.median(v), 2) for op, v in raw.items()}
+    print("raw Cypher baseline (sequential, p50):", report["raw_cypher_p50_ms"])
+    one = next((lv for lv in report["levels"] if lv["clients"] == min(args.clients)), None)
+    if one:
+        report["overhead_ratio_p50_at_lowest_concurrency"] = {
+            op: round(one["ops"][op]["p50"] / report["raw_cypher_p50_ms"][op], 2)
+            for op in one["ops"]
+            if report["raw_cypher_p50_ms"].get(op)
+        }
+        print(
+            "API / raw p50 at",
+            one["clients"],
+            "clients:",
+            report["overhead_ratio_p50_at_lowest_concurrency"],
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print("report:", args.out)
+
+
+if __name__ == "__main__":
+    main()
