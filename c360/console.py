@@ -27,10 +27,9 @@ CLAIM_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEV_TOKEN_TTL_S = 8 * 3600  # a working day
 
 
-async def dev_token(request: Request) -> JSONResponse:
+async def dev_token(request: Request, settings: Settings) -> JSONResponse:
     """A development token for the role and id picked on the sign-in form (not in production:
     the route is not even registered there)."""
-    settings: Settings = request.app.state.settings
     try:
         body = await request.json()
     except ValueError:
@@ -57,6 +56,10 @@ async def dev_token(request: Request) -> JSONResponse:
     return JSONResponse({"token": token, "expiresIn": DEV_TOKEN_TTL_S})
 
 
+async def _absent(_: Request) -> PlainTextResponse:
+    return PlainTextResponse("Not Found", status_code=404)
+
+
 async def _not_built(_: Request) -> PlainTextResponse:
     return PlainTextResponse(
         "The console is not built: run `make console-build` (npm ci && npm run build in console/).",
@@ -71,7 +74,13 @@ async def _to_slash(_: Request) -> RedirectResponse:
 def console_routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     if settings.is_development:
-        routes.append(Route("/console/dev-token", dev_token, methods=["POST"]))
+
+        async def endpoint(request: Request) -> JSONResponse:
+            return await dev_token(request, settings)
+
+        routes.append(Route("/console/dev-token", endpoint, methods=["POST"]))
+    else:  # production: no development tokens, and a plain 404 (not the static files' 405)
+        routes.append(Route("/console/dev-token", _absent, methods=["GET", "POST", "HEAD"]))
     routes.append(Route("/console", _to_slash))
     if (CONSOLE_DIST / "index.html").is_file():
         routes.append(Mount("/console", StaticFiles(directory=CONSOLE_DIST, html=True)))
