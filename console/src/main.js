@@ -5,6 +5,8 @@ import cytoscape from "cytoscape";
 import { t, lang, setLang } from "./i18n.js";
 
 const TOKEN_KEY = "c360.console.token";
+const WRITERS = ["relationship_manager", "admin"]; // roles allowed logInteraction / complaints
+let myRoles = [];
 const app = () => document.getElementById("app");
 
 // ---------------------------------------------------------------- helpers
@@ -17,7 +19,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === "dataset") Object.assign(el.dataset, v);
     else el.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -540,7 +542,6 @@ function networkView(customerId) {
         container: box,
         elements,
         layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: () => 8000 },
-        wheelSensitivity: 0.3,
         style: [
           {
             selector: "node",
@@ -603,6 +604,10 @@ function networkView(customerId) {
     })
     .catch((e) => note.replaceChildren(errorBox(e)));
   return section;
+}
+
+function canWrite() {
+  return myRoles.some((r) => WRITERS.includes(r));
 }
 
 function customerView(id) {
@@ -734,7 +739,7 @@ function customerView(id) {
         )
       ),
       networkView(id),
-      actionForms(id, reloadTimeline),
+      canWrite() ? actionForms(id, reloadTimeline) : null,
       timelineSection,
     ];
     root.replaceChildren(...kids);
@@ -752,6 +757,7 @@ async function renderWho() {
   document.getElementById("lang-toggle").textContent = t("lang.other");
   if (!token()) {
     who.textContent = "";
+    myRoles = [];
     out.hidden = true;
     return;
   }
@@ -761,15 +767,16 @@ async function renderWho() {
     const claim = me.employeeId || me.branchId || me.customerId;
     who.textContent = `${me.roles.map((r) => t(`role.${r}`, r)).join(", ")}${claim ? ` · ${claim}` : ""}`;
     who.dataset.roles = me.roles.join(",");
+    myRoles = me.roles;
   } catch {
     who.textContent = "";
   }
 }
 
-function render() {
+async function render() {
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   document.title = t("title");
-  renderWho();
+  await renderWho();
   const root = app();
   if (!token()) {
     root.replaceChildren(signInView());
