@@ -47,7 +47,9 @@ async def dev_token(request: Request, settings: Settings) -> JSONResponse:
         claims[name] = value
     missing = [c for c in ROLES[role].requires_claims if c not in claims]
     if missing:
-        return JSONResponse({"error": f"The role {role} needs {', '.join(missing)}."}, status_code=400)
+        return JSONResponse(
+            {"error": f"The role {role} needs {', '.join(missing)}."}, status_code=400
+        )
     subject = f"dev-{role.value}-{next(iter(claims.values()), 'any')}"
     token = issue_dev_token(
         settings, DevTokenRequest(role=role, subject=subject, ttl_s=DEV_TOKEN_TTL_S, **claims)

@@ -107,17 +107,19 @@ def page(browser, console_url):
     pg.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
     pg.on(
         "console",
-        lambda msg: problems.append(f"console.{msg.type}: {msg.text}")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
     )
     # No request may leave the loopback server (no CDN).
     outside: list[str] = []
     pg.on(
         "request",
-        lambda req: None
-        if req.url.startswith(console_url) or req.url.startswith("data:")
-        else outside.append(req.url),
+        lambda req: (
+            None
+            if req.url.startswith(console_url) or req.url.startswith("data:")
+            else outside.append(req.url)
+        ),
     )
     pg.problems = problems  # type: ignore[attr-defined]
     yield pg
