@@ -17,11 +17,10 @@ from starlette.staticfiles import StaticFiles
 
 from auth.policy import ROLES, Role
 from auth.tokens import DevTokenRequest, issue_dev_token
-from c360.settings import PROJECT_ROOT, Settings
+from c360.settings import Settings
 
 log = logging.getLogger("c360.console")
 
-CONSOLE_DIST = PROJECT_ROOT / "console" / "dist"
 CLAIMS = ("employee_id", "customer_id", "branch_id")
 CLAIM_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEV_TOKEN_TTL_S = 8 * 3600  # a working day
@@ -84,8 +83,9 @@ def console_routes(settings: Settings) -> list[BaseRoute]:
     else:  # production: no development tokens, and a plain 404 (not the static files' 405)
         routes.append(Route("/console/dev-token", _absent, methods=["GET", "POST", "HEAD"]))
     routes.append(Route("/console", _to_slash))
-    if (CONSOLE_DIST / "index.html").is_file():
-        routes.append(Mount("/console", StaticFiles(directory=CONSOLE_DIST, html=True)))
+    dist = settings.console_dist_dir
+    if (dist / "index.html").is_file():
+        routes.append(Mount("/console", StaticFiles(directory=dist, html=True)))
     else:
         routes.append(Route("/console/{rest:path}", _not_built))
     return routes

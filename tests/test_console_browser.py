@@ -52,11 +52,10 @@ def console_url(settings, driver):
     import uvicorn
 
     from c360.app import create_app
-    from c360.console import CONSOLE_DIST
     from etl.scoring.config import load_config
     from etl.scoring.job import run_scoring
 
-    if not (CONSOLE_DIST / "index.html").is_file():
+    if not (settings.console_dist_dir / "index.html").is_file():
         pytest.fail("The console is not built: run `make console-build`.", pytrace=False)
     wipe(driver, settings.neo4j_database)
     load_bank(driver, settings.neo4j_database)
@@ -213,7 +212,28 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
     assert drawn > 500, f"the network screenshot is blank ({drawn} drawn pixels)"
     page.screenshot(path=str(ARTIFACTS / "03-customer-C1000.png"), full_page=True)
 
-    # click through to a household member
+    # click on the canvas: a restricted person (C1091, beyond the referral hop) does not open,
+    # a household member (C1002) does
+    def click_node(node_id: str) -> None:
+        item = page.locator(f"#network-list li.net-node[data-id='{node_id}']")
+        x, y = int(item.get_attribute("data-x")), int(item.get_attribute("data-y"))
+        box = page.locator("#network-graph").bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+
+    page.locator("#network-graph").scroll_into_view_if_needed()
+    assert "restricted" in page.locator("#network-list li[data-id='C1091']").inner_text() or (
+        page.locator("#network-list li[data-id='C1091'] a").count() == 0
+    )
+    click_node("C1091")
+    page.wait_for_timeout(500)
+    assert page.url.endswith("#/customer/C1000")
+    click_node("C1002")
+    page.wait_for_url(re.compile(r"#/customer/C1002$"))
+    page.wait_for_selector("#customer-page .title-row .muted:text('C1002')")
+    page.go_back()
+    page.wait_for_selector("#network-graph[data-drawn='1']")
+
+    # click through to a household member from the list beside the graph (keyboard users)
     page.locator("#network-list a.cust-link", has_text="C1001").click()
     page.wait_for_url(re.compile(r"#/customer/C1001$"))
     page.wait_for_selector("#customer-page .title-row .muted:text('C1001')")

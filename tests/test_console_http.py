@@ -7,7 +7,6 @@ from starlette.testclient import TestClient
 
 from auth.tokens import TokenValidator
 from c360.app import create_app
-from c360.console import CONSOLE_DIST
 from c360.middleware import API_CSP, CONSOLE_CSP
 from c360.settings import Environment
 
@@ -17,7 +16,7 @@ def _client(settings) -> TestClient:
 
 
 def test_console_is_built_and_served_with_its_csp(settings):
-    assert (CONSOLE_DIST / "index.html").is_file(), "run `make console-build`"
+    assert (settings.console_dist_dir / "index.html").is_file(), "run `make console-build`"
     client = _client(settings)
     page = client.get("/console/")
     assert page.status_code == 200

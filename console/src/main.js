@@ -582,12 +582,21 @@ function networkView(customerId) {
         if (d.kind === "CUSTOMER" && !d.restricted && d.id !== customerId) location.hash = `#/customer/${encodeURIComponent(d.id)}`;
       });
       box.dataset.drawn = "1";
+      // where each node sits on the canvas (for tests and for tooling: the canvas has no DOM)
+      const where = {};
+      cy.nodes().forEach((n) => {
+        const p = n.renderedPosition();
+        where[n.id()] = [Math.round(p.x), Math.round(p.y)];
+      });
       // The same network as a list: keyboard and screen-reader users open people from here.
       list.replaceChildren(
         ...network.nodes.map((n) =>
           h(
             "li",
-            { class: `net-node kind-${n.kind.toLowerCase()}`, dataset: { id: n.id, kind: n.kind } },
+            {
+              class: `net-node kind-${n.kind.toLowerCase()}`,
+              dataset: { id: n.id, kind: n.kind, x: where[n.id]?.[0], y: where[n.id]?.[1] },
+            },
             h("span", { class: "badge ghost" }, t(`node.${n.kind}`, n.kind)),
             " ",
             n.kind === "CUSTOMER" && !n.restricted && n.id !== customerId
