@@ -262,6 +262,8 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
     # English labels with the toggle
     page.click("#lang-toggle")
     page.wait_for_selector("#h-tl:text('Interaction timeline')")
+    page.wait_for_selector("#network-graph[data-drawn='1']")
+    page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "04-customer-C1001-en.png"), full_page=True)
 
     timing = {
