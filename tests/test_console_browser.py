@@ -278,7 +278,19 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
 
 def test_channel_service_sees_masked_contact(page):
     _sign_in(page, "channel_service")
-    page.goto("/console/#/customer/C1001")
+    # keyboard only: search, Tab to the result's link (focus visible), Enter opens the customer
+    page.focus("#search-input")
+    page.keyboard.type("C1001")
+    page.keyboard.press("Enter")
+    page.locator("#search-results a.cust-link", has_text="C1001").wait_for()
+    page.keyboard.press("Tab")  # the search button
+    page.keyboard.press("Tab")  # the first result
+    focused = page.evaluate(
+        "() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
+    )
+    assert focused[0] == "C1001" and focused[1] != "none", focused
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"#/customer/C1001$"))
     page.wait_for_selector("#f-phone")
     assert page.locator("#f-phone").inner_text() == "138****0001"
     assert "***" in page.locator("#f-email").inner_text()
