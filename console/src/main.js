@@ -140,6 +140,10 @@ function signInView() {
             headers: { "content-type": "application/json" },
             body: JSON.stringify(payload),
           });
+          if (resp.status === 404) {
+            status.textContent = t("signin.unavailable"); // production: no development tokens
+            return;
+          }
           const body = await resp.json().catch(() => ({}));
           if (!resp.ok || !body.token) {
             status.textContent = body.error || t("signin.failed");
