@@ -176,8 +176,10 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
     page.fill("#search-input", "C1000")
     page.press("#search-input", "Enter")
     link = page.locator("#search-results a.cust-link", has_text="C1000")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#search-results tbody tr').length === 1"
+    )
     link.wait_for()
-    assert page.locator("#search-results tbody tr").count() == 1
     # paging over the whole book
     page.fill("#search-input", "")
     page.press("#search-input", "Enter")
@@ -191,6 +193,9 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
 
     page.fill("#search-input", "C1000")
     page.press("#search-input", "Enter")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#search-results tbody tr').length === 1"
+    )
     page.locator("#search-results a.cust-link", has_text="C1000").click()
     page.wait_for_selector("#customer-name")
     assert page.locator("#aum").inner_text() != "—"
@@ -282,6 +287,9 @@ def test_channel_service_sees_masked_contact(page):
     page.focus("#search-input")
     page.keyboard.type("C1001")
     page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#search-results tbody tr').length === 1"
+    )
     page.locator("#search-results a.cust-link", has_text="C1001").wait_for()
     page.keyboard.press("Tab")  # the search button
     page.keyboard.press("Tab")  # the first result

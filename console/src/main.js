@@ -193,7 +193,9 @@ function homeView() {
     placeholder: t("search.placeholder"),
     "aria-label": t("search.label"),
   });
+  let latest = 0; // only the newest request may draw (answers can arrive out of order)
   const load = async () => {
+    const mine = ++latest;
     results.replaceChildren(h("p", { class: "muted" }, t("loading")));
     try {
       const data = await gql(SEARCH, {
@@ -201,6 +203,7 @@ function homeView() {
         first: PAGE,
         after: homeState.cursors[homeState.page],
       });
+      if (mine !== latest) return;
       const conn = data.customers;
       const rows = conn.edges.map(({ node }) =>
         h(
@@ -260,7 +263,7 @@ function homeView() {
         h("div", { class: "pager" }, prev, next)
       );
     } catch (e) {
-      results.replaceChildren(errorBox(e));
+      if (mine === latest) results.replaceChildren(errorBox(e));
     }
   };
   const form = h(
