@@ -24,7 +24,7 @@ PROTECTED_PREFIX = "/graphql"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 CONSOLE_PREFIX = "/console"
 # The console page: its own bundled script and stylesheet, its own API, nothing else (no inline
-# code, no eval, no CDN). img-src data: for the network screenshot export of cytoscape.
+# code, no eval, no CDN). img-src data: for the empty favicon (`<link rel=icon href="data:,">`).
 CONSOLE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
