@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint format schema neo4j-start neo4j-stop neo4j-status venv
+.PHONY: demo test check lint format schema neo4j-start neo4j-stop neo4j-status venv console-build chromium
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,9 +16,24 @@ venv: $(STAMP)
 
 BANK := .c360/bank
 
+## The console (issue 8): npm ci && npm run build into console/dist, re-run only when its
+## sources or lock file change (stamp file). Needs Node.js 18+ and npm (registry access).
+CONSOLE_STAMP := console/dist/.built-stamp
+CONSOLE_SOURCES := $(wildcard console/src/*) console/package.json console/package-lock.json console/build.mjs
+
+$(CONSOLE_STAMP): $(CONSOLE_SOURCES)
+	cd console && npm ci --no-audit --no-fund && npm run build
+	touch $(CONSOLE_STAMP)
+
+console-build: $(CONSOLE_STAMP)
+
+## Debian's Chromium for the browser tests (installed with apt when /usr/bin/chromium is missing).
+chromium:
+	scripts/ensure-chromium.sh
+
 ## The main job: start Neo4j, generate (once), load and score the synthetic bank, serve the API.
 ## `c360 load` exits 1 when it refused rows (the bank has planted bad rows): that is expected.
-demo: venv
+demo: venv console-build
 	$(BIN)/c360 neo4j start
 	test -f $(BANK)/ground_truth/identities.csv || \
 		$(BIN)/c360 generate --customers 2000 --seed 42 --out $(BANK)
@@ -26,10 +41,11 @@ demo: venv
 	$(BIN)/c360 score
 	@echo "A development token for relationship manager E00002 (1 h; more with c360 token --help):"
 	@$(BIN)/c360 token --role relationship_manager --employee E00002
+	@echo "The relationship-manager console: http://127.0.0.1:8000/console/"
 	$(BIN)/c360 serve
 
 ## The tests: start (or reuse) the test Neo4j and run pytest against it.
-test: venv
+test: venv console-build chromium
 	$(BIN)/pytest
 
 lint: venv

@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from auth.principal import ANONYMOUS
 from auth.ratelimit import TokenBucketLimiter
 from auth.tokens import TokenValidator
+from c360.console import console_routes
 from c360.middleware import BearerAuthMiddleware, SecurityHeadersMiddleware
 from c360.settings import Environment, Settings, get_settings
 from graph import migrate
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
             Route("/health/ready", health_ready),
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *console_routes(settings),
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, settings=settings),

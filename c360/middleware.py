@@ -22,6 +22,14 @@ log = logging.getLogger("c360.auth")
 
 PROTECTED_PREFIX = "/graphql"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+CONSOLE_PREFIX = "/console"
+# The console page: its own bundled script and stylesheet, its own API, nothing else (no inline
+# code, no eval, no CDN). img-src data: for the empty favicon (`<link rel=icon href="data:,">`).
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 
 
 def _is_graphiql_page(scope: Scope, settings: Settings) -> bool:
@@ -31,6 +39,10 @@ def _is_graphiql_page(scope: Scope, settings: Settings) -> bool:
     # Parsed like strawberry parses it (percent-decoding included), so no query slips through.
     params = QueryParams(scope.get("query_string", b""))
     return "text/html" in Headers(scope=scope).get("accept", "") and params.get("query") is None
+
+
+def _is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
 
 
 class SecurityHeadersMiddleware:
@@ -43,7 +55,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         graphiql = _is_graphiql_page(scope, self.settings)
-        is_api = scope["path"].startswith(PROTECTED_PREFIX)
+        is_api = scope["path"].startswith(PROTECTED_PREFIX) or scope["path"] == "/console/dev-token"
+        csp = CONSOLE_CSP if _is_console(scope["path"]) else API_CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -52,7 +65,7 @@ class SecurityHeadersMiddleware:
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "no-referrer"
                 if not graphiql:  # GraphiQL loads its scripts from a CDN (development only)
-                    headers["Content-Security-Policy"] = API_CSP
+                    headers["Content-Security-Policy"] = csp
                 if is_api:
                     headers["Cache-Control"] = "no-store"
                 if self.settings.environment is Environment.PRODUCTION:

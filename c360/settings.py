@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    console_dist_dir: Path = Field(
+        PROJECT_ROOT / "console" / "dist",
+        description="the built relationship-manager console served at /console (make console-build)",
+    )
+
     # -- complaint service levels (hours) ---------------------------------------------------
     sla_first_response_hours: float = Field(24.0, description="first response due within")
     sla_resolution_hours: float = Field(12.0, description="resolution due within (MINOR)")
