@@ -64,10 +64,15 @@ def _free_port() -> int:
 
 
 def _rss_mib(pid: int) -> float:
+    """Resident memory of the server and its worker processes."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+            total += int(line.split()[1]) / 1024
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        total += _rss_mib(int(child))
+    return total
 
 
 def _pct(values: list[float], p: int) -> float:
@@ -188,6 +193,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--max-requests", type=int, default=50_000)
     ap.add_argument("--out", type=Path, default=Path("bench/results/api-latest.json"))
+    ap.add_argument("--workers", type=int, default=1, help="API worker processes")
     args = ap.parse_args()
     settings = get_settings()
     with create_sync_driver(settings) as d:

@@ -367,8 +367,13 @@ def token(
 def serve(
     host: str = typer.Option(None, help="bind address (default API_HOST)"),
     port: int = typer.Option(None, help="port (default API_PORT)"),
+    workers: int = typer.Option(None, min=1, max=64, help="worker processes (default API_WORKERS)"),
 ) -> None:
-    """Serve the GraphQL API (GraphiQL in development). Example: `c360 serve --port 8000`."""
+    """Serve the GraphQL API (GraphiQL in development). Example: `c360 serve --port 8000`.
+
+    The API is stateless: several workers (or replicas) share the load. Each worker has its own
+    driver and its own in-process rate-limit buckets.
+    """
     import uvicorn
 
     from c360.app import create_app
@@ -377,11 +382,23 @@ def serve(
     settings = get_settings()
     host = host or settings.api_host
     port = port or settings.api_port
+    workers = workers or settings.api_workers
     console.print(
-        f"Customer Graph 360 API on http://{host}:{port}/graphql (graph: {settings.bolt_uri})"
+        f"Customer Graph 360 API on http://{host}:{port}/graphql with {workers} worker(s) "
+        f"(graph: {settings.bolt_uri})"
     )
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        if workers > 1:  # each worker process builds its own app from the environment
+            uvicorn.run(
+                "c360.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+            )
+        else:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     except GraphUnavailable as exc:
         _fail(str(exc))
 

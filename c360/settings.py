@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     # -- the API ------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes of `c360 serve`")
 
     console_dist_dir: Path = Field(
         PROJECT_ROOT / "console" / "dist",
