@@ -59,3 +59,14 @@ class Context:
             request_id=self.request_id,
             client_address=self.client_address,
         )
+
+
+async def all_rows(tx, *, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Transaction work for ``Context.read``/``write``: every record of one query, as dicts."""
+    return [r.data() async for r in await tx.run(query, params)]
+
+
+async def one_row(tx, *, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Transaction work: the single record of one query, or None."""
+    record = await (await tx.run(query, params)).single()
+    return record.data() if record else None

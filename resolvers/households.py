@@ -8,19 +8,14 @@ from auth import enforce
 from auth.policy import Operation
 from c360.errors import NotFound
 from graph.queries.households import HOUSEHOLD_QUERIES
-from resolvers.context import Context
-
-
-async def _household(tx, *, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    record = await (await tx.run(query, params)).single()
-    return record.data() if record else None
+from resolvers.context import Context, one_row
 
 
 async def household(ctx: Context, household_id: str) -> dict[str, Any]:
     enforce.require(ctx.principal, Operation.READ_CUSTOMER)
     scope = enforce.row_scope(ctx.principal)
     row = await ctx.read(
-        _household,
+        one_row,
         query=HOUSEHOLD_QUERIES[scope.kind],
         params={"household_id": household_id, **scope.params},
     )

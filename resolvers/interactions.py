@@ -16,7 +16,7 @@ from auth.policy import Operation
 from c360.errors import BadUserInput, NotFound
 from graph.queries import interactions as q
 from graph.queries.scope import SCOPE_MATCH
-from resolvers.context import Context
+from resolvers.context import Context, all_rows
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from resolvers.sla import SlaStatus, SlaTargets, sla_status
 
@@ -44,10 +44,6 @@ def _native(v: Any) -> Any:
     return v.to_native() if hasattr(v, "to_native") else v
 
 
-async def _timeline(tx, *, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r.data() async for r in await tx.run(query, params)]
-
-
 async def timeline(
     ctx: Context, *, customer_id: str, flt: InteractionFilter, first: int | None, after: str | None
 ) -> dict[str, Any]:
@@ -57,7 +53,7 @@ async def timeline(
     before_at = dt.datetime.fromisoformat(cursor[0]) if cursor and cursor[0] else None
     scope = enforce.row_scope(ctx.principal)
     rows = await ctx.read(
-        _timeline,
+        all_rows,
         query=SCOPE_MATCH[scope.kind] + q.INTERACTIONS_PAGE_TAIL,
         params={
             "customer_id": customer_id,

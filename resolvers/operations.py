@@ -10,7 +10,7 @@ from auth.policy import ROLES, Operation
 from c360.errors import NotFound
 from graph.queries import operations as q
 from graph.queries.scope import SCOPE_MATCH
-from resolvers.context import Context
+from resolvers.context import Context, all_rows
 from resolvers.pagination import page_size
 
 
@@ -26,13 +26,9 @@ def me(ctx: Context) -> dict[str, Any]:
     }
 
 
-async def _rows(tx, *, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r.data() async for r in await tx.run(query, params)]
-
-
 async def load_runs(ctx: Context, *, first: int | None) -> list[dict[str, Any]]:
     enforce.require(ctx.principal, Operation.READ_LOAD_RUNS)
-    rows = await ctx.read(_rows, query=q.LOAD_RUNS, params={"limit": page_size(first)})
+    rows = await ctx.read(all_rows, query=q.LOAD_RUNS, params={"limit": page_size(first)})
     return [r["run"] for r in rows]
 
 
@@ -42,7 +38,7 @@ async def assign_relationship_manager(
     enforce.require(ctx.principal, Operation.ASSIGN_RELATIONSHIP_MANAGER)
     scope = enforce.row_scope(ctx.principal)
     rows = await ctx.write(
-        _rows,
+        all_rows,
         query=SCOPE_MATCH[scope.kind] + q.ASSIGN_RM_TAIL,
         params={
             "customer_id": customer_id,
