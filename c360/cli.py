@@ -130,6 +130,11 @@ def generate(
     parquet: bool = typer.Option(False, "--parquet", help="write Parquet instead of CSV"),
     as_of: str = typer.Option("2026-10-31", help="the date the extracts are as of"),
     chunk_size: int = typer.Option(5000, help="people generated (and held in memory) at a time"),
+    shape: str = typer.Option(
+        "demo",
+        help="demo: ~0.13 households and ~2 interactions per customer; "
+        "bank: ~0.3 households and ~5 interactions per customer (the benchmark's bank)",
+    ),
 ) -> None:
     """Write a synthetic bank as core/card/crm extracts plus ground truth.
 
@@ -139,7 +144,11 @@ def generate(
 
     from etl.generate import GenerateOptions, generate_bank
 
+    shapes = {"demo": {}, "bank": {"household_share": 0.83, "interaction_mean": 6.5}}
+    if shape not in shapes:
+        raise typer.BadParameter(f"unknown shape {shape!r}: one of {', '.join(shapes)}")
     opts = GenerateOptions(
+        **shapes[shape],
         customers=customers,
         seed=seed,
         out=out,

@@ -53,6 +53,10 @@ class GenerateOptions:
     as_of: dt.date = dt.date(2026, 10, 31)
     chunk_size: int = 5000
     bad_rate: float = 0.02
+    # Shape knobs (the defaults make the tests' and the demo's bank; `c360 generate --shape bank`
+    # makes the benchmark's: about 0.3 households and 5 interactions per customer).
+    household_share: float = 0.35  # share of people pooled into households (avg size 2.75)
+    interaction_mean: float = 3.0  # mean interactions of a CRM contact (capped at 4x)
 
 
 def _d(system: str, value: dt.date | None) -> str | None:
@@ -245,7 +249,7 @@ class Bank:
 
     # -- relationships ----------------------------------------------------------------------
     def households(self, rng: random.Random, people: list[Person], rows: dict) -> None:
-        pool = [p for p in people if rng.random() < 0.35]
+        pool = [p for p in people if rng.random() < self.opts.household_share]
         rng.shuffle(pool)
         i = 0
         while i + 1 < len(pool):
@@ -340,7 +344,8 @@ class Bank:
         if p.scenario == "DORMANT":
             n, oldest, newest = rng.choice((0, 0, 1, 2)), 900, 400
         else:
-            n, oldest, newest = min(12, int(rng.expovariate(1 / 3))), 700, 0
+            mean = self.opts.interaction_mean
+            n, oldest, newest = min(int(4 * mean), int(rng.expovariate(1 / mean))), 700, 0
         if p.scenario == "DECLINER":
             n += 1
         for k in range(n):
