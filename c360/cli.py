@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,6 +180,13 @@ def load(
         Path | None, typer.Option(help="where refused rows go (default .c360/rejects/<run_id>)")
     ] = None,
     progress: bool = typer.Option(True, help="show progress bars"),
+    report_json: Annotated[
+        Path | None, typer.Option(help="also write the run's figures to this JSON file")
+    ] = None,
+    spool: Annotated[
+        Path | None,
+        typer.Option(help="also write every batch to this file (the benchmark's ETL baseline)"),
+    ] = None,
 ) -> None:
     """Load source extracts into the graph; resumable, idempotent.
 
@@ -202,6 +210,7 @@ def load(
         batch_size=batch_size or settings.load_batch_size,
         rejects_dir=rejects_dir,
         show_progress=progress,
+        spool=spool,
     )
     with create_sync_driver(settings) as driver:
         try:
@@ -212,6 +221,8 @@ def load(
         except Exception as exc:  # the LoadRun records it; the same command resumes
             _fail(f"load failed: {type(exc).__name__}: {exc}", EXIT_FAILED)
     console.print(load_summary(result))
+    if report_json:
+        report_json.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
     raise typer.Exit(result.exit_code)
 
 

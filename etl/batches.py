@@ -5,13 +5,24 @@ done}`` on the ``LoadRun``) commit in the same transaction. A resumed run replay
 in the same order, skips the batches the checkpoint covers and writes the rest: killed at any
 point, the graph ends as an uninterrupted load leaves it (and a batch written twice would change
 nothing anyway, every write being a MERGE on keys).
+
+The writes run on one background thread, in order, so the graph commits batch *n* while the
+loader reads, maps and validates batch *n + 1* (two cores: Python on one, Neo4j on the other).
+At most ``depth`` batches wait in the queue (bounded memory). ``flush`` waits until a step's
+batches are committed; a failed write stops the thread and is raised in the loader at its next
+``add``/``flush``, and no later batch is written (the checkpoint keeps the run resumable).
+Optionally every batch is also appended to a spool file as ``(step, query, rows)`` pickles: the
+benchmark replays them as its bare UNWIND+MERGE baseline (bench/etl_baseline.py).
 """
 
 from __future__ import annotations
 
 import json
+import pickle
+import queue
+import threading
 from collections import defaultdict
-from typing import Any
+from typing import Any, BinaryIO
 
 from neo4j import Driver, ManagedTransaction
 
@@ -22,16 +33,29 @@ Row = dict[str, Any]
 
 class CheckpointedWriter:
     def __init__(
-        self, driver: Driver, *, database: str, run_id: str, done: dict[str, int], batch_size: int
+        self,
+        driver: Driver,
+        *,
+        database: str,
+        run_id: str,
+        done: dict[str, int],
+        batch_size: int,
+        depth: int = 2,
+        spool: BinaryIO | None = None,
     ) -> None:
         self.session = driver.session(database=database)
         self.run_id = run_id
         self.done = dict(done)
         self.batch_size = batch_size
+        self.spool = spool
         self._next: dict[str, int] = defaultdict(int)
         self._buffers: dict[str, tuple[str, list[Row]]] = {}
         self.batches_written = 0
         self.batches_skipped = 0
+        self._queue: queue.Queue[tuple[str, list[Row], str] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="graph-writer", daemon=True)
+        self._thread.start()
 
     def add(self, step: str, query: str, rows: list[Row]) -> None:
         """Buffer rows of a step; full batches are written as they fill."""
@@ -42,25 +66,50 @@ class CheckpointedWriter:
             del buffered[: self.batch_size]
 
     def flush(self, step: str) -> None:
+        """Write what a step still buffers and wait until all its batches are committed."""
         query, buffered = self._buffers.pop(step, ("", []))
         if buffered:
             self._write(step, query, buffered)
+        self._queue.join()
+        self._raise_failure()
 
     def _write(self, step: str, query: str, rows: list[Row]) -> None:
+        self._raise_failure()
         number = self._next[step]
         self._next[step] += 1
         if number < self.done.get(step, 0):
             self.batches_skipped += 1
             return
+        # batches commit in order, so this checkpoint (all earlier batches + this one) is true
+        # once this batch's transaction commits
         checkpoint = json.dumps({**self.done, step: number + 1}, sort_keys=True)
-
-        def work(tx: ManagedTransaction) -> None:
-            tx.run(query, rows=rows).consume()
-            tx.run(q.SET_CHECKPOINT, run_id=self.run_id, checkpoint_json=checkpoint).consume()
-
-        self.session.execute_write(work)
         self.done[step] = number + 1
-        self.batches_written += 1
+        if self.spool is not None:
+            pickle.dump((step, query, rows), self.spool, protocol=pickle.HIGHEST_PROTOCOL)
+        self._queue.put((query, rows, checkpoint))
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:  # after a failure, nothing more is written
+                query, rows, checkpoint = item
+                try:
+                    self.session.execute_write(self._work, query, rows, checkpoint)
+                    self.batches_written += 1
+                except BaseException as exc:  # handed to the loader's thread
+                    self._error = exc
+            self._queue.task_done()
+        self._queue.task_done()
+
+    def _work(self, tx: ManagedTransaction, query: str, rows: list[Row], checkpoint: str) -> None:
+        tx.run(query, rows=rows).consume()
+        tx.run(q.SET_CHECKPOINT, run_id=self.run_id, checkpoint_json=checkpoint).consume()
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def close(self) -> None:
+        """Let queued batches finish (or be dropped after a failure), then end the session."""
+        self._queue.put(None)
+        self._thread.join()
         self.session.close()

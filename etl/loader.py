@@ -88,6 +88,7 @@ class LoadOptions:
     rejects_dir: Path | None = None
     show_progress: bool = True
     identity_config: Path | None = None
+    spool: Path | None = None  # also append every written batch here (the benchmark's baseline)
 
 
 @dataclass
@@ -115,6 +116,29 @@ class LoadResult:
     batches_written: int = 0
     batches_skipped: int = 0
     error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures of the run, as ``c360 load --report-json`` writes them."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "seconds": round(self.seconds, 2),
+            "entities": {
+                k: {
+                    "read": c.read,
+                    "loaded": c.loaded,
+                    "rejected": c.rejected,
+                    "seconds": round(c.seconds, 2),
+                    "rows_per_s": round(c.rate, 1),
+                }
+                for k, c in self.counts.items()
+            },
+            "rows_read": sum(c.read for c in self.counts.values()),
+            "rejects_by_reason": self.by_reason,
+            "identity_review_pairs": self.review,
+            "batches_written": self.batches_written,
+            "exit_code": self.exit_code,
+        }
 
     @property
     def exit_code(self) -> int:
@@ -223,8 +247,14 @@ class Loader:
             run_id=run_id, status="RUNNING", resumed=bool(found), rejects_dir=rejects_dir
         )
         self.rejects = RejectsWriter(rejects_dir)
+        spool = open(self.opts.spool, "wb") if self.opts.spool else None  # noqa: SIM115
         self.writer = CheckpointedWriter(
-            self.driver, database=self.db, run_id=run_id, done=done, batch_size=self.opts.batch_size
+            self.driver,
+            database=self.db,
+            run_id=run_id,
+            done=done,
+            batch_size=self.opts.batch_size,
+            spool=spool,
         )
         columns = [
             TextColumn("{task.description:<14}"),
@@ -264,6 +294,8 @@ class Loader:
             raise
         finally:
             self.writer.close()
+            if spool:
+                spool.close()
             self.rejects.close()
             result.counts = self.counts
             result.by_reason = dict(sorted(self.rejects.by_reason.items()))
