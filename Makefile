@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint format schema neo4j-start neo4j-stop neo4j-status venv console-build chromium
+SIZE ?= small
+
+.PHONY: bench demo test check lint format schema neo4j-start neo4j-stop neo4j-status venv console-build chromium
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,6 +49,11 @@ demo: venv console-build
 ## The tests: start (or reuse) the test Neo4j and run pytest against it.
 test: venv console-build chromium
 	$(BIN)/pytest
+
+## The benchmarks (issue 7): `make bench` (10k customers) or `make bench SIZE=bank` (1M).
+## Own Neo4j on port 7697 (BENCH_NEO4J_PORT); report in bench/results/<date>-<size>.{json,md}.
+bench: venv
+	$(BIN)/python -m bench.run --size $(SIZE)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -126,79 +126,109 @@ async def _run_api(url, tokens, sample, clients, seconds, max_requests):
     return lat, errors, time.monotonic() - started
 
 
-async def _run_raw(settings, sample, rm, n_per_op: int):
-    driver = create_async_driver(settings)
+async def raw_op(read, op: str, cid: str, rm: str, rng: random.Random) -> None:
+    """One channel operation as the raw Cypher the API runs for it (no HTTP, no GraphQL)."""
     scope_any = {"own_customer_id": None, "employee_id": None, "branch_id": None}
+    if op == "profile":
+        await read(CUSTOMER_PROFILE[ScopeKind.ANY], customer_id=cid, **scope_any)
+    elif op == "search":
+        await read(
+            PAGE_QUERIES[(SearchMode.NAME, SortKey.CUSTOMER_ID, False, ScopeKind.ANY)],
+            term='"' + rng.choice(SAMPLE_NAMES) + '"',
+            after_k=None,
+            after_id=None,
+            limit=21,
+            **scope_any,
+            **FILTERS,
+        )
+    elif op == "network":
+        await read(
+            NETWORK_QUERIES[(2, ScopeKind.ANY)],
+            customer_id=cid,
+            types=["MEMBER_OF", "HOLDS", "REFERRED"],
+            cap=60,
+            **scope_any,
+        )
+    else:
+        await read(
+            PAGE_QUERIES[(SearchMode.ALL, SortKey.DOWNGRADE_RISK, True, ScopeKind.BOOK)],
+            term=None,
+            after_k=None,
+            after_id=None,
+            limit=21,
+            **{**scope_any, "employee_id": rm},
+            **{**FILTERS, "direct_only": True, "risk_levels": ["HIGH", "MEDIUM", "LOW"]},
+        )
+
+
+SAMPLE_NAMES: list[str] = []
+
+
+async def run_raw(settings, sample, rm, clients: int, seconds: float, max_requests: int):
+    """The same mix as the API load, as raw Cypher through the async driver, same concurrency."""
+    SAMPLE_NAMES[:] = sample["names"]
+    driver = create_async_driver(settings)
     lat: dict[str, list[float]] = {name: [] for name, _ in MIX}
-    rng = random.Random(1)
+    deadline = time.monotonic() + seconds
+    count = 0
+    errors = 0
+
+    async def read(query: str, **params):
+        async with driver.session(database=settings.neo4j_database) as s:
+
+            async def work(tx):
+                return [r async for r in await tx.run(query, params)]
+
+            return await s.execute_read(work)
+
+    async def worker(n: int) -> None:
+        nonlocal count, errors
+        rng = random.Random(n)
+        while time.monotonic() < deadline and count < max_requests:
+            count += 1
+            op = _pick(rng)
+            started = time.perf_counter()
+            try:
+                await raw_op(read, op, rng.choice(sample["customers"]), rm, rng)
+            except Exception:  # counted, like the API's errors
+                errors += 1
+            lat[op].append((time.perf_counter() - started) * 1000)
+
     try:
-
-        async def read(query: str, **params):
-            async with driver.session(database=settings.neo4j_database) as s:
-
-                async def work(tx):
-                    return [r async for r in await tx.run(query, params)]
-
-                return await s.execute_read(work)
-
-        for _ in range(n_per_op):
-            cid = rng.choice(sample["customers"])
-            for op in lat:
-                started = time.perf_counter()
-                if op == "profile":
-                    await read(CUSTOMER_PROFILE[ScopeKind.ANY], customer_id=cid, **scope_any)
-                elif op == "search":
-                    await read(
-                        PAGE_QUERIES[(SearchMode.NAME, SortKey.CUSTOMER_ID, False, ScopeKind.ANY)],
-                        term='"' + rng.choice(sample["names"]) + '"',
-                        after_k=None,
-                        after_id=None,
-                        limit=21,
-                        **scope_any,
-                        **FILTERS,
-                    )
-                elif op == "network":
-                    await read(
-                        NETWORK_QUERIES[(2, ScopeKind.ANY)],
-                        customer_id=cid,
-                        types=["MEMBER_OF", "HOLDS", "REFERRED"],
-                        cap=60,
-                        **scope_any,
-                    )
-                else:
-                    await read(
-                        PAGE_QUERIES[
-                            (SearchMode.ALL, SortKey.DOWNGRADE_RISK, True, ScopeKind.BOOK)
-                        ],
-                        term=None,
-                        after_k=None,
-                        after_id=None,
-                        limit=21,
-                        **{**scope_any, "employee_id": rm},
-                        **{
-                            **FILTERS,
-                            "direct_only": True,
-                            "risk_levels": ["HIGH", "MEDIUM", "LOW"],
-                        },
-                    )
-                lat[op].append((time.perf_counter() - started) * 1000)
+        started = time.monotonic()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.monotonic() - started
     finally:
         await driver.close()
-    return lat
+    return lat, errors, elapsed
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--clients", type=int, nargs="+", default=[8, 32, 64])
-    ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--max-requests", type=int, default=50_000)
-    ap.add_argument("--out", type=Path, default=Path("bench/results/api-latest.json"))
-    ap.add_argument("--workers", type=int, default=1, help="API worker processes")
-    args = ap.parse_args()
-    settings = get_settings()
+def summarise(lat: dict[str, list[float]], errors: int, elapsed: float, clients: int) -> dict:
+    total = sum(len(v) for v in lat.values())
+    level = {
+        "clients": clients,
+        "requests": total,
+        "rps": round(total / elapsed, 1),
+        "errors": errors,
+        "ops": {},
+    }
+    for op, values in lat.items():
+        if values:
+            level["ops"][op] = {
+                "n": len(values),
+                "rps": round(len(values) / elapsed, 1),
+                "p50": round(_pct(values, 50), 1),
+                "p95": round(_pct(values, 95), 1),
+                "p99": round(_pct(values, 99), 1),
+            }
+    return level
+
+
+def bench_sample(settings) -> tuple[dict, str]:
+    """Customer ids and name prefixes to ask for, and the RM with the largest book."""
     with create_sync_driver(settings) as d:
         rows = d.execute_query(
-            "MATCH (c:Customer) RETURN c.customer_id AS id, c.name AS name LIMIT 2000",
+            "MATCH (c:Customer) RETURN c.customer_id AS id, c.name AS name LIMIT 5000",
             database_=settings.neo4j_database,
         ).records
         rm = d.execute_query(
@@ -212,83 +242,98 @@ def main() -> None:
         "customers": [r["id"] for r in rows],
         "names": sorted({r["name"][:2] for r in rows if r["name"]}),
     }
-    tokens = {
+    return sample, rm
+
+
+def bench_tokens(settings, rm: str) -> dict[str, str]:
+    return {
         "admin": issue_dev_token(settings, DevTokenRequest(role=Role.ADMIN, subject="bench")),
         "rm": issue_dev_token(
             settings, DevTokenRequest(role=Role.RELATIONSHIP_MANAGER, employee_id=rm)
         ),
     }
+
+
+def start_api(workers: int = 1) -> tuple[subprocess.Popen, int]:
+    """`c360 serve` on a free loopback port (rate limit lifted), once it answers ready."""
     port = _free_port()
     env = {**os.environ, "RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "c360"), "serve", "--port", str(port)],
+        [str(Path(sys.executable).parent / "c360"), "serve", "--port", str(port)]
+        + (["--workers", str(workers)] if workers > 1 else []),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
+                return server, port
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.3)
+    server.terminate()
+    raise RuntimeError("the API did not become ready")
+
+
+def run_levels(settings, clients_levels, seconds, max_requests, workers=1, echo=print) -> dict:
+    """API levels and the raw baseline at each level, with per-operation overhead ratios."""
+    sample, rm = bench_sample(settings)
+    tokens = bench_tokens(settings, rm)
+    server, port = start_api(workers)
     url = f"http://127.0.0.1:{port}/graphql"
-    report: dict = {
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
-        "command": " ".join(sys.argv),
-        "levels": [],
-    }
+    out: dict = {"workers": workers, "levels": []}
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
         asyncio.run(_run_api(url, tokens, sample, 4, 3, 500))  # warm-up
-        for clients in args.clients:
+        asyncio.run(run_raw(settings, sample, rm, 4, 2, 500))
+        for clients in clients_levels:
             lat, errors, elapsed = asyncio.run(
-                _run_api(url, tokens, sample, clients, args.seconds, args.max_requests)
+                _run_api(url, tokens, sample, clients, seconds, max_requests)
             )
-            total = sum(len(v) for v in lat.values())
-            level = {
-                "clients": clients,
-                "requests": total,
-                "rps": round(total / elapsed, 1),
-                "errors": errors,
-                "api_rss_mib": round(_rss_mib(server.pid), 1),
-                "ops": {},
+            level = summarise(lat, errors, elapsed, clients)
+            level["api_rss_mib"] = round(_rss_mib(server.pid), 1)
+            raw = summarise(
+                *asyncio.run(run_raw(settings, sample, rm, clients, seconds, max_requests)), clients
+            )
+            level["raw"] = raw
+            level["overhead_p50"] = {
+                op: round(o["p50"] / raw["ops"][op]["p50"], 2)
+                for op, o in level["ops"].items()
+                if op in raw["ops"] and raw["ops"][op]["p50"]
             }
-            for op, values in lat.items():
-                if values:
-                    level["ops"][op] = {
-                        "n": len(values),
-                        "p50": round(_pct(values, 50), 1),
-                        "p95": round(_pct(values, 95), 1),
-                        "p99": round(_pct(values, 99), 1),
-                    }
-            report["levels"].append(level)
-            print(
-                f"{clients:>3} clients: {level['rps']} req/s, errors {errors}, API RSS {level['api_rss_mib']} MiB"
+            out["levels"].append(level)
+            echo(
+                f"  API {clients:>3} clients: {level['rps']} req/s, errors {errors}, "
+                f"API RSS {level['api_rss_mib']} MiB; raw Cypher {raw['rps']} req/s, errors {raw['errors']}"
             )
             for op, o in level["ops"].items():
-                print(
-                    f"      {op:<8} n={o['n']:<6} p50 {o['p50']:>7} ms  p95 {o['p95']:>7} ms  p99 {o['p99']:>7} ms"
+                r = raw["ops"].get(op, {})
+                echo(
+                    f"      {op:<8} n={o['n']:<6} p50 {o['p50']:>7} p95 {o['p95']:>7} p99 {o['p99']:>7} ms"
+                    f" | raw p50 {r.get('p50', 0):>6} p99 {r.get('p99', 0):>6} ms"
+                    f" | overhead x{level['overhead_p50'].get(op, 0)}"
                 )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    raw = asyncio.run(_run_raw(settings, sample, rm, 200))
-    report["raw_cypher_p50_ms"] = {op: round(statistics.median(v), 2) for op, v in raw.items()}
-    print("raw Cypher baseline (sequential, p50):", report["raw_cypher_p50_ms"])
-    one = next((lv for lv in report["levels"] if lv["clients"] == min(args.clients)), None)
-    if one:
-        report["overhead_ratio_p50_at_lowest_concurrency"] = {
-            op: round(one["ops"][op]["p50"] / report["raw_cypher_p50_ms"][op], 2)
-            for op in one["ops"]
-            if report["raw_cypher_p50_ms"].get(op)
-        }
-        print(
-            "API / raw p50 at",
-            one["clients"],
-            "clients:",
-            report["overhead_ratio_p50_at_lowest_concurrency"],
-        )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, nargs="+", default=[8, 32, 64])
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--max-requests", type=int, default=50_000)
+    ap.add_argument("--out", type=Path, default=Path("bench/results/api-latest.json"))
+    ap.add_argument("--workers", type=int, default=1, help="API worker processes")
+    args = ap.parse_args()
+    report = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "command": " ".join(sys.argv),
+        **run_levels(get_settings(), args.clients, args.seconds, args.max_requests, args.workers),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print("report:", args.out)

@@ -1,0 +1,411 @@
+"""``make bench [SIZE=small|bank]``: ETL, scoring and API benchmarks on a bank of a given size.
+
+    python -m bench.run --size small            # 10,000 customers, a few minutes
+    python -m bench.run --size bank             # 1,000,000 customers (~15 M source rows)
+    python -m bench.run --size smoke --out DIR  # 1,000 customers: the CI smoke check
+
+Runs its own Neo4j (port ``BENCH_NEO4J_PORT``, default 7697; data in ``.c360/bench/<size>/``),
+so the demo and test graphs are never touched, and wipes it before each load. Phases:
+
+1. generate: the synthetic bank's extracts (``c360 generate --shape bank``), once per size.
+2. load: ``c360 load`` as a separate process on an empty graph, with the full pipeline (mapping,
+   validation, identity resolution, checkpoints, rejects) and ``--spool``; wall time, rows/s per
+   entity, peak RSS of the loader and of Neo4j.
+3. score: ``c360 score`` on the loaded graph: wall time, peak RSS.
+4. api: ``c360 serve`` in its own process and an asyncio load generator (bench/api_load.py):
+   the channel mix at 8, 32 and 64 clients, then the same reads as raw Cypher at the same
+   concurrency; throughput, p50/p95/p99, errors, the API's RSS, overhead ratio per operation.
+5. baseline: a fresh empty graph, the schema migration, then bench/etl_baseline.py replays the
+   loader's spooled batches as bare UNWIND+MERGE transactions: ratio loader / baseline.
+
+The report (JSON and a markdown table) is rewritten after every phase, so a run cut short still
+leaves its figures: ``<out>/<date>-<size>.json`` and ``.md``. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Size:
+    customers: int
+    api_seconds: float
+    clients: tuple[int, ...]
+    heap: str
+    pagecache: str
+    batch_size: int = 5000
+
+
+SIZES = {
+    "smoke": Size(1_000, 2, (8,), "512m", "256m"),
+    "small": Size(10_000, 15, (8, 32, 64), "1g", "1g"),
+    "bank": Size(1_000_000, 30, (8, 32, 64), "4g", "8g", 10_000),
+}
+SEED = 7
+PHASES = ("generate", "load", "score", "api", "baseline")
+
+
+def log(message: str) -> None:
+    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def mib(kib: int) -> float:
+    return round(kib / 1024, 1)
+
+
+class Bench:
+    def __init__(self, size_name: str, out: Path, work: Path) -> None:
+        self.size_name = size_name
+        self.size = SIZES[size_name]
+        self.work = work
+        self.extracts = work / "extracts"
+        self.data_dir = work / "neo4j"
+        self.spool = work / "load.spool"
+        today = dt.date.today().isoformat()
+        self.json_path = out / f"{today}-{size_name}.json"
+        self.md_path = out / f"{today}-{size_name}.md"
+        out.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
+        os.environ.pop("NEO4J_URI", None)
+        os.environ.update(
+            NEO4J_LOCAL_PORT=os.environ.get("BENCH_NEO4J_PORT", "7697"),
+            NEO4J_DATA_DIR=str(self.data_dir),
+            NEO4J_HEAP=self.size.heap,
+            NEO4J_PAGECACHE=self.size.pagecache,
+            C360_HOME=str(work),
+            LOAD_BATCH_SIZE=str(self.size.batch_size),
+        )
+        self.c360 = str(Path(sys.executable).parent / "c360")
+        self.report: dict = {
+            "size": size_name,
+            "customers": self.size.customers,
+            "date": today,
+            "command": " ".join(["python -m bench.run", *sys.argv[1:]]),
+            "machine": machine(),
+            "versions": versions(),
+            "phases": {},
+        }
+        if self.json_path.exists():  # a run of some phases adds to the day's report
+            self.report["phases"] = json.loads(self.json_path.read_text()).get("phases", {})
+
+    # -- processes --------------------------------------------------------------------------
+    def neo4j_pid(self) -> int | None:
+        pid_file = self.data_dir / "c360-neo4j.pid"
+        return int(pid_file.read_text()) if pid_file.exists() else None
+
+    def fresh_graph(self) -> None:
+        """Stop the bench server, delete its data, start it empty."""
+        subprocess.run([self.c360, "neo4j", "stop"], check=False, capture_output=True)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        subprocess.run([self.c360, "neo4j", "start"], check=True, capture_output=True)
+
+    def measured(self, args: list[str], logfile: Path, *, ok=(0,)) -> dict:
+        """Run a command; wall time, peak RSS of it and of Neo4j; a heartbeat every minute."""
+        neo = self.neo4j_pid()
+        if neo:  # reset Neo4j's peak RSS so the figure is this phase's
+            Path(f"/proc/{neo}/clear_refs").write_text("5")
+        started = time.perf_counter()
+        with open(logfile, "w") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+            beat = started
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                time.sleep(0.5)
+                if time.perf_counter() - beat >= 60:
+                    beat = time.perf_counter()
+                    log(
+                        f"    … {beat - started:,.0f} s, {Path(args[1]).name if len(args) > 1 else ''}"
+                        f" RSS {mib(_status_kib(proc.pid, 'VmRSS'))} MiB,"
+                        f" Neo4j RSS {mib(_status_kib(neo, 'VmRSS')) if neo else 0} MiB"
+                    )
+        seconds = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok:
+            tail = logfile.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{' '.join(args)} exited {code}; log {logfile}:\n{tail}")
+        return {
+            "seconds": round(seconds, 1),
+            "peak_rss_mib": mib(usage.ru_maxrss),
+            "neo4j_peak_rss_mib": mib(_status_kib(neo, "VmHWM")) if neo else None,
+            "exit_code": code,
+        }
+
+    def save(self) -> None:
+        self.json_path.write_text(json.dumps(self.report, indent=2, ensure_ascii=False))
+        self.md_path.write_text(markdown(self.report))
+
+    # -- phases -----------------------------------------------------------------------------
+    def generate(self) -> None:
+        stamp = self.extracts / ".complete"
+        wanted = {"customers": self.size.customers, "seed": SEED, "shape": "bank"}
+        if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+            log(f"generate: reusing {self.extracts}")
+            self.report["phases"]["generate"] = {"reused": True}
+        else:
+            shutil.rmtree(self.extracts, ignore_errors=True)
+            log(f"generate: {self.size.customers:,} customers into {self.extracts}")
+            figures = self.measured(
+                [self.c360, "generate", "--customers", str(self.size.customers), "--seed",
+                 str(SEED), "--shape", "bank", "--chunk-size", "10000", "--out",
+                 str(self.extracts)],
+                self.work / "generate.log",
+            )  # fmt: skip
+            stamp.write_text(json.dumps(wanted))
+            self.report["phases"]["generate"] = figures
+        rows = {}
+        for f in sorted(self.extracts.glob("*/*.csv")):
+            if f.parent.name != "ground_truth":
+                with open(f, "rb") as fh:
+                    rows[f"{f.parent.name}/{f.stem}"] = sum(1 for _ in fh) - 1
+        self.report["extract_rows"] = rows
+        self.report["extract_rows_total"] = sum(rows.values())
+        log(f"generate: {sum(rows.values()):,} source rows")
+
+    def load(self) -> None:
+        log("load: fresh graph, then c360 load (full pipeline) …")
+        self.fresh_graph()
+        report_json = self.work / "load-report.json"
+        figures = self.measured(
+            [self.c360, "load", str(self.extracts), "--no-progress", "--report-json",
+             str(report_json), "--spool", str(self.spool)],
+            self.work / "load.log",
+            ok=(0, 1),  # 1: loaded, with the planted bad rows refused
+        )  # fmt: skip
+        figures["loader"] = json.loads(report_json.read_text())
+        rows = figures["loader"]["rows_read"]
+        figures["rows_per_s"] = round(rows / figures["seconds"], 1)
+        figures["graph"] = self.graph_counts()
+        self.report["phases"]["load"] = figures
+        log(
+            f"load: {rows:,} rows in {figures['seconds']:,} s ({figures['rows_per_s']:,} rows/s), "
+            f"loader peak {figures['peak_rss_mib']} MiB, Neo4j peak {figures['neo4j_peak_rss_mib']} MiB"
+        )
+
+    def graph_counts(self) -> dict:
+        from c360.settings import get_settings
+        from graph.driver import create_sync_driver
+
+        settings = get_settings()
+        with create_sync_driver(settings) as d:
+            labels = d.execute_query(
+                "CALL db.labels() YIELD label RETURN label", database_=settings.neo4j_database
+            ).records
+            nodes = {  # count-store lookups, not scans
+                r["label"]: d.execute_query(
+                    f"MATCH (n:`{r['label']}`) RETURN count(n) AS n",
+                    database_=settings.neo4j_database,
+                ).records[0]["n"]
+                for r in labels
+            }
+            rels = d.execute_query(
+                "MATCH ()-[r]->() RETURN count(r) AS n", database_=settings.neo4j_database
+            ).records[0]["n"]
+        return {"nodes": nodes, "relationships": rels}
+
+    def score(self) -> None:
+        log("score: c360 score …")
+        figures = self.measured([self.c360, "score"], self.work / "score.log")
+        self.report["phases"]["score"] = figures
+        log(f"score: {figures['seconds']:,} s, peak {figures['peak_rss_mib']} MiB")
+
+    def api(self) -> None:
+        from bench.api_load import run_levels
+        from c360.settings import get_settings
+
+        log(f"api: channel mix at {self.size.clients} clients, {self.size.api_seconds} s each …")
+        self.report["phases"]["api"] = run_levels(
+            get_settings(), self.size.clients, self.size.api_seconds, 1_000_000, echo=log
+        )
+
+    def baseline(self) -> None:
+        log("baseline: fresh graph, migration, replay of the loader's batches …")
+        self.fresh_graph()
+        subprocess.run([self.c360, "graph", "migrate"], check=True, capture_output=True)
+        out = self.work / "baseline.log"
+        figures = self.measured([sys.executable, "-m", "bench.etl_baseline", str(self.spool)], out)
+        figures |= json.loads(out.read_text().strip().splitlines()[-1])
+        figures["seconds_replay"] = figures.pop("seconds")  # the replay's own clock
+        figures["seconds"] = figures["seconds_replay"]
+        load = self.report["phases"].get("load")
+        if load:
+            figures["loader_over_baseline"] = round(load["seconds"] / figures["seconds"], 2)
+        self.report["phases"]["baseline"] = figures
+        log(
+            f"baseline: {figures['rows']:,} rows in {figures['seconds']:,} s; "
+            f"loader / baseline = {figures.get('loader_over_baseline')}"
+        )
+
+    def run(self, phases: list[str]) -> None:
+        try:
+            for phase in PHASES:
+                if phase in phases:
+                    getattr(self, phase)()
+                    self.save()
+        finally:
+            subprocess.run([self.c360, "neo4j", "stop"], check=False, capture_output=True)
+            self.spool.unlink(missing_ok=True)
+            self.save()
+        log(f"report: {self.json_path} and {self.md_path}")
+        print(self.md_path.read_text())
+
+
+def machine() -> dict:
+    mem = _meminfo_kib("MemTotal")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {"cores": os.cpu_count(), "memory_gib": round(mem / 1024 / 1024, 1), "cpu": cpu}
+
+
+def _meminfo_kib(field: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version()}
+    for pkg in ("neo4j", "strawberry-graphql", "starlette", "uvicorn", "pandas", "authlib"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[pkg] = None
+    found = [
+        m
+        for cp in Path.home().glob(".cache/c360/neo4j-runtime-*/classpath.txt")
+        for m in re.findall(r"neo4j-kernel-([0-9.]+)\.jar", cp.read_text())
+    ]
+    out["neo4j_server"] = found[0] if found else None
+    try:
+        out["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        out["git_commit"] = None
+    return out
+
+
+def markdown(r: dict) -> str:
+    m, v = r["machine"], r["versions"]
+    lines = [
+        f"# Benchmark `{r['size']}`: {r['customers']:,} customers, {r['date']}",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}. Neo4j "
+        f"{v.get('neo4j_server')} on the same machine; Python {v['python']}, driver {v['neo4j']}, "
+        f"strawberry {v['strawberry-graphql']}; commit {v.get('git_commit')}.",
+        f"Command: `{r['command']}`",
+        "",
+    ]
+    p = r["phases"]
+    if "extract_rows_total" in r:
+        lines.append(f"Source rows: {r['extract_rows_total']:,}")
+        lines.append("")
+    if "load" in p:
+        ld = p["load"]
+        lines += [
+            "## ETL",
+            "",
+            "| step | rows read | loaded | rejected | seconds | rows/s |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, e in ld["loader"]["entities"].items():
+            lines.append(
+                f"| {name} | {e['read']:,} | {e['loaded']:,} | {e['rejected']:,} "
+                f"| {e['seconds']:,} | {e['rows_per_s']:,.0f} |"
+            )
+        lines.append(
+            f"| **load, end to end** | {ld['loader']['rows_read']:,} | | | {ld['seconds']:,} "
+            f"| {ld['rows_per_s']:,.0f} |"
+        )
+        lines.append("")
+        lines.append(
+            f"Peak RSS: loader {ld['peak_rss_mib']:,} MiB, Neo4j {ld['neo4j_peak_rss_mib']:,} MiB. "
+            f"Graph: {sum(ld['graph']['nodes'].values()):,} nodes, "
+            f"{ld['graph']['relationships']:,} relationships."
+        )
+        if "baseline" in p:
+            b = p["baseline"]
+            lines.append(
+                f"Baseline (the same {b['rows']:,} rows as bare UNWIND+MERGE batches): "
+                f"{b['seconds']:,} s; **loader / baseline = {b.get('loader_over_baseline')}**."
+            )
+        lines.append("")
+    if "score" in p:
+        s = p["score"]
+        lines += [
+            f"Scoring: {s['seconds']:,} s, peak RSS {s['peak_rss_mib']:,} MiB.",
+            "",
+        ]
+    if "api" in p:
+        lines += [
+            "## API (channel mix; raw = the same Cypher through the driver, same concurrency)",
+            "",
+            "| clients | op | req/s | p50 ms | p95 ms | p99 ms | raw p50 | raw p99 | overhead p50 |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for lv in p["api"]["levels"]:
+            for op, o in lv["ops"].items():
+                raw = lv["raw"]["ops"].get(op, {})
+                lines.append(
+                    f"| {lv['clients']} | {op} | {o['rps']} | {o['p50']} | {o['p95']} | {o['p99']} "
+                    f"| {raw.get('p50', '')} | {raw.get('p99', '')} "
+                    f"| {lv['overhead_p50'].get(op, '')}× |"
+                )
+            lines.append(
+                f"| {lv['clients']} | **all** | **{lv['rps']}** | | | | raw {lv['raw']['rps']}/s | "
+                f"errors {lv['errors']} | RSS {lv['api_rss_mib']} MiB |"
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", choices=SIZES, default="small")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    ap.add_argument("--work", type=Path, help="work folder (default .c360/bench/<size>)")
+    ap.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
+    ap.add_argument("--api-seconds", type=float, help="seconds per API level (default: the size's)")
+    args = ap.parse_args()
+    work = args.work or ROOT / ".c360" / "bench" / args.size
+    bench = Bench(args.size, args.out, work.resolve())
+    if args.api_seconds:
+        bench.size = replace(bench.size, api_seconds=args.api_seconds)
+    bench.run(args.phases)
+
+
+if __name__ == "__main__":
+    main()

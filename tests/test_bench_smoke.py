@@ -1,0 +1,42 @@
+"""`make bench` at the `small` size as a smoke check: it runs end to end and writes its report.
+
+No timing is asserted (benchmarks are not tests); what is checked is that every phase ran on
+real processes against a real Neo4j and that the figures add up: the loader read every source
+row the generator wrote, the baseline replayed rows, the API answered every request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
+    env = {**os.environ, "BENCH_NEO4J_PORT": os.environ.get("C360_TEST_BENCH_PORT", "17697")}
+    work = ROOT / ".c360" / "bench" / "ci-small"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--size", "small", "--api-seconds", "2",
+         "--out", str(tmp_path), "--work", str(work)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [report_path] = tmp_path.glob("*-small.json")
+    report = json.loads(report_path.read_text())
+    phases = report["phases"]
+    assert set(phases) == {"generate", "load", "score", "api", "baseline"}
+    load = phases["load"]
+    assert load["loader"]["rows_read"] == report["extract_rows_total"]
+    assert load["loader"]["status"] == "SUCCEEDED_WITH_REJECTS"  # the planted bad rows
+    assert load["graph"]["nodes"]["Customer"] > 0
+    assert load["peak_rss_mib"] > 0 and load["neo4j_peak_rss_mib"] > 0
+    assert phases["baseline"]["rows"] > 0 and phases["baseline"]["loader_over_baseline"] > 0
+    assert phases["score"]["exit_code"] == 0
+    [level] = [lv for lv in phases["api"]["levels"] if lv["clients"] == 8]
+    assert level["errors"] == 0 and level["raw"]["errors"] == 0
+    assert set(level["ops"]) == {"profile", "search", "network", "at_risk"}
+    assert "loader / baseline" in (tmp_path / report_path.name.replace(".json", ".md")).read_text()
