@@ -11,12 +11,16 @@ so the demo and test graphs are never touched, and wipes it before each load. Ph
 2. load: ``c360 load`` as a separate process on an empty graph, with the full pipeline (mapping,
    validation, identity resolution, checkpoints, rejects) and ``--spool``; wall time, rows/s per
    entity, peak RSS of the loader and of Neo4j.
-3. score: ``c360 score`` on the loaded graph: wall time, peak RSS.
-4. api: ``c360 serve`` in its own process and an asyncio load generator (bench/api_load.py):
+3. baseline: a fresh empty graph, the schema migration, then bench/etl_baseline.py replays the
+   loader's spooled batches as bare UNWIND+MERGE transactions: ratio loader / baseline. The
+   graph it leaves holds the same nodes and relationships as the load's.
+4. score: ``c360 score`` on that graph: wall time, peak RSS.
+5. api: ``c360 serve`` in its own process and an asyncio load generator (bench/api_load.py):
    the channel mix at 8, 32 and 64 clients, then the same reads as raw Cypher at the same
    concurrency; throughput, p50/p95/p99, errors, the API's RSS, overhead ratio per operation.
-5. baseline: a fresh empty graph, the schema migration, then bench/etl_baseline.py replays the
-   loader's spooled batches as bare UNWIND+MERGE transactions: ratio loader / baseline.
+
+The graph stays in ``.c360/bench/<size>/neo4j`` after the run (the server is stopped), so
+``--phases api`` measures the API again without loading again.
 
 The report (JSON and a markdown table) is rewritten after every phase, so a run cut short still
 leaves its figures: ``<out>/<date>-<size>.json`` and ``.md``. Nothing here asserts a timing.
@@ -57,7 +61,7 @@ SIZES = {
     "bank": Size(1_000_000, 30, (8, 32, 64), "4g", "8g", 10_000),
 }
 SEED = 7
-PHASES = ("generate", "load", "score", "api", "baseline")
+PHASES = ("generate", "load", "baseline", "score", "api")
 
 
 def log(message: str) -> None:
