@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -278,8 +279,47 @@ def start_api(workers: int = 1) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("the API did not become ready")
 
 
-def run_levels(settings, clients_levels, seconds, max_requests, workers=1, echo=print) -> dict:
-    """API levels and the raw baseline at each level, with per-operation overhead ratios."""
+def start_profiler(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
+    """py-spy sampling the API process (collapsed stacks), when py-spy is installed."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return None
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
+         "--rate", "200", "--format", "raw", "--nonblocking", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def summarise_profile(path: Path, top: int = 25) -> dict:
+    """Shares of samples by function: inclusive (on the stack) and self (the leaf)."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        count = int(n)
+        total += count
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
+                  if " (" in f else f for f in stack.split(";")]  # fmt: skip
+        for f in set(frames):
+            inclusive[f] = inclusive.get(f, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+
+    def share(d: dict[str, int]) -> list[list]:
+        ranked = sorted(d.items(), key=lambda kv: -kv[1])[:top]
+        return [[name, round(100 * n / total, 1)] for name, n in ranked]
+
+    return {"samples": total, "inclusive_pct": share(inclusive), "self_pct": share(own)}
+
+
+def run_levels(
+    settings, clients_levels, seconds, max_requests, workers=1, echo=print, profile_dir=None
+) -> dict:
+    """API levels and the raw baseline at each level, with per-operation overhead ratios.
+    With ``profile_dir``, py-spy samples the API process during the 32-client level."""
     sample, rm = bench_sample(settings)
     tokens = bench_tokens(settings, rm)
     server, port = start_api(workers)
@@ -289,9 +329,17 @@ def run_levels(settings, clients_levels, seconds, max_requests, workers=1, echo=
         asyncio.run(_run_api(url, tokens, sample, 4, 3, 500))  # warm-up
         asyncio.run(run_raw(settings, sample, rm, 4, 2, 500))
         for clients in clients_levels:
+            spy = None
+            if profile_dir and clients == 32:
+                spy_out = Path(profile_dir) / "api-profile-32.txt"
+                spy = start_profiler(server.pid, seconds, spy_out)
             lat, errors, elapsed = asyncio.run(
                 _run_api(url, tokens, sample, clients, seconds, max_requests)
             )
+            if spy is not None:
+                spy.wait(timeout=120)
+                if spy_out.exists():
+                    out["profile_32_clients"] = {"file": str(spy_out)} | summarise_profile(spy_out)
             level = summarise(lat, errors, elapsed, clients)
             level["api_rss_mib"] = round(_rss_mib(server.pid), 1)
             raw = summarise(

@@ -245,8 +245,16 @@ class Bench:
 
         log(f"api: channel mix at {self.size.clients} clients, {self.size.api_seconds} s each …")
         self.report["phases"]["api"] = run_levels(
-            get_settings(), self.size.clients, self.size.api_seconds, 1_000_000, echo=log
+            get_settings(),
+            self.size.clients,
+            self.size.api_seconds,
+            1_000_000,
+            echo=log,
+            profile_dir=self.work,
         )
+        prof = self.report["phases"]["api"].get("profile_32_clients")
+        if prof:
+            log(f"api: py-spy profile at 32 clients: {prof['file']}")
 
     def baseline(self) -> None:
         log("baseline: fresh graph, migration, replay of the loader's batches …")
@@ -393,6 +401,20 @@ def markdown(r: dict) -> str:
                 f"errors {lv['errors']} | RSS {lv['api_rss_mib']} MiB |"
             )
         lines.append("")
+        prof = p["api"].get("profile_32_clients")
+        if prof:
+            lines += [
+                f"### Where the API process spends its time at 32 clients (py-spy, "
+                f"{prof['samples']:,} samples)",
+                "",
+                "| on the stack | % | | own time (leaf) | % |",
+                "|---|---:|---|---|---:|",
+            ]
+            for (inc, ip), (own, op) in zip(
+                prof["inclusive_pct"][:15], prof["self_pct"][:15], strict=False
+            ):
+                lines.append(f"| `{inc}` | {ip} | | `{own}` | {op} |")
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
