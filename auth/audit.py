@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from neo4j import AsyncDriver
 
@@ -23,34 +26,77 @@ class AuditUnavailable(ApiError):
         super().__init__("The audit trail cannot be written just now, so the request was refused.")
 
 
-async def record(
-    driver: AsyncDriver,
-    *,
-    database: str,
-    principal: Principal,
-    operation: str,
-    customer_ids: Iterable[str],
-    fields: Iterable[str],
-    request_id: str,
-    client_address: str | None,
-) -> str:
-    """Write one AuditEvent in its own write transaction; return its id or raise."""
-    event_id = uuid.uuid4().hex
-    try:
-        async with driver.session(database=database) as session:
-            await session.execute_write(
-                q.record_event,
-                event_id=event_id,
-                at=dt.datetime.now(dt.UTC),
-                subject=principal.subject,
-                roles=sorted(r.value for r in principal.roles),
-                customer_ids=sorted(set(customer_ids)),
-                operation=operation,
-                fields=sorted(set(fields)),
-                request_id=request_id,
-                client_address=client_address,
-            )
-    except Exception as exc:  # any failure: the read must not be answered unrecorded
-        log.error("audit write failed (%s); refusing request %s", type(exc).__name__, request_id)
-        raise AuditUnavailable() from exc
-    return event_id
+class AuditWriter:
+    """Group commit of audit events, one per process (owned by the app's lifespan).
+
+    Each request hands its event over and waits until the transaction holding it has committed:
+    no read is answered before its event is durable, and any failure fails every request of
+    that transaction (fail closed). Events that arrive while a transaction is in flight go
+    together into the next one, so under load N concurrent reads cost one audit transaction
+    instead of N; alone, a request's event is written at once, as before. Nothing outlives a
+    request (the API stays stateless): the only state is events whose requests are waiting.
+    """
+
+    def __init__(self, driver: AsyncDriver, *, database: str, max_batch: int = 500) -> None:
+        self.driver = driver
+        self.database = database
+        self.max_batch = max_batch
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(
+        self,
+        *,
+        principal: Principal,
+        operation: str,
+        customer_ids: Iterable[str],
+        fields: Iterable[str],
+        request_id: str,
+        client_address: str | None,
+    ) -> str:
+        """Write one AuditEvent (with others in flight); return its id, or raise."""
+        event = {
+            "event_id": uuid.uuid4().hex,
+            "at": dt.datetime.now(dt.UTC),
+            "subject": principal.subject,
+            "roles": sorted(r.value for r in principal.roles),
+            "customer_ids": sorted(set(customer_ids)),
+            "operation": operation,
+            "fields": sorted(set(fields)),
+            "request_id": request_id,
+            "client_address": client_address,
+        }
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((event, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        await done
+        return event["event_id"]
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            try:
+                async with self.driver.session(database=self.database) as session:
+                    await session.execute_write(q.record_events, [e for e, _ in batch])
+            except Exception as exc:  # any failure: these reads must not be answered unrecorded
+                log.error(
+                    "audit write failed (%s); refusing %d request(s): %s",
+                    type(exc).__name__,
+                    len(batch),
+                    ", ".join(e["request_id"] for e, _ in batch[:5]),
+                )
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(AuditUnavailable())
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def close(self) -> None:
+        """At shutdown: let the transaction in flight finish."""
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task

@@ -376,11 +376,19 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=50_000)
     ap.add_argument("--out", type=Path, default=Path("bench/results/api-latest.json"))
     ap.add_argument("--workers", type=int, default=1, help="API worker processes")
+    ap.add_argument("--profile-dir", type=Path, help="py-spy the API at 32 clients, stacks here")
     args = ap.parse_args()
     report = {
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
         "command": " ".join(sys.argv),
-        **run_levels(get_settings(), args.clients, args.seconds, args.max_requests, args.workers),
+        **run_levels(
+            get_settings(),
+            args.clients,
+            args.seconds,
+            args.max_requests,
+            args.workers,
+            profile_dir=args.profile_dir,
+        ),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))

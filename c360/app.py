@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from auth.audit import AuditWriter
 from auth.principal import ANONYMOUS
 from auth.ratelimit import TokenBucketLimiter
 from auth.tokens import TokenValidator
@@ -40,6 +41,7 @@ class GraphQLApp(GraphQL):
         return Context(
             driver=state.driver,
             settings=state.settings,
+            auditor=state.auditor,
             # Set by BearerAuthMiddleware on every request that can run an operation; only the
             # GraphiQL page (development) arrives without one, and ANONYMOUS may do nothing.
             principal=getattr(request.state, "principal", ANONYMOUS),
@@ -92,9 +94,11 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
             await asyncio.to_thread(_migrate, settings)
         app.state.settings = settings
         app.state.driver = create_async_driver(settings)
+        app.state.auditor = AuditWriter(app.state.driver, database=settings.audit_db)
         try:
             yield
         finally:
+            await app.state.auditor.close()
             await app.state.driver.close()
 
     development = settings.environment is Environment.DEVELOPMENT

@@ -20,6 +20,7 @@ class Context:
     driver: AsyncDriver
     settings: Settings
     principal: Principal
+    auditor: audit.AuditWriter
     request: Any = None
     response: Any = None
     request_id: str = ""
@@ -49,9 +50,7 @@ class Context:
     ) -> str:
         """Record who read or changed what; raises (fail closed) when it cannot be recorded."""
         self.round_trips += 1
-        return await audit.record(
-            self.driver,
-            database=self.settings.audit_db,
+        return await self.auditor.record(
             principal=self.principal,
             operation=operation,
             customer_ids=customer_ids,

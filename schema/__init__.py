@@ -6,10 +6,13 @@ from pathlib import Path
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 
 from c360.errors import CodedErrors
@@ -25,6 +28,7 @@ SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+CACHED_DOCUMENTS = 256  # distinct query texts whose parse and validation are kept (LRU)
 
 
 @strawberry.type
@@ -33,17 +37,27 @@ class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQu
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    """The schema; ``introspection=False`` (outside development) refuses introspection queries."""
+    """The schema; ``introspection=False`` (outside development) refuses introspection queries.
+
+    Channels send the same few documents over and over, so parsing and validation are cached
+    (LRU, keyed by the query text and by the validation rules). The limiters' rule classes are
+    made once here: a limiter built per request makes a new rule class each time, and the
+    validation cache would never hit."""
+    rules = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
+    if not introspection:
+        rules = [*DisableIntrospection().validation_rules, *rules]
     extensions: list = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         CodedErrors,
         Metrics,
         RoundTrips,
     ]
-    if not introspection:
-        extensions.insert(0, DisableIntrospection)
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 

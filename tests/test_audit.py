@@ -107,3 +107,57 @@ def test_when_the_audit_cannot_be_written_the_read_fails(settings, sample_graph,
     assert "张伟" not in str(body) and "13812345678" not in str(body)
     assert "no-such-audit-db" not in str(body)  # internals do not leak
     assert _event_count(sample_graph, settings) == 0
+
+
+def _concurrent_records(settings, database: str, n: int) -> list:
+    """n audit events recorded at once through one AuditWriter (the API's group commit)."""
+    import asyncio
+
+    from auth.audit import AuditWriter
+    from auth.policy import Role
+    from auth.principal import Principal
+    from graph.driver import create_async_driver
+
+    async def go() -> list:
+        driver = create_async_driver(settings)
+        writer = AuditWriter(driver, database=database, max_batch=16)
+        who = Principal(subject="auditor-test", roles=frozenset({Role.ADMIN}))
+        try:
+            return await asyncio.gather(
+                *(
+                    writer.record(
+                        principal=who,
+                        operation="customer",
+                        customer_ids=[f"C{i:06d}"],
+                        fields=["name"],
+                        request_id=f"group-{i}",
+                        client_address=None,
+                    )
+                    for i in range(n)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            await writer.close()
+            await driver.close()
+
+    return asyncio.run(go())
+
+
+def test_concurrent_reads_share_audit_transactions_and_each_event_is_durable(settings, clean_graph):
+    results = _concurrent_records(settings, settings.audit_db, 40)
+    assert all(isinstance(r, str) for r in results)
+    rows = clean_graph.execute_query(
+        "MATCH (a:AuditEvent) RETURN a.event_id AS id, a.request_id AS rid, a.customer_ids AS c",
+        database_=settings.neo4j_database,
+    ).records
+    assert sorted(r["id"] for r in rows) == sorted(results)
+    assert {r["rid"]: r["c"] for r in rows} == {f"group-{i}": [f"C{i:06d}"] for i in range(40)}
+
+
+def test_a_failed_group_commit_refuses_every_request_in_it(settings, clean_graph):
+    from auth.audit import AuditUnavailable
+
+    results = _concurrent_records(settings, "no-such-audit-db", 20)
+    assert all(isinstance(r, AuditUnavailable) for r in results)
+    assert _event_count(clean_graph, settings) == 0

@@ -14,6 +14,13 @@ CREATE (a:AuditEvent {
 })
 """
 
+# Many events in one transaction (the API's group commit, auth/audit.py); a null is not stored.
+RECORD_AUDIT_EVENTS = """
+UNWIND $events AS event
+CREATE (a:AuditEvent)
+SET a = event
+"""
+
 # Newest first; the cursor is the (at, event_id) of the last event of the previous page.
 LIST_AUDIT_EVENTS = """
 MATCH (a:AuditEvent)
@@ -31,6 +38,13 @@ async def record_event(tx: AsyncManagedTransaction, **event: Any) -> None:
     summary = await result.consume()
     if summary.counters.nodes_created != 1:
         raise RuntimeError("audit event not written")
+
+
+async def record_events(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> None:
+    result = await tx.run(RECORD_AUDIT_EVENTS, events=events)
+    summary = await result.consume()
+    if summary.counters.nodes_created != len(events):
+        raise RuntimeError("audit events not written")
 
 
 async def list_events(
