@@ -12,6 +12,9 @@ from neo4j import (
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from c360.settings import Settings
+from graph import fast_temporal
+
+fast_temporal.install()
 
 
 class GraphUnavailable(RuntimeError):

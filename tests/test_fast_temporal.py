@@ -1,0 +1,45 @@
+"""The fast datetime path sends exactly what the driver's own path sends, and Neo4j agrees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from neo4j._codec.hydration.v2 import temporal
+
+from graph import fast_temporal
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+WEST = dt.timezone(dt.timedelta(hours=-5, minutes=-30))
+
+
+def _values() -> list[dt.datetime]:
+    rng = random.Random(5)
+    out = [dt.datetime(1970, 1, 1), dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)]
+    for _ in range(2000):
+        naive = dt.datetime(1900, 1, 1) + dt.timedelta(
+            days=rng.randrange(0, 60_000), seconds=rng.randrange(86400),
+            microseconds=rng.randrange(1_000_000),
+        )  # fmt: skip
+        out += [naive, naive.replace(tzinfo=dt.UTC), naive.replace(tzinfo=SHANGHAI),
+                naive.replace(tzinfo=WEST)]  # fmt: skip
+    return out
+
+
+def test_fast_path_is_installed_and_gives_the_drivers_structures() -> None:
+    assert fast_temporal.install()
+    assert temporal.dehydrate_datetime is fast_temporal.dehydrate_datetime
+    original = fast_temporal._original
+    for value in _values():
+        fast, slow = fast_temporal.dehydrate_datetime(value), original(value)
+        assert (fast.tag, fast.fields) == (slow.tag, slow.fields), value
+
+
+def test_values_sent_by_the_fast_path_come_back_equal_from_neo4j(driver, settings) -> None:
+    values = _values()[:400]
+    got = driver.execute_query(
+        "UNWIND $values AS v RETURN v", values=values, database_=settings.neo4j_database
+    ).records
+    for sent, record in zip(values, got, strict=True):
+        back = record["v"].to_native()
+        assert back == sent and back.utcoffset() == sent.utcoffset()
