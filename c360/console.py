@@ -78,8 +78,14 @@ def console_routes(settings: Settings, sign_in: ConsoleSignIn | None = None) -> 
     """The page, the sign-in options it asks for, the development token endpoint (not in
     production) and, when OIDC is configured, the provider sign-in routes."""
 
-    async def sign_in_options(_: Request) -> JSONResponse:
-        return JSONResponse({"oidc": sign_in is not None, "development": settings.is_development})
+    async def sign_in_options(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "oidc": sign_in is not None,
+                "development": settings.is_development,
+                "session": sign_in is not None and await sign_in.signed_in(request),
+            }
+        )
 
     routes: list[BaseRoute] = [Route("/console/sign-in-options", sign_in_options)]
     if sign_in is not None:

@@ -32,6 +32,7 @@ import httpx2
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import OAuth
 from joserfc.errors import JoseError
+from neo4j.exceptions import DriverError, Neo4jError
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -258,6 +259,20 @@ class ConsoleSignIn:
         return response
 
     # ------------------------------------------------------------------ per request
+    async def signed_in(self, request: Request) -> bool:
+        """Whether this browser's session cookie (if any) stands for a valid sign-in."""
+        session_id = request.cookies.get(session_cookie_name(self.settings))
+        if not session_id:
+            return False
+        try:
+            await self.principal(session_id)
+        except InvalidToken:
+            return False
+        except (Neo4jError, DriverError) as exc:  # the store is down: not signed in, for now
+            log.warning("console session lookup failed: %s", type(exc).__name__)
+            return False
+        return True
+
     async def principal(self, session_id: str) -> Principal:
         """The caller behind a session cookie, validated like any bearer token."""
         tokens = await self.sessions.get(session_id)

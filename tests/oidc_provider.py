@@ -28,10 +28,13 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import AuthorizationCodeMixin, UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from joserfc.jwk import KeySet, RSAKey
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from c360.settings import Environment, Settings
 
 CLIENT_ID = "c360-console"
 CLIENT_SECRET = "console-secret-" + "x" * 16  # noqa: S105 - the test provider's own client
@@ -363,3 +366,21 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def oidc_settings(settings: Settings, provider: LocalProvider, **overrides) -> Settings:
+    update = {
+        "environment": Environment.PRODUCTION,
+        "jwt_issuer": provider.issuer,
+        "jwt_audience": API_AUDIENCE,
+        "jwt_jwks_url": f"{provider.issuer}/jwks",
+        "jwt_dev_secret": None,
+        "oidc_issuer": provider.issuer,
+        "oidc_client_id": CLIENT_ID,
+        "oidc_client_secret": SecretStr(CLIENT_SECRET),
+        "session_secret": SecretStr(secrets.token_urlsafe(32)),
+        "session_cookie_secure": False,
+    }
+    update.update(overrides)
+    # model_copy: production checks of the Neo4j password and pepper do not concern these tests
+    return settings.model_copy(update=update)

@@ -16,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from neo4j import RoutingControl
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from auth.tokens import role_claim
 from c360.app import create_app
-from c360.settings import Environment, Settings
-from tests.oidc_provider import API_AUDIENCE, CLIENT_ID, CLIENT_SECRET, LocalProvider, User
+from c360.settings import Settings
+from tests.oidc_provider import CLIENT_ID, LocalProvider, User, oidc_settings
 
 pytestmark = pytest.mark.graph
 
@@ -39,24 +39,6 @@ def provider():
     p = LocalProvider(redirect_uris=[CALLBACK], user=RM).start()
     yield p
     p.stop()
-
-
-def oidc_settings(settings: Settings, provider: LocalProvider, **overrides) -> Settings:
-    update = {
-        "environment": Environment.PRODUCTION,
-        "jwt_issuer": provider.issuer,
-        "jwt_audience": API_AUDIENCE,
-        "jwt_jwks_url": f"{provider.issuer}/jwks",
-        "jwt_dev_secret": None,
-        "oidc_issuer": provider.issuer,
-        "oidc_client_id": CLIENT_ID,
-        "oidc_client_secret": SecretStr(CLIENT_SECRET),
-        "session_secret": SecretStr(secrets.token_urlsafe(32)),
-        "session_cookie_secure": False,
-    }
-    update.update(overrides)
-    # model_copy: production checks of the Neo4j password and pepper do not concern these tests
-    return settings.model_copy(update=update)
 
 
 @pytest.fixture
@@ -182,7 +164,8 @@ def test_sign_in_sets_only_an_opaque_httponly_cookie_and_the_api_works_with_it(
     page = app_client.get("/console/")
     assert page.status_code == 200 and "eyJ" not in page.text
     options = app_client.get("/console/sign-in-options").json()
-    assert options == {"oidc": True, "development": False}
+    assert options == {"oidc": True, "development": False, "session": True}
+    assert TestClient(app_client.app).get("/console/sign-in-options").json()["session"] is False
 
 
 def test_cookie_requests_need_the_console_header_and_origin(app_client, provider):
