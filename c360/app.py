@@ -88,7 +88,10 @@ async def health_ready(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None, *, apply_migration: bool = True) -> Starlette:
     settings = settings or get_settings()
     validator = TokenValidator(settings)
-    sign_in = ConsoleSignIn(settings, validator) if settings.oidc_enabled else None
+    limiter = TokenBucketLimiter(
+        rate_per_s=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+    )
+    sign_in = ConsoleSignIn(settings, validator, limiter) if settings.oidc_enabled else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -114,9 +117,6 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
         build_schema(introspection=development),
         graphql_ide="graphiql" if development else None,
         allow_queries_via_get=True,
-    )
-    limiter = TokenBucketLimiter(
-        rate_per_s=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     return Starlette(
         routes=[

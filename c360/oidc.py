@@ -35,10 +35,17 @@ from joserfc.errors import JoseError
 from neo4j.exceptions import DriverError, Neo4jError
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Route
 
 from auth.principal import Principal
+from auth.ratelimit import TokenBucketLimiter
 from auth.sessions import LOGIN_TTL_S, LoginState, SessionStore, SessionTokens
 from auth.tokens import InvalidToken, TokenValidator
 from c360.settings import Settings
@@ -111,11 +118,17 @@ def _page(status: int, zh: str, en: str) -> HTMLResponse:
 class ConsoleSignIn:
     """The console's OpenID Connect client and its server-side sessions."""
 
-    def __init__(self, settings: Settings, validator: TokenValidator) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        validator: TokenValidator,
+        limiter: TokenBucketLimiter | None = None,
+    ) -> None:
         if not settings.oidc_enabled or settings.oidc_client_secret is None:
             raise ValueError("OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are not all set")
         self.settings = settings
         self.validator = validator
+        self.limiter = limiter  # each sign-in started writes a record: throttled per address
         self.store: SessionStore | None = None  # attached by the app's lifespan
         self.oauth = OAuth()
         self.client = self.oauth.register(
@@ -146,6 +159,15 @@ class ConsoleSignIn:
 
     # ------------------------------------------------------------------ sign-in
     async def start(self, request: Request) -> Response:
+        if self.limiter is not None:
+            address = request.client.host if request.client else "unknown"
+            retry_after = self.limiter.take(f"login:{address}")
+            if retry_after is not None:
+                return PlainTextResponse(
+                    "Too many sign-ins started; retry later.",
+                    status_code=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
         redirect_uri = self.settings.oidc_redirect_uri or str(request.url_for("console_callback"))
         try:
             rv = await self.client.create_authorization_url(redirect_uri)
@@ -177,8 +199,7 @@ class ConsoleSignIn:
         return response
 
     async def finish(self, request: Request) -> Response:
-        login_cookie = login_cookie_name(self.settings)
-        login_id = request.cookies.get(login_cookie, "")
+        login_id = request.cookies.get(login_cookie_name(self.settings), "")
         login = await self.sessions.take_login(login_id) if login_id else None
         if login is None:
             log.info("sign-in callback without a live sign-in started by this browser")
@@ -211,7 +232,7 @@ class ConsoleSignIn:
                 "You signed in, but your account has no role for this console; ask your "
                 "administrator.",
             )
-            response.delete_cookie(login_cookie, path="/console/callback")
+            self._forget_login(response)
             return response
         session_id = await self.sessions.create(
             SessionTokens(
@@ -224,7 +245,7 @@ class ConsoleSignIn:
         )
         log.info("console session started for %s", principal.subject)
         response = RedirectResponse("/console/", status_code=303)
-        response.delete_cookie(login_cookie, path="/console/callback")
+        self._forget_login(response)
         response.set_cookie(
             session_cookie_name(self.settings),
             session_id,
@@ -236,13 +257,23 @@ class ConsoleSignIn:
         )
         return response
 
+    def _forget_login(self, response: Response) -> None:
+        # the same attributes as when set: a __Secure- cookie is only deleted by a Secure one
+        response.delete_cookie(
+            login_cookie_name(self.settings),
+            path="/console/callback",
+            secure=self.settings.cookie_secure,
+            httponly=True,
+            samesite="lax",
+        )
+
     def _refused(self, reason: str) -> Response:
         response = _page(
             400,
             "登录未完成（已过期或不是从本页面发起），请重新登录。",
             f"Sign-in could not be completed ({reason}); please sign in again.",
         )
-        response.delete_cookie(login_cookie_name(self.settings), path="/console/callback")
+        self._forget_login(response)
         return response
 
     async def sign_out(self, request: Request) -> Response:
@@ -305,6 +336,11 @@ class ConsoleSignIn:
                     expires_at=_expires_at(token),
                 )
             except PROVIDER_ERRORS as exc:
+                # Another replica may have refreshed first (and the provider rotated the refresh
+                # token): then the session holds a fresh access token already.
+                again = await self.sessions.get(session_id)
+                if again is not None and not self._expiring(again):
+                    return again
                 raise InvalidToken(f"token refresh failed: {type(exc).__name__}") from exc
             if not await self.sessions.update(session_id, fresh):
                 raise InvalidToken("console session ended during refresh")

@@ -304,3 +304,11 @@ def test_role_claim_names_and_nested_paths():
     namespaced = {"https://bank.example/roles": ["admin"]}
     assert role_claim(namespaced, "https://bank.example/roles") == ["admin"]
     assert role_claim({"realm_access": []}, "realm_access.roles") is None
+
+
+def test_starting_sign_ins_is_throttled_per_address(settings, provider, sample_graph):
+    tight = oidc_settings(settings, provider, rate_limit_per_second=0.01, rate_limit_burst=2)
+    with TestClient(create_app(tight)) as client:
+        assert [start_login(client).status_code for _ in range(2)] == [302, 302]
+        resp = client.get("/console/login", follow_redirects=False)
+        assert resp.status_code == 429 and int(resp.headers["retry-after"]) > 0
