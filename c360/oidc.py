@@ -226,14 +226,14 @@ class ConsoleSignIn:
             principal = await self.validator.authenticate(str(token.get("access_token", "")))
         except InvalidToken as exc:
             log.warning("provider's access token refused: %s", exc.reason)
-            response = _page(
+            refused: Response = _page(
                 403,
                 "登录成功，但您的账户没有本工作台的角色，请联系管理员。",
                 "You signed in, but your account has no role for this console; ask your "
                 "administrator.",
             )
-            self._forget_login(response)
-            return response
+            self._forget_login(refused)
+            return refused
         session_id = await self.sessions.create(
             SessionTokens(
                 access_token=token["access_token"],
