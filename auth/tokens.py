@@ -192,7 +192,7 @@ class TokenValidator:
         return cached.key
 
     def _principal(self, claims: JWTClaims) -> Principal:
-        raw = claims.get(self.settings.jwt_role_claim)
+        raw = role_claim(claims, self.settings.jwt_role_claim)
         names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
         roles = frozenset(Role(n) for n in names if isinstance(n, str) and n in ROLE_NAMES)
         if not roles:
@@ -208,6 +208,17 @@ class TokenValidator:
             if not principal.claim(claim):
                 raise InvalidToken(f"role {principal.primary_role} needs the {claim} claim")
         return principal
+
+
+def role_claim(claims: dict[str, Any], name: str) -> Any:
+    """The role claim by its exact name (namespaced names such as ``https://bank.example/roles``
+    contain dots), else, for a dotted name, the nested value (Keycloak's ``realm_access.roles``)."""
+    if name in claims or "." not in name:
+        return claims.get(name)
+    value: Any = claims
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _optional_str(value: Any) -> str | None:

@@ -22,9 +22,11 @@ from strawberry.asgi import GraphQL
 from auth.audit import AuditWriter
 from auth.principal import ANONYMOUS
 from auth.ratelimit import TokenBucketLimiter
+from auth.sessions import Neo4jSessionStore
 from auth.tokens import TokenValidator
 from c360.console import console_routes
 from c360.middleware import BearerAuthMiddleware, SecurityHeadersMiddleware
+from c360.oidc import ConsoleSignIn
 from c360.settings import Environment, Settings, get_settings
 from graph import migrate
 from graph.driver import create_async_driver, create_sync_driver, verify
@@ -87,6 +89,11 @@ async def health_ready(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None, *, apply_migration: bool = True) -> Starlette:
     settings = settings or get_settings()
+    validator = TokenValidator(settings)
+    limiter = TokenBucketLimiter(
+        rate_per_s=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+    )
+    sign_in = ConsoleSignIn(settings, validator, limiter) if settings.oidc_enabled else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -95,6 +102,14 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
         app.state.settings = settings
         app.state.driver = create_async_driver(settings)
         app.state.auditor = AuditWriter(app.state.driver, database=settings.audit_db)
+        if sign_in is not None and settings.session_secret is not None:
+            # Console sessions live in the graph: every replica sees every session.
+            sign_in.store = Neo4jSessionStore(
+                app.state.driver,
+                database=settings.neo4j_database,
+                secret=settings.session_secret.get_secret_value(),
+                max_age_s=settings.session_max_age_s,
+            )
         try:
             yield
         finally:
@@ -107,17 +122,13 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
         graphql_ide="graphiql" if development else None,
         allow_queries_via_get=True,
     )
-    validator = TokenValidator(settings)
-    limiter = TokenBucketLimiter(
-        rate_per_s=settings.rate_limit_per_second, burst=settings.rate_limit_burst
-    )
     return Starlette(
         routes=[
             Route("/health/live", health_live),
             Route("/health/ready", health_ready),
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            *console_routes(settings),
+            *console_routes(settings, sign_in),
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, settings=settings),
@@ -129,7 +140,11 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
                 max_age=600,
             ),
             Middleware(
-                BearerAuthMiddleware, settings=settings, validator=validator, limiter=limiter
+                BearerAuthMiddleware,
+                settings=settings,
+                validator=validator,
+                limiter=limiter,
+                sign_in=sign_in,
             ),
         ],
         lifespan=lifespan,

@@ -1,5 +1,6 @@
 """The relationship-manager console (issue 8): the bundled page at /console and, outside
-production, the development sign-in endpoint ``POST /console/dev-token``.
+production, the development sign-in endpoint ``POST /console/dev-token``; sign-in through the
+bank's OpenID Connect provider is in :mod:`c360.oidc`.
 
 The page is plain static files built from ``console/`` (``make console-build``) into
 ``console/dist/``; it talks only to the public ``/graphql`` API with the signed-in person's token.
@@ -17,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from auth.policy import ROLES, Role
 from auth.tokens import DevTokenRequest, issue_dev_token
+from c360.oidc import ConsoleSignIn
 from c360.settings import Settings
 
 log = logging.getLogger("c360.console")
@@ -72,8 +74,22 @@ async def _to_slash(_: Request) -> RedirectResponse:
     return RedirectResponse("/console/", status_code=307)
 
 
-def console_routes(settings: Settings) -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
+def console_routes(settings: Settings, sign_in: ConsoleSignIn | None = None) -> list[BaseRoute]:
+    """The page, the sign-in options it asks for, the development token endpoint (not in
+    production) and, when OIDC is configured, the provider sign-in routes."""
+
+    async def sign_in_options(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "oidc": sign_in is not None,
+                "development": settings.is_development,
+                "session": sign_in is not None and await sign_in.signed_in(request),
+            }
+        )
+
+    routes: list[BaseRoute] = [Route("/console/sign-in-options", sign_in_options)]
+    if sign_in is not None:
+        routes.extend(sign_in.routes())
     if settings.is_development:
 
         async def endpoint(request: Request) -> JSONResponse:

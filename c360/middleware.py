@@ -2,20 +2,25 @@
 
 Pure ASGI middleware (no response buffering). Authentication runs once per request, before
 GraphQL: the validated :class:`~auth.principal.Principal` travels in ``scope["state"]`` to
-``GraphQLApp.get_context``. Health endpoints stay open.
+``GraphQLApp.get_context``. Health endpoints stay open. A console signed in through the bank's
+OpenID Connect provider sends its session cookie instead of a bearer token: the session's access
+token is then validated exactly like a bearer token (:mod:`c360.oidc`).
 """
 
 from __future__ import annotations
 
 import logging
 
+from neo4j.exceptions import DriverError, Neo4jError
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.ratelimit import TokenBucketLimiter
 from auth.tokens import GENERIC_MESSAGE, InvalidToken, TokenValidator
 from c360.errors import ErrorCode, error_body
+from c360.oidc import NO_STORE_PATHS, ConsoleSignIn, same_origin_request, session_cookie_name
 from c360.settings import Environment, Settings
 
 log = logging.getLogger("c360.auth")
@@ -55,7 +60,11 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         graphiql = _is_graphiql_page(scope, self.settings)
-        is_api = scope["path"].startswith(PROTECTED_PREFIX) or scope["path"] == "/console/dev-token"
+        is_api = (
+            scope["path"].startswith(PROTECTED_PREFIX)
+            or scope["path"] == "/console/dev-token"
+            or scope["path"] in NO_STORE_PATHS
+        )
         csp = CONSOLE_CSP if _is_console(scope["path"]) else API_CSP
 
         async def send_with_headers(message: Message) -> None:
@@ -76,8 +85,9 @@ class SecurityHeadersMiddleware:
 
 
 class BearerAuthMiddleware:
-    """Authenticates /graphql requests and spends one token of the caller's rate bucket;
-    a failed attempt spends one from the client address's bucket instead."""
+    """Authenticates /graphql requests (a bearer token, or else the console's session cookie when
+    OIDC sign-in is configured) and spends one token of the caller's rate bucket; a failed attempt
+    spends one from the client address's bucket instead."""
 
     def __init__(
         self,
@@ -85,11 +95,14 @@ class BearerAuthMiddleware:
         settings: Settings,
         validator: TokenValidator,
         limiter: TokenBucketLimiter,
+        sign_in: ConsoleSignIn | None = None,
     ) -> None:
         self.app = app
         self.settings = settings
         self.validator = validator
         self.limiter = limiter
+        self.sign_in = sign_in
+        self.cookie_name = session_cookie_name(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"].startswith(PROTECTED_PREFIX):
@@ -103,12 +116,28 @@ class BearerAuthMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        authorization = Headers(scope=scope).get("authorization", "")
+        headers = Headers(scope=scope)
+        authorization = headers.get("authorization", "")
+        session_id = None
+        if self.sign_in is not None and not authorization:
+            session_id = cookie_parser(headers.get("cookie", "")).get(self.cookie_name)
+        if session_id is not None and self.sign_in is not None:
+            if not same_origin_request(headers, self.settings):
+                # Cookies are ambient: only the console's own scripts may use this one.
+                await _csrf_refused()(scope, receive, send)
+                return
         scheme, _, token = authorization.partition(" ")
         try:
-            if scheme.lower() != "bearer" or not token.strip():
+            if session_id is not None and self.sign_in is not None:
+                principal = await self.sign_in.principal(session_id)
+            elif scheme.lower() != "bearer" or not token.strip():
                 raise InvalidToken("no bearer token")
-            principal = await self.validator.authenticate(token.strip())
+            else:
+                principal = await self.validator.authenticate(token.strip())
+        except (Neo4jError, DriverError) as exc:  # the session store (the graph) is down
+            log.warning("console session lookup failed: %s", type(exc).__name__)
+            await _unavailable()(scope, receive, send)
+            return
         except InvalidToken as exc:
             log.info("refused token: %s", exc.reason)
             # Failed attempts spend from the client address's bucket (guessing is throttled).
@@ -130,6 +159,24 @@ class BearerAuthMiddleware:
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+def _csrf_refused() -> JSONResponse:
+    return JSONResponse(
+        error_body(
+            ErrorCode.FORBIDDEN,
+            "A request signed in by cookie must come from the console "
+            "(same origin, X-Requested-With header).",
+        ),
+        status_code=403,
+    )
+
+
+def _unavailable() -> JSONResponse:
+    return JSONResponse(
+        error_body(ErrorCode.SERVICE_UNAVAILABLE, "Sign-in cannot be checked just now; retry."),
+        status_code=503,
+    )
 
 
 def _too_many(retry_after: int) -> JSONResponse:

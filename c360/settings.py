@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_NEO4J_PASSWORD = "c360-local-dev"  # noqa: S105 - local loopback server only, refused in production
 DEV_JWT_SECRET = "c360-dev-only-hs256-secret-change-me"  # noqa: S105 - development/test only, refused in production
 DEV_ID_PEPPER = "c360-dev-pepper"  # development and tests only, refused in production
+MIN_SESSION_SECRET_LENGTH = 32
 
 
 class Environment(StrEnum):
@@ -119,7 +120,42 @@ class Settings(BaseSettings):
         "(default: a fixed development secret); refused in production",
     )
     jwt_clock_skew_s: int = Field(30, description="leeway for exp, nbf and iat (seconds)")
-    jwt_role_claim: str = Field("roles", description="claim holding the caller's roles")
+    jwt_role_claim: str = Field(
+        "roles",
+        description="claim holding the caller's roles; a dotted path such as realm_access.roles "
+        "reaches into a nested claim when no top-level claim has that exact name",
+    )
+
+    # -- console sign-in through the bank's OpenID Connect provider ---------------------------
+    oidc_issuer: str | None = Field(
+        None,
+        description="issuer URL of the OpenID Connect provider; its discovery document is "
+        "OIDC_ISSUER/.well-known/openid-configuration. Set with the client id and secret to "
+        "enable `Sign in with the bank` on /console",
+    )
+    oidc_client_id: str | None = Field(None, description="the console's client id at the provider")
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="the console's client secret (confidential client)"
+    )
+    oidc_scopes: str = Field("openid profile email", description="scopes asked at sign-in")
+    oidc_redirect_uri: str | None = Field(
+        None,
+        description="the callback registered at the provider, e.g. "
+        "https://rm.bank.example/console/callback (default: derived from the request)",
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="key (32+ characters) that derives session lookup keys and encrypts the "
+        "stored tokens; required when OIDC is configured, the same on every replica",
+    )
+    session_cookie_secure: bool | None = Field(
+        None,
+        description="Secure flag of the session cookie (default: true in production, false "
+        "elsewhere); false only for plain-http test set-ups",
+    )
+    session_max_age_s: int = Field(
+        8 * 3600, ge=60, description="absolute lifetime of a console session (seconds)"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
@@ -138,6 +174,7 @@ class Settings(BaseSettings):
                 )
             if not (self.jwt_jwks_url or self.jwt_jwks_file):
                 raise ValueError("JWT_JWKS_URL or JWT_JWKS_FILE must be set in production")
+        self._check_oidc()
         if (
             self.environment is Environment.PRODUCTION
             and self.id_pepper.get_secret_value() == DEV_ID_PEPPER
@@ -146,6 +183,38 @@ class Settings(BaseSettings):
                 "C360_ID_PEPPER must be set in production (the development default is refused)"
             )
         return self
+
+    def _check_oidc(self) -> None:
+        given = [self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret]
+        if any(given) and not all(given):
+            raise ValueError(
+                "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are set together or not at all"
+            )
+        if not self.oidc_enabled:
+            return
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("OIDC_SCOPES must include openid")
+        secret = self.session_secret.get_secret_value() if self.session_secret else ""
+        if len(secret) < MIN_SESSION_SECRET_LENGTH:
+            raise ValueError(
+                f"SESSION_SECRET (at least {MIN_SESSION_SECRET_LENGTH} characters) is required "
+                "when OIDC is configured; there is no default"
+            )
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Console sign-in through the provider (OIDC_ISSUER, client id and secret all set)."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+
+    @property
+    def oidc_metadata_url(self) -> str:
+        return f"{str(self.oidc_issuer).rstrip('/')}/.well-known/openid-configuration"
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.environment is Environment.PRODUCTION
 
     @property
     def rejects_root(self) -> Path:

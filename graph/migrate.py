@@ -21,6 +21,8 @@ UNIQUE_KEYS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("load_run_id", "LoadRun", ("run_id",)),
     ("audit_event_id", "AuditEvent", ("event_id",)),
     ("tier_change_id", "TierChange", ("change_id",)),
+    ("console_session_key", "ConsoleSession", ("key",)),
+    ("console_login_key", "ConsoleLogin", ("key",)),
 )
 
 # (name, label, property) range indexes on properties used to look up or filter
@@ -43,6 +45,8 @@ PROPERTY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("load_run_started", "LoadRun", "started_at"),
     ("audit_event_at", "AuditEvent", "at"),
     ("audit_event_subject", "AuditEvent", "subject"),
+    ("console_session_expires", "ConsoleSession", "expires_at"),
+    ("console_login_expires", "ConsoleLogin", "expires_at"),
 )
 
 FULLTEXT_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (

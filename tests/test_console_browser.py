@@ -10,6 +10,7 @@ Screenshots and the measured load times go to ``.c360/artifacts/console/``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import socket
@@ -23,6 +24,7 @@ import pytest
 from c360.settings import PROJECT_ROOT
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
+from tests.oidc_provider import LocalProvider, User, oidc_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / ".c360" / "artifacts" / "console"
@@ -49,8 +51,6 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def console_url(settings, driver):
-    import uvicorn
-
     from c360.app import create_app
     from etl.scoring.config import load_config
     from etl.scoring.job import run_scoring
@@ -60,14 +60,22 @@ def console_url(settings, driver):
     wipe(driver, settings.neo4j_database)
     load_bank(driver, settings.neo4j_database)
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
-    relaxed = settings.model_copy(
-        update={"rate_limit_per_second": 1000.0, "rate_limit_burst": 5000}
-    )
+    relaxed = settings.model_copy(update=RELAXED)
     port = _free_port()
+    with _served(create_app(relaxed), port):
+        yield f"http://127.0.0.1:{port}"
+
+
+RELAXED = {"rate_limit_per_second": 1000.0, "rate_limit_burst": 5000}
+
+
+@contextlib.contextmanager
+def _served(app, port: int):
+    """The app served by uvicorn on a loopback port in a thread, for as long as the block runs."""
+    import uvicorn
+
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(relaxed), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
     thread.start()
@@ -76,9 +84,11 @@ def console_url(settings, driver):
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("uvicorn did not start the app", pytrace=False)
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -314,3 +324,78 @@ def test_customer_outside_the_book_is_not_found(page):
     error.wait_for()
     assert page.locator("#customer-name").count() == 0
     page.screenshot(path=str(ARTIFACTS / "06-rm-not-found.png"))
+
+
+# ---------------------------------------------------------------- production: the bank's sign-in
+@pytest.fixture(scope="module")
+def oidc_console(settings, console_url):
+    """The same bank served by a second app in production mode, signing in through a real
+    OpenID Connect provider (tests/oidc_provider.py) on another loopback port."""
+    from c360.app import create_app
+
+    port = _free_port()
+    app_url = f"http://127.0.0.1:{port}"
+    rm = User(sub="u-rm-e1", name="客户经理 E1", roles=["relationship_manager"], employee_id="E1")
+    provider = LocalProvider(redirect_uris=[f"{app_url}/console/callback"], user=rm).start()
+    try:
+        with _served(create_app(oidc_settings(settings, provider, **RELAXED)), port):
+            yield app_url, provider
+    finally:
+        provider.stop()
+
+
+def test_production_sign_in_with_the_bank_keeps_every_token_off_the_page(browser, oidc_console):
+    app_url, provider = oidc_console
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=app_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
+    visited: set[str] = set()
+    page.on("request", lambda req: visited.add(req.url.split("/", 3)[2]))
+
+    page.goto("/console/")
+    page.wait_for_selector("#sso-signin")
+    assert page.locator("#role").count() == 0  # no development role picker in production
+    assert page.locator("#sso-signin").inner_text() == "使用银行统一登录"
+    page.screenshot(path=str(ARTIFACTS / "07-sign-in-with-the-bank.png"))
+
+    page.click("#sso-signin")  # → provider (auto-approves) → callback → /console/
+    page.wait_for_url(f"{app_url}/console/")
+    page.wait_for_selector("#at-risk .risk-item")
+    assert page.locator("#whoami").inner_text().endswith("E1")
+    assert visited == {app_url.split("/", 3)[2], provider.issuer.split("/", 3)[2]}
+
+    # nothing a script can read holds a token: the cookie is HttpOnly, storage has none
+    seen = page.evaluate(
+        "() => [document.cookie, JSON.stringify(sessionStorage), JSON.stringify(localStorage)]"
+    )
+    assert seen[0] == "", seen
+    assert "eyJ" not in seen[1] + seen[2] and "token" not in seen[1] + seen[2]
+    (cookie,) = [c for c in context.cookies() if c["name"] == "c360_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/"
+
+    # the console works as before: search and open a customer of the book
+    page.fill("#search-input", "C1000")
+    page.press("#search-input", "Enter")
+    page.locator("#search-results a.cust-link", has_text="C1000").click()
+    page.wait_for_selector("#customer-name")
+    assert page.locator("#f-phone").inner_text() == "13800000000"
+    page.screenshot(path=str(ARTIFACTS / "08-signed-in-with-the-bank.png"))
+
+    # sign out: the server forgets the session, so the old cookie is worth nothing
+    page.click("#sign-out")
+    page.wait_for_selector("#sso-signin")
+    context.add_cookies([cookie])
+    page.reload()
+    page.wait_for_selector("#sso-signin")
+    page.click("#lang-toggle")
+    page.wait_for_selector("#sso-signin:text('Sign in with the bank')")
+    context.close()
+    assert not problems, problems

@@ -1,12 +1,19 @@
 // The relationship-manager console: a small single-page app over the public GraphQL API.
-// Everything goes through /graphql with the signed-in person's bearer token; the token lives in
-// sessionStorage only. The DOM is built with createElement/textContent (never innerHTML with data).
+// Two ways in: signed in through the bank's OpenID Connect provider, the browser holds only an
+// HttpOnly session cookie (the tokens stay on the server; this script never sees them) and every
+// /graphql call carries the X-Requested-With header the server demands of cookie calls; with the
+// development sign-in (not in production), a bearer token in sessionStorage.
+// The DOM is built with createElement/textContent (never innerHTML with data).
 import cytoscape from "cytoscape";
 import { t, lang, setLang } from "./i18n.js";
 
 const TOKEN_KEY = "c360.console.token";
 const WRITERS = ["relationship_manager", "admin"]; // roles allowed logInteraction / complaints
+const CONSOLE_HEADER = { "x-requested-with": "c360-console" };
 let myRoles = [];
+let options = null; // { oidc, development, session }: the sign-in ways offered, and whether
+// this browser's session cookie (if any) is signed in
+let session = false; // signed in through the provider (the cookie itself is invisible to us)
 const app = () => document.getElementById("app");
 
 // ---------------------------------------------------------------- helpers
@@ -63,16 +70,23 @@ class ApiError extends Error {
 function token() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
+const signedIn = () => !!token() || session;
 
 async function gql(query, variables = {}) {
+  const bearer = token();
+  const headers = { "content-type": "application/json", ...CONSOLE_HEADER };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
   const resp = await fetch("/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token()}` },
+    headers,
+    credentials: "same-origin", // the session cookie, when signed in through the provider
     body: JSON.stringify({ query, variables }),
   });
   if (resp.status === 401) {
+    const wasSignedIn = signedIn();
     sessionStorage.removeItem(TOKEN_KEY);
-    render();
+    session = false; // expired or ended: sign in again
+    if (wasSignedIn) render();
     throw new ApiError(t("err.UNAUTHENTICATED"), "UNAUTHENTICATED");
   }
   const body = await resp.json().catch(() => ({}));
@@ -106,7 +120,37 @@ const ROLES = [
   ["admin", null],
 ];
 
+async function loadOptions() {
+  if (options) return options;
+  try {
+    const resp = await fetch("/console/sign-in-options");
+    options = resp.ok ? await resp.json() : null;
+  } catch {
+    options = null;
+  }
+  options = options || { oidc: false, development: false, session: false };
+  session = !!options.session;
+  return options;
+}
+
+function providerSignInView() {
+  return h(
+    "div",
+    { class: "card signin", id: "sso" },
+    h("h1", {}, t("sso.title")),
+    h("p", { class: "muted" }, t("sso.hint")),
+    h("a", { href: "/console/login", class: "btn primary", id: "sso-signin" }, t("sso.button"))
+  );
+}
+
 function signInView() {
+  const ways = [];
+  if (options.oidc) ways.push(providerSignInView());
+  if (options.development || !options.oidc) ways.push(developmentSignInView());
+  return h("div", { class: "signin-ways" }, ways);
+}
+
+function developmentSignInView() {
   const claimField = h("input", { id: "claim-id", name: "claim", autocomplete: "off" });
   const claimLabel = h("label", { for: "claim-id" });
   const select = h(
@@ -771,13 +815,12 @@ async function renderWho() {
   const out = document.getElementById("sign-out");
   out.textContent = t("signout");
   document.getElementById("lang-toggle").textContent = t("lang.other");
-  if (!token()) {
+  if (!signedIn()) {
     who.textContent = "";
     myRoles = [];
     out.hidden = true;
     return;
   }
-  out.hidden = false;
   try {
     const { me } = await gql("{ me { subject roles employeeId customerId branchId scope } }");
     const claim = me.employeeId || me.branchId || me.customerId;
@@ -786,15 +829,29 @@ async function renderWho() {
     myRoles = me.roles;
   } catch {
     who.textContent = "";
+    myRoles = [];
   }
+  out.hidden = !signedIn();
+}
+
+async function signOut() {
+  if (!token() && session) {
+    // ends the server-side session; the server also clears the cookie
+    await fetch("/console/logout", { method: "POST", headers: CONSOLE_HEADER }).catch(() => {});
+  }
+  sessionStorage.removeItem(TOKEN_KEY);
+  session = false;
+  location.hash = "#/";
+  render();
 }
 
 async function render() {
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   document.title = t("title");
+  await loadOptions();
   await renderWho();
   const root = app();
-  if (!token()) {
+  if (!signedIn()) {
     root.replaceChildren(signInView());
     return;
   }
@@ -808,11 +865,7 @@ document.addEventListener("DOMContentLoaded", () => {
     setLang(lang() === "zh" ? "en" : "zh");
     render();
   });
-  document.getElementById("sign-out").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    location.hash = "#/";
-    render();
-  });
+  document.getElementById("sign-out").addEventListener("click", signOut);
   window.addEventListener("hashchange", render);
   render();
 });
