@@ -10,7 +10,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -28,7 +27,7 @@ SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
-CACHED_DOCUMENTS = 256  # distinct query texts whose parse and validation are kept (LRU)
+CACHED_DOCUMENTS = 256  # distinct documents whose validation is kept (LRU)
 
 
 @strawberry.type
@@ -39,8 +38,9 @@ class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQu
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema; ``introspection=False`` (outside development) refuses introspection queries.
 
-    Channels send the same few documents over and over, so parsing and validation are cached
-    (LRU, keyed by the query text and by the validation rules). The limiters' rule classes are
+    Channels send the same few documents over and over, so validation is cached (LRU, keyed by
+    the document and the validation rules). Parsing is not: strawberry's ParserCache raises the
+    token limit's error from inside its hook, where it escapes our error coding. The limiters' rule classes are
     made once here: a limiter built per request makes a new rule class each time, and the
     validation cache would never hit."""
     rules = [
@@ -52,7 +52,6 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list = [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         CodedErrors,
         Metrics,
