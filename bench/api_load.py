@@ -286,7 +286,7 @@ def start_profiler(pid: int, seconds: float, out: Path) -> subprocess.Popen | No
         return None
     return subprocess.Popen(
         [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
-         "--rate", "200", "--format", "raw", "--nonblocking", "--output", str(out)],
+         "--rate", "200", "--format", "raw", "--nonblocking", "--subprocesses", "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 

@@ -105,6 +105,7 @@ class Bench:
             LOAD_BATCH_SIZE=str(self.size.batch_size),
         )
         self.c360 = str(Path(sys.executable).parent / "c360")
+        self.api_workers = 1
         self.report: dict = {
             "size": size_name,
             "customers": self.size.customers,
@@ -243,12 +244,16 @@ class Bench:
         from bench.api_load import run_levels
         from c360.settings import get_settings
 
-        log(f"api: channel mix at {self.size.clients} clients, {self.size.api_seconds} s each …")
+        log(
+            f"api: channel mix at {self.size.clients} clients, {self.size.api_seconds} s each, "
+            f"{self.api_workers} API worker process(es) …"
+        )
         self.report["phases"]["api"] = run_levels(
             get_settings(),
             self.size.clients,
             self.size.api_seconds,
             1_000_000,
+            workers=self.api_workers,
             echo=log,
             profile_dir=self.work,
         )
@@ -425,11 +430,13 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="work folder (default .c360/bench/<size>)")
     ap.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
     ap.add_argument("--api-seconds", type=float, help="seconds per API level (default: the size's)")
+    ap.add_argument("--api-workers", type=int, default=1, help="API worker processes (c360 serve)")
     args = ap.parse_args()
     work = args.work or ROOT / ".c360" / "bench" / args.size
     bench = Bench(args.size, args.out, work.resolve())
     if args.api_seconds:
         bench.size = replace(bench.size, api_seconds=args.api_seconds)
+    bench.api_workers = args.api_workers
     bench.run(args.phases)
 
 
