@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
 from pathlib import Path
 
 import pandas as pd
@@ -277,3 +278,26 @@ def test_generator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     scenarios = pd.read_csv(tmp_path / "a" / "ground_truth" / "scenarios.csv", dtype=str)
     core_ids = set(pd.read_csv(tmp_path / "a" / "core" / "customers.csv", dtype=str)["cust_no"])
     assert set(scenarios["core_source_id"]) <= core_ids
+
+
+def test_golden_records_in_slices_equal_one_pass(monkeypatch) -> None:
+    from etl import loader
+
+    rng = random.Random(3)
+    systems = ("core", "card", "crm")
+    rows = [
+        {
+            "customer_id": f"C-{rng.randrange(40):03d}",
+            "system": rng.choice(systems),
+            "updated_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=rng.randrange(300)),
+            **{col: rng.choice([None, f"{col}-{rng.randrange(5)}"]) for col in loader.KEPT_CUSTOMER_COLUMNS
+               if col not in ("system", "updated_at")},
+        }
+        for _ in range(300)
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows[:200], dtype=object)
+    others = pd.DataFrame(rows[200:], dtype=object)
+    whole = golden_records(pd.concat([frame, others]), CFG)
+    monkeypatch.setattr(loader, "GOLDEN_SLICE", 7)
+    sliced = pd.concat(list(loader._golden_in_slices(frame, others, CFG)), ignore_index=True)
+    pd.testing.assert_frame_equal(sliced, whole)
