@@ -94,6 +94,12 @@ def create_app(settings: Settings | None = None, *, apply_migration: bool = True
         rate_per_s=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     sign_in = ConsoleSignIn(settings, validator, limiter) if settings.oidc_enabled else None
+    production = settings.environment is Environment.PRODUCTION
+    if sign_in is not None and production and not settings.cookie_secure:
+        log.warning(
+            "SESSION_COOKIE_SECURE=false in production: console session cookies will be sent "
+            "over plain http; use this only behind a test set-up, never for real users"
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

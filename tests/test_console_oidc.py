@@ -312,3 +312,14 @@ def test_starting_sign_ins_is_throttled_per_address(settings, provider, sample_g
         assert [start_login(client).status_code for _ in range(2)] == [302, 302]
         resp = client.get("/console/login", follow_redirects=False)
         assert resp.status_code == 429 and int(resp.headers["retry-after"]) > 0
+
+
+def test_insecure_cookies_in_production_are_warned_about(settings, provider, caplog):
+    insecure = oidc_settings(settings, provider, session_cookie_secure=False)
+    with caplog.at_level("WARNING", logger="c360.api"):
+        create_app(insecure)
+    assert any("SESSION_COOKIE_SECURE=false in production" in r.message for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="c360.api"):
+        create_app(oidc_settings(settings, provider, session_cookie_secure=None))
+    assert not any("SESSION_COOKIE_SECURE" in r.message for r in caplog.records)
