@@ -244,6 +244,7 @@ class Bench:
         from bench.api_load import run_levels
         from c360.settings import get_settings
 
+        subprocess.run([self.c360, "neo4j", "start"], check=True, capture_output=True)
         log(
             f"api: channel mix at {self.size.clients} clients, {self.size.api_seconds} s each, "
             f"{self.api_workers} API worker process(es) …"
