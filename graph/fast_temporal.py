@@ -21,7 +21,8 @@ from typing import Any
 
 log = logging.getLogger("c360.graph")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_original: Any = None
+_original: Any = None  # the driver's own function, for values the fast path does not cover
+_Structure: Any = None  # the driver's packstream Structure, bound by install()
 
 
 def dehydrate_datetime(value: Any) -> Any:
@@ -56,6 +57,3 @@ def install() -> bool:
         _original, _Structure = temporal.dehydrate_datetime, Structure
         temporal.dehydrate_datetime = dehydrate_datetime
     return True
-
-
-_Structure: Any = None
