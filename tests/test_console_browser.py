@@ -106,10 +106,9 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, console_url):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=console_url)
+def _new_page(browser, base_url: str):
+    """A 1280×800 page whose script errors and console errors are collected in ``problems``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base_url)
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     problems: list[str] = []
@@ -120,6 +119,13 @@ def page(browser, console_url):
             problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
         ),
     )
+    return context, pg, problems
+
+
+@pytest.fixture
+def page(browser, console_url):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context, pg, problems = _new_page(browser, console_url)
     # No request may leave the loopback server (no CDN).
     outside: list[str] = []
     pg.on(
@@ -346,17 +352,7 @@ def oidc_console(settings, console_url):
 
 def test_production_sign_in_with_the_bank_keeps_every_token_off_the_page(browser, oidc_console):
     app_url, provider = oidc_console
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=app_url)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
+    context, page, problems = _new_page(browser, app_url)
     visited: set[str] = set()
     page.on("request", lambda req: visited.add(req.url.split("/", 3)[2]))
 
