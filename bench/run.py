@@ -123,11 +123,19 @@ class Bench:
         pid_file = self.data_dir / "c360-neo4j.pid"
         return int(pid_file.read_text()) if pid_file.exists() else None
 
+    def cli(self, *args: str, check: bool = True) -> None:
+        """``c360 ARGS`` quietly; on failure its output is shown and the run stops."""
+        done = subprocess.run([self.c360, *args], capture_output=True, text=True)
+        if check and done.returncode != 0:
+            log(f"c360 {' '.join(args)} failed (exit {done.returncode}):")
+            print(done.stdout + done.stderr, file=sys.stderr, flush=True)
+            raise SystemExit(1)
+
     def fresh_graph(self) -> None:
         """Stop the bench server, delete its data, start it empty."""
-        subprocess.run([self.c360, "neo4j", "stop"], check=False, capture_output=True)
+        self.cli("neo4j", "stop", check=False)
         shutil.rmtree(self.data_dir, ignore_errors=True)
-        subprocess.run([self.c360, "neo4j", "start"], check=True, capture_output=True)
+        self.cli("neo4j", "start")
 
     def measured(self, args: list[str], logfile: Path, *, ok=(0,)) -> dict:
         """Run a command; wall time, peak RSS of it and of Neo4j; a heartbeat every minute."""
@@ -244,7 +252,7 @@ class Bench:
         from bench.api_load import run_levels
         from c360.settings import get_settings
 
-        subprocess.run([self.c360, "neo4j", "start"], check=True, capture_output=True)
+        self.cli("neo4j", "start")
         log(
             f"api: channel mix at {self.size.clients} clients, {self.size.api_seconds} s each, "
             f"{self.api_workers} API worker process(es) …"
@@ -265,7 +273,7 @@ class Bench:
     def baseline(self) -> None:
         log("baseline: fresh graph, migration, replay of the loader's batches …")
         self.fresh_graph()
-        subprocess.run([self.c360, "graph", "migrate"], check=True, capture_output=True)
+        self.cli("graph", "migrate")
         out = self.work / "baseline.log"
         figures = self.measured([sys.executable, "-m", "bench.etl_baseline", str(self.spool)], out)
         figures |= json.loads(out.read_text().strip().splitlines()[-1])
@@ -285,7 +293,7 @@ class Bench:
                     getattr(self, phase)()
                     self.save()
         finally:
-            subprocess.run([self.c360, "neo4j", "stop"], check=False, capture_output=True)
+            self.cli("neo4j", "stop", check=False)
             self.spool.unlink(missing_ok=True)
             self.save()
         log(f"report: {self.json_path} and {self.md_path}")

@@ -8,6 +8,7 @@ start downloads and compiles nothing. The server is Neo4j's embedded
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -68,8 +69,18 @@ def ensure_runtime(settings: Settings, *, echo=print) -> tuple[str, Path]:
     Returns the Java classpath and the directory of the compiled launcher.
     """
     cache = settings.neo4j_cache_dir / f"neo4j-runtime-{_fingerprint()}"
-    cp_file = cache / "classpath.txt"
-    classes = cache / "classes"
+    ready = _cached_runtime(cache)
+    if ready:
+        return ready
+    cache.mkdir(parents=True, exist_ok=True)
+    # Two first starts at once (tests and a benchmark, say) resolve one after the other.
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _cached_runtime(cache) or _resolve_runtime(cache, echo)
+
+
+def _cached_runtime(cache: Path) -> tuple[str, Path] | None:
+    cp_file, classes = cache / "classpath.txt", cache / "classes"
     if cp_file.exists():
         classpath = cp_file.read_text().strip()
         if (
@@ -77,7 +88,11 @@ def ensure_runtime(settings: Settings, *, echo=print) -> tuple[str, Path]:
             and (classes / "Launcher.class").exists()
         ):
             return classpath, classes
-    cache.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def _resolve_runtime(cache: Path, echo) -> tuple[str, Path]:
+    cp_file, classes = cache / "classpath.txt", cache / "classes"
     echo("Resolving Neo4j Community 5.26 from Maven Central (first start only)...")
     mvn = _need("mvn")
     tmp_cp = cache / "classpath.tmp"

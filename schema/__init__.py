@@ -16,7 +16,7 @@ from strawberry.extensions import (
 
 from c360.errors import CodedErrors
 from schema.customers.query import CustomersQuery
-from schema.extensions import Metrics, RoundTrips
+from schema.extensions import CACHED_DOCUMENTS, Metrics, ParseCache, RoundTrips
 from schema.households.query import HouseholdsQuery
 from schema.interactions.mutation import Mutation
 from schema.network.query import NetworkQuery
@@ -27,7 +27,6 @@ SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
-CACHED_DOCUMENTS = 256  # distinct documents whose validation is kept (LRU)
 
 
 @strawberry.type
@@ -38,11 +37,11 @@ class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQu
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema; ``introspection=False`` (outside development) refuses introspection queries.
 
-    Channels send the same few documents over and over, so validation is cached (LRU, keyed by
-    the document and the validation rules). Parsing is not: strawberry's ParserCache raises the
-    token limit's error from inside its hook, where it escapes our error coding. The limiters' rule classes are
-    made once here: a limiter built per request makes a new rule class each time, and the
-    validation cache would never hit."""
+    Channels send the same few documents over and over, so parsing (ParseCache, which keeps
+    our error coding for documents that do not parse) and validation (LRU, keyed by the document
+    and the validation rules) are cached. The limiters' rule classes are made once here: a
+    limiter built per request makes a new rule class each time, and the validation cache would
+    never hit."""
     rules = [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
@@ -52,6 +51,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list = [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ParseCache,
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         CodedErrors,
         Metrics,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
+from graphql import DocumentNode, GraphQLError, parse
 from prometheus_client import Counter, Histogram
 from strawberry.extensions import SchemaExtension
 
@@ -27,6 +29,33 @@ ROUND_TRIPS = Histogram(
     ["operation"],
     buckets=(1, 2, 3, 4, 6, 8, 12, 20),
 )
+
+
+CACHED_DOCUMENTS = 256  # distinct documents kept parsed and validated (LRU each)
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _parse(query: str, max_tokens: int | None = None) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+class ParseCache(SchemaExtension):
+    """Channels send the same few documents over and over: each is parsed once (LRU).
+
+    A document that does not parse (syntax, token limit) is not cached and the hook leaves it
+    alone: strawberry then parses it in its own guarded step, so the error is answered with its
+    code like any other. (strawberry's ParserCache raises it from inside the hook instead.) The
+    token limit is part of the cache key, so it holds for cached documents too.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.graphql_document is None and ec.query:
+            try:
+                ec.graphql_document = _parse(ec.query, ec.parse_options.get("max_tokens"))
+            except GraphQLError:
+                pass
+        yield
 
 
 class Metrics(SchemaExtension):

@@ -49,6 +49,24 @@ def test_token_bomb_refused_quickly(api, auth_header):
     assert took < 1.0
 
 
+def test_parsed_documents_are_cached_and_errors_keep_their_code(api, auth_header):
+    """The parse cache: a repeated document is answered alike, and one that does not parse is
+    refused with its code every time (it is never cached)."""
+    from schema.extensions import _parse
+
+    hits = _parse.cache_info().hits
+    broken = '{ customer(id: "C000001") { id '
+    bomb = '{ customer(id: "C000001") { ' + " ".join(["id"] * 5000) + " } }"
+    for _ in range(2):
+        ok = api.post("/graphql", json={"query": Q}, headers=auth_header()).json()
+        assert "errors" not in ok or ok["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        resp = api.post("/graphql", json={"query": broken}, headers=auth_header())
+        assert _codes(resp) == ["BAD_USER_INPUT"] and "Syntax Error" in resp.json()["errors"][0]["message"]
+        resp = api.post("/graphql", json={"query": bomb}, headers=auth_header())
+        assert _codes(resp) == ["LIMIT_EXCEEDED"]
+    assert _parse.cache_info().hits > hits
+
+
 def test_page_size_is_capped(api, auth_header):
     resp = api.post(
         "/graphql",

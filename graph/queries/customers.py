@@ -22,8 +22,8 @@ CALL (c) {
 CALL (c) {
   OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)
   OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)
-  RETURN collect(CASE WHEN a IS NULL THEN NULL ELSE a {.*, holder_role: r.role,
-         product_name: p.name, product_category: p.category} END) AS accounts
+  RETURN collect(CASE WHEN a IS NULL THEN NULL ELSE a {ACCOUNT_FIELDS, holder_role: r.role,
+         product_name: p.name} END) AS accounts
 }
 CALL (c) {
   OPTIONAL MATCH (e:Employee)-[m:MANAGES]->(c)
@@ -43,8 +43,10 @@ CALL (c) {
 }
 """
 
-# The row the API maps to a Customer: stored properties, then the parts above.
-ROW = """c {.*, birth_year: c.birth_date.year, accounts: accounts, household: household,
+# The row the API maps to a Customer: the stored properties it shows (not ``.*``: the monthly
+# balance history, hashes and scoring inputs would be sent and decoded for nothing), then the
+# parts above.
+ROW = """c {CUSTOMER_FIELDS, birth_year: c.birth_date.year, accounts: accounts, household: household,
        relationship_manager: relationship_manager, referred_by: referred_by,
        referrals: referrals, source_records: source_records,
        value: c {.tier, .previous_tier, .tier_changed_at, .value_score, .value_components_json,
@@ -53,6 +55,24 @@ ROW = """c {.*, birth_year: c.birth_date.year, accounts: accounts, household: ho
                 .downgrade_reasons, .churn_risk_level, .churn_reasons},
        recommendations: coalesce(c.recommendations_json, '[]'),
        interactions: true}"""
+
+_CUSTOMER_FIELDS = (
+    "customer_id", "name", "gender", "birth_date", "phone", "email", "national_id_last4",
+    "address", "city", "segment", "status", "tier", "value_score", "risk_rating",
+    "downgrade_risk_level", "churn_risk_level", "aum",
+)  # fmt: skip
+_ACCOUNT_FIELDS = (
+    "account_id", "product_type", "product_code", "currency", "balance", "status", "opened_at",
+    "maturity_date", "closed_at",
+)  # fmt: skip
+
+
+def _props(names: tuple[str, ...]) -> str:
+    return ", ".join(f".{n}" for n in names)
+
+
+DETAILS = DETAILS.replace("ACCOUNT_FIELDS", _props(_ACCOUNT_FIELDS))
+ROW = ROW.replace("CUSTOMER_FIELDS", _props(_CUSTOMER_FIELDS))
 
 PROFILE_TAIL = DETAILS + f"RETURN {ROW} AS customer, access\n"
 
