@@ -26,15 +26,18 @@ import time
 from pathlib import Path
 
 import httpx
+from graphql import parse
+from neo4j import READ_ACCESS
 
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, issue_dev_token
 from c360.settings import get_settings
 from graph.driver import create_async_driver, create_sync_driver
-from graph.queries.customers import CUSTOMER_PROFILE
+from graph.queries.customers import parts_for, profile_query
 from graph.queries.network import NETWORK_QUERIES
-from graph.queries.scope import ScopeKind
-from graph.queries.search import PAGE_QUERIES, SearchMode, SortKey
+from graph.queries.scope import SCOPE_MATCH, ScopeKind
+from graph.queries.search import COUNT_QUERIES, SearchMode, SortKey, page_query
+from schema.selection import names_under
 
 PROFILE = """query Profile($id: ID!) { customer(id: $id) {
   id name phone email city segment status aum
@@ -130,14 +133,21 @@ async def _run_api(url, tokens, sample, clients, seconds, max_requests):
     return lat, errors, time.monotonic() - started
 
 
+def _node_parts(document: str, path: tuple[str, ...]) -> frozenset[str]:
+    """The profile parts the API fetches for a bench document (same selection reading)."""
+    op = parse(document).definitions[0]
+    return parts_for(names_under([op.selection_set], {}, path))
+
+
 async def raw_op(read, op: str, cid: str, rm: str, rng: random.Random) -> None:
-    """One channel operation as the raw Cypher the API runs for it (no HTTP, no GraphQL)."""
+    """One channel operation as the raw Cypher the API runs for it (no HTTP, no GraphQL): the
+    same query texts, parts and parameters, as many queries as the API's resolver sends."""
     scope_any = {"own_customer_id": None, "employee_id": None, "branch_id": None}
     if op == "profile":
-        await read(CUSTOMER_PROFILE[ScopeKind.ANY], customer_id=cid, **scope_any)
+        parts = _node_parts(PROFILE, ("customer",))
+        await read(profile_query(ScopeKind.ANY, parts), customer_id=cid, **scope_any)
     elif op == "search":
-        await read(
-            PAGE_QUERIES[(SearchMode.NAME, SortKey.CUSTOMER_ID, False, ScopeKind.ANY)],
+        params = dict(
             term='"' + rng.choice(SAMPLE_NAMES) + '"',
             after_k=None,
             after_id=None,
@@ -145,17 +155,17 @@ async def raw_op(read, op: str, cid: str, rm: str, rng: random.Random) -> None:
             **scope_any,
             **FILTERS,
         )
-    elif op == "network":
+        parts = _node_parts(SEARCH, ("customers", "edges", "node"))
         await read(
-            NETWORK_QUERIES[(2, ScopeKind.ANY)],
-            customer_id=cid,
-            types=["MEMBER_OF", "HOLDS", "REFERRED"],
-            cap=60,
-            **scope_any,
+            page_query(SearchMode.NAME, SortKey.CUSTOMER_ID, False, ScopeKind.ANY, parts), **params
         )
+        await read(COUNT_QUERIES[(SearchMode.NAME, ScopeKind.ANY)], **params)
+    elif op == "network":
+        params = dict(customer_id=cid, types=["MEMBER_OF", "HOLDS", "REFERRED"], cap=60)
+        await read(SCOPE_MATCH[ScopeKind.ANY] + "RETURN access", **params, **scope_any)
+        await read(NETWORK_QUERIES[(2, ScopeKind.ANY)], **params, **scope_any)
     else:
-        await read(
-            PAGE_QUERIES[(SearchMode.ALL, SortKey.DOWNGRADE_RISK, True, ScopeKind.BOOK)],
+        params = dict(
             term=None,
             after_k=None,
             after_id=None,
@@ -163,6 +173,12 @@ async def raw_op(read, op: str, cid: str, rm: str, rng: random.Random) -> None:
             **{**scope_any, "employee_id": rm},
             **{**FILTERS, "direct_only": True, "risk_levels": ["HIGH", "MEDIUM", "LOW"]},
         )
+        parts = _node_parts(AT_RISK, ("atRiskCustomers", "edges", "node"))
+        await read(
+            page_query(SearchMode.ALL, SortKey.DOWNGRADE_RISK, True, ScopeKind.BOOK, parts),
+            **params,
+        )
+        await read(COUNT_QUERIES[(SearchMode.ALL, ScopeKind.BOOK)], **params)
 
 
 SAMPLE_NAMES: list[str] = []
@@ -177,13 +193,11 @@ async def run_raw(settings, sample, rm, clients: int, seconds: float, max_reques
     count = 0
     errors = 0
 
-    async def read(query: str, **params):
-        async with driver.session(database=settings.neo4j_database) as s:
-
-            async def work(tx):
-                return [r async for r in await tx.run(query, params)]
-
-            return await s.execute_read(work)
+    async def read(query: str, **params):  # an auto-commit read, as the API's Context.read
+        async with driver.session(
+            database=settings.neo4j_database, default_access_mode=READ_ACCESS
+        ) as s:
+            return [r async for r in await s.run(query, params)]
 
     async def worker(n: int) -> None:
         nonlocal count, errors

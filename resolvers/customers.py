@@ -22,8 +22,13 @@ async def customer_profile(
         raise BadUserInput(f"id must be 1 to {MAX_ID_LENGTH} characters")
     enforce.require(ctx.principal, Operation.READ_CUSTOMER)
     scope = enforce.row_scope(ctx.principal)
+    fields = list(fields)
     row = await ctx.read(
-        q.fetch_profile, scope=scope.kind, customer_id=customer_id, scope_params=scope.params
+        q.fetch_profile,
+        scope=scope.kind,
+        customer_id=customer_id,
+        scope_params=scope.params,
+        parts=q.parts_for(fields),
     )
     if row is None:  # absent and out of scope look the same
         raise NotFound(f"No customer {customer_id!r} is visible to you.")

@@ -11,7 +11,8 @@ from neo4j import AsyncManagedTransaction
 from auth import enforce
 from auth.policy import Operation
 from c360.errors import BadUserInput
-from graph.queries.search import COUNT_QUERIES, PAGE_QUERIES, SearchMode, SortKey
+from graph.queries.customers import EVERY_PART
+from graph.queries.search import COUNT_QUERIES, SearchMode, SortKey, page_query
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 
@@ -77,6 +78,7 @@ async def customers_page(
     first: int | None,
     after: str | None,
     operation: Operation = Operation.READ_CUSTOMER,
+    parts: frozenset[str] = EVERY_PART,
 ) -> CustomerPage:
     enforce.require(ctx.principal, operation)
     limit = page_size(first)
@@ -93,7 +95,7 @@ async def customers_page(
     }
     rows, total = await ctx.read(
         _page,
-        page_query=PAGE_QUERIES[(mode, order, descending, scope.kind)],
+        page_query=page_query(mode, order, descending, scope.kind, parts),
         count_query=COUNT_QUERIES[(mode, scope.kind)],
         params=params,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from functools import lru_cache
@@ -51,10 +52,8 @@ class ParseCache(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
         if ec.graphql_document is None and ec.query:
-            try:
+            with contextlib.suppress(GraphQLError):
                 ec.graphql_document = _parse(ec.query, ec.parse_options.get("max_tokens"))
-            except GraphQLError:
-                pass
         yield
 
 

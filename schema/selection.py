@@ -1,21 +1,62 @@
-"""The fields a query asked for (for the audit trail), fragments included."""
+"""The fields a query asked for (for the audit trail and to fetch only what is asked), fragments
+included.
+
+Read from the parsed document (graphql-core's AST) rather than strawberry's ``selected_fields``,
+which converts the whole sub-tree with its directives on every call: a measurable share of a
+profile request. ``@skip``/``@include`` are not evaluated, so the answer is a superset: the audit
+names a field the caller wrote, and a query may fetch a part it then does not show.
+"""
 
 from __future__ import annotations
 
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from collections.abc import Iterable
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+Fragments = dict[str, FragmentDefinitionNode]
 
 
-def requested_fields(selections: list[Selection]) -> list[str]:
-    """Names of the fields directly under the given selections (first level only)."""
-    names: list[str] = []
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            names.append(selection.name)
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            names.extend(requested_fields(selection.selections))
-    return sorted(set(names))
+def _fields(sets: Iterable[SelectionSetNode | None], fragments: Fragments) -> list[FieldNode]:
+    """The field nodes directly under the selection sets, through fragments."""
+    out: list[FieldNode] = []
+    for selection_set in sets:
+        if selection_set is None:
+            continue
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                out.append(sel)
+            elif isinstance(sel, InlineFragmentNode):
+                out.extend(_fields([sel.selection_set], fragments))
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value in fragments:
+                out.extend(_fields([fragments[sel.name.value].selection_set], fragments))
+    return out
+
+
+def names_under(
+    sets: Iterable[SelectionSetNode | None], fragments: Fragments, path: tuple[str, ...] = ()
+) -> list[str]:
+    """Sorted names of the fields under ``path`` (field names, e.g. ``("edges", "node")``)."""
+    for name in path:
+        sets = [f.selection_set for f in _fields(sets, fragments) if f.name.value == name]
+    return sorted({f.name.value for f in _fields(sets, fragments)})
+
+
+def _under(info, path: tuple[str, ...]) -> list[str]:
+    raw = info._raw_info  # graphql-core's resolve info: the field's nodes and the fragments
+    return names_under([n.selection_set for n in raw.field_nodes], raw.fragments, path)
 
 
 def fields_of_this_field(info) -> list[str]:
     """Sub-fields selected under the field being resolved."""
-    return requested_fields(info.selected_fields[0].selections) if info.selected_fields else []
+    return _under(info, ())
+
+
+def fields_of_nodes(info) -> list[str]:
+    """Fields selected on ``edges { node { ... } }`` under the connection being resolved."""
+    return _under(info, ("edges", "node"))

@@ -463,3 +463,35 @@ def test_metrics_count_operations(bank, gql):
     gql("query ProfileForMetrics { me { subject } }")
     text = bank.get("/metrics").text
     assert 'c360_graphql_requests_total{operation="ProfileForMetrics",type="query"}' in text
+
+
+def test_a_selection_fetches_its_parts_and_answers_alike(gql, driver, settings):
+    """Profiles and lists fetch only the related parts a selection names (through fragments),
+    and answer exactly as the full selection does; before scoring, ``aum`` alone is summed by
+    the query and equals the sum over the accounts."""
+    full = """query($id: ID!) { customer(id: $id) { id aum accounts { id balance }
+      household { id role } relationshipManager { id } referredBy { id } referrals { id }
+      sourceRecords { system sourceId } } }"""
+    narrow = """query($id: ID!) { customer(id: $id) { ...Head ... on Customer { household { id role } } } }
+      fragment Head on Customer { id aum referrals { id } }"""
+    for cid in ("C1000", "C1001", "C1090"):
+        whole = gql(full, {"id": cid})["data"]["customer"]
+        part = gql(narrow, {"id": cid})["data"]["customer"]
+        assert part == {k: whole[k] for k in ("id", "aum", "referrals", "household")}
+    listed = gql("{ customers(first: 50) { edges { node { id aum } } } }")["data"]["customers"]
+    wide = gql("{ customers(first: 50) { edges { node { id aum accounts { id } } } } }")
+    assert [e["node"] for e in listed["edges"]] == [
+        {"id": e["node"]["id"], "aum": e["node"]["aum"]} for e in wide["data"]["customers"]["edges"]
+    ]
+    stored = _db(driver, settings, "MATCH (c:Customer {customer_id: 'C1000'}) RETURN c.aum AS a")
+
+    def write(query: str, **params):
+        driver.execute_query(query, params, database_=settings.neo4j_database)
+
+    write("MATCH (c:Customer {customer_id: 'C1000'}) REMOVE c.aum")
+    try:
+        alone = gql('{ customer(id: "C1000") { aum } }')["data"]["customer"]["aum"]
+        with_accounts = gql('{ customer(id: "C1000") { aum accounts { id } } }')
+        assert alone == with_accounts["data"]["customer"]["aum"] > 0
+    finally:
+        write("MATCH (c:Customer {customer_id: 'C1000'}) SET c.aum = $a", a=stored[0]["a"])

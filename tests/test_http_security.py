@@ -61,7 +61,10 @@ def test_parsed_documents_are_cached_and_errors_keep_their_code(api, auth_header
         ok = api.post("/graphql", json={"query": Q}, headers=auth_header()).json()
         assert "errors" not in ok or ok["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         resp = api.post("/graphql", json={"query": broken}, headers=auth_header())
-        assert _codes(resp) == ["BAD_USER_INPUT"] and "Syntax Error" in resp.json()["errors"][0]["message"]
+        assert (
+            _codes(resp) == ["BAD_USER_INPUT"]
+            and "Syntax Error" in resp.json()["errors"][0]["message"]
+        )
         resp = api.post("/graphql", json={"query": bomb}, headers=auth_header())
         assert _codes(resp) == ["LIMIT_EXCEEDED"]
     assert _parse.cache_info().hits > hits

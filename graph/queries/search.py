@@ -9,8 +9,9 @@ characters together).
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 
-from graph.queries.customers import DETAILS, ROW
+from graph.queries.customers import EVERY_PART, details, row
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 
 
@@ -88,7 +89,15 @@ FILTERS = """
 """
 
 
-def _page(mode: SearchMode, key: SortKey, descending: bool, scope: ScopeKind) -> str:
+@cache
+def page_query(
+    mode: SearchMode,
+    key: SortKey,
+    descending: bool,
+    scope: ScopeKind,
+    parts: frozenset[str] = EVERY_PART,
+) -> str:
+    """One page of customers with the profile parts the selection asks for."""
     expr = SORT_EXPRESSIONS[key]
     cmp, direction = ("<", "DESC") if descending else (">", "ASC")
     return f"""
@@ -100,8 +109,8 @@ WHERE $after_id IS NULL OR k {cmp} $after_k OR (k = $after_k AND c.customer_id {
 WITH c, access, k
 ORDER BY k {direction}, c.customer_id {direction}
 LIMIT $limit
-{DETAILS}
-RETURN {ROW} AS customer, access, k AS sort_value, c.customer_id AS customer_id
+{details(parts)}
+RETURN {row(parts)} AS customer, access, k AS sort_value, c.customer_id AS customer_id
 ORDER BY sort_value {direction}, customer_id {direction}
 """
 
@@ -116,7 +125,7 @@ RETURN count(c) AS total
 
 
 PAGE_QUERIES: dict[tuple[SearchMode, SortKey, bool, ScopeKind], str] = {
-    (mode, key, desc, scope): _page(mode, key, desc, scope)
+    (mode, key, desc, scope): page_query(mode, key, desc, scope)
     for mode in SearchMode
     for key in SortKey
     for desc in (False, True)

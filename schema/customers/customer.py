@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from graph.queries.customers import ASSET_TYPES
 from resolvers import interactions as resolve_interactions
 from schema.context import Info
 from schema.customers.account import Account
@@ -116,12 +117,14 @@ class Customer:
         stored = getattr(self, "_stored_aum", None)
         if stored is not None:
             return float(stored)
-        assets = {"CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE"}
+        computed = getattr(self, "_computed_aum", None)  # summed by the query (no accounts asked)
+        if computed is not None:
+            return float(computed)
         return round(
             sum(
                 a.balance
                 for a in self.accounts
-                if a.product_type in assets and a.status != "CLOSED"
+                if a.product_type in ASSET_TYPES and a.status != "CLOSED"
             ),
             2,
         )
@@ -165,4 +168,5 @@ class Customer:
         # Whether the policy lets the caller read the timeline (masked to None when not).
         customer._interactions_allowed = bool(row.get("interactions"))
         customer._stored_aum = row.get("aum")  # the scoring job's figure, the one lists sort by
+        customer._computed_aum = row.get("computed_aum")
         return customer

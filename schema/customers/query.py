@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.queries.customers import parts_for
 from graph.queries.search import SortKey
 from resolvers import customers as resolve
 from resolvers import search
@@ -16,7 +17,7 @@ from schema.customers.connection import (
 )
 from schema.customers.customer import Customer
 from schema.pagination import PageInfo
-from schema.selection import fields_of_this_field
+from schema.selection import fields_of_nodes, fields_of_this_field
 
 
 def _filters(
@@ -100,4 +101,5 @@ async def search_page(
         descending=order.direction is SortDirection.DESC,
         first=first,
         after=after,
+        parts=parts_for(fields_of_nodes(info)),
     )
