@@ -83,17 +83,20 @@ def _pct(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else (values or [0.0])[0]
 
 
-def _pick(rng: random.Random) -> str:
+PROFILE_ONLY = [("profile", 100)]  # the issue's target: full profiles at 32 clients
+
+
+def _pick(rng: random.Random, mix=MIX) -> str:
     r = rng.randrange(100)
-    for name, weight in MIX:
+    for name, weight in mix:
         if r < weight:
             return name
         r -= weight
-    return MIX[0][0]
+    return mix[0][0]
 
 
-async def _run_api(url, tokens, sample, clients, seconds, max_requests):
-    lat: dict[str, list[float]] = {name: [] for name, _ in MIX}
+async def _run_api(url, tokens, sample, clients, seconds, max_requests, mix=MIX):
+    lat: dict[str, list[float]] = {name: [] for name, _ in mix}
     errors = 0
     deadline = time.monotonic() + seconds
     count = 0
@@ -104,7 +107,7 @@ async def _run_api(url, tokens, sample, clients, seconds, max_requests):
         async with httpx.AsyncClient(timeout=60) as client:
             while time.monotonic() < deadline and count < max_requests:
                 count += 1
-                op = _pick(rng)
+                op = _pick(rng, mix)
                 cid = rng.choice(sample["customers"])
                 if op == "profile":
                     body, who = {"query": PROFILE, "variables": {"id": cid}}, "admin"
@@ -184,11 +187,11 @@ async def raw_op(read, op: str, cid: str, rm: str, rng: random.Random) -> None:
 SAMPLE_NAMES: list[str] = []
 
 
-async def run_raw(settings, sample, rm, clients: int, seconds: float, max_requests: int):
+async def run_raw(settings, sample, rm, clients: int, seconds: float, max_requests: int, mix=MIX):
     """The same mix as the API load, as raw Cypher through the async driver, same concurrency."""
     SAMPLE_NAMES[:] = sample["names"]
     driver = create_async_driver(settings)
-    lat: dict[str, list[float]] = {name: [] for name, _ in MIX}
+    lat: dict[str, list[float]] = {name: [] for name, _ in mix}
     deadline = time.monotonic() + seconds
     count = 0
     errors = 0
@@ -204,7 +207,7 @@ async def run_raw(settings, sample, rm, clients: int, seconds: float, max_reques
         rng = random.Random(n)
         while time.monotonic() < deadline and count < max_requests:
             count += 1
-            op = _pick(rng)
+            op = _pick(rng, mix)
             started = time.perf_counter()
             try:
                 await raw_op(read, op, rng.choice(sample["customers"]), rm, rng)
@@ -308,8 +311,19 @@ def start_profiler(pid: int, seconds: float, out: Path) -> subprocess.Popen | No
     )  # fmt: skip
 
 
+# Frames nearly every sample shares (process start, CLI, event loop, the ASGI middleware
+# layers): left out of the report's inclusive table, so it starts where the work differs.
+_LAUNCH_FRAMES = ("process ", "<module>", "_main ", "run (main.py")
+_LAUNCH_FILES = (
+    "core.py", "main.py", "runners.py", "_compat.py", "server.py", "cli.py", "middleware.py",
+    "cors.py", "errors.py", "applications.py", "routing.py", "proxy_headers.py",
+    "exceptions.py", "_exception_handler.py", "httptools_impl.py",
+)  # fmt: skip
+
+
 def summarise_profile(path: Path, top: int = 25) -> dict:
-    """Shares of samples by function: inclusive (on the stack) and self (the leaf)."""
+    """Shares of samples by function: inclusive (on the stack, less the launch frames) and self
+    (the leaf)."""
     inclusive: dict[str, int] = {}
     own: dict[str, int] = {}
     total = 0
@@ -322,7 +336,8 @@ def summarise_profile(path: Path, top: int = 25) -> dict:
         frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
                   if " (" in f else f for f in stack.split(";")]  # fmt: skip
         for f in set(frames):
-            inclusive[f] = inclusive.get(f, 0) + count
+            if not f.startswith(_LAUNCH_FRAMES) and not any(f"({x}" in f for x in _LAUNCH_FILES):
+                inclusive[f] = inclusive.get(f, 0) + count
         own[frames[-1]] = own.get(frames[-1], 0) + count
 
     def share(d: dict[str, int]) -> list[list]:
@@ -346,13 +361,11 @@ def run_levels(
         # warm-up (a cold page cache on a big graph makes the first reads slow)
         asyncio.run(run_raw(settings, sample, rm, 4, 20, 2000))
         asyncio.run(_run_api(url, tokens, sample, 4, 10, 2000))
-        for clients in clients_levels:
-            spy = None
-            if profile_dir and clients == 32:
-                spy_out = Path(profile_dir) / "api-profile-32.txt"
-                spy = start_profiler(server.pid, seconds, spy_out)
+
+        def measure(clients: int, mix, spy_out: Path | None = None) -> dict:
+            spy = start_profiler(server.pid, seconds, spy_out) if spy_out else None
             lat, errors, elapsed = asyncio.run(
-                _run_api(url, tokens, sample, clients, seconds, max_requests)
+                _run_api(url, tokens, sample, clients, seconds, max_requests, mix)
             )
             if spy is not None:
                 spy.wait(timeout=120)
@@ -361,7 +374,8 @@ def run_levels(
             level = summarise(lat, errors, elapsed, clients)
             level["api_rss_mib"] = round(_rss_mib(server.pid), 1)
             raw = summarise(
-                *asyncio.run(run_raw(settings, sample, rm, clients, seconds, max_requests)), clients
+                *asyncio.run(run_raw(settings, sample, rm, clients, seconds, max_requests, mix)),
+                clients,
             )
             level["raw"] = raw
             level["overhead_p50"] = {
@@ -369,9 +383,9 @@ def run_levels(
                 for op, o in level["ops"].items()
                 if op in raw["ops"] and raw["ops"][op]["p50"]
             }
-            out["levels"].append(level)
+            what = "channel mix" if mix is MIX else "profiles only"
             echo(
-                f"  API {clients:>3} clients: {level['rps']} req/s, errors {errors}, "
+                f"  API {clients:>3} clients, {what}: {level['rps']} req/s, errors {errors}, "
                 f"API RSS {level['api_rss_mib']} MiB; raw Cypher {raw['rps']} req/s, errors {raw['errors']}"
             )
             for op, o in level["ops"].items():
@@ -381,6 +395,15 @@ def run_levels(
                     f" | raw p50 {r.get('p50', 0):>6} p99 {r.get('p99', 0):>6} ms"
                     f" | overhead x{level['overhead_p50'].get(op, 0)}"
                 )
+            return level
+
+        for clients in clients_levels:
+            spy_out = (
+                Path(profile_dir) / "api-profile-32.txt" if profile_dir and clients == 32 else None
+            )
+            out["levels"].append(measure(clients, MIX, spy_out))
+        if 32 in clients_levels:  # the target's own measure: nothing but full profiles
+            out["profile_only_32"] = measure(32, PROFILE_ONLY)
     finally:
         server.terminate()
         try:

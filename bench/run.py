@@ -397,10 +397,15 @@ def markdown(r: dict) -> str:
         lines += [
             "## API (channel mix; raw = the same Cypher through the driver, same concurrency)",
             "",
+            f"API worker processes: {p['api'].get('workers', 1)}.",
+            "",
             "| clients | op | req/s | p50 ms | p95 ms | p99 ms | raw p50 | raw p99 | overhead p50 |",
             "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for lv in p["api"]["levels"]:
+        levels = list(p["api"]["levels"])
+        if p["api"].get("profile_only_32"):
+            levels.append(p["api"]["profile_only_32"] | {"clients": "32, profiles only"})
+        for lv in levels:
             for op, o in lv["ops"].items():
                 raw = lv["raw"]["ops"].get(op, {})
                 lines.append(
