@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from neo4j import AsyncDriver
+from neo4j import WRITE_ACCESS, AsyncDriver
 
 from auth.principal import Principal
 from c360.errors import ApiError, ErrorCode
+from graph.driver import autocommit
 from graph.queries import audit as q
 
 log = logging.getLogger("c360.audit")
@@ -78,8 +79,10 @@ class AuditWriter:
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
             try:
-                async with self.driver.session(database=self.database) as session:
-                    await session.execute_write(q.record_events, [e for e, _ in batch])
+                events = [e for e, _ in batch]
+                await autocommit(
+                    self.driver, self.database, WRITE_ACCESS, q.record_events, events=events
+                )
             except Exception as exc:  # any failure: these reads must not be answered unrecorded
                 log.error(
                     "audit write failed (%s); refusing %d request(s): %s",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
@@ -9,7 +13,7 @@ from neo4j import (
     GraphDatabase,
     NotificationMinimumSeverity,
 )
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from c360.settings import Settings
 from graph import fast_temporal
@@ -36,6 +40,38 @@ class GraphUnavailable(RuntimeError):
 
 def _auth(settings: Settings) -> tuple[str, str]:
     return settings.neo4j_user, settings.neo4j_password.get_secret_value()
+
+
+T = TypeVar("T")
+ATTEMPTS = 3  # a query that failed retryably (leader change, deadlock, restart) is tried again
+BACKOFF_S = 0.05  # then 0.2 s
+
+
+async def autocommit(
+    driver: AsyncDriver,
+    database: str,
+    access_mode: str,
+    work: Callable[..., Awaitable[T]],
+    /,
+    **params: Any,
+) -> T:
+    """``work(session, **params)``, its queries run as auto-commit transactions (routed by
+    ``access_mode`` on a cluster), all of it tried again a few times on errors the driver calls
+    retryable.
+
+    Not a managed transaction: that costs three Bolt round trips (BEGIN, RUN, COMMIT) where an
+    auto-commit query costs one. The API's reads gain nothing from the transaction (Neo4j reads
+    are read-committed either way) and its one write, the audit, is a single query; ``work``
+    only calls ``session.run`` and reads the results, so it serves sessions and transactions."""
+    for attempt in range(ATTEMPTS):
+        try:
+            async with driver.session(database=database, default_access_mode=access_mode) as s:
+                return await work(s, **params)
+        except (Neo4jError, DriverError) as exc:
+            if attempt + 1 == ATTEMPTS or not exc.is_retryable():
+                raise
+            await asyncio.sleep(BACKOFF_S * 4**attempt)
+    raise AssertionError("unreachable")
 
 
 def create_async_driver(settings: Settings) -> AsyncDriver:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import READ_ACCESS, AsyncDriver
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 from auth import audit
 from auth.principal import Principal
 from c360.errors import ServiceUnavailableError
 from c360.settings import Settings
-
-READ_ATTEMPTS = 3  # a read that failed retryably (leader change, deadlock, restart) is tried again
-READ_BACKOFF_S = 0.05  # then 0.2 s
+from graph.driver import autocommit
 
 
 @dataclass
@@ -33,30 +30,15 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
 
     async def read(self, work, /, **params: Any) -> Any:
-        """Run ``work(runner, **params)``: its queries run as auto-commit reads (routed to readers
-        on a cluster), retried a few times on errors the driver calls retryable.
-
-        Not a managed transaction: that costs three Bolt round trips (BEGIN, RUN, COMMIT) where
-        an auto-commit query costs one, and a read gains nothing from the transaction — Neo4j
-        reads are read-committed either way. ``work`` only calls ``runner.run`` and reads the
-        results, so sessions and transactions both serve."""
+        """``work(session, **params)`` as auto-commit reads, routed to readers on a cluster and
+        retried when retryable (graph.driver.autocommit)."""
         self.round_trips += 1
-        for attempt in range(READ_ATTEMPTS):
-            try:
-                async with self.driver.session(
-                    database=self.settings.neo4j_database, default_access_mode=READ_ACCESS
-                ) as session:
-                    return await work(session, **params)
-            except (Neo4jError, DriverError) as exc:
-                if attempt + 1 < READ_ATTEMPTS and exc.is_retryable():
-                    await asyncio.sleep(READ_BACKOFF_S * 4**attempt)
-                    continue
-                if isinstance(exc, ServiceUnavailable | SessionExpired):
-                    raise ServiceUnavailableError() from exc
-                raise
-            except OSError as exc:
-                raise ServiceUnavailableError() from exc
-        raise AssertionError("unreachable")
+        try:
+            return await autocommit(
+                self.driver, self.settings.neo4j_database, READ_ACCESS, work, **params
+            )
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise ServiceUnavailableError() from exc
 
     async def write(self, work, /, **params: Any) -> Any:
         self.round_trips += 1
