@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 from graphql import parse
 from neo4j import READ_ACCESS
@@ -104,7 +105,9 @@ async def _run_api(url, tokens, sample, clients, seconds, max_requests, mix=MIX)
     async def worker(n: int) -> None:
         nonlocal errors, count
         rng = random.Random(n)
-        async with httpx.AsyncClient(timeout=60) as client:
+        # aiohttp, not httpx: on these 2 shared cores httpx's client cost 1.5 ms of CPU per
+        # request against aiohttp's 0.3 ms, CPU the API and Neo4j then did not get.
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as client:
             while time.monotonic() < deadline and count < max_requests:
                 count += 1
                 op = _pick(rng, mix)
@@ -122,11 +125,12 @@ async def _run_api(url, tokens, sample, clients, seconds, max_requests, mix=MIX)
                     body, who = {"query": AT_RISK}, "rm"
                 started = time.perf_counter()
                 try:
-                    resp = await client.post(
+                    async with client.post(
                         url, json=body, headers={"Authorization": f"Bearer {tokens[who]}"}
-                    )
-                    failed = resp.status_code != 200 or bool(resp.json().get("errors"))
-                except httpx.HTTPError:  # a timeout counts as an error, the run goes on
+                    ) as resp:
+                        answer = await resp.json()
+                        failed = resp.status != 200 or bool(answer.get("errors"))
+                except (aiohttp.ClientError, TimeoutError, ValueError):  # counted, the run goes on
                     failed = True
                 lat[op].append((time.perf_counter() - started) * 1000)
                 errors += failed
