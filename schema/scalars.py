@@ -10,6 +10,8 @@ from typing import Any
 def to_date(value: Any) -> dt.date | None:
     if value is None:
         return None
+    if isinstance(value, str):  # ISO text from Cypher's toString()
+        return dt.date.fromisoformat(value[:10])
     if hasattr(value, "to_native"):
         value = value.to_native()
     if isinstance(value, dt.datetime):
@@ -20,6 +22,10 @@ def to_date(value: Any) -> dt.date | None:
 def to_datetime(value: Any) -> dt.datetime | None:
     if value is None:
         return None
+    if isinstance(value, str):  # ISO text from Cypher's toString(), without a [zone id]
+        text = value.split("[", 1)[0]
+        parsed = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+        return to_datetime(parsed)
     if hasattr(value, "to_native"):
         value = value.to_native()
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):

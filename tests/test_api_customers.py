@@ -3,6 +3,8 @@ mutations, limits and the round trips per request (issue 5)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from neo4j import RoutingControl
 from starlette.testclient import TestClient
@@ -495,3 +497,19 @@ def test_a_selection_fetches_its_parts_and_answers_alike(gql, driver, settings):
         assert alone == with_accounts["data"]["customer"]["aum"] > 0
     finally:
         write("MATCH (c:Customer {customer_id: 'C1000'}) SET c.aum = $a", a=stored[0]["a"])
+
+
+def test_value_and_risk_dates_match_the_graph(gql, driver, settings):
+    body = gql("""{ customer(id: "C1000") { value { tierChangedAt scoredAt }
+      risk { downgrade { evaluationDate } } } }""")
+    c = body["data"]["customer"]
+    stored = _db(
+        driver,
+        settings,
+        """MATCH (c:Customer {customer_id: 'C1000'})
+        RETURN c.scored_at AS scored, c.evaluation_date AS evaluation, c.tier_changed_at AS changed""",
+    )[0]
+    assert dt.datetime.fromisoformat(c["value"]["scoredAt"]) == stored["scored"].to_native()
+    assert c["risk"]["downgrade"]["evaluationDate"] == stored["evaluation"].iso_format()[:10]
+    changed = stored["changed"]
+    assert c["value"]["tierChangedAt"] == (changed.iso_format()[:10] if changed else None)

@@ -20,3 +20,21 @@ def test_selected_names_follow_fragments_and_paths():
     assert parts_for(names) == {"accounts", "household"}  # aum comes from the accounts
     assert parts_for(["aum", "id"]) == {"computed_aum"}
     assert names_under([op.selection_set], fragments, ("nothing",)) == []
+
+
+def test_temporal_text_from_cypher_reads_like_the_driver_values():
+    import datetime as dt
+
+    from schema.scalars import to_date, to_datetime
+
+    utc = dt.UTC
+    assert to_datetime("2026-11-23T08:00Z") == dt.datetime(2026, 11, 23, 8, tzinfo=utc)
+    assert to_datetime("2026-11-23T08:00:01.123456789+08:00") == dt.datetime(
+        2026, 11, 23, 0, 0, 1, 123456, tzinfo=utc
+    )
+    assert to_datetime("2026-11-23T08:00+08:00[Asia/Shanghai]") == dt.datetime(
+        2026, 11, 23, 0, tzinfo=utc
+    )
+    assert to_datetime("2026-11-23") == dt.datetime(2026, 11, 23, tzinfo=utc)
+    assert to_date("2026-11-23T23:59:59Z") == dt.date(2026, 11, 23)
+    assert to_date(None) is None and to_datetime(None) is None

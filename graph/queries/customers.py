@@ -76,7 +76,19 @@ CALL (c) {{
   RETURN round(sum(a.balance), 2) AS computed_aum
 }}""",
 }
-EVERY_PART = frozenset(PARTS) - {"computed_aum"}
+# Parts of the row itself (no subquery): maps the API decodes only when they are asked for.
+# Temporals go out as ISO strings: hydrating a zoned DateTime in the driver costs more than
+# the API's fromisoformat.
+ROW_PARTS: dict[str, str] = {
+    "value": """value: c {.tier, .previous_tier, tier_changed_at: toString(c.tier_changed_at),
+                 .value_score, .value_components_json, .clv, .influence, .referred_aum,
+                 .lifecycle_stage, scored_at: toString(c.scored_at)}""",
+    "risk": """risk: c {.downgrade_risk_level, .projected_aum, .tier_floor,
+                evaluation_date: toString(c.evaluation_date), .downgrade_reasons,
+                .churn_risk_level, .churn_reasons}""",
+    "recommendations": "recommendations: coalesce(c.recommendations_json, '[]')",
+}
+EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum"}
 # GraphQL field of Customer -> the part it needs.
 FIELD_PARTS = {
     "household": "household",
@@ -86,6 +98,9 @@ FIELD_PARTS = {
     "referrals": "referrals",
     "sourceRecords": "source_records",
     "aum": "computed_aum",
+    "value": "value",
+    "risk": "risk",
+    "recommendations": "recommendations",
 }
 
 
@@ -108,13 +123,9 @@ def details(parts: frozenset[str]) -> str:
 @cache
 def row(parts: frozenset[str]) -> str:
     fetched = "".join(f"{name}: {name}, " for name in PARTS if name in parts)
+    own = "".join(f"{ROW_PARTS[name]}, " for name in ROW_PARTS if name in parts)
     return f"""c {{{_props(_CUSTOMER_FIELDS)}, birth_year: c.birth_date.year, {fetched}
-       value: c {{.tier, .previous_tier, .tier_changed_at, .value_score, .value_components_json,
-                 .clv, .influence, .referred_aum, .lifecycle_stage, .scored_at}},
-       risk: c {{.downgrade_risk_level, .projected_aum, .tier_floor, .evaluation_date,
-                .downgrade_reasons, .churn_risk_level, .churn_reasons}},
-       recommendations: coalesce(c.recommendations_json, '[]'),
-       interactions: true}}"""
+       {own}interactions: true}}"""
 
 
 @cache
