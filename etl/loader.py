@@ -14,16 +14,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from neo4j import Driver, RoutingControl
 from rich.console import Console
@@ -34,18 +34,12 @@ from c360.settings import Settings
 from etl import records
 from etl.batches import CheckpointedWriter
 from etl.entities import ENTITIES, LOAD_ORDER
-from etl.identity import (
-    Candidate,
-    IdentityConfig,
-    assign_customer_ids,
-    golden_records,
-    load_identity_config,
-    resolve,
-)
+from etl.identity import IdentityConfig, golden_records, load_identity_config
 from etl.mapping import MAPPINGS_DIR, Errors, SystemMapping, apply_mapping, load_mapping
 from etl.normalise import phone_digits
 from etl.rejects import RejectsWriter
 from etl.sources import count_rows, find_extract, read_chunks
+from etl.spill import CustomerSpill
 from etl.validation import validate
 from graph import migrate
 from graph.queries import loads as lq
@@ -152,22 +146,15 @@ GOLDEN_SLICE = 50_000  # customers whose golden records are computed together
 
 
 def _golden_in_slices(
-    frame: pd.DataFrame, others: pd.DataFrame, cfg: IdentityConfig
+    spill: CustomerSpill,
+    other_records: Callable[[list[str]], pd.DataFrame],
+    cfg: IdentityConfig,
 ) -> Iterable[pd.DataFrame]:
-    """Golden records in ascending customer_id, ``GOLDEN_SLICE`` customers at a time: the
-    survivorship sorts copy only a slice, not every record of the load (same rows, same order
-    as one call over everything)."""
-    f_ids = frame["customer_id"].to_numpy(dtype=object)
-    o_ids = others["customer_id"].to_numpy(dtype=object)
-    f_order, o_order = np.argsort(f_ids, kind="stable"), np.argsort(o_ids, kind="stable")
-    f_sorted, o_sorted = f_ids[f_order], o_ids[o_order]
-    unique = np.unique(np.concatenate([f_sorted, o_sorted]))
-    for start in range(0, len(unique), GOLDEN_SLICE):
-        lo = unique[start]
-        hi = unique[min(start + GOLDEN_SLICE, len(unique)) - 1]
-        fa, fb = np.searchsorted(f_sorted, lo, "left"), np.searchsorted(f_sorted, hi, "right")
-        oa, ob = np.searchsorted(o_sorted, lo, "left"), np.searchsorted(o_sorted, hi, "right")
-        part = pd.concat([frame.iloc[f_order[fa:fb]], others.iloc[o_order[oa:ob]]])
+    """Golden records in ascending customer_id, ``GOLDEN_SLICE`` customers at a time: a slice's
+    records are read from the spill (by customer id, then load order) with the records
+    ``other_records`` gives for those ids (same rows, same order as one call over everything)."""
+    for ids in spill.customer_ids_in_slices(GOLDEN_SLICE):
+        part = pd.concat([spill.records_of(ids[0], ids[-1]), other_records(ids)])
         yield golden_records(part, cfg)
 
 
@@ -227,8 +214,8 @@ class Loader:
         self.identity_text = id_path.read_text(encoding="utf-8")
         self.identity: IdentityConfig = load_identity_config(id_path)
         self.counts: dict[str, Counts] = {}
-        self.customer_ids: dict[str, dict[str, str]] = {}  # system -> source_id -> customer_id
-        self.keys: dict[str, set[str]] = {}  # entity -> keys loaded in this run
+        # the customer records, customer ids and key sets of the run, on disk (etl/spill.py)
+        self.spill: CustomerSpill
 
     # -- graph helpers ----------------------------------------------------------------------
     def _read(self, query: str, **params: Any) -> list[Any]:
@@ -280,6 +267,7 @@ class Loader:
             batch_size=self.opts.batch_size,
             spool=spool,
         )
+        self.spill = CustomerSpill(KEPT_CUSTOMER_COLUMNS)
         columns = [
             TextColumn("{task.description:<14}"),
             BarColumn(),
@@ -317,6 +305,7 @@ class Loader:
             result.status, result.error = "FAILED", f"{type(exc).__name__}: {exc}"
             raise
         finally:
+            self.spill.close()
             self.writer.close()
             if spool:
                 spool.close()
@@ -357,15 +346,15 @@ class Loader:
             yield chunk
             self.progress.advance(task, len(chunk))
 
-    def _dedupe(
-        self, entity: str, good: pd.DataFrame, errors: Errors, seen: set[str]
-    ) -> pd.DataFrame:
+    def _dedupe(self, entity: str, good: pd.DataFrame, errors: Errors, scope: str) -> pd.DataFrame:
+        """Refuse a row whose key an earlier row of the file had (the file's keys so far are in
+        the spill's ``scope``, on disk)."""
         key = ENTITIES[entity].key
-        keep = []
-        for idx, values in zip(
-            good.index, good[list(key)].itertuples(index=False, name=None), strict=True
-        ):
-            k = "\x1f".join(str(v) for v in values)
+        values_of = list(good[list(key)].itertuples(index=False, name=None))
+        texts = ["\x1f".join(str(v) for v in values) for values in values_of]
+        seen = self.spill.known(scope, list(dict.fromkeys(texts)))
+        keep, new = [], []
+        for idx, values, k in zip(good.index, values_of, texts, strict=True):
             if k in seen:
                 errors.setdefault(idx, []).append(
                     ("duplicate_key", f"duplicate_key: {key} {values} seen earlier in the file")
@@ -373,87 +362,62 @@ class Loader:
                 keep.append(False)
             else:
                 seen.add(k)
+                new.append(k)
                 keep.append(True)
+        self.spill.add_keys(scope, new)
         return good[keep]
 
     def _load_customers(self, units: list, counts: Counts) -> int:
-        parts = []
+        """Read, resolve and write the customers of every system. The records are spilled to a
+        temporary SQLite file as they are read (etl/spill.py): memory does not grow with the
+        number of customers."""
+        spill = self.spill
         for m, em, path in units:
-            seen: set[str] = set()
+            scope = f"dedupe:customers:{m.system}/{path.name}"
             source_file = f"{m.system}/{path.name}"
             for chunk in self._chunks(f"customers/{m.system}", path):
                 mapped, parse_errors = apply_mapping(chunk, em)
                 good, errors = validate(
                     mapped, "customers", parse_errors=parse_errors, today=self.today
                 )
-                good = self._dedupe("customers", good, errors, seen)
+                good = self._dedupe("customers", good, errors, scope)
                 self.rejects.write("customers", source_file, chunk, errors)
                 counts.read += len(chunk)
                 counts.rejected += len(errors)
                 prepared = records.prepare_customers(
                     good, m.system, self.settings.id_pepper.get_secret_value()
                 )
-                parts.append(prepared[KEPT_CUSTOMER_COLUMNS])
-        frame = (
-            pd.concat(parts, ignore_index=True)
-            if parts
-            else pd.DataFrame(columns=KEPT_CUSTOMER_COLUMNS)
-        )
-        candidates = [
-            Candidate(
-                r.system,
-                r.source_id,
-                r.name_norm,
-                r.birth_date,
-                r.national_id_hash,
-                r.phone,
-                r.email,
-                r.address,
-                r.gender,
-            )
-            for r in frame.itertuples(index=False)
-        ]
-        resolution = resolve(candidates, self.identity)
-        existing = self._existing_assignments([(c.system, c.source_id) for c in candidates])
-        hashes = sorted({c.id_hash for c in candidates if c.id_hash})
-        by_hash = {
-            r["h"]: r["customer_id"]
-            for start in range(0, len(hashes), 20_000)
-            for r in self._read(lq.CUSTOMERS_BY_ID_HASH, hashes=hashes[start : start + 20_000])
-        }
-        ids, links = assign_customer_ids(candidates, resolution, self.identity, existing, by_hash)
-        frame["customer_id"] = ids
-        for (system, source_id), cid in zip(
-            ((c.system, c.source_id) for c in candidates), ids, strict=True
-        ):
-            self.customer_ids.setdefault(system, {})[source_id] = cid
-        self._write_review(candidates, resolution.review, ids)
+                spill.add(prepared[KEPT_CUSTOMER_COLUMNS])
+        spill.resolve(self.identity)
+        spill.assign(self.identity, self._existing_assignments, self._customers_by_id_hash)
+        review = self._write_review(spill.review_rows())
         systems = [m.system for m, _, _ in units]
-        others = self._other_records(ids, systems)
         task = self.progress.add_task("customers/graph", total=None)
         bs = self.opts.batch_size
         golden_count = 0
-        for golden in _golden_in_slices(frame, others, self.identity):
+        others = functools.partial(self._other_records, systems=systems)
+        for golden in _golden_in_slices(spill, others, self.identity):
             for start in range(0, len(golden), bs):  # rows built a batch at a time
                 batch = records.customer_rows(golden.iloc[start : start + bs])
                 self.writer.add("customers:golden", uq.UPSERT_CUSTOMERS, batch)
                 self.progress.advance(task, len(batch))
             golden_count += len(golden)
         self.writer.flush("customers:golden")
-        del others
-        self.progress.update(task, total=golden_count + len(frame))
-        for start in range(0, len(frame), bs):
+        self.progress.update(task, total=golden_count + spill.n)
+        for frame, ids, links in spill.in_load_order(bs):
             batch = records.source_record_rows(
-                frame.iloc[start : start + bs],
-                ids[start : start + bs],
-                [tuple(link) for link in links[start : start + bs]],
-                self.loaded_at,
+                frame, ids, [tuple(link) for link in links], self.loaded_at
             )
             self.writer.add("customers:source_records", uq.UPSERT_SOURCE_RECORDS, batch)
             self.progress.advance(task, len(batch))
         self.writer.flush("customers:source_records")
-        counts.loaded += len(frame)
-        return len(resolution.review)
+        counts.loaded += spill.n
+        return review
+
+    def _customers_by_id_hash(self, hashes: list[str]) -> dict[str, str]:
+        return {
+            r["h"]: r["customer_id"] for r in self._read(lq.CUSTOMERS_BY_ID_HASH, hashes=hashes)
+        }
 
     def _other_records(self, ids: list[str], systems: list[str]) -> pd.DataFrame:
         """Records other systems gave in earlier loads for these customers (survivorship)."""
@@ -481,10 +445,9 @@ class Loader:
                 out[r["system"], r["source_id"]] = r["customer_id"]
         return out
 
-    def _write_review(
-        self, candidates: list[Candidate], review: list[tuple[int, int, float]], ids: list[str]
-    ) -> None:
+    def _write_review(self, rows: Iterable[tuple]) -> int:
         self.rejects.directory.mkdir(parents=True, exist_ok=True)
+        count = 0
         with open(self.rejects.directory / "er_review.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(
@@ -498,28 +461,29 @@ class Loader:
                     "score",
                 ]
             )
-            for i, j, score in review:
-                a, b = candidates[i], candidates[j]
-                w.writerow([a.system, a.source_id, ids[i], b.system, b.source_id, ids[j], score])
+            for row in rows:
+                w.writerow(row)
+                count += 1
+        return count
 
     def _load_entity(
         self, entity: str, m: SystemMapping, em: Any, path: Path, counts: Counts
     ) -> None:
         spec = ENTITIES[entity]
-        seen: set[str] = set()
         source_file = f"{m.system}/{path.name}"
+        scope = f"dedupe:{entity}:{source_file}"
         step = f"{entity}:{m.system}"
         for chunk in self._chunks(f"{entity}/{m.system}", path):
             mapped, parse_errors = apply_mapping(chunk, em)
             good, errors = validate(mapped, entity, parse_errors=parse_errors, today=self.today)
             good = self._check_refs(entity, m.system, good, errors)
-            good = self._dedupe(entity, good, errors, seen)
+            good = self._dedupe(entity, good, errors, scope)
             self.rejects.write(entity, source_file, chunk, errors)
             counts.read += len(chunk)
             counts.rejected += len(errors)
             counts.loaded += len(good)
             if len(spec.key) == 1:
-                self.keys.setdefault(entity, set()).update(good[spec.key[0]])
+                self.spill.add_keys(f"keys:{entity}", good[spec.key[0]])
             self.writer.add(step, UPSERTS[entity], records.TO_GRAPH[entity](good))
         self.writer.flush(step)
 
@@ -549,8 +513,7 @@ class Loader:
         return good
 
     def _resolve_customers(self, system: str, wanted: set[str]) -> dict[str, str]:
-        local = self.customer_ids.get(system, {})
-        found = {v: local[v] for v in wanted if v in local}
+        found = self.spill.customer_ids(system, list(wanted))
         rest = [v for v in wanted if v not in found]
         if rest:
             for r in self._read(lq.RESOLVE_SOURCE_IDS, system=system, ids=rest):
@@ -558,8 +521,7 @@ class Loader:
         return found
 
     def _existing(self, target: str, wanted: set[str]) -> set[str]:
-        local = self.keys.get(target, set())
-        found = {v for v in wanted if v in local}
+        found = self.spill.known(f"keys:{target}", list(wanted))
         rest = [v for v in wanted if v not in found]
         if rest:
             found.update(r["k"] for r in self._read(lq.EXISTING_KEYS[target], keys=rest))

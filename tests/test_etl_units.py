@@ -280,24 +280,89 @@ def test_generator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     assert set(scenarios["core_source_id"]) <= core_ids
 
 
-def test_golden_records_in_slices_equal_one_pass(monkeypatch) -> None:
-    from etl import loader
+def _prepared_customers(directory: Path, chunk: int) -> list[pd.DataFrame]:
+    """The prepared customer chunks of a generated bank, as the loader reads them."""
+    from etl import loader, records
+    from etl.sources import find_extract, read_chunks
 
-    rng = random.Random(3)
-    systems = ("core", "card", "crm")
-    rows = [
-        {
-            "customer_id": f"C-{rng.randrange(40):03d}",
-            "system": rng.choice(systems),
-            "updated_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=rng.randrange(300)),
-            **{col: rng.choice([None, f"{col}-{rng.randrange(5)}"]) for col in loader.KEPT_CUSTOMER_COLUMNS
-               if col not in ("system", "updated_at")},
-        }
-        for _ in range(300)
+    parts = []
+    for system in CFG.system_priority:
+        em = load_mapping(system).entities["customers"]
+        path = find_extract(directory, system, em.file)
+        for frame in read_chunks(path, chunk):
+            mapped, parse_errors = apply_mapping(frame, em)
+            good, _ = validate(mapped, "customers", parse_errors=parse_errors, today=TODAY)
+            good = good.drop_duplicates("source_id")
+            prepared = records.prepare_customers(good, system, "pepper")
+            parts.append(prepared[loader.KEPT_CUSTOMER_COLUMNS])
+    return parts
+
+
+@pytest.mark.parametrize("max_block_size", [60, 3])
+def test_spilled_resolution_equals_the_in_memory_functions(
+    tmp_path: Path, monkeypatch, max_block_size: int
+) -> None:
+    """etl/spill.py (the loader's path) against resolve + assign_customer_ids + golden_records
+    over the whole frame: same ids, links, review pairs (in order), golden and source rows."""
+    import dataclasses
+
+    from etl import loader
+    from etl.spill import CustomerSpill
+
+    cfg = dataclasses.replace(CFG, max_block_size=max_block_size)
+    generate_bank(GenerateOptions(customers=2500, seed=11, out=tmp_path / "bank", chunk_size=500))
+    parts = _prepared_customers(tmp_path / "bank", 700)
+    frame = pd.concat(parts, ignore_index=True)
+    cands = [
+        Candidate(r.system, r.source_id, r.name_norm, r.birth_date, r.national_id_hash, r.phone,
+                  r.email, r.address, r.gender)
+        for r in frame.itertuples(index=False)
     ]  # fmt: skip
-    frame = pd.DataFrame(rows[:200], dtype=object)
-    others = pd.DataFrame(rows[200:], dtype=object)
-    whole = golden_records(pd.concat([frame, others]), CFG)
-    monkeypatch.setattr(loader, "GOLDEN_SLICE", 7)
-    sliced = pd.concat(list(loader._golden_in_slices(frame, others, CFG)), ignore_index=True)
-    pd.testing.assert_frame_equal(sliced, whole)
+    # earlier loads: some records already resolved, some people already known by ID hash
+    existing = {
+        (c.system, c.source_id): f"C-OLD-{k:05d}" for k, c in enumerate(cands) if k % 97 == 5
+    }
+    hashes = sorted({c.id_hash for c in cands if c.id_hash})
+    by_hash = {h: f"C-H-{k:05d}" for k, h in enumerate(hashes) if k % 41 == 3}
+    resolution = resolve(cands, cfg)
+    ids, links = assign_customer_ids(cands, resolution, cfg, existing, by_hash)
+    assert len(resolution.review) > 0 and len(set(ids)) < len(ids)
+    frame["customer_id"] = ids
+    review = [
+        (cands[i].system, cands[i].source_id, ids[i], cands[j].system, cands[j].source_id, ids[j], s)
+        for i, j, s in resolution.review
+    ]  # fmt: skip
+    rng = random.Random(5)
+    others = frame.sample(300, random_state=rng.randrange(1000)).assign(system="wealth")
+    others["customer_id"] = [rng.choice(ids) for _ in range(len(others))]
+    others = others.reset_index(drop=True)
+
+    def other_records(wanted: list[str]) -> pd.DataFrame:
+        return others[others["customer_id"].isin(set(wanted))]
+
+    with CustomerSpill(loader.KEPT_CUSTOMER_COLUMNS, tmp_path) as spill:
+        for part in parts:
+            spill.add(part)
+        spill.resolve(cfg)
+        spill.assign(
+            cfg,
+            lambda keys: {k: existing[k] for k in keys if k in existing},
+            lambda hs: {h: by_hash[h] for h in hs if h in by_hash},
+        )
+        assert list(spill.review_rows()) == review
+        monkeypatch.setattr(loader, "GOLDEN_SLICE", 150)
+        sliced = pd.concat(list(loader._golden_in_slices(spill, other_records, cfg)))
+        whole = golden_records(pd.concat([frame, others]), cfg)
+        pd.testing.assert_frame_equal(sliced.reset_index(drop=True), whole)
+        spilled_rows, spilled_ids, spilled_links = [], [], []
+        for part, part_ids, part_links in spill.in_load_order(333):
+            spilled_rows.append(part)
+            spilled_ids += part_ids
+            spilled_links += part_links
+        assert spilled_ids == ids and spilled_links == links
+        spilled = pd.concat(spilled_rows, ignore_index=True)
+        pd.testing.assert_frame_equal(spilled, frame.astype({"customer_id": object}))
+        pairs = list(zip(frame["system"], frame["source_id"], ids, strict=True))
+        for system in CFG.system_priority:
+            mine = {sid: cid for sys_, sid, cid in pairs if sys_ == system}
+            assert spill.customer_ids(system, [*mine, "nobody"]) == mine
