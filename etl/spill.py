@@ -106,10 +106,11 @@ class CustomerSpill:
             CREATE TABLE byhash (h TEXT PRIMARY KEY, cid TEXT) WITHOUT ROWID;
             CREATE TABLE clus (root INTEGER, idx INTEGER, PRIMARY KEY (root, idx)) WITHOUT ROWID;
             CREATE TABLE out (idx INTEGER PRIMARY KEY, cid TEXT);
-            CREATE TABLE keyset (scope TEXT, k TEXT, PRIMARY KEY (scope, k)) WITHOUT ROWID;
+            CREATE TABLE keyset (scope INTEGER, k TEXT, PRIMARY KEY (scope, k)) WITHOUT ROWID;
             """
         )
         self.n = 0
+        self._scopes: dict[str, int] = {}
         self.rule = array("b")
         self.conf = array("d")
         self.root = array("i")
@@ -409,8 +410,15 @@ class CustomerSpill:
             part = keys[s : s + IN_STEP]
             marks = ",".join("?" * len(part))
             q = f"SELECT k FROM keyset WHERE scope = ? AND k IN ({marks})"  # noqa: S608 - placeholders only
-            found.update(k for (k,) in self.db.execute(q, [scope, *part]))
+            found.update(k for (k,) in self.db.execute(q, [self._scope(scope), *part]))
         return found
 
     def add_keys(self, scope: str, keys: Iterable[str]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO keyset VALUES (?,?)", ((scope, k) for k in keys))
+        number = self._scope(scope)
+        self.db.executemany(
+            "INSERT OR IGNORE INTO keyset VALUES (?,?)", ((number, k) for k in keys)
+        )
+
+    def _scope(self, scope: str) -> int:
+        """A small number per scope name: the key index does not repeat the name in every row."""
+        return self._scopes.setdefault(scope, len(self._scopes))
