@@ -15,7 +15,9 @@ customer_id for the references of accounts, holdings, interactions..., and sets 
 
 from __future__ import annotations
 
+import os
 import pickle
+import shutil
 import sqlite3
 import tempfile
 from array import array
@@ -80,12 +82,33 @@ class _UnionFind:
             self.parent[max(ri, rj)] = min(ri, rj)
 
 
+def _sweep(directory: Path) -> None:
+    """Delete the spill folders of loads that died without cleaning up (SIGKILL, power loss):
+    their name carries the pid of the load, which no longer runs."""
+    for old in directory.glob("c360-spill-*-*"):
+        pid = old.name.split("-")[2]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class CustomerSpill:
     """The customer records of one load, on disk. Use as a context manager (deletes the file)."""
 
     def __init__(self, columns: list[str], directory: Path | None = None) -> None:
         self.columns = list(columns)
-        self._tmp = tempfile.TemporaryDirectory(prefix="c360-spill-", dir=directory)
+        _sweep(Path(directory or tempfile.gettempdir()))
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"c360-spill-{os.getpid()}-", dir=directory)
         self.path = Path(self._tmp.name) / "load.sqlite"
         self.db = sqlite3.connect(self.path, isolation_level=None)
         for pragma in (

@@ -254,6 +254,8 @@ def test_load_killed_with_sigkill_resumes_to_the_same_graph_as_a_clean_load(
 ) -> None:
     reset(driver, settings)
     env = cli_env(settings, tmp_path / "home")
+    env["TMPDIR"] = str(tmp_path / "tmp")  # where the load spills its customer records
+    (tmp_path / "tmp").mkdir()
     cmd = c360("load", str(bank), "--batch-size", "300", "--no-progress")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -271,6 +273,7 @@ def test_load_killed_with_sigkill_resumes_to_the_same_graph_as_a_clean_load(
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 1, rerun.stderr[-2000:]
     assert "Resuming load run" in rerun.stderr
+    assert not list((tmp_path / "tmp").iterdir()), "the killed load's spill was not swept"
     resumed = canonical_dump(driver, settings.neo4j_database)
 
     reset(driver, settings)
