@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.identity import Candidate, IdentityConfig, Link, confidence, score_pair
+from graph.local_server import pid_alive
 
 # block kinds, in the order etl.identity.block_keys lists a record's keys
 BIRTH, PHONE, EMAIL, ID = 0, 1, 2, 3
@@ -87,19 +88,9 @@ def _sweep(directory: Path) -> None:
     their name carries the pid of the load, which no longer runs."""
     for old in directory.glob("c360-spill-*-*"):
         pid = old.name.split("-")[2]
-        if not pid.isdigit() or _alive(int(pid)):
+        if not pid.isdigit() or pid_alive(int(pid)):
             continue
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class CustomerSpill:

@@ -136,7 +136,8 @@ def _log_file(settings: Settings) -> Path:
     return settings.local_data_dir / "c360-neo4j.log"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid runs (a zombie does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -156,7 +157,7 @@ def _read_pid(settings: Settings) -> int | None:
         pid = int(_pid_file(settings).read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if _alive(pid) else None
+    return pid if pid_alive(pid) else None
 
 
 def _version_from_log(settings: Settings) -> str | None:
@@ -247,7 +248,7 @@ def start(settings: Settings, *, echo=print) -> ServerStatus:
 def _wait_for_bolt(settings: Settings, pid: int | None) -> None:
     deadline = time.monotonic() + settings.neo4j_start_timeout_s
     while time.monotonic() < deadline:
-        if pid is not None and not _alive(pid):
+        if pid is not None and not pid_alive(pid):
             tail = _log_file(settings).read_text(errors="replace")[-3000:]
             raise LocalServerError(f"Neo4j exited during start-up. Log tail:\n{tail}")
         if _version_from_log(settings) and _bolt_answers(settings):
@@ -268,7 +269,7 @@ def stop(settings: Settings, *, timeout_s: float = 90.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not pid_alive(pid):
             break
         time.sleep(0.2)
     else:
