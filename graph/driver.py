@@ -62,7 +62,9 @@ async def autocommit(
     Not a managed transaction: that costs three Bolt round trips (BEGIN, RUN, COMMIT) where an
     auto-commit query costs one. The API's reads gain nothing from the transaction (Neo4j reads
     are read-committed either way) and its one write, the audit, is a single query; ``work``
-    only calls ``session.run`` and reads the results, so it serves sessions and transactions."""
+    only calls ``session.run`` and reads the results, so it serves sessions and transactions.
+    (A retried write whose first commit succeeded but whose answer was lost is stored twice, as
+    with a managed transaction's retry: for the audit trail, one event too many.)"""
     for attempt in range(ATTEMPTS):
         try:
             async with driver.session(database=database, default_access_mode=access_mode) as s:

@@ -7,7 +7,7 @@ in one pass, so a page of customers costs the same single query as one profile (
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -23,6 +23,9 @@ _ACCOUNT_FIELDS = (
     "account_id", "product_type", "product_code", "currency", "balance", "status", "opened_at",
     "maturity_date", "closed_at",
 )  # fmt: skip
+# Query texts kept per builder (LRU): selections combine parts in up to 2^10 ways, and a caller
+# must not be able to grow the cache by varying them.
+QUERY_TEXTS = 512
 ASSET_TYPES = ("CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE")
 
 
@@ -112,7 +115,7 @@ def parts_for(fields: Iterable[str]) -> frozenset[str]:
     return frozenset(parts)
 
 
-@cache
+@lru_cache(maxsize=QUERY_TEXTS)
 def details(parts: frozenset[str]) -> str:
     return "".join(PARTS[name] for name in PARTS if name in parts) + "\n"
 
@@ -120,7 +123,7 @@ def details(parts: frozenset[str]) -> str:
 # The row the API maps to a Customer: the stored properties it shows (not ``.*``: the monthly
 # balance history, hashes and scoring inputs would be sent and decoded for nothing), then the
 # parts fetched.
-@cache
+@lru_cache(maxsize=QUERY_TEXTS)
 def row(parts: frozenset[str]) -> str:
     fetched = "".join(f"{name}: {name}, " for name in PARTS if name in parts)
     own = "".join(f"{ROW_PARTS[name]}, " for name in ROW_PARTS if name in parts)
@@ -128,7 +131,7 @@ def row(parts: frozenset[str]) -> str:
        {own}interactions: true}}"""
 
 
-@cache
+@lru_cache(maxsize=QUERY_TEXTS)
 def profile_query(scope: ScopeKind, parts: frozenset[str] = EVERY_PART) -> str:
     """The scope fragment followed by the profile with the given parts."""
     return SCOPE_MATCH[scope] + details(parts) + f"RETURN {row(parts)} AS customer, access\n"

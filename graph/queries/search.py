@@ -9,9 +9,9 @@ characters together).
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import cache
+from functools import lru_cache
 
-from graph.queries.customers import EVERY_PART, details, row
+from graph.queries.customers import EVERY_PART, QUERY_TEXTS, details, row
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 
 
@@ -89,7 +89,7 @@ FILTERS = """
 """
 
 
-@cache
+@lru_cache(maxsize=QUERY_TEXTS)
 def page_query(
     mode: SearchMode,
     key: SortKey,
