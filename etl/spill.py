@@ -22,7 +22,9 @@ import sqlite3
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -34,6 +36,7 @@ BIRTH, PHONE, EMAIL, ID = 0, 1, 2, 3
 RULES = ("SINGLETON", "NATIONAL_ID", "PROBABILISTIC", "ANCHOR")
 SINGLETON, NATIONAL_ID, PROBABILISTIC, ANCHOR = range(4)
 BATCH = 20_000  # rows per executemany / per graph query
+T = TypeVar("T")
 IN_STEP = 900  # parameters of one ``IN (...)`` list
 
 
@@ -81,6 +84,13 @@ class _UnionFind:
         ri, rj = self.find(i), self.find(j)
         if ri != rj:
             self.parent[max(ri, rj)] = min(ri, rj)
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of ``size`` items (the last one shorter), as the items stream in."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def _sweep(directory: Path) -> None:
@@ -248,27 +258,13 @@ class CustomerSpill:
     # -- 3. customer ids (etl.identity.assign_customer_ids) ----------------------------------
     def keys_of_records(self) -> Iterator[list[tuple[str, str]]]:
         """(system, source_id) of the records in load order, ``BATCH`` at a time."""
-        batch: list[tuple[str, str]] = []
-        for system, source_id in self.db.execute("SELECT system, source_id FROM rec ORDER BY idx"):
-            batch.append((system, source_id))
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        rows = self.db.execute("SELECT system, source_id FROM rec ORDER BY idx")
+        yield from _batches(((system, source_id) for system, source_id in rows), BATCH)
 
     def id_hashes(self) -> Iterator[list[str]]:
         """The distinct national-ID hashes, sorted, ``BATCH`` at a time."""
-        batch: list[str] = []
-        for (h,) in self.db.execute(
-            "SELECT DISTINCT key FROM bkey WHERE kind = ? ORDER BY key", (ID,)
-        ):
-            batch.append(h)
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        rows = self.db.execute("SELECT DISTINCT key FROM bkey WHERE kind = ? ORDER BY key", (ID,))
+        yield from _batches((h for (h,) in rows), BATCH)
 
     def assign(
         self,
@@ -369,14 +365,8 @@ class CustomerSpill:
 
     def customer_ids_in_slices(self, size: int) -> Iterator[list[str]]:
         """The distinct customer ids, ascending, ``size`` at a time."""
-        batch: list[str] = []
-        for (cid,) in self.db.execute("SELECT DISTINCT cid FROM out ORDER BY cid"):
-            batch.append(cid)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        rows = self.db.execute("SELECT DISTINCT cid FROM out ORDER BY cid")
+        yield from _batches((cid for (cid,) in rows), size)
 
     def records_of(self, lo: str, hi: str) -> pd.DataFrame:
         """The records of the customers lo..hi, by customer id then load order."""
