@@ -6,7 +6,7 @@ writes every batch into the graph the server holds now as one ``UNWIND $rows ...
 transaction, in the same order, on one session. No reading of extracts, mapping, validation,
 identity resolution, checkpoints or rejects: the same rows and the same MERGE statements, so
 loader time / baseline time is what our pipeline costs on top of the database's own work.
-Prints one JSON line: seconds, batches, rows, rows per step.
+Prints one JSON line: seconds, batches, rows, and rows and write seconds per entity.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from graph.driver import create_sync_driver
 def replay(spool: Path) -> dict:
     settings = get_settings()
     rows_by_step: Counter[str] = Counter()
+    seconds_by_step: dict[str, float] = {}
     batches = 0
     started = time.perf_counter()
     with (
@@ -37,15 +38,19 @@ def replay(spool: Path) -> dict:
                 step, query, rows = pickle.load(f)  # noqa: S301 (our own loader wrote it)
             except EOFError:
                 break
+            t0 = time.perf_counter()
             session.execute_write(lambda tx, q=query, r=rows: tx.run(q, rows=r).consume())
+            entity = step.split(":")[0]
+            seconds_by_step[entity] = seconds_by_step.get(entity, 0.0) + time.perf_counter() - t0
             batches += 1
-            rows_by_step[step.split(":")[0]] += len(rows)
+            rows_by_step[entity] += len(rows)
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
         "batches": batches,
         "rows": sum(rows_by_step.values()),
         "rows_by_entity": dict(rows_by_step),
+        "seconds_by_entity": {k: round(v, 2) for k, v in seconds_by_step.items()},
     }
 
 

@@ -1,6 +1,7 @@
 """``make bench [SIZE=small|bank]``: ETL, scoring and API benchmarks on a bank of a given size.
 
     python -m bench.run --size small            # 10,000 customers, a few minutes
+    python -m bench.run --size medium           # 200,000 customers: profiling at a middle size
     python -m bench.run --size bank             # 1,000,000 customers (~15 M source rows)
     python -m bench.run --size smoke --out DIR  # 1,000 customers: the CI smoke check
 
@@ -58,6 +59,7 @@ class Size:
 SIZES = {
     "smoke": Size(1_000, 2, (8,), "512m", "256m"),
     "small": Size(10_000, 15, (8, 32, 64), "1g", "1g"),
+    "medium": Size(200_000, 15, (8, 32, 64), "2g", "3g", 10_000),  # profiling the loader
     "bank": Size(1_000_000, 30, (8, 32, 64), "4g", "8g", 10_000),
 }
 SEED = 7
@@ -359,20 +361,26 @@ def markdown(r: dict) -> str:
         lines.append("")
     if "load" in p:
         ld = p["load"]
+        # the baseline's write seconds per entity (runs from 2026-11-23 on have them)
+        base = p.get("baseline", {}).get("seconds_by_entity", {})
         lines += [
             "## ETL",
             "",
-            "| step | rows read | loaded | rejected | seconds | rows/s |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| step | rows read | loaded | rejected | seconds | rows/s | baseline s | ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for name, e in ld["loader"]["entities"].items():
+            b = base.get(name)
+            bs, ratio = ("", "") if not b else (f"{b:,}", f"{e['seconds'] / b:.2f}")
             lines.append(
                 f"| {name} | {e['read']:,} | {e['loaded']:,} | {e['rejected']:,} "
-                f"| {e['seconds']:,} | {e['rows_per_s']:,.0f} |"
+                f"| {e['seconds']:,} | {e['rows_per_s']:,.0f} | {bs} | {ratio} |"
             )
+        tb = p.get("baseline", {}).get("seconds")
+        bs, ratio = ("", "") if not tb else (f"{tb:,}", f"{ld['seconds'] / tb:.2f}")
         lines.append(
             f"| **load, end to end** | {ld['loader']['rows_read']:,} | | | {ld['seconds']:,} "
-            f"| {ld['rows_per_s']:,.0f} |"
+            f"| {ld['rows_per_s']:,.0f} | {bs} | {ratio} |"
         )
         lines.append("")
         lines.append(

@@ -271,18 +271,30 @@ def golden_records(records: pd.DataFrame, cfg: IdentityConfig) -> pd.DataFrame:
     by_recent = frame.sort_values(
         ["customer_id", "_updated", "_rank"], ascending=[True, False, True]
     )
+    # the fields that survive by the same ordering are taken in one groupby (first non-null)
+    orderings: dict[str | tuple[str, ...], list[str]] = {}
     for col in GOLDEN_FIELDS:
         if col in cfg.recent_fields:
-            source = by_recent
+            orderings.setdefault("recent", []).append(col)
         elif col in cfg.field_priority:
-            order = {s: k for k, s in enumerate(cfg.field_priority[col])}
+            orderings.setdefault(cfg.field_priority[col], []).append(col)
+        else:
+            orderings.setdefault("rank", []).append(col)
+    for how, cols in orderings.items():
+        if how == "recent":
+            source = by_recent
+        elif how == "rank":
+            source = by_rank
+        else:
+            order = {system: k for k, system in enumerate(how)}
             source = frame.assign(_r=frame["system"].map(lambda s, order=order: order.get(s, 99)))
             source = source.sort_values(
                 ["customer_id", "_r", "_updated"], ascending=[True, True, False]
             )
-        else:
-            source = by_rank
-        out[col] = source.groupby("customer_id", sort=True)[col].first()
+        firsts = source.groupby("customer_id", sort=True)[cols].first()
+        for col in cols:
+            out[col] = firsts[col]
+    out = out[list(GOLDEN_FIELDS)]
     out["updated_at"] = frame.groupby("customer_id")["_updated"].max()
     out = out.astype(object).where(out.notna(), None)
     return out.reset_index()

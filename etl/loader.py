@@ -68,6 +68,10 @@ KEPT_CUSTOMER_COLUMNS = [
     "segment", "kyc_status", "risk_rating", "onboarded_at", "status", "updated_at",
 ]  # fmt: skip
 EXIT_OK, EXIT_REJECTS, EXIT_FAILED = 0, 1, 2
+# entities another entity's rows name (not customers: their refs are resolved to customer ids);
+# the loader keeps the keys of those it loads, so a reference to a row of this run is found
+# without asking the graph
+REF_TARGETS = {t for spec in ENTITIES.values() for t in spec.refs.values()} - {"customers"}
 
 
 class LoadError(RuntimeError):
@@ -482,7 +486,7 @@ class Loader:
             counts.read += len(chunk)
             counts.rejected += len(errors)
             counts.loaded += len(good)
-            if len(spec.key) == 1:
+            if entity in REF_TARGETS:
                 self.spill.add_keys(f"keys:{entity}", good[spec.key[0]])
             self.writer.add(step, UPSERTS[entity], records.TO_GRAPH[entity](good))
         self.writer.flush(step)

@@ -113,16 +113,26 @@ def _parse_list(value: Any, sep: str, factor: float) -> list[float] | None:
     return [round(float(v) * factor, 2) for v in str(value).split(sep)]
 
 
+def _blank(v: Any) -> Any:
+    """A cell with its spaces stripped; empty and missing cells are None."""
+    if isinstance(v, str):
+        return v.strip() or None
+    return None if v is None or v is pd.NA or v != v else v
+
+
 def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Errors]:
     """Rename, default, decode, parse and scale one raw chunk; return it with parse errors."""
     entity: Entity = ENTITIES[m.entity]
     missing = [c for c in m.columns if c not in raw.columns]
     if missing:
         raise MappingError(f"{m.entity}: the extract lacks the mapped columns {missing}")
-    frame = raw[list(m.columns)].rename(columns=m.columns).astype(object)
-    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
-    frame = frame.map(lambda v: None if v is None or v == "" or v is pd.NA or v != v else v)
-    frame = frame.astype(object).where(frame.notna(), None)
+    frame = pd.DataFrame(
+        {
+            canonical: pd.Series([_blank(v) for v in raw[col].tolist()], raw.index, object)
+            for col, canonical in m.columns.items()
+        },
+        index=raw.index,
+    )
     for col in entity.columns:
         if col not in frame.columns:
             frame[col] = m.defaults.get(col)

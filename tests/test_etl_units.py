@@ -98,6 +98,28 @@ def test_extract_missing_a_mapped_column_is_a_file_level_error() -> None:
         apply_mapping(raw([{"branch_code": "B1"}]), m)
 
 
+def test_cells_are_stripped_and_blanks_become_none_on_the_chunk_rows() -> None:
+    m = load_mapping("core").entities["branches"]
+    chunk = pd.DataFrame(
+        {
+            "branch_code": ["  B1 ", "B2", "B3", "B4"],
+            "branch_name": ["North", "   ", "", None],
+            "city": [float("nan"), pd.NA, " 上海 ", "Beijing"],
+        },
+        index=pd.RangeIndex(5001, 5005),  # a later chunk of the file: rows keep their numbers
+        dtype=object,
+    )
+    frame, errors = apply_mapping(chunk, m)
+    assert errors == {}
+    assert list(frame.index) == [5001, 5002, 5003, 5004]
+    assert frame.to_dict("records") == [
+        {"branch_id": "B1", "name": "North", "city": None},
+        {"branch_id": "B2", "name": None, "city": None},
+        {"branch_id": "B3", "name": None, "city": "上海"},
+        {"branch_id": "B4", "name": None, "city": "Beijing"},
+    ]
+
+
 # -- validation ------------------------------------------------------------------------------
 def _customer(**kw: object) -> dict:
     row = {
