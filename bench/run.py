@@ -394,6 +394,11 @@ def markdown(r: dict) -> str:
                 f"Baseline (the same {b['rows']:,} rows as bare UNWIND+MERGE batches): "
                 f"{b['seconds']:,} s; **loader / baseline = {b.get('loader_over_baseline')}**."
             )
+        if ld["loader"].get("spool_seconds"):
+            lines.append(
+                f"The loader's time includes {ld['loader']['spool_seconds']:,} s of writing the "
+                "batches to the spool the baseline replays (benchmark only)."
+            )
         lines.append("")
     if "score" in p:
         s = p["score"]

@@ -21,6 +21,7 @@ import json
 import pickle
 import queue
 import threading
+import time
 from collections import defaultdict
 from typing import Any, BinaryIO
 
@@ -48,6 +49,7 @@ class CheckpointedWriter:
         self.done = dict(done)
         self.batch_size = batch_size
         self.spool = spool
+        self.spool_seconds = 0.0  # time the loader spent writing the spool (benchmark only)
         self._next: dict[str, int] = defaultdict(int)
         self._buffers: dict[str, tuple[str, list[Row]]] = {}
         self.batches_written = 0
@@ -85,7 +87,9 @@ class CheckpointedWriter:
         checkpoint = json.dumps({**self.done, step: number + 1}, sort_keys=True)
         self.done[step] = number + 1
         if self.spool is not None:
+            t0 = time.perf_counter()
             pickle.dump((step, query, rows), self.spool, protocol=pickle.HIGHEST_PROTOCOL)
+            self.spool_seconds += time.perf_counter() - t0
         self._queue.put((query, rows, checkpoint))
 
     def _drain(self) -> None:

@@ -115,6 +115,7 @@ class LoadResult:
     batches_written: int = 0
     batches_skipped: int = 0
     error: str | None = None
+    spool_seconds: float = 0.0  # of ``seconds``, spent writing the benchmark's spool
 
     def to_dict(self) -> dict[str, Any]:
         """The figures of the run, as ``c360 load --report-json`` writes them."""
@@ -136,6 +137,7 @@ class LoadResult:
             "rejects_by_reason": self.by_reason,
             "identity_review_pairs": self.review,
             "batches_written": self.batches_written,
+            "spool_seconds": round(self.spool_seconds, 2),
             "exit_code": self.exit_code,
         }
 
@@ -319,6 +321,7 @@ class Loader:
             result.seconds = time.perf_counter() - started
             result.batches_written = self.writer.batches_written
             result.batches_skipped = self.writer.batches_skipped
+            result.spool_seconds = self.writer.spool_seconds
             if result.status == "SUCCEEDED" and result.exit_code == EXIT_REJECTS:
                 result.status = "SUCCEEDED_WITH_REJECTS"
             self._finish(result)
