@@ -50,7 +50,7 @@ demo: venv console-build
 test: venv console-build chromium
 	$(BIN)/pytest
 
-## The benchmarks (issue 7): `make bench` (10k customers) or `make bench SIZE=bank` (1M).
+## The benchmarks (issue 7): `make bench` (10k customers), `SIZE=medium` (200k) or `SIZE=bank` (1M).
 ## Own Neo4j on port 7697 (BENCH_NEO4J_PORT); report in bench/results/<date>-<size>.{json,md}.
 bench: venv
 	$(BIN)/python -m bench.run --size $(SIZE)
