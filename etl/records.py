@@ -29,8 +29,8 @@ def _clean(value: Any) -> Any:
 
 
 def _rows(frame: pd.DataFrame, cols: list[str]) -> list[Row]:
-    """One dict per row. Cleaned a column at a time and zipped in C (a third of the time of a
-    dict comprehension per row)."""
+    """One dict per row, cleaned a column at a time and zipped in C (0.7 of the time of a dict
+    comprehension per row, on interaction chunks)."""
     columns = [[_clean(v) for v in frame[c].tolist()] for c in cols]
     return [dict(zip(cols, values, strict=True)) for values in zip(*columns, strict=True)]
 
