@@ -36,6 +36,8 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     assert load["peak_rss_mib"] > 0 and load["neo4j_peak_rss_mib"] > 0
     assert phases["baseline"]["rows"] > 0 and phases["baseline"]["loader_over_baseline"] > 0
     assert phases["score"]["exit_code"] == 0
+    warm = phases["api"]["warm_up"]  # every distinct read once, unless its time ran out
+    assert 0 < warm["reads"] <= warm["of"]
     [level] = [lv for lv in phases["api"]["levels"] if lv["clients"] == 8]
     assert level["errors"] == 0 and level["raw"]["errors"] == 0
     assert set(level["ops"]) == {"profile", "search", "network", "at_risk"}
