@@ -245,6 +245,7 @@ class Bench:
         return {"nodes": nodes, "relationships": rels}
 
     def score(self) -> None:
+        self.cli("neo4j", "start")  # `--phases score …` on the graph an earlier run left
         log("score: c360 score …")
         figures = self.measured([self.c360, "score"], self.work / "score.log")
         self.report["phases"]["score"] = figures
