@@ -456,8 +456,12 @@ def _warm_up_note(w: dict | None) -> str:
     return (
         f" Before the first level, {w['reads']:,} of the {w['of']:,} distinct reads the levels"
         f" make (every sample customer's profile and network, each search prefix, the RM's"
-        f" at-risk page) ran once as raw Cypher, {w['seconds']} s, so no level meets a cold"
-        f" page cache."
+        f" at-risk page) ran once as raw Cypher, {w['seconds']} s"
+        + (
+            ", so no level meets a cold page cache."
+            if w["reads"] == w["of"]
+            else "; it stopped at its time limit, so the first level may still meet cold pages."
+        )
     )
 
 
