@@ -194,6 +194,18 @@ async def raw_op(
 SAMPLE_NAMES: list[str] = []
 
 
+def _reader(driver, settings):
+    """An auto-commit read in a read session, as the API's Context.read."""
+
+    async def read(query: str, **params):
+        async with driver.session(
+            database=settings.neo4j_database, default_access_mode=READ_ACCESS
+        ) as s:
+            return [r async for r in await s.run(query, params)]
+
+    return read
+
+
 async def run_raw(settings, sample, rm, clients: int, seconds: float, max_requests: int, mix=MIX):
     """The same mix as the API load, as raw Cypher through the async driver, same concurrency."""
     SAMPLE_NAMES[:] = sample["names"]
@@ -203,11 +215,7 @@ async def run_raw(settings, sample, rm, clients: int, seconds: float, max_reques
     count = 0
     errors = 0
 
-    async def read(query: str, **params):  # an auto-commit read, as the API's Context.read
-        async with driver.session(
-            database=settings.neo4j_database, default_access_mode=READ_ACCESS
-        ) as s:
-            return [r async for r in await s.run(query, params)]
+    read = _reader(driver, settings)
 
     async def worker(n: int) -> None:
         nonlocal count, errors
@@ -246,11 +254,7 @@ async def warm_up(settings, sample, rm, clients: int, seconds: float) -> dict:
     deadline = time.monotonic() + seconds
     done = 0
 
-    async def read(query: str, **params):
-        async with driver.session(
-            database=settings.neo4j_database, default_access_mode=READ_ACCESS
-        ) as s:
-            await (await s.run(query, params)).consume()
+    read = _reader(driver, settings)
 
     async def worker(n: int) -> None:
         nonlocal done
