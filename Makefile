@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 
 SIZE ?= small
 
-.PHONY: bench demo test check lint format schema neo4j-start neo4j-stop neo4j-status venv console-build chromium
+.PHONY: bench demo test check lint typecheck format schema neo4j-prepare neo4j-start neo4j-stop neo4j-status venv console-build chromium fresh-machine-check
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,10 +33,15 @@ console-build: $(CONSOLE_STAMP)
 chromium:
 	scripts/ensure-chromium.sh
 
+## Neo4j's jars (about 200 MB, downloaded once, with progress) and the compiled launcher.
+neo4j-prepare: venv
+	$(BIN)/c360 neo4j prepare
+
 ## The main job: start Neo4j, generate (once), load and score the synthetic bank, serve the API.
 ## `c360 load` exits 1 when it refused rows (the bank has planted bad rows): that is expected.
-demo: venv console-build
-	$(BIN)/c360 neo4j start
+## The demo's Neo4j stops with this make (Ctrl-C, or make killed); `make neo4j-start` keeps one.
+demo: neo4j-prepare console-build
+	$(BIN)/c360 neo4j start --stop-with $$PPID
 	test -f $(BANK)/ground_truth/identities.csv || \
 		$(BIN)/c360 generate --customers 2000 --seed 42 --out $(BANK)
 	$(BIN)/c360 load $(BANK) || test $$? -eq 1
@@ -46,8 +51,9 @@ demo: venv console-build
 	@echo "The relationship-manager console: http://127.0.0.1:8000/console/"
 	$(BIN)/c360 serve
 
-## The tests: start (or reuse) the test Neo4j and run pytest against it.
-test: venv console-build chromium
+## The tests: lint, format check and types first, then pytest against the test Neo4j (started
+## or reused by the tests; its runtime is prepared before pytest, so no test waits for a download).
+test: neo4j-prepare console-build chromium lint typecheck
 	$(BIN)/pytest
 
 ## The benchmarks (issue 7): `make bench` (10k customers), `SIZE=medium` (200k) or `SIZE=bank` (1M).
@@ -57,16 +63,25 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy .
 
 format: venv
 	$(BIN)/ruff format .
 
-check: lint test
+check: test
+
+## Clone HEAD and run the README's commands there as a new machine would (empty Maven repository
+## and runtime cache, CI=true, ports apart from yours); prints wall times and results.
+fresh-machine-check:
+	scripts/fresh-machine-check.sh
 
 schema: venv
 	$(BIN)/c360 export-schema
 
-neo4j-start: venv
+neo4j-start: neo4j-prepare
 	$(BIN)/c360 neo4j start
 neo4j-stop: venv
 	$(BIN)/c360 neo4j stop

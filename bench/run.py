@@ -133,11 +133,16 @@ class Bench:
             print(done.stdout + done.stderr, file=sys.stderr, flush=True)
             raise SystemExit(1)
 
+    def start_neo4j(self) -> None:
+        """Start (or reuse) the bench server, tied to this process: it stops when the run ends,
+        even when the run is killed (a smoke test's timeout, say)."""
+        self.cli("neo4j", "start", "--stop-with", str(os.getpid()))
+
     def fresh_graph(self) -> None:
         """Stop the bench server, delete its data, start it empty."""
         self.cli("neo4j", "stop", check=False)
         shutil.rmtree(self.data_dir, ignore_errors=True)
-        self.cli("neo4j", "start")
+        self.start_neo4j()
 
     def measured(self, args: list[str], logfile: Path, *, ok=(0,)) -> dict:
         """Run a command; wall time, peak RSS of it and of Neo4j; a heartbeat every minute."""
@@ -245,7 +250,7 @@ class Bench:
         return {"nodes": nodes, "relationships": rels}
 
     def score(self) -> None:
-        self.cli("neo4j", "start")  # `--phases score …` on the graph an earlier run left
+        self.start_neo4j()  # `--phases score …` on the graph an earlier run left
         log("score: c360 score …")
         figures = self.measured([self.c360, "score"], self.work / "score.log")
         self.report["phases"]["score"] = figures
@@ -255,7 +260,7 @@ class Bench:
         from bench.api_load import run_levels
         from c360.settings import get_settings
 
-        self.cli("neo4j", "start")
+        self.start_neo4j()
         log(
             f"api: channel mix at {self.size.clients} clients, {self.size.api_seconds} s each, "
             f"{self.api_workers} API worker process(es) …"
@@ -324,7 +329,9 @@ def _meminfo_kib(field: str) -> int:
 
 
 def versions() -> dict:
-    out = {"python": platform.python_version()}
+    from c360.settings import get_settings
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
     for pkg in ("neo4j", "strawberry-graphql", "starlette", "uvicorn", "pandas", "authlib"):
         try:
             out[pkg] = importlib.metadata.version(pkg)
@@ -332,7 +339,7 @@ def versions() -> dict:
             out[pkg] = None
     found = [
         m
-        for cp in Path.home().glob(".cache/c360/neo4j-runtime-*/classpath.txt")
+        for cp in get_settings().neo4j_cache_dir.glob("neo4j-runtime-*/classpath.txt")
         for m in re.findall(r"neo4j-kernel-([0-9.]+)\.jar", cp.read_text())
     ]
     out["neo4j_server"] = found[0] if found else None

@@ -6,15 +6,18 @@ import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from neo4j import Driver
 from rich.console import Console
 
 from c360.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from graph.local_server import Fetched
 
 app = typer.Typer(
     help="Customer Graph 360: a bank's customers as one graph behind a role-secured GraphQL API.",
@@ -44,13 +47,81 @@ def _connected(settings: Settings) -> Iterator[Driver]:
         yield driver
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
 
+@contextlib.contextmanager
+def _download_progress() -> Iterator[Callable[[Fetched], None]]:
+    """Maven's downloads as they happen: files and megabytes fetched, and the latest file.
+
+    A live line on a terminal; elsewhere (make test's log, CI) a plain line every 10 seconds.
+    """
+    import time
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from graph.local_server import FIRST_DOWNLOAD_MB
+
+    def line(fetched: Fetched) -> str:
+        return (
+            f"Maven: {fetched.files} files, {fetched.bytes / 1e6:.1f} MB of about "
+            f"{FIRST_DOWNLOAD_MB} MB"
+        )
+
+    if not console.is_terminal:
+        last = [time.monotonic()]
+
+        def print_now_and_then(fetched: Fetched) -> None:
+            if time.monotonic() - last[0] >= 10:
+                last[0] = time.monotonic()
+                console.print(f"{line(fetched)} (latest {fetched.last})", highlight=False)
+
+        yield print_now_and_then
+        return
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("Maven: resolving", total=None)
+        yield lambda fetched: progress.update(
+            task, description=f"{line(fetched)} [dim]{fetched.last[:48]}[/]"
+        )
+
+
+@neo4j_app.command("prepare")
+def neo4j_prepare() -> None:
+    """Download Neo4j's jars (once, about 200 MB) and compile the launcher; nothing is started.
+
+    `make test` and `make demo` run it first. Example: `c360 neo4j prepare`.
+    """
+    from graph import local_server
+
+    settings = get_settings()
+    if not settings.uses_local_server:
+        console.print(f"NEO4J_URI is set ({settings.neo4j_uri}): no local runtime needed.")
+        return
+    if local_server.runtime_ready(settings):
+        console.print("The local Neo4j runtime is ready (nothing to download).")
+        return
+    try:
+        with _download_progress() as on_fetch:
+            local_server.prepare(settings, echo=console.print, on_fetch=on_fetch)
+    except local_server.LocalServerError as exc:
+        _fail(str(exc))
+
+
 @neo4j_app.command("start")
-def neo4j_start() -> None:
+def neo4j_start(
+    stop_with: Annotated[
+        int | None,
+        typer.Option(
+            "--stop-with",
+            metavar="PID",
+            help="Stop the server by itself when process PID ends (however it ends).",
+        ),
+    ] = None,
+) -> None:
     """Fetch (first time), start and wait for the local Neo4j. Example: `c360 neo4j start`."""
     from graph import local_server
 
@@ -61,7 +132,10 @@ def neo4j_start() -> None:
         )
         return
     try:
-        st = local_server.start(settings, echo=console.print)
+        if not local_server.runtime_ready(settings):
+            with _download_progress() as on_fetch:
+                local_server.prepare(settings, echo=console.print, on_fetch=on_fetch)
+        st = local_server.start(settings, echo=console.print, stop_with_pid=stop_with)
     except local_server.LocalServerError as exc:
         _fail(str(exc))
     console.print(f"Neo4j {st.describe()}")
@@ -287,7 +361,7 @@ def score(
     """Score value, tier and risks of every customer (or some). Example: `c360 score`."""
     import datetime as dt
 
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
     from rich.table import Table
 
     from etl.scoring.config import load_config
@@ -303,7 +377,7 @@ def score(
     with _connected(settings) as driver:
         migrate.apply(driver, database=settings.neo4j_database)
         with Progress(console=console, transient=True) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def tick(stage: str, n: int) -> None:
                 if stage not in tasks:

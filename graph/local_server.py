@@ -4,6 +4,12 @@ Neo4j's jars come from Maven Central through Maven (``graph/server/pom.xml``, ne
 the resolved classpath and the compiled launcher are cached in ``C360_CACHE_DIR`` so a second
 start downloads and compiles nothing. The server is Neo4j's embedded
 ``DatabaseManagementServiceBuilder`` with the Bolt connector on 127.0.0.1 only and native auth on.
+
+The first resolution downloads about 200 MB once (Maven's own repository, ``~/.m2`` or
+``-Dmaven.repo.local`` in ``MAVEN_OPTS``). :func:`prepare` does it with progress and retries, and
+``make test`` / ``make demo`` call it (``c360 neo4j prepare``) before anything that starts a
+server, so no test's timeout runs while jars download. A server can be tied to the process that
+asked for it (``stop_with_pid``): it stops when that process ends, however it ends.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +55,26 @@ class ServerStatus:
         )
 
 
+FIRST_DOWNLOAD_MB = 200  # measured: Neo4j 5.26's jars and Maven's dependency plugin, once
+RESOLVE_ATTEMPTS = 3
+_RETRY_PAUSE_S = (5.0, 20.0)
+# Maven (batch mode) logs one line per file: "Downloaded from central: URL (1.2 MB at 3 MB/s)".
+_DOWNLOADED = re.compile(r"Downloaded from [^:]+: (\S+) \(([\d.,]+) (B|kB|KB|MB|GB)")
+_UNITS = {"B": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+
+
+@dataclass
+class Fetched:
+    """What the resolution has downloaded so far (for a progress display)."""
+
+    files: int = 0
+    bytes: int = 0
+    last: str = ""
+
+
+OnFetch = Callable[[Fetched], None]
+
+
 def _fingerprint() -> str:
     digest = hashlib.sha256(POM.read_bytes() + LAUNCHER_SRC.read_bytes())
     return digest.hexdigest()[:12]
@@ -63,12 +90,25 @@ def _need(tool: str) -> str:
     return path
 
 
-def ensure_runtime(settings: Settings, *, echo=print) -> tuple[str, Path]:
+def _runtime_dir(settings: Settings) -> Path:
+    return settings.neo4j_cache_dir / f"neo4j-runtime-{_fingerprint()}"
+
+
+def runtime_ready(settings: Settings) -> bool:
+    """Whether the classpath is resolved and the launcher compiled (nothing to download)."""
+    return _cached_runtime(_runtime_dir(settings)) is not None
+
+
+def prepare(
+    settings: Settings, *, echo: Callable[[str], object] = print, on_fetch: OnFetch | None = None
+) -> tuple[str, Path]:
     """Resolve Neo4j's classpath with Maven and compile the launcher, both cached.
 
-    Returns the Java classpath and the directory of the compiled launcher.
+    Returns the Java classpath and the directory of the compiled launcher. The first call on a
+    machine downloads about 200 MB; ``on_fetch`` is called after every downloaded file. A failed
+    download is retried (``RESOLVE_ATTEMPTS`` in all) before :class:`LocalServerError` names it.
     """
-    cache = settings.neo4j_cache_dir / f"neo4j-runtime-{_fingerprint()}"
+    cache = _runtime_dir(settings)
     ready = _cached_runtime(cache)
     if ready:
         return ready
@@ -76,7 +116,7 @@ def ensure_runtime(settings: Settings, *, echo=print) -> tuple[str, Path]:
     # Two first starts at once (tests and a benchmark, say) resolve one after the other.
     with open(cache / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _cached_runtime(cache) or _resolve_runtime(cache, echo)
+        return _cached_runtime(cache) or _resolve_runtime(cache, echo, on_fetch)
 
 
 def _cached_runtime(cache: Path) -> tuple[str, Path] | None:
@@ -91,29 +131,76 @@ def _cached_runtime(cache: Path) -> tuple[str, Path] | None:
     return None
 
 
-def _resolve_runtime(cache: Path, echo) -> tuple[str, Path]:
+def _maven_command(mvn: str, out: Path) -> list[str]:
+    return [
+        mvn,
+        "-B",  # batch mode: one log line per downloaded file, no colour, no prompts
+        "-Dstyle.color=never",
+        "-Dmaven.wagon.http.retryHandler.count=3",  # transient HTTP failures, per request
+        "-f",
+        str(POM),
+        "dependency:build-classpath",
+        f"-Dmdep.outputFile={out}",
+    ]
+
+
+def _run_maven(command: list[str], fetched: Fetched, on_fetch: OnFetch | None) -> tuple[int, str]:
+    """Run Maven, counting downloads as its log reports them; (exit code, log tail)."""
+    tail: list[str] = []
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        tail = [*tail[-59:], line.rstrip()]
+        found = _DOWNLOADED.search(line)
+        if found:
+            fetched.files += 1
+            size = float(found.group(2).replace(",", ""))
+            fetched.bytes += int(size * _UNITS[found.group(3)])
+            fetched.last = found.group(1).rsplit("/", 1)[-1]
+            if on_fetch:
+                on_fetch(fetched)
+    return proc.wait(), "\n".join(tail)
+
+
+def _maven_failure(log_tail: str) -> str:
+    """The line of Maven's log that names what failed, else its last error lines."""
+    errors = [ln for ln in log_tail.splitlines() if ln.startswith("[ERROR]")]
+    named = [
+        ln for ln in errors if "Could not" in ln or "Failed to" in ln or "resolve" in ln.lower()
+    ]
+    return "\n".join((named or errors or log_tail.splitlines())[:6])[-1500:]
+
+
+def _resolve_runtime(cache: Path, echo, on_fetch: OnFetch | None) -> tuple[str, Path]:
     cp_file, classes = cache / "classpath.txt", cache / "classes"
-    echo("Resolving Neo4j Community 5.26 from Maven Central (first start only)...")
+    echo(
+        f"Preparing the local Neo4j 5.26: the first run on a machine downloads about "
+        f"{FIRST_DOWNLOAD_MB} MB of jars from Maven Central, once (cached in Maven's repository "
+        f"and {cache})."
+    )
     mvn = _need("mvn")
     tmp_cp = cache / "classpath.tmp"
-    proc = subprocess.run(
-        [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(POM),
-            "dependency:build-classpath",
-            f"-Dmdep.outputFile={tmp_cp}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0 or not tmp_cp.exists():
-        raise LocalServerError(
-            "Maven could not resolve Neo4j 5.26:\n" + (proc.stdout + proc.stderr)[-2000:]
-        )
+    fetched = Fetched()
+    for attempt in range(1, RESOLVE_ATTEMPTS + 1):
+        tmp_cp.unlink(missing_ok=True)
+        code, log_tail = _run_maven(_maven_command(mvn, tmp_cp), fetched, on_fetch)
+        if code == 0 and tmp_cp.exists():
+            break
+        failure = _maven_failure(log_tail)
+        if attempt == RESOLVE_ATTEMPTS:
+            raise LocalServerError(
+                f"Maven could not resolve Neo4j 5.26 after {RESOLVE_ATTEMPTS} attempts "
+                f"({fetched.files} files, {fetched.bytes / 1e6:.1f} MB fetched before failing):\n"
+                f"{failure}\nWhat was downloaded is kept; retry with `c360 neo4j prepare` "
+                "(check that Maven Central is reachable, or set NEO4J_URI to use another server)."
+            )
+        pause = _RETRY_PAUSE_S[min(attempt, len(_RETRY_PAUSE_S)) - 1]
+        echo(f"Maven failed (attempt {attempt} of {RESOLVE_ATTEMPTS}): {failure.splitlines()[0]}")
+        echo(f"Retrying in {pause:.0f} s; files already downloaded are kept.")
+        time.sleep(pause)
     classpath = tmp_cp.read_text().strip()
     classes.mkdir(exist_ok=True)
     proc = subprocess.run(
@@ -125,6 +212,7 @@ def _resolve_runtime(cache: Path, echo) -> tuple[str, Path]:
     if proc.returncode != 0:
         raise LocalServerError("Compiling the Neo4j launcher failed:\n" + proc.stderr[-2000:])
     tmp_cp.replace(cp_file)
+    echo(f"Neo4j runtime ready ({fetched.files} files, {fetched.bytes / 1e6:.1f} MB downloaded).")
     return classpath, classes
 
 
@@ -152,12 +240,76 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def _read_pid(settings: Settings) -> int | None:
+def _is_our_server(pid: int, data_dir: Path) -> bool:
+    """Whether the process is this project's launcher serving ``data_dir`` (not a reused pid)."""
     try:
-        pid = int(_pid_file(settings).read_text().strip())
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"Launcher" in args and os.fsencode(str(data_dir)) in args
+
+
+def _read_pid(settings: Settings) -> int | None:
+    """The pid of the server of this data directory, if it runs; a stale pid file is removed."""
+    pid_file = _pid_file(settings)
+    try:
+        pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if pid_alive(pid) else None
+    if pid_alive(pid) and _is_our_server(pid, settings.local_data_dir):
+        return pid
+    pid_file.unlink(missing_ok=True)
+    return None
+
+
+def port_holder(port: int) -> int | None:
+    """The pid of the process listening on TCP ``port`` (any address), from /proc; else None."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(cols[9])
+    if not inodes:
+        return None
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in wanted:
+                    return int(proc.name)
+        except OSError:
+            continue
+    return -1  # listening, but the holder is not visible to us
+
+
+def check_port(settings: Settings) -> None:
+    """Refuse, naming the port and its holder, when the Bolt port is held by another process
+    than this data directory's own server."""
+    if not settings.uses_local_server:
+        return
+    port = settings.neo4j_local_port
+    holder = port_holder(port)
+    if holder is None or holder == _read_pid(settings):
+        return
+    who = "a process not visible to this user" if holder < 0 else f"pid {holder}"
+    if holder > 0:
+        try:
+            cmd = Path(f"/proc/{holder}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            who += f" ({cmd.strip()[:160]})"
+        except OSError:
+            pass
+    raise LocalServerError(
+        f"port {port} is held by {who}, which is not the Neo4j of {settings.local_data_dir}. "
+        "Stop that process or choose another port (NEO4J_LOCAL_PORT; for the tests "
+        "C360_TEST_NEO4J_PORT and C360_TEST_BENCH_PORT)."
+    )
 
 
 def _version_from_log(settings: Settings) -> str | None:
@@ -202,20 +354,42 @@ def _bolt_answers(settings: Settings) -> bool:
         return False
 
 
-def start(settings: Settings, *, echo=print) -> ServerStatus:
-    """Start the local server (or report the running one) and wait until Bolt answers."""
+def start(
+    settings: Settings,
+    *,
+    echo=print,
+    stop_with_pid: int | None = None,
+    download: bool = True,
+    on_fetch: OnFetch | None = None,
+) -> ServerStatus:
+    """Start the local server (or report the running one) and wait until Bolt answers.
+
+    ``stop_with_pid``: the server stops by itself when that process ends (killed or not); without
+    it the server runs until ``stop``. ``download=False`` refuses to start when the runtime is not
+    prepared yet instead of downloading it (tests: a one-time download is no test's business).
+    """
     if not settings.uses_local_server:
         raise LocalServerError(f"NEO4J_URI is set ({settings.neo4j_uri}); nothing to start")
     current = status(settings)
     if current.running:
         _wait_for_bolt(settings, current.pid)
         return status(settings)
-    classpath, classes = ensure_runtime(settings, echo=echo)
+    check_port(settings)
+    if not download and not runtime_ready(settings):
+        raise LocalServerError(
+            "the local Neo4j runtime is not prepared (a one-time download of about "
+            f"{FIRST_DOWNLOAD_MB} MB); run `c360 neo4j prepare` first (`make test` and "
+            "`make demo` do)"
+        )
+    classpath, classes = prepare(settings, echo=echo, on_fetch=on_fetch)
     data_dir = settings.local_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     java = _need("java")
     log = _log_file(settings)
     env = {**os.environ, "C360_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()}
+    env.pop("C360_NEO4J_STOP_WITH_PID", None)
+    if stop_with_pid is not None:
+        env["C360_NEO4J_STOP_WITH_PID"] = str(stop_with_pid)
     heap = settings.neo4j_heap
     with open(log, "ab") as log_fh:
         proc = subprocess.Popen(
@@ -240,7 +414,8 @@ def start(settings: Settings, *, echo=print) -> ServerStatus:
             start_new_session=True,
         )
     _pid_file(settings).write_text(str(proc.pid))
-    echo(f"Starting Neo4j (pid {proc.pid}), waiting for Bolt on {settings.bolt_uri}...")
+    tied = f", stops with pid {stop_with_pid}" if stop_with_pid is not None else ""
+    echo(f"Starting Neo4j (pid {proc.pid}{tied}), waiting for Bolt on {settings.bolt_uri}...")
     _wait_for_bolt(settings, proc.pid)
     return status(settings)
 

@@ -4,12 +4,19 @@ The tests use their own local server (port ``C360_TEST_NEO4J_PORT``, default 176
 ``.c360/neo4j-test``) so they never wipe the demo graph; it is started when missing and reused
 when running. ``C360_TEST_NEO4J_URI`` points the tests at another (throwaway!) server instead.
 When the server cannot be had, the tests that need it fail, saying why. They never skip.
+
+A server the tests start is tied to the pytest process: it stops when the run ends, however it
+ends (``C360_TEST_KEEP_NEO4J=1`` keeps it running for the next run). The tests never download
+Neo4j: ``make test`` prepares the runtime first (``c360 neo4j prepare``), so no test timeout runs
+during the one-time download. Before any test runs, the session refuses ports that are held by a
+process other than the test servers themselves, naming the port and the holder's pid.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from neo4j import Driver
@@ -17,6 +24,32 @@ from neo4j import Driver
 from c360.settings import PROJECT_ROOT, Environment, Settings
 from graph import local_server, migrate
 from graph.driver import GraphUnavailable, create_sync_driver, verify
+
+
+BENCH_SMOKE_WORK = PROJECT_ROOT / ".c360" / "bench" / "ci-small"
+KEEP_SERVER = os.environ.get("C360_TEST_KEEP_NEO4J") == "1"
+
+
+def server_owner() -> int | None:
+    """The pid a server started by the tests stops with (None: it is kept running)."""
+    return None if KEEP_SERVER else os.getpid()
+
+
+def bench_port() -> int:
+    return int(os.environ.get("C360_TEST_BENCH_PORT", "17697"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Ports held by foreign processes end the run before any test, naming port and holder."""
+    test = _test_settings()
+    bench = test.model_copy(
+        update={"neo4j_local_port": bench_port(), "neo4j_data_dir": BENCH_SMOKE_WORK / "neo4j"}
+    )
+    for s in (test, bench):
+        try:
+            local_server.check_port(s)
+        except local_server.LocalServerError as exc:
+            raise pytest.UsageError(f"the test Neo4j cannot run: {exc}") from None
 
 
 def _test_settings() -> Settings:
@@ -40,11 +73,11 @@ def settings() -> Iterator[Settings]:
     if s.uses_local_server:
         try:
             started_here = not local_server.status(s).running
-            local_server.start(s)
+            local_server.start(s, stop_with_pid=server_owner(), download=False)
         except local_server.LocalServerError as exc:
             pytest.fail(f"The test Neo4j server could not be started: {exc}", pytrace=False)
     yield s
-    if started_here and os.environ.get("CI"):
+    if started_here and not KEEP_SERVER:
         local_server.stop(s)
 
 
@@ -98,7 +131,7 @@ def auth_header(settings: Settings):
     from auth.policy import Role
     from auth.tokens import DevTokenRequest, issue_dev_token
 
-    def header(role: str = "admin", **claims: str) -> dict[str, str]:
+    def header(role: str = "admin", **claims: Any) -> dict[str, str]:
         token = issue_dev_token(settings, DevTokenRequest(role=Role(role), **claims))
         return {"Authorization": f"Bearer {token}"}
 

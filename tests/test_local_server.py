@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from c360.app import create_app
 from graph import local_server
+from tests.conftest import server_owner
 
 
 def _wait_status(client: TestClient, code: int, timeout_s: float = 60) -> int:
@@ -49,7 +50,7 @@ def test_stop_start_round_trip_keeps_data_and_api_recovers(settings, clean_graph
         ).json()
         assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
-        local_server.start(settings)
+        local_server.start(settings, stop_with_pid=server_owner(), download=False)
         assert local_server.status(settings).running is True
         # The same API process, not restarted, turns ready again.
         assert _wait_status(client, 200) == 200

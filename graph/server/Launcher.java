@@ -3,6 +3,8 @@
 //
 // Arguments: <home-dir> <bolt-port> <pagecache-size>
 // Environment: C360_NEO4J_PASSWORD sets the password of the `neo4j` user (auth is enforced).
+//              C360_NEO4J_STOP_WITH_PID: shut down cleanly when that process ends (a test run, a
+//              benchmark or `make demo` that was killed leaves no server behind).
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,6 +26,7 @@ public final class Launcher {
         String pagecache = args.length > 2 ? args[2] : "512m";
         String password = System.getenv("C360_NEO4J_PASSWORD");
         Files.createDirectories(home);
+        stopWith(System.getenv("C360_NEO4J_STOP_WITH_PID"));
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
@@ -53,5 +56,28 @@ public final class Launcher {
                 + " bolt=127.0.0.1:" + port + " home=" + home);
         System.out.flush();
         stopped.await();
+    }
+
+    /** Exits (running the shutdown hook) once the process {@code pid} has ended. */
+    private static void stopWith(String pid) {
+        if (pid == null || pid.isEmpty()) {
+            return;
+        }
+        // ProcessHandle remembers the start time, so a reused pid does not count as alive.
+        ProcessHandle owner = ProcessHandle.of(Long.parseLong(pid)).orElse(null);
+        Thread watcher = new Thread(() -> {
+            try {
+                while (owner != null && owner.isAlive()) {
+                    Thread.sleep(500);
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.out.println("c360-neo4j: process " + pid + " ended; shutting down");
+            System.out.flush();
+            System.exit(0);
+        }, "c360-stop-with-" + pid);
+        watcher.setDaemon(true);
+        watcher.start();
     }
 }
