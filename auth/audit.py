@@ -56,8 +56,9 @@ class AuditWriter:
         client_address: str | None,
     ) -> str:
         """Write one AuditEvent (with others in flight); return its id, or raise."""
+        event_id = uuid.uuid4().hex
         event = {
-            "event_id": uuid.uuid4().hex,
+            "event_id": event_id,
             "at": dt.datetime.now(dt.UTC),
             "subject": principal.subject,
             "roles": sorted(r.value for r in principal.roles),
@@ -72,7 +73,7 @@ class AuditWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         await done
-        return event["event_id"]
+        return event_id
 
     async def _drain(self) -> None:
         while self._pending:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-from graphql import parse
+from graphql import OperationDefinitionNode, parse
 from neo4j import READ_ACCESS
 
 from auth.policy import Role
@@ -143,6 +143,8 @@ async def _run_api(url, tokens, sample, clients, seconds, max_requests, mix=MIX)
 def _node_parts(document: str, path: tuple[str, ...]) -> frozenset[str]:
     """The profile parts the API fetches for a bench document (same selection reading)."""
     op = parse(document).definitions[0]
+    if not isinstance(op, OperationDefinitionNode):
+        raise ValueError(f"not an operation: {document[:40]!r}")
     return parts_for(names_under([op.selection_set], {}, path))
 
 
@@ -153,6 +155,7 @@ async def raw_op(
     same query texts, parts and parameters, as many queries as the API's resolver sends. A search
     looks for ``name``, or for a prefix drawn from the sample."""
     scope_any = {"own_customer_id": None, "employee_id": None, "branch_id": None}
+    params: dict[str, object]  # the Cypher parameters of the operation's queries
     if op == "profile":
         parts = _node_parts(PROFILE, ("customer",))
         await read(profile_query(ScopeKind.ANY, parts), customer_id=cid, **scope_any)
@@ -206,7 +209,9 @@ def _reader(driver, settings):
     return read
 
 
-async def run_raw(settings, sample, rm, clients: int, seconds: float, max_requests: int, mix=MIX):
+async def run_raw(
+    settings, sample, rm, clients: int, seconds: float, max_requests: int, mix=MIX
+) -> tuple[dict[str, list[float]], int, float]:
     """The same mix as the API load, as raw Cypher through the async driver, same concurrency."""
     SAMPLE_NAMES[:] = sample["names"]
     driver = create_async_driver(settings)
@@ -275,16 +280,17 @@ async def warm_up(settings, sample, rm, clients: int, seconds: float) -> dict:
 
 def summarise(lat: dict[str, list[float]], errors: int, elapsed: float, clients: int) -> dict:
     total = sum(len(v) for v in lat.values())
+    ops: dict[str, dict[str, float]] = {}
     level = {
         "clients": clients,
         "requests": total,
         "rps": round(total / elapsed, 1),
         "errors": errors,
-        "ops": {},
+        "ops": ops,
     }
     for op, values in lat.items():
         if values:
-            level["ops"][op] = {
+            ops[op] = {
                 "n": len(values),
                 "rps": round(len(values) / elapsed, 1),
                 "p50": round(_pct(values, 50), 1),
@@ -421,7 +427,7 @@ def run_levels(
             lat, errors, elapsed = asyncio.run(
                 _run_api(url, tokens, sample, clients, seconds, max_requests, mix)
             )
-            if spy is not None:
+            if spy is not None and spy_out is not None:
                 spy.wait(timeout=120)
                 if spy_out.exists():
                     out["profile_32_clients"] = {"file": str(spy_out)} | summarise_profile(spy_out)

@@ -17,9 +17,16 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+from neo4j import ManagedTransaction
 
 from c360.settings import get_settings
 from graph.driver import create_sync_driver
+
+
+def _write_batch(tx: ManagedTransaction, query: str, rows: list[dict[str, Any]]) -> None:
+    tx.run(query, rows=rows).consume()
 
 
 def replay(spool: Path) -> dict:
@@ -39,7 +46,7 @@ def replay(spool: Path) -> dict:
             except EOFError:
                 break
             t0 = time.perf_counter()
-            session.execute_write(lambda tx, q=query, r=rows: tx.run(q, rows=r).consume())
+            session.execute_write(_write_batch, query, rows)
             entity = step.split(":")[0]
             seconds_by_step[entity] = seconds_by_step.get(entity, 0.0) + time.perf_counter() - t0
             batches += 1

@@ -413,7 +413,7 @@ class Loader:
         self.progress.update(task, total=golden_count + spill.n)
         for frame, ids, links in spill.in_load_order(bs):
             batch = records.source_record_rows(
-                frame, ids, [tuple(link) for link in links], self.loaded_at
+                frame, ids, [(link.rule, link.confidence) for link in links], self.loaded_at
             )
             self.writer.add("customers:source_records", uq.UPSERT_SOURCE_RECORDS, batch)
             self.progress.advance(task, len(batch))

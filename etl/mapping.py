@@ -183,14 +183,14 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
         if col in entity.ints:
             frame[col] = frame[col].map(lambda v: None if v is None else int(v))
     for col in entity.float_lists:
-        values = []
+        lists: list[list[float] | None] = []
         for idx, v in frame[col].items():
             try:
-                values.append(_parse_list(v, m.list_separator, m.units.get(col, 1.0)))
+                lists.append(_parse_list(v, m.list_separator, m.units.get(col, 1.0)))
             except ValueError:
                 errors.setdefault(idx, []).append(
                     ("wrong_type", f"{col} is not a list of numbers: {v!r}")
                 )
-                values.append(None)
-        frame[col] = pd.Series(values, index=frame.index, dtype=object)
+                lists.append(None)
+        frame[col] = pd.Series(lists, index=frame.index, dtype=object)
     return frame.astype(object).where(frame.notna(), None), errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from neo4j import Driver
 
@@ -156,7 +157,7 @@ MANAGES = [
 
 def load_sample(driver: Driver, *, database: str) -> dict[str, int]:
     """Upsert the sample (idempotent); return the rows written per entity."""
-    steps = [
+    steps: list[tuple[str, str, list[dict[str, Any]]]] = [
         ("branches", q.UPSERT_BRANCHES, BRANCHES),
         ("employees", q.UPSERT_EMPLOYEES, EMPLOYEES),
         ("products", q.UPSERT_PRODUCTS, PRODUCTS),

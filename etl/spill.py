@@ -170,7 +170,8 @@ class CustomerSpill:
     # -- 1. the records ---------------------------------------------------------------------
     def add(self, frame: pd.DataFrame) -> None:
         """Append prepared records (columns ``self.columns``, in load order)."""
-        recs, keys = [], []
+        recs: list[tuple[int, str, str, str | None, bytes, bytes]] = []
+        keys: list[tuple[int, str, int]] = []
         for values in frame[self.columns].itertuples(index=False, name=None):
             r = dict(zip(self.columns, values, strict=True))
             c = Candidate(
@@ -335,7 +336,8 @@ class CustomerSpill:
             "JOIN rec r ON r.idx = c.idx LEFT JOIN existing e ON e.idx = c.idx "
             "LEFT JOIN byhash h ON h.h = r.id_hash ORDER BY c.root, c.idx"
         )
-        cur, group = None, []
+        cur = None
+        group: list[tuple[int, str, str, str | None, str | None, str | None]] = []
         for r, idx, system, source_id, id_hash, known, hashed in rows:
             if r != cur and group:
                 settle(group)

@@ -58,9 +58,9 @@ def migration_statements() -> list[str]:
     """The Cypher of the migration. Names and labels are constants of this module, never input."""
     stmts = []
     for name, label, keys in UNIQUE_KEYS:
-        props = ", ".join(f"n.{k}" for k in keys)
+        key_props = ", ".join(f"n.{k}" for k in keys)
         stmts.append(
-            f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE ({props}) IS UNIQUE"
+            f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE ({key_props}) IS UNIQUE"
         )
     for name, label, prop in PROPERTY_INDEXES:
         stmts.append(f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})")

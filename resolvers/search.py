@@ -64,7 +64,8 @@ async def _page(
     tx: AsyncManagedTransaction, *, page_query: str, count_query: str, params: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], int]:
     rows = [r.data() async for r in await tx.run(page_query, params)]
-    total = (await (await tx.run(count_query, params)).single())["total"]
+    # an aggregate without grouping keys: always exactly one row
+    total = (await (await tx.run(count_query, params)).single(strict=True))["total"]
     return rows, total
 
 

@@ -14,6 +14,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import httpx2  # starlette's TestClient runs on httpx2: its responses are httpx2's
 import pytest
 from neo4j import RoutingControl
 from pydantic import ValidationError
@@ -47,7 +48,7 @@ def app_client(settings, provider, sample_graph):
         yield client
 
 
-def start_login(client: TestClient) -> httpx.Response:
+def start_login(client: TestClient) -> httpx2.Response:
     resp = client.get("/console/login", follow_redirects=False)
     assert resp.status_code == 302, resp.text
     return resp
@@ -62,14 +63,14 @@ def authorize(provider: LocalProvider, location: str) -> str:
     return resp.headers["location"]
 
 
-def sign_in(client: TestClient, provider: LocalProvider) -> httpx.Response:
+def sign_in(client: TestClient, provider: LocalProvider) -> httpx2.Response:
     callback = authorize(provider, start_login(client).headers["location"])
     resp = client.get(callback.removeprefix("http://testserver"), follow_redirects=False)
     assert resp.status_code == 303, resp.text
     return resp
 
 
-def set_cookies(resp: httpx.Response) -> dict[str, str]:
+def set_cookies(resp: httpx2.Response) -> dict[str, str]:
     """Set-Cookie headers by cookie name."""
     return {h.split("=", 1)[0]: h for h in resp.headers.get_list("set-cookie")}
 

@@ -200,12 +200,28 @@ def test_national_id_hash_is_peppered_and_check_digit_verified() -> None:
 
 # -- identity resolution ----------------------------------------------------------------------
 def cand(
-    system: str, sid: str, name: str, birth: str | None = "1980-05-17", **kw: object
+    system: str,
+    sid: str,
+    name: str,
+    birth: str | None = "1980-05-17",
+    *,
+    id_hash: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+    gender: str | None = "M",
 ) -> Candidate:
-    fields = {"id_hash": None, "phone": None, "email": None, "address": None, "gender": "M"} | kw
     return Candidate(
-        system, sid, normalise_name(name), dt.date.fromisoformat(birth) if birth else None, **fields
-    )  # type: ignore[arg-type]
+        system,
+        sid,
+        normalise_name(name),
+        dt.date.fromisoformat(birth) if birth else None,
+        id_hash,
+        phone,
+        email,
+        address,
+        gender,
+    )
 
 
 def test_traditional_spelling_and_phone_match_probabilistically() -> None:
@@ -311,6 +327,7 @@ def _prepared_customers(directory: Path, chunk: int) -> list[pd.DataFrame]:
     for system in CFG.system_priority:
         em = load_mapping(system).entities["customers"]
         path = find_extract(directory, system, em.file)
+        assert path is not None, f"no {system} {em.file} extract in {directory}"
         for frame in read_chunks(path, chunk):
             mapped, parse_errors = apply_mapping(frame, em)
             good, _ = validate(mapped, "customers", parse_errors=parse_errors, today=TODAY)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -31,17 +33,16 @@ CFG = load_config()
 AS_OF = dt.date(2026, 10, 31)
 
 
-def facts(*accounts: AccountFacts, **kw) -> CustomerFacts:
-    base = {
-        "customer_id": "C1",
-        "as_of": AS_OF,
-        "accounts": accounts,
-        "onboarded_at": dt.date(2015, 1, 1),
-        "last_interaction_at": dt.date(2026, 10, 1),
-        "interactions_12m": 6,
-    }
-    base.update(kw)
-    return CustomerFacts(**base)
+def facts(*accounts: AccountFacts, **kw: Any) -> CustomerFacts:
+    base = CustomerFacts(
+        customer_id="C1",
+        as_of=AS_OF,
+        accounts=accounts,
+        onboarded_at=dt.date(2015, 1, 1),
+        last_interaction_at=dt.date(2026, 10, 1),
+        interactions_12m=6,
+    )
+    return dataclasses.replace(base, **kw)
 
 
 def savings(balance: float, history: tuple[float, ...] = (), **kw) -> AccountFacts:

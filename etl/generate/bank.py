@@ -441,12 +441,12 @@ def generate_bank(
                 for c, (n, t, cat, tier) in PRODUCTS.items()
             ],
         }
-        for key, rows in static.items():
-            writers[key].write(rows)
+        for key, static_rows in static.items():
+            writers[key].write(static_rows)
         for number, start in enumerate(range(0, opts.customers, opts.chunk_size)):
             stop = min(opts.customers, start + opts.chunk_size)
-            rows, identities, scenarios = bank.chunk(number, start, stop)
-            for (system, file), file_rows in rows.items():
+            chunk_rows, identities, scenarios = bank.chunk(number, start, stop)
+            for (system, file), file_rows in chunk_rows.items():
                 if (system, file) in static:
                     continue
                 writer = writers[system, file]
@@ -466,6 +466,6 @@ def generate_bank(
             scs.writerows(scenarios)
             if on_chunk:
                 on_chunk(stop - start)
-    for w in writers.values():
-        w.close()
+    for extract in writers.values():
+        extract.close()
     return {f"{s}/{f}": w.rows_written for (s, f), w in writers.items()}

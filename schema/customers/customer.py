@@ -74,6 +74,12 @@ class Customer:
     source_records: list[SourceRecord] | None = strawberry.field(
         description="The source-system records merged into this golden record"
     )
+    # Not in the schema. Whether the policy lets the caller read the timeline (masked to None
+    # when not); the scoring job's AUM, the one lists sort by; the AUM summed by the query when
+    # no accounts were asked for.
+    _interactions_allowed: strawberry.Private[bool] = False
+    _stored_aum: strawberry.Private[float | None] = None
+    _computed_aum: strawberry.Private[float | None] = None
 
     @strawberry.field(description="Interactions, newest first; filter by channel, kind and time.")
     async def interactions(
@@ -86,7 +92,7 @@ class Customer:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
     ) -> InteractionConnection | None:
-        if not getattr(self, "_interactions_allowed", False):
+        if not self._interactions_allowed:
             return None
         page = await resolve_interactions.timeline(
             info.context,
@@ -114,12 +120,10 @@ class Customer:
         "scoring: summed from the open accounts shown)"
     )
     def aum(self) -> float:
-        stored = getattr(self, "_stored_aum", None)
-        if stored is not None:
-            return float(stored)
-        computed = getattr(self, "_computed_aum", None)  # summed by the query (no accounts asked)
-        if computed is not None:
-            return float(computed)
+        if self._stored_aum is not None:
+            return float(self._stored_aum)
+        if self._computed_aum is not None:  # summed by the query (no accounts asked)
+            return float(self._computed_aum)
         return round(
             sum(
                 a.balance
@@ -131,7 +135,7 @@ class Customer:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Customer:
-        customer = cls(
+        return cls(
             id=strawberry.ID(row["customer_id"]),
             name=row.get("name"),
             gender=row.get("gender"),
@@ -158,15 +162,13 @@ class Customer:
             else None,
             relationship_manager=Employee.from_row(row.get("relationship_manager")),
             referred_by=CustomerRef.from_row(row.get("referred_by")),
-            referrals=[CustomerRef.from_row(r) for r in row["referrals"]]
+            referrals=[CustomerRef.of(r) for r in row["referrals"]]
             if row.get("referrals") is not None
             else None,
             source_records=[SourceRecord.from_row(r) for r in row["source_records"]]
             if row.get("source_records") is not None
             else None,
+            _interactions_allowed=bool(row.get("interactions")),
+            _stored_aum=row.get("aum"),
+            _computed_aum=row.get("computed_aum"),
         )
-        # Whether the policy lets the caller read the timeline (masked to None when not).
-        customer._interactions_allowed = bool(row.get("interactions"))
-        customer._stored_aum = row.get("aum")  # the scoring job's figure, the one lists sort by
-        customer._computed_aum = row.get("computed_aum")
-        return customer

@@ -18,8 +18,11 @@ class Employee:
 
     @classmethod
     def from_row(cls, row: dict[str, Any] | None) -> Employee | None:
-        if not row:
-            return None
+        """The employee of a row, None for no row (no relationship manager)."""
+        return cls.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Employee:
         return cls(
             id=strawberry.ID(row["employee_id"]),
             name=row.get("name"),
@@ -37,8 +40,11 @@ class CustomerRef:
 
     @classmethod
     def from_row(cls, row: dict[str, Any] | None) -> CustomerRef | None:
-        if not row:
-            return None
+        """The customer of a row, None for no row (nobody referred this customer)."""
+        return cls.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> CustomerRef:
         return cls(
             id=strawberry.ID(row["customer_id"]),
             name=row.get("name"),

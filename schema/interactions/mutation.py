@@ -136,5 +136,5 @@ class Mutation:
         return AssignmentPayload(
             client_mutation_id=input.client_mutation_id,
             customer_id=strawberry.ID(row["customer_id"]),
-            relationship_manager=Employee.from_row({**row["employee"], "since": row["since"]}),
+            relationship_manager=Employee.of({**row["employee"], "since": row["since"]}),
         )
