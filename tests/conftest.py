@@ -25,7 +25,6 @@ from c360.settings import PROJECT_ROOT, Environment, Settings
 from graph import local_server, migrate
 from graph.driver import GraphUnavailable, create_sync_driver, verify
 
-
 BENCH_SMOKE_WORK = PROJECT_ROOT / ".c360" / "bench" / "ci-small"
 KEEP_SERVER = os.environ.get("C360_TEST_KEEP_NEO4J") == "1"
 
