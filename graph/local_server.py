@@ -131,14 +131,16 @@ def _cached_runtime(cache: Path) -> tuple[str, Path] | None:
     return None
 
 
-def _maven_command(mvn: str, out: Path) -> list[str]:
+def _maven_command(mvn: str, out: Path, pom: Path, *, retry: bool) -> list[str]:
     return [
         mvn,
+        # A retry re-asks the repository for what failed (else Maven reports the cached failure).
+        *(["-U"] if retry else []),
         "-B",  # batch mode: one log line per downloaded file, no colour, no prompts
         "-Dstyle.color=never",
         "-Dmaven.wagon.http.retryHandler.count=3",  # transient HTTP failures, per request
         "-f",
-        str(POM),
+        str(pom),
         "dependency:build-classpath",
         f"-Dmdep.outputFile={out}",
     ]
@@ -174,7 +176,14 @@ def _maven_failure(log_tail: str) -> str:
     return "\n".join((named or errors or log_tail.splitlines())[:6])[-1500:]
 
 
-def _resolve_runtime(cache: Path, echo, on_fetch: OnFetch | None) -> tuple[str, Path]:
+def _resolve_runtime(
+    cache: Path,
+    echo,
+    on_fetch: OnFetch | None,
+    *,
+    pom: Path = POM,
+    pauses: tuple[float, ...] = _RETRY_PAUSE_S,
+) -> tuple[str, Path]:
     cp_file, classes = cache / "classpath.txt", cache / "classes"
     echo(
         f"Preparing the local Neo4j 5.26: the first run on a machine downloads about "
@@ -186,7 +195,9 @@ def _resolve_runtime(cache: Path, echo, on_fetch: OnFetch | None) -> tuple[str, 
     fetched = Fetched()
     for attempt in range(1, RESOLVE_ATTEMPTS + 1):
         tmp_cp.unlink(missing_ok=True)
-        code, log_tail = _run_maven(_maven_command(mvn, tmp_cp), fetched, on_fetch)
+        code, log_tail = _run_maven(
+            _maven_command(mvn, tmp_cp, pom, retry=attempt > 1), fetched, on_fetch
+        )
         if code == 0 and tmp_cp.exists():
             break
         failure = _maven_failure(log_tail)
@@ -197,7 +208,7 @@ def _resolve_runtime(cache: Path, echo, on_fetch: OnFetch | None) -> tuple[str, 
                 f"{failure}\nWhat was downloaded is kept; retry with `c360 neo4j prepare` "
                 "(check that Maven Central is reachable, or set NEO4J_URI to use another server)."
             )
-        pause = _RETRY_PAUSE_S[min(attempt, len(_RETRY_PAUSE_S)) - 1]
+        pause = pauses[min(attempt, len(pauses)) - 1]
         echo(f"Maven failed (attempt {attempt} of {RESOLVE_ATTEMPTS}): {failure.splitlines()[0]}")
         echo(f"Retrying in {pause:.0f} s; files already downloaded are kept.")
         time.sleep(pause)
@@ -247,6 +258,15 @@ def _is_our_server(pid: int, data_dir: Path) -> bool:
     except OSError:
         return False
     return b"Launcher" in args and os.fsencode(str(data_dir)) in args
+
+
+def _server_port(pid: int) -> int | None:
+    """The Bolt port our launcher was started with (its argument after the data directory)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return int(args[args.index(b"Launcher") + 2])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _read_pid(settings: Settings) -> int | None:
@@ -372,6 +392,13 @@ def start(
         raise LocalServerError(f"NEO4J_URI is set ({settings.neo4j_uri}); nothing to start")
     current = status(settings)
     if current.running:
+        port = _server_port(current.pid) if current.pid else None
+        if port is not None and port != settings.neo4j_local_port:
+            raise LocalServerError(
+                f"the Neo4j of {settings.local_data_dir} already runs (pid {current.pid}) on "
+                f"port {port}, not on {settings.neo4j_local_port}; stop it (`c360 neo4j stop`) "
+                "or use its port"
+            )
         _wait_for_bolt(settings, current.pid)
         return status(settings)
     check_port(settings)

@@ -54,11 +54,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _test_settings() -> Settings:
     uri = os.environ.get("C360_TEST_NEO4J_URI")
     home = PROJECT_ROOT / ".c360"
+    port = int(os.environ.get("C360_TEST_NEO4J_PORT", "17687"))
     return Settings(
         environment=Environment.TEST,
         neo4j_uri=uri or None,
-        neo4j_local_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17687")),
-        neo4j_data_dir=home / "neo4j-test",
+        neo4j_local_port=port,
+        # One data directory per port: two runs on other ports never share (and lock) one.
+        neo4j_data_dir=home / ("neo4j-test" if port == 17687 else f"neo4j-test-{port}"),
         neo4j_heap=os.environ.get("C360_TEST_NEO4J_HEAP", "1g"),
         neo4j_pagecache=os.environ.get("C360_TEST_NEO4J_PAGECACHE", "512m"),
         c360_home=home,
