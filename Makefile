@@ -33,7 +33,7 @@ console-build: $(CONSOLE_STAMP)
 chromium:
 	scripts/ensure-chromium.sh
 
-## Neo4j's jars (about 200 MB, downloaded once, with progress) and the compiled launcher.
+## Neo4j's jars (about 150 MB, downloaded once, with progress) and the compiled launcher.
 neo4j-prepare: venv
 	$(BIN)/c360 neo4j prepare
 

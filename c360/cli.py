@@ -76,7 +76,9 @@ def _download_progress() -> Iterator[Callable[[Fetched], None]]:
         def print_now_and_then(fetched: Fetched) -> None:
             if time.monotonic() - last[0] >= 10:
                 last[0] = time.monotonic()
-                console.print(f"{line(fetched)} (latest {fetched.last})", highlight=False)
+                console.print(
+                    f"{line(fetched)} (latest {fetched.last})", highlight=False, soft_wrap=True
+                )
 
         yield print_now_and_then
         return
@@ -91,7 +93,7 @@ def _download_progress() -> Iterator[Callable[[Fetched], None]]:
 
 @neo4j_app.command("prepare")
 def neo4j_prepare() -> None:
-    """Download Neo4j's jars (once, about 200 MB) and compile the launcher; nothing is started.
+    """Download Neo4j's jars (once, about 150 MB) and compile the launcher; nothing is started.
 
     `make test` and `make demo` run it first. Example: `c360 neo4j prepare`.
     """

@@ -1,11 +1,11 @@
 """A real Neo4j 5.26 Community server for development and tests, started by the project.
 
-Neo4j's jars come from Maven Central through Maven (``graph/server/pom.xml``, newest 5.26.x);
+Neo4j's jars come from Maven Central through Maven (``graph/server/pom.xml``, a pinned 5.26.x);
 the resolved classpath and the compiled launcher are cached in ``C360_CACHE_DIR`` so a second
 start downloads and compiles nothing. The server is Neo4j's embedded
 ``DatabaseManagementServiceBuilder`` with the Bolt connector on 127.0.0.1 only and native auth on.
 
-The first resolution downloads about 200 MB once (Maven's own repository, ``~/.m2`` or
+The first resolution downloads about 150 MB once (Maven's own repository, ``~/.m2`` or
 ``-Dmaven.repo.local`` in ``MAVEN_OPTS``). :func:`prepare` does it with progress and retries, and
 ``make test`` / ``make demo`` call it (``c360 neo4j prepare``) before anything that starts a
 server, so no test's timeout runs while jars download. A server can be tied to the process that
@@ -55,7 +55,7 @@ class ServerStatus:
         )
 
 
-FIRST_DOWNLOAD_MB = 200  # measured: Neo4j 5.26's jars and Maven's dependency plugin, once
+FIRST_DOWNLOAD_MB = 150  # measured: 144 MB, Neo4j 5.26.30's jars and Maven's dependency plugin
 RESOLVE_ATTEMPTS = 3
 _RETRY_PAUSE_S = (5.0, 20.0)
 # Maven (batch mode) logs one line per file: "Downloaded from central: URL (1.2 MB at 3 MB/s)".
@@ -105,7 +105,7 @@ def prepare(
     """Resolve Neo4j's classpath with Maven and compile the launcher, both cached.
 
     Returns the Java classpath and the directory of the compiled launcher. The first call on a
-    machine downloads about 200 MB; ``on_fetch`` is called after every downloaded file. A failed
+    machine downloads about 150 MB; ``on_fetch`` is called after every downloaded file. A failed
     download is retried (``RESOLVE_ATTEMPTS`` in all) before :class:`LocalServerError` names it.
     """
     cache = _runtime_dir(settings)

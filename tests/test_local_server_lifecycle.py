@@ -115,7 +115,7 @@ def test_a_failed_resolution_is_retried_then_named(tmp_path):
         local_server.POM.read_text()
         .replace("<groupId>org.neo4j</groupId>", "<groupId>org.c360.absent</groupId>")
         .replace("<artifactId>neo4j</artifactId>", "<artifactId>no-such-artifact</artifactId>")
-        .replace("[5.26.0,5.27.0)", "1.0")
+        .replace("${neo4j.version}", "1.0")
     )
     said: list[str] = []
     with pytest.raises(LocalServerError) as failed:
