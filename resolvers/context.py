@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from neo4j import READ_ACCESS, AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 from auth import audit
+from auth.masking import opaque_id
 from auth.principal import Principal
 from c360.errors import ServiceUnavailableError
 from c360.settings import Settings
@@ -28,6 +30,12 @@ class Context:
     client_address: str | None = None
     round_trips: int = 0
     loaders: dict[str, Any] = field(default_factory=dict)
+    # Keys the opaque ids of people and things beyond the caller's scope: new per request, so an
+    # id means nothing outside the answer it came in.
+    opaque_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def opaque_id(self, value: str) -> str:
+        return opaque_id(self.opaque_key, value)
 
     async def read(self, work, /, **params: Any) -> Any:
         """``work(session, **params)`` as auto-commit reads, routed to readers on a cluster and
