@@ -35,8 +35,9 @@ class Context:
     # id means nothing outside the answer it came in.
     opaque_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
-    def opaque_id(self, value: str) -> str:
-        return opaque_id(self.opaque_key, value)
+    def opaque_id(self, kind: str, value: str) -> str:
+        """The id standing for the ``kind`` (CUSTOMER, HOUSEHOLD, ACCOUNT) ``value`` in this answer."""
+        return opaque_id(self.opaque_key, f"{kind}\x00{value}")
 
     def loader(
         self, key: Hashable, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]

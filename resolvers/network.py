@@ -32,7 +32,7 @@ def _node(ctx: Context, node: dict[str, Any]) -> dict[str, Any]:
         label = related.shown_name(ctx, node["name"], None) if node["kind"] == "CUSTOMER" else None
         return {
             **shown,
-            "id": ctx.opaque_id(node["id"]),
+            "id": ctx.opaque_id(node["kind"], node["id"]),
             "label": label,
             "tier": None,
             "restricted": True,

@@ -26,7 +26,7 @@ def person(ctx: Context, row: dict[str, Any], *, keep: Iterable[str] = ()) -> di
         return {**enforce.mask_row(ctx.principal, row), "restricted": False}
     return {
         **{k: row.get(k) for k in keep},
-        "customer_id": ctx.opaque_id(row["customer_id"]),
+        "customer_id": ctx.opaque_id("CUSTOMER", row["customer_id"]),
         "name": shown_name(ctx, row.get("name"), None),
         "restricted": True,
     }
