@@ -1,9 +1,13 @@
-"""Pure masking functions, one per :class:`Mask` kind. No policy here: only how to mask."""
+"""Pure masking functions, one per :class:`Mask` kind, and how people beyond a caller's scope
+are shown where they are linked to someone in it (the one piece of policy kept here)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -80,3 +84,31 @@ MASKERS: dict[Mask, Callable[[Any, dict[str, Any]], Any]] = {
 def apply_mask(mask: Mask, value: Any, row: dict[str, Any]) -> Any:
     """The value as a caller with this mask may see it (``row`` gives context, e.g. the city)."""
     return MASKERS[mask](value, row)
+
+
+# A person beyond the caller's scope who is linked to someone within it (a household member, a
+# referral partner, a co-holder, a node of the network) is shown with this name mask, an opaque
+# id and nothing else; a former household member beyond the scope is not shown at all.
+OUT_OF_SCOPE_NAME = Mask.NAME
+
+
+def opaque_id(key: bytes, value: str) -> str:
+    """An id that stands for ``value`` within one answer: stable under the same ``key`` (one per
+    request), unlinkable across requests, and never a real id (``x-`` and hex digits)."""
+    return "x-" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def mask_within(text: str, shown: Mapping[str, str | None]) -> str:
+    """``text`` with each name in ``shown`` replaced by how the caller sees it (``None``: not at
+    all), longest names first, each occurrence once: a household named after its head is masked
+    like the head's name."""
+    names = sorted((n for n in shown if n and n in text), key=len, reverse=True)
+    if not names:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(0)
+        masked = shown[name]
+        return "*" * len(name) if masked is None else masked
+
+    return re.sub("|".join(re.escape(n) for n in names), replace, text)

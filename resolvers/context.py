@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import secrets
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import READ_ACCESS, AsyncDriver
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from strawberry.dataloader import DataLoader
 
 from auth import audit
+from auth.masking import opaque_id
 from auth.principal import Principal
 from c360.errors import ServiceUnavailableError
 from c360.settings import Settings
@@ -27,7 +30,23 @@ class Context:
     request_id: str = ""
     client_address: str | None = None
     round_trips: int = 0
-    loaders: dict[str, Any] = field(default_factory=dict)
+    loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+    # Keys the opaque ids of people and things beyond the caller's scope: new per request, so an
+    # id means nothing outside the answer it came in.
+    opaque_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def opaque_id(self, kind: str, value: str) -> str:
+        """The id standing for the ``kind`` (CUSTOMER, HOUSEHOLD, ACCOUNT) ``value`` in this answer."""
+        return opaque_id(self.opaque_key, f"{kind}\x00{value}")
+
+    def loader(
+        self, key: Hashable, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]
+    ) -> DataLoader[Any, Any]:
+        """This request's DataLoader for ``key`` (the operation and its arguments), made on first
+        use: the loads one resolver level makes with the same key are one batch, one ``load``."""
+        if key not in self.loaders:
+            self.loaders[key] = DataLoader(load_fn=load)
+        return self.loaders[key]
 
     async def read(self, work, /, **params: Any) -> Any:
         """``work(session, **params)`` as auto-commit reads, routed to readers on a cluster and

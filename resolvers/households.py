@@ -1,4 +1,5 @@
-"""A household, reached through a member the caller may see."""
+"""A household, opened through a current member the caller may see; each member shown under the
+caller's access to that member (resolvers/related.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from auth import enforce
 from auth.policy import Operation
 from c360.errors import NotFound
 from graph.queries.households import HOUSEHOLD_QUERIES
+from resolvers import related
 from resolvers.context import Context, one_row
 
 
@@ -21,10 +23,15 @@ async def household(ctx: Context, household_id: str) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound(f"No household {household_id!r} is visible to you.")
-    members = [enforce.mask_row(ctx.principal, {**m, "access": "direct"}) for m in row["members"]]
+    # Beyond the scope: a current member masked, a former one not at all.
+    listed = [m for m in row["members"] if m["access"] or m["ended_at"] is None]
     await ctx.audit(
         "household",
-        customer_ids=[m["customer_id"] for m in members],
+        customer_ids=[m["customer_id"] for m in listed],
         fields=["household", "members"],
     )
-    return {"household": row["household"], "members": members}
+    found = row["household"]
+    return {
+        "household": {**found, "name": related.derived_name(ctx, found["name"], row["members"])},
+        "members": [related.person(ctx, m, keep=("role",)) for m in listed],
+    }

@@ -47,28 +47,49 @@ def _native(v: Any) -> Any:
 async def timeline(
     ctx: Context, *, customer_id: str, flt: InteractionFilter, first: int | None, after: str | None
 ) -> dict[str, Any]:
-    """A page of the customer's interactions, newest first (the customer is already in scope)."""
-    limit = page_size(first)
+    """A page of the customer's interactions, newest first (the customer is already in scope).
+
+    Through the request's DataLoader: the timelines a list of customers asks for with the same
+    arguments are one query (``_timelines``), not one per customer."""
     cursor = decode_cursor(after)
-    before_at = dt.datetime.fromisoformat(cursor[0]) if cursor and cursor[0] else None
+    params = {
+        "channels": tuple(flt.channels) if flt.channels else None,
+        "kinds": tuple(flt.kinds) if flt.kinds else None,
+        "from": flt.from_,
+        "to": flt.to,
+        "before_at": dt.datetime.fromisoformat(cursor[0]) if cursor and cursor[0] else None,
+        "before_id": cursor[1] if cursor else None,
+        "limit": page_size(first),
+    }
+
+    async def load(customer_ids: list[str]) -> list[dict[str, Any] | NotFound]:
+        return await _timelines(ctx, customer_ids, params)
+
+    key = ("interactions", *sorted(params.items()))
+    return await ctx.loader(key, load).load(customer_id)
+
+
+async def _timelines(
+    ctx: Context, customer_ids: list[str], page: dict[str, Any]
+) -> list[dict[str, Any] | NotFound]:
     scope = enforce.row_scope(ctx.principal)
     rows = await ctx.read(
         all_rows,
-        query=SCOPE_MATCH[scope.kind] + q.INTERACTIONS_PAGE_TAIL,
-        params={
-            "customer_id": customer_id,
-            **scope.params,
-            "channels": flt.channels or None,
-            "kinds": flt.kinds or None,
-            "from": flt.from_,
-            "to": flt.to,
-            "before_at": before_at,
-            "before_id": cursor[1] if cursor else None,
-            "limit": limit,
-        },
+        query=q.INTERACTIONS_PAGES[scope.kind],
+        params={"customer_ids": customer_ids, **scope.params, **page},
     )
-    if not rows:
-        raise NotFound(f"No customer {customer_id!r} is visible to you.")
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["customer_id"], []).append(row)
+    return [
+        _page(ctx, found[cid])
+        if cid in found
+        else NotFound(f"No customer {cid!r} is visible to you.")
+        for cid in customer_ids
+    ]
+
+
+def _page(ctx: Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
     items = [r["item"] for r in rows if r["item"] is not None]
     now = dt.datetime.now(dt.UTC)
     for item in items:

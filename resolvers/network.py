@@ -1,15 +1,17 @@
-"""The network around a customer the caller may see; customers beyond their scope are restricted."""
+"""The network around a customer the caller may see. Nodes beyond the caller's scope are shown
+restricted: an opaque id valid in this answer only, a customer's pseudonymised name (a household's
+or an account's nothing), and only where they touch something the caller may read."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from auth import enforce
-from auth.masking import mask_name
 from auth.policy import Operation
 from c360.errors import BadUserInput, NotFound
 from graph.queries.network import MAX_DEPTH, NETWORK_QUERIES
 from graph.queries.scope import SCOPE_MATCH
+from resolvers import related
 from resolvers.context import Context
 
 DEFAULT_CAP = 60
@@ -22,6 +24,27 @@ async def _network(tx, *, scope_query: str, network_query: str, params: dict[str
     if seen is None:
         return None
     return (await (await tx.run(network_query, params)).single()).data()
+
+
+def _node(ctx: Context, node: dict[str, Any]) -> dict[str, Any]:
+    shown = {"kind": node["kind"], "distance": node["distance"]}
+    if node["access"] is None:
+        label = related.shown_name(ctx, node["name"], None) if node["kind"] == "CUSTOMER" else None
+        return {
+            **shown,
+            "id": ctx.opaque_id(node["kind"], node["id"]),
+            "label": label,
+            "tier": None,
+            "restricted": True,
+        }
+    if node["kind"] == "CUSTOMER":
+        person = related.person(ctx, {"customer_id": node["id"], **node})
+        label, tier = person.get("name"), person.get("tier")
+    elif node["kind"] == "HOUSEHOLD":
+        label, tier = related.derived_name(ctx, node["name"], node["people"]), node["tier"]
+    else:
+        label, tier = node["product_type"], None
+    return {**shown, "id": node["id"], "label": label, "tier": tier, "restricted": False}
 
 
 async def network(
@@ -43,23 +66,13 @@ async def network(
     )
     if result is None:
         raise NotFound(f"No customer {customer_id!r} is visible to you.")
-    visible = [n["id"] for n in result["nodes"] if n["kind"] == "CUSTOMER" and n["access"]]
-    await ctx.audit("network", customer_ids=visible, fields=["network"])
-    nodes = []
-    for node in result["nodes"]:
-        if node["kind"] != "CUSTOMER":
-            label = node["name"] if node["kind"] == "HOUSEHOLD" else node["product_type"]
-            nodes.append({**node, "label": label, "restricted": False})
-        elif node["access"] is None:  # beyond the caller's scope: a masked name, nothing else
-            nodes.append(
-                {**node, "label": mask_name(node["name"] or "?"), "tier": None, "restricted": True}
-            )
-        else:
-            shown = enforce.mask_row(
-                ctx.principal,
-                {"name": node["name"], "tier": node["tier"], "access": node["access"]},
-            )
-            nodes.append(
-                {**node, "label": shown.get("name"), "tier": shown.get("tier"), "restricted": False}
-            )
-    return {"nodes": nodes, "edges": result["edges"], "truncated": result["truncated"]}
+    customers = [n for n in result["nodes"] if n["kind"] == "CUSTOMER"]
+    await ctx.audit("network", customer_ids=[n["id"] for n in customers], fields=["network"])
+    shown = {n["key"]: _node(ctx, n) for n in result["nodes"]}
+    readable = {n["key"] for n in result["nodes"] if n["access"] is not None}
+    edges = [  # a relationship between two nodes beyond the scope is theirs alone
+        {**e, "source": shown[e["source"]]["id"], "target": shown[e["target"]]["id"]}
+        for e in result["edges"]
+        if e["source"] in readable or e["target"] in readable
+    ]
+    return {"nodes": list(shown.values()), "edges": edges, "truncated": result["truncated"]}

@@ -283,8 +283,11 @@ def test_network_marks_customers_beyond_the_rm_scope_restricted(gql):
     net = gql(NETWORK, {"id": "C1000", "depth": 3}, RM1)["data"]["network"]
     by_id = {n["id"]: n for n in net["nodes"]}
     assert by_id["C1090"]["restricted"] is False  # one referral hop
-    assert by_id["C1091"]["restricted"] is True  # two hops: beyond the RM's scope
-    assert "*" in by_id["C1091"]["label"]
+    # C1091, two hops: beyond the RM's scope, under an opaque id, and not followed to C1092
+    [beyond] = [by_id[e["target"]] for e in net["edges"] if e["source"] == "C1090"]
+    assert beyond["restricted"] is True and beyond["id"] != "C1091"
+    assert "*" in beyond["label"]
+    assert not {"C1091", "C1092"} & set(by_id)
 
 
 @pytest.mark.parametrize("depth", [0, 4])

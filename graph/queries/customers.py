@@ -1,7 +1,7 @@
 """Reads of the customer aggregate, always through a row-scope fragment (graph/queries/scope.py).
 
-``details(parts)`` loads the related parts a selection asks for, for each bound customer ``c``
-in one pass, so a page of customers costs the same single query as one profile (no N+1).
+``details(parts, scope)`` loads the related parts a selection asks for, for each bound customer
+``c`` in one pass, so a page of customers costs the same single query as one profile (no N+1).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.queries.scope import SCOPE_MATCH, ScopeKind
+from graph.queries.scope import ACCESS_EXPR, SCOPE_MATCH, ScopeKind
 
 _CUSTOMER_FIELDS = (
     "customer_id", "name", "gender", "birth_date", "phone", "email", "national_id_last4",
@@ -34,14 +34,22 @@ def _props(names: tuple[str, ...]) -> str:
 
 
 # The related parts of a profile, each one subquery per bound customer ``c``; a query fetches
-# only the parts its GraphQL selection asks for (``parts_for``).
+# only the parts its GraphQL selection asks for (``parts_for``). ``__ACCESS__`` stands for the
+# caller's scope expression (graph/queries/scope.ACCESS_EXPR) over another customer bound as ``c``.
 PARTS: dict[str, str] = {
+    # ``people``: the members named in the household's name, with the caller's access to each
+    # (a household named after its head is masked like the head's name).
     "household": """
 CALL (c) {
   OPTIONAL MATCH (c)-[m:MEMBER_OF]->(h:Household)
   WITH h, m ORDER BY m.ended_at IS NULL DESC, m.ended_at DESC
-  RETURN collect(h {.household_id, .name, .aum, .tier, role: m.role, since: m.since,
-                    ended_at: m.ended_at})[0] AS household
+  WITH collect(h {.household_id, .name, .aum, .tier, role: m.role, since: m.since,
+                  ended_at: m.ended_at})[0] AS household, collect(h)[0] AS h
+  CALL (h) {
+    MATCH (c:Customer)-[:MEMBER_OF]->(h) WHERE h.name CONTAINS c.name
+    RETURN collect({name: c.name, access: __ACCESS__}) AS people
+  }
+  RETURN household {.*, people: people} AS household
 }""",
     "accounts": f"""
 CALL (c) {{
@@ -55,15 +63,20 @@ CALL (c) {
   OPTIONAL MATCH (e:Employee)-[m:MANAGES]->(c)
   RETURN collect(e {.employee_id, .name, .title, .branch_id, since: m.since})[0] AS relationship_manager
 }""",
+    # Referral partners with the caller's access to each (a partner beyond it is masked).
     "referred_by": """
 CALL (c) {
   OPTIONAL MATCH (r:Customer)-[ref:REFERRED]->(c)
-  RETURN collect(r {.customer_id, .name, referred_at: ref.referred_at})[0] AS referred_by
+  CALL (r) { WITH r AS c RETURN __ACCESS__ AS access }
+  RETURN collect(r {.customer_id, .name, referred_at: ref.referred_at, access: access})[0]
+         AS referred_by
 }""",
     "referrals": """
 CALL (c) {
   OPTIONAL MATCH (c)-[ref:REFERRED]->(r:Customer)
-  RETURN collect(r {.customer_id, .name, referred_at: ref.referred_at}) AS referrals
+  CALL (r) { WITH r AS c RETURN __ACCESS__ AS access }
+  RETURN collect(r {.customer_id, .name, referred_at: ref.referred_at, access: access})
+         AS referrals
 }""",
     "source_records": """
 CALL (c) {
@@ -116,8 +129,9 @@ def parts_for(fields: Iterable[str]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=QUERY_TEXTS)
-def details(parts: frozenset[str]) -> str:
-    return "".join(PARTS[name] for name in PARTS if name in parts) + "\n"
+def details(parts: frozenset[str], scope: ScopeKind) -> str:
+    text = "".join(PARTS[name] for name in PARTS if name in parts) + "\n"
+    return text.replace("__ACCESS__", ACCESS_EXPR[scope])
 
 
 # The row the API maps to a Customer: the stored properties it shows (not ``.*``: the monthly
@@ -134,10 +148,9 @@ def row(parts: frozenset[str]) -> str:
 @lru_cache(maxsize=QUERY_TEXTS)
 def profile_query(scope: ScopeKind, parts: frozenset[str] = EVERY_PART) -> str:
     """The scope fragment followed by the profile with the given parts."""
-    return SCOPE_MATCH[scope] + details(parts) + f"RETURN {row(parts)} AS customer, access\n"
+    return SCOPE_MATCH[scope] + details(parts, scope) + f"RETURN {row(parts)} AS customer, access\n"
 
 
-DETAILS, ROW = details(EVERY_PART), row(EVERY_PART)
 # Every part, one constant per scope kind.
 CUSTOMER_PROFILE: dict[ScopeKind, str] = {kind: profile_query(kind) for kind in SCOPE_MATCH}
 

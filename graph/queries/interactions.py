@@ -6,6 +6,8 @@ caller only ever reads or writes interactions of customers in their scope.
 
 from __future__ import annotations
 
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
+
 # Newest first; keyset on (occurred_at, interaction_id). $before_at/$before_id null on page one.
 INTERACTIONS_PAGE_TAIL = """
 OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
@@ -24,6 +26,19 @@ OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
 RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
        CASE WHEN i IS NULL THEN NULL ELSE i {.*, handled_by: e.employee_id, handled_by_name: e.name} END AS item
 """
+
+# The timelines of several customers in one query (the DataLoader's batch): the scope admits each
+# customer of $customer_ids, then the page above runs per customer.
+INTERACTIONS_PAGES: dict[ScopeKind, str] = {
+    scope: f"""
+UNWIND $customer_ids AS wanted
+MATCH (c:Customer {{customer_id: wanted}})
+WITH c, {access} AS access WHERE access IS NOT NULL
+CALL (c) {{{INTERACTIONS_PAGE_TAIL}}}
+RETURN customer_id, total, has_next, item
+"""
+    for scope, access in ACCESS_EXPR.items()
+}
 
 # Idempotent under retry: the id is derived from (caller, clientMutationId) by the resolver.
 LOG_INTERACTION_TAIL = """

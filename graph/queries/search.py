@@ -109,7 +109,7 @@ WHERE $after_id IS NULL OR k {cmp} $after_k OR (k = $after_k AND c.customer_id {
 WITH c, access, k
 ORDER BY k {direction}, c.customer_id {direction}
 LIMIT $limit
-{details(parts)}
+{details(parts, scope)}
 RETURN {row(parts)} AS customer, access, k AS sort_value, c.customer_id AS customer_id
 ORDER BY sort_value {direction}, customer_id {direction}
 """

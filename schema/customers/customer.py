@@ -7,6 +7,7 @@ import strawberry
 
 from graph.queries.customers import ASSET_TYPES
 from resolvers import interactions as resolve_interactions
+from resolvers import related
 from schema.context import Info
 from schema.customers.account import Account
 from schema.customers.household import HouseholdMembership
@@ -20,6 +21,30 @@ from schema.interactions.types import (
 )
 from schema.scalars import to_date
 from schema.value.types import Recommendation, Risk, Value
+
+
+# The people linked to the customer are shown under the caller's access to each of them, not
+# under the access to this customer (resolvers/related.py).
+def _household(root: Customer, info: Info) -> HouseholdMembership | None:
+    row = root._household
+    if not row:
+        return None
+    name = related.derived_name(info.context, row.get("name"), row.get("people") or [])
+    return HouseholdMembership.from_row({**row, "name": name})
+
+
+def _referred_by(root: Customer, info: Info) -> CustomerRef | None:
+    row = root._referred_by
+    return CustomerRef.of(related.person(info.context, row, keep=("referred_at",))) if row else None
+
+
+def _referrals(root: Customer, info: Info) -> list[CustomerRef] | None:
+    if root._referrals is None:
+        return None
+    return [
+        CustomerRef.of(related.person(info.context, r, keep=("referred_at",)))
+        for r in root._referrals
+    ]
 
 
 @strawberry.type(description="The golden record of one person across the bank's systems.")
@@ -58,7 +83,7 @@ class Customer:
         description="Internal churn risk level; null for customer and channel roles"
     )
     accounts: list[Account]
-    household: HouseholdMembership | None
+    household: HouseholdMembership | None = strawberry.field(resolver=_household)
     value: Value | None = strawberry.field(
         description="Tier, value score with its components, CLV, influence, lifecycle (scoring)"
     )
@@ -67,17 +92,22 @@ class Customer:
         description="Next best products: what similar customers hold and this one does not"
     )
     relationship_manager: Employee | None
-    referred_by: CustomerRef | None = strawberry.field(description="Who brought this customer in")
+    referred_by: CustomerRef | None = strawberry.field(
+        resolver=_referred_by, description="Who brought this customer in"
+    )
     referrals: list[CustomerRef] | None = strawberry.field(
-        description="Whom this customer referred"
+        resolver=_referrals, description="Whom this customer referred"
     )
     source_records: list[SourceRecord] | None = strawberry.field(
         description="The source-system records merged into this golden record"
     )
     # Not in the schema. Whether the policy lets the caller read the timeline (masked to None
     # when not); the scoring job's AUM, the one lists sort by; the AUM summed by the query when
-    # no accounts were asked for.
+    # no accounts were asked for; the rows of the linked people as the view left them.
     _interactions_allowed: strawberry.Private[bool] = False
+    _household: strawberry.Private[dict[str, Any] | None] = None
+    _referred_by: strawberry.Private[dict[str, Any] | None] = None
+    _referrals: strawberry.Private[list[dict[str, Any]] | None] = None
     _stored_aum: strawberry.Private[float | None] = None
     _computed_aum: strawberry.Private[float | None] = None
 
@@ -154,21 +184,19 @@ class Customer:
             downgrade_risk_level=row.get("downgrade_risk_level"),
             churn_risk_level=row.get("churn_risk_level"),
             accounts=[Account.from_row(a) for a in row.get("accounts") or []],
-            household=HouseholdMembership.from_row(row.get("household")),
             value=Value.from_row(row["value"]) if row.get("value") else None,
             risk=Risk.from_row(row["risk"]) if row.get("risk") else None,
             recommendations=Recommendation.list_from_json(row["recommendations"])
             if row.get("recommendations") is not None
             else None,
             relationship_manager=Employee.from_row(row.get("relationship_manager")),
-            referred_by=CustomerRef.from_row(row.get("referred_by")),
-            referrals=[CustomerRef.of(r) for r in row["referrals"]]
-            if row.get("referrals") is not None
-            else None,
             source_records=[SourceRecord.from_row(r) for r in row["source_records"]]
             if row.get("source_records") is not None
             else None,
             _interactions_allowed=bool(row.get("interactions")),
+            _household=row.get("household"),
+            _referred_by=row.get("referred_by"),
+            _referrals=row.get("referrals"),
             _stored_aum=row.get("aum"),
             _computed_aum=row.get("computed_aum"),
         )

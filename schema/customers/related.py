@@ -39,11 +39,6 @@ class CustomerRef:
     referred_at: dt.date | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any] | None) -> CustomerRef | None:
-        """The customer of a row, None for no row (nobody referred this customer)."""
-        return cls.of(row) if row else None
-
-    @classmethod
     def of(cls, row: dict[str, Any]) -> CustomerRef:
         return cls(
             id=strawberry.ID(row["customer_id"]),
