@@ -188,9 +188,7 @@ def test_the_request_hash_is_canonical():
     args = {"customerId": "C1", "occurredAt": dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)}
     key = idempotency_key(WHO, Operation.LOG_INTERACTION, KEY, args)
     shifted = {
-        "occurredAt": dt.datetime(
-            2026, 11, 23, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))
-        ),
+        "occurredAt": dt.datetime(2026, 11, 23, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
         "customerId": "C1",
     }
     assert idempotency_key(WHO, Operation.LOG_INTERACTION, KEY, shifted) == key

@@ -35,13 +35,23 @@ WRITES = [
         "logInteraction",
         LOG,
         RM,
-        {"clientMutationId": "k-log", "customerId": "C000001", "channel": "VISIT", "summary": "回访"},
+        {
+            "clientMutationId": "k-log",
+            "customerId": "C000001",
+            "channel": "VISIT",
+            "summary": "回访",
+        },
     ),
     (
         "openComplaint",
         OPEN,
         RM,
-        {"clientMutationId": "k-open", "customerId": "C000002", "channel": "APP", "summary": "扣费"},
+        {
+            "clientMutationId": "k-open",
+            "customerId": "C000002",
+            "channel": "APP",
+            "summary": "扣费",
+        },
     ),
     (
         "resolveComplaint",
