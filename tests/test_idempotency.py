@@ -86,12 +86,27 @@ def test_a_replay_returns_the_first_result_and_another_note_is_refused(
     client, auth_header, driver, settings
 ):
     note = {**_note("C000001", "年度回访"), "occurredAt": "2026-11-23T09:30:00+08:00"}
-    first = post(client, auth_header, LOG, RM, input=note)["data"]["logInteraction"]
+    first = post(client, auth_header, LOG, RM, {"X-Request-ID": "req-first"}, input=note)
+    first = first["data"]["logInteraction"]
     # The same instant written in another offset is the same request.
     same = {**note, "occurredAt": "2026-11-23T01:30:00+00:00"}
-    again = post(client, auth_header, LOG, RM, input=same)["data"]["logInteraction"]
+    again = post(client, auth_header, LOG, RM, {"X-Request-ID": "req-again"}, input=same)
+    again = again["data"]["logInteraction"]
     assert first["created"] is True and again["created"] is False
     assert again["interaction"] == first["interaction"]
+    # The replay answered with a customer's data, so it is audited, as a replay of the first.
+    events = rows(
+        driver,
+        settings.neo4j_database,
+        "MATCH (a:AuditEvent) WHERE a.request_id IN ['req-first', 'req-again'] "
+        "RETURN a.request_id AS rid, a.event_id AS id, a.replay_of AS replay_of, "
+        "a.customer_ids AS customers ORDER BY rid DESC",
+    )
+    assert [(e["rid"], e["customers"]) for e in events] == [
+        ("req-first", ["C000001"]),
+        ("req-again", ["C000001"]),
+    ]
+    assert events[0]["replay_of"] is None and events[1]["replay_of"] == events[0]["id"]
 
     _refused(post(client, auth_header, LOG, RM, input={**note, "summary": "另一条记录"}))
 

@@ -216,3 +216,15 @@ def test_a_mutation_that_fails_leaves_no_audit_event_and_no_write(
         assert "employeeId" in body["errors"][0]["message"]
     assert _events(driver, db, "req-fails") == []
     assert _snapshot(driver, db) == before
+
+
+def test_an_audit_database_apart_from_the_graph_is_refused():
+    # One transaction cannot span two Neo4j databases, so the write could not carry its event.
+    from pydantic import ValidationError
+
+    from c360.settings import Environment, Settings
+
+    with pytest.raises(ValidationError, match="AUDIT_DATABASE"):
+        Settings(environment=Environment.TEST, neo4j_database="neo4j", audit_database="audit")
+    same = Settings(environment=Environment.TEST, neo4j_database="neo4j", audit_database="Neo4j")
+    assert same.audit_db.lower() == same.neo4j_database
