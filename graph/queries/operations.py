@@ -9,7 +9,8 @@ ORDER BY r.started_at DESC, r.run_id DESC
 LIMIT $limit
 """
 
-# Titles (lower case) of the employees a customer can be assigned to; the source systems' own.
+# Employee titles (lower-cased) that make a relationship manager, as the source systems spell
+# them: core's 'Relationship Manager', the short 'RM', and 客户经理.
 RELATIONSHIP_MANAGER_TITLES = ("relationship manager", "rm", "客户经理")
 
 # After a scope fragment has bound c (with access): the employee to assign, who must work at the
