@@ -1,4 +1,8 @@
-"""Durable audit trail, failing closed: when the event cannot be written, the request fails."""
+"""Durable audit trail, failing closed: when the event cannot be written, the request fails.
+
+Reads hand their event to the process's :class:`AuditWriter` (group commit). A write records its
+event in the write's own transaction (:func:`record_with_write`): the two commit together or not
+at all, which is why the audit trail must live in the graph's database (``Settings``)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from neo4j import WRITE_ACCESS, AsyncDriver
+from neo4j import WRITE_ACCESS, AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError
 
 from auth.principal import Principal
 from c360.errors import ApiError, ErrorCode
@@ -25,6 +30,45 @@ class AuditUnavailable(ApiError):
 
     def __init__(self) -> None:
         super().__init__("The audit trail cannot be written just now, so the request was refused.")
+
+
+def new_event(
+    *,
+    principal: Principal,
+    operation: str,
+    customer_ids: Iterable[str],
+    fields: Iterable[str],
+    request_id: str,
+    client_address: str | None,
+) -> dict[str, Any]:
+    return {
+        "event_id": uuid.uuid4().hex,
+        "at": dt.datetime.now(dt.UTC),
+        "subject": principal.subject,
+        "roles": sorted(r.value for r in principal.roles),
+        "customer_ids": sorted(set(customer_ids)),
+        "operation": operation,
+        "fields": sorted(set(fields)),
+        "request_id": request_id,
+        "client_address": client_address,
+    }
+
+
+async def record_with_write(tx: AsyncManagedTransaction, event: dict[str, Any]) -> None:
+    """Record a write's event in the write's own transaction; AuditUnavailable when it cannot be,
+    which rolls the write back. Retryable failures propagate for the transaction to be retried."""
+    try:
+        await q.record_events(tx, [event])
+    except Exception as exc:
+        if isinstance(exc, Neo4jError | DriverError) and exc.is_retryable():
+            raise
+        log.error(
+            "audit write failed (%s); refusing write %s of request %s",
+            type(exc).__name__,
+            event["operation"],
+            event["request_id"],
+        )
+        raise AuditUnavailable() from exc
 
 
 class AuditWriter:
@@ -56,24 +100,20 @@ class AuditWriter:
         client_address: str | None,
     ) -> str:
         """Write one AuditEvent (with others in flight); return its id, or raise."""
-        event_id = uuid.uuid4().hex
-        event = {
-            "event_id": event_id,
-            "at": dt.datetime.now(dt.UTC),
-            "subject": principal.subject,
-            "roles": sorted(r.value for r in principal.roles),
-            "customer_ids": sorted(set(customer_ids)),
-            "operation": operation,
-            "fields": sorted(set(fields)),
-            "request_id": request_id,
-            "client_address": client_address,
-        }
+        event = new_event(
+            principal=principal,
+            operation=operation,
+            customer_ids=customer_ids,
+            fields=fields,
+            request_id=request_id,
+            client_address=client_address,
+        )
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((event, done))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         await done
-        return event_id
+        return str(event["event_id"])
 
     async def _drain(self) -> None:
         while self._pending:

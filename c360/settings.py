@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(60, description="per-subject token bucket capacity")
     audit_database: str | None = Field(
-        None, description="database the audit trail is written to (default NEO4J_DATABASE)"
+        None,
+        description="database the audit trail is written to (default NEO4J_DATABASE); only "
+        "NEO4J_DATABASE itself is accepted: a write commits with its audit event in one "
+        "transaction, and Neo4j has no transaction across databases",
     )
 
     # -- bearer tokens (JWT) ------------------------------------------------------------------
@@ -181,6 +184,16 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "C360_ID_PEPPER must be set in production (the development default is refused)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _audit_in_the_graph_database(self) -> Settings:
+        if self.audit_database and self.audit_database.lower() != self.neo4j_database.lower():
+            raise ValueError(
+                f"AUDIT_DATABASE ({self.audit_database}) must be unset or NEO4J_DATABASE "
+                f"({self.neo4j_database}): each write commits with its audit event in one "
+                "transaction, and Neo4j has no transaction across databases"
             )
         return self
 

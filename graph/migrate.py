@@ -20,6 +20,7 @@ UNIQUE_KEYS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("branch_id", "Branch", ("branch_id",)),
     ("load_run_id", "LoadRun", ("run_id",)),
     ("audit_event_id", "AuditEvent", ("event_id",)),
+    ("idempotency_key_id", "IdempotencyKey", ("key_id",)),
     ("tier_change_id", "TierChange", ("change_id",)),
     ("console_session_key", "ConsoleSession", ("key",)),
     ("console_login_key", "ConsoleLogin", ("key",)),

@@ -30,7 +30,9 @@ async def customer_profile(
         scope_params=scope.params,
         parts=q.parts_for(fields),
     )
+    # Recorded whether or not the customer is there: a probe is a read, and its event looks like
+    # any other, so the trail does not tell absent from out of scope either.
+    await ctx.audit(Operation.READ_CUSTOMER.value, customer_ids=[customer_id], fields=fields)
     if row is None:  # absent and out of scope look the same
         raise NotFound(f"No customer {customer_id!r} is visible to you.")
-    await ctx.audit(Operation.READ_CUSTOMER.value, customer_ids=[customer_id], fields=fields)
     return enforce.mask_row(ctx.principal, row)

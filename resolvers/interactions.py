@@ -1,13 +1,12 @@
 """The interaction timeline, and the RM's writes: follow-ups, complaints opened and resolved.
 
-Writes are idempotent under retry: the interaction id is derived from the caller and their
-``clientMutationId``, and MERGE makes the second attempt return the first one's result.
+Writes go through resolvers/writes.py: the ``clientMutationId`` is the caller's key for that
+operation, bound to the arguments; the same request again answers with the first result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +15,11 @@ from auth.policy import Operation
 from c360.errors import BadUserInput, NotFound
 from graph.queries import interactions as q
 from graph.queries.scope import SCOPE_MATCH
-from resolvers.context import Context, all_rows
+from resolvers.context import Context, all_rows, one_row
+from resolvers.idempotency import idempotency_key
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from resolvers.sla import SlaStatus, SlaTargets, sla_status
+from resolvers.writes import Written, audited_write
 
 MAX_TEXT = 2000
 
@@ -27,8 +28,17 @@ MAX_TEXT = 2000
 class InteractionFilter:
     channels: list[str] | None = None
     kinds: list[str] | None = None
-    from_: dt.datetime | None = None
-    to: dt.datetime | None = None
+    from_: dt.datetime | None = None  # the field's `since`
+    to: dt.datetime | None = None  # the field's `until`
+
+    def __post_init__(self) -> None:
+        # Neo4j compares a zoned instant with a local date-time as null, not as false: a time
+        # without a zone would match nothing and the timeline would come back silently empty.
+        for name, value in (("since", self.from_), ("until", self.to)):
+            if value is not None and value.tzinfo is None:
+                raise BadUserInput(
+                    f"{name} must carry a time zone (e.g. 2026-11-23T09:30:00+08:00)"
+                )
 
 
 def _targets(ctx: Context) -> SlaTargets:
@@ -129,23 +139,6 @@ def _text(value: str | None, name: str, *, required: bool = False) -> str | None
     return value.strip()
 
 
-def interaction_id(ctx: Context, client_mutation_id: str) -> str:
-    if not client_mutation_id or len(client_mutation_id) > 100:
-        raise BadUserInput("clientMutationId must be 1 to 100 characters")
-    digest = hashlib.sha256(f"{ctx.principal.subject}\x00{client_mutation_id}".encode()).hexdigest()
-    return f"I-{digest[:24]}"
-
-
-async def _log(tx, *, scope_query: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    record = await (
-        await tx.run(
-            scope_query + "WITH c, access WHERE access = 'direct'\n" + q.LOG_INTERACTION_TAIL,
-            params,
-        )
-    ).single()
-    return record.data() if record else None
-
-
 async def log_interaction(
     ctx: Context,
     *,
@@ -159,7 +152,9 @@ async def log_interaction(
     occurred_at: dt.datetime | None,
     severity: str | None = None,
 ) -> dict[str, Any]:
-    """Record a follow-up, visit, call or complaint on a customer the caller serves directly."""
+    """Record a follow-up, visit, call or complaint on a customer the caller serves directly.
+
+    The result carries ``created``: False when this was a replay of the key's first request."""
     enforce.require(ctx.principal, operation)
     now = dt.datetime.now(dt.UTC)
     when = occurred_at or now
@@ -167,12 +162,28 @@ async def log_interaction(
         raise BadUserInput("occurredAt must carry a time zone (e.g. 2026-11-23T09:30:00+08:00)")
     if when > now + dt.timedelta(minutes=5):
         raise BadUserInput("occurredAt must not be in the future")
+    text = _text(summary, "summary", required=True)
+    outcome = _text(outcome, "outcome")
+    key = idempotency_key(
+        ctx.principal,
+        operation,
+        client_mutation_id,
+        {
+            "customerId": customer_id,
+            "channel": channel,
+            "kind": kind,
+            "summary": text,
+            "outcome": outcome,
+            "occurredAt": occurred_at,
+            "severity": severity,
+        },
+    )
     props = {
         "channel": channel,
         "kind": kind,
         "occurred_at": when,
-        "summary": _text(summary, "summary", required=True),
-        "outcome": _text(outcome, "outcome"),
+        "summary": text,
+        "outcome": outcome,
         "client_mutation_id": client_mutation_id,
         "recorded_by": ctx.principal.subject,
         "recorded_at": now,
@@ -180,80 +191,104 @@ async def log_interaction(
     if kind == "COMPLAINT":
         props |= {"severity": severity or "MINOR", "sla_status": SlaStatus.ON_TRACK.value}
     scope = enforce.row_scope(ctx.principal)
-    row = await ctx.write(
-        _log,
-        scope_query=SCOPE_MATCH[scope.kind],
-        params={
-            "customer_id": customer_id,
-            "interaction_id": interaction_id(ctx, client_mutation_id),
-            "props": props,
-            "handled_by": ctx.principal.employee_id,
-            **scope.params,
-        },
-    )
-    if row is None:
-        raise NotFound(f"No customer {customer_id!r} you serve directly.")
-    await ctx.audit(operation.value, customer_ids=[customer_id], fields=["interactions"])
-    return {**row["item"], "created": row["created"]}
+    params = {"customer_id": customer_id, **scope.params}
 
+    async def work(tx, first: dict[str, Any] | None) -> Written | None:
+        if first is not None:
+            row = await one_row(
+                tx,
+                query=q.for_direct_customer(scope.kind, q.INTERACTION_TAIL),
+                params={**params, "interaction_id": first["interaction_id"]},
+            )
+        else:
+            row = await one_row(
+                tx,
+                query=q.for_direct_customer(scope.kind, q.LOG_INTERACTION_TAIL),
+                params={
+                    **params,
+                    "interaction_id": f"I-{key.key_id[:24]}",
+                    "props": props,
+                    "handled_by": ctx.principal.employee_id,
+                },
+            )
+        if row is None:
+            return None
+        item = row["item"]
+        return Written(
+            row={**item, "created": first is None},
+            customer_ids=[row["customer_id"]],
+            replay={"interaction_id": item["interaction_id"]},
+        )
 
-async def _resolve(tx, *, scope_query: str, params: dict[str, Any], targets: SlaTargets):
-    owner = await (
-        await tx.run(
-            "MATCH (c:Customer)-[:HAD]->(:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'}) "
-            "RETURN c.customer_id AS customer_id",
-            params,
-        )
-    ).single()
-    if owner is None:
-        return None
-    scoped = {**params, "customer_id": owner["customer_id"]}
-    record = await (
-        await tx.run(
-            scope_query + "WITH c, access WHERE access = 'direct'\n" + q.COMPLAINT_TAIL, scoped
-        )
-    ).single()
-    if record is None:
-        return None
-    item = dict(record["item"])
-    resolved_at = _native(item.get("resolved_at")) or params["resolved_at"]
-    status = _sla(
-        {
-            **item,
-            "resolved_at": resolved_at,
-            "first_response_at": item.get("first_response_at") or resolved_at,
-        },
-        params["resolved_at"],
-        targets,
+    return await audited_write(
+        ctx,
+        key=key,
+        fields=["interactions"],
+        work=work,
+        not_found=f"No customer {customer_id!r} you serve directly.",
     )
-    done = await (
-        await tx.run(q.RESOLVE_COMPLAINT, {**params, "sla_status": status.value})
-    ).single()
-    return {"customer_id": owner["customer_id"], "item": done["item"]}
 
 
 async def resolve_complaint(
-    ctx: Context, *, complaint_id: str, resolution: str, outcome: str | None
+    ctx: Context,
+    *,
+    complaint_id: str,
+    client_mutation_id: str,
+    resolution: str,
+    outcome: str | None,
 ) -> dict[str, Any]:
     enforce.require(ctx.principal, Operation.RESOLVE_COMPLAINT)
+    text = _text(resolution, "resolution", required=True)
+    outcome = _text(outcome, "outcome")
+    key = idempotency_key(
+        ctx.principal,
+        Operation.RESOLVE_COMPLAINT,
+        client_mutation_id,
+        {"complaintId": complaint_id, "resolution": text, "outcome": outcome},
+    )
     scope = enforce.row_scope(ctx.principal)
-    result = await ctx.write(
-        _resolve,
-        scope_query=SCOPE_MATCH[scope.kind],
-        targets=_targets(ctx),
-        params={
-            "interaction_id": complaint_id,
-            "resolved_at": dt.datetime.now(dt.UTC),
-            "resolution": _text(resolution, "resolution", required=True),
-            "outcome": _text(outcome, "outcome") or "RESOLVED",
-            **scope.params,
-        },
-    )
-    if result is None:
-        raise NotFound(f"No complaint {complaint_id!r} of a customer you serve directly.")
-    await ctx.audit(
-        Operation.RESOLVE_COMPLAINT.value,
-        customer_ids=[result["customer_id"]],
+    targets = _targets(ctx)
+    params = {
+        "interaction_id": complaint_id,
+        "resolved_at": dt.datetime.now(dt.UTC),
+        "resolution": text,
+        "outcome": outcome or "RESOLVED",
+        **scope.params,
+    }
+
+    async def work(tx, first: dict[str, Any] | None) -> Written | None:
+        owner = await one_row(tx, query=q.COMPLAINT_OWNER, params=params)
+        if owner is None:
+            return None
+        scoped = {**params, "customer_id": owner["customer_id"]}
+        record = await one_row(
+            tx, query=q.for_direct_customer(scope.kind, q.COMPLAINT_TAIL), params=scoped
+        )
+        if record is None:
+            return None
+        if first is not None:  # resolving is done once; a replay answers with the complaint
+            return Written(row=record["item"], customer_ids=[owner["customer_id"]])
+        item = dict(record["item"])
+        resolved_at = _native(item.get("resolved_at")) or params["resolved_at"]
+        status = _sla(
+            {
+                **item,
+                "resolved_at": resolved_at,
+                "first_response_at": item.get("first_response_at") or resolved_at,
+            },
+            params["resolved_at"],
+            targets,
+        )
+        done = await one_row(
+            tx, query=q.RESOLVE_COMPLAINT, params={**params, "sla_status": status.value}
+        )
+        assert done is not None  # the complaint was matched in this transaction
+        return Written(row=done["item"], customer_ids=[owner["customer_id"]])
+
+    return await audited_write(
+        ctx,
+        key=key,
         fields=["interactions"],
+        work=work,
+        not_found=f"No complaint {complaint_id!r} of a customer you serve directly.",
     )
-    return result["item"]

@@ -7,11 +7,13 @@ from typing import Any
 
 from auth import enforce
 from auth.policy import ROLES, Operation
-from c360.errors import NotFound
+from c360.errors import BadUserInput
 from graph.queries import operations as q
 from graph.queries.scope import SCOPE_MATCH
-from resolvers.context import Context, all_rows
+from resolvers.context import Context, all_rows, one_row
+from resolvers.idempotency import idempotency_key
 from resolvers.pagination import page_size
+from resolvers.writes import Written, audited_write
 
 
 def me(ctx: Context) -> dict[str, Any]:
@@ -33,28 +35,42 @@ async def load_runs(ctx: Context, *, first: int | None) -> list[dict[str, Any]]:
 
 
 async def assign_relationship_manager(
-    ctx: Context, *, customer_id: str, employee_id: str
+    ctx: Context, *, customer_id: str, employee_id: str, client_mutation_id: str
 ) -> dict[str, Any]:
     enforce.require(ctx.principal, Operation.ASSIGN_RELATIONSHIP_MANAGER)
+    key = idempotency_key(
+        ctx.principal,
+        Operation.ASSIGN_RELATIONSHIP_MANAGER,
+        client_mutation_id,
+        {"customerId": customer_id, "employeeId": employee_id},
+    )
     scope = enforce.row_scope(ctx.principal)
-    rows = await ctx.write(
-        all_rows,
-        query=SCOPE_MATCH[scope.kind] + q.ASSIGN_RM_TAIL,
-        params={
-            "customer_id": customer_id,
-            "assignee_id": employee_id,
-            "today": dt.datetime.now(dt.UTC).date(),
-            "subject": ctx.principal.subject,
-            **scope.params,
-        },
-    )
-    if not rows:
-        raise NotFound(
-            f"No customer {customer_id!r} and relationship manager {employee_id!r} in your scope."
-        )
-    await ctx.audit(
-        Operation.ASSIGN_RELATIONSHIP_MANAGER.value,
-        customer_ids=[customer_id],
+    params = {
+        "customer_id": customer_id,
+        "assignee_id": employee_id,
+        "rm_titles": list(q.RELATIONSHIP_MANAGER_TITLES),
+        "today": dt.datetime.now(dt.UTC).date(),
+        "subject": ctx.principal.subject,
+        **scope.params,
+    }
+
+    async def work(tx, first: dict[str, Any] | None) -> Written | None:
+        found = await one_row(tx, query=SCOPE_MATCH[scope.kind] + q.ASSIGNEE_TAIL, params=params)
+        if found is None:
+            return None
+        if first is not None:  # the first request's answer, even if someone reassigned since
+            return Written(row={**found, "since": first["since"]}, customer_ids=[customer_id])
+        if not found["is_relationship_manager"]:
+            raise BadUserInput(f"employeeId {employee_id!r} is not a relationship manager")
+        done = await one_row(tx, query=SCOPE_MATCH[scope.kind] + q.ASSIGN_RM_TAIL, params=params)
+        assert done is not None  # both were matched in this transaction
+        return Written(row=done, customer_ids=[customer_id], replay={"since": done["since"]})
+
+    return await audited_write(
+        ctx,
+        key=key,
         fields=["relationshipManager"],
+        work=work,
+        not_found=f"No customer {customer_id!r} and relationship manager {employee_id!r} "
+        "in your scope.",
     )
-    return rows[0]

@@ -409,7 +409,7 @@ def test_complaint_open_and_resolve_with_sla(gql):
     done = resolved["data"]["resolveComplaint"]["interaction"]
     assert done["slaStatus"] == "MET" and done["resolvedAt"]
     again = gql(
-        """mutation($id: ID!) { resolveComplaint(input: {clientMutationId: "r-1", complaintId: $id,
+        """mutation($id: ID!) { resolveComplaint(input: {clientMutationId: "r-2", complaintId: $id,
         resolution: "again"}) { interaction { resolvedAt } } }""",
         {"id": complaint["id"]},
         RM1,

@@ -88,13 +88,27 @@ def test_a_bad_cursor_is_bad_user_input(api, auth_header):
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-def test_out_of_scope_and_missing_reads_record_nothing(api, auth_header, sample_graph, settings):
-    before = _event_count(sample_graph, settings)
+def test_out_of_scope_and_missing_reads_are_audited_alike(api, auth_header, sample_graph, settings):
+    # A probe is a read: it is recorded like one, and the record does not say which case it was.
     rm = auth_header("relationship_manager", employee_id="E0001")
+    events = []
     for cid in ("C000003", "C999999"):
-        body = _post(api, PROFILE, rm, id=cid)
+        body = _post(api, PROFILE, {**rm, "X-Request-ID": f"probe-{cid}"}, id=cid)
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    assert _event_count(sample_graph, settings) == before
+        [event] = sample_graph.execute_query(
+            "MATCH (a:AuditEvent {request_id: $rid}) RETURN a {.*} AS a",
+            rid=f"probe-{cid}",
+            database_=settings.neo4j_database,
+            routing_control=RoutingControl.READ,
+        ).records
+        events.append(event["a"])
+    assert [e["customer_ids"] for e in events] == [["C000003"], ["C999999"]]
+    shapes = [
+        {k: v for k, v in e.items() if k not in ("event_id", "at", "customer_ids", "request_id")}
+        for e in events
+    ]
+    assert shapes[0] == shapes[1]
+    assert shapes[0]["operation"] == "customer" and shapes[0]["fields"] == ["id", "name", "phone"]
 
 
 def test_when_the_audit_cannot_be_written_the_read_fails(settings, sample_graph, auth_header):

@@ -1,12 +1,13 @@
 """Interactions of a customer: the paginated timeline, and the writes of follow-ups and complaints.
 
-Every query starts after a row-scope fragment has bound ``c`` (graph/queries/scope.py), so a
-caller only ever reads or writes interactions of customers in their scope.
+Every query but ``COMPLAINT_OWNER`` starts after a row-scope fragment has bound ``c``
+(graph/queries/scope.py), so a caller only ever reads or writes interactions of customers in
+their scope.
 """
 
 from __future__ import annotations
 
-from graph.queries.scope import ACCESS_EXPR, ScopeKind
+from graph.queries.scope import ACCESS_EXPR, SCOPE_MATCH, ScopeKind
 
 # Newest first; keyset on (occurred_at, interaction_id). $before_at/$before_id null on page one.
 INTERACTIONS_PAGE_TAIL = """
@@ -40,18 +41,38 @@ RETURN customer_id, total, has_next, item
     for scope, access in ACCESS_EXPR.items()
 }
 
-# Idempotent under retry: the id is derived from (caller, clientMutationId) by the resolver.
+
+# Writes change only customers the caller serves directly (not a referral hop).
+DIRECT = "WITH c, access WHERE access = 'direct'\n"
+
+
+def for_direct_customer(scope: ScopeKind, tail: str) -> str:
+    """``tail`` after the scope fragment of ``scope``, for a customer the caller serves directly."""
+    return SCOPE_MATCH[scope] + DIRECT + tail
+
+
+# A new interaction; a retry never gets here (resolvers/writes.py answers it from its key).
 LOG_INTERACTION_TAIL = """
-MERGE (i:Interaction {interaction_id: $interaction_id})
-ON CREATE SET i += $props, i.created = true
-ON MATCH SET i.created = false
-MERGE (c)-[:HAD]->(i)
+CREATE (i:Interaction {interaction_id: $interaction_id})
+SET i += $props
+CREATE (c)-[:HAD]->(i)
 WITH c, i
 OPTIONAL MATCH (e:Employee {employee_id: $handled_by})
-FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | MERGE (i)-[:HANDLED_BY]->(e))
-WITH c, i, e, i.created AS created
-REMOVE i.created
-RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item, created
+FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | CREATE (i)-[:HANDLED_BY]->(e))
+RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item
+"""
+
+# The interaction a replay answers with: the one its first request created, on that customer.
+INTERACTION_TAIL = """
+MATCH (c)-[:HAD]->(i:Interaction {interaction_id: $interaction_id})
+OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
+RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item
+"""
+
+# Whose complaint it is, before the scope fragment decides whether the caller may resolve it.
+COMPLAINT_OWNER = """
+MATCH (c:Customer)-[:HAD]->(:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'})
+RETURN c.customer_id AS customer_id
 """
 
 COMPLAINT_TAIL = """

@@ -9,12 +9,25 @@ ORDER BY r.started_at DESC, r.run_id DESC
 LIMIT $limit
 """
 
-# After a scope fragment has bound c (with access). The employee must work at the caller's
-# branch when the caller is bound to one ($branch_id), and be a relationship manager.
-ASSIGN_RM_TAIL = """
+# Employee titles (lower-cased) that make a relationship manager, as the source systems spell
+# them: core's 'Relationship Manager', the short 'RM', and 客户经理.
+RELATIONSHIP_MANAGER_TITLES = ("relationship manager", "rm", "客户经理")
+
+# After a scope fragment has bound c (with access): the employee to assign, who must work at the
+# caller's branch when the caller is bound to one ($branch_id), and whether they are a
+# relationship manager (by title, $rm_titles).
+ASSIGNEE_TAIL = """
 WITH c, access WHERE access = 'direct'
 MATCH (e:Employee {employee_id: $assignee_id})
 WHERE $branch_id IS NULL OR EXISTS { (e)-[:WORKS_AT]->(:Branch {branch_id: $branch_id}) }
+RETURN c.customer_id AS customer_id, e {.employee_id, .name, .title, .branch_id} AS employee,
+       toLower(trim(coalesce(e.title, ''))) IN $rm_titles AS is_relationship_manager
+"""
+
+# After a scope fragment, once ASSIGNEE_TAIL has accepted the employee.
+ASSIGN_RM_TAIL = """
+WITH c, access WHERE access = 'direct'
+MATCH (e:Employee {employee_id: $assignee_id})
 OPTIONAL MATCH (other:Employee)-[old:MANAGES]->(c) WHERE other <> e
 DELETE old
 MERGE (e)-[m:MANAGES]->(c)

@@ -115,6 +115,7 @@ class Mutation:
         row = await resolve.resolve_complaint(
             info.context,
             complaint_id=str(input.complaint_id),
+            client_mutation_id=input.client_mutation_id,
             resolution=input.resolution,
             outcome=input.outcome,
         )
@@ -131,7 +132,10 @@ class Mutation:
         self, info: Info, input: AssignRelationshipManagerInput
     ) -> AssignmentPayload:
         row = await resolve_ops.assign_relationship_manager(
-            info.context, customer_id=str(input.customer_id), employee_id=str(input.employee_id)
+            info.context,
+            customer_id=str(input.customer_id),
+            employee_id=str(input.employee_id),
+            client_mutation_id=input.client_mutation_id,
         )
         return AssignmentPayload(
             client_mutation_id=input.client_mutation_id,
