@@ -14,7 +14,6 @@ from auth import enforce
 from auth.policy import Operation
 from c360.errors import BadUserInput, NotFound
 from graph.queries import interactions as q
-from graph.queries.scope import SCOPE_MATCH
 from resolvers.context import Context, all_rows, one_row
 from resolvers.idempotency import idempotency_key
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
