@@ -21,15 +21,16 @@ async def household(ctx: Context, household_id: str) -> dict[str, Any]:
         query=HOUSEHOLD_QUERIES[scope.kind],
         params={"household_id": household_id, **scope.params},
     )
-    if row is None:
-        raise NotFound(f"No household {household_id!r} is visible to you.")
     # Beyond the scope: a current member masked, a former one not at all.
-    listed = [m for m in row["members"] if m["access"] or m["ended_at"] is None]
+    listed = [m for m in row["members"] if m["access"] or m["ended_at"] is None] if row else []
+    # Recorded whether or not the household is there (a probe is a read), alike in both cases.
     await ctx.audit(
         "household",
         customer_ids=[m["customer_id"] for m in listed],
-        fields=["household", "members"],
+        fields=["household", "members", f"household:{household_id}"],
     )
+    if row is None:
+        raise NotFound(f"No household {household_id!r} is visible to you.")
     found = row["household"]
     return {
         "household": {**found, "name": related.derived_name(ctx, found["name"], row["members"])},

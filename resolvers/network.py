@@ -64,10 +64,12 @@ async def network(
         network_query=NETWORK_QUERIES[(depth, scope.kind)],
         params={"customer_id": customer_id, "types": types, "cap": cap, **scope.params},
     )
+    customers = [n for n in result["nodes"] if n["kind"] == "CUSTOMER"] if result else []
+    # A probe of an absent or out-of-scope id is a read too, recorded like the customer read's.
+    shown_ids = [n["id"] for n in customers] if result else [customer_id]
+    await ctx.audit("network", customer_ids=shown_ids, fields=["network"])
     if result is None:
         raise NotFound(f"No customer {customer_id!r} is visible to you.")
-    customers = [n for n in result["nodes"] if n["kind"] == "CUSTOMER"]
-    await ctx.audit("network", customer_ids=[n["id"] for n in customers], fields=["network"])
     shown = {n["key"]: _node(ctx, n) for n in result["nodes"]}
     readable = {n["key"] for n in result["nodes"] if n["access"] is not None}
     edges = [  # a relationship between two nodes beyond the scope is theirs alone

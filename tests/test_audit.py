@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from neo4j import RoutingControl
 from starlette.testclient import TestClient
 
@@ -109,6 +110,33 @@ def test_out_of_scope_and_missing_reads_are_audited_alike(api, auth_header, samp
     ]
     assert shapes[0] == shapes[1]
     assert shapes[0]["operation"] == "customer" and shapes[0]["fields"] == ["id", "name", "phone"]
+
+
+@pytest.mark.parametrize(
+    ("query", "probe", "operation"),
+    [
+        ("query($id: ID!) { network(customerId: $id) { nodes { id } } }", "C999999", "network"),
+        ("query($id: ID!) { household(id: $id) { id } }", "H999999", "household"),
+    ],
+)
+def test_network_and_household_probes_are_audited(
+    api, auth_header, sample_graph, settings, query, probe, operation
+):
+    rm = auth_header("relationship_manager", employee_id="E0001")
+    body = api.post(
+        "/graphql",
+        json={"query": query, "variables": {"id": probe}},
+        headers={**rm, "X-Request-ID": f"probe-{operation}"},
+    ).json()
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    events = sample_graph.execute_query(
+        "MATCH (a:AuditEvent {request_id: $rid}) RETURN a {.*} AS a",
+        rid=f"probe-{operation}",
+        database_=settings.neo4j_database,
+        routing_control=RoutingControl.READ,
+    ).records
+    assert [e["a"]["operation"] for e in events] == [operation]
+    assert probe in str(events[0]["a"]["customer_ids"]) + str(events[0]["a"]["fields"])
 
 
 def test_when_the_audit_cannot_be_written_the_read_fails(settings, sample_graph, auth_header):
