@@ -81,7 +81,8 @@ class AuditWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         try:
-            await asyncio.wait_for(done, timeout=self.wait_timeout_s)
+            async with asyncio.timeout(self.wait_timeout_s):
+                await done  # on timeout ``done`` is cancelled: the drain skips it
         except TimeoutError:
             raise AuditUnavailable() from None
         return event_id
