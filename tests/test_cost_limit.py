@@ -80,21 +80,19 @@ def _readme_documents() -> dict[str, str]:
 
 def _variables(document: str) -> dict:
     mutation_id = uuid.uuid4().hex
+    new_contact = {"clientMutationId": mutation_id, "customerId": "C000001", "summary": "回访"}
+    resolution = {"clientMutationId": mutation_id, "complaintId": "I-none", "resolution": "已处理"}
     given = {
         "id": "C000001",
         "search": "张",
         "first": 10,
         "after": None,
-        "input": {"clientMutationId": mutation_id, "customerId": "C000001", "summary": "回访"},
+        "input": (
+            resolution
+            if "ResolveComplaintInput" in document
+            else {**new_contact, "channel": "VISIT"}
+        ),
     }
-    if "LogInteractionInput" in document or "OpenComplaintInput" in document:
-        given["input"]["channel"] = "VISIT"
-    if "ResolveComplaintInput" in document:
-        given["input"] = {
-            "clientMutationId": mutation_id,
-            "complaintId": "I-none",
-            "resolution": "已处理",
-        }
     declared = set(re.findall(r"\$(\w+)\s*:", document))
     return {name: value for name, value in given.items() if name in declared}
 
