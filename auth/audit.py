@@ -82,10 +82,18 @@ class AuditWriter:
     request (the API stays stateless): the only state is events whose requests are waiting.
     """
 
-    def __init__(self, driver: AsyncDriver, *, database: str, max_batch: int = 500) -> None:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        *,
+        database: str,
+        max_batch: int = 500,
+        wait_timeout_s: float = 4.0,
+    ) -> None:
         self.driver = driver
         self.database = database
         self.max_batch = max_batch
+        self.wait_timeout_s = wait_timeout_s  # a stuck write refuses its reads, never holds them
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -112,7 +120,11 @@ class AuditWriter:
         self._pending.append((event, done))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
-        await done
+        try:
+            async with asyncio.timeout(self.wait_timeout_s):
+                await done  # on timeout ``done`` is cancelled: the drain skips it
+        except TimeoutError:
+            raise AuditUnavailable() from None
         return str(event["event_id"])
 
     async def _drain(self) -> None:

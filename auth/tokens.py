@@ -192,13 +192,18 @@ class TokenValidator:
         return cached.key
 
     def _principal(self, claims: JWTClaims) -> Principal:
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject.strip():
+            # RFC 7519 makes `sub` a string; str() of a number, list or object would name a
+            # subject (rate-limit bucket, audit trail) the identity provider never issued.
+            raise InvalidToken("sub is not a non-empty string")
         raw = role_claim(claims, self.settings.jwt_role_claim)
         names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
         roles = frozenset(Role(n) for n in names if isinstance(n, str) and n in ROLE_NAMES)
         if not roles:
             raise InvalidToken("no known role in the role claim")
         principal = Principal(
-            subject=str(claims["sub"]),
+            subject=subject,
             roles=roles,
             employee_id=_optional_str(claims.get("employee_id")),
             customer_id=_optional_str(claims.get("customer_id")),

@@ -468,11 +468,14 @@ def serve(
     """Serve the GraphQL API (GraphiQL in development). Example: `c360 serve --port 8000`.
 
     The API is stateless: several workers (or replicas) share the load. Each worker has its own
-    driver and its own in-process rate-limit buckets.
+    driver and its own in-process rate-limit buckets. A connection whose request headers lag
+    more than API_HEADER_TIMEOUT_S is closed; X-Forwarded-For/-Proto are believed only from
+    TRUSTED_PROXIES (none by default: uvicorn's own default trusts any local process).
     """
     import uvicorn
 
     from c360.app import create_app
+    from c360.middleware import http_protocol
     from graph.driver import GraphUnavailable
 
     settings = get_settings()
@@ -483,6 +486,8 @@ def serve(
         f"Customer Graph 360 API on http://{host}:{port}/graphql with {workers} worker(s) "
         f"(graph: {settings.bolt_uri})"
     )
+    protocol = http_protocol()
+    proxies = settings.trusted_proxies
     try:
         if workers > 1:  # each worker process builds its own app from the environment
             uvicorn.run(
@@ -492,9 +497,20 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level="info",
+                http=protocol,
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies,
             )
         else:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(settings),
+                host=host,
+                port=port,
+                log_level="info",
+                http=protocol,
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies,
+            )
     except GraphUnavailable as exc:
         _fail(str(exc))
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from enum import StrEnum
+from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.utils.logging import StrawberryLogger
+
+from graph.driver import is_unavailable
+
+log = logging.getLogger("c360.graphql")
 
 
 class ErrorCode(StrEnum):
@@ -56,22 +65,47 @@ def _is_api_error(error: GraphQLError) -> bool:
     return isinstance(error, ApiError) or isinstance(error.original_error, GraphQLError)
 
 
+def error_code(error: GraphQLError) -> ErrorCode:
+    """The code the caller is answered with for this error (before masking)."""
+    given = (error.extensions or {}).get("code")
+    if isinstance(given, str) and given in ErrorCode.__members__:
+        return ErrorCode(given)
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return ErrorCode(_code_for_document_error(error))
+    if is_unavailable(original):
+        return ErrorCode.SERVICE_UNAVAILABLE
+    return ErrorCode.INTERNAL
+
+
+# graphql-core appends " Did you mean 'x'?" (fields, arguments, types, enum values) to some
+# messages: a map of the schema for whoever guesses, where introspection is off.
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
 class CodedErrors(MaskErrors):
     """Masks every unexpected error as INTERNAL and gives every error an ``extensions.code``.
 
     Errors without an original exception are the document's own (syntax, validation, limits):
-    they are the caller's to fix and keep their message.
+    they are the caller's to fix and keep their message. A graph that is down, frozen or
+    saturated (the driver's errors, our timeouts) is SERVICE_UNAVAILABLE on whichever path it
+    surfaces. ``hide_suggestions`` drops graphql-core's "Did you mean" hints.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
         super().__init__(
             should_mask_error=lambda e: e.original_error is not None and not _is_api_error(e),
             error_message="Internal error; it has been logged.",
         )
+        self.hide_suggestions = hide_suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": ErrorCode.INTERNAL.value}
+        if error_code(error) is ErrorCode.SERVICE_UNAVAILABLE:
+            masked.message = ServiceUnavailableError().message
+            masked.extensions = {"code": ErrorCode.SERVICE_UNAVAILABLE.value}
+        else:
+            masked.extensions = {"code": ErrorCode.INTERNAL.value}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -82,7 +116,26 @@ class CodedErrors(MaskErrors):
                     **(error.extensions or {}),
                     "code": _code_for_document_error(error),
                 }
+            if self.hide_suggestions:
+                error.message = _SUGGESTION.sub("", error.message)
         return processed
+
+
+class CodedSchema(strawberry.Schema):
+    """Logs errors by kind: the caller's (bad input, refusals, limits) as one line each, since
+    callers choose how many they cause; an unavailable graph as one warning line naming the
+    cause; only unexpected errors (INTERNAL) with their traceback."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            code = error_code(error)
+            if code is ErrorCode.INTERNAL:
+                StrawberryLogger.error(error, execution_context)
+            elif code is ErrorCode.SERVICE_UNAVAILABLE:
+                cause = type(error.original_error).__name__ if error.original_error else "-"
+                log.warning("%s (%s): %s", code.value, cause, error.message)
+            else:
+                log.info("%s: %s", code.value, error.message)
 
 
 # Messages of strawberry's limiters and graphql-core's token limit.

@@ -106,6 +106,50 @@ class Settings(BaseSettings):
         "NEO4J_DATABASE itself is accepted: a write commits with its audit event in one "
         "transaction, and Neo4j has no transaction across databases",
     )
+    max_query_cost: int = Field(
+        2000,
+        ge=1,
+        description="largest static cost of one operation (objects it may return, a graph query "
+        "counting 10, pages multiplied by `first`); above it LIMIT_EXCEEDED before execution",
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest request body (HTTP 413 above it)"
+    )
+    request_timeout_s: float = Field(
+        15.0, gt=0, description="a /graphql request still running after this answers 503"
+    )
+    graph_query_timeout_s: float = Field(
+        4.0,
+        gt=0,
+        description="bound of one API read or audit write (its retries included): the client "
+        "gives up and the server's transaction times out after it (503 SERVICE_UNAVAILABLE)",
+    )
+    graph_pool_size: int = Field(100, ge=1, description="Bolt connections per API process")
+    graph_acquisition_timeout_s: float = Field(
+        3.0, gt=0, description="wait for a free Bolt connection before 503 SERVICE_UNAVAILABLE"
+    )
+    audit_wait_timeout_s: float = Field(
+        4.0, gt=0, description="wait for a read's audit event to commit before refusing the read"
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="bearer token /metrics requires; in production /metrics is served only "
+        "when it is set",
+    )
+    metrics_max_operations: int = Field(
+        50,
+        ge=0,
+        description="distinct operation names /metrics labels per process; later ones count as "
+        '"other"',
+    )
+    api_header_timeout_s: float = Field(
+        10.0, gt=0, description="`c360 serve` closes a connection whose request headers lag"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of reverse proxies whose X-Forwarded-For/-Proto `c360 serve` "
+        'believes, a JSON list, e.g. ["10.0.0.5"]; empty: none (the peer address is the client)',
+    )
 
     # -- bearer tokens (JWT) ------------------------------------------------------------------
     jwt_issuer: str = Field("c360-dev", description="required `iss` of every token")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,11 +61,14 @@ class Context:
             raise ServiceUnavailableError() from exc
 
     async def write(self, work, /, **params: Any) -> Any:
+        """``work(tx, **params)`` in one write transaction, bounded like a read: a frozen or
+        unreachable graph answers SERVICE_UNAVAILABLE within GRAPH_QUERY_TIMEOUT_S."""
         self.round_trips += 1
         try:
-            async with self.driver.session(database=self.settings.neo4j_database) as session:
-                return await session.execute_write(work, **params)
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            async with asyncio.timeout(self.settings.graph_query_timeout_s):
+                async with self.driver.session(database=self.settings.neo4j_database) as session:
+                    return await session.execute_write(work, **params)
+        except (ServiceUnavailable, SessionExpired, OSError, TimeoutError) as exc:
             raise ServiceUnavailableError() from exc
 
     async def audit(

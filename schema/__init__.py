@@ -14,9 +14,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from c360.errors import CodedErrors
+from c360.errors import CodedErrors, CodedSchema
 from schema.customers.query import CustomersQuery
-from schema.extensions import CACHED_DOCUMENTS, Metrics, ParseCache, RoundTrips
+from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, RoundTrips
 from schema.households.query import HouseholdsQuery
 from schema.interactions.mutation import Mutation
 from schema.network.query import NetworkQuery
@@ -35,7 +35,8 @@ class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQu
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    """The schema; ``introspection=False`` (outside development) refuses introspection queries.
+    """The schema; ``introspection=False`` (outside development) refuses introspection queries
+    and drops "Did you mean" suggestions from error messages (they map the schema as well).
 
     Channels send the same few documents over and over, so parsing (ParseCache, which keeps
     our error coding for documents that do not parse) and validation (LRU, keyed by the document
@@ -53,11 +54,12 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParseCache,
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-        CodedErrors,
+        lambda: CodedErrors(hide_suggestions=not introspection),
+        CostLimit,
         Metrics,
         RoundTrips,
     ]
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return CodedSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def sdl() -> str:

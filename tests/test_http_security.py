@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
 import time
+import uuid
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -12,7 +22,7 @@ from starlette.testclient import TestClient
 
 from c360.app import create_app
 from c360.middleware import SecurityHeadersMiddleware
-from c360.settings import Environment
+from c360.settings import PROJECT_ROOT, Environment
 
 Q = '{ customer(id: "C000001") { id } }'
 
@@ -218,3 +228,205 @@ def test_websockets_to_graphql_are_refused(api):
 
     with pytest.raises(WebSocketDisconnect), api.websocket_connect("/graphql"):
         pass
+
+
+# -- issue 16: the edges -------------------------------------------------------------------
+
+
+def test_client_chosen_operation_names_are_a_bounded_metric_label(
+    settings, sample_graph, auth_header
+):
+    capped = settings.model_copy(update={"metrics_max_operations": 3})
+    prefix = f"Probe{uuid.uuid4().hex[:8]}"
+    with TestClient(create_app(capped)) as client:
+        for i in range(10):
+            query = f"query {prefix}N{i} {{ me {{ subject }} }}"
+            resp = client.post("/graphql", json={"query": query}, headers=auth_header())
+            assert resp.json()["data"]["me"]["subject"]
+        exposition = client.get("/metrics").text
+    labels = set(re.findall(r'operation="([^"]*)"', exposition))
+    assert len({name for name in labels if name.startswith(prefix)}) <= 3
+    assert "other" in labels
+
+
+def test_metrics_need_their_token_and_are_not_served_in_production_without_one(
+    settings, sample_graph
+):
+    token = uuid.uuid4().hex
+    guarded = settings.model_copy(update={"metrics_token": SecretStr(token)})
+    with TestClient(create_app(guarded)) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        ok = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200 and "c360_graphql_requests_total" in ok.text
+    prod = settings.model_copy(update={"environment": Environment.PRODUCTION})
+    with TestClient(create_app(prod)) as client:
+        resp = client.get("/metrics")
+        assert resp.status_code == 404 and "c360_" not in resp.text
+
+
+def test_no_did_you_mean_suggestions_where_introspection_is_off(
+    settings, sample_graph, auth_header
+):
+    typos = [
+        '{ customer(id: "C000001") { nam } }',  # a field
+        '{ customer(id: "C000001") { interactions(frist: 1) { totalCount } } }',  # an argument
+        '{ customer(id: "C000001") { interactions(channels: [VISITT]) { totalCount } } }',
+    ]
+    dev = settings.model_copy(update={"environment": Environment.DEVELOPMENT})
+    for app_settings, suggested in ((settings, False), (dev, True)):
+        with TestClient(create_app(app_settings)) as client:
+            for query in typos:
+                resp = client.post("/graphql", json={"query": query}, headers=auth_header())
+                [error] = resp.json()["errors"]
+                assert error["extensions"]["code"] == "BAD_USER_INPUT"
+                assert ("Did you mean" in error["message"]) is suggested, error["message"]
+
+
+def test_readiness_checks_the_audit_database(settings, sample_graph):
+    broken = settings.model_copy(update={"audit_database": "no-such-audit-db"})
+    with TestClient(create_app(broken)) as client:
+        resp = client.get("/health/ready")
+    assert resp.status_code == 503
+    assert resp.json() == {
+        "status": "unavailable",
+        "code": "SERVICE_UNAVAILABLE",
+        "graph": "ok",
+        "audit": "unreachable",
+    }
+    own = settings.model_copy(update={"audit_database": settings.neo4j_database})
+    with TestClient(create_app(own)) as client:
+        assert client.get("/health/ready").json() == {
+            "status": "ready",
+            "graph": "ok",
+            "audit": "ok",
+        }
+
+
+def test_a_token_whose_sub_is_not_a_string_is_refused(api, settings):
+    """`sub` is a string (RFC 7519); 12345 or ["x"] would name a subject nobody issued."""
+    from authlib.jose import JsonWebToken
+
+    now = int(time.time())
+    for sub in (12345, ["admin"], {"id": "x"}, ""):
+        claims = {
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "sub": sub,
+            "roles": ["admin"],
+            "iat": now,
+            "exp": now + 600,
+        }
+        token = JsonWebToken(["HS256"]).encode({"alg": "HS256"}, claims, settings.hs256_secret)
+        resp = api.post(
+            "/graphql", json={"query": Q}, headers={"Authorization": f"Bearer {token.decode()}"}
+        )
+        assert resp.status_code == 401, sub
+
+
+def test_expected_errors_are_logged_as_one_line_without_traceback(api, auth_header, caplog):
+    caplog.set_level(logging.INFO)
+    admin = auth_header()
+    api.post("/graphql", json={"query": '{ customer(id: "C999999") { id } }'}, headers=admin)
+    api.post("/graphql", json={"query": "{ customer(id: "}, headers=admin)
+    api.post("/graphql", json={"query": '{ customer(id: "C000001") { nope } }'}, headers=admin)
+    aliases = " ".join(f'a{i}: customer(id: "C000001") {{ id }}' for i in range(40))
+    api.post("/graphql", json={"query": f"{{ {aliases} }}"}, headers=admin)
+    logged = [r for r in caplog.records if r.name in ("strawberry.execution", "c360.graphql")]
+    assert len(logged) >= 4
+    for record in logged:
+        assert record.exc_info is None and record.stack_info is None, record.getMessage()
+        assert "\n" not in record.getMessage()
+    for code in ("NOT_FOUND", "BAD_USER_INPUT", "LIMIT_EXCEEDED"):
+        assert any(code in r.getMessage() for r in logged), code
+
+
+# -- `c360 serve` itself: its HTTP server ---------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def c360_serve(settings, sample_graph):
+    """`c360 serve` from this checkout, on a free port, against the test graph."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "C360_ENV": "test",
+        "NEO4J_LOCAL_PORT": str(settings.neo4j_local_port),
+        "API_HEADER_TIMEOUT_S": "1",
+    }
+    env.pop("NEO4J_URI", None)
+    if settings.neo4j_uri:
+        env["NEO4J_URI"] = settings.neo4j_uri
+    command = [
+        sys.executable,
+        "-c",
+        "from c360.cli import app; app()",
+        "serve",
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, "c360 serve exited"
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "c360 serve did not start"
+            time.sleep(0.3)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_serve_closes_connections_whose_headers_lag(c360_serve):
+    """A slow-headers client (or one that connects and says nothing) holds no connection longer
+    than API_HEADER_TIMEOUT_S (1 s here)."""
+    for opening in (b"GET /health/live HTTP/1.1\r\nHost: x\r\n", b""):
+        with socket.create_connection(("127.0.0.1", c360_serve), timeout=10) as sock:
+            sock.sendall(opening)
+            started = time.perf_counter()
+            try:
+                closed = sock.recv(1024) == b""
+            except ConnectionResetError:
+                closed = True
+            except TimeoutError:
+                closed = False
+            assert closed and time.perf_counter() - started < 5, opening
+
+
+def test_serve_does_not_believe_x_forwarded_for_by_default(
+    c360_serve, auth_header, settings, sample_graph
+):
+    """The audit trail's client address is the peer's, unless TRUSTED_PROXIES names it."""
+    request_id = f"xff-{uuid.uuid4().hex}"
+    resp = httpx.post(
+        f"http://127.0.0.1:{c360_serve}/graphql",
+        json={"query": Q},
+        headers={**auth_header(), "X-Forwarded-For": "203.0.113.7", "X-Request-ID": request_id},
+    )
+    assert resp.json()["data"]["customer"]["id"] == "C000001"
+    [record] = sample_graph.execute_query(
+        "MATCH (a:AuditEvent {request_id: $rid}) RETURN a.client_address AS address",
+        rid=request_id,
+        database_=settings.audit_db,
+    ).records
+    assert record["address"] == "127.0.0.1"
