@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from auth.masking import Mask, apply_mask
-from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, RolePolicy, View
+from auth.policy import (
+    OPERATIONS,
+    ROLES,
+    SHOWN_AS_STORED,
+    VIEWS,
+    Operation,
+    RolePolicy,
+    View,
+)
 from auth.principal import Principal
 from c360.errors import Forbidden
 from graph.queries.scope import SCOPE_PARAMETERS, ScopeKind
@@ -62,3 +71,22 @@ def allows(principal: Principal, operation: Operation) -> bool:
 def require(principal: Principal, operation: Operation) -> None:
     if not allows(principal, operation):
         raise Forbidden(f"Your role may not perform {operation.value}.")
+
+
+def require_readable(principal: Principal, reads: Iterable[tuple[str, str]]) -> None:
+    """Refuses an argument that orders, filters or searches by a customer field the caller's view
+    does not show as stored. ``reads``: (the argument as the caller wrote it, the field)."""
+    shown = SHOWN_AS_STORED[_policy(principal).view]
+    for argument, field_name in reads:
+        if field_name not in shown:
+            raise Forbidden(
+                f"{argument} is not available to your role: it would reveal a field your role "
+                "does not see."
+            )
+
+
+def hops_hide(principal: Principal, fields: Iterable[str]) -> bool:
+    """Whether a customer reached by a referral hop shows one of these fields masked; a list
+    ordered, filtered or searched by one keeps only the customers the caller reaches directly."""
+    shown = SHOWN_AS_STORED[_policy(principal).hop_view]
+    return any(f not in shown for f in fields)

@@ -122,6 +122,49 @@ VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
 )
 
 
+# The customer fields each view shows as stored. Only these may be ordered, filtered or searched
+# by: a sort order, a filter's count or a search's hit tells the caller about a field as surely as
+# showing it (a score by rank, a full name letter by letter).
+SHOWN_AS_STORED: Mapping[View, frozenset[str]] = MappingProxyType(
+    {
+        view: frozenset(f for f, mask in treatments.items() if mask is Mask.CLEAR)
+        for view, treatments in VIEWS.items()
+    }
+)
+
+
+def _reads(**reads: str) -> Mapping[str, str]:
+    unknown = set(reads.values()) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValueError(f"policy names fields the Customer type does not have: {unknown}")
+    return MappingProxyType(reads)
+
+
+# The customer field that each sort key, filter and search mode of the customers list reads:
+# sort keys as in the CustomerSort enum, filters by the Python names of the CustomerFilter input,
+# search modes as resolvers/search.py classifies a term. auth/enforce.py refuses one the caller's
+# view does not show as stored, and leaves out of such a list the customers reached by a referral
+# hop whose view masks it. tests/test_filter_oracles.py takes its cases from the schema and fails
+# on a sort key or filter missing here.
+SORT_READS = _reads(
+    CUSTOMER_ID="id",
+    NAME="name",
+    AUM="aum",
+    VALUE_SCORE="value_score",
+    DOWNGRADE_RISK="downgrade_risk_level",
+)
+FILTER_READS = _reads(
+    tiers="tier",
+    segments="segment",
+    cities="city",
+    statuses="status",
+    downgrade_risk="downgrade_risk_level",
+    branch_id="relationship_manager",  # the branch of the customer's relationship manager
+    relationship_manager_id="relationship_manager",
+)
+SEARCH_READS = _reads(id="id", phone="phone", name="name")
+
+
 @dataclass(frozen=True)
 class RolePolicy:
     scope: ScopeKind  # which customers (a Cypher fragment in graph/queries/scope.py)

@@ -16,7 +16,7 @@ from c360.errors import BadUserInput, NotFound
 from graph.queries import interactions as q
 from resolvers.context import Context, all_rows, one_row
 from resolvers.idempotency import idempotency_key
-from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.pagination import CursorCodec, list_cursors, page_size
 from resolvers.sla import SlaStatus, SlaTargets, sla_status
 from resolvers.writes import Written, audited_write
 
@@ -60,22 +60,33 @@ async def timeline(
 
     Through the request's DataLoader: the timelines a list of customers asks for with the same
     arguments are one query (``_timelines``), not one per customer."""
-    cursor = decode_cursor(after)
-    params = {
+    params: dict[str, Any] = {
         "channels": tuple(flt.channels) if flt.channels else None,
         "kinds": tuple(flt.kinds) if flt.kinds else None,
         "from": flt.from_,
         "to": flt.to,
-        "before_at": dt.datetime.fromisoformat(cursor[0]) if cursor and cursor[0] else None,
-        "before_id": cursor[1] if cursor else None,
-        "limit": page_size(first),
+        "limit": page_size(ctx.settings, first),
     }
+    cursor = _cursors(ctx, customer_id, params).decode(after, arity=2)
+    params["before_at"] = dt.datetime.fromisoformat(cursor[0]) if cursor and cursor[0] else None
+    params["before_id"] = cursor[1] if cursor else None
 
     async def load(customer_ids: list[str]) -> list[dict[str, Any] | NotFound]:
         return await _timelines(ctx, customer_ids, params)
 
     key = ("interactions", *sorted(params.items()))
     return await ctx.loader(key, load).load(customer_id)
+
+
+def _cursors(ctx: Context, customer_id: str, page: dict[str, Any]) -> CursorCodec:
+    """The cursors of one customer's timeline under these filters."""
+    return list_cursors(
+        ctx.settings,
+        ctx.principal,
+        "interactions",
+        customer_id=customer_id,
+        filter={k: page[k] for k in ("channels", "kinds", "from", "to")},
+    )
 
 
 async def _timelines(
@@ -91,14 +102,14 @@ async def _timelines(
     for row in rows:
         found.setdefault(row["customer_id"], []).append(row)
     return [
-        _page(ctx, found[cid])
+        _page(ctx, found[cid], _cursors(ctx, cid, page))
         if cid in found
         else NotFound(f"No customer {cid!r} is visible to you.")
         for cid in customer_ids
     ]
 
 
-def _page(ctx: Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _page(ctx: Context, rows: list[dict[str, Any]], cursors: CursorCodec) -> dict[str, Any]:
     items = [r["item"] for r in rows if r["item"] is not None]
     now = dt.datetime.now(dt.UTC)
     for item in items:
@@ -109,7 +120,7 @@ def _page(ctx: Context, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "total": rows[0]["total"],
         "items": items,
         "has_next": rows[0]["has_next"],
-        "end_cursor": encode_cursor(
+        "end_cursor": cursors.encode(
             _native(last["occurred_at"]).isoformat(), last["interaction_id"]
         )
         if last

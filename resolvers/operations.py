@@ -30,7 +30,9 @@ def me(ctx: Context) -> dict[str, Any]:
 
 async def load_runs(ctx: Context, *, first: int | None) -> list[dict[str, Any]]:
     enforce.require(ctx.principal, Operation.READ_LOAD_RUNS)
-    rows = await ctx.read(all_rows, query=q.LOAD_RUNS, params={"limit": page_size(first)})
+    rows = await ctx.read(
+        all_rows, query=q.LOAD_RUNS, params={"limit": page_size(ctx.settings, first)}
+    )
     return [r["run"] for r in rows]
 
 

@@ -3,35 +3,54 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from auth import enforce
-from auth.policy import Operation
+from auth.policy import FILTER_READS, SEARCH_READS, SORT_READS, Operation
 from c360.errors import BadUserInput
 from graph.queries.customers import EVERY_PART
 from graph.queries.search import COUNT_QUERIES, SearchMode, SortKey, page_query
 from resolvers.context import Context
-from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.pagination import list_cursors, page_size
 
 PHONE_RE = re.compile(r"^\+?(?:86)?[\s-]*(1[\d\s-]{10,14})$")
 ID_RE = re.compile(r"^(?=[^\s]*\d)[A-Za-z][A-Za-z0-9_-]{3,40}$")  # letters first, a digit somewhere
 LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
 MAX_SEARCH = 50
+CUSTOMERS = "customers"
+AT_RISK = "atRiskCustomers"
 
 
 @dataclass(frozen=True)
 class CustomerFilterArgs:
+    """The CustomerFilter input (same names: auth.policy.FILTER_READS is keyed by them)."""
+
     tiers: list[str] | None = None
     segments: list[str] | None = None
     cities: list[str] | None = None
     statuses: list[str] | None = None
-    risk_levels: list[str] | None = None
-    branch: str | None = None
-    rm: str | None = None
-    direct_only: bool | None = None  # only customers the caller serves directly (their book)
+    downgrade_risk: list[str] | None = None
+    branch_id: str | None = None
+    relationship_manager_id: str | None = None
+    direct_only: bool | None = None  # only customers the caller reaches directly, not by a hop
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "tiers": self.tiers or None,
+            "segments": self.segments or None,
+            "cities": self.cities or None,
+            "statuses": self.statuses or None,
+            "risk_levels": self.downgrade_risk or None,
+            "branch": self.branch_id or None,
+            "rm": self.relationship_manager_id or None,
+            "direct_only": self.direct_only or None,
+        }
+
+
+AT_RISK_FILTER = CustomerFilterArgs(downgrade_risk=["HIGH", "MEDIUM", "LOW"], direct_only=True)
 
 
 @dataclass
@@ -69,6 +88,27 @@ async def _page(
     return rows, total
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _reads(
+    connection: str, mode: SearchMode, order: SortKey, filters: CustomerFilterArgs
+) -> list[tuple[str, str]]:
+    """(argument as the caller wrote it, the customer field it reads) for every sort, filter and
+    search of this request; a filter the policy does not name fails closed (KeyError)."""
+    reads = [(f"orderBy.field {order.value}", SORT_READS[order.value])]
+    if mode is not SearchMode.ALL:
+        reads.append((f"search (by {mode.value})", SEARCH_READS[mode.value]))
+    for name, value in vars(filters).items():
+        if name != "direct_only" and value:
+            reads.append((f"filter.{_camel(name)}", FILTER_READS[name]))
+    if connection != CUSTOMERS:  # a fixed list: its arguments are the caller's choice of list
+        reads = [(connection, field_name) for _, field_name in reads]
+    return reads
+
+
 async def customers_page(
     ctx: Context,
     *,
@@ -79,12 +119,27 @@ async def customers_page(
     first: int | None,
     after: str | None,
     operation: Operation = Operation.READ_CUSTOMER,
+    connection: str = CUSTOMERS,
     parts: frozenset[str] = EVERY_PART,
 ) -> CustomerPage:
     enforce.require(ctx.principal, operation)
-    limit = page_size(first)
+    limit = page_size(ctx.settings, first)
     mode, term = classify(search)
-    cursor = decode_cursor(after)
+    reads = _reads(connection, mode, order, filters)
+    enforce.require_readable(ctx.principal, reads)
+    if enforce.hops_hide(ctx.principal, (field_name for _, field_name in reads)):
+        filters = replace(filters, direct_only=True)
+    cursors = list_cursors(
+        ctx.settings,
+        ctx.principal,
+        connection,
+        mode=mode.value,
+        term=term,
+        order=order.value,
+        descending=descending,
+        filters=filters.params(),
+    )
+    cursor = cursors.decode(after, arity=2)
     scope = enforce.row_scope(ctx.principal)
     params: dict[str, Any] = {
         "term": term,
@@ -92,7 +147,7 @@ async def customers_page(
         "after_id": cursor[1] if cursor else None,
         "limit": limit + 1,
         **scope.params,
-        **{k: (v or None) for k, v in vars(filters).items()},
+        **filters.params(),
     }
     rows, total = await ctx.read(
         _page,
@@ -112,7 +167,25 @@ async def customers_page(
         rows=[
             enforce.mask_row(ctx.principal, {**r["customer"], "access": r["access"]}) for r in rows
         ],
-        cursors=[encode_cursor(r["sort_value"], r["customer"]["customer_id"]) for r in rows],
+        cursors=[cursors.encode(r["sort_value"], r["customer"]["customer_id"]) for r in rows],
         total=total,
         has_next=has_next,
+    )
+
+
+async def at_risk_page(
+    ctx: Context, *, first: int | None, after: str | None, parts: frozenset[str] = EVERY_PART
+) -> CustomerPage:
+    """The customers the caller reaches directly, highest downgrade risk first; refused to a role
+    that does not see downgrade risk."""
+    return await customers_page(
+        ctx,
+        search=None,
+        filters=AT_RISK_FILTER,
+        order=SortKey.DOWNGRADE_RISK,
+        descending=True,
+        first=first,
+        after=after,
+        connection=AT_RISK,
+        parts=parts,
     )

@@ -5,30 +5,19 @@ import datetime as dt
 import pytest
 
 from c360.errors import BadUserInput
-from resolvers.pagination import MAX_PAGE, decode_cursor, encode_cursor, page_size
+from c360.settings import Settings
+from resolvers.pagination import DEFAULT_PAGE, page_size
 from resolvers.sla import SlaStatus, SlaTargets, sla_status
 
 
-def test_cursor_round_trip_and_is_opaque():
-    cursor = encode_cursor("张伟", "C000001")
-    assert "C000001" not in cursor
-    assert decode_cursor(cursor) == ("张伟", "C000001")
-    assert decode_cursor(encode_cursor(12.5, "C2")) == (12.5, "C2")
-    assert decode_cursor(None) is None
-
-
-@pytest.mark.parametrize("bad", ["", "abc", "!!!", encode_cursor("x", "y")[:-3] + "###"])
-def test_a_forged_cursor_is_bad_user_input(bad):
-    with pytest.raises(BadUserInput):
-        decode_cursor(bad)
-
-
-def test_page_size_bounds():
-    assert page_size(None) == 20
-    assert page_size(MAX_PAGE) == MAX_PAGE
-    for bad in (0, -1, MAX_PAGE + 1):
-        with pytest.raises(BadUserInput):
-            page_size(bad)
+@pytest.mark.parametrize("maximum", [50, 100])
+def test_page_size_bounds(maximum):
+    settings = Settings(max_page_size=maximum)
+    assert page_size(settings, None) == DEFAULT_PAGE
+    assert page_size(settings, maximum) == maximum
+    for bad in (0, -1, maximum + 1):
+        with pytest.raises(BadUserInput, match="^first must be between 1 and"):
+            page_size(settings, bad)
 
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)

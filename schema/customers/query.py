@@ -12,7 +12,6 @@ from schema.customers.connection import (
     CustomerEdge,
     CustomerFilter,
     CustomerOrder,
-    CustomerSort,
     SortDirection,
 )
 from schema.customers.customer import Customer
@@ -20,19 +19,19 @@ from schema.pagination import PageInfo
 from schema.selection import fields_of_nodes, fields_of_this_field
 
 
-def _filters(
-    flt: CustomerFilter | None, *, risk: list[str] | None = None, book_only: bool = False
-) -> search.CustomerFilterArgs:
+def _filters(flt: CustomerFilter | None) -> search.CustomerFilterArgs:
     if flt is None:
-        return search.CustomerFilterArgs(risk_levels=risk, direct_only=book_only or None)
+        return search.CustomerFilterArgs()
     return search.CustomerFilterArgs(
         tiers=[t.value for t in flt.tiers] if flt.tiers else None,
         segments=flt.segments,
         cities=flt.cities,
         statuses=flt.statuses,
-        risk_levels=[r.value for r in flt.downgrade_risk] if flt.downgrade_risk else risk,
-        branch=str(flt.branch_id) if flt.branch_id else None,
-        rm=str(flt.relationship_manager_id) if flt.relationship_manager_id else None,
+        downgrade_risk=[r.value for r in flt.downgrade_risk] if flt.downgrade_risk else None,
+        branch_id=str(flt.branch_id) if flt.branch_id else None,
+        relationship_manager_id=(
+            str(flt.relationship_manager_id) if flt.relationship_manager_id else None
+        ),
     )
 
 
@@ -85,9 +84,10 @@ class CustomersQuery:
     async def at_risk_customers(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> CustomerConnection:
-        order = CustomerOrder(field=CustomerSort.DOWNGRADE_RISK, direction=SortDirection.DESC)
-        flt = _filters(None, risk=["HIGH", "MEDIUM", "LOW"], book_only=True)
-        return _connection(await search_page(info, None, flt, order, first, after))
+        page = await search.at_risk_page(
+            info.context, first=first, after=after, parts=parts_for(fields_of_nodes(info))
+        )
+        return _connection(page)
 
 
 async def search_page(

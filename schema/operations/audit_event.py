@@ -5,7 +5,7 @@ from typing import Any
 
 import strawberry
 
-from resolvers.audit import AuditPage, encode_cursor
+from resolvers.audit import AuditPage
 from schema.pagination import PageInfo
 from schema.scalars import to_datetime
 
@@ -51,8 +51,8 @@ class AuditEventConnection:
     @classmethod
     def from_page(cls, page: AuditPage) -> AuditEventConnection:
         edges = [
-            AuditEventEdge(cursor=encode_cursor(e), node=AuditEvent.from_row(e))
-            for e in page.events
+            AuditEventEdge(cursor=cursor, node=AuditEvent.from_row(e))
+            for e, cursor in zip(page.events, page.cursors, strict=True)
         ]
         return cls(
             edges=edges,
