@@ -35,13 +35,10 @@ def _refused_cost(body: dict) -> tuple[int, int]:
 
 
 def test_a_fan_out_within_every_other_limit_is_refused_before_it_runs(api, auth_header, settings):
-    started = time.perf_counter()
     body = _post(api, FANOUT, auth_header("admin"))
-    took = time.perf_counter() - started
     cost, limit = _refused_cost(body)
     assert limit == settings.max_query_cost < cost
     assert body["extensions"]["roundTrips"] == 0  # refused before execution
-    assert took < 2.0
 
 
 def test_the_cost_follows_variables_and_fragments(api, auth_header, settings):

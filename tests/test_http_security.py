@@ -37,26 +37,26 @@ def _timed_post(api, query, headers):
     return resp, time.perf_counter() - started
 
 
-def test_depth_bomb_refused_quickly(api, auth_header):
+def test_depth_bomb_refused_before_execution(api, auth_header):
     deep = "household { " * 30 + "id" + " }" * 30
-    resp, took = _timed_post(api, f'{{ customer(id: "C000001") {{ {deep} }} }}', auth_header())
+    resp, _ = _timed_post(api, f'{{ customer(id: "C000001") {{ {deep} }} }}', auth_header())
     assert "LIMIT_EXCEEDED" in _codes(resp)
     assert resp.json()["data"] is None
-    assert took < 1.0
 
 
-def test_alias_bomb_refused_quickly(api, auth_header):
+def test_alias_bomb_refused_before_execution(api, auth_header):
     aliases = " ".join(f'a{i}: customer(id: "C000001") {{ id }}' for i in range(200))
-    resp, took = _timed_post(api, f"{{ {aliases} }}", auth_header())
+    resp, _ = _timed_post(api, f"{{ {aliases} }}", auth_header())
     assert _codes(resp) == ["LIMIT_EXCEEDED"]
-    assert took < 1.0
+    assert resp.json().get("data") is None
 
 
-def test_token_bomb_refused_quickly(api, auth_header):
+def test_token_bomb_refused_before_execution(api, auth_header):
+    # No timing here (speed lives in `make bench`): refused by the token limit, nothing executed.
     fields = " ".join(["id"] * 5000)
-    resp, took = _timed_post(api, f'{{ customer(id: "C000001") {{ {fields} }} }}', auth_header())
+    resp, _ = _timed_post(api, f'{{ customer(id: "C000001") {{ {fields} }} }}', auth_header())
     assert _codes(resp) == ["LIMIT_EXCEEDED"]
-    assert took < 1.0
+    assert resp.json().get("data") is None
 
 
 def test_parsed_documents_are_cached_and_errors_keep_their_code(api, auth_header):
