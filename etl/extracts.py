@@ -67,13 +67,16 @@ class _Decoder:
             if self.first_bad is None:
                 self.first_bad = (raw[exc.start], offset + exc.start, line, raw)
             if line == 1:
-                raise ExtractError(self._message("its header")) from None
+                raise ExtractError(self._message("its header does not decode")) from None
             return raw.decode(self.encoding, "replace")
 
     def verdict(self) -> None:
         if self.bad >= MIN_BAD_LINES and 2 * self.bad > self.non_ascii:
             raise ExtractError(
-                self._message(f"{self.bad:,} of its {self.non_ascii:,} lines with non-ASCII bytes")
+                self._message(
+                    f"{self.bad:,} of its {self.non_ascii:,} lines with non-ASCII bytes do not "
+                    "decode"
+                )
             )
 
     def _message(self, what: str) -> str:
@@ -86,8 +89,8 @@ class _Decoder:
         except UnicodeDecodeError:
             guess = "convert it with iconv, or set `encoding:` in the mapping to its encoding"
         return (
-            f"{self.name} is not {self.encoding.upper()}: byte 0x{byte:02x} at offset {offset} "
-            f"(line {line}) does not decode, and so do {what}; {guess}"
+            f"{self.name} is not {self.encoding.upper()}: {what} (the first: byte 0x{byte:02x} "
+            f"at offset {offset}, line {line}); {guess}"
         )
 
 

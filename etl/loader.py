@@ -451,7 +451,7 @@ class Loader:
                 new.append(k)
                 keep.append(True)
         self.spill.add_keys(scope, new)
-        return good[keep]
+        return good[pd.Series(keep, index=good.index, dtype=bool)]  # [] would pick columns
 
     def _load_customers(self, units: list, counts: Counts) -> int:
         """Read, resolve and write the customers of every system. The records are spilled to a
@@ -514,33 +514,37 @@ class Loader:
         record absent from this load keeps its values in the golden record. The customers that
         have such records are noted in the spill (``PARTIAL``)."""
         unique = sorted(set(ids))
-        rows = []
+        absent: list[tuple[str, str, str]] = []  # (customer_id, system, source_id)
         step = 20_000
         for start in range(0, len(unique), step):
-            found = [
-                (r["customer_id"], dict(r["record"]))
-                for r in self._read(
-                    lq.SOURCE_RECORDS_OF_CUSTOMERS, ids=unique[start : start + step]
-                )
-            ]
+            keys = self._read(lq.SOURCE_RECORD_KEYS_OF_CUSTOMERS, ids=unique[start : start + step])
             by_system: dict[str, list[str]] = {}
-            for _, rec in found:
-                by_system.setdefault(rec["system"], []).append(rec["source_id"])
+            for r in keys:
+                by_system.setdefault(r["system"], []).append(r["source_id"])
             again = {
                 (system, source_id)
                 for system, source_ids in by_system.items()
                 for source_id in self.spill.customer_ids(system, source_ids)
             }
-            for cid, rec in found:
-                if (rec["system"], rec["source_id"]) in again:
-                    continue
+            absent += [
+                (r["customer_id"], r["system"], r["source_id"])
+                for r in keys
+                if (r["system"], r["source_id"]) not in again
+            ]
+        rows = []
+        for start in range(0, len(absent), step):
+            part = absent[start : start + step]
+            found = self._read(lq.SOURCE_RECORDS_BY_KEY, keys=[[s, i] for _, s, i in part])
+            cid_of = {(s, i): cid for cid, s, i in part}
+            for r in found:
+                rec = dict(r["record"])
                 for k, v in rec.items():
                     if hasattr(v, "to_native"):
                         rec[k] = v.to_native()
                 rec["phone"] = phone_digits(rec.get("phone"))
-                rows.append(rec | {"customer_id": cid})
+                rows.append(rec | {"customer_id": cid_of[rec["system"], rec["source_id"]]})
         frame = pd.DataFrame(rows, columns=[*KEPT_CUSTOMER_COLUMNS, "customer_id"])
-        self.spill.add_keys(PARTIAL, frame["customer_id"].unique().tolist())
+        self.spill.add_keys(PARTIAL, sorted({cid for cid, _, _ in absent}))
         return frame.astype(object).where(frame.notna(), None)
 
     def _existing_assignments(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:

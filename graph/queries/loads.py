@@ -86,9 +86,16 @@ MATCH (c:Customer {national_id_hash: h})
 RETURN h, c.customer_id AS customer_id
 """
 
-# every source record already behind these customers, for survivorship across loads
-SOURCE_RECORDS_OF_CUSTOMERS = """
+# the source records already behind these customers (keys only: most come again in a load)
+SOURCE_RECORD_KEYS_OF_CUSTOMERS = """
 UNWIND $ids AS id
 MATCH (c:Customer {customer_id: id})<-[:RESOLVED_TO]-(s:SourceRecord)
-RETURN id AS customer_id, s {.*} AS record
+RETURN id AS customer_id, s.system AS system, s.source_id AS source_id
+"""
+
+# source records by key, with everything the source system had (survivorship across loads)
+SOURCE_RECORDS_BY_KEY = """
+UNWIND $keys AS key
+MATCH (s:SourceRecord {system: key[0], source_id: key[1]})
+RETURN s {.*} AS record
 """
