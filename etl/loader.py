@@ -451,7 +451,8 @@ class Loader:
                 new.append(k)
                 keep.append(True)
         self.spill.add_keys(scope, new)
-        return good[pd.Series(keep, index=good.index, dtype=bool)]  # [] would pick columns
+        # a mask, not a list: an all-False list is empty, and good[[]] would drop every column
+        return good[pd.Series(keep, index=good.index, dtype=bool)]
 
     def _load_customers(self, units: list, counts: Counts) -> int:
         """Read, resolve and write the customers of every system. The records are spilled to a
