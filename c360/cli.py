@@ -263,8 +263,18 @@ def load(
         Path | None,
         typer.Option(help="also write every batch to this file (the benchmark's ETL baseline)"),
     ] = None,
+    allow_shrink: bool = typer.Option(
+        False,
+        "--allow-shrink",
+        help="load files with far fewer rows than their previous load (LOAD_SHRINK_TOLERANCE); "
+        "a file cut mid-row is refused all the same",
+    ),
 ) -> None:
     """Load source extracts into the graph; resumable, idempotent.
+
+    Every file is checked first: an empty, cut, unreadable or wrongly encoded file, a mismatch
+    with the system folder's manifest.json, or a file far shorter than its previous load fails
+    the load before anything is written.
 
     Exit codes: 0 loaded, 1 loaded with rejected rows, 2 failed (re-run the same command to resume).
     Example: `c360 load .c360/bank` or `c360 load /tmp/x --source-system legacy --mapping legacy.yaml`
@@ -287,6 +297,7 @@ def load(
         rejects_dir=rejects_dir,
         show_progress=progress,
         spool=spool,
+        allow_shrink=allow_shrink,
     )
     with create_sync_driver(settings) as driver:
         try:

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         validation_alias="C360_ID_PEPPER",
     )
     load_batch_size: int = Field(5000, description="rows per write transaction of `c360 load`")
+    load_shrink_tolerance: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="a file with more than this fraction fewer rows than its previous load fails "
+        "`c360 load` unless --allow-shrink (a partial extract would be loaded as the whole)",
+    )
 
     # -- the API ------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"

@@ -7,6 +7,12 @@ customers of every system first go through identity resolution together.
 Resumable: a run is identified by a fingerprint of the folder's files, the mappings and the batch
 size; re-running the same command after a crash finds the unfinished ``LoadRun`` and continues
 it (see etl/batches.py). Exit codes: 0 success, 1 success with rejects, 2 failure.
+
+Before anything is written, every file the load reads is checked (etl/extracts.py): a corrupt,
+cut or unreadable file, a manifest mismatch, or a file far shorter than its previous load (unless
+``allow_shrink``) fails the load, naming the file. A row absent from an extract never erases
+what the graph knows: survivorship reads every record already behind a customer, and the links of
+a customer whose records this load does not all bring stay as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import functools
 import hashlib
 import json
 import time
@@ -34,11 +39,27 @@ from c360.settings import Settings
 from etl import records
 from etl.batches import CheckpointedWriter
 from etl.entities import ENTITIES, LOAD_ORDER
+from etl.extracts import (
+    ExtractError,
+    Scan,
+    check_columns,
+    check_manifest,
+    read_manifest,
+    scan,
+    shrunk_files,
+)
 from etl.identity import IdentityConfig, golden_records, load_identity_config
-from etl.mapping import MAPPINGS_DIR, Errors, SystemMapping, apply_mapping, load_mapping
+from etl.mapping import (
+    MAPPINGS_DIR,
+    EntityMapping,
+    Errors,
+    SystemMapping,
+    apply_mapping,
+    load_mapping,
+)
 from etl.normalise import phone_digits
 from etl.rejects import RejectsWriter
-from etl.sources import count_rows, find_extract, read_chunks
+from etl.sources import find_extract, read_chunks
 from etl.spill import CustomerSpill
 from etl.validation import validate
 from graph import migrate
@@ -72,6 +93,8 @@ EXIT_OK, EXIT_REJECTS, EXIT_FAILED = 0, 1, 2
 # the loader keeps the keys of those it loads, so a reference to a row of this run is found
 # without asking the graph
 REF_TARGETS = {t for spec in ENTITIES.values() for t in spec.refs.values()} - {"customers"}
+# spill key scope: customers with records in the graph that this load does not bring
+PARTIAL = "customers:partial"
 
 
 class LoadError(RuntimeError):
@@ -88,6 +111,7 @@ class LoadOptions:
     show_progress: bool = True
     identity_config: Path | None = None
     spool: Path | None = None  # also append every written batch here (the benchmark's baseline)
+    allow_shrink: bool = False  # load a file far shorter than its previous load
 
 
 @dataclass
@@ -220,6 +244,7 @@ class Loader:
         self.identity_text = id_path.read_text(encoding="utf-8")
         self.identity: IdentityConfig = load_identity_config(id_path)
         self.counts: dict[str, Counts] = {}
+        self.scans: dict[Path, Scan] = {}
         # the customer records, customer ids and key sets of the run, on disk (etl/spill.py)
         self.spill: CustomerSpill
 
@@ -240,6 +265,11 @@ class Loader:
         if not self.opts.directory.is_dir():
             raise LoadError(f"{self.opts.directory} is not a folder of extracts")
         mappings = discover_mappings(self.opts)
+        try:
+            self.scans = self._check_extracts(mappings)
+        except ExtractError as exc:
+            raise LoadError(str(exc)) from None
+        self._check_shrink(list(self.scans.values()))
         migrate.apply(self.driver, database=self.db)
         fp = fingerprint(self.opts, mappings, self.identity_text)
         found = self._read(lq.FIND_RESUMABLE_RUN, fingerprint=fp)
@@ -344,12 +374,61 @@ class Loader:
                 rows_rejected=sum(c.rejected for c in result.counts.values()),
                 rejects_dir=str(result.rejects_dir),
                 error=result.error,
+                extract_files=[s.name for s in self.scans.values()],
+                extract_rows=[s.rows for s in self.scans.values()],
+                shrink_allowed=self.opts.allow_shrink,
             )
 
+    # -- checks before the load ----------------------------------------------------------------
+    def _check_extracts(self, mappings: list[SystemMapping]) -> dict[Path, Scan]:
+        """Scan every file the load will read, check its columns and the system's manifest."""
+        scans: dict[Path, Scan] = {}
+        for m in mappings:
+            folder = self.opts.directory / m.system
+            manifest = read_manifest(folder, m.system)
+            by_name: dict[str, Scan] = {}
+            for em in m.entities.values():
+                path = find_extract(self.opts.directory, m.system, em.file)
+                if path is None:
+                    continue
+                if path not in scans:
+                    scans[path] = scan(
+                        path,
+                        f"{m.system}/{path.name}",
+                        encoding=em.encoding,
+                        digest=manifest is not None,
+                    )
+                by_name[path.name] = scans[path]
+                check_columns(scans[path], list(em.columns))
+            if manifest is not None:
+                check_manifest(folder, m.system, manifest, by_name)
+        return scans
+
+    def _check_shrink(self, scans: list[Scan]) -> None:
+        """Refuse files far shorter than their previous load: the missing rows are far more
+        likely a partial extract than people the source system dropped."""
+        tolerance = self.settings.load_shrink_tolerance
+        previous = {
+            r["file"]: (r["rows"], r["run_id"])
+            for r in self._read(lq.PREVIOUS_EXTRACT_ROWS, files=[s.name for s in scans])
+            if r["rows"] is not None
+        }
+        shrunk = shrunk_files(scans, previous, tolerance)
+        if shrunk and not self.opts.allow_shrink:
+            raise LoadError(
+                f"{'; '.join(shrunk)}: more than LOAD_SHRINK_TOLERANCE ({tolerance:.0%}) fewer "
+                "rows. A partial extract is refused so that nothing is loaded from it; check the "
+                "extract, and if the rows are really gone, re-run with --allow-shrink"
+            )
+        for line in shrunk:
+            self.console.print(f"{line}: loaded (--allow-shrink)")
+
     # -- stages -----------------------------------------------------------------------------
-    def _chunks(self, label: str, path: Path) -> Iterable[pd.DataFrame]:
-        task = self.progress.add_task(label, total=count_rows(path))
-        for chunk in read_chunks(path, self.opts.batch_size):
+    def _chunks(self, label: str, path: Path, em: EntityMapping) -> Iterable[pd.DataFrame]:
+        scanned = self.scans[path]
+        task = self.progress.add_task(label, total=scanned.rows)
+        chunks = read_chunks(path, self.opts.batch_size, encoding=em.encoding, name=scanned.name)
+        for chunk in chunks:
             yield chunk
             self.progress.advance(task, len(chunk))
 
@@ -372,7 +451,8 @@ class Loader:
                 new.append(k)
                 keep.append(True)
         self.spill.add_keys(scope, new)
-        return good[keep]
+        # a mask, not a list: an all-False list is empty, and good[[]] would drop every column
+        return good[pd.Series(keep, index=good.index, dtype=bool)]
 
     def _load_customers(self, units: list, counts: Counts) -> int:
         """Read, resolve and write the customers of every system. The records are spilled to a
@@ -382,7 +462,7 @@ class Loader:
         for m, em, path in units:
             scope = f"dedupe:customers:{m.system}/{path.name}"
             source_file = f"{m.system}/{path.name}"
-            for chunk in self._chunks(f"customers/{m.system}", path):
+            for chunk in self._chunks(f"customers/{m.system}", path, em):
                 mapped, parse_errors = apply_mapping(chunk, em)
                 good, errors = validate(
                     mapped, "customers", parse_errors=parse_errors, today=self.today
@@ -398,12 +478,10 @@ class Loader:
         spill.resolve(self.identity)
         spill.assign(self.identity, self._existing_assignments, self._customers_by_id_hash)
         review = self._write_review(spill.review_rows())
-        systems = [m.system for m, _, _ in units]
         task = self.progress.add_task("customers/graph", total=None)
         bs = self.opts.batch_size
         golden_count = 0
-        others = functools.partial(self._other_records, systems=systems)
-        for golden in _golden_in_slices(spill, others, self.identity):
+        for golden in _golden_in_slices(spill, self._known_records, self.identity):
             for start in range(0, len(golden), bs):  # rows built a batch at a time
                 batch = records.customer_rows(golden.iloc[start : start + bs])
                 self.writer.add("customers:golden", uq.UPSERT_CUSTOMERS, batch)
@@ -412,8 +490,13 @@ class Loader:
         self.writer.flush("customers:golden")
         self.progress.update(task, total=golden_count + spill.n)
         for frame, ids, links in spill.in_load_order(bs):
+            partial = spill.known(PARTIAL, list(set(ids)))
             batch = records.source_record_rows(
-                frame, ids, [(link.rule, link.confidence) for link in links], self.loaded_at
+                frame,
+                ids,
+                [(link.rule, link.confidence) for link in links],
+                self.loaded_at,
+                [cid in partial for cid in ids],
             )
             self.writer.add("customers:source_records", uq.UPSERT_SOURCE_RECORDS, batch)
             self.progress.advance(task, len(batch))
@@ -426,21 +509,43 @@ class Loader:
             r["h"]: r["customer_id"] for r in self._read(lq.CUSTOMERS_BY_ID_HASH, hashes=hashes)
         }
 
-    def _other_records(self, ids: list[str], systems: list[str]) -> pd.DataFrame:
-        """Records other systems gave in earlier loads for these customers (survivorship)."""
+    def _known_records(self, ids: list[str]) -> pd.DataFrame:
+        """The records earlier loads put behind these customers, of every system, except those
+        this load brings again (their new row replaces them): survivorship takes them all, so a
+        record absent from this load keeps its values in the golden record. The customers that
+        have such records are noted in the spill (``PARTIAL``)."""
         unique = sorted(set(ids))
+        absent: list[tuple[str, str, str]] = []  # (customer_id, system, source_id)
+        step = 20_000
+        for start in range(0, len(unique), step):
+            keys = self._read(lq.SOURCE_RECORD_KEYS_OF_CUSTOMERS, ids=unique[start : start + step])
+            by_system: dict[str, list[str]] = {}
+            for r in keys:
+                by_system.setdefault(r["system"], []).append(r["source_id"])
+            again = {
+                (system, source_id)
+                for system, source_ids in by_system.items()
+                for source_id in self.spill.customer_ids(system, source_ids)
+            }
+            absent += [
+                (r["customer_id"], r["system"], r["source_id"])
+                for r in keys
+                if (r["system"], r["source_id"]) not in again
+            ]
         rows = []
-        for start in range(0, len(unique), 20_000):
-            for r in self._read(
-                lq.OTHER_SOURCE_RECORDS, ids=unique[start : start + 20_000], systems=systems
-            ):
+        for start in range(0, len(absent), step):
+            part = absent[start : start + step]
+            found = self._read(lq.SOURCE_RECORDS_BY_KEY, keys=[[s, i] for _, s, i in part])
+            cid_of = {(s, i): cid for cid, s, i in part}
+            for r in found:
                 rec = dict(r["record"])
                 for k, v in rec.items():
                     if hasattr(v, "to_native"):
                         rec[k] = v.to_native()
                 rec["phone"] = phone_digits(rec.get("phone"))
-                rows.append(rec | {"customer_id": r["customer_id"]})
+                rows.append(rec | {"customer_id": cid_of[rec["system"], rec["source_id"]]})
         frame = pd.DataFrame(rows, columns=[*KEPT_CUSTOMER_COLUMNS, "customer_id"])
+        self.spill.add_keys(PARTIAL, sorted({cid for cid, _, _ in absent}))
         return frame.astype(object).where(frame.notna(), None)
 
     def _existing_assignments(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -480,7 +585,7 @@ class Loader:
         source_file = f"{m.system}/{path.name}"
         scope = f"dedupe:{entity}:{source_file}"
         step = f"{entity}:{m.system}"
-        for chunk in self._chunks(f"{entity}/{m.system}", path):
+        for chunk in self._chunks(f"{entity}/{m.system}", path, em):
             mapped, parse_errors = apply_mapping(chunk, em)
             good, errors = validate(mapped, entity, parse_errors=parse_errors, today=self.today)
             good = self._check_refs(entity, m.system, good, errors)

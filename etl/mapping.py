@@ -2,8 +2,8 @@
 
 A new source system is a new mapping file, not new code. Per entity a mapping gives the file
 name (without extension), column renames, constant defaults, code value maps, and unit factors;
-per system the date and datetime formats, the time zone and the list separator (each may be
-overridden per entity).
+per system the date and datetime formats, the time zone, the list separator and the encoding of
+its CSV files (default UTF-8; each but the separator may be overridden per entity).
 
 :func:`apply_mapping` is pure: a raw chunk (all text) in, the typed canonical frame plus the parse
 errors per row out. A value that cannot be parsed becomes null and its row gets a
@@ -12,6 +12,7 @@ errors per row out. A value that cannot be parsed becomes null and its row gets 
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class EntityMapping:
     datetime_format: str = "%Y-%m-%d %H:%M:%S"
     timezone: str = "UTC"
     list_separator: str = "|"
+    encoding: str = "utf-8"
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def parse_mapping(text: str, *, system: str | None = None) -> SystemMapping:
         raise MappingError("the mapping names no `system`")
     defaults = {
         k: doc[k]
-        for k in ("date_format", "datetime_format", "timezone", "list_separator")
+        for k in ("date_format", "datetime_format", "timezone", "list_separator", "encoding")
         if k in doc
     }
     entities = {}
@@ -81,10 +83,22 @@ def parse_mapping(text: str, *, system: str | None = None) -> SystemMapping:
             units={k: float(v) for k, v in (spec.get("units") or {}).items()},
             **{
                 **defaults,
-                **{k: spec[k] for k in ("date_format", "datetime_format", "timezone") if k in spec},
+                **{
+                    k: spec[k]
+                    for k in ("date_format", "datetime_format", "timezone", "encoding")
+                    if k in spec
+                },
             },
         )
+        _check_encoding(entities[entity])
     return SystemMapping(system=name, entities=entities, source=text)
+
+
+def _check_encoding(m: EntityMapping) -> None:
+    try:
+        codecs.lookup(m.encoding)
+    except LookupError:
+        raise MappingError(f"{m.entity}: unknown encoding {m.encoding!r}") from None
 
 
 def load_mapping(system: str, path: Path | None = None) -> SystemMapping:

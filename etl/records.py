@@ -145,7 +145,10 @@ def source_record_rows(
     customer_ids: list[str],
     links: list[tuple[str, float]],
     loaded_at: dt.datetime,
+    keep_links: list[bool],
 ) -> list[Row]:
+    """``keep_links``: per record, whether its customer has records this load does not bring
+    (its existing link then stays: graph/queries/upserts.py)."""
     rows = []
     cols = [
         "system",
@@ -155,7 +158,9 @@ def source_record_rows(
         "national_id_last4",
         *SOURCE_FIELDS,
     ]
-    for rec, cid, (rule, conf) in zip(_rows(frame, cols), customer_ids, links, strict=True):
+    for rec, cid, (rule, conf), keep in zip(
+        _rows(frame, cols), customer_ids, links, keep_links, strict=True
+    ):
         props = {k: rec[k] for k in SOURCE_FIELDS} | {
             "phone": rec["phone_raw"],
             "national_id_hash": rec["national_id_hash"],
@@ -169,6 +174,7 @@ def source_record_rows(
                 "customer_id": cid,
                 "rule": rule,
                 "confidence": conf,
+                "keep_link": keep,
                 "props": props,
             }
         )

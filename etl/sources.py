@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
+
+from etl.extracts import ExtractError
 
 EXTENSIONS = (".csv", ".parquet")
 
@@ -23,18 +26,26 @@ def find_extract(directory: Path, system: str, name: str) -> Path | None:
     return None
 
 
-def count_rows(path: Path) -> int:
-    """Data rows of an extract (for progress bars): Parquet metadata, or newlines of a CSV."""
-    if path.suffix == ".parquet":
-        return pq.ParquetFile(path).metadata.num_rows
-    lines = 0
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            lines += block.count(b"\n")
-    return max(0, lines - 1)
+def read_chunks(
+    path: Path, rows: int, *, encoding: str = "utf-8", name: str | None = None
+) -> Iterator[pd.DataFrame]:
+    """The file's rows, ``rows`` at a time. A file the readers cannot parse raises an
+    :class:`ExtractError` naming it (``name``, e.g. ``core/customers.csv``); etl/extracts.py
+    catches these before a load starts, this is the safety net."""
+    try:
+        yield from _chunks(path, rows, encoding)
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeError,
+        pa.ArrowException,
+    ) as exc:
+        raise ExtractError(
+            f"{name or path} cannot be read ({type(exc).__name__}: {exc}); fix or re-export it"
+        ) from exc
 
 
-def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+def _chunks(path: Path, rows: int, encoding: str) -> Iterator[pd.DataFrame]:
     start = 1
     if path.suffix == ".parquet":
         for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
@@ -50,7 +61,7 @@ def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
         keep_default_na=False,
         na_filter=False,
         chunksize=rows,
-        encoding="utf-8",
+        encoding=encoding,
         encoding_errors="replace",  # undecodable bytes become U+FFFD and the row is refused
     )
     with reader:

@@ -1,7 +1,10 @@
-"""Helpers of the ETL tests: a canonical dump of the graph, load runs in-process and as a CLI."""
+"""Helpers of the ETL tests: a canonical dump of the graph, load runs in-process and as a CLI,
+and extracts damaged the way real ones are (cut short, shortened, re-encoded)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -25,6 +28,7 @@ KEYS = {
     "Branch": ("branch_id",),
 }
 VOLATILE = {"loaded_at"}  # bookkeeping of a run, not data
+ROOT = Path(__file__).resolve().parent.parent  # this checkout: what a `c360` subprocess runs
 
 DUMP_NODES = "MATCH (n) WHERE NOT n:LoadRun RETURN labels(n) AS labels, properties(n) AS props"
 DUMP_RELS = """
@@ -86,8 +90,45 @@ def cli_env(settings: Settings, home: Path) -> dict[str, str]:
     else:
         env["NEO4J_LOCAL_PORT"] = str(settings.neo4j_local_port)
     env["NEO4J_PASSWORD"] = settings.neo4j_password.get_secret_value()
+    # the venv's `c360` would import the checkout it was installed from (an editable install)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return env
 
 
 def c360(*args: str) -> list[str]:
     return [str(Path(sys.executable).parent / "c360"), *args]
+
+
+def cut_mid_row(path: Path, fraction: float) -> int:
+    """Cut a CSV extract a few fields into the row found ``fraction`` of the way through the file,
+    as an interrupted copy does; return its rows now, the cut one included."""
+    data = path.read_bytes()
+    start = data.index(b"\n", int(len(data) * fraction)) + 1
+    end = start
+    for _ in range(3):
+        end = data.index(b",", end) + 1
+    path.write_bytes(data[:end])
+    return data[:start].count(b"\n")  # the header's newline stands for the cut row
+
+
+def keep_rows(path: Path, fraction: float) -> tuple[int, int]:
+    """Keep the header and the first ``fraction`` of a CSV extract's rows (a complete file, as a
+    partial export writes it); return (rows kept, rows before)."""
+    header, *rows = path.read_bytes().splitlines(keepends=True)
+    kept = rows[: int(len(rows) * fraction)]
+    path.write_bytes(header + b"".join(kept))
+    return len(kept), len(rows)
+
+
+def write_manifests(directory: Path) -> None:
+    """``<system>/manifest.json`` with the data rows and sha256 of every file, as a source system
+    that announces its extracts writes it (the generated CSVs have one row a line)."""
+    for folder in sorted(p for p in directory.iterdir() if p.is_dir()):
+        entries = {}
+        for f in sorted(folder.glob("*.csv")):
+            data = f.read_bytes()
+            entries[f.name] = {
+                "rows": data.count(b"\n") - 1,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        (folder / "manifest.json").write_text(json.dumps(entries, indent=2), encoding="utf-8")

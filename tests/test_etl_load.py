@@ -294,3 +294,22 @@ def test_cli_fails_with_exit_code_2_on_a_missing_folder(settings: Settings, tmp_
         env=cli_env(settings, tmp_path / "home"), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert r.returncode == 2 and "not a folder" in " ".join(r.stderr.split())
+
+
+def test_a_chunk_whose_rows_are_all_rejected_is_loaded_as_rejects(
+    driver: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    reset(driver, settings)
+    folder = tmp_path / "x" / "legacy"
+    folder.mkdir(parents=True)
+    pd.DataFrame(
+        {"CLIENT_NO": ["L1", "L2", "L3"], "CLIENT_NAME": ["", "", ""], "SEX": ["男", "女", "男"],
+         "DOB": ["1980-01-01"] * 3, "ID_CARD": [""] * 3, "TEL": [""] * 3, "MAIL": [""] * 3,
+         "ADDRESS": [""] * 3, "UPDATED": ["2026-01-01 08:00:00"] * 3}
+    ).to_csv(folder / "clients.csv", index=False)  # fmt: skip
+    mapping = tmp_path / "legacy.yaml"
+    mapping.write_text(LEGACY_MAPPING, encoding="utf-8")
+    result = load(driver, settings, tmp_path / "x", source_system="legacy", mapping_file=mapping)
+    c = result.counts["customers"]
+    assert (c.read, c.rejected, c.loaded, result.exit_code) == (3, 3, 0, 1)
+    assert result.by_reason == {"missing_required": 3}

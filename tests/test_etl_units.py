@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import random
 from pathlib import Path
 
@@ -11,6 +12,14 @@ import pandas as pd
 import pytest
 
 from etl.er_report import pairwise_score
+from etl.extracts import (
+    ExtractError,
+    Scan,
+    check_manifest,
+    read_manifest,
+    scan_csv,
+    shrunk_files,
+)
 from etl.generate import GenerateOptions, generate_bank
 from etl.identity import (
     Candidate,
@@ -22,6 +31,7 @@ from etl.identity import (
 )
 from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
 from etl.normalise import national_id_hash, national_id_valid, phone_digits
+from etl.sources import read_chunks
 from etl.validation import first_reason, validate
 from etl.zh import normalise_name, to_traditional
 
@@ -405,3 +415,125 @@ def test_spilled_resolution_equals_the_in_memory_functions(
         for system in CFG.system_priority:
             mine = {sid: cid for sys_, sid, cid in pairs if sys_ == system}
             assert spill.customer_ids(system, [*mine, "nobody"]) == mine
+
+
+# -- extract checks (etl/extracts.py) -----------------------------------------------------------
+HEADER = b"id,name,city\n"
+NAME = "core/customers.csv"
+
+
+def _extract(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "customers.csv"
+    path.write_bytes(data)
+    return path
+
+
+def test_scan_counts_the_rows_of_a_complete_file_even_without_a_final_newline(
+    tmp_path: Path,
+) -> None:
+    data = HEADER + b'1,"Li, Wei",Beijing\n\n2,"say ""hi""\nthere",Shanghai\n3,Wang,Xi\'an'
+    found = scan_csv(_extract(tmp_path, data), NAME, digest=True)
+    assert (found.rows, found.columns) == (3, ("id", "name", "city"))
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("tail", "what"),
+    [
+        (b"3,Wang", "its last row (line 4) has 2 of the header's 3 fields and no final newline"),
+        (b'3,"Wang\nXi', "the quoted field of its last row (line 5) is never closed"),
+        (b'3,Wang,"Xi\n', "the quoted field of its last row (line 4) is never closed"),
+    ],
+)
+def test_scan_refuses_a_file_whose_last_row_is_cut(tmp_path: Path, tail: bytes, what: str) -> None:
+    path = _extract(tmp_path, HEADER + b"1,Li,Beijing\n2,Zhao,Wuhan\n" + tail)
+    with pytest.raises(ExtractError) as cut:
+        scan_csv(path, NAME)
+    said = str(cut.value)
+    assert said.startswith(f"{NAME} is cut off: ") and what in said and "(3 rows read)" in said
+
+
+def test_scan_names_the_line_of_a_row_with_more_fields_than_the_header(tmp_path: Path) -> None:
+    path = _extract(tmp_path, HEADER + b"1,Li,Beijing\n2,Zhao,Wu,han\n3,Wang,Xian\n")
+    with pytest.raises(ExtractError, match=f"^{NAME}, line 3: 4 fields where the header has 3"):
+        scan_csv(path, NAME)
+
+
+def test_scan_refuses_an_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(ExtractError, match=f"^{NAME} is empty"):
+        scan_csv(_extract(tmp_path, b""), NAME)
+
+
+def test_scan_recognises_a_gbk_file_and_names_its_first_bad_byte(tmp_path: Path) -> None:
+    data = ("id,name,city\n" + "".join(f"{k},王{k},北京\n" for k in range(5))).encode("gbk")
+    path = _extract(tmp_path, data)
+    offset = data.index("王".encode("gbk"))
+    with pytest.raises(ExtractError) as wrong:
+        scan_csv(path, NAME)
+    said = str(wrong.value)
+    assert said.startswith(f"{NAME} is not UTF-8: 5 of its 5 lines with non-ASCII bytes do not")
+    assert f"byte 0x{data[offset]:02x} at offset {offset}, line 2)" in said
+    assert "iconv -f GB18030 -t UTF-8" in said
+    assert scan_csv(path, NAME, encoding="gb18030").rows == 5  # as `encoding:` in a mapping says
+
+
+def test_scan_takes_a_few_undecodable_rows_for_rows_to_reject(tmp_path: Path) -> None:
+    rows = "".join(f"{k},王{k},北京\n" for k in range(10)).encode()
+    path = _extract(tmp_path, HEADER + rows + b"10,\xe5\xbc,X\n")
+    assert scan_csv(path, NAME).rows == 11
+
+
+def test_a_mapping_reads_an_extract_in_the_encoding_it_names(tmp_path: Path) -> None:
+    mapping = "system: legacy\nencoding: gb18030\nentities:\n  branches:\n    columns: {code: branch_id, name: name}\n"
+    em = parse_mapping(mapping).entities["branches"]
+    path = tmp_path / "branches.csv"
+    path.write_bytes("code,name\nB1,北京分行\n".encode("gbk"))
+    assert next(read_chunks(path, 10, encoding=em.encoding)).loc[1, "name"] == "北京分行"
+    with pytest.raises(MappingError, match="unknown encoding 'klingon'"):
+        parse_mapping(mapping.replace("gb18030", "klingon"))
+    path.write_bytes(b"")
+    with pytest.raises(ExtractError, match="^legacy/branches.csv cannot be read"):
+        next(read_chunks(path, 10, name="legacy/branches.csv"))
+
+
+def test_a_manifest_vouches_for_the_rows_and_bytes_of_its_files(tmp_path: Path) -> None:
+    folder = tmp_path / "core"
+    folder.mkdir()
+    path = folder / "customers.csv"
+    path.write_bytes(HEADER + b"1,Li,Beijing\n2,Zhao,Wuhan\n")
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps({"customers.csv": {"rows": 2, "sha256": sha}}))
+    manifest = read_manifest(folder, "core")
+    assert manifest is not None
+    scans = {"customers.csv": scan_csv(path, NAME, digest=True)}
+    check_manifest(folder, "core", manifest, scans)
+    for entry, said in (
+        ({"rows": 3}, f"{NAME} has 2 rows, core/manifest.json says 3"),
+        ({"sha256": "0" * 64}, f"{NAME} has sha256 {sha}, core/manifest.json says {'0' * 64}"),
+    ):
+        with pytest.raises(ExtractError) as mismatch:
+            check_manifest(folder, "core", {"customers.csv": entry}, scans)
+        assert str(mismatch.value).startswith(said)
+    with pytest.raises(ExtractError, match="^core/accounts.csv is listed in core/manifest.json"):
+        check_manifest(folder, "core", {"accounts.csv": {"rows": 1}}, scans)
+    (folder / "manifest.json").write_text('{"customers.csv": {"rows": "two"}}')
+    with pytest.raises(ExtractError, match="rows of customers.csv must be a whole number"):
+        read_manifest(folder, "core")
+
+
+def test_only_a_file_far_shorter_than_its_previous_load_is_named() -> None:
+    scans = [
+        Scan("core/customers.csv", 600, ()),
+        Scan("core/accounts.csv", 950, ()),
+        Scan("card/customers.csv", 1200, ()),
+        Scan("crm/customers.csv", 10, ()),
+    ]
+    previous = {
+        "core/customers.csv": (1000, "R1"),
+        "core/accounts.csv": (1000, "R1"),
+        "card/customers.csv": (1000, "R2"),
+    }
+    assert shrunk_files(scans, previous, 0.1) == [
+        "core/customers.csv has 600 rows, its previous load (run R1) had 1,000: 40% fewer"
+    ]
+    assert shrunk_files(scans, previous, 0.5) == []

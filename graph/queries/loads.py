@@ -24,7 +24,23 @@ FINISH_RUN = """
 MATCH (r:LoadRun {run_id: $run_id})
 SET r.finished_at = $finished_at, r.status = $status, r.counts_json = $counts_json,
     r.rows_read = $rows_read, r.rows_loaded = $rows_loaded, r.rows_rejected = $rows_rejected,
-    r.rejects_dir = $rejects_dir, r.error = $error
+    r.rejects_dir = $rejects_dir, r.error = $error,
+    r.extract_files = $extract_files, r.extract_rows = $extract_rows,
+    r.shrink_allowed = $shrink_allowed
+"""
+
+# per extract file ("core/customers.csv"), the rows of the latest finished load that read it
+PREVIOUS_EXTRACT_ROWS = """
+UNWIND $files AS file
+CALL (file) {
+  MATCH (r:LoadRun {job: 'load'})
+  WHERE r.status IN ['SUCCEEDED', 'SUCCEEDED_WITH_REJECTS'] AND file IN r.extract_files
+  RETURN r
+  ORDER BY r.started_at DESC
+  LIMIT 1
+}
+WITH file, r, [i IN range(0, size(r.extract_files) - 1) WHERE r.extract_files[i] = file][0] AS i
+RETURN file, r.run_id AS run_id, r.extract_rows[i] AS rows
 """
 
 LATEST_RUNS = """
@@ -70,10 +86,16 @@ MATCH (c:Customer {national_id_hash: h})
 RETURN h, c.customer_id AS customer_id
 """
 
-# the other systems' records of these customers, for survivorship across loads
-OTHER_SOURCE_RECORDS = """
+# the source records already behind these customers (keys only: most come again in a load)
+SOURCE_RECORD_KEYS_OF_CUSTOMERS = """
 UNWIND $ids AS id
 MATCH (c:Customer {customer_id: id})<-[:RESOLVED_TO]-(s:SourceRecord)
-WHERE NOT s.system IN $systems
-RETURN id AS customer_id, s {.*} AS record
+RETURN id AS customer_id, s.system AS system, s.source_id AS source_id
+"""
+
+# source records by key, with everything the source system had (survivorship across loads)
+SOURCE_RECORDS_BY_KEY = """
+UNWIND $keys AS key
+MATCH (s:SourceRecord {system: key[0], source_id: key[1]})
+RETURN s {.*} AS record
 """

@@ -76,6 +76,8 @@ SET m.since = row.since
 """
 
 # A source record and its lineage; a record that now resolves elsewhere loses its old link.
+# ``keep_link``: the customer has records this load does not bring, so the link computed from
+# this load's records alone is partial; a link the record already has to it stays as it is.
 UPSERT_SOURCE_RECORDS = """
 UNWIND $rows AS row
 MERGE (s:SourceRecord {system: row.system, source_id: row.source_id})
@@ -87,7 +89,9 @@ WHERE other.customer_id <> row.customer_id
 DELETE old
 WITH DISTINCT s, c, row
 MERGE (s)-[r:RESOLVED_TO]->(c)
-SET r.rule = row.rule, r.confidence = row.confidence
+WITH r, row, row.keep_link AND r.rule IS NOT NULL AS kept
+SET r.rule = CASE WHEN kept THEN r.rule ELSE row.rule END,
+    r.confidence = CASE WHEN kept THEN r.confidence ELSE row.confidence END
 """
 
 UPSERT_REFERRALS = """
