@@ -3,11 +3,11 @@ loader's own upserts, and the ground truth the crawler judges responses by.
 
 Everyone in it stands next to someone a role may not see:
 
-| who            | principal                | in scope                                   | just outside            |
-|----------------|--------------------------|--------------------------------------------|-------------------------|
-| customer       | C0001                    | C0001                                      | spouse, child, former member, joint holders, referrer, referral |
-| RM E1 (B1)     | book C0001 C0002 C0011-13| + co-members C0003 C0014, hop C0006 C0007 C0017 | former members C0004 C0015, joint holders C0005 C0016, C0009 (head of a hop's household), C0010 |
-| branch B1      | E1's and E3's books      | C0001 C0002 C0011-13 C0018 C0019           | C0014 (co-member), C0020 (referrer of C0018), B2's book |
+| principal          | in scope                                  | just outside                     |
+|--------------------|-------------------------------------------|----------------------------------|
+| customer C0001     | C0001                                     | household C0002 C0003, former member C0004, joint holders C0002 C0005, referrer C0007, referral C0006; C0009 C0010 C0022 two or three steps away |
+| RM E1 (branch B1)  | book C0001 C0002 C0011-C0013, co-members C0003 C0014, referral hops C0006 C0007 C0017 (masked) | former members C0004 C0015, joint holders C0005 C0016 C0022, C0009 (head of a hop's household), C0010 (a hop's referral) |
+| branch manager B1  | E1's and E3's books: C0001 C0002 C0011-C0013 C0018 C0019 | co-members C0003 C0014, referral partners C0006 C0007 C0017 C0020, joint holders, branch B2's book |
 
 Names are unique and none is part of another, so a full name found inside any text (a household
 label such as 韩雪家庭) is that person's. Phones, e-mails, national-ID last 4, account numbers

@@ -182,14 +182,22 @@ SELECTIONS = {
 class Pools:
     """Argument values for one role: ids per entity, categories, search probes."""
 
-    ids: Mapping[str, list[str]]
-    categories: list[str]
+    ids: Mapping[str, list[str]]  # entity -> ids
+    categories: Mapping[str, list[str]]  # customer field -> its values in the bank
     probes: list[str]
 
 
 def _entity(arg_name: str, owner: str) -> str:
     stem = (owner if arg_name == "id" else arg_name.removesuffix("Id")).lower()
     return ID_ALIASES.get(stem, stem)
+
+
+def _singular(name: str) -> str:
+    """cities -> city, statuses -> status, segments -> segment (a list filter's field)."""
+    for plural, one in (("ies", "y"), ("ses", "s"), ("s", "")):
+        if name.endswith(plural):
+            return name[: -len(plural)] + one
+    return name
 
 
 def candidates(name: str, type_: Any, owner: str, pools: Pools, *, in_list: bool = False) -> list:
@@ -214,8 +222,11 @@ def candidates(name: str, type_: Any, owner: str, pools: Pools, *, in_list: bool
     if kind == "ID":
         everything = [i for ids in pools.ids.values() for i in ids]
         return pools.ids.get(_entity(name, owner), everything)
+    if kind == "String" and in_list:
+        every = sorted({v for values in pools.categories.values() for v in values})
+        return pools.categories.get(_singular(_snake(name)), every)
     if kind == "String":
-        return pools.categories if in_list else pools.probes
+        return pools.probes
     if kind == "Int":  # pages are small and fixed; other counts small (depth 1 and 3)
         return [] if name == "first" else [1, 3]
     if kind == "Boolean":
@@ -399,7 +410,12 @@ def pools_for(g: Guard) -> Pools:
     probes = [r["name"] for r in rows[:2]] + [r["name"] for r in rows[len(inside) :][:2]]
     outside = [r for r in rows if r["customer_id"] not in g.access] or rows
     probes = list(dict.fromkeys([*probes, outside[0]["phone"], outside[0]["customer_id"]]))
-    categories = sorted({r[k] for r in bank.CUSTOMERS for k in ("city", "segment", "status")})
+    row = bank.CUSTOMERS[0]
+    categories = {
+        f: sorted({r[f] for r in bank.CUSTOMERS})
+        for f in CUSTOMER_FIELDS
+        if isinstance(row.get(f), str) and len({r[f] for r in bank.CUSTOMERS}) <= 4
+    }
     return Pools(
         ids={
             "customer": customers,
@@ -637,7 +653,7 @@ class Listings:
 
     ids: dict[Variant, list[str]]
     bases: dict[str, set[str]]  # label of an unvaried call -> its customers
-    families: dict[tuple[str, tuple[str, ...]], dict[str, Variant]]  # one enum argument varied
+    families: dict[tuple[str, tuple[str, ...]], dict[str, Variant]]  # one argument varied
 
     @classmethod
     def of(cls, pages: list[Page]) -> Listings:
@@ -647,9 +663,10 @@ class Listings:
         bases = {v.label: set(c) for v, c in ids.items() if v.varied is None}
         families: dict[tuple[str, tuple[str, ...]], dict[str, Variant]] = defaultdict(dict)
         for v in ids:
-            if v.varied is not None and isinstance(v.value, EnumLiteral):
+            if v.varied is not None and isinstance(v.value, EnumLiteral | str):
                 fixed = Variant(v.root, tuple((k, a) for k, a in v.args if k != v.varied[0]))
-                families[(fixed.label, v.varied)][v.value.name] = v
+                name = v.value.name if isinstance(v.value, EnumLiteral) else v.value
+                families[(fixed.label, v.varied)][name] = v
         return cls(ids, bases, families)
 
 
@@ -762,12 +779,16 @@ def control(leak_api, auth_header) -> list[Page]:
 ORACLE_KINDS = ("filter oracle", "set oracle", "order oracle")
 
 
-def blind_spots(g: Guard, control: list[Page]) -> list[str]:
-    """What the crawler could not see for this role: fields of the schema it never selects, kinds
-    of value forbidden to the role that never show in the control's crawl, oracles that never
-    fire there (where they are legitimate)."""
+def blind_spots(g: Guard, control: list[Page], pages: list[Page]) -> list[str]:
+    """What the crawler could not see for this role: fields of the schema it never selects,
+    customers the role may see that its own crawl never reaches (a crawl that only met errors
+    proves nothing), kinds of value forbidden to the role that never show in the control's
+    crawl, oracles that never fire there (where they are legitimate)."""
     unselected = sorted(reachable_fields() - COVERED)
     missing = [f"fields never selected (raise MAX_DEPTH): {unselected}"] if unselected else []
+    reached = {leaf for p in pages for _, leaf in _leaves(p.result(), "") if isinstance(leaf, str)}
+    if set(g.access) - reached:
+        missing.append(f"its own crawl never reaches {sorted(set(g.access) - reached)}")
     seen = {f.kind for page in control for f in scan_page(g, page)}
     wanted = {why.kind for why in [*g.texts.values(), *g.numbers.values()]}
     missing += [f"no {kind} ever shows" for kind in sorted(wanted - seen)]
@@ -808,8 +829,8 @@ def report(role: Role, findings: list[Finding], shown_per_entry: int = 30) -> st
 @pytest.mark.parametrize("role", GUARDED, ids=[r.value for r in GUARDED])
 def test_no_response_carries_what_the_role_may_not_see(leak_api, auth_header, control, role):
     g, pages = _crawl_as(leak_api, auth_header, role)
-    blind = blind_spots(g, control)
-    assert not blind, f"the crawler is blind for {role.value} in the {CONTROL.value} crawl: {blind}"
+    blind = blind_spots(g, control, pages)
+    assert not blind, f"the crawler is blind for {role.value}: {blind}"
     findings = [f for page in pages for f in scan_page(g, page)] + oracles(g, pages)
     unique = list(dict.fromkeys(findings))
     assert not unique, report(role, unique)
