@@ -142,3 +142,20 @@ def auth_header(settings: Settings):
         return {"Authorization": f"Bearer {token}"}
 
     return header
+
+
+@pytest.fixture(scope="module")
+def leak_api(settings: Settings, driver: Driver):
+    """The API on the leak bank of tests/leak_graph.py, loaded once per test module."""
+    from tests.leak_graph import leak_client
+
+    with leak_client(settings, driver) as client:
+        yield client
+
+
+@pytest.fixture
+def ask(leak_api, auth_header):
+    """``ask(caller, query, variables)``: the JSON answer to ``caller`` on the leak bank."""
+    from tests.leak_graph import post
+
+    return lambda caller, query, variables: post(leak_api, auth_header, caller, query, variables)

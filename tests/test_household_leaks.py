@@ -18,21 +18,7 @@ from tests.leak_graph import (
     PROFILE,
     assert_no_leak,
     forbidden,
-    leak_client,
-    post,
 )
-
-
-@pytest.fixture(scope="module")
-def leak_api(settings, driver):
-    with leak_client(settings, driver) as client:
-        yield client
-
-
-@pytest.fixture
-def ask(leak_api, auth_header):
-    return lambda caller, query, variables: post(leak_api, auth_header, caller, query, variables)
-
 
 MASKED = None  # a member shown without an id the caller could use
 Member = tuple[str | None, str, str]  # (member id or MASKED, name, role)

@@ -17,20 +17,7 @@ from tests.leak_graph import (
     Caller,
     assert_no_leak,
     forbidden,
-    leak_client,
-    post,
 )
-
-
-@pytest.fixture(scope="module")
-def leak_api(settings, driver):
-    with leak_client(settings, driver) as client:
-        yield client
-
-
-@pytest.fixture
-def ask(leak_api, auth_header):
-    return lambda caller, query, variables: post(leak_api, auth_header, caller, query, variables)
 
 
 def _network(ask, caller: Caller, root: str, depth: int = 3) -> dict:
