@@ -18,14 +18,14 @@ from neo4j import WRITE_ACCESS, AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError
 
 from auth.principal import Principal
-from c360.errors import ApiError, ErrorCode
-from graph.driver import autocommit
+from core.errors import DomainError, ErrorCode
 from graph.queries import audit as q
+from graph.session import autocommit
 
 log = logging.getLogger("c360.audit")
 
 
-class AuditUnavailable(ApiError):
+class AuditUnavailable(DomainError):
     code = ErrorCode.SERVICE_UNAVAILABLE
 
     def __init__(self) -> None:

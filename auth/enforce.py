@@ -17,7 +17,7 @@ from auth.policy import (
     View,
 )
 from auth.principal import Principal
-from c360.errors import Forbidden
+from core.errors import Forbidden
 from graph.queries.scope import SCOPE_PARAMETERS, ScopeKind
 
 ROW_KEYS = {"id": "customer_id"}  # GraphQL field -> row key where they differ

@@ -28,8 +28,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from neo4j import AsyncDriver
+from neo4j import READ_ACCESS, WRITE_ACCESS, AsyncDriver
 
+from graph import session
 from graph.queries import console_sessions as q
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
@@ -131,26 +132,30 @@ class Neo4jSessionStore:
         self._sealer = SessionSealer(secret)
         self._max_age_s = max_age_s
 
+    async def _write(self, work: Any, /, **params: Any) -> Any:
+        return await session.managed(self._driver, self._database, WRITE_ACCESS, work, **params)
+
+    async def _read(self, work: Any, /, **params: Any) -> Any:
+        return await session.managed(self._driver, self._database, READ_ACCESS, work, **params)
+
     async def begin_login(self, login: LoginState) -> str:
         raw_id, now = new_id(), int(time.time())
-        async with self._driver.session(database=self._database) as session:
-            await session.execute_write(q.purge_expired, now=now, limit=PURGE_BATCH)
-            await session.execute_write(
-                q.create_login,
-                key=self._sealer.key_for(raw_id),
-                sealed=self._sealer.seal(raw_id, asdict(login)),
-                now=now,
-                expires_at=now + LOGIN_TTL_S,
-            )
+        await self._write(q.purge_expired, now=now, limit=PURGE_BATCH)
+        await self._write(
+            q.create_login,
+            key=self._sealer.key_for(raw_id),
+            sealed=self._sealer.seal(raw_id, asdict(login)),
+            now=now,
+            expires_at=now + LOGIN_TTL_S,
+        )
         return raw_id
 
     async def take_login(self, login_id: str) -> LoginState | None:
         if not well_formed(login_id):
             return None
-        async with self._driver.session(database=self._database) as session:
-            sealed = await session.execute_write(
-                q.take_login, key=self._sealer.key_for(login_id), now=int(time.time())
-            )
+        sealed = await self._write(
+            q.take_login, key=self._sealer.key_for(login_id), now=int(time.time())
+        )
         data = self._sealer.open(login_id, sealed) if sealed else None
         try:
             return LoginState(**data) if data else None
@@ -159,24 +164,22 @@ class Neo4jSessionStore:
 
     async def create(self, tokens: SessionTokens, *, subject: str) -> str:
         raw_id, now = new_id(), int(time.time())
-        async with self._driver.session(database=self._database) as session:
-            await session.execute_write(
-                q.create_session,
-                key=self._sealer.key_for(raw_id),
-                sealed=self._sealer.seal(raw_id, asdict(tokens)),
-                subject=subject,
-                now=now,
-                expires_at=now + self._max_age_s,
-            )
+        await self._write(
+            q.create_session,
+            key=self._sealer.key_for(raw_id),
+            sealed=self._sealer.seal(raw_id, asdict(tokens)),
+            subject=subject,
+            now=now,
+            expires_at=now + self._max_age_s,
+        )
         return raw_id
 
     async def get(self, session_id: str) -> SessionTokens | None:
         if not well_formed(session_id):
             return None
-        async with self._driver.session(database=self._database) as session:
-            row = await session.execute_read(
-                q.get_session, key=self._sealer.key_for(session_id), now=int(time.time())
-            )
+        row = await self._read(
+            q.get_session, key=self._sealer.key_for(session_id), now=int(time.time())
+        )
         data = self._sealer.open(session_id, row["sealed"]) if row else None
         try:
             return SessionTokens(**data) if data else None
@@ -186,16 +189,14 @@ class Neo4jSessionStore:
     async def update(self, session_id: str, tokens: SessionTokens) -> bool:
         if not well_formed(session_id):
             return False
-        async with self._driver.session(database=self._database) as session:
-            return await session.execute_write(
-                q.update_session_tokens,
-                key=self._sealer.key_for(session_id),
-                sealed=self._sealer.seal(session_id, asdict(tokens)),
-                now=int(time.time()),
-            )
+        return await self._write(
+            q.update_session_tokens,
+            key=self._sealer.key_for(session_id),
+            sealed=self._sealer.seal(session_id, asdict(tokens)),
+            now=int(time.time()),
+        )
 
     async def delete(self, session_id: str) -> None:
         if not well_formed(session_id):
             return
-        async with self._driver.session(database=self._database) as session:
-            await session.execute_write(q.delete_session, key=self._sealer.key_for(session_id))
+        await self._write(q.delete_session, key=self._sealer.key_for(session_id))

@@ -28,7 +28,7 @@ import httpx
 
 from auth.policy import ROLES, Role
 from auth.principal import Principal
-from c360.settings import Environment, Settings
+from core.settings import Environment, Settings
 
 with warnings.catch_warnings():
     # authlib 1.9 marks authlib.jose deprecated in favour of joserfc; the API is still supported.

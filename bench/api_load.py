@@ -32,7 +32,7 @@ from neo4j import READ_ACCESS
 
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, issue_dev_token
-from c360.settings import get_settings
+from core.settings import get_settings
 from graph.driver import create_async_driver, create_sync_driver
 from graph.queries.customers import parts_for, profile_query
 from graph.queries.network import NETWORK_QUERIES

@@ -21,7 +21,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from c360.settings import get_settings
+from core.settings import get_settings
 from graph.driver import create_sync_driver
 
 

@@ -15,7 +15,7 @@ import httpx
 
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, issue_dev_token
-from c360.settings import get_settings
+from core.settings import get_settings
 from graph.driver import create_sync_driver
 
 PROFILE = """query Profile($id: ID!) { customer(id: $id) {

@@ -229,7 +229,7 @@ class Bench:
         )
 
     def graph_counts(self) -> dict:
-        from c360.settings import get_settings
+        from core.settings import get_settings
         from graph.driver import create_sync_driver
 
         settings = get_settings()
@@ -258,7 +258,7 @@ class Bench:
 
     def api(self) -> None:
         from bench.api_load import run_levels
-        from c360.settings import get_settings
+        from core.settings import get_settings
 
         self.start_neo4j()
         log(
@@ -329,7 +329,7 @@ def _meminfo_kib(field: str) -> int:
 
 
 def versions() -> dict:
-    from c360.settings import get_settings
+    from core.settings import get_settings
 
     out: dict[str, str | None] = {"python": platform.python_version()}
     for pkg in ("neo4j", "strawberry-graphql", "starlette", "uvicorn", "pandas", "authlib"):

@@ -30,15 +30,20 @@ from auth.principal import ANONYMOUS
 from auth.ratelimit import TokenBucketLimiter
 from auth.sessions import Neo4jSessionStore
 from auth.tokens import TokenValidator
-from c360.console import console_routes
-from c360.errors import ErrorCode, ServiceUnavailableError, error_body
-from c360.middleware import BearerAuthMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
-from c360.oidc import ConsoleSignIn
-from c360.settings import Environment, Settings, get_settings
+from c360.http.console import console_routes
+from c360.http.middleware import (
+    BearerAuthMiddleware,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
+from c360.http.oidc import ConsoleSignIn
+from core.errors import UNAVAILABLE_MESSAGE, ErrorCode
+from core.settings import Environment, Settings, get_settings
 from graph import migrate
 from graph.driver import create_async_driver, create_sync_driver, database_answers, verify
 from resolvers.context import Context
 from schema import build_schema
+from schema.errors import error_body
 
 log = logging.getLogger("c360.api")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # a caller's X-Request-ID is kept only if tame
@@ -70,7 +75,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response = JSONResponse(error_body(code, exc.reason), status_code=exc.status_code)
         except TimeoutError:
             log.warning("request exceeded REQUEST_TIMEOUT_S=%s", self.request_timeout_s)
-            message = ServiceUnavailableError().message
+            message = UNAVAILABLE_MESSAGE
             response = JSONResponse(
                 error_body(ErrorCode.SERVICE_UNAVAILABLE, message), status_code=503
             )

@@ -14,7 +14,7 @@ import typer
 from neo4j import Driver
 from rich.console import Console
 
-from c360.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from graph.local_server import Fetched
@@ -486,7 +486,7 @@ def serve(
     import uvicorn
 
     from c360.app import create_app
-    from c360.middleware import http_protocol
+    from c360.http.middleware import http_protocol
     from graph.driver import GraphUnavailable
 
     settings = get_settings()

@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
 from rich.text import Text
 
-from c360.settings import Settings
+from core.settings import Settings
 from etl import records
 from etl.batches import CheckpointedWriter
 from etl.entities import ENTITIES, LOAD_ORDER

@@ -1,33 +1,21 @@
-"""One async driver per process, and the clear error when the graph cannot be reached."""
+"""Drivers (one async driver per process for the API, a sync one for the jobs), and the clear
+error when the graph cannot be reached. Work runs through graph/session.py."""
 
 from __future__ import annotations
-
-import asyncio
-import weakref
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 
 from neo4j import (
     WRITE_ACCESS,
     AsyncDriver,
     AsyncGraphDatabase,
-    AsyncSession,
     Driver,
     GraphDatabase,
     NotificationMinimumSeverity,
-    Query,
 )
-from neo4j.exceptions import (
-    AuthError,
-    ClientError,
-    DriverError,
-    Neo4jError,
-    ServiceUnavailable,
-    SessionExpired,
-)
+from neo4j.exceptions import AuthError, ServiceUnavailable
 
-from c360.settings import Settings
+from core.settings import Settings
 from graph import fast_temporal
+from graph.session import set_query_timeout
 
 fast_temporal.install()
 
@@ -53,96 +41,6 @@ def _auth(settings: Settings) -> tuple[str, str]:
     return settings.neo4j_user, settings.neo4j_password.get_secret_value()
 
 
-class GraphTimeout(TimeoutError):
-    """The graph did not answer within the query timeout, or no pooled connection came free
-    within the acquisition timeout. A ``TimeoutError`` (hence an ``OSError``), so every caller
-    that answers an unreachable graph with SERVICE_UNAVAILABLE answers this one alike."""
-
-
-DEFAULT_QUERY_TIMEOUT_S = 4.0
-# The query timeout of each API driver, set where the driver is made from the settings.
-_query_timeouts: weakref.WeakKeyDictionary[AsyncDriver, float] = weakref.WeakKeyDictionary()
-_POOL_EXHAUSTED = "failed to obtain a connection from the pool"
-
-
-def is_pool_exhausted(exc: BaseException) -> bool:
-    """The driver's connection-acquisition timeout (neo4j 5 raises it as a code-less
-    ClientError; 6.0 plans a DriverError)."""
-    return isinstance(exc, ClientError) and _POOL_EXHAUSTED in str(exc)
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """Errors that mean "the graph cannot serve this now", never the caller's or our bug."""
-    return isinstance(exc, ServiceUnavailable | SessionExpired | TimeoutError) or (
-        is_pool_exhausted(exc)
-    )
-
-
-class _TimedSession:
-    """The session handed to ``work``: each query it runs carries the transaction timeout, so
-    the server stops a query the client has given up on."""
-
-    def __init__(self, session: AsyncSession, timeout_s: float) -> None:
-        self._session = session
-        self._timeout_s = timeout_s
-
-    async def run(self, query: Any, parameters: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        if isinstance(query, str):
-            query = Query(query, timeout=self._timeout_s)  # type: ignore[arg-type]
-        return await self._session.run(query, parameters, **kwargs)
-
-
-T = TypeVar("T")
-ATTEMPTS = 3  # a query that failed retryably (leader change, deadlock, restart) is tried again
-BACKOFF_S = 0.05  # then 0.2 s
-
-
-async def autocommit(
-    driver: AsyncDriver,
-    database: str,
-    access_mode: str,
-    work: Callable[..., Awaitable[T]],
-    /,
-    **params: Any,
-) -> T:
-    """``work(session, **params)``, its queries run as auto-commit transactions (routed by
-    ``access_mode`` on a cluster), all of it tried again a few times on errors the driver calls
-    retryable.
-
-    Not a managed transaction: that costs three Bolt round trips (BEGIN, RUN, COMMIT) where an
-    auto-commit query costs one. The API's reads gain nothing from the transaction (Neo4j reads
-    are read-committed either way) and its one write, the audit, is a single query; ``work``
-    only calls ``session.run`` and reads the results, so it serves sessions and transactions.
-    (A retried write whose first commit succeeded but whose answer was lost is stored twice, as
-    with a managed transaction's retry: for the audit trail, one event too many.)
-
-    Bounded: all attempts together end within the driver's query timeout, each query carries it
-    as its transaction timeout, and a connection that does not come free within the acquisition
-    timeout ends it too; both raise :class:`GraphTimeout`. Without a client-side bound a frozen
-    server (a stopped process, a dead network path) holds the request forever: the driver has
-    no read timeout of its own."""
-    timeout_s = _query_timeouts.get(driver, DEFAULT_QUERY_TIMEOUT_S)
-    try:
-        async with asyncio.timeout(timeout_s):
-            for attempt in range(ATTEMPTS):
-                try:
-                    async with driver.session(
-                        database=database, default_access_mode=access_mode
-                    ) as s:
-                        return await work(_TimedSession(s, timeout_s), **params)
-                except (Neo4jError, DriverError) as exc:
-                    if is_pool_exhausted(exc):
-                        raise GraphTimeout("no graph connection came free in time") from exc
-                    if attempt + 1 == ATTEMPTS or not exc.is_retryable():
-                        raise
-                    await asyncio.sleep(BACKOFF_S * 4**attempt)
-    except TimeoutError as exc:
-        if isinstance(exc, GraphTimeout):
-            raise
-        raise GraphTimeout(f"the graph did not answer within {timeout_s:g} s") from exc
-    raise AssertionError("unreachable")
-
-
 async def database_answers(driver: AsyncDriver, database: str) -> None:
     """Raise unless ``database`` accepts a write transaction now (BEGIN, then ROLLBACK: no
     query, nothing written). Readiness of the audit trail's database."""
@@ -164,7 +62,7 @@ def create_async_driver(settings: Settings) -> AsyncDriver:
         max_transaction_retry_time=settings.graph_query_timeout_s,
         notifications_min_severity=NotificationMinimumSeverity.OFF,
     )
-    _query_timeouts[driver] = settings.graph_query_timeout_s
+    set_query_timeout(driver, settings.graph_query_timeout_s)
     return driver
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from c360.settings import Settings
+from core.settings import Settings
 
 SERVER_SRC = Path(__file__).resolve().parent / "server"
 POM = SERVER_SRC / "pom.xml"

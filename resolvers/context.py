@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from neo4j import READ_ACCESS, AsyncDriver
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j import AsyncDriver
 from strawberry.dataloader import DataLoader
 
 from auth import audit
 from auth.masking import opaque_id
 from auth.principal import Principal
-from c360.errors import ServiceUnavailableError
-from c360.settings import Settings
-from graph.driver import autocommit
+from core.errors import ServiceUnavailableError
+from core.settings import Settings
+from graph import session
 
 
 @dataclass
@@ -51,25 +49,25 @@ class Context:
 
     async def read(self, work, /, **params: Any) -> Any:
         """``work(session, **params)`` as auto-commit reads, routed to readers on a cluster and
-        retried when retryable (graph.driver.autocommit)."""
+        retried when retryable (graph.session.read)."""
         self.round_trips += 1
         try:
-            return await autocommit(
-                self.driver, self.settings.neo4j_database, READ_ACCESS, work, **params
-            )
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise ServiceUnavailableError() from exc
+            return await session.read(self.driver, self.settings.neo4j_database, work, **params)
+        except Exception as exc:
+            if session.is_unavailable(exc) or isinstance(exc, OSError):
+                raise ServiceUnavailableError() from exc
+            raise
 
     async def write(self, work, /, **params: Any) -> Any:
         """``work(tx, **params)`` in one write transaction, bounded like a read: a frozen or
         unreachable graph answers SERVICE_UNAVAILABLE within GRAPH_QUERY_TIMEOUT_S."""
         self.round_trips += 1
         try:
-            async with asyncio.timeout(self.settings.graph_query_timeout_s):
-                async with self.driver.session(database=self.settings.neo4j_database) as session:
-                    return await session.execute_write(work, **params)
-        except (ServiceUnavailable, SessionExpired, OSError, TimeoutError) as exc:
-            raise ServiceUnavailableError() from exc
+            return await session.write(self.driver, self.settings.neo4j_database, work, **params)
+        except Exception as exc:
+            if session.is_unavailable(exc) or isinstance(exc, OSError):
+                raise ServiceUnavailableError() from exc
+            raise
 
     async def audit(
         self, operation: str, *, customer_ids: Iterable[str], fields: Iterable[str]
@@ -84,14 +82,3 @@ class Context:
             request_id=self.request_id,
             client_address=self.client_address,
         )
-
-
-async def all_rows(tx, *, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Transaction work for ``Context.read``/``write``: every record of one query, as dicts."""
-    return [r.data() async for r in await tx.run(query, params)]
-
-
-async def one_row(tx, *, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    """Transaction work: the single record of one query, or None."""
-    record = await (await tx.run(query, params)).single()
-    return record.data() if record else None

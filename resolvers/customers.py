@@ -7,7 +7,7 @@ from typing import Any
 
 from auth import enforce
 from auth.policy import Operation
-from c360.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
 from graph.queries import customers as q
 from resolvers.context import Context
 

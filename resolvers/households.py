@@ -7,10 +7,11 @@ from typing import Any
 
 from auth import enforce
 from auth.policy import Operation
-from c360.errors import NotFound
+from core.errors import NotFound
 from graph.queries.households import HOUSEHOLD_QUERIES
+from graph.session import one_row
 from resolvers import related
-from resolvers.context import Context, one_row
+from resolvers.context import Context
 
 
 async def household(ctx: Context, household_id: str) -> dict[str, Any]:

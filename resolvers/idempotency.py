@@ -19,7 +19,7 @@ from typing import Any
 
 from auth.policy import Operation
 from auth.principal import Principal
-from c360.errors import BadUserInput
+from core.errors import BadUserInput
 
 MAX_KEY_LENGTH = 100
 REUSED = "clientMutationId: key already used for another request; use a new key (a UUID)"

@@ -12,12 +12,13 @@ from typing import Any
 
 from auth import enforce
 from auth.policy import Operation
-from c360.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
+from core.sla import SlaStatus, SlaTargets, sla_status
 from graph.queries import interactions as q
-from resolvers.context import Context, all_rows, one_row
+from graph.session import all_rows, one_row
+from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
 from resolvers.pagination import CursorCodec, list_cursors, page_size
-from resolvers.sla import SlaStatus, SlaTargets, sla_status
 from resolvers.writes import Written, audited_write
 
 MAX_TEXT = 2000

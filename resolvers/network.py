@@ -8,7 +8,7 @@ from typing import Any
 
 from auth import enforce
 from auth.policy import Operation
-from c360.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
 from graph.queries.network import MAX_DEPTH, NETWORK_QUERIES
 from graph.queries.scope import SCOPE_MATCH
 from resolvers import related

@@ -7,10 +7,11 @@ from typing import Any
 
 from auth import enforce
 from auth.policy import ROLES, Operation
-from c360.errors import BadUserInput
+from core.errors import BadUserInput
 from graph.queries import operations as q
 from graph.queries.scope import SCOPE_MATCH
-from resolvers.context import Context, all_rows, one_row
+from graph.session import all_rows, one_row
+from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
 from resolvers.pagination import page_size
 from resolvers.writes import Written, audited_write

@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from auth.principal import Principal
-from c360.errors import BadUserInput
-from c360.settings import Settings
+from core.errors import BadUserInput
+from core.settings import Settings
 
 DEFAULT_PAGE = 20
 KEY_LABEL = b"c360/pagination-cursor/v1"

@@ -10,7 +10,7 @@ from neo4j import AsyncManagedTransaction
 
 from auth import enforce
 from auth.policy import FILTER_READS, SEARCH_READS, SORT_READS, Operation
-from c360.errors import BadUserInput
+from core.errors import BadUserInput
 from graph.queries.customers import EVERY_PART
 from graph.queries.search import COUNT_QUERIES, SearchMode, SortKey, page_query
 from resolvers.context import Context

@@ -15,7 +15,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from auth import audit
-from c360.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
 from graph.queries import idempotency as q
 from resolvers.context import Context
 from resolvers.idempotency import REUSED, IdempotencyKey

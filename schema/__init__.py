@@ -14,8 +14,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from c360.errors import CodedErrors, CodedSchema
 from schema.customers.query import CustomersQuery
+from schema.errors import CodedErrors, CodedSchema
 from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, RoundTrips
 from schema.households.query import HouseholdsQuery
 from schema.interactions.mutation import Mutation

@@ -33,7 +33,7 @@ from graphql.execution.values import get_variable_values
 from prometheus_client import Counter, Histogram
 from strawberry.extensions import SchemaExtension
 
-from c360.errors import ErrorCode
+from core.errors import ErrorCode
 from resolvers.pagination import DEFAULT_PAGE
 
 REQUESTS = Counter(

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from auth import enforce
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, TokenValidator, issue_dev_token
-from c360.settings import Environment, Settings
+from core.settings import Environment, Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

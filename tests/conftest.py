@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
-from c360.settings import PROJECT_ROOT, Environment, Settings
+from core.settings import PROJECT_ROOT, Environment, Settings
 from graph import local_server, migrate
 from graph.driver import GraphUnavailable, create_sync_driver, verify
 

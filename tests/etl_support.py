@@ -12,7 +12,7 @@ from typing import Any
 
 from neo4j import Driver, RoutingControl
 
-from c360.settings import Settings
+from core.settings import Settings
 from etl.loader import Loader, LoadOptions, LoadResult
 from graph import migrate
 from tests.conftest import wipe

@@ -29,7 +29,7 @@ from starlette.testclient import TestClient
 
 from auth.masking import Mask
 from auth.policy import ROLES, VIEWS, Role
-from c360.settings import Settings
+from core.settings import Settings
 from tests.policy_graph import load_policy_graph
 
 STRANGERS = """

@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from c360.settings import Environment, Settings
+from core.settings import Environment, Settings
 
 CLIENT_ID = "c360-console"
 CLIENT_SECRET = "console-secret-" + "x" * 16  # noqa: S105 - the test provider's own client

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from auth.policy import Role
 from auth.tokens import TokenValidator
-from c360 import settings as settings_module
 from c360.cli import app
+from core import settings as settings_module
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from c360.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
 from tests.oidc_provider import LocalProvider, User, oidc_settings

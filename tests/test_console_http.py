@@ -7,8 +7,8 @@ from starlette.testclient import TestClient
 
 from auth.tokens import TokenValidator
 from c360.app import create_app
-from c360.middleware import API_CSP, CONSOLE_CSP
-from c360.settings import Environment
+from c360.http.middleware import API_CSP, CONSOLE_CSP
+from core.settings import Environment
 
 
 def _client(settings) -> TestClient:

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 from auth.tokens import role_claim
 from c360.app import create_app
-from c360.settings import Settings
+from core.settings import Settings
 from tests.oidc_provider import CLIENT_ID, LocalProvider, User, oidc_settings
 
 pytestmark = pytest.mark.graph

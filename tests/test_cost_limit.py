@@ -10,7 +10,7 @@ import uuid
 from starlette.testclient import TestClient
 
 from c360.app import create_app
-from c360.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 PAGE = "customers(first: {n}) {{ edges {{ node {{ id interactions(first: {n}) {{ items {{ id }} }} }} }} }}"
 # The request of the issue: every limit held (30 aliases, depth 6, about 800 tokens, pages of

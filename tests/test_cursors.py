@@ -23,8 +23,8 @@ from starlette.testclient import TestClient
 from auth.masking import Mask
 from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, Role
 from auth.principal import Principal
-from c360.errors import BadUserInput
-from c360.settings import Settings
+from core.errors import BadUserInput
+from core.settings import Settings
 from schema import build_schema
 from tests.bank_graph import load_bank
 from tests.conftest import wipe

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from neo4j import Driver, RoutingControl
 
-from c360.settings import Settings
+from core.settings import Settings
 from etl.er_report import score_graph
 from etl.generate import GenerateOptions, generate_bank
 from etl.loader import LoadResult

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, issue_dev_token
 from c360.app import create_app
-from c360.settings import Settings
+from core.settings import Settings
 from etl.sample import load_sample
 from graph import local_server, migrate
 from graph.driver import create_sync_driver

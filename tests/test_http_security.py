@@ -21,8 +21,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from c360.app import create_app
-from c360.middleware import SecurityHeadersMiddleware
-from c360.settings import PROJECT_ROOT, Environment
+from c360.http.middleware import SecurityHeadersMiddleware
+from core.settings import PROJECT_ROOT, Environment
 
 Q = '{ customer(id: "C000001") { id } }'
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from auth.policy import Operation
 from auth.principal import Principal
-from c360.errors import BadUserInput
+from core.errors import BadUserInput
 from tests.write_graph import (
     ASSIGN,
     BM,

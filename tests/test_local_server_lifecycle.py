@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from c360.settings import Settings
+from core.settings import Settings
 from graph import local_server
 from graph.local_server import Fetched, LocalServerError
 

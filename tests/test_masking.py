@@ -10,7 +10,7 @@ from auth import enforce
 from auth.masking import Mask, apply_mask, mask_email, mask_name, mask_phone
 from auth.policy import OPERATIONS, ROLES, VIEWS, Operation, Role, View
 from auth.principal import Principal
-from c360.errors import Forbidden
+from core.errors import Forbidden
 from graph.queries.scope import SCOPE_MATCH, SCOPE_PARAMETERS, ScopeKind
 
 ROW = {

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
-from c360.errors import BadUserInput
-from c360.settings import Settings
+from core.errors import BadUserInput
+from core.settings import Settings
+from core.sla import SlaStatus, SlaTargets, sla_status
 from resolvers.pagination import DEFAULT_PAGE, page_size
-from resolvers.sla import SlaStatus, SlaTargets, sla_status
 
 
 @pytest.mark.parametrize("maximum", [50, 100])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from neo4j import Driver, RoutingControl
 
-from c360.settings import Settings
+from core.settings import Settings
 from etl.generate import GenerateOptions, generate_bank
 from etl.scoring.config import load_config
 from etl.scoring.job import run_scoring

@@ -22,7 +22,7 @@ from auth.tokens import (
     issue_dev_token,
     parse_ttl,
 )
-from c360.settings import DEV_JWT_SECRET, Environment, Settings
+from core.settings import DEV_JWT_SECRET, Environment, Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

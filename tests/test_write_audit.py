@@ -222,7 +222,7 @@ def test_an_audit_database_apart_from_the_graph_is_refused():
     # One transaction cannot span two Neo4j databases, so the write could not carry its event.
     from pydantic import ValidationError
 
-    from c360.settings import Environment, Settings
+    from core.settings import Environment, Settings
 
     with pytest.raises(ValidationError, match="AUDIT_DATABASE"):
         Settings(environment=Environment.TEST, neo4j_database="neo4j", audit_database="audit")

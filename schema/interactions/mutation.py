@@ -68,7 +68,7 @@ class Mutation:
     @strawberry.mutation(description="Log a follow-up, visit or call with a customer you serve.")
     async def log_interaction(self, info: Info, input: LogInteractionInput) -> InteractionPayload:
         if input.kind is InteractionKind.COMPLAINT:
-            from c360.errors import BadUserInput
+            from core.errors import BadUserInput
 
             raise BadUserInput("use openComplaint for complaints")
         row = await resolve.log_interaction(

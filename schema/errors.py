@@ -1,10 +1,10 @@
-"""API errors with a stable ``extensions.code``; anything else reaching the client is masked."""
+"""Domain errors (core/errors.py) as GraphQL errors with a stable ``extensions.code``, in this one
+place; anything else reaching the client is masked."""
 
 from __future__ import annotations
 
 import logging
 import re
-from enum import StrEnum
 from typing import Any
 
 import strawberry
@@ -12,57 +12,15 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.utils.logging import StrawberryLogger
 
-from graph.driver import is_unavailable
+from core.errors import UNAVAILABLE_MESSAGE, DomainError, ErrorCode
 
 log = logging.getLogger("c360.graphql")
-
-
-class ErrorCode(StrEnum):
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
-    RATE_LIMITED = "RATE_LIMITED"
-    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-    INTERNAL = "INTERNAL"
-
-
-class ApiError(GraphQLError):
-    """An error the caller may see: a plain message and a code, never internals."""
-
-    code: ErrorCode = ErrorCode.INTERNAL
-
-    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
-        code = code or type(self).code
-        super().__init__(message, extensions={"code": code.value})
-
-
-class Forbidden(ApiError):
-    code = ErrorCode.FORBIDDEN
-
-
-class NotFound(ApiError):
-    code = ErrorCode.NOT_FOUND
-
-
-class BadUserInput(ApiError):
-    code = ErrorCode.BAD_USER_INPUT
-
-
-class ServiceUnavailableError(ApiError):
-    code = ErrorCode.SERVICE_UNAVAILABLE
-
-    def __init__(
-        self, message: str = "The customer graph is temporarily unavailable; retry shortly."
-    ) -> None:
-        super().__init__(message)
 
 
 def _is_api_error(error: GraphQLError) -> bool:
     """Errors meant for the caller: ours, and GraphQL's own (e.g. a variable that does not coerce,
     whose original error is the GraphQLError that names the bad value)."""
-    return isinstance(error, ApiError) or isinstance(error.original_error, GraphQLError)
+    return isinstance(error.original_error, DomainError | GraphQLError)
 
 
 def error_code(error: GraphQLError) -> ErrorCode:
@@ -71,10 +29,12 @@ def error_code(error: GraphQLError) -> ErrorCode:
     if isinstance(given, str) and given in ErrorCode.__members__:
         return ErrorCode(given)
     original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
     if original is None or isinstance(original, GraphQLError):
         return ErrorCode(_code_for_document_error(error))
-    if is_unavailable(original):
-        return ErrorCode.SERVICE_UNAVAILABLE
+    if isinstance(original, TimeoutError):  # graph/session.py turns the driver's own errors
+        return ErrorCode.SERVICE_UNAVAILABLE  # into ServiceUnavailableError; a bound is this
     return ErrorCode.INTERNAL
 
 
@@ -102,7 +62,7 @@ class CodedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         if error_code(error) is ErrorCode.SERVICE_UNAVAILABLE:
-            masked.message = ServiceUnavailableError().message
+            masked.message = UNAVAILABLE_MESSAGE
             masked.extensions = {"code": ErrorCode.SERVICE_UNAVAILABLE.value}
         else:
             masked.extensions = {"code": ErrorCode.INTERNAL.value}
@@ -111,7 +71,9 @@ class CodedErrors(MaskErrors):
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
         for error in processed:
-            if not (error.extensions or {}).get("code"):
+            if isinstance(error.original_error, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": error_code(error).value}
+            elif not (error.extensions or {}).get("code"):
                 error.extensions = {
                     **(error.extensions or {}),
                     "code": _code_for_document_error(error),

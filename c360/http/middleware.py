@@ -5,7 +5,7 @@ Pure ASGI middleware (no response buffering). Authentication runs once per reque
 GraphQL: the validated :class:`~auth.principal.Principal` travels in ``scope["state"]`` to
 ``GraphQLApp.get_context``. Health endpoints stay open. A console signed in through the bank's
 OpenID Connect provider sends its session cookie instead of a bearer token: the session's access
-token is then validated exactly like a bearer token (:mod:`c360.oidc`).
+token is then validated exactly like a bearer token (:mod:`c360.http.oidc`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from auth.ratelimit import TokenBucketLimiter
 from auth.tokens import GENERIC_MESSAGE, InvalidToken, TokenValidator
-from c360.errors import ErrorCode, error_body
-from c360.oidc import NO_STORE_PATHS, ConsoleSignIn, same_origin_request, session_cookie_name
-from c360.settings import Environment, Settings, get_settings
+from c360.http.oidc import NO_STORE_PATHS, ConsoleSignIn, same_origin_request, session_cookie_name
+from core.errors import ErrorCode
+from core.settings import Environment, Settings, get_settings
+from schema.errors import error_body
 
 log = logging.getLogger("c360.auth")
 

@@ -48,9 +48,9 @@ from auth.principal import Principal
 from auth.ratelimit import TokenBucketLimiter
 from auth.sessions import LOGIN_TTL_S, LoginState, SessionStore, SessionTokens
 from auth.tokens import InvalidToken, TokenValidator
-from c360.settings import Settings
+from core.settings import Settings
 
-log = logging.getLogger("c360.console.oidc")
+log = logging.getLogger("c360.http.console.oidc")
 
 PROVIDER = "bank"
 REFRESH_AHEAD_S = 30  # refresh an access token this long before it expires

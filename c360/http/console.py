@@ -1,6 +1,6 @@
 """The relationship-manager console (issue 8): the bundled page at /console and, outside
 production, the development sign-in endpoint ``POST /console/dev-token``; sign-in through the
-bank's OpenID Connect provider is in :mod:`c360.oidc`.
+bank's OpenID Connect provider is in :mod:`c360.http.oidc`.
 
 The page is plain static files built from ``console/`` (``make console-build``) into
 ``console/dist/``; it talks only to the public ``/graphql`` API with the signed-in person's token.
@@ -18,10 +18,10 @@ from starlette.staticfiles import StaticFiles
 
 from auth.policy import ROLES, Role
 from auth.tokens import DevTokenRequest, issue_dev_token
-from c360.oidc import ConsoleSignIn
-from c360.settings import Settings
+from c360.http.oidc import ConsoleSignIn
+from core.settings import Settings
 
-log = logging.getLogger("c360.console")
+log = logging.getLogger("c360.http.console")
 
 CLAIMS = ("employee_id", "customer_id", "branch_id")
 CLAIM_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -1,0 +1,1 @@
+"""The HTTP edge: middleware, the console's OpenID Connect sign-in and its routes."""
