@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.settings import Settings
+
 
 class SlaStatus(StrEnum):
     ON_TRACK = "ON_TRACK"  # open, both targets still ahead
@@ -22,6 +24,15 @@ class SlaTargets:
     first_response: dt.timedelta = dt.timedelta(hours=24)
     resolution: dt.timedelta = dt.timedelta(hours=12)
     major_resolution: dt.timedelta = dt.timedelta(hours=4)
+
+    @classmethod
+    def of(cls, settings: Settings) -> SlaTargets:
+        """The targets configured for this deployment (SLA_* settings)."""
+        return cls(
+            first_response=dt.timedelta(hours=settings.sla_first_response_hours),
+            resolution=dt.timedelta(hours=settings.sla_resolution_hours),
+            major_resolution=dt.timedelta(hours=settings.sla_major_resolution_hours),
+        )
 
     def resolution_for(self, severity: str | None) -> dt.timedelta:
         return self.major_resolution if severity == "MAJOR" else self.resolution

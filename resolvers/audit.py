@@ -21,11 +21,6 @@ class AuditPage:
     has_next_page: bool
 
 
-def _at(event: dict[str, Any]) -> dt.datetime:
-    at = event["at"]
-    return at.to_native() if hasattr(at, "to_native") else at
-
-
 async def audit_events(
     ctx: Context,
     *,
@@ -57,6 +52,6 @@ async def audit_events(
     events = rows[:limit]
     return AuditPage(
         events=events,
-        cursors=[cursors.encode(_at(e).isoformat(), e["event_id"]) for e in events],
+        cursors=[cursors.encode(e["at"].isoformat(), e["event_id"]) for e in events],
         has_next_page=len(rows) > limit,
     )

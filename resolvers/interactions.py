@@ -41,19 +41,6 @@ class InteractionFilter:
                 )
 
 
-def _targets(ctx: Context) -> SlaTargets:
-    s = ctx.settings
-    return SlaTargets(
-        first_response=dt.timedelta(hours=s.sla_first_response_hours),
-        resolution=dt.timedelta(hours=s.sla_resolution_hours),
-        major_resolution=dt.timedelta(hours=s.sla_major_resolution_hours),
-    )
-
-
-def _native(v: Any) -> Any:
-    return v.to_native() if hasattr(v, "to_native") else v
-
-
 async def timeline(
     ctx: Context, *, customer_id: str, flt: InteractionFilter, first: int | None, after: str | None
 ) -> dict[str, Any]:
@@ -115,15 +102,13 @@ def _page(ctx: Context, rows: list[dict[str, Any]], cursors: CursorCodec) -> dic
     now = dt.datetime.now(dt.UTC)
     for item in items:
         if item.get("kind") == "COMPLAINT" and item.get("occurred_at") is not None:
-            item["sla_status"] = _sla(item, now, _targets(ctx)).value
+            item["sla_status"] = _sla(item, now, SlaTargets.of(ctx.settings)).value
     last = items[-1] if items else None
     return {
         "total": rows[0]["total"],
         "items": items,
         "has_next": rows[0]["has_next"],
-        "end_cursor": cursors.encode(
-            _native(last["occurred_at"]).isoformat(), last["interaction_id"]
-        )
+        "end_cursor": cursors.encode(last["occurred_at"].isoformat(), last["interaction_id"])
         if last
         else None,
     }
@@ -131,10 +116,10 @@ def _page(ctx: Context, rows: list[dict[str, Any]], cursors: CursorCodec) -> dic
 
 def _sla(item: dict[str, Any], now: dt.datetime, targets: SlaTargets) -> SlaStatus:
     return sla_status(
-        opened_at=_native(item["occurred_at"]),
+        opened_at=item["occurred_at"],
         severity=item.get("severity"),
-        first_response_at=_native(item.get("first_response_at")),
-        resolved_at=_native(item.get("resolved_at")),
+        first_response_at=item.get("first_response_at"),
+        resolved_at=item.get("resolved_at"),
         now=now,
         targets=targets,
     )
@@ -151,6 +136,57 @@ def _text(value: str | None, name: str, *, required: bool = False) -> str | None
 
 
 async def log_interaction(
+    ctx: Context,
+    *,
+    customer_id: str,
+    client_mutation_id: str,
+    channel: str,
+    kind: str,
+    summary: str | None,
+    outcome: str | None,
+    occurred_at: dt.datetime | None,
+) -> dict[str, Any]:
+    """A follow-up, visit or call (complaints are opened with :func:`open_complaint`)."""
+    if kind == "COMPLAINT":
+        raise BadUserInput("use openComplaint for complaints")
+    return await _record(
+        ctx,
+        operation=Operation.LOG_INTERACTION,
+        customer_id=customer_id,
+        client_mutation_id=client_mutation_id,
+        channel=channel,
+        kind=kind,
+        summary=summary,
+        outcome=outcome,
+        occurred_at=occurred_at,
+    )
+
+
+async def open_complaint(
+    ctx: Context,
+    *,
+    customer_id: str,
+    client_mutation_id: str,
+    channel: str,
+    severity: str,
+    summary: str | None,
+) -> dict[str, Any]:
+    """A complaint, opened now: its SLA clock starts."""
+    return await _record(
+        ctx,
+        operation=Operation.OPEN_COMPLAINT,
+        customer_id=customer_id,
+        client_mutation_id=client_mutation_id,
+        channel=channel,
+        kind="COMPLAINT",
+        summary=summary,
+        outcome=None,
+        occurred_at=None,
+        severity=severity,
+    )
+
+
+async def _record(
     ctx: Context,
     *,
     operation: Operation,
@@ -258,7 +294,7 @@ async def resolve_complaint(
         {"complaintId": complaint_id, "resolution": text, "outcome": outcome},
     )
     scope = enforce.row_scope(ctx.principal)
-    targets = _targets(ctx)
+    targets = SlaTargets.of(ctx.settings)
     params = {
         "interaction_id": complaint_id,
         "resolved_at": dt.datetime.now(dt.UTC),
@@ -280,7 +316,7 @@ async def resolve_complaint(
         if first is not None:  # resolving is done once; a replay answers with the complaint
             return Written(row=record["item"], customer_ids=[owner["customer_id"]])
         item = dict(record["item"])
-        resolved_at = _native(item.get("resolved_at")) or params["resolved_at"]
+        resolved_at = item.get("resolved_at") or params["resolved_at"]
         status = _sla(
             {
                 **item,

@@ -9,21 +9,13 @@ from typing import Any
 from auth import enforce
 from auth.policy import Operation
 from core.errors import BadUserInput, NotFound
-from graph.queries.network import MAX_DEPTH, NETWORK_QUERIES
-from graph.queries.scope import SCOPE_MATCH
+from graph.queries.network import MAX_DEPTH, fetch_network
 from resolvers import related
 from resolvers.context import Context
 
 DEFAULT_CAP = 60
 MAX_CAP = 200
 ALL_RELATIONS = ("MEMBER_OF", "HOLDS", "REFERRED")
-
-
-async def _network(tx, *, scope_query: str, network_query: str, params: dict[str, Any]):
-    seen = await (await tx.run(scope_query + "RETURN access", params)).single()
-    if seen is None:
-        return None
-    return (await (await tx.run(network_query, params)).single()).data()
 
 
 def _node(ctx: Context, node: dict[str, Any]) -> dict[str, Any]:
@@ -59,9 +51,9 @@ async def network(
     types = sorted(set(relations or ALL_RELATIONS))
     scope = enforce.row_scope(ctx.principal)
     result = await ctx.read(
-        _network,
-        scope_query=SCOPE_MATCH[scope.kind],
-        network_query=NETWORK_QUERIES[(depth, scope.kind)],
+        fetch_network,
+        scope=scope.kind,
+        depth=depth,
         params={"customer_id": customer_id, "types": types, "cap": cap, **scope.params},
     )
     customers = [n for n in result["nodes"] if n["kind"] == "CUSTOMER"] if result else []

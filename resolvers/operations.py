@@ -9,8 +9,7 @@ from auth import enforce
 from auth.policy import ROLES, Operation
 from core.errors import BadUserInput
 from graph.queries import operations as q
-from graph.queries.scope import SCOPE_MATCH
-from graph.session import all_rows, one_row
+from graph.session import all_rows
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
 from resolvers.pagination import page_size
@@ -58,14 +57,14 @@ async def assign_relationship_manager(
     }
 
     async def work(tx, first: dict[str, Any] | None) -> Written | None:
-        found = await one_row(tx, query=SCOPE_MATCH[scope.kind] + q.ASSIGNEE_TAIL, params=params)
+        found = await q.find_assignee(tx, scope=scope.kind, params=params)
         if found is None:
             return None
         if first is not None:  # the first request's answer, even if someone reassigned since
             return Written(row={**found, "since": first["since"]}, customer_ids=[customer_id])
         if not found["is_relationship_manager"]:
             raise BadUserInput(f"employeeId {employee_id!r} is not a relationship manager")
-        done = await one_row(tx, query=SCOPE_MATCH[scope.kind] + q.ASSIGN_RM_TAIL, params=params)
+        done = await q.assign_relationship_manager(tx, scope=scope.kind, params=params)
         assert done is not None  # both were matched in this transaction
         return Written(row=done, customer_ids=[customer_id], replay={"since": done["since"]})
 

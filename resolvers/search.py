@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
 from auth import enforce
 from auth.policy import FILTER_READS, SEARCH_READS, SORT_READS, Operation
-from core.errors import BadUserInput
-from graph.queries.customers import EVERY_PART
-from graph.queries.search import COUNT_QUERIES, SearchMode, SortKey, page_query
+from core.search import SearchMode, classify
+from graph.queries.customers import EVERY_PART, parts_for
+from graph.queries.search import COUNT_QUERIES, SortKey, fetch_page, page_query
 from resolvers.context import Context
 from resolvers.pagination import list_cursors, page_size
 
-PHONE_RE = re.compile(r"^\+?(?:86)?[\s-]*(1[\d\s-]{10,14})$")
-ID_RE = re.compile(r"^(?=[^\s]*\d)[A-Za-z][A-Za-z0-9_-]{3,40}$")  # letters first, a digit somewhere
-LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
-MAX_SEARCH = 50
 CUSTOMERS = "customers"
 AT_RISK = "atRiskCustomers"
 
@@ -61,33 +55,6 @@ class CustomerPage:
     has_next: bool
 
 
-def classify(search: str | None) -> tuple[SearchMode, str | None]:
-    """Which search a term asks for: a phone number, a customer id, or a name."""
-    if search is None or not search.strip():
-        return SearchMode.ALL, None
-    term = search.strip()
-    if len(term) > MAX_SEARCH:
-        raise BadUserInput(f"search must be at most {MAX_SEARCH} characters")
-    phone = PHONE_RE.match(term)
-    if phone:
-        digits = re.sub(r"\D", "", phone.group(1))
-        if len(digits) == 11:
-            return SearchMode.PHONE, digits
-    if ID_RE.match(term):
-        return SearchMode.ID, term.upper()
-    # A phrase query on the full-text index, special characters escaped.
-    return SearchMode.NAME, '"' + LUCENE_SPECIAL.sub(r"\\\1", term) + '"'
-
-
-async def _page(
-    tx: AsyncManagedTransaction, *, page_query: str, count_query: str, params: dict[str, Any]
-) -> tuple[list[dict[str, Any]], int]:
-    rows = [r.data() async for r in await tx.run(page_query, params)]
-    # an aggregate without grouping keys: always exactly one row
-    total = (await (await tx.run(count_query, params)).single(strict=True))["total"]
-    return rows, total
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -114,18 +81,22 @@ async def customers_page(
     *,
     search: str | None,
     filters: CustomerFilterArgs,
-    order: SortKey,
+    order: str,
     descending: bool,
     first: int | None,
     after: str | None,
+    fields: Iterable[str] | None = None,
     operation: Operation = Operation.READ_CUSTOMER,
     connection: str = CUSTOMERS,
-    parts: frozenset[str] = EVERY_PART,
 ) -> CustomerPage:
+    """A page of customers; ``order`` names a sort key (CustomerSortField), ``fields`` the
+    Customer fields the caller selected (every part is fetched when not given)."""
     enforce.require(ctx.principal, operation)
+    order_key = SortKey(order)
+    parts = EVERY_PART if fields is None else parts_for(fields)
     limit = page_size(ctx.settings, first)
     mode, term = classify(search)
-    reads = _reads(connection, mode, order, filters)
+    reads = _reads(connection, mode, order_key, filters)
     enforce.require_readable(ctx.principal, reads)
     if enforce.hops_hide(ctx.principal, (field_name for _, field_name in reads)):
         filters = replace(filters, direct_only=True)
@@ -135,7 +106,7 @@ async def customers_page(
         connection,
         mode=mode.value,
         term=term,
-        order=order.value,
+        order=order_key.value,
         descending=descending,
         filters=filters.params(),
     )
@@ -150,8 +121,8 @@ async def customers_page(
         **filters.params(),
     }
     rows, total = await ctx.read(
-        _page,
-        page_query=page_query(mode, order, descending, scope.kind, parts),
+        fetch_page,
+        page_query=page_query(mode, order_key, descending, scope.kind, parts),
         count_query=COUNT_QUERIES[(mode, scope.kind)],
         params=params,
     )
@@ -174,7 +145,7 @@ async def customers_page(
 
 
 async def at_risk_page(
-    ctx: Context, *, first: int | None, after: str | None, parts: frozenset[str] = EVERY_PART
+    ctx: Context, *, first: int | None, after: str | None, fields: Iterable[str] | None = None
 ) -> CustomerPage:
     """The customers the caller reaches directly, highest downgrade risk first; refused to a role
     that does not see downgrade risk."""
@@ -182,10 +153,10 @@ async def at_risk_page(
         ctx,
         search=None,
         filters=AT_RISK_FILTER,
-        order=SortKey.DOWNGRADE_RISK,
+        order=SortKey.DOWNGRADE_RISK.value,
         descending=True,
         first=first,
         after=after,
         connection=AT_RISK,
-        parts=parts,
+        fields=fields,
     )

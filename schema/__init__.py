@@ -14,11 +14,12 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.customers.mutation import CustomersMutation
 from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
 from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, RoundTrips
 from schema.households.query import HouseholdsQuery
-from schema.interactions.mutation import Mutation
+from schema.interactions.mutation import InteractionsMutation
 from schema.network.query import NetworkQuery
 from schema.operations.me import MeQuery
 from schema.operations.query import OperationsQuery
@@ -31,6 +32,11 @@ MAX_TOKENS = 2000
 
 @strawberry.type
 class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(InteractionsMutation, CustomersMutation):
     pass
 
 

@@ -1,4 +1,5 @@
-"""Conversions from Neo4j values to GraphQL scalars."""
+"""Conversions of stored values to GraphQL scalars (rows arrive with Python temporal values,
+graph/session.py; maps built with Cypher's toString() carry ISO text)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ def to_date(value: Any) -> dt.date | None:
         return None
     if isinstance(value, str):  # ISO text from Cypher's toString()
         return dt.date.fromisoformat(value[:10])
-    if hasattr(value, "to_native"):
-        value = value.to_native()
     if isinstance(value, dt.datetime):
         return value.date()
     return value
@@ -26,8 +25,6 @@ def to_datetime(value: Any) -> dt.datetime | None:
         text = value.split("[", 1)[0]
         parsed = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
         return to_datetime(parsed)
-    if hasattr(value, "to_native"):
-        value = value.to_native()
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     return value

@@ -7,12 +7,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-RECORD_AUDIT_EVENT = """
-CREATE (a:AuditEvent {
-  event_id: $event_id, at: $at, subject: $subject, roles: $roles, customer_ids: $customer_ids,
-  operation: $operation, fields: $fields, request_id: $request_id, client_address: $client_address
-})
-"""
+from graph.session import all_rows
 
 # Many events in one transaction (the API's group commit, auth/audit.py); a null is not stored.
 RECORD_AUDIT_EVENTS = """
@@ -33,13 +28,6 @@ LIMIT $limit
 """
 
 
-async def record_event(tx: AsyncManagedTransaction, **event: Any) -> None:
-    result = await tx.run(RECORD_AUDIT_EVENT, **event)
-    summary = await result.consume()
-    if summary.counters.nodes_created != 1:
-        raise RuntimeError("audit event not written")
-
-
 async def record_events(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> None:
     result = await tx.run(RECORD_AUDIT_EVENTS, events=events)
     summary = await result.consume()
@@ -56,12 +44,11 @@ async def list_events(
     after_id: str | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    result = await tx.run(
-        LIST_AUDIT_EVENTS,
-        subject=subject,
-        customer_id=customer_id,
-        after_at=after_at,
-        after_id=after_id,
-        limit=limit,
-    )
-    return [record["event"] async for record in result]
+    params = {
+        "subject": subject,
+        "customer_id": customer_id,
+        "after_at": after_at,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    return [r["event"] for r in await all_rows(tx, query=LIST_AUDIT_EVENTS, params=params)]

@@ -12,7 +12,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.queries.scope import ACCESS_EXPR, SCOPE_MATCH, ScopeKind
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
+from graph.session import one_row, scoped
 
 _CUSTOMER_FIELDS = (
     "customer_id", "name", "gender", "birth_date", "phone", "email", "national_id_last4",
@@ -26,7 +27,13 @@ _ACCOUNT_FIELDS = (
 # Query texts kept per builder (LRU): selections combine parts in up to 2^10 ways, and a caller
 # must not be able to grow the cache by varying them.
 QUERY_TEXTS = 512
+# What counts towards assets under management before the scoring job has stored ``c.aum`` (the
+# same product types as scoring.toml's ``[aum] asset_types``; tests/test_layers.py compares).
 ASSET_TYPES = ("CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE")
+_ASSET = f"a.product_type IN {list(ASSET_TYPES)!r} AND coalesce(a.status, 'OPEN') <> 'CLOSED'"
+# With ``accounts`` fetched, the unscored AUM is summed from them rather than fetched again.
+_AUM_OF_ACCOUNTS = f"""computed_aum: CASE WHEN c.aum IS NULL THEN round(reduce(
+         s = 0.0, a IN [a IN accounts WHERE {_ASSET}] | s + coalesce(a.balance, 0.0)), 2) END, """
 
 
 def _props(names: tuple[str, ...]) -> str:
@@ -87,8 +94,7 @@ CALL (c) {
     "computed_aum": f"""
 CALL (c) {{
   OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)
-  WHERE c.aum IS NULL AND a.product_type IN {list(ASSET_TYPES)!r}
-        AND coalesce(a.status, 'OPEN') <> 'CLOSED'
+  WHERE c.aum IS NULL AND {_ASSET}
   RETURN round(sum(a.balance), 2) AS computed_aum
 }}""",
 }
@@ -141,6 +147,8 @@ def details(parts: frozenset[str], scope: ScopeKind) -> str:
 def row(parts: frozenset[str]) -> str:
     fetched = "".join(f"{name}: {name}, " for name in PARTS if name in parts)
     own = "".join(f"{ROW_PARTS[name]}, " for name in ROW_PARTS if name in parts)
+    if "accounts" in parts:
+        fetched += _AUM_OF_ACCOUNTS
     return f"""c {{{_props(_CUSTOMER_FIELDS)}, birth_year: c.birth_date.year, {fetched}
        {own}interactions: true}}"""
 
@@ -148,11 +156,7 @@ def row(parts: frozenset[str]) -> str:
 @lru_cache(maxsize=QUERY_TEXTS)
 def profile_query(scope: ScopeKind, parts: frozenset[str] = EVERY_PART) -> str:
     """The scope fragment followed by the profile with the given parts."""
-    return SCOPE_MATCH[scope] + details(parts, scope) + f"RETURN {row(parts)} AS customer, access\n"
-
-
-# Every part, one constant per scope kind.
-CUSTOMER_PROFILE: dict[ScopeKind, str] = {kind: profile_query(kind) for kind in SCOPE_MATCH}
+    return scoped(scope, details(parts, scope) + f"RETURN {row(parts)} AS customer, access\n")
 
 
 async def fetch_profile(
@@ -164,8 +168,6 @@ async def fetch_profile(
     parts: frozenset[str] = EVERY_PART,
 ) -> dict[str, Any] | None:
     """The customer's profile row if the scope lets the caller see it, else None."""
-    result = await tx.run(profile_query(scope, parts), customer_id=customer_id, **scope_params)
-    record = await result.single()
-    if record is None:
-        return None
-    return {**record["customer"], "access": record["access"]}
+    params = {"customer_id": customer_id, **scope_params}
+    record = await one_row(tx, query=profile_query(scope, parts), params=params)
+    return None if record is None else {**record["customer"], "access": record["access"]}

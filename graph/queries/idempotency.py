@@ -14,6 +14,8 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph.session import native
+
 # A key created by this statement has no event_id yet; a key found has the first write's.
 CLAIM_KEY = """
 MERGE (k:IdempotencyKey {key_id: $key_id})
@@ -48,7 +50,7 @@ async def claim(
         now=now,
     )
     record = await result.single(strict=True)
-    return dict(record["key"])
+    return native(dict(record["key"]))
 
 
 async def complete(

@@ -7,7 +7,8 @@ their scope.
 
 from __future__ import annotations
 
-from graph.queries.scope import ACCESS_EXPR, SCOPE_MATCH, ScopeKind
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
+from graph.session import scoped
 
 # Newest first; keyset on (occurred_at, interaction_id). $before_at/$before_id null on page one.
 INTERACTIONS_PAGE_TAIL = """
@@ -48,7 +49,7 @@ DIRECT = "WITH c, access WHERE access = 'direct'\n"
 
 def for_direct_customer(scope: ScopeKind, tail: str) -> str:
     """``tail`` after the scope fragment of ``scope``, for a customer the caller serves directly."""
-    return SCOPE_MATCH[scope] + DIRECT + tail
+    return scoped(scope, DIRECT + tail)
 
 
 # A new interaction; a retry never gets here (resolvers/writes.py answers it from its key).

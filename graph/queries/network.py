@@ -12,7 +12,10 @@ and the scope fragment binds ``c``.
 
 from __future__ import annotations
 
-from graph.queries.scope import ACCESS_EXPR
+from typing import Any
+
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
+from graph.session import one_row, scoped
 
 MAX_DEPTH = 3
 
@@ -88,3 +91,13 @@ NETWORK_QUERIES: dict[tuple[int, str], str] = {
     for depth in range(1, MAX_DEPTH + 1)
     for scope, access in ACCESS_EXPR.items()
 }
+
+
+async def fetch_network(
+    tx: Any, *, scope: ScopeKind, depth: int, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The network around ``$customer_id`` (nodes, edges, truncated), or None when the caller
+    may not see that customer."""
+    if await one_row(tx, query=scoped(scope, "RETURN access"), params=params) is None:
+        return None
+    return await one_row(tx, query=NETWORK_QUERIES[(depth, scope)], params=params)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from graph.queries.scope import ScopeKind
+from graph.session import one_row, scoped
+
 LOAD_RUNS = """
 MATCH (r:LoadRun)
 RETURN r {.*} AS run
@@ -36,8 +41,16 @@ RETURN c.customer_id AS customer_id, e {.employee_id, .name, .title, .branch_id}
        m.since AS since
 """
 
-RELATIONSHIP_MANAGERS_BY_CUSTOMERS = """
-UNWIND $ids AS id
-OPTIONAL MATCH (e:Employee)-[m:MANAGES]->(:Customer {customer_id: id})
-RETURN id, collect(e {.employee_id, .name, .title, .branch_id, since: m.since})[0] AS employee
-"""
+
+async def find_assignee(
+    tx: Any, *, scope: ScopeKind, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The customer (served directly) and the employee to assign, or None."""
+    return await one_row(tx, query=scoped(scope, ASSIGNEE_TAIL), params=params)
+
+
+async def assign_relationship_manager(
+    tx: Any, *, scope: ScopeKind, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Make the employee the customer's only relationship manager; the assignment, or None."""
+    return await one_row(tx, query=scoped(scope, ASSIGN_RM_TAIL), params=params)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
+from neo4j import AsyncManagedTransaction
+
+from core.search import SearchMode
 from graph.queries.customers import EVERY_PART, QUERY_TEXTS, details, row
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
-
-
-class SearchMode(StrEnum):
-    ALL = "all"
-    ID = "id"
-    PHONE = "phone"
-    NAME = "name"
+from graph.session import all_rows
 
 
 class SortKey(StrEnum):
@@ -124,13 +122,16 @@ RETURN count(c) AS total
 """
 
 
-PAGE_QUERIES: dict[tuple[SearchMode, SortKey, bool, ScopeKind], str] = {
-    (mode, key, desc, scope): page_query(mode, key, desc, scope)
-    for mode in SearchMode
-    for key in SortKey
-    for desc in (False, True)
-    for scope in ACCESS_EXPR
-}
 COUNT_QUERIES: dict[tuple[SearchMode, ScopeKind], str] = {
     (mode, scope): _count(mode, scope) for mode in SearchMode for scope in ACCESS_EXPR
 }
+
+
+async def fetch_page(
+    tx: AsyncManagedTransaction, *, page_query: str, count_query: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of customers and the count of all that match, in one read."""
+    rows = await all_rows(tx, query=page_query, params=params)
+    # an aggregate without grouping keys: always exactly one row
+    total = (await (await tx.run(count_query, params)).single(strict=True))["total"]
+    return rows, total

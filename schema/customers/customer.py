@@ -5,7 +5,6 @@ from typing import Any
 
 import strawberry
 
-from graph.queries.customers import ASSET_TYPES
 from resolvers import interactions as resolve_interactions
 from resolvers import related
 from schema.context import Info
@@ -152,16 +151,7 @@ class Customer:
     def aum(self) -> float:
         if self._stored_aum is not None:
             return float(self._stored_aum)
-        if self._computed_aum is not None:  # summed by the query (no accounts asked)
-            return float(self._computed_aum)
-        return round(
-            sum(
-                a.balance
-                for a in self.accounts
-                if a.product_type in ASSET_TYPES and a.status != "CLOSED"
-            ),
-            2,
-        )
+        return float(self._computed_aum or 0.0)  # summed by the query before any scoring
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Customer:

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import strawberry
 
-from graph.queries.customers import parts_for
-from graph.queries.search import SortKey
 from resolvers import customers as resolve
 from resolvers import search
 from schema.context import Info
@@ -85,7 +83,7 @@ class CustomersQuery:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> CustomerConnection:
         page = await search.at_risk_page(
-            info.context, first=first, after=after, parts=parts_for(fields_of_nodes(info))
+            info.context, first=first, after=after, fields=fields_of_nodes(info)
         )
         return _connection(page)
 
@@ -97,9 +95,9 @@ async def search_page(
         info.context,
         search=text,
         filters=filters,
-        order=SortKey(order.field.value),
+        order=order.field.value,
         descending=order.direction is SortDirection.DESC,
         first=first,
         after=after,
-        parts=parts_for(fields_of_nodes(info)),
+        fields=fields_of_nodes(info),
     )

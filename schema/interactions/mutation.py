@@ -4,11 +4,8 @@ import datetime as dt
 
 import strawberry
 
-from auth.policy import Operation
 from resolvers import interactions as resolve
-from resolvers import operations as resolve_ops
 from schema.context import Info
-from schema.customers.related import Employee
 from schema.interactions.types import Channel, Interaction, InteractionKind, Severity
 
 
@@ -42,13 +39,6 @@ class ResolveComplaintInput:
     outcome: str | None = None
 
 
-@strawberry.input
-class AssignRelationshipManagerInput:
-    client_mutation_id: str
-    customer_id: strawberry.ID
-    employee_id: strawberry.ID
-
-
 @strawberry.type
 class InteractionPayload:
     client_mutation_id: str
@@ -57,23 +47,11 @@ class InteractionPayload:
 
 
 @strawberry.type
-class AssignmentPayload:
-    client_mutation_id: str
-    customer_id: strawberry.ID
-    relationship_manager: Employee
-
-
-@strawberry.type
-class Mutation:
+class InteractionsMutation:
     @strawberry.mutation(description="Log a follow-up, visit or call with a customer you serve.")
     async def log_interaction(self, info: Info, input: LogInteractionInput) -> InteractionPayload:
-        if input.kind is InteractionKind.COMPLAINT:
-            from core.errors import BadUserInput
-
-            raise BadUserInput("use openComplaint for complaints")
         row = await resolve.log_interaction(
             info.context,
-            operation=Operation.LOG_INTERACTION,
             customer_id=str(input.customer_id),
             client_mutation_id=input.client_mutation_id,
             channel=input.channel.value,
@@ -90,16 +68,12 @@ class Mutation:
 
     @strawberry.mutation(description="Open a complaint; its SLA clock starts now.")
     async def open_complaint(self, info: Info, input: OpenComplaintInput) -> InteractionPayload:
-        row = await resolve.log_interaction(
+        row = await resolve.open_complaint(
             info.context,
-            operation=Operation.OPEN_COMPLAINT,
             customer_id=str(input.customer_id),
             client_mutation_id=input.client_mutation_id,
             channel=input.channel.value,
-            kind="COMPLAINT",
             summary=input.summary,
-            outcome=None,
-            occurred_at=None,
             severity=input.severity.value,
         )
         return InteractionPayload(
@@ -123,22 +97,4 @@ class Mutation:
             client_mutation_id=input.client_mutation_id,
             interaction=Interaction.from_row(row),
             created=False,
-        )
-
-    @strawberry.mutation(
-        description="Make an employee of your branch the customer's relationship manager."
-    )
-    async def assign_relationship_manager(
-        self, info: Info, input: AssignRelationshipManagerInput
-    ) -> AssignmentPayload:
-        row = await resolve_ops.assign_relationship_manager(
-            info.context,
-            customer_id=str(input.customer_id),
-            employee_id=str(input.employee_id),
-            client_mutation_id=input.client_mutation_id,
-        )
-        return AssignmentPayload(
-            client_mutation_id=input.client_mutation_id,
-            customer_id=strawberry.ID(row["customer_id"]),
-            relationship_manager=Employee.of({**row["employee"], "since": row["since"]}),
         )

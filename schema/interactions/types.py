@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from core import sla
 from schema.scalars import enum_or_none, to_datetime
 
 
@@ -37,15 +38,12 @@ class Severity(Enum):
     MAJOR = "MAJOR"
 
 
-@strawberry.enum(
-    description="Complaint service level against the configured response and resolution times."
+# The service levels of core/sla.py, as a GraphQL enum (strawberry marks the class itself).
+strawberry.enum(
+    sla.SlaStatus,
+    name="SlaStatus",
+    description="Complaint service level against the configured response and resolution times.",
 )
-class SlaStatus(Enum):
-    ON_TRACK = "ON_TRACK"
-    RESPONSE_BREACHED = "RESPONSE_BREACHED"
-    RESOLUTION_BREACHED = "RESOLUTION_BREACHED"
-    MET = "MET"
-    BREACHED = "BREACHED"
 
 
 @strawberry.type(description="One contact between the bank and the customer.")
@@ -61,7 +59,7 @@ class Interaction:
     severity: Severity | None = strawberry.field(description="Complaints only")
     first_response_at: dt.datetime | None
     resolved_at: dt.datetime | None
-    sla_status: SlaStatus | None
+    sla_status: sla.SlaStatus | None
     handled_by: str | None = strawberry.field(description="Employee id")
 
     @classmethod
@@ -78,7 +76,7 @@ class Interaction:
             severity=enum_or_none(Severity, row.get("severity")),
             first_response_at=to_datetime(row.get("first_response_at")),
             resolved_at=to_datetime(row.get("resolved_at")),
-            sla_status=enum_or_none(SlaStatus, row.get("sla_status")),
+            sla_status=enum_or_none(sla.SlaStatus, row.get("sla_status")),
             handled_by=row.get("handled_by"),
         )
 

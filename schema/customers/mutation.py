@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import operations as resolve
+from schema.context import Info
+from schema.customers.related import Employee
+
+
+@strawberry.input
+class AssignRelationshipManagerInput:
+    client_mutation_id: str
+    customer_id: strawberry.ID
+    employee_id: strawberry.ID
+
+
+@strawberry.type
+class AssignmentPayload:
+    client_mutation_id: str
+    customer_id: strawberry.ID
+    relationship_manager: Employee
+
+
+@strawberry.type
+class CustomersMutation:
+    @strawberry.mutation(
+        description="Make an employee of your branch the customer's relationship manager."
+    )
+    async def assign_relationship_manager(
+        self, info: Info, input: AssignRelationshipManagerInput
+    ) -> AssignmentPayload:
+        row = await resolve.assign_relationship_manager(
+            info.context,
+            customer_id=str(input.customer_id),
+            employee_id=str(input.employee_id),
+            client_mutation_id=input.client_mutation_id,
+        )
+        return AssignmentPayload(
+            client_mutation_id=input.client_mutation_id,
+            customer_id=strawberry.ID(row["customer_id"]),
+            relationship_manager=Employee.of({**row["employee"], "since": row["since"]}),
+        )
