@@ -33,10 +33,12 @@ from neo4j import READ_ACCESS
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, issue_dev_token
 from core.settings import get_settings
+from graph import session
 from graph.driver import create_async_driver, create_sync_driver
+from graph.queries import bench as bq
 from graph.queries.customers import parts_for, profile_query
 from graph.queries.network import NETWORK_QUERIES
-from graph.queries.scope import SCOPE_MATCH, ScopeKind
+from graph.queries.scope import ScopeKind
 from graph.queries.search import COUNT_QUERIES, SearchMode, SortKey, page_query
 from schema.selection import names_under
 
@@ -175,7 +177,7 @@ async def raw_op(
         await read(COUNT_QUERIES[(SearchMode.NAME, ScopeKind.ANY)], **params)
     elif op == "network":
         params = dict(customer_id=cid, types=["MEMBER_OF", "HOLDS", "REFERRED"], cap=60)
-        await read(SCOPE_MATCH[ScopeKind.ANY] + "RETURN access", **params, **scope_any)
+        await read(session.scoped(ScopeKind.ANY, "RETURN access"), **params, **scope_any)
         await read(NETWORK_QUERIES[(2, ScopeKind.ANY)], **params, **scope_any)
     else:
         params = dict(
@@ -303,15 +305,8 @@ def summarise(lat: dict[str, list[float]], errors: int, elapsed: float, clients:
 def bench_sample(settings) -> tuple[dict, str]:
     """Customer ids and name prefixes to ask for, and the RM with the largest book."""
     with create_sync_driver(settings) as d:
-        rows = d.execute_query(
-            "MATCH (c:Customer) RETURN c.customer_id AS id, c.name AS name LIMIT 5000",
-            database_=settings.neo4j_database,
-        ).records
-        rm = d.execute_query(
-            "MATCH (e:Employee)-[:MANAGES]->() RETURN e.employee_id AS id, count(*) AS n "
-            "ORDER BY n DESC LIMIT 1",
-            database_=settings.neo4j_database,
-        ).records[0]["id"]
+        rows = session.rows(d, settings.neo4j_database, bq.SAMPLE_CUSTOMERS)
+        rm = session.rows(d, settings.neo4j_database, bq.LARGEST_BOOK)[0]["id"]
     if not rows:
         sys.exit("the graph is empty: run `make demo` (or c360 load) first")
     sample = {

@@ -16,7 +16,9 @@ import httpx
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, issue_dev_token
 from core.settings import get_settings
+from graph import session
 from graph.driver import create_sync_driver
+from graph.queries import bench as bq
 
 PROFILE = """query Profile($id: ID!) { customer(id: $id) {
   id name gender birthDate phone email address city segment status aum
@@ -39,11 +41,7 @@ def main() -> None:
     settings = get_settings()
     with create_sync_driver(settings) as driver:
         ids = [
-            r["id"]
-            for r in driver.execute_query(
-                "MATCH (c:Customer) RETURN c.customer_id AS id ORDER BY id LIMIT 500",
-                database_=settings.neo4j_database,
-            ).records
+            r["id"] for r in session.rows(driver, settings.neo4j_database, bq.FIRST_CUSTOMER_IDS)
         ]
     token = issue_dev_token(settings, DevTokenRequest(role=Role.ADMIN, subject="bench"))
     headers = {"Authorization": f"Bearer {token}"}

@@ -230,23 +230,18 @@ class Bench:
 
     def graph_counts(self) -> dict:
         from core.settings import get_settings
+        from graph import session
         from graph.driver import create_sync_driver
+        from graph.queries import bench as bq
 
         settings = get_settings()
         with create_sync_driver(settings) as d:
-            labels = d.execute_query(
-                "CALL db.labels() YIELD label RETURN label", database_=settings.neo4j_database
-            ).records
+            db = settings.neo4j_database
             nodes = {  # count-store lookups, not scans
-                r["label"]: d.execute_query(
-                    f"MATCH (n:`{r['label']}`) RETURN count(n) AS n",
-                    database_=settings.neo4j_database,
-                ).records[0]["n"]
-                for r in labels
+                r["label"]: session.rows(d, db, bq.label_count(r["label"]))[0]["n"]
+                for r in session.rows(d, db, bq.LABELS)
             }
-            rels = d.execute_query(
-                "MATCH ()-[r]->() RETURN count(r) AS n", database_=settings.neo4j_database
-            ).records[0]["n"]
+            rels = session.rows(d, db, bq.RELATIONSHIPS)[0]["n"]
         return {"nodes": nodes, "relationships": rels}
 
     def score(self) -> None:
