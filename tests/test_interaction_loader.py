@@ -1,40 +1,21 @@
 """A page of customers with their interactions costs the same graph round trips at 20 as at 50
 (issue 16: Customer.interactions ran one query per customer).
 
-The round trips are counted on the wire side of the app: its driver's sessions become a counting
-subclass of the driver's own session class, so every query the API sends (reads, audit writes)
-is counted, whoever sends it; nothing is replaced or stubbed.
+The round trips are counted on the wire side of the app (tests/round_trips.py).
 """
 
 from __future__ import annotations
 
 import pytest
-from neo4j import AsyncSession, RoutingControl
+from neo4j import RoutingControl
 from starlette.testclient import TestClient
 
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
+from tests.round_trips import CountingSession, count_queries
 
 PAGE = """query($first: Int!) { customers(first: $first) { edges { node {
   id interactions(first: 2) { totalCount items { id occurredAt } } } } } }"""
-
-
-class CountingSession(AsyncSession):
-    queries: list[str] = []  # replaced per test
-
-    async def run(self, query, parameters=None, **kwargs):  # type: ignore[override]
-        CountingSession.queries.append(str(query))
-        return await super().run(query, parameters, **kwargs)
-
-
-def count_queries(driver) -> None:
-    """The app's driver, its sessions counting: a subclass of its own class, made on the spot."""
-
-    class CountingDriver(type(driver)):  # type: ignore[misc]
-        def _session(self, session_config):
-            return CountingSession(self._pool, session_config)
-
-    driver.__class__ = CountingDriver
 
 
 @pytest.fixture(scope="module")
