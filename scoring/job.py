@@ -17,8 +17,9 @@ from typing import Any
 import networkx as nx
 from neo4j import Driver, RoutingControl
 
-from etl.scoring.config import ScoringConfig
-from etl.scoring.rules import (
+from graph.queries import scoring as q
+from scoring.config import ScoringConfig
+from scoring.rules import (
     AccountFacts,
     CustomerFacts,
     CustomerScore,
@@ -26,7 +27,6 @@ from etl.scoring.rules import (
     recommend,
     score_customer,
 )
-from graph.queries import scoring as q
 
 Progress = Callable[[str, int], None]
 
