@@ -14,7 +14,10 @@ COPY c360 c360
 COPY schema schema
 COPY resolvers resolvers
 COPY graph graph
+COPY core core
 COPY etl etl
+COPY scoring scoring
+COPY synthetic synthetic
 COPY auth auth
 COPY --from=console /console/dist /app/console-dist
 ENV CONSOLE_DIST_DIR=/app/console-dist

@@ -219,7 +219,7 @@ def generate(
     """
     from rich.progress import Progress
 
-    from etl.generate import GenerateOptions, generate_bank
+    from synthetic import GenerateOptions, generate_bank
 
     shapes = {"demo": {}, "bank": {"household_share": 0.83, "interaction_mean": 6.5}}
     if shape not in shapes:
@@ -364,7 +364,7 @@ def er_review(
 
 @app.command("score")
 def score(
-    config: Path = typer.Option(None, help="scoring config (default etl/scoring/scoring.toml)"),
+    config: Path = typer.Option(None, help="scoring config (default scoring/scoring.toml)"),
     as_of: str = typer.Option(
         None, help="score as of this date (default: newest month-end balance)"
     ),
@@ -377,9 +377,9 @@ def score(
     from rich.progress import Progress, TaskID
     from rich.table import Table
 
-    from etl.scoring.config import load_config
-    from etl.scoring.job import run_scoring
     from graph import migrate
+    from scoring.config import load_config
+    from scoring.job import run_scoring
 
     settings = get_settings()
     try:

@@ -11,6 +11,7 @@ loader reads, maps and validates batch *n + 1* (two cores: Python on one, Neo4j 
 At most ``depth`` batches wait in the queue (bounded memory). ``flush`` waits until a step's
 batches are committed; a failed write stops the thread and is raised in the loader at its next
 ``add``/``flush``, and no later batch is written (the checkpoint keeps the run resumable).
+The transaction work is graph/queries/loads.write_with_checkpoint.
 Optionally every batch is also appended to a spool file as ``(step, query, rows)`` pickles: the
 benchmark replays them as its bare UNWIND+MERGE baseline (bench/etl_baseline.py).
 """
@@ -25,7 +26,7 @@ import time
 from collections import defaultdict
 from typing import Any, BinaryIO
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver
 
 from graph.queries import loads as q
 
@@ -97,16 +98,14 @@ class CheckpointedWriter:
             if self._error is None:  # after a failure, nothing more is written
                 query, rows, checkpoint = item
                 try:
-                    self.session.execute_write(self._work, query, rows, checkpoint)
+                    self.session.execute_write(
+                        q.write_with_checkpoint, query, rows, self.run_id, checkpoint
+                    )
                     self.batches_written += 1
                 except BaseException as exc:  # handed to the loader's thread
                     self._error = exc
             self._queue.task_done()
         self._queue.task_done()
-
-    def _work(self, tx: ManagedTransaction, query: str, rows: list[Row], checkpoint: str) -> None:
-        tx.run(query, rows=rows).consume()
-        tx.run(q.SET_CHECKPOINT, run_id=self.run_id, checkpoint_json=checkpoint).consume()
 
     def _raise_failure(self) -> None:
         if self._error is not None:

@@ -1,4 +1,10 @@
-"""The canonical entities a source extract is mapped to: columns and types declared once.
+"""The canonical entities a source extract is mapped to: the one registry of what the ETL loads.
+
+Each :class:`Entity` declares its columns and types, its key, what it refers to, the transform
+of its validated rows to graph rows (etl/records.py) and the upsert that writes them
+(graph/queries/upserts.py, which names the node and key it merges on from graph/model.py).
+:data:`ENTITIES` lists them in load order. The customers' columns come from the stored fields of
+a Customer (graph/model.CUSTOMER_FIELDS).
 
 A mapping (etl/mappings/<system>.yaml) renames a system's columns to these names; the validation
 schemas (etl/validation.py) and the graph rows (etl/records.py) are built from these declarations.
@@ -6,7 +12,14 @@ schemas (etl/validation.py) and the graph rows (etl/records.py) are built from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import pandas as pd
+
+from etl import records
+from graph import model
+from graph.queries import upserts
 
 PRODUCT_TYPES = (
     "CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE", "LOAN", "MORTGAGE",
@@ -33,59 +46,85 @@ class Entity:
     # column -> the entity its value must name (customer refs are source ids of the same system)
     refs: dict[str, str] = field(default_factory=dict)
     optional_refs: tuple[str, ...] = ()
+    # what writes the rows; None for customers, which go through identity resolution first and
+    # are written in two steps (golden records, then source records: etl/loader.py)
+    upsert: upserts.Upsert | None = None
+    # validated rows -> the rows ``upsert`` takes; by default the columns as they are
+    # (:attr:`graph_columns`)
+    to_graph: Callable[[pd.DataFrame], list[records.Row]] | None = None
+
+    @property
+    def graph_columns(self) -> tuple[str, ...]:
+        """The columns once the loader has replaced customer refs by golden customer ids."""
+        return tuple(CUSTOMER_REF_TARGET.get(c, c) for c in self.columns)
+
+    def graph_rows(self, frame: pd.DataFrame) -> list[records.Row]:
+        """The rows :attr:`upsert` takes, from validated rows with customer refs resolved."""
+        if self.to_graph is not None:
+            return self.to_graph(frame)
+        return records.as_is(frame, self.graph_columns)
 
 
+# a column naming a customer by its source id -> the column the loader puts its golden id in
+CUSTOMER_REF_TARGET = {
+    "customer_ref": "customer_id",
+    "referrer_ref": "referrer_id",
+    "referred_ref": "referred_id",
+}
+
+
+def _loaded(type_: str) -> tuple[str, ...]:
+    """The customer columns whose stored fields are of ``type_``."""
+    return tuple(f.name for f in model.LOADED_CUSTOMER_FIELDS if f.copied and f.type == type_)
+
+
+# source_id, then every column a stored field comes from (in the order of the declaration)
+CUSTOMER_COLUMNS = (
+    "source_id",
+    *dict.fromkeys(f.source_column for f in model.LOADED_CUSTOMER_FIELDS),
+)
+
+
+# Every entity, in load order: what a row refers to is loaded before it.
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in (
         Entity(
             "branches",
             ("branch_id", "name", "city"),
-            key=("branch_id",),
+            key=model.BRANCH.key,
             required=("branch_id", "name"),
+            upsert=upserts.BRANCHES,
         ),
         Entity(
             "employees",
             ("employee_id", "name", "title", "branch_id"),
-            key=("employee_id",),
+            key=model.EMPLOYEE.key,
             required=("employee_id", "name", "branch_id"),
             refs={"branch_id": "branches"},
+            upsert=upserts.EMPLOYEES,
         ),
         Entity(
             "products",
             ("product_code", "name", "product_type", "category", "min_tier"),
-            key=("product_code",),
+            key=model.PRODUCT.key,
             required=("product_code", "name", "product_type"),
             codes={
                 "product_type": PRODUCT_TYPES,
                 "category": ("DEPOSIT", "WEALTH", "FUND", "INSURANCE", "LOAN", "CARD"),
                 "min_tier": ("CORE", "KEY", "ORDINARY"),
             },
+            upsert=upserts.PRODUCTS,
         ),
         Entity(
             "customers",
-            (
-                "source_id",
-                "name",
-                "gender",
-                "birth_date",
-                "national_id",
-                "phone",
-                "email",
-                "address",
-                "city",
-                "occupation",
-                "segment",
-                "kyc_status",
-                "risk_rating",
-                "onboarded_at",
-                "status",
-                "updated_at",
-            ),  # fmt: skip
+            CUSTOMER_COLUMNS,
             key=("source_id",),
             required=("source_id", "name"),
-            dates=("birth_date", "onboarded_at"),
-            datetimes=("updated_at",),
+            dates=_loaded("date"),
+            datetimes=_loaded("datetime"),
+            floats=_loaded("float"),
+            ints=_loaded("int"),
             codes={
                 "gender": ("M", "F"),
                 "segment": ("RETAIL", "SME", "PRIVATE"),
@@ -93,22 +132,16 @@ ENTITIES: dict[str, Entity] = {
             },
         ),
         Entity(
+            "households",
+            ("household_id", "name", "address"),
+            key=model.HOUSEHOLD.key,
+            required=("household_id",),
+            upsert=upserts.HOUSEHOLDS,
+        ),
+        Entity(
             "accounts",
-            (
-                "account_id",
-                "product_code",
-                "product_type",
-                "currency",
-                "balance",
-                "credit_limit",
-                "opened_at",
-                "maturity_date",
-                "closed_at",
-                "status",
-                "monthly_balances",
-                "monthly_balance_end",
-            ),  # fmt: skip
-            key=("account_id",),
+            ("account_id", *records.ACCOUNT_PROPS),
+            key=model.ACCOUNT.key,
             required=("account_id", "product_code", "product_type", "balance", "opened_at"),
             dates=("opened_at", "maturity_date", "closed_at", "monthly_balance_end"),
             floats=("balance", "credit_limit"),
@@ -116,6 +149,8 @@ ENTITIES: dict[str, Entity] = {
             non_negative=("balance", "credit_limit", "monthly_balances"),
             codes={"product_type": PRODUCT_TYPES, "status": ("OPEN", "CLOSED", "DORMANT")},
             refs={"product_code": "products"},
+            to_graph=records.accounts,
+            upsert=upserts.ACCOUNTS,
         ),
         Entity(
             "holdings",
@@ -125,12 +160,7 @@ ENTITIES: dict[str, Entity] = {
             dates=("ended_at",),
             codes={"role": ("PRIMARY", "JOINT", "AUTHORIZED", "GUARANTOR")},
             refs={"account_id": "accounts", "customer_ref": "customers"},
-        ),
-        Entity(
-            "households",
-            ("household_id", "name", "address"),
-            key=("household_id",),
-            required=("household_id",),
+            upsert=upserts.HOLDINGS,
         ),
         Entity(
             "memberships",
@@ -140,6 +170,7 @@ ENTITIES: dict[str, Entity] = {
             dates=("since", "ended_at"),
             codes={"role": ("HEAD", "SPOUSE", "CHILD", "PARENT", "OTHER")},
             refs={"household_id": "households", "customer_ref": "customers"},
+            upsert=upserts.MEMBERSHIPS,
         ),
         Entity(
             "manages",
@@ -148,6 +179,7 @@ ENTITIES: dict[str, Entity] = {
             required=("employee_id", "customer_ref"),
             dates=("since",),
             refs={"employee_id": "employees", "customer_ref": "customers"},
+            upsert=upserts.MANAGES,
         ),
         Entity(
             "referrals",
@@ -156,26 +188,12 @@ ENTITIES: dict[str, Entity] = {
             required=("referrer_ref", "referred_ref"),
             dates=("referred_at",),
             refs={"referrer_ref": "customers", "referred_ref": "customers"},
+            upsert=upserts.REFERRALS,
         ),
         Entity(
             "interactions",
-            (
-                "interaction_id",
-                "customer_ref",
-                "employee_id",
-                "channel",
-                "kind",
-                "occurred_at",
-                "summary",
-                "outcome",
-                "satisfaction",
-                "nps",
-                "severity",
-                "first_response_at",
-                "resolved_at",
-                "sla_status",
-            ),  # fmt: skip
-            key=("interaction_id",),
+            ("interaction_id", "customer_ref", "employee_id", *records.INTERACTION_PROPS),
+            key=model.INTERACTION.key,
             required=("interaction_id", "customer_ref", "channel", "kind", "occurred_at"),
             datetimes=("occurred_at", "first_response_at", "resolved_at"),
             ints=("satisfaction", "nps"),
@@ -188,12 +206,9 @@ ENTITIES: dict[str, Entity] = {
             ranges={"satisfaction": (1, 5), "nps": (0, 10)},
             refs={"customer_ref": "customers", "employee_id": "employees"},
             optional_refs=("employee_id",),
+            to_graph=records.interactions,
+            upsert=upserts.INTERACTIONS,
         ),
     )
 }
-
-# Load order: what a row refers to is loaded before it.
-LOAD_ORDER = (
-    "branches", "employees", "products", "customers", "households", "accounts", "holdings",
-    "memberships", "manages", "referrals", "interactions",
-)  # fmt: skip
+LOAD_ORDER = tuple(ENTITIES)

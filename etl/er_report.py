@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from neo4j import Driver, RoutingControl
+from neo4j import Driver
 
 from graph.queries.loads import SOURCE_RECORD_CUSTOMERS
+from graph.session import rows
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,7 @@ def pairwise_score(predicted: pd.DataFrame, truth: pd.DataFrame) -> ErScore:
 
 def score_graph(driver: Driver, directory: Path, *, database: str) -> ErScore:
     predicted = pd.DataFrame(
-        [
-            dict(r)
-            for r in driver.execute_query(
-                SOURCE_RECORD_CUSTOMERS, database_=database, routing_control=RoutingControl.READ
-            ).records
-        ],
+        rows(driver, database, SOURCE_RECORD_CUSTOMERS),
         columns=["system", "source_id", "customer_id"],
     )
     truth = pd.read_csv(directory / "ground_truth" / "identities.csv", dtype=str)

@@ -35,6 +35,7 @@ import yaml
 from rapidfuzz.fuzz import ratio
 
 from etl.mapping import MAPPINGS_DIR
+from graph.model import GOLDEN_CUSTOMER_FIELDS
 
 
 @dataclass(frozen=True)
@@ -250,11 +251,9 @@ def assign_customer_ids(
     return ids, links
 
 
-GOLDEN_FIELDS = (
-    "name", "gender", "birth_date", "national_id_hash", "national_id_last4", "phone", "email",
-    "address", "city", "occupation", "segment", "kyc_status", "risk_rating", "onboarded_at",
-    "status",
-)  # fmt: skip
+# the stored fields survivorship chooses (graph/model.py); of the loaded fields not among them,
+# ``updated_at`` is the latest of the cluster
+GOLDEN_FIELDS = GOLDEN_CUSTOMER_FIELDS
 
 
 def golden_records(records: pd.DataFrame, cfg: IdentityConfig) -> pd.DataFrame:

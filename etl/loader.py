@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from neo4j import Driver, RoutingControl
+from neo4j import Driver
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
 from rich.text import Text
@@ -38,7 +38,7 @@ from rich.text import Text
 from core.settings import Settings
 from etl import records
 from etl.batches import CheckpointedWriter
-from etl.entities import ENTITIES, LOAD_ORDER
+from etl.entities import CUSTOMER_REF_TARGET, ENTITIES, LOAD_ORDER
 from etl.extracts import (
     ExtractError,
     Scan,
@@ -62,37 +62,34 @@ from etl.rejects import RejectsWriter
 from etl.sources import find_extract, read_chunks
 from etl.spill import CustomerSpill
 from etl.validation import validate
-from graph import migrate
+from graph import migrate, session
+from graph.model import LOADED_CUSTOMER_FIELDS, Node
 from graph.queries import loads as lq
 from graph.queries import upserts as uq
 
-UPSERTS = {
-    "branches": uq.UPSERT_BRANCHES,
-    "employees": uq.UPSERT_EMPLOYEES,
-    "products": uq.UPSERT_PRODUCTS,
-    "households": uq.UPSERT_HOUSEHOLDS,
-    "accounts": uq.UPSERT_ACCOUNTS,
-    "holdings": uq.UPSERT_HOLDINGS,
-    "memberships": uq.UPSERT_MEMBERSHIPS,
-    "manages": uq.UPSERT_MANAGES,
-    "referrals": uq.UPSERT_REFERRALS,
-    "interactions": uq.UPSERT_INTERACTIONS,
-}
-CUSTOMER_REF_TARGET = {
-    "customer_ref": "customer_id",
-    "referrer_ref": "referrer_id",
-    "referred_ref": "referred_id",
-}
+# what the loader keeps of a source customer record (etl/records.prepare_customers): its key, what
+# matching and the SourceRecord need besides the stored fields, and every loaded stored field
 KEPT_CUSTOMER_COLUMNS = [
-    "system", "source_id", "name", "name_norm", "gender", "birth_date", "national_id_hash",
-    "national_id_last4", "phone", "phone_raw", "email", "address", "city", "occupation",
-    "segment", "kyc_status", "risk_rating", "onboarded_at", "status", "updated_at",
+    "system", "source_id", "name_norm", "phone_raw",
+    *(f.name for f in LOADED_CUSTOMER_FIELDS),
 ]  # fmt: skip
 EXIT_OK, EXIT_REJECTS, EXIT_FAILED = 0, 1, 2
-# entities another entity's rows name (not customers: their refs are resolved to customer ids);
-# the loader keeps the keys of those it loads, so a reference to a row of this run is found
-# without asking the graph
-REF_TARGETS = {t for spec in ENTITIES.values() for t in spec.refs.values()} - {"customers"}
+
+
+def _ref_targets() -> dict[str, Node]:
+    """Entities another entity's rows name, with the node their keys are looked up on (not
+    customers: their refs are resolved to customer ids). The loader keeps the keys of those it
+    loads, so a reference to a row of this run is found without asking the graph."""
+    found = {}
+    for spec in ENTITIES.values():
+        for target in spec.refs.values():
+            upsert = ENTITIES[target].upsert
+            if upsert is not None and upsert.node is not None:
+                found[target] = upsert.node
+    return found
+
+
+REF_TARGETS = _ref_targets()
 # spill key scope: customers with records in the graph that this load does not bring
 PARTIAL = "customers:partial"
 
@@ -249,15 +246,11 @@ class Loader:
         self.spill: CustomerSpill
 
     # -- graph helpers ----------------------------------------------------------------------
-    def _read(self, query: str, **params: Any) -> list[Any]:
-        return self.driver.execute_query(
-            query, params, database_=self.db, routing_control=RoutingControl.READ
-        ).records
+    def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        return session.rows(self.driver, self.db, query, **params)
 
     def _write(self, query: str, **params: Any) -> None:
-        self.driver.execute_query(
-            query, params, database_=self.db, routing_control=RoutingControl.WRITE
-        )
+        session.run(self.driver, self.db, query, **params)
 
     # -- the run ----------------------------------------------------------------------------
     def run(self) -> LoadResult:
@@ -275,7 +268,7 @@ class Loader:
         found = self._read(lq.FIND_RESUMABLE_RUN, fingerprint=fp)
         if found:
             run_id, done = found[0]["run_id"], json.loads(found[0]["checkpoint_json"] or "{}")
-            loaded_at = found[0]["started_at"].to_native()
+            loaded_at = found[0]["started_at"]
             self.console.print(f"Resuming load run {run_id} ({sum(done.values())} batches done)")
         else:
             loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -538,10 +531,7 @@ class Loader:
             found = self._read(lq.SOURCE_RECORDS_BY_KEY, keys=[[s, i] for _, s, i in part])
             cid_of = {(s, i): cid for cid, s, i in part}
             for r in found:
-                rec = dict(r["record"])
-                for k, v in rec.items():
-                    if hasattr(v, "to_native"):
-                        rec[k] = v.to_native()
+                rec = r["record"]
                 rec["phone"] = phone_digits(rec.get("phone"))
                 rows.append(rec | {"customer_id": cid_of[rec["system"], rec["source_id"]]})
         frame = pd.DataFrame(rows, columns=[*KEPT_CUSTOMER_COLUMNS, "customer_id"])
@@ -596,7 +586,8 @@ class Loader:
             counts.loaded += len(good)
             if entity in REF_TARGETS:
                 self.spill.add_keys(f"keys:{entity}", good[spec.key[0]])
-            self.writer.add(step, UPSERTS[entity], records.TO_GRAPH[entity](good))
+            assert spec.upsert is not None  # every entity but customers has one
+            self.writer.add(step, spec.upsert.query, spec.graph_rows(good))
         self.writer.flush(step)
 
     def _check_refs(
@@ -636,5 +627,6 @@ class Loader:
         found = self.spill.known(f"keys:{target}", list(wanted))
         rest = [v for v in wanted if v not in found]
         if rest:
-            found.update(r["k"] for r in self._read(lq.EXISTING_KEYS[target], keys=rest))
+            query = lq.existing_keys(REF_TARGETS[target])
+            found.update(r["k"] for r in self._read(query, keys=rest))
         return found

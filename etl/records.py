@@ -7,13 +7,13 @@ References to customers have already been replaced by golden ids (``customer_id`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from etl.normalise import email_normal, national_id_hash, phone_digits
 from etl.zh import normalise_name
+from graph.model import LOADED_CUSTOMER_FIELDS
 
 Row = dict[str, Any]
 
@@ -35,24 +35,13 @@ def _rows(frame: pd.DataFrame, cols: list[str]) -> list[Row]:
     return [dict(zip(cols, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def branches(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["branch_id", "name", "city"])
-
-
-def employees(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["employee_id", "name", "title", "branch_id"])
-
-
-def products(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["product_code", "name", "product_type", "category", "min_tier"])
-
-
-def households(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["household_id", "name", "address"])
+def as_is(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[Row]:
+    """The rows of an entity written as validated (``columns``, customer refs resolved)."""
+    return _rows(frame, list(columns))
 
 
 ACCOUNT_PROPS = [
-    "product_type", "product_code", "currency", "balance", "credit_limit", "opened_at",
+    "product_code", "product_type", "currency", "balance", "credit_limit", "opened_at",
     "maturity_date", "closed_at", "status", "monthly_balances", "monthly_balance_end",
 ]  # fmt: skip
 
@@ -65,22 +54,6 @@ def accounts(frame: pd.DataFrame) -> list[Row]:
         props["currency"] = props["currency"] or "CNY"
         out.append({"account_id": row["account_id"], "props": props})
     return out
-
-
-def holdings(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["customer_id", "account_id", "role", "ended_at"])
-
-
-def memberships(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["customer_id", "household_id", "role", "since", "ended_at"])
-
-
-def manages(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["employee_id", "customer_id", "since"])
-
-
-def referrals(frame: pd.DataFrame) -> list[Row]:
-    return _rows(frame, ["referrer_id", "referred_id", "referred_at", "channel", "status"])
 
 
 INTERACTION_PROPS = [
@@ -101,25 +74,11 @@ def interactions(frame: pd.DataFrame) -> list[Row]:
     ]
 
 
-TO_GRAPH: dict[str, Callable[[pd.DataFrame], list[Row]]] = {
-    "branches": branches,
-    "employees": employees,
-    "products": products,
-    "households": households,
-    "accounts": accounts,
-    "holdings": holdings,
-    "memberships": memberships,
-    "manages": manages,
-    "referrals": referrals,
-    "interactions": interactions,
-}
-
 # -- customers ------------------------------------------------------------------------------
 
-SOURCE_FIELDS = [
-    "name", "gender", "birth_date", "phone", "email", "address", "city", "occupation", "segment",
-    "kyc_status", "risk_rating", "onboarded_at", "status", "updated_at",
-]  # fmt: skip
+# the stored fields a SourceRecord keeps as its system had them (besides the national ID's hash and
+# last four characters, and the phone as spelt)
+SOURCE_FIELDS = [f.name for f in LOADED_CUSTOMER_FIELDS if f.copied]
 
 
 def prepare_customers(frame: pd.DataFrame, system: str, pepper: str) -> pd.DataFrame:

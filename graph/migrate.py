@@ -8,22 +8,11 @@ from __future__ import annotations
 
 from neo4j import Driver, RoutingControl
 
-# (name, label, key properties)
-UNIQUE_KEYS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("customer_id", "Customer", ("customer_id",)),
-    ("source_record_key", "SourceRecord", ("system", "source_id")),
-    ("account_id", "Account", ("account_id",)),
-    ("product_code", "Product", ("product_code",)),
-    ("household_id", "Household", ("household_id",)),
-    ("interaction_id", "Interaction", ("interaction_id",)),
-    ("employee_id", "Employee", ("employee_id",)),
-    ("branch_id", "Branch", ("branch_id",)),
-    ("load_run_id", "LoadRun", ("run_id",)),
-    ("audit_event_id", "AuditEvent", ("event_id",)),
-    ("idempotency_key_id", "IdempotencyKey", ("key_id",)),
-    ("tier_change_id", "TierChange", ("change_id",)),
-    ("console_session_key", "ConsoleSession", ("key",)),
-    ("console_login_key", "ConsoleLogin", ("key",)),
+from graph.model import NODES
+
+# (name, label, key properties): one uniqueness constraint per node with a key (graph/model.py)
+UNIQUE_KEYS: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
+    (node.constraint, node.label, node.key) for node in NODES
 )
 
 # (name, label, property) range indexes on properties used to look up or filter

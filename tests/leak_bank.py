@@ -27,10 +27,10 @@ from typing import Any
 
 from neo4j import Driver
 
-from etl.scoring.config import RISK_LEVELS, TIERS
 from graph import migrate
 from graph.queries import upserts as q
 from graph.queries.scope import ScopeKind
+from scoring.config import RISK_LEVELS, TIERS
 
 NAMES = [
     "冯敏",

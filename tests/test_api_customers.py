@@ -22,8 +22,8 @@ CHANNEL = {"role": "channel_service"}
 def bank(settings, driver):
     wipe(driver, settings.neo4j_database)
     load_bank(driver, settings.neo4j_database)
-    from etl.scoring.config import load_config
-    from etl.scoring.job import run_scoring
+    from scoring.config import load_config
+    from scoring.job import run_scoring
 
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
     from c360.app import create_app

@@ -52,8 +52,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def console_url(settings, driver):
     from c360.app import create_app
-    from etl.scoring.config import load_config
-    from etl.scoring.job import run_scoring
+    from scoring.config import load_config
+    from scoring.job import run_scoring
 
     if not (settings.console_dist_dir / "index.html").is_file():
         pytest.fail("The console is not built: run `make console-build`.", pytrace=False)

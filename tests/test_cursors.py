@@ -53,8 +53,8 @@ def _claims(role: Role) -> dict[str, str]:
 def bank(settings, driver, auth_header):
     wipe(driver, settings.neo4j_database)
     load_bank(driver, settings.neo4j_database)
-    from etl.scoring.config import load_config
-    from etl.scoring.job import run_scoring
+    from scoring.config import load_config
+    from scoring.job import run_scoring
 
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
     from c360.app import create_app

@@ -16,8 +16,8 @@ from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
 from etl.er_report import score_graph
-from etl.generate import GenerateOptions, generate_bank
 from etl.loader import LoadResult
+from synthetic import GenerateOptions, generate_bank
 from tests.etl_support import c360, canonical_dump, cli_env, load, reset
 
 pytestmark = pytest.mark.graph

@@ -14,8 +14,8 @@ import pytest
 from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
-from etl.generate import GenerateOptions, generate_bank
 from etl.loader import LoadError
+from synthetic import GenerateOptions, generate_bank
 from tests.etl_support import (
     c360,
     canonical_dump,

@@ -20,7 +20,6 @@ from etl.extracts import (
     scan_csv,
     shrunk_files,
 )
-from etl.generate import GenerateOptions, generate_bank
 from etl.identity import (
     Candidate,
     assign_customer_ids,
@@ -34,6 +33,7 @@ from etl.normalise import national_id_hash, national_id_valid, phone_digits
 from etl.sources import read_chunks
 from etl.validation import first_reason, validate
 from etl.zh import normalise_name, to_traditional
+from synthetic import GenerateOptions, generate_bank
 
 TODAY = dt.date(2026, 11, 1)
 CFG = load_identity_config()

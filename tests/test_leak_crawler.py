@@ -52,8 +52,8 @@ from starlette.testclient import TestClient
 
 from auth.masking import Mask, apply_mask
 from auth.policy import CUSTOMER_FIELDS, INTERNAL_SCORES, ROLES, VIEWS, Role, RolePolicy, View
-from etl.scoring.config import RISK_LEVELS
 from schema import build_schema
+from scoring.config import RISK_LEVELS
 from tests import leak_bank as bank
 
 GQL = build_schema()._schema

@@ -9,9 +9,9 @@ import pytest
 from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
-from etl.generate import GenerateOptions, generate_bank
-from etl.scoring.config import load_config
-from etl.scoring.job import run_scoring
+from scoring.config import load_config
+from scoring.job import run_scoring
+from synthetic import GenerateOptions, generate_bank
 from tests.etl_support import load, reset
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from etl.scoring.config import load_config
-from etl.scoring.rules import (
+from scoring.config import load_config
+from scoring.rules import (
     AccountFacts,
     CustomerFacts,
     PeerGroup,

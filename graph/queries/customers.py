@@ -12,14 +12,11 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph.model import CUSTOMER, SHOWN_CUSTOMER_FIELDS
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import one_row, scoped
 
-_CUSTOMER_FIELDS = (
-    "customer_id", "name", "gender", "birth_date", "phone", "email", "national_id_last4",
-    "address", "city", "segment", "status", "tier", "value_score", "risk_rating",
-    "downgrade_risk_level", "churn_risk_level", "aum",
-)  # fmt: skip
+_CUSTOMER_FIELDS = (*CUSTOMER.key, *SHOWN_CUSTOMER_FIELDS)  # declared in graph/model.py
 _ACCOUNT_FIELDS = (
     "account_id", "product_type", "product_code", "currency", "balance", "status", "opened_at",
     "maturity_date", "closed_at",

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from graph.model import Node
+
 FIND_RESUMABLE_RUN = """
 MATCH (r:LoadRun {job: 'load', fingerprint: $fingerprint})
 WHERE r.status IN ['RUNNING', 'FAILED']
@@ -43,13 +50,6 @@ WITH file, r, [i IN range(0, size(r.extract_files) - 1) WHERE r.extract_files[i]
 RETURN file, r.run_id AS run_id, r.extract_rows[i] AS rows
 """
 
-LATEST_RUNS = """
-MATCH (r:LoadRun {job: 'load'})
-RETURN r {.*} AS run
-ORDER BY r.started_at DESC
-LIMIT $limit
-"""
-
 # source ids of one system -> the golden customer they resolve to
 RESOLVE_SOURCE_IDS = """
 UNWIND $ids AS id
@@ -57,14 +57,22 @@ MATCH (:SourceRecord {system: $system, source_id: id})-[:RESOLVED_TO]->(c:Custom
 RETURN id, c.customer_id AS customer_id
 """
 
-# which of these keys exist, per referenced entity (labels fixed here, never from input)
-EXISTING_KEYS = {
-    "branches": "UNWIND $keys AS k MATCH (n:Branch {branch_id: k}) RETURN k",
-    "employees": "UNWIND $keys AS k MATCH (n:Employee {employee_id: k}) RETURN k",
-    "products": "UNWIND $keys AS k MATCH (n:Product {product_code: k}) RETURN k",
-    "accounts": "UNWIND $keys AS k MATCH (n:Account {account_id: k}) RETURN k",
-    "households": "UNWIND $keys AS k MATCH (n:Household {household_id: k}) RETURN k",
-}
+
+@cache
+def existing_keys(node: Node) -> str:
+    """Which of ``$keys`` are keys of ``node`` (a node of graph/model.py, never from input)."""
+    (key,) = node.key
+    return f"UNWIND $keys AS k MATCH (n:{node.label} {{{key}: k}}) RETURN k"
+
+
+def write_with_checkpoint(
+    tx: ManagedTransaction, query: str, rows: list[dict[str, Any]], run_id: str, checkpoint: str
+) -> None:
+    """Transaction work: one batch of an upsert and the load run's checkpoint that covers it,
+    committed together (etl/batches.py)."""
+    tx.run(query, rows=rows).consume()
+    tx.run(SET_CHECKPOINT, run_id=run_id, checkpoint_json=checkpoint).consume()
+
 
 # every source record already in the graph, with its customer (stable golden ids across runs)
 SOURCE_RECORDS_OF = """

@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from neo4j import Driver
+
+
+def run_in_transactions(driver: Driver, database: str, query: str, /, **params: Any) -> None:
+    """A query with ``CALL ... IN TRANSACTIONS`` (the roll-ups below): it commits its own inner
+    transactions, so it runs in an implicit (auto-commit) one, which ``execute_query`` and
+    managed transactions cannot give."""
+    with driver.session(database=database) as session:
+        session.run(query, params).consume()
+
+
 AS_OF = """
 MATCH (a:Account) WHERE a.monthly_balance_end IS NOT NULL
 RETURN max(a.monthly_balance_end) AS as_of

@@ -1,13 +1,19 @@
 """Batched writes of the canonical model: ``UNWIND $rows`` + ``MERGE`` on each label's key.
 
-A re-run with the same rows changes nothing; a later row updates the fields it carries.
+A re-run with the same rows changes nothing; a later row updates the fields it carries. Each
+entity the loader writes from its rows has an :class:`Upsert` (its Cypher and the node it merges
+on), which etl/entities.py names in the entity's declaration.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from neo4j import Driver, RoutingControl
+from neo4j import Driver
+
+from graph import model
+from graph.session import run
 
 UPSERT_BRANCHES = """
 UNWIND $rows AS row
@@ -116,9 +122,30 @@ MERGE (i)-[:HANDLED_BY]->(e)
 """
 
 
+@dataclass(frozen=True)
+class Upsert:
+    """How the rows of one entity are written: ``query`` (``UNWIND $rows``), and the node it
+    merges on by that node's key (None: relationships between nodes written before)."""
+
+    query: str
+    node: model.Node | None = None
+
+
+BRANCHES = Upsert(UPSERT_BRANCHES, model.BRANCH)
+EMPLOYEES = Upsert(UPSERT_EMPLOYEES, model.EMPLOYEE)
+PRODUCTS = Upsert(UPSERT_PRODUCTS, model.PRODUCT)
+CUSTOMERS = Upsert(UPSERT_CUSTOMERS, model.CUSTOMER)
+SOURCE_RECORDS = Upsert(UPSERT_SOURCE_RECORDS, model.SOURCE_RECORD)
+ACCOUNTS = Upsert(UPSERT_ACCOUNTS, model.ACCOUNT)
+HOLDINGS = Upsert(UPSERT_HOLDINGS)
+HOUSEHOLDS = Upsert(UPSERT_HOUSEHOLDS, model.HOUSEHOLD)
+MEMBERSHIPS = Upsert(UPSERT_MEMBERSHIPS)
+MANAGES = Upsert(UPSERT_MANAGES)
+REFERRALS = Upsert(UPSERT_REFERRALS)
+INTERACTIONS = Upsert(UPSERT_INTERACTIONS, model.INTERACTION)
+
+
 def write_batch(driver: Driver, query: str, rows: list[dict[str, Any]], *, database: str) -> None:
     """One write transaction for one batch (routed to the leader on a cluster)."""
     if rows:
-        driver.execute_query(
-            query, rows=rows, database_=database, routing_control=RoutingControl.WRITE
-        )
+        run(driver, database, query, rows=rows)

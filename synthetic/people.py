@@ -1,6 +1,6 @@
 """People and their money: the truth the source systems each see a part of.
 
-A :class:`Person` is generated once; :mod:`etl.generate.bank` then writes what each system knows
+A :class:`Person` is generated once; :mod:`synthetic.bank` then writes what each system knows
 of them (with each system's noise). Pure functions of a seeded ``random.Random``.
 """
 
@@ -10,8 +10,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from etl.generate.layout import PRODUCTS_BY_TYPE
-from etl.generate.pools import CITIES, EMAIL_DOMAINS, Pools, address, mobile, national_id
+from synthetic.layout import PRODUCTS_BY_TYPE
+from synthetic.pools import CITIES, EMAIL_DOMAINS, Pools, address, mobile, national_id
 
 SCENARIO_RATES = (("DECLINER", 0.03), ("DORMANT", 0.03), ("STABLE", 0.05), ("INFLUENCER", 0.006))
 ASSET_TYPES = ("CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE")

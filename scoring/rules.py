@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from etl.scoring.config import RISK_LEVELS, TIERS, ScoringConfig
+from scoring.config import RISK_LEVELS, TIERS, ScoringConfig
 
 DAYS_PER_MONTH = 30.4375
 

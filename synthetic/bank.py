@@ -24,9 +24,10 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from etl.generate import corrupt
-from etl.generate.layout import DATE_FORMATS, DATETIME_FORMATS, FILES, GENDER_CODES, PRODUCTS
-from etl.generate.people import (
+from etl.zh import to_traditional
+from synthetic import corrupt
+from synthetic.layout import DATE_FORMATS, DATETIME_FORMATS, FILES, GENDER_CODES, PRODUCTS
+from synthetic.people import (
     Person,
     make_accounts,
     make_cards,
@@ -34,9 +35,8 @@ from etl.generate.people import (
     month_end,
     pick_scenario,
 )
-from etl.generate.pools import CITIES, Pools, address, build_pools, mobile
-from etl.generate.writer import ExtractWriter
-from etl.zh import to_traditional
+from synthetic.pools import CITIES, Pools, address, build_pools, mobile
+from synthetic.writer import ExtractWriter
 
 Row = dict[str, Any]
 CHANNELS = ("BRANCH", "PHONE", "APP", "WEB", "WECHAT", "SMS", "EMAIL", "VISIT")

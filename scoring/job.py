@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from neo4j import Driver, RoutingControl
+from neo4j import Driver
 
-from etl.scoring.config import ScoringConfig
-from etl.scoring.rules import (
+from graph import session
+from graph.queries import scoring as q
+from scoring.config import ScoringConfig
+from scoring.rules import (
     AccountFacts,
     CustomerFacts,
     CustomerScore,
@@ -26,7 +28,6 @@ from etl.scoring.rules import (
     recommend,
     score_customer,
 )
-from graph.queries import scoring as q
 
 Progress = Callable[[str, int], None]
 
@@ -43,31 +44,10 @@ class ScoringSummary:
     seconds: float = 0.0
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
-
-
-def _read(driver: Driver, database: str, query: str, **params: Any) -> list[dict[str, Any]]:
-    records = driver.execute_query(
-        query, params, database_=database, routing_control=RoutingControl.READ
-    ).records
-    return [r.data() for r in records]
-
-
-def _write(driver: Driver, database: str, query: str, **params: Any) -> None:
-    driver.execute_query(query, params, database_=database, routing_control=RoutingControl.WRITE)
-
-
-def _run_batched(driver: Driver, database: str, query: str, **params: Any) -> None:
-    """Queries with CALL ... IN TRANSACTIONS need an auto-commit transaction."""
-    with driver.session(database=database) as session:
-        session.run(query, params).consume()
-
-
 def influence(driver: Driver, database: str, cfg: ScoringConfig) -> dict[str, tuple[float, float]]:
     """customer_id → (PageRank, percentile 0..1) over the referral graph (edges point to referrers)."""
     graph = nx.DiGraph()
-    for row in _read(driver, database, q.REFERRAL_EDGES):
+    for row in session.rows(driver, database, q.REFERRAL_EDGES):
         graph.add_edge(row["referred"], row["referrer"])
     if graph.number_of_nodes() == 0:
         return {}
@@ -87,7 +67,7 @@ def _facts(
             status=a.get("status") or "OPEN",
             product_code=a.get("product_code"),
             monthly_balances=tuple(float(x) for x in (a.get("monthly_balances") or ())),
-            maturity_date=_native(a.get("maturity_date")),
+            maturity_date=a.get("maturity_date"),
             holder_role=a.get("holder_role") or "PRIMARY",
         )
         for a in row["accounts"]
@@ -97,11 +77,11 @@ def _facts(
         as_of=as_of,
         accounts=accounts,
         status=row.get("status"),
-        onboarded_at=_native(row.get("onboarded_at")),
-        last_interaction_at=_native(row.get("last_interaction_at")),
+        onboarded_at=row.get("onboarded_at"),
+        last_interaction_at=row.get("last_interaction_at"),
         interactions_12m=int(row.get("interactions_12m") or 0),
         open_complaints=int(row.get("open_complaints") or 0),
-        oldest_open_complaint_at=_native(row.get("oldest_open_complaint_at")),
+        oldest_open_complaint_at=row.get("oldest_open_complaint_at"),
         satisfaction_recent=row.get("satisfaction_recent"),
         satisfaction_earlier=row.get("satisfaction_earlier"),
         nps_recent=row.get("nps_recent"),
@@ -175,7 +155,9 @@ def _pages(
 ) -> Iterator[list[dict[str, Any]]]:
     after = ""
     while True:
-        rows = _read(driver, database, query, after=after, ids=ids, limit=batch_size, **params)
+        rows = session.rows(
+            driver, database, query, after=after, ids=ids, limit=batch_size, **params
+        )
         if not rows:
             return
         yield rows
@@ -195,8 +177,8 @@ def run_scoring(
     started = time.monotonic()
     tick = progress or (lambda _stage, _n: None)
     if as_of is None:
-        found = _read(driver, database, q.AS_OF)[0]["as_of"]
-        as_of = _native(found) if found is not None else dt.datetime.now(dt.UTC).date()
+        found = session.rows(driver, database, q.AS_OF)[0]["as_of"]
+        as_of = found if found is not None else dt.datetime.now(dt.UTC).date()
     summary = ScoringSummary(as_of=as_of)
     scored_at = dt.datetime.now(dt.UTC)
     infl = influence(driver, database, cfg)
@@ -229,11 +211,11 @@ def run_scoring(
                 (summary.lifecycle, score.lifecycle_stage),
             ):
                 bucket[key] = bucket.get(key, 0) + 1
-        _write(driver, database, q.WRITE_SCORES, rows=rows)
+        session.run(driver, database, q.WRITE_SCORES, rows=rows)
         tick("customers", len(page))
 
-    _run_batched(driver, database, q.REFERRED_AUM)
-    _run_batched(
+    q.run_in_transactions(driver, database, q.REFERRED_AUM)
+    q.run_in_transactions(
         driver,
         database,
         q.HOUSEHOLD_ROLLUP,
@@ -261,18 +243,18 @@ def write_recommendations(
     batch_size: int,
     progress: Progress,
 ) -> None:
-    names = {r["code"]: r["name"] for r in _read(driver, database, q.PRODUCT_NAMES)}
+    names = {r["code"]: r["name"] for r in session.rows(driver, database, q.PRODUCT_NAMES)}
     tier_city = {
         (r["tier"], r["city"]): PeerGroup(
             f"{r['tier']} customers in {r['city'] or 'your city'}",
             r["size"],
             _shares(r["products"], r["size"]),
         )
-        for r in _read(driver, database, q.TIER_CITY_PRODUCT_SHARES)
+        for r in session.rows(driver, database, q.TIER_CITY_PRODUCT_SHARES)
     }
     for page in _pages(driver, database, q.CUSTOMER_IDS_PAGE, ids=ids, batch_size=batch_size):
         rows = []
-        for r in _read(driver, database, q.PEER_PRODUCTS_PAGE, ids=[p["id"] for p in page]):
+        for r in session.rows(driver, database, q.PEER_PRODUCTS_PAGE, ids=[p["id"] for p in page]):
             groups = [g for g in [tier_city.get((r["tier"], r["city"]))] if g]
             groups.append(
                 PeerGroup(
@@ -295,5 +277,5 @@ def write_recommendations(
                     "recommendations_json": json.dumps(recs, ensure_ascii=False),
                 }
             )
-        _write(driver, database, q.WRITE_RECOMMENDATIONS, rows=rows)
+        session.run(driver, database, q.WRITE_RECOMMENDATIONS, rows=rows)
         progress("recommendations", len(page))

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from etl.generate.layout import DATE_FORMATS, DATETIME_FORMATS
+from synthetic.layout import DATE_FORMATS, DATETIME_FORMATS
 
 Row = dict[str, Any]
 BROKEN = "\udce5\udcbc"  # lone surrogates: written as invalid UTF-8 bytes by the CSV writer
