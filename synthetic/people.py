@@ -14,7 +14,6 @@ from synthetic.layout import PRODUCTS_BY_TYPE
 from synthetic.pools import CITIES, EMAIL_DOMAINS, Pools, address, mobile, national_id
 
 SCENARIO_RATES = (("DECLINER", 0.03), ("DORMANT", 0.03), ("STABLE", 0.05), ("INFLUENCER", 0.006))
-ASSET_TYPES = ("CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE")
 MONTHS = 12
 
 

@@ -93,3 +93,10 @@ def test_the_cypher_check_knows_a_query_when_it_sees_one():
     prose = ["every write being a MERGE on keys", "Return the match of a phone number."]
     assert all(CYPHER.search(q) for q in queries)
     assert not any(CYPHER.search(p) for p in prose)
+
+
+def test_the_assets_counted_before_scoring_are_the_scoring_jobs():
+    from core.products import ASSET_TYPES
+    from scoring.config import load_config
+
+    assert set(ASSET_TYPES) == load_config().asset_types

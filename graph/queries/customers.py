@@ -12,6 +12,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from core.products import ASSET_TYPES
 from graph.model import CUSTOMER, SHOWN_CUSTOMER_FIELDS
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import one_row, scoped
@@ -24,9 +25,7 @@ _ACCOUNT_FIELDS = (
 # Query texts kept per builder (LRU): selections combine parts in up to 2^10 ways, and a caller
 # must not be able to grow the cache by varying them.
 QUERY_TEXTS = 512
-# What counts towards assets under management before the scoring job has stored ``c.aum`` (the
-# same product types as scoring.toml's ``[aum] asset_types``; tests/test_layers.py compares).
-ASSET_TYPES = ("CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE")
+# What counts towards assets under management before the scoring job has stored ``c.aum``.
 _ASSET = f"a.product_type IN {list(ASSET_TYPES)!r} AND coalesce(a.status, 'OPEN') <> 'CLOSED'"
 # With ``accounts`` fetched, the unscored AUM is summed from them rather than fetched again.
 _AUM_OF_ACCOUNTS = f"""computed_aum: CASE WHEN c.aum IS NULL THEN round(reduce(
