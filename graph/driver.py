@@ -52,7 +52,7 @@ async def database_answers(driver: AsyncDriver, database: str) -> None:
 def create_async_driver(settings: Settings) -> AsyncDriver:
     """The API's driver. Every wait is bounded so a request answers SERVICE_UNAVAILABLE
     promptly when the graph is down, frozen or saturated: the connection attempt, the wait for
-    a pooled connection, and (through :func:`autocommit`) each read and audit write."""
+    a pooled connection, and (through :func:`graph.session.autocommit`) each read and audit write."""
     driver = AsyncGraphDatabase.driver(
         settings.bolt_uri,
         auth=_auth(settings),

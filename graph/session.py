@@ -1,8 +1,10 @@
 """The one door to Neo4j: every query of the API, the jobs and the session store runs here.
 
 - API (async): :func:`read` (auto-commit reads routed to readers, retried, bounded),
-  :func:`write` (one managed write transaction, bounded), :func:`autocommit` (the audit's group
-  commit), :func:`managed` (the console's session store);
+  :func:`write` (one managed write transaction, bounded), both raising the domain's
+  ServiceUnavailableError when the graph cannot serve; :func:`autocommit` (the audit's group
+  commit, which answers its own failures) and :func:`managed` (the console's session store,
+  whose HTTP edge answers the driver's errors) raise the driver's errors as they are;
 - jobs (sync): :func:`rows` and :func:`run` (``execute_query`` with routing control);
 - transaction work for any of them: :func:`all_rows`, :func:`one_row` (records as dicts whose
   Neo4j temporal values are Python's), :func:`native`;
@@ -35,6 +37,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
+from core.errors import ServiceUnavailableError
 from graph.queries.scope import SCOPE_MATCH, ScopeKind
 
 
@@ -144,10 +147,16 @@ async def write(
     driver: AsyncDriver, database: str, work: Callable[..., Awaitable[T]], /, **params: Any
 ) -> T:
     """``work(tx, **params)`` in one managed write transaction (retried by the driver), bounded
-    like a read: a frozen or unreachable graph ends it within the query timeout."""
-    async with asyncio.timeout(_query_timeouts.get(driver, DEFAULT_QUERY_TIMEOUT_S)):
-        async with driver.session(database=database) as session:
-            return await session.execute_write(work, **params)
+    like a read: a frozen or unreachable graph ends it within the query timeout, as
+    ServiceUnavailableError."""
+    try:
+        async with asyncio.timeout(_query_timeouts.get(driver, DEFAULT_QUERY_TIMEOUT_S)):
+            async with driver.session(database=database) as session:
+                return await session.execute_write(work, **params)
+    except Exception as exc:
+        if is_unavailable(exc) or isinstance(exc, OSError):
+            raise ServiceUnavailableError() from exc
+        raise
 
 
 async def managed(

@@ -13,7 +13,6 @@ from strawberry.dataloader import DataLoader
 from auth import audit
 from auth.masking import opaque_id
 from auth.principal import Principal
-from core.errors import ServiceUnavailableError
 from core.settings import Settings
 from graph import session
 
@@ -51,23 +50,13 @@ class Context:
         """``work(session, **params)`` as auto-commit reads, routed to readers on a cluster and
         retried when retryable (graph.session.read)."""
         self.round_trips += 1
-        try:
-            return await session.read(self.driver, self.settings.neo4j_database, work, **params)
-        except Exception as exc:
-            if session.is_unavailable(exc) or isinstance(exc, OSError):
-                raise ServiceUnavailableError() from exc
-            raise
+        return await session.read(self.driver, self.settings.neo4j_database, work, **params)
 
     async def write(self, work, /, **params: Any) -> Any:
         """``work(tx, **params)`` in one write transaction, bounded like a read: a frozen or
         unreachable graph answers SERVICE_UNAVAILABLE within GRAPH_QUERY_TIMEOUT_S."""
         self.round_trips += 1
-        try:
-            return await session.write(self.driver, self.settings.neo4j_database, work, **params)
-        except Exception as exc:
-            if session.is_unavailable(exc) or isinstance(exc, OSError):
-                raise ServiceUnavailableError() from exc
-            raise
+        return await session.write(self.driver, self.settings.neo4j_database, work, **params)
 
     async def audit(
         self, operation: str, *, customer_ids: Iterable[str], fields: Iterable[str]

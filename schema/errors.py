@@ -33,8 +33,10 @@ def error_code(error: GraphQLError) -> ErrorCode:
         return original.code
     if original is None or isinstance(original, GraphQLError):
         return ErrorCode(_code_for_document_error(error))
-    if isinstance(original, TimeoutError):  # graph/session.py turns the driver's own errors
-        return ErrorCode.SERVICE_UNAVAILABLE  # into ServiceUnavailableError; a bound is this
+    # graph/session.read/write turn the driver's "cannot serve now" errors into the domain's
+    # ServiceUnavailableError; a bound that expires elsewhere (asyncio) means the same.
+    if isinstance(original, TimeoutError):
+        return ErrorCode.SERVICE_UNAVAILABLE
     return ErrorCode.INTERNAL
 
 
@@ -48,8 +50,9 @@ class CodedErrors(MaskErrors):
 
     Errors without an original exception are the document's own (syntax, validation, limits):
     they are the caller's to fix and keep their message. A graph that is down, frozen or
-    saturated (the driver's errors, our timeouts) is SERVICE_UNAVAILABLE on whichever path it
-    surfaces. ``hide_suggestions`` drops graphql-core's "Did you mean" hints.
+    saturated is SERVICE_UNAVAILABLE: the reads and writes of graph/session.py raise it as a
+    domain error, and a timeout is taken for it. ``hide_suggestions`` drops graphql-core's "Did
+    you mean" hints.
     """
 
     def __init__(self, *, hide_suggestions: bool = False) -> None:

@@ -35,6 +35,7 @@ from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
 from resolvers.pagination import DEFAULT_PAGE
+from schema.errors import error_code
 
 REQUESTS = Counter(
     "c360_graphql_requests_total", "GraphQL operations served", ["operation", "type"]
@@ -292,7 +293,7 @@ class Metrics(SchemaExtension):
         ROUND_TRIPS.labels(name).observe(trips)
         result = ec.result
         for error in getattr(result, "errors", None) or []:
-            ERRORS.labels(name, (error.extensions or {}).get("code", "INTERNAL")).inc()
+            ERRORS.labels(name, error_code(error).value).inc()  # before CodedErrors has run
 
 
 class RoundTrips(SchemaExtension):

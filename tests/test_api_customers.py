@@ -470,6 +470,19 @@ def test_metrics_count_operations(bank, gql):
     assert 'c360_graphql_requests_total{operation="ProfileForMetrics",type="query"}' in text
 
 
+def test_metrics_count_errors_by_the_code_the_caller_got(bank, gql):
+    """Errors are counted under the code of the answer (counted as INTERNAL, every refusal
+    would look like a bug on the dashboard)."""
+    refused = gql("query RefusedForMetrics { loadRuns { id } }", who=RM1)
+    invalid = gql("query InvalidForMetrics { me { noSuchField } }")
+    codes = [answer["errors"][0]["extensions"]["code"] for answer in (refused, invalid)]
+    assert codes == ["FORBIDDEN", "BAD_USER_INPUT"]
+    text = bank.get("/metrics").text
+    for operation, code in zip(("RefusedForMetrics", "InvalidForMetrics"), codes, strict=True):
+        assert f'c360_graphql_errors_total{{code="{code}",operation="{operation}"}}' in text
+    assert 'code="INTERNAL",operation="RefusedForMetrics"' not in text
+
+
 def test_a_selection_fetches_its_parts_and_answers_alike(gql, driver, settings):
     """Profiles and lists fetch only the related parts a selection names (through fragments),
     and answer exactly as the full selection does; before scoring, ``aum`` alone is summed by
