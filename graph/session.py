@@ -139,8 +139,14 @@ def set_query_timeout(driver: AsyncDriver, timeout_s: float) -> None:
 async def read(
     driver: AsyncDriver, database: str, work: Callable[..., Awaitable[T]], /, **params: Any
 ) -> T:
-    """``work(session, **params)`` as auto-commit reads routed to readers (:func:`autocommit`)."""
-    return await autocommit(driver, database, READ_ACCESS, work, **params)
+    """``work(session, **params)`` as auto-commit reads routed to readers (:func:`autocommit`).
+    A graph that cannot serve now (down, frozen, saturated) is ServiceUnavailableError."""
+    try:
+        return await autocommit(driver, database, READ_ACCESS, work, **params)
+    except Exception as exc:
+        if is_unavailable(exc) or isinstance(exc, OSError):
+            raise ServiceUnavailableError() from exc
+        raise
 
 
 async def write(
