@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 
 SIZE ?= small
 
-.PHONY: bench demo test check lint typecheck format schema neo4j-prepare neo4j-start neo4j-stop neo4j-status venv console-build chromium fresh-machine-check
+.PHONY: bench demo test check lint typecheck format schema neo4j-prepare neo4j-start neo4j-stop neo4j-status venv console-build clients chromium fresh-machine-check
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,16 @@ $(CONSOLE_STAMP): $(CONSOLE_SOURCES)
 	touch $(CONSOLE_STAMP)
 
 console-build: $(CONSOLE_STAMP)
+
+## The real JavaScript clients the tests drive (Apollo Client, graphql-http's audit), pinned in
+## tests/clients/package-lock.json; re-installed only when the lock file changes.
+CLIENTS_STAMP := tests/clients/node_modules/.installed-stamp
+
+$(CLIENTS_STAMP): tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --no-audit --no-fund
+	touch $(CLIENTS_STAMP)
+
+clients: $(CLIENTS_STAMP)
 
 ## Debian's Chromium for the browser tests (installed with apt when /usr/bin/chromium is missing).
 chromium:
@@ -53,7 +63,7 @@ demo: neo4j-prepare console-build
 
 ## The tests: lint, format check and types first, then pytest against the test Neo4j (started
 ## or reused by the tests; its runtime is prepared before pytest, so no test waits for a download).
-test: neo4j-prepare console-build chromium lint typecheck
+test: neo4j-prepare console-build clients chromium lint typecheck
 	$(BIN)/pytest
 
 ## The benchmarks (issue 7): `make bench` (10k customers), `SIZE=medium` (200k) or `SIZE=bank` (1M).

@@ -10,11 +10,8 @@ Screenshots and the measured load times go to ``.c360/artifacts/console/``.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import re
-import socket
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +21,7 @@ import pytest
 from core.settings import PROJECT_ROOT
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
+from tests.live_server import free_port, served
 from tests.oidc_provider import LocalProvider, User, oidc_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,12 +41,6 @@ TIMEOUT_MS = 20_000
 pytestmark = pytest.mark.graph
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def console_url(settings, driver):
     from c360.app import create_app
@@ -61,34 +53,11 @@ def console_url(settings, driver):
     load_bank(driver, settings.neo4j_database)
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
     relaxed = settings.model_copy(update=RELAXED)
-    port = _free_port()
-    with _served(create_app(relaxed), port):
-        yield f"http://127.0.0.1:{port}"
+    with served(create_app(relaxed)) as url:
+        yield url
 
 
 RELAXED = {"rate_limit_per_second": 1000.0, "rate_limit_burst": 5000}
-
-
-@contextlib.contextmanager
-def _served(app, port: int):
-    """The app served by uvicorn on a loopback port in a thread, for as long as the block runs."""
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start the app", pytrace=False)
-        time.sleep(0.05)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -343,12 +312,12 @@ def oidc_console(settings, console_url):
     OpenID Connect provider (tests/oidc_provider.py) on another loopback port."""
     from c360.app import create_app
 
-    port = _free_port()
+    port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     rm = User(sub="u-rm-e1", name="客户经理 E1", roles=["relationship_manager"], employee_id="E1")
     provider = LocalProvider(redirect_uris=[f"{app_url}/console/callback"], user=rm).start()
     try:
-        with _served(create_app(oidc_settings(settings, provider, **RELAXED)), port):
+        with served(create_app(oidc_settings(settings, provider, **RELAXED)), port):
             yield app_url, provider
     finally:
         provider.stop()
