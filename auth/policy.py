@@ -55,15 +55,21 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "downgrade_risk_level",
     "churn_risk_level",
     "accounts",
+    "holdings",
     "household",
+    "household_membership",
     "aum",
     "value",
     "risk",
     "recommendations",
     "interactions",
+    "timeline",
     "relationship_manager",
+    "relationship_manager_assignment",
     "referred_by",
     "referrals",
+    "referrer",
+    "referred",
     "source_records",
 )
 INTERNAL_SCORES = (
@@ -75,7 +81,7 @@ INTERNAL_SCORES = (
     "risk",
 )
 # Other people linked to the customer, and the lineage of source records.
-RELATIONS = ("referred_by", "referrals")
+RELATIONS = ("referred_by", "referrals", "referrer", "referred")
 
 
 def _view(**treatments: Mask) -> Mapping[str, Mask]:
@@ -104,6 +110,7 @@ VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
             address=Mask.CITY,
             birth_date=Mask.YEAR,
             interactions=Mask.HIDDEN,
+            timeline=Mask.HIDDEN,
             source_records=Mask.HIDDEN,
             **_HIDE_SCORES,
             **{name: Mask.HIDDEN for name in RELATIONS},
@@ -116,6 +123,7 @@ VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
             address=Mask.CITY,
             birth_date=Mask.YEAR,
             interactions=Mask.HIDDEN,  # free text may carry personal data
+            timeline=Mask.HIDDEN,
             **{name: Mask.HIDDEN for name in RELATIONS},
         ),
     }

@@ -55,3 +55,9 @@ async def audit_events(
         cursors=[cursors.encode(e["at"].isoformat(), e["event_id"]) for e in events],
         has_next_page=len(rows) > limit,
     )
+
+
+async def audit_event_count(ctx: Context, *, subject: str | None, customer_id: str | None) -> int:
+    """The number of events the list of these filters holds (asked only when selected)."""
+    enforce.require(ctx.principal, Operation.READ_AUDIT)
+    return await ctx.read(q.count_events, subject=subject, customer_id=customer_id)

@@ -37,3 +37,19 @@ async def household(ctx: Context, household_id: str) -> dict[str, Any]:
         "household": {**found, "name": related.derived_name(ctx, found["name"], row["members"])},
         "members": [related.person(ctx, m, keep=("role",)) for m in listed],
     }
+
+
+async def members_of(ctx: Context, household_id: str) -> list[dict[str, Any]]:
+    """The members of a household reached through a membership, exactly as ``household`` shows
+    them (same checks, same audit), read once per household and request."""
+
+    async def load(ids: list[str]) -> list[list[dict[str, Any]] | Exception]:
+        found: list[list[dict[str, Any]] | Exception] = []
+        for hid in ids:
+            try:
+                found.append((await household(ctx, hid))["members"])
+            except NotFound as exc:
+                found.append(exc)
+        return found
+
+    return await ctx.loader(("household-members",), load).load(household_id)

@@ -103,14 +103,16 @@ def _page(ctx: Context, rows: list[dict[str, Any]], cursors: CursorCodec) -> dic
     for item in items:
         if item.get("kind") == "COMPLAINT" and item.get("occurred_at") is not None:
             item["sla_status"] = _sla(item, now, SlaTargets.of(ctx.settings)).value
-    last = items[-1] if items else None
+    # A cursor per item (Relay edges): the position after which the next page starts.
+    item_cursors = [
+        cursors.encode(i["occurred_at"].isoformat(), i["interaction_id"]) for i in items
+    ]
     return {
         "total": rows[0]["total"],
         "items": items,
+        "cursors": item_cursors,
         "has_next": rows[0]["has_next"],
-        "end_cursor": cursors.encode(last["occurred_at"].isoformat(), last["interaction_id"])
-        if last
-        else None,
+        "end_cursor": item_cursors[-1] if item_cursors else None,
     }
 
 

@@ -83,6 +83,9 @@ class ParseCache(SchemaExtension):
 
 
 QUERY_COST = 10  # a field resolved by a graph query of its own: a root field or a page
+# Other fields that may cost a graph query of their own: the members of a household reached
+# through a membership (read on demand, like household(id)).
+OWN_QUERY_FIELDS = frozenset({("Household", "members")})
 
 
 def operation_cost(
@@ -96,10 +99,12 @@ def operation_cost(
     """The static cost of the operation, or None when it cannot run anyway (no such operation,
     variables that do not coerce: execution names the problem).
 
-    Every object the answer may hold costs 1 and scalars nothing; a root field or a field taking
+    Every object the answer may hold costs 1 (a Relay edge nothing: its node counts) and scalars
+    nothing; a root field or a field taking
     ``first`` (a page: fetched by a query of its own, once per parent below a list) costs
-    QUERY_COST. A page's items count ``first`` times (the argument after variables and defaults,
-    at most ``max_page``; null: the default page): the page itself when it is a list, else the
+    QUERY_COST, and so does a field of OWN_QUERY_FIELDS. A page's items count ``first`` times
+    (the argument after variables and defaults, at most ``max_page``; null: the default page):
+    the page itself when it is a list, else the
     lists of the connection it returns (edges, nodes, items). Nested pages multiply. Fragments
     are expanded and each is costed once, so a document cannot make the walk expensive."""
     operation = get_operation_ast(document, operation_name)
@@ -113,6 +118,12 @@ def operation_cost(
         return None
     walk = _CostWalk(schema, document, coerced.coerced, max_page)
     return walk.selection_cost(root, operation.selection_set, is_root=True)
+
+
+def _is_edge(named: GraphQLNamedType) -> bool:
+    """A Relay edge: a wrapper of its node (priced by the node), so a page costs the same as
+    ``edges { node }``, ``nodes`` or a plain list."""
+    return {"cursor", "node"} <= set(getattr(named, "fields", {}))
 
 
 class _CostWalk:
@@ -146,7 +157,8 @@ class _CostWalk:
         fields = getattr(parent, "fields", {})
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                field = fields.get(selection.name.value)
+                field_name = selection.name.value
+                field = fields.get(field_name)
                 if field is None or selection.selection_set is None:
                     continue  # scalars, __typename (unknown fields fail validation)
                 named = get_named_type(field.type)
@@ -158,10 +170,12 @@ class _CostWalk:
                     inner = self.selection_cost(
                         named, selection.selection_set, page=1 if is_list else size
                     )
-                    total += QUERY_COST + inner * (size if is_list else 1)
+                    # A page that is a plain list: each item is an object of the answer.
+                    total += QUERY_COST + ((1 + inner) * size if is_list else inner)
                 else:
                     inner = self.selection_cost(named, selection.selection_set)
-                    weight = QUERY_COST if is_root else 1
+                    own_query = is_root or (parent.name, field_name) in OWN_QUERY_FIELDS
+                    weight = QUERY_COST if own_query else 0 if _is_edge(named) else 1
                     total += (weight + inner) * (page if is_list else 1)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition

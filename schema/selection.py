@@ -58,5 +58,6 @@ def fields_of_this_field(info) -> list[str]:
 
 
 def fields_of_nodes(info) -> list[str]:
-    """Fields selected on ``edges { node { ... } }`` under the connection being resolved."""
-    return _under(info, ("edges", "node"))
+    """Fields selected on the nodes of the connection being resolved: ``edges { node { ... } }``
+    and ``nodes { ... }``."""
+    return sorted({*_under(info, ("edges", "node")), *_under(info, ("nodes",))})

@@ -73,8 +73,9 @@ def test_a_search_page_costs_the_same_at_any_size(console_api, auth_header, who)
 def test_a_profile_costs_three_round_trips(console_api, auth_header, who):
     data, queries = _queries(console_api, auth_header, who, "PROFILE", {"id": "C1000"})
     assert data["customer"]["id"] == "C1000"
-    assert data["customer"]["accounts"] and data["customer"]["interactions"]["items"]
-    assert len(queries) == 3, queries  # the profile, the interactions, the audit
+    assert data["customer"]["holdings"] and data["customer"]["timeline"]["nodes"]
+    assert data["customer"]["householdMembership"]["household"]["id"]
+    assert len(queries) == 3, queries  # the profile, the timeline, the audit
 
 
 def test_the_at_risk_list_costs_three_round_trips(console_api, auth_header):

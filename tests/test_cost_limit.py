@@ -150,3 +150,32 @@ def test_an_exhausted_bolt_pool_is_service_unavailable(settings, sample_graph, a
             client.portal.call(_release, *held)
         body = _post(client, PROFILE, admin)
         assert body["data"]["customer"]["id"] == "C000001"
+
+
+def test_the_new_lists_and_relationship_paths_are_priced_like_the_old_ones():
+    """The Relay connections that replace deprecated lists cost what the old ones did (an edge is
+    priced by its node, a plain list's items like a connection's nodes), and the
+    members of a household reached through a membership (a read of its own per household) are
+    priced as a query per customer of the page."""
+    from graphql import parse
+
+    from schema import build_schema
+    from schema.extensions import QUERY_COST, operation_cost
+
+    gql_schema = build_schema()._schema
+
+    def cost(document: str) -> int | None:
+        return operation_cost(gql_schema, parse(document), None, None, max_page=100)
+
+    old = "{ customers(first: 50) { edges { node { id interactions(first: 30) { items { id } } } } } }"
+    new = "{ customers(first: 50) { edges { node { id timeline(first: 30) { edges { node { id } } } } } } }"
+    assert cost(new) == cost(old)
+    assert cost("{ loadRunsConnection(first: 30) { nodes { id } } }") == cost(
+        "{ loadRuns(first: 30) { id } }"
+    )
+    flat = "{ customers(first: 50) { edges { node { householdMembership { role household { id } } } } } }"
+    deep = (
+        "{ customers(first: 50) { edges { node { householdMembership { role household { id "
+        "members { role } } } } } } }"
+    )
+    assert cost(deep) == cost(flat) + 50 * QUERY_COST

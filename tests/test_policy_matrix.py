@@ -36,7 +36,25 @@ OBJECT_FIELDS = {
     "referred_by": "referredBy { id }",
     "referrals": "referrals { id }",
     "source_records": "sourceRecords { system sourceId }",
+    # The fields that replace deprecated ones (2026-11-30): the same values, the same treatment.
+    "holdings": "holdings { account { id } }",
+    "household_membership": "householdMembership { household { id } }",
+    "timeline": "timeline { totalCount }",
+    "relationship_manager_assignment": "relationshipManagerAssignment { employee { id } }",
+    "referrer": "referrer { customer { id } }",
+    "referred": "referred { customer { id } }",
 }
+# A new field -> the deprecated one it replaces (its stored value, its answer's shape).
+REPLACES = {
+    "holdings": "accounts",
+    "household_membership": "household",
+    "timeline": "interactions",
+    "relationship_manager_assignment": "relationship_manager",
+    "referrer": "referred_by",
+    "referred": "referrals",
+}
+UNWRAP = {"holdings": "account", "household_membership": "household", "referred": "customer"}
+UNWRAP_ONE = {"relationship_manager_assignment": "employee", "referrer": "customer"}
 
 
 def _camel(name: str) -> str:
@@ -79,6 +97,12 @@ def _from_graphql(field: str, value):
     """The GraphQL answer in the shape tests/policy_graph.raw_customer gives the stored value."""
     if value is None:
         return None
+    if field in UNWRAP:
+        inner = UNWRAP[field]
+        value = [v[inner] for v in value] if isinstance(value, list) else value[inner]
+    elif field in UNWRAP_ONE:
+        value = value[UNWRAP_ONE[field]]
+    field = REPLACES.get(field, field)
     if field == "referrals":
         return sorted(_partner(a["id"]) for a in value)
     if field == "referred_by":
@@ -140,8 +164,8 @@ def test_matrix(policy_api, auth_header, driver, settings, role, customer_id):
         if field == "aum":  # derived from the accounts, never masked
             assert mask is Mask.CLEAR and isinstance(value, float)
             continue
-        stored = raw.get("customer_id" if field == "id" else field)
-        if field in ("referrals", "referred_by"):
+        stored = raw.get("customer_id" if field == "id" else REPLACES.get(field, field))
+        if REPLACES.get(field, field) in ("referrals", "referred_by"):
             stored = _partners_seen_by(stored, EXPECTED_ACCESS[policy.scope])
         expected = _as_graphql(field, apply_mask(mask, stored, raw))
         assert value == expected, f"{role}/{customer_id}/{field} ({mask})"

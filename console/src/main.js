@@ -370,16 +370,16 @@ function homeView() {
 // ---------------------------------------------------------------- customer page
 const PROFILE = `query($id: ID!) { customer(id: $id) {
   id name gender birthYear phone email nationalIdLast4 address city segment status aum
-  accounts { id productType productName balance currency holderRole maturityDate }
-  household { id name role aum tier }
+  holdings { role account { id productType productName balance currency maturityDate } }
+  householdMembership { role since household { id name aum tier } }
   value { tier previousTier score clv lifecycleStage components { name weight raw score } }
   risk { downgrade { level projectedAum floor evaluationDate reasons } churn { level reasons } }
   recommendations { name reason support }
   relationshipManager { id name }
-  interactions(first: 20) { totalCount items { id occurredAt channel kind summary outcome severity slaStatus resolvedAt } }
+  timeline(first: 20) { totalCount nodes { id occurredAt channel kind summary outcome severity slaStatus resolvedAt } }
 } }`;
 const NETWORK = `query($id: ID!) { network(customerId: $id, depth: 2, maxNodes: 60) {
-  truncated nodes { id kind label distance tier restricted } edges { source target type role } } }`;
+  truncated nodes { id kind label tier restricted } edges { source target type role } } }`;
 const LOG = `mutation($input: LogInteractionInput!) { logInteraction(input: $input) { created interaction { id } } }`;
 const OPEN = `mutation($input: OpenComplaintInput!) { openComplaint(input: $input) { created interaction { id } } }`;
 const RESOLVE = `mutation($input: ResolveComplaintInput!) { resolveComplaint(input: $input) { created interaction { id slaStatus } } }`;
@@ -420,7 +420,7 @@ function timeline(conn, reload, customerId) {
   return h(
     "ol",
     { class: "timeline", id: "timeline" },
-    conn.items.map((i) =>
+    conn.nodes.map((i) =>
       h(
         "li",
         { class: `tl-item kind-${(i.kind || "").toLowerCase()}`, dataset: { id: i.id } },
@@ -683,17 +683,17 @@ function customerView(id) {
     const timelineSection = h(
       "section",
       { class: "card", "aria-labelledby": "h-tl" },
-      h("h2", { id: "h-tl" }, t("tl.title"), h("small", { class: "muted" }, ` (${c.interactions?.totalCount ?? 0})`)),
-      timeline(c.interactions, () => load(false), id)
+      h("h2", { id: "h-tl" }, t("tl.title"), h("small", { class: "muted" }, ` (${c.timeline?.totalCount ?? 0})`)),
+      timeline(c.timeline, () => load(false), id)
     );
     const reloadTimeline = async () => {
       const fresh = (await gql(PROFILE, { id })).customer;
       timelineSection.replaceChildren(
-        h("h2", { id: "h-tl" }, t("tl.title"), h("small", { class: "muted" }, ` (${fresh.interactions?.totalCount ?? 0})`)),
-        timeline(fresh.interactions, reloadTimeline, id)
+        h("h2", { id: "h-tl" }, t("tl.title"), h("small", { class: "muted" }, ` (${fresh.timeline?.totalCount ?? 0})`)),
+        timeline(fresh.timeline, reloadTimeline, id)
       );
     };
-    timelineSection.lastChild.replaceWith(timeline(c.interactions, reloadTimeline, id));
+    timelineSection.lastChild.replaceWith(timeline(c.timeline, reloadTimeline, id));
     const d = c.risk?.downgrade;
     const ch = c.risk?.churn;
     const kids = [
@@ -724,8 +724,8 @@ function customerView(id) {
             ["col.rm", c.relationshipManager ? `${dash(c.relationshipManager.name)} (${c.relationshipManager.id})` : null],
             [
               "col.household",
-              c.household
-                ? `${dash(c.household.name)} · ${t(`hrole.${c.household.role}`, c.household.role)} · ${fmtMoney(c.household.aum)}`
+              c.householdMembership
+                ? `${dash(c.householdMembership.household?.name)} · ${t(`hrole.${c.householdMembership.role}`, c.householdMembership.role)} · ${fmtMoney(c.householdMembership.household?.aum)}`
                 : null,
             ],
           ])
@@ -741,13 +741,13 @@ function customerView(id) {
             h(
               "tbody",
               {},
-              c.accounts.map((a) =>
+              c.holdings.map(({ role, account: a }) =>
                 h(
                   "tr",
                   {},
                   h("td", {}, a.id),
                   h("td", {}, `${t(`ptype.${a.productType}`, a.productType)}${a.productName ? ` · ${a.productName}` : ""}`),
-                  h("td", {}, t(`hold.${a.holderRole}`, a.holderRole || "—")),
+                  h("td", {}, t(`hold.${role}`, role || "—")),
                   h("td", { class: "num" }, `${fmtMoney(a.balance)} ${a.currency}`)
                 )
               )

@@ -27,6 +27,13 @@ ORDER BY a.at DESC, a.event_id DESC
 LIMIT $limit
 """
 
+COUNT_AUDIT_EVENTS = """
+MATCH (a:AuditEvent)
+WHERE ($subject IS NULL OR a.subject = $subject)
+  AND ($customer_id IS NULL OR $customer_id IN a.customer_ids)
+RETURN count(a) AS total
+"""
+
 
 async def record_events(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> None:
     result = await tx.run(RECORD_AUDIT_EVENTS, events=events)
@@ -52,3 +59,11 @@ async def list_events(
         "limit": limit,
     }
     return [r["event"] for r in await all_rows(tx, query=LIST_AUDIT_EVENTS, params=params)]
+
+
+async def count_events(
+    tx: AsyncManagedTransaction, *, subject: str | None, customer_id: str | None
+) -> int:
+    params = {"subject": subject, "customer_id": customer_id}
+    rows = await all_rows(tx, query=COUNT_AUDIT_EVENTS, params=params)
+    return int(rows[0]["total"])

@@ -71,14 +71,14 @@ CALL (c) {
 CALL (c) {
   OPTIONAL MATCH (r:Customer)-[ref:REFERRED]->(c)
   CALL (r) { WITH r AS c RETURN __ACCESS__ AS access }
-  RETURN collect(r {.customer_id, .name, referred_at: ref.referred_at, access: access})[0]
+  RETURN collect(r {.customer_id, .name, .tier, referred_at: ref.referred_at, access: access})[0]
          AS referred_by
 }""",
     "referrals": """
 CALL (c) {
   OPTIONAL MATCH (c)-[ref:REFERRED]->(r:Customer)
   CALL (r) { WITH r AS c RETURN __ACCESS__ AS access }
-  RETURN collect(r {.customer_id, .name, referred_at: ref.referred_at, access: access})
+  RETURN collect(r {.customer_id, .name, .tier, referred_at: ref.referred_at, access: access})
          AS referrals
 }""",
     "source_records": """
@@ -110,10 +110,15 @@ EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum"}
 # GraphQL field of Customer -> the part it needs.
 FIELD_PARTS = {
     "household": "household",
+    "householdMembership": "household",
     "accounts": "accounts",
+    "holdings": "accounts",
     "relationshipManager": "relationship_manager",
+    "relationshipManagerAssignment": "relationship_manager",
     "referredBy": "referred_by",
+    "referrer": "referred_by",
     "referrals": "referrals",
+    "referred": "referrals",
     "sourceRecords": "source_records",
     "aum": "computed_aum",
     "value": "value",

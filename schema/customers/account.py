@@ -22,7 +22,10 @@ class Account:
     balance: float = strawberry.field(description="Current balance in the account's currency")
     status: str
     holder_role: str | None = strawberry.field(
-        description="PRIMARY, JOINT, AUTHORIZED or GUARANTOR"
+        description="PRIMARY, JOINT, AUTHORIZED or GUARANTOR",
+        deprecation_reason="A value of one holder, not of the account: a client cache keeps one "
+        "Account per id, so the joint holders of an account would all show one role. Select "
+        "Customer.holdings { role account { id } }.",
     )
     opened_at: dt.date | None
     maturity_date: dt.date | None
@@ -43,3 +46,15 @@ class Account:
             maturity_date=to_date(row.get("maturity_date")),
             closed_at=to_date(row.get("closed_at")),
         )
+
+
+@strawberry.type(
+    description="The customer's holding of an account: the holder's role, and the account."
+)
+class Holding:
+    role: str | None = strawberry.field(description="PRIMARY, JOINT, AUTHORIZED or GUARANTOR")
+    account: Account
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Holding:
+        return cls(role=row.get("holder_role"), account=Account.from_row(row))

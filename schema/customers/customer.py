@@ -8,15 +8,23 @@ import strawberry
 from resolvers import interactions as resolve_interactions
 from resolvers import related
 from schema.context import Info
-from schema.customers.account import Account
+from schema.customers.account import Account, Holding
 from schema.customers.household import HouseholdMembership
-from schema.customers.related import CustomerRef, Employee, SourceRecord
+from schema.customers.related import (
+    CustomerRef,
+    Employee,
+    Referral,
+    RelationshipManagerAssignment,
+    SourceRecord,
+)
+from schema.households.types import Household, HouseholdMember
 from schema.interactions.types import (
     Channel,
     Interaction,
     InteractionConnection,
     InteractionKind,
     InteractionPageInfo,
+    TimelineConnection,
 )
 from schema.scalars import to_date
 from schema.value.types import Recommendation, Risk, Value
@@ -30,6 +38,29 @@ def _household(root: Customer, info: Info) -> HouseholdMembership | None:
         return None
     name = related.derived_name(info.context, row.get("name"), row.get("people") or [])
     return HouseholdMembership.from_row({**row, "name": name})
+
+
+def _household_membership(root: Customer, info: Info) -> HouseholdMember | None:
+    row = root._household
+    if not row:
+        return None
+    name = related.derived_name(info.context, row.get("name"), row.get("people") or [])
+    household = Household.from_row({**row, "name": name})
+    me = {"customer_id": root.id, "name": root.name, "tier": root.tier, "restricted": False}
+    return HouseholdMember.of({**row, **me}, household)
+
+
+def _referrer(root: Customer, info: Info) -> Referral | None:
+    row = root._referred_by
+    return Referral.of(related.person(info.context, row, keep=("referred_at",))) if row else None
+
+
+def _referred(root: Customer, info: Info) -> list[Referral] | None:
+    if root._referrals is None:
+        return None
+    return [
+        Referral.of(related.person(info.context, r, keep=("referred_at",))) for r in root._referrals
+    ]
 
 
 def _referred_by(root: Customer, info: Info) -> CustomerRef | None:
@@ -82,7 +113,20 @@ class Customer:
         description="Internal churn risk level; null for customer and channel roles"
     )
     accounts: list[Account]
-    household: HouseholdMembership | None = strawberry.field(resolver=_household)
+    holdings: list[Holding] = strawberry.field(
+        description="The accounts the customer holds, each with the customer's holder role"
+    )
+    household: HouseholdMembership | None = strawberry.field(
+        resolver=_household,
+        deprecation_reason="Its id is the household's while its role and since are this "
+        "member's, so a client cache merges the members of one household into one. Select "
+        "householdMembership { role since endedAt household { id name aum tier } }.",
+    )
+    household_membership: HouseholdMember | None = strawberry.field(
+        resolver=_household_membership,
+        description="The customer's household membership (the current one, else the last they "
+        "left): role and dates, and the household",
+    )
     value: Value | None = strawberry.field(
         description="Tier, value score with its components, CLV, influence, lifecycle (scoring)"
     )
@@ -91,11 +135,26 @@ class Customer:
         description="Next best products: what similar customers hold and this one does not"
     )
     relationship_manager: Employee | None
+    relationship_manager_assignment: RelationshipManagerAssignment | None = strawberry.field(
+        description="The relationship manager's assignment: since when, and the employee"
+    )
     referred_by: CustomerRef | None = strawberry.field(
-        resolver=_referred_by, description="Who brought this customer in"
+        resolver=_referred_by,
+        description="Who brought this customer in",
+        deprecation_reason="Select referrer { referredAt customer { id name } }: the date "
+        "belongs to the referral, not to the person a client cache keeps by id.",
     )
     referrals: list[CustomerRef] | None = strawberry.field(
-        resolver=_referrals, description="Whom this customer referred"
+        resolver=_referrals,
+        description="Whom this customer referred",
+        deprecation_reason="Select referred { referredAt customer { id name } }: the date "
+        "belongs to the referral, not to the person a client cache keeps by id.",
+    )
+    referrer: Referral | None = strawberry.field(
+        resolver=_referrer, description="The referral that brought this customer in, and by whom"
+    )
+    referred: list[Referral] | None = strawberry.field(
+        resolver=_referred, description="The referrals this customer made, and whom"
     )
     source_records: list[SourceRecord] | None = strawberry.field(
         description="The source-system records merged into this golden record"
@@ -110,7 +169,11 @@ class Customer:
     _stored_aum: strawberry.Private[float | None] = None
     _computed_aum: strawberry.Private[float | None] = None
 
-    @strawberry.field(description="Interactions, newest first; filter by channel, kind and time.")
+    @strawberry.field(
+        description="Interactions, newest first; filter by channel, kind and time.",
+        deprecation_reason="Select timeline: the same page as a Relay connection (edges, nodes, "
+        "pageInfo: PageInfo, totalCount) like every other list.",
+    )
     async def interactions(
         self,
         info: Info,
@@ -121,9 +184,48 @@ class Customer:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
     ) -> InteractionConnection | None:
+        page = await self._timeline(info, first, after, channels, kinds, since, until)
+        if page is None:
+            return None
+        return InteractionConnection(
+            total_count=page["total"],
+            items=[Interaction.from_row(i) for i in page["items"]],
+            page_info=InteractionPageInfo(
+                has_next_page=page["has_next"], end_cursor=page["end_cursor"]
+            ),
+        )
+
+    @strawberry.field(
+        description="Interactions, newest first (Relay connection); filter by channel, kind and "
+        "time."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        channels: list[Channel] | None = None,
+        kinds: list[InteractionKind] | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> TimelineConnection | None:
+        page = await self._timeline(info, first, after, channels, kinds, since, until)
+        return None if page is None else TimelineConnection.of(page)
+
+    async def _timeline(
+        self,
+        info: Info,
+        first: int | None,
+        after: str | None,
+        channels: list[Channel] | None,
+        kinds: list[InteractionKind] | None,
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+    ) -> dict[str, Any] | None:
+        """A page of the timeline, None when the policy does not let the caller read it."""
         if not self._interactions_allowed:
             return None
-        page = await resolve_interactions.timeline(
+        return await resolve_interactions.timeline(
             info.context,
             customer_id=str(self.id),
             flt=resolve_interactions.InteractionFilter(
@@ -134,13 +236,6 @@ class Customer:
             ),
             first=first,
             after=after,
-        )
-        return InteractionConnection(
-            total_count=page["total"],
-            items=[Interaction.from_row(i) for i in page["items"]],
-            page_info=InteractionPageInfo(
-                has_next_page=page["has_next"], end_cursor=page["end_cursor"]
-            ),
         )
 
     @strawberry.field(
@@ -174,12 +269,16 @@ class Customer:
             downgrade_risk_level=row.get("downgrade_risk_level"),
             churn_risk_level=row.get("churn_risk_level"),
             accounts=[Account.from_row(a) for a in row.get("accounts") or []],
+            holdings=[Holding.from_row(a) for a in row.get("accounts") or []],
             value=Value.from_row(row["value"]) if row.get("value") else None,
             risk=Risk.from_row(row["risk"]) if row.get("risk") else None,
             recommendations=Recommendation.list_from_json(row["recommendations"])
             if row.get("recommendations") is not None
             else None,
             relationship_manager=Employee.from_row(row.get("relationship_manager")),
+            relationship_manager_assignment=RelationshipManagerAssignment.from_row(
+                row.get("relationship_manager")
+            ),
             source_records=[SourceRecord.from_row(r) for r in row["source_records"]]
             if row.get("source_records") is not None
             else None,

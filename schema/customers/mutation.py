@@ -4,7 +4,8 @@ import strawberry
 
 from resolvers import operations as resolve
 from schema.context import Info
-from schema.customers.related import Employee
+from schema.customers.related import Employee, RelationshipManagerAssignment
+from schema.scalars import to_date
 
 
 @strawberry.input
@@ -19,6 +20,9 @@ class AssignmentPayload:
     client_mutation_id: str
     customer_id: strawberry.ID
     relationship_manager: Employee
+    assignment: RelationshipManagerAssignment = strawberry.field(
+        description="The assignment made: since when, and the employee"
+    )
 
 
 @strawberry.type
@@ -35,8 +39,12 @@ class CustomersMutation:
             employee_id=str(input.employee_id),
             client_mutation_id=input.client_mutation_id,
         )
+        employee = {**row["employee"], "since": row["since"]}
         return AssignmentPayload(
             client_mutation_id=input.client_mutation_id,
             customer_id=strawberry.ID(row["customer_id"]),
-            relationship_manager=Employee.of({**row["employee"], "since": row["since"]}),
+            relationship_manager=Employee.of(employee),
+            assignment=RelationshipManagerAssignment(
+                since=to_date(row["since"]), employee=Employee.of(employee)
+            ),
         )

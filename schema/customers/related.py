@@ -14,7 +14,12 @@ class Employee:
     name: str | None
     title: str | None
     branch_id: str | None
-    since: dt.date | None = strawberry.field(description="Managing this customer since")
+    since: dt.date | None = strawberry.field(
+        description="Managing this customer since",
+        deprecation_reason="A value of one assignment, not of the employee: a client cache "
+        "keeps one Employee per id for all their customers. Select "
+        "Customer.relationshipManagerAssignment { since employee { id name } }.",
+    )
 
     @classmethod
     def from_row(cls, row: dict[str, Any] | None) -> Employee | None:
@@ -32,19 +37,63 @@ class Employee:
         )
 
 
-@strawberry.type(description="Another customer linked by a referral (open them with customer(id)).")
+@strawberry.type(
+    description="Another customer linked to this one (a household member, a referral partner), "
+    "as you may see them: open them with customer(id) unless restricted. Carries only what "
+    "belongs to the person, so it is the same wherever it appears."
+)
 class CustomerRef:
-    id: strawberry.ID
-    name: str | None
-    referred_at: dt.date | None
+    id: strawberry.ID = strawberry.field(
+        description="The customer id; for a restricted person an opaque id valid in this answer only"
+    )
+    name: str | None = strawberry.field(description="Masked as the caller's role requires")
+    tier: str | None = strawberry.field(description="CORE, KEY or ORDINARY; null when restricted")
+    restricted: bool = strawberry.field(
+        description="Outside your scope: shown for context, no details, not openable"
+    )
+    referred_at: dt.date | None = strawberry.field(
+        deprecation_reason="A value of the referral, not of the person: a client cache keeps one "
+        "CustomerRef per id, so a customer who referred several people shows one date for all. "
+        "Select Customer.referrer / Customer.referred { referredAt customer { id name } }.",
+    )
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> CustomerRef:
+        """``row``: a person as resolvers/related.person shows them."""
         return cls(
             id=strawberry.ID(row["customer_id"]),
             name=row.get("name"),
+            tier=row.get("tier"),
+            restricted=bool(row.get("restricted")),
             referred_at=to_date(row.get("referred_at")),
         )
+
+
+@strawberry.type(
+    description="A referral: when it was made and the other customer (the referrer on "
+    "Customer.referrer, the referred customer on Customer.referred)."
+)
+class Referral:
+    referred_at: dt.date | None
+    customer: CustomerRef
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Referral:
+        return cls(referred_at=to_date(row.get("referred_at")), customer=CustomerRef.of(row))
+
+
+@strawberry.type(
+    description="The assignment of a relationship manager to a customer: since when, and who."
+)
+class RelationshipManagerAssignment:
+    since: dt.date | None = strawberry.field(description="Managing this customer since")
+    employee: Employee
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any] | None) -> RelationshipManagerAssignment | None:
+        if not row:
+            return None
+        return cls(since=to_date(row.get("since")), employee=Employee.of(row))
 
 
 @strawberry.type(description="A source system's record resolved to this golden customer (lineage).")

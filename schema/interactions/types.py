@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 
 from core import sla
+from schema.pagination import PageInfo
 from schema.scalars import enum_or_none, to_datetime
 
 
@@ -81,6 +82,9 @@ class Interaction:
         )
 
 
+_USE_TIMELINE = "Customer.interactions is deprecated: select Customer.timeline, a Relay connection."
+
+
 @strawberry.type
 class InteractionPageInfo:
     has_next_page: bool
@@ -90,5 +94,35 @@ class InteractionPageInfo:
 @strawberry.type(description="A page of interactions, newest first.")
 class InteractionConnection:
     total_count: int
-    items: list[Interaction]
-    page_info: InteractionPageInfo
+    items: list[Interaction] = strawberry.field(deprecation_reason=_USE_TIMELINE)
+    page_info: InteractionPageInfo = strawberry.field(deprecation_reason=_USE_TIMELINE)
+
+
+@strawberry.type
+class TimelineEdge:
+    cursor: str
+    node: Interaction
+
+
+@strawberry.type(
+    description="A page of the customer's interactions, newest first (Relay connection)."
+)
+class TimelineConnection:
+    edges: list[TimelineEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The interactions of this page (the edges' nodes)")
+    def nodes(self) -> list[Interaction]:
+        return [e.node for e in self.edges]
+
+    @classmethod
+    def of(cls, page: dict[str, Any]) -> TimelineConnection:
+        return cls(
+            edges=[
+                TimelineEdge(cursor=c, node=Interaction.from_row(i))
+                for i, c in zip(page["items"], page["cursors"], strict=True)
+            ],
+            page_info=PageInfo(has_next_page=page["has_next"], end_cursor=page["end_cursor"]),
+            total_count=page["total"],
+        )

@@ -4,7 +4,14 @@ import strawberry
 
 from resolvers import network as resolve
 from schema.context import Info
-from schema.network.types import Network, NetworkEdge, NetworkNode, NodeKind, Relation
+from schema.network.types import (
+    Network,
+    NetworkEdge,
+    NetworkMember,
+    NetworkNode,
+    NodeKind,
+    Relation,
+)
 
 
 @strawberry.type
@@ -28,18 +35,20 @@ class NetworkQuery:
             relations=[r.value for r in relations] if relations else None,
             cap=max_nodes,
         )
+        nodes = [
+            NetworkNode(
+                id=strawberry.ID(n["id"]),
+                kind=NodeKind(n["kind"]),
+                label=n.get("label"),
+                distance=n["distance"],
+                tier=n.get("tier"),
+                restricted=n["restricted"],
+            )
+            for n in result["nodes"]
+        ]
         return Network(
-            nodes=[
-                NetworkNode(
-                    id=strawberry.ID(n["id"]),
-                    kind=NodeKind(n["kind"]),
-                    label=n.get("label"),
-                    distance=n["distance"],
-                    tier=n.get("tier"),
-                    restricted=n["restricted"],
-                )
-                for n in result["nodes"]
-            ],
+            nodes=nodes,
+            members=[NetworkMember(distance=n.distance, node=n) for n in nodes],
             edges=[
                 NetworkEdge(
                     source=strawberry.ID(e["source"]),

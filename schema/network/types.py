@@ -24,7 +24,11 @@ class NetworkNode:
     id: strawberry.ID
     kind: NodeKind
     label: str | None = strawberry.field(description="Name, masked as the caller's role requires")
-    distance: int = strawberry.field(description="Relationships from the centre")
+    distance: int = strawberry.field(
+        description="Relationships from the centre",
+        deprecation_reason="Relative to one network's centre, while a client cache keeps one "
+        "NetworkNode per id for every network: select Network.members { distance node { id } }.",
+    )
     tier: str | None
     restricted: bool = strawberry.field(
         description="Outside the caller's scope: shown for context, no details, not openable"
@@ -39,8 +43,20 @@ class NetworkEdge:
     role: str | None = strawberry.field(description="Household role or account holder role")
 
 
+@strawberry.type(
+    description="A node's place in this network: its distance from the centre (a value of the "
+    "network, kept inside it by a client cache) and the node (the same in every network)."
+)
+class NetworkMember:
+    distance: int = strawberry.field(description="Relationships from the centre")
+    node: NetworkNode
+
+
 @strawberry.type
 class Network:
     nodes: list[NetworkNode]
+    members: list[NetworkMember] = strawberry.field(
+        description="Every node with its distance from the centre, nearest first"
+    )
     edges: list[NetworkEdge]
     truncated: bool = strawberry.field(description="True when the node cap cut the network")

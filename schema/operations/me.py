@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import operations as resolve
 from schema.context import Info
+from schema.pagination import PageInfo
 from schema.scalars import to_datetime
 
 
@@ -63,11 +64,52 @@ class LoadRun:
 
 
 @strawberry.type
+class LoadRunEdge:
+    cursor: str
+    node: LoadRun
+
+
+@strawberry.type(description="A page of load runs, newest first (Relay connection).")
+class LoadRunConnection:
+    edges: list[LoadRunEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The runs of this page (the edges' nodes)")
+    def nodes(self) -> list[LoadRun]:
+        return [e.node for e in self.edges]
+
+
+@strawberry.type
 class MeQuery:
     @strawberry.field(description="Your identity, roles and scope.")
     def me(self, info: Info) -> Me:
         return Me(**resolve.me(info.context))
 
-    @strawberry.field(description="Loader runs, newest first (data engineers and admins).")
+    @strawberry.field(
+        description="Loader runs, newest first (data engineers and admins).",
+        deprecation_reason="Select loadRunsConnection: the same runs as a Relay connection "
+        "(edges, nodes, pageInfo, totalCount) with cursors, like every other list.",
+    )
     async def load_runs(self, info: Info, first: int | None = 20) -> list[LoadRun]:
         return [LoadRun.from_row(r) for r in await resolve.load_runs(info.context, first=first)]
+
+    @strawberry.field(
+        description="Loader runs, newest first (data engineers and admins). Pages of at most "
+        "100; pass `pageInfo.endCursor` as `after`."
+    )
+    async def load_runs_connection(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> LoadRunConnection:
+        page = await resolve.load_runs_page(info.context, first=first, after=after)
+        edges = [
+            LoadRunEdge(cursor=c, node=LoadRun.from_row(r))
+            for r, c in zip(page["runs"], page["cursors"], strict=True)
+        ]
+        return LoadRunConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page["has_next"], end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=page["total"],
+        )

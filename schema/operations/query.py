@@ -21,12 +21,13 @@ class OperationsQuery:
         subject: str | None = None,
         customer_id: strawberry.ID | None = None,
     ) -> AuditEventConnection:
+        customer = str(customer_id) if customer_id is not None else None
         page = await resolve.audit_events(
             info.context,
             first=first,
             after=after,
             subject=subject,
-            customer_id=str(customer_id) if customer_id is not None else None,
+            customer_id=customer,
             fields=fields_of_this_field(info),
         )
-        return AuditEventConnection.from_page(page)
+        return AuditEventConnection.from_page(page, subject=subject, customer_id=customer)
