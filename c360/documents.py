@@ -24,6 +24,7 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -151,7 +152,10 @@ def check_document(body: str, schema: GraphQLSchema, *, name: str | None = None)
     errors = validate(schema, document)
     if errors:
         return "does not validate: " + " ".join(e.message for e in errors[:5])
-    label = name or op_name or f"anonymous {op.operation.value} {sha256_hex(body)[:12]}"
+    roots = "+".join(
+        sel.name.value for sel in op.selection_set.selections if isinstance(sel, FieldNode)
+    )
+    label = name or op_name or f"{op.operation.value} {roots or sha256_hex(body)[:12]}"
     return Document(id=sha256_hex(body), name=label, type=op.operation.value, body=body)
 
 
@@ -225,4 +229,39 @@ def documents_in_javascript(source: str, schema: GraphQLSchema) -> list[Document
         checked = check_document(text, schema)
         if isinstance(checked, Document):
             found[text] = checked
+    return list(found.values())
+
+
+# -- extraction from Markdown (a README's examples) ------------------------------------------
+
+_FENCED_GRAPHQL = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
+_CURL_BODY = re.compile(r"-d '(\{.*?\})'", re.DOTALL)
+
+
+def documents_in_markdown(text: str, schema: GraphQLSchema) -> list[Document]:
+    """The operations of a Markdown file's examples: each operation of a ```graphql block (its
+    own text, as a reader copies it) and the query of each curl ``-d '{"query": ...}'``, when
+    valid against ``schema``."""
+    import json
+
+    texts: list[str] = []
+    for block in _FENCED_GRAPHQL.findall(text):
+        document = parsed(block)
+        if document is None:
+            continue
+        for op in operations(document):
+            if op.loc is not None:
+                texts.append(block[op.loc.start : op.loc.end])
+    for payload in _CURL_BODY.findall(text):
+        try:
+            query = json.loads(payload).get("query")
+        except ValueError:
+            continue
+        if isinstance(query, str):
+            texts.append(query)
+    found: dict[str, Document] = {}
+    for body in texts:
+        checked = check_document(body, schema)
+        if isinstance(checked, Document):
+            found.setdefault(checked.id, checked)
     return list(found.values())
