@@ -305,3 +305,17 @@ def test_the_console_and_readme_documents_run_in_trusted_mode(
         assert resp.status_code != 403 and "PERSISTED_QUERY_NOT_ALLOWED" not in _codes(resp), body
     me = next(b for b in console_docs if b.startswith("{ me"))
     assert answers[me].json()["data"]["me"]["employeeId"] == "E0001"
+
+
+def test_the_built_bundle_sends_the_documents_of_the_source():
+    """What the app trusts at start-up (the minified bundle) is what the source holds, to the
+    byte: the same hashes (`make test` builds the console first)."""
+    from c360.documents import documents_in_javascript
+    from schema import build_schema
+
+    schema = build_schema(introspection=False)._schema
+    source = (PROJECT_ROOT / "console" / "src" / "main.js").read_text()
+    bundle = (PROJECT_ROOT / "console" / "dist" / "main.js").read_text()
+    from_source = {d.id for d in documents_in_javascript(source, schema)}
+    assert from_source == {_sha(text) for text in _console_documents()}
+    assert {d.id for d in documents_in_javascript(bundle, schema)} == from_source
