@@ -218,6 +218,7 @@ class Operation(StrEnum):
     OPEN_COMPLAINT = "openComplaint"
     RESOLVE_COMPLAINT = "resolveComplaint"
     ASSIGN_RELATIONSHIP_MANAGER = "assignRelationshipManager"
+    READ_SCHEMA = "readSchema"  # GET /graphql/schema.graphql, the SDL
 
 
 OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
@@ -229,5 +230,7 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.OPEN_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
         Operation.RESOLVE_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
         Operation.ASSIGN_RELATIONSHIP_MANAGER: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
+        # The channels' teams (their service accounts) and the people who run the platform.
+        Operation.READ_SCHEMA: frozenset({Role.CHANNEL_SERVICE, Role.DATA_ENGINEER, Role.ADMIN}),
     }
 )

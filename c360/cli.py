@@ -28,8 +28,13 @@ neo4j_app = typer.Typer(
     help="The local Neo4j 5.26 server (development and tests).", no_args_is_help=True
 )
 graph_app = typer.Typer(help="The graph schema.", no_args_is_help=True)
+documents_app = typer.Typer(
+    help="Trusted documents: the persisted operations the API runs with TRUSTED_DOCUMENTS=true.",
+    no_args_is_help=True,
+)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(graph_app, name="graph")
+app.add_typer(documents_app, name="documents")
 
 console = Console(stderr=True)
 
@@ -540,6 +545,98 @@ def export_schema(
         return
     SDL_PATH.write_text(text)
     console.print(f"Wrote {SDL_PATH}")
+
+
+@documents_app.command("register")
+def documents_register(
+    manifest: Annotated[
+        Path, typer.Argument(help="an Apollo persisted-query manifest (JSON)", exists=True)
+    ],
+) -> None:
+    """Register a manifest's operations in the graph, where every API replica finds them.
+
+    Each operation is checked first (its id is its body's SHA-256, one operation of the named
+    type, valid against the current schema); if any is not, nothing is registered and each
+    problem is named. Example: `c360 documents register persisted-query-manifest.json`."""
+    from c360.documents import ManifestError, read_manifest
+    from graph import migrate
+    from graph.queries.documents import REGISTER
+    from graph.session import rows
+    from schema import build_schema
+
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        _fail(f"{manifest} is not JSON: {exc}")
+    try:
+        documents = read_manifest(data, build_schema(introspection=False)._schema)
+    except ManifestError as exc:
+        for problem in exc.problems:
+            console.print(f"[bold red]refused:[/] {problem}")
+        _fail(f"{manifest}: nothing registered ({len(exc.problems)} problem(s))")
+    settings = get_settings()
+    with _connected(settings) as driver:
+        migrate.apply(driver, database=settings.neo4j_database)
+        [result] = rows(
+            driver,
+            settings.neo4j_database,
+            REGISTER,
+            documents=[d.manifest_entry() for d in documents],
+            now=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            manifest=manifest.name,
+        )
+    console.print(
+        f"Registered {result['registered']} operations from {manifest.name} "
+        f"({result['added']} new); the API replicas pick them up on first use."
+    )
+
+
+@documents_app.command("list")
+def documents_list(
+    as_json: bool = typer.Option(False, "--json", help="print an Apollo manifest instead"),
+) -> None:
+    """The registered operations: id, type, name and the manifest they came from."""
+    from c360.documents import Document, manifest
+    from graph.queries.documents import LIST
+    from graph.session import rows
+
+    settings = get_settings()
+    with _connected(settings) as driver:
+        found = rows(driver, settings.neo4j_database, LIST, limit=100_000)
+    if as_json:
+        docs = [Document(id=r["id"], name=r["name"], type=r["type"], body=r["body"]) for r in found]
+        typer.echo(json.dumps(manifest(docs), ensure_ascii=False, indent=2))
+        return
+    for r in found:
+        typer.echo(
+            f"{r['id']}  {r['type']:<8}  {r['name']}  ({r['manifest']}, {r['registered_at']})"
+        )
+    console.print(f"{len(found)} registered operations")
+
+
+@documents_app.command("manifest")
+def documents_manifest(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="JavaScript sources or bundles to extract from", exists=True),
+    ],
+) -> None:
+    """Print an Apollo manifest of the GraphQL operations the given files send: in JavaScript
+    each string literal that is an operation valid against the schema, in Markdown (``.md``)
+    each operation of a ```graphql block and each curl ``-d '{"query": ...}'``. Example:
+    `c360 documents manifest console/dist/main.js README.md > manifest.json`."""
+    from c360.documents import documents_in_javascript, documents_in_markdown, manifest
+    from schema import build_schema
+
+    schema = build_schema(introspection=False)._schema
+    found = {}
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        extract = documents_in_markdown if source.suffix == ".md" else documents_in_javascript
+        for document in extract(text, schema):
+            found[document.id] = document
+    typer.echo(json.dumps(manifest(found.values()), ensure_ascii=False, indent=2))
+    console.print(f"{len(found)} operations found in {', '.join(map(str, sources))}")
 
 
 def main() -> None:  # pragma: no cover

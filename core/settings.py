@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     api_header_timeout_s: float = Field(
         10.0, gt=0, description="`c360 serve` closes a connection whose request headers lag"
     )
+    trusted_documents: bool = Field(
+        False,
+        description="run only operations registered ahead of time (`c360 documents register`) "
+        "and the console's own; recommended in production",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses of reverse proxies whose X-Forwarded-For/-Proto `c360 serve` "

@@ -42,11 +42,13 @@ IDEMPOTENCY_KEY = Node("IdempotencyKey", ("key_id",), "idempotency_key_id")
 TIER_CHANGE = Node("TierChange", ("change_id",), "tier_change_id")
 CONSOLE_SESSION = Node("ConsoleSession", ("key",), "console_session_key")
 CONSOLE_LOGIN = Node("ConsoleLogin", ("key",), "console_login_key")
+# A persisted operation registered ahead of time (`c360 documents register`); id = SHA-256 of body.
+TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
 
 # Every label with a key, in the order the migration creates their constraints.
 NODES: tuple[Node, ...] = (
     CUSTOMER, SOURCE_RECORD, ACCOUNT, PRODUCT, HOUSEHOLD, INTERACTION, EMPLOYEE, BRANCH, LOAD_RUN,
-    AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN,
+    AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN, TRUSTED_DOCUMENT,
 )  # fmt: skip
 
 FieldType = Literal["str", "int", "float", "date", "datetime"]

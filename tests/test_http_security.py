@@ -431,3 +431,203 @@ def test_serve_does_not_believe_x_forwarded_for_by_default(
         database_=settings.audit_db,
     ).records
     assert record["address"] == "127.0.0.1"
+
+
+# -- issue 18: every answer of /graphql is GraphQL-shaped JSON with a code, in the media type asked
+
+
+def _refusal_cases(auth: dict[str, str]) -> list[tuple[str, dict, int, str]]:
+    """(case, request for TestClient.request, status, code): every refusal /graphql gives
+    before (or instead of) running an operation."""
+    json_headers = {**auth, "Content-Type": "application/json"}
+    mutation = "mutation { __typename }"
+    return [
+        ("no token", {"method": "POST", "json": {"query": Q}}, 401, "UNAUTHENTICATED"),
+        (
+            "a bad token",
+            {"method": "POST", "json": {"query": Q}, "headers": {"Authorization": "Bearer x.y.z"}},
+            401,
+            "UNAUTHENTICATED",
+        ),
+        ("PUT", {"method": "PUT", "json": {"query": Q}, "headers": auth}, 405, "BAD_USER_INPUT"),
+        (
+            "a mutation by GET",
+            {"method": "GET", "params": {"query": mutation}, "headers": auth},
+            405,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "not JSON (text/plain)",
+            {"method": "POST", "content": Q, "headers": {**auth, "Content-Type": "text/plain"}},
+            415,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "no content type",
+            {"method": "POST", "content": b'{"query": "{ me { subject } }"}', "headers": auth},
+            415,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "malformed JSON",
+            {"method": "POST", "content": b'{"query": ', "headers": json_headers},
+            400,
+            "BAD_USER_INPUT",
+        ),
+        ("an empty body", {"method": "POST", "headers": json_headers}, 400, "BAD_USER_INPUT"),
+        (
+            "no query",
+            {"method": "POST", "json": {"qeury": Q}, "headers": auth},
+            400,
+            "BAD_USER_INPUT",
+        ),
+        ("GET without a query", {"method": "GET", "headers": auth}, 400, "BAD_USER_INPUT"),
+        (
+            "a query that is not a string",
+            {"method": "POST", "json": {"query": ["x"]}, "headers": auth},
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "an operationName that is not a string",
+            {"method": "POST", "json": {"query": Q, "operationName": {"a": 1}}, "headers": auth},
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "several operations, none named",
+            {
+                "method": "POST",
+                "json": {"query": "query A { me { subject } } mutation B { __typename }"},
+                "headers": auth,
+            },
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "an operationName the document lacks",
+            {"method": "POST", "json": {"query": Q, "operationName": "Nope"}, "headers": auth},
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "an Accept header it cannot answer",
+            {"method": "POST", "json": {"query": Q}, "headers": {**auth, "Accept": "text/csv"}},
+            406,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "a /graphql route that does not exist",
+            {"method": "GET", "url": "/graphql/nope", "headers": auth},
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            "the SDL for a role that may not read it",
+            {
+                "method": "GET",
+                "url": "/graphql/schema.graphql",
+                "headers": {"Authorization": "ROLE:customer"},
+            },
+            403,
+            "FORBIDDEN",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "application/graphql-response+json"])
+def test_every_refusal_is_graphql_shaped_json_with_a_code(api, auth_header, accept):
+    for case, request, status, code in _refusal_cases(auth_header()):
+        request = {"url": "/graphql", **request}
+        headers = dict(request.pop("headers", {}))
+        if headers.get("Authorization", "").startswith("ROLE:"):
+            headers = auth_header(headers["Authorization"][5:], customer_id="C000001")
+        if accept is not None and "Accept" not in headers:
+            headers["Accept"] = accept
+        resp = api.request(headers=headers, **request)
+        assert resp.status_code == status, (case, resp.status_code, resp.text[:300])
+        body = resp.json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == [code], case
+        assert body["errors"][0]["message"], case
+        expected = "application/graphql-response+json" if accept and "graphql" in accept else None
+        if status == 406 or expected is None:
+            assert resp.headers["content-type"] == "application/json", case
+        else:
+            assert resp.headers["content-type"].startswith(expected), case
+            assert "data" not in body, case
+        if status == 405:
+            assert resp.headers["allow"] in ("POST", "GET, POST"), case
+
+
+def test_several_operations_never_run_one_of_them(api, auth_header, sample_graph):
+    """A document with two operations and no operationName is refused before anything runs: the
+    mutation in it writes nothing."""
+    rm = auth_header("relationship_manager", employee_id="E0001")
+    key = str(uuid.uuid4())
+    mutation = (
+        f'mutation Log {{ logInteraction(input: {{clientMutationId: "{key}", '
+        'customerId: "C000001", channel: VISIT, summary: "two operations"}) { created } }'
+    )
+    resp = api.post(
+        "/graphql", json={"query": f"{mutation} query Me {{ me {{ subject }} }}"}, headers=rm
+    )
+    assert resp.status_code == 400 and _codes(resp) == ["BAD_USER_INPUT"]
+    assert "Log, Me" in resp.json()["errors"][0]["message"]
+    written = sample_graph.execute_query(
+        "MATCH (i:Interaction {summary: 'two operations'}) RETURN count(i) AS n"
+    ).records[0]["n"]
+    assert written == 0
+
+
+def test_media_types_of_graphql_answers(api, auth_header):
+    """graphql-response+json: a request error is 400 without data, a field error 200 with data;
+    application/json (and no Accept): 200 with data as before."""
+    admin = auth_header()
+    graphql_response = "application/graphql-response+json"
+    cases = [
+        ("{ me { subject ", 400),  # parse
+        ('{ customer(id: "C000001") { nope } }', 400),  # validation
+    ]
+    for query, status in cases:
+        resp = api.post(
+            "/graphql", json={"query": query}, headers={**admin, "Accept": graphql_response}
+        )
+        assert resp.status_code == status and "data" not in resp.json(), query
+        assert resp.headers["content-type"] == f"{graphql_response}; charset=utf-8"
+        plain = api.post("/graphql", json={"query": query}, headers=admin)
+        assert plain.status_code == 200 and plain.json()["data"] is None
+        assert plain.headers["content-type"] == "application/json"
+    coercion = {"query": "query($id: ID!) { customer(id: $id) { id } }", "variables": {"id": None}}
+    resp = api.post("/graphql", json=coercion, headers={**admin, "Accept": graphql_response})
+    assert resp.status_code == 400 and "data" not in resp.json()
+    # A field error (a customer out of reach): executed, 200 with data in both.
+    missing = '{ customer(id: "C999999") { id } }'
+    for accept in (graphql_response, "application/json"):
+        resp = api.post("/graphql", json={"query": missing}, headers={**admin, "Accept": accept})
+        assert resp.status_code == 200 and "data" in resp.json(), accept
+        assert _codes(resp) == ["NOT_FOUND"]
+    # Preference by quality, ties to graphql-response+json.
+    for accept, media in (
+        ("application/json;q=0.9, application/graphql-response+json", graphql_response),
+        ("application/graphql-response+json;q=0.5, application/json", "application/json"),
+        ("application/json, application/graphql-response+json", graphql_response),
+        ("*/*", "application/json"),
+    ):
+        resp = api.post("/graphql", json={"query": Q}, headers={**admin, "Accept": accept})
+        assert resp.headers["content-type"].startswith(media), accept
+
+
+def test_the_sdl_for_the_roles_that_may_read_it(api, auth_header):
+    from auth.policy import OPERATIONS, Operation, Role
+    from schema import SDL_PATH
+
+    assert api.get("/graphql/schema.graphql").status_code == 401
+    for role in Role:
+        claims = {"employee_id": "E0001", "customer_id": "C000001", "branch_id": "BR001"}
+        resp = api.get("/graphql/schema.graphql", headers=auth_header(role.value, **claims))
+        if role in OPERATIONS[Operation.READ_SCHEMA]:
+            assert resp.status_code == 200, role
+            assert resp.text == SDL_PATH.read_text(encoding="utf-8")
+            assert resp.headers["content-type"].startswith("text/plain")
+        else:
+            assert resp.status_code == 403 and _codes(resp) == ["FORBIDDEN"], role

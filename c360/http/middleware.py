@@ -17,16 +17,15 @@ from typing import Any
 from neo4j.exceptions import DriverError, Neo4jError
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.requests import cookie_parser
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from auth.ratelimit import TokenBucketLimiter
 from auth.tokens import GENERIC_MESSAGE, InvalidToken, TokenValidator
+from c360.http.answers import refused
 from c360.http.oidc import NO_STORE_PATHS, ConsoleSignIn, same_origin_request, session_cookie_name
 from core.errors import ErrorCode
 from core.settings import Environment, Settings, get_settings
-from schema.errors import error_body
 
 log = logging.getLogger("c360.auth")
 
@@ -112,12 +111,12 @@ class BodyLimitMiddleware:
             except ValueError:
                 length = -1
             if length < 0:
-                await _refused(400, ErrorCode.BAD_USER_INPUT, "Content-Length is not a number.")(
-                    scope, receive, send
-                )
+                await _refused(
+                    scope, 400, ErrorCode.BAD_USER_INPUT, "Content-Length is not a number."
+                )(scope, receive, send)
                 return
             if length > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+                await self._too_large(scope)(scope, receive, send)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -128,7 +127,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+                await self._too_large(scope)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -144,19 +143,18 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    def _too_large(self) -> JSONResponse:
+    def _too_large(self, scope: Scope) -> ASGIApp:
         return _refused(
+            scope,
             413,
             ErrorCode.LIMIT_EXCEEDED,
             f"The request body is larger than {self.max_bytes} bytes.",
         )
 
 
-def _refused(status: int, code: ErrorCode, message: str) -> JSONResponse:
+def _refused(scope: Scope, status: int, code: ErrorCode, message: str) -> ASGIApp:
     # Connection: close, since the rest of a refused body is not read.
-    return JSONResponse(
-        error_body(code, message), status_code=status, headers={"Connection": "close"}
-    )
+    return refused(scope, status, code, message, {"Connection": "close"})
 
 
 class BearerAuthMiddleware:
@@ -199,7 +197,7 @@ class BearerAuthMiddleware:
         if session_id is not None and self.sign_in is not None:
             if not same_origin_request(headers, self.settings):
                 # Cookies are ambient: only the console's own scripts may use this one.
-                await _csrf_refused()(scope, receive, send)
+                await _csrf_refused(scope)(scope, receive, send)
                 return
         scheme, _, token = authorization.partition(" ")
         try:
@@ -211,7 +209,7 @@ class BearerAuthMiddleware:
                 principal = await self.validator.authenticate(token.strip())
         except (Neo4jError, DriverError) as exc:  # the session store (the graph) is down
             log.warning("console session lookup failed: %s", type(exc).__name__)
-            await _unavailable()(scope, receive, send)
+            await _unavailable(scope)(scope, receive, send)
             return
         except InvalidToken as exc:
             log.info("refused token: %s", exc.reason)
@@ -219,46 +217,48 @@ class BearerAuthMiddleware:
             client = scope.get("client")
             retry_after = self.limiter.take(f"addr:{client[0] if client else 'unknown'}")
             if retry_after is not None:
-                await _too_many(retry_after)(scope, receive, send)
+                await _too_many(scope, retry_after)(scope, receive, send)
                 return
-            response = JSONResponse(
-                error_body(ErrorCode.UNAUTHENTICATED, GENERIC_MESSAGE),
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            response = refused(
+                scope,
+                401,
+                ErrorCode.UNAUTHENTICATED,
+                GENERIC_MESSAGE,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
             await response(scope, receive, send)
             return
         retry_after = self.limiter.take(f"sub:{principal.subject}")
         if retry_after is not None:
-            await _too_many(retry_after)(scope, receive, send)
+            await _too_many(scope, retry_after)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
 
 
-def _csrf_refused() -> JSONResponse:
-    return JSONResponse(
-        error_body(
-            ErrorCode.FORBIDDEN,
-            "A request signed in by cookie must come from the console "
-            "(same origin, X-Requested-With header).",
-        ),
-        status_code=403,
+def _csrf_refused(scope: Scope) -> ASGIApp:
+    return refused(
+        scope,
+        403,
+        ErrorCode.FORBIDDEN,
+        "A request signed in by cookie must come from the console "
+        "(same origin, X-Requested-With header).",
     )
 
 
-def _unavailable() -> JSONResponse:
-    return JSONResponse(
-        error_body(ErrorCode.SERVICE_UNAVAILABLE, "Sign-in cannot be checked just now; retry."),
-        status_code=503,
+def _unavailable(scope: Scope) -> ASGIApp:
+    return refused(
+        scope, 503, ErrorCode.SERVICE_UNAVAILABLE, "Sign-in cannot be checked just now; retry."
     )
 
 
-def _too_many(retry_after: int) -> JSONResponse:
-    return JSONResponse(
-        error_body(ErrorCode.RATE_LIMITED, "Too many requests; retry later."),
-        status_code=429,
-        headers={"Retry-After": str(retry_after)},
+def _too_many(scope: Scope, retry_after: int) -> ASGIApp:
+    return refused(
+        scope,
+        429,
+        ErrorCode.RATE_LIMITED,
+        "Too many requests; retry later.",
+        {"Retry-After": str(retry_after)},
     )
 
 
