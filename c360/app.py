@@ -185,7 +185,8 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        resolved = await self.documents.resolve(request_data)
+        caller = context.principal.subject
+        resolved = await self.documents.resolve(request_data, caller=caller)
         if resolved is None:
             raise Refusal(400, ErrorCode.BAD_USER_INPUT, NO_QUERY)
         method = request_adapter.method
@@ -207,7 +208,7 @@ class GraphQLApp(GraphQL[Context, None]):
         except MissingQueryError as exc:
             raise Refusal(400, ErrorCode.BAD_USER_INPUT, NO_QUERY) from exc
         if resolved.remember is not None and not _is_request_error(result):
-            self.documents.remember(resolved.remember, resolved.query)
+            self.documents.remember(resolved.remember, resolved.query, caller=caller)
         return result
 
     async def get_context(

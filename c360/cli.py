@@ -614,6 +614,29 @@ def documents_list(
     console.print(f"{len(found)} registered operations")
 
 
+@documents_app.command("remove")
+def documents_remove(
+    ids: Annotated[list[str], typer.Argument(help="ids (SHA-256) of registered documents")],
+) -> None:
+    """Stop trusting registered operations: each API replica stops running them at its next
+    reload of the registered documents (on a miss, at most every few seconds, or a restart).
+    Example: `c360 documents remove 3f2a…`."""
+    from c360.documents import is_sha256
+    from graph.queries.documents import REMOVE
+    from graph.session import rows
+
+    bad = [i for i in ids if not is_sha256(i)]
+    if bad:
+        _fail(f"not a document id (64 hex digits): {', '.join(bad)}")
+    settings = get_settings()
+    with _connected(settings) as driver:
+        [result] = rows(driver, settings.neo4j_database, REMOVE, ids=ids)
+    missing = sorted(set(ids) - set(result["removed"]))
+    console.print(f"Removed {len(result['removed'])} registered operations.")
+    if missing:
+        _fail(f"not registered: {', '.join(missing)}", 1)
+
+
 @documents_app.command("manifest")
 def documents_manifest(
     sources: Annotated[

@@ -47,20 +47,35 @@ def is_sha256(value: object) -> bool:
     return isinstance(value, str) and _SHA256.fullmatch(value) is not None
 
 
-@lru_cache(maxsize=1024)
-def parsed(text: str) -> DocumentNode | None:
-    """The document, or None when it does not parse (or holds more than MAX_TOKENS tokens)."""
+# Texts longer than this are parsed and hashed every time, never kept: a request may carry up to
+# the body limit in one string argument, and a cache keyed by such texts would hold gigabytes.
+MAX_CACHED_TEXT = 16_384
+
+
+def _parse(text: str) -> DocumentNode | None:
     try:
         return parse(text, max_tokens=MAX_TOKENS)
     except GraphQLError:
         return None
 
 
-@lru_cache(maxsize=1024)
-def canonical_hash(text: str) -> str | None:
-    """SHA-256 of the printed AST: the same for any layout of the same document."""
+def _canonical(text: str) -> str | None:
     document = parsed(text)
     return None if document is None else sha256_hex(print_ast(document))
+
+
+_parse_cached = lru_cache(maxsize=1024)(_parse)
+_canonical_cached = lru_cache(maxsize=1024)(_canonical)
+
+
+def parsed(text: str) -> DocumentNode | None:
+    """The document, or None when it does not parse (or holds more than MAX_TOKENS tokens)."""
+    return _parse_cached(text) if len(text) <= MAX_CACHED_TEXT else _parse(text)
+
+
+def canonical_hash(text: str) -> str | None:
+    """SHA-256 of the printed AST: the same for any layout of the same document."""
+    return _canonical_cached(text) if len(text) <= MAX_CACHED_TEXT else _canonical(text)
 
 
 def operations(document: DocumentNode) -> list[OperationDefinitionNode]:

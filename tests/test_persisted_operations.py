@@ -262,6 +262,49 @@ def test_trusted_mode_runs_registered_operations_only(
         assert "c360 documents register" in resp.json()["errors"][0]["message"]
 
 
+def test_a_removed_document_stops_running_at_the_next_reload(
+    documents_cli, settings, sample_graph, auth_header, tmp_path, monkeypatch
+):
+    from c360.http import persisted
+
+    monkeypatch.setattr(persisted, "REFRESH_EVERY_S", 0.0)  # reload on every miss
+    trusted = settings.model_copy(update={"trusted_documents": True, "console_dist_dir": tmp_path})
+    first, second = "query First { me { subject } }", "query Second { me { roles } }"
+    manifest = _manifest(
+        tmp_path / "two.json", ("First", "query", first), ("Second", "query", second)
+    )
+    assert documents_cli("register", str(manifest)).exit_code == 0
+    admin = auth_header()
+    with served(create_app(trusted)) as base, httpx.Client(timeout=90) as http:
+        url = f"{base}/graphql"
+        assert http.post(url, json={"query": first}, headers=admin).status_code == 200
+        removed = documents_cli("remove", _sha(first))
+        assert removed.exit_code == 0 and "Removed 1" in removed.output, removed.output
+        # A miss (any unknown document) reloads the registry: the removed one is gone, the
+        # other still runs.
+        http.post(url, json={"query": UNREGISTERED}, headers=admin)
+        gone = http.post(url, json={"query": first}, headers=admin)
+        kept = http.post(url, json={"query": second}, headers=admin)
+    assert gone.status_code == 403 and _codes(gone) == ["PERSISTED_QUERY_NOT_ALLOWED"]
+    assert kept.status_code == 200 and kept.json()["data"]["me"]["roles"] == ["admin"]
+    again = documents_cli("remove", _sha(first))
+    assert again.exit_code == 1 and "not registered" in again.output
+    assert documents_cli("remove", "not-a-hash").exit_code == 2
+
+
+def test_apq_documents_are_kept_per_caller(api, auth_header):
+    """A hit would tell one caller which exact documents another ran (literals included)."""
+    query = 'query Probe { customer(id: "C000001") { id } }'
+    sha = _sha(query)
+    admin, other = auth_header("admin"), auth_header("admin", subject="someone-else")
+    ran = api.post("/graphql", json={"query": query, "extensions": _persisted(sha)}, headers=admin)
+    assert "errors" not in ran.json(), ran.json()
+    mine = api.post("/graphql", json={"extensions": _persisted(sha)}, headers=admin)
+    theirs = api.post("/graphql", json={"extensions": _persisted(sha)}, headers=other)
+    assert mine.json()["data"]["customer"]["id"] == "C000001"
+    assert _codes(theirs) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
 def _console_documents() -> list[str]:
     """The console's documents, read from its source independently of the app's extraction:
     the template literals that start an operation, and the inline `gql("{ ... }")` calls."""

@@ -13,13 +13,16 @@ carries ``extensions.persistedQuery = {"version": 1, "sha256Hash": "<hex>"}``.
 
 Where documents live:
 
-- APQ: an in-process LRU of ``APQ_DOCUMENTS`` per replica. The API is stateless and scales by
-  replicas; a replica that never saw a hash answers PERSISTED_QUERY_NOT_FOUND and the client
-  registers it there in one more round trip. Nothing else is shared, no cache service.
+- APQ: an in-process LRU per replica, bounded by ``APQ_BYTES`` of document text (documents over
+  ``MAX_CACHED_TEXT`` are run but never kept) and kept per caller (subject): one caller cannot
+  learn from a hit which documents another ran, nor evict theirs. The API is stateless and
+  scales by replicas; a replica that never saw a hash answers PERSISTED_QUERY_NOT_FOUND and the
+  client registers it there in one more round trip. Nothing else is shared, no cache service.
 - Trusted documents: registered ahead of time by the channel teams (``c360 documents
   register``) as ``TrustedDocument`` nodes in the graph, so every replica sees them; each
   replica loads them at start-up and again on a miss (at most once every ``REFRESH_EVERY_S``, so
-  unknown hashes cannot turn into a graph read each). The console's own documents are taken
+  unknown hashes cannot turn into a graph read each); a load replaces what was loaded before,
+  so a document removed with ``c360 documents remove`` stops running on the next reload. The console's own documents are taken
   from its built bundle at start-up (held in memory: every replica serves the same bundle).
 
 In trusted mode only registered documents run, by hash or in full (recognised in any layout by
@@ -38,13 +41,13 @@ from dataclasses import dataclass
 
 from strawberry.http import GraphQLRequestData
 
-from c360.documents import Document, canonical_hash, is_sha256, sha256_hex
+from c360.documents import MAX_CACHED_TEXT, Document, canonical_hash, is_sha256, sha256_hex
 from c360.http.answers import Refusal
 from core.errors import ErrorCode
 
 log = logging.getLogger("c360.persisted")
 
-APQ_DOCUMENTS = 1000  # documents remembered per replica (LRU)
+APQ_BYTES = 8 * 1024 * 1024  # document text remembered per replica (LRU), all callers together
 REFRESH_EVERY_S = 5.0  # at most one reload of the registered documents per interval
 MAX_REGISTERED = 10_000  # registered documents a replica loads
 
@@ -72,7 +75,9 @@ class PersistedDocuments:
     def __init__(self, *, trusted: bool, loader: Loader | None = None) -> None:
         self.trusted = trusted
         self._loader = loader
-        self._apq: OrderedDict[str, str] = OrderedDict()
+        self._apq: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._apq_bytes = 0
+        self._fixed: list[Document] = []  # the console's, from its bundle: never reloaded
         self._by_id: dict[str, str] = {}
         self._canonical: set[str] = set()
         self._loaded_at: float | None = None
@@ -81,21 +86,38 @@ class PersistedDocuments:
     # -- registered documents --------------------------------------------------------------
 
     def add(self, documents: Iterable[Document]) -> int:
-        count = 0
+        """Documents trusted for the life of the process (the console's, from its bundle)."""
+        added = [d for d in documents if _usable(d)]
+        self._fixed.extend(added)
+        self._index(added)
+        return len(added)
+
+    def _index(self, documents: Iterable[Document]) -> None:
         for document in documents:
             self._by_id[document.id] = document.body
             if document.canonical:
                 self._canonical.add(document.canonical)
-            count += 1
-        return count
 
     async def load(self) -> int:
-        """Loads the registered documents from the graph (at start-up and on a miss)."""
+        """Loads the registered documents from the graph (at start-up and on a miss), in place
+        of those loaded before: a document removed from the graph stops running."""
         if self._loader is None:
             return 0
         self._loaded_at = time.monotonic()
-        documents = await self._loader()
-        return self.add(documents)
+        loaded = await self._loader()
+        usable = [d for d in loaded if _usable(d)]
+        if len(usable) < len(loaded):
+            log.warning(
+                "skipped %d registered document(s) without a text", len(loaded) - len(usable)
+            )
+        if len(loaded) >= MAX_REGISTERED:
+            log.warning(
+                "loaded the first %d registered documents only (MAX_REGISTERED)", len(loaded)
+            )
+        self._by_id, self._canonical = {}, set()
+        self._index(self._fixed)
+        self._index(usable)
+        return len(usable)
 
     async def _reload_on_miss(self) -> bool:
         """Reloads unless a reload ran within REFRESH_EVERY_S; True when it reloaded."""
@@ -125,7 +147,7 @@ class PersistedDocuments:
 
     # -- the protocol ----------------------------------------------------------------------
 
-    async def resolve(self, data: GraphQLRequestData) -> Resolved | None:
+    async def resolve(self, data: GraphQLRequestData, *, caller: str = "") -> Resolved | None:
         """The document ``data`` runs; None when it carries no persisted query and no text
         (strawberry answers the missing query). Raises Refusal."""
         persisted = (data.extensions or {}).get("persistedQuery")
@@ -149,27 +171,36 @@ class PersistedDocuments:
                     return Resolved(data.query)
                 raise Refusal(403, NOT_ALLOWED, NOT_ALLOWED_MESSAGE)
             return Resolved(data.query, remember=sha256)
-        known = self._by_id.get(sha256) or (None if self.trusted else self._apq_get(sha256))
+        known = self._by_id.get(sha256) or (None if self.trusted else self._apq_get(caller, sha256))
         if known is None:
             known = await self._registered_body(sha256)
         if known is None:
             raise Refusal(400, NOT_FOUND, PERSISTED_QUERY_NOT_FOUND, json_status=200)
         return Resolved(known)
 
-    def remember(self, sha256: str, query: str) -> None:
-        """Registers an APQ document that executed (never in trusted mode)."""
-        if self.trusted:
+    def remember(self, sha256: str, query: str, *, caller: str = "") -> None:
+        """Registers an APQ document that executed, for this caller (never in trusted mode;
+        never a text longer than MAX_CACHED_TEXT)."""
+        if self.trusted or len(query) > MAX_CACHED_TEXT:
             return
-        self._apq[sha256] = query
-        self._apq.move_to_end(sha256)
-        while len(self._apq) > APQ_DOCUMENTS:
-            self._apq.popitem(last=False)
+        key = (caller, sha256)
+        if key not in self._apq:
+            self._apq_bytes += len(query)
+        self._apq[key] = query
+        self._apq.move_to_end(key)
+        while self._apq_bytes > APQ_BYTES:
+            _, dropped = self._apq.popitem(last=False)
+            self._apq_bytes -= len(dropped)
 
-    def _apq_get(self, sha256: str) -> str | None:
-        query = self._apq.get(sha256)
+    def _apq_get(self, caller: str, sha256: str) -> str | None:
+        query = self._apq.get((caller, sha256))
         if query is not None:
-            self._apq.move_to_end(sha256)
+            self._apq.move_to_end((caller, sha256))
         return query
+
+
+def _usable(document: Document) -> bool:
+    return isinstance(document.body, str) and isinstance(document.id, str)
 
 
 def _checked(persisted: object) -> str:

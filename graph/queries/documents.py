@@ -31,3 +31,12 @@ LIMIT $limit
 async def registered(tx: Any, *, limit: int) -> list[dict[str, Any]]:
     """Transaction work: the registered documents (at most ``limit``), by name."""
     return await all_rows(tx, query=LIST, params={"limit": limit})
+
+
+REMOVE = """
+UNWIND $ids AS id
+MATCH (t:TrustedDocument {id: id})
+WITH t, t.id AS removed
+DETACH DELETE t
+RETURN collect(removed) AS removed
+"""
