@@ -193,8 +193,8 @@ class Bench:
             log(f"generate: {self.size.customers:,} customers into {self.extracts}")
             figures = self.measured(
                 [self.c360, "generate", "--customers", str(self.size.customers), "--seed",
-                 str(SEED), "--shape", "bank", "--chunk-size", "10000", "--out",
-                 str(self.extracts)],
+                 str(SEED), "--shape", "bank", "--chunk-size", "10000", "--no-legacy",
+                 "--out", str(self.extracts)],
                 self.work / "generate.log",
             )  # fmt: skip
             stamp.write_text(json.dumps(wanted))

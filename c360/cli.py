@@ -217,8 +217,13 @@ def generate(
         help="demo: ~0.13 households and ~2 interactions per customer; "
         "bank: ~0.3 households and ~5 interactions per customer (the benchmark's bank)",
     ),
+    legacy: bool = typer.Option(
+        True,
+        help="also write the legacy subsidiary's extracts (legacy/: semicolons, GB18030, "
+        "birth numbers, HKD amounts; loaded by the SQL mapping etl/mappings/legacy.yaml)",
+    ),
 ) -> None:
-    """Write a synthetic bank as core/card/crm extracts plus ground truth.
+    """Write a synthetic bank as core/card/crm/legacy extracts plus ground truth.
 
     Example: `c360 generate --customers 10000 --seed 7 --out /tmp/bank --parquet`
     """
@@ -237,6 +242,7 @@ def generate(
         parquet=parquet,
         as_of=dt.date.fromisoformat(as_of),
         chunk_size=chunk_size,
+        legacy=legacy,
     )
     with Progress(console=console) as progress:
         task = progress.add_task("people", total=customers)

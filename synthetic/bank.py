@@ -10,6 +10,8 @@ Layout of ``out``::
           household_members,rm_assignments}.csv
     card/{customers,accounts,holdings}.csv
     crm/{customers,interactions,referrals}.csv
+    legacy/{client,district,deposit,loan,card,disp,fx_rates}.csv   (with ``legacy``: see
+          synthetic/legacy.py; semicolons, GB18030, decimal commas)
     ground_truth/{identities,scenarios,bad_rows}.csv
 """
 
@@ -27,6 +29,7 @@ from typing import Any
 from etl.zh import to_traditional
 from synthetic import corrupt
 from synthetic.layout import DATE_FORMATS, DATETIME_FORMATS, FILES, GENDER_CODES, PRODUCTS
+from synthetic.legacy import LegacySystem
 from synthetic.people import (
     Person,
     make_accounts,
@@ -57,6 +60,7 @@ class GenerateOptions:
     # makes the benchmark's: about 0.3 households and 5 interactions per customer).
     household_share: float = 0.35  # share of people pooled into households (avg size 2.75)
     interaction_mean: float = 3.0  # mean interactions of a CRM contact (capped at 4x)
+    legacy: bool = False  # also write the legacy subsidiary's extracts (synthetic/legacy.py)
 
 
 def _d(system: str, value: dt.date | None) -> str | None:
@@ -127,7 +131,7 @@ class Bank:
     # -- one chunk -------------------------------------------------------------------------
     def chunk(
         self, number: int, start: int, stop: int
-    ) -> tuple[dict[tuple[str, str], list[Row]], list[Row], list[Row]]:
+    ) -> tuple[dict[tuple[str, str], list[Row]], list[Row], list[Row], list[Person]]:
         o = self.opts
         rng = random.Random(o.seed * 1_000_003 + number)
         people = [make_person(rng, self.pools, i, o.as_of) for i in range(start, stop)]
@@ -174,7 +178,7 @@ class Bank:
             for p in people
             if p.scenario
         ]
-        return rows, identities, scenarios
+        return rows, identities, scenarios, people
 
     # -- what each system knows of a person -------------------------------------------------
     def core_customer(self, rng: random.Random, p: Person) -> Row:
@@ -443,9 +447,13 @@ def generate_bank(
         }
         for key, static_rows in static.items():
             writers[key].write(static_rows)
+        legacy = LegacySystem(out, opts.as_of) if opts.legacy else None
         for number, start in enumerate(range(0, opts.customers, opts.chunk_size)):
             stop = min(opts.customers, start + opts.chunk_size)
-            chunk_rows, identities, scenarios = bank.chunk(number, start, stop)
+            chunk_rows, identities, scenarios, people = bank.chunk(number, start, stop)
+            if legacy is not None:
+                legacy_rng = random.Random(opts.seed * 7_000_003 + number)
+                identities += list(legacy.chunk(legacy_rng, people))
             for (system, file), file_rows in chunk_rows.items():
                 if (system, file) in static:
                     continue
@@ -468,4 +476,5 @@ def generate_bank(
                 on_chunk(stop - start)
     for extract in writers.values():
         extract.close()
-    return {f"{s}/{f}": w.rows_written for (s, f), w in writers.items()}
+    written = {f"{s}/{f}": w.rows_written for (s, f), w in writers.items()}
+    return written | (legacy.close() if legacy is not None else {})
