@@ -667,3 +667,42 @@ def test_a_split_after_a_confirmation_sends_every_relationship_back(
     assert codes(refused) == ["BAD_USER_INPUT"]
     assert "apart" in refused["errors"][0]["message"]
     assert review_node(driver, settings, extra[1]["review_id"])["status"] == "OPEN"
+
+
+def test_two_stewards_confirming_at_once_are_served_one_after_the_other(
+    client, auth_header, driver, settings, fresh
+):
+    """One confirmation merges, the other finds the review decided: never a half-merged graph
+    or an internal error. (The outcome only: without the locks of resolvers/stewards.py the
+    second transaction still meets the first's writes, fails and is retried by the driver.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def confirm(role: Role) -> dict:
+        return decide(client, auth_header, CONFIRM, role=role, reviewId=REVIEW, reason="同一人")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        bodies = list(pool.map(confirm, (Role.DATA_ENGINEER, Role.ADMIN)))
+    outcomes = sorted(codes(b)[0] if codes(b) else "OK" for b in bodies)
+    assert outcomes == ["BAD_USER_INPUT", "OK"], bodies
+    refused = next(b for b in bodies if codes(b))
+    assert "CONFIRMED" in refused["errors"][0]["message"]
+    assert customer(driver, settings, MERGED) is None
+    assert len(records_of(driver, settings, OLD_CIF)) == 4
+
+
+# -- pure parts -----------------------------------------------------------------------------------
+
+
+def test_the_id_a_record_gets_alone_and_the_record_that_keeps_a_split_customer():
+    from etl.identity import load_identity_config
+    from resolvers.stewards import golden_id, keeper_of
+
+    cfg = load_identity_config()
+    first, second = cfg.system_priority[0], cfg.system_priority[1]
+    assert golden_id(first, "0001", cfg) == "C-0001"
+    assert golden_id(second, "77", cfg) == f"C-{second}-77"
+    records = [(second, "5"), (first, "9"), (first, "10")]
+    # the record whose id the customer has keeps it, whatever its rank ...
+    assert keeper_of(f"C-{second}-5", records, cfg) == (second, "5")
+    # ... else the anchor: the first system of the priority, the smallest source id
+    assert keeper_of("C-somebody-else", records, cfg) == (first, "10")
