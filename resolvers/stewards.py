@@ -239,6 +239,7 @@ async def _decide(
     key = idempotency_key(
         ctx.principal, operation, client_mutation_id, {"reviewId": review_id, "reason": reason}
     )
+    scope = enforce.row_scope(ctx.principal)
 
     async def work(tx: AsyncManagedTransaction, first: dict[str, Any] | None) -> Written | None:
         row = await _review_for_decision(tx, ctx, review_id)
@@ -250,9 +251,7 @@ async def _decide(
         else:  # the first request's answer, as things are now
             done = {k: first.get(k) for k in ("customer_id", "absorbed_customer_id")}
         row = await one_row(
-            tx,
-            query=q.REVIEW[enforce.row_scope(ctx.principal).kind],
-            params={"review_id": review_id, **enforce.row_scope(ctx.principal).params},
+            tx, query=q.REVIEW[scope.kind], params={"review_id": review_id, **scope.params}
         )
         assert row is not None  # locked in this transaction
         ids = {r["customer_id"] for r in records if r.get("customer_id")}
