@@ -219,8 +219,13 @@ class Operation(StrEnum):
     RESOLVE_COMPLAINT = "resolveComplaint"
     ASSIGN_RELATIONSHIP_MANAGER = "assignRelationshipManager"
     READ_SCHEMA = "readSchema"  # GET /graphql/schema.graphql, the SDL
+    READ_IDENTITY_REVIEWS = "identityReviews"
+    CONFIRM_MATCH = "confirmMatch"
+    REJECT_MATCH = "rejectMatch"
+    SPLIT_CUSTOMER = "splitCustomer"
 
 
+_STEWARDS = frozenset({Role.DATA_ENGINEER, Role.ADMIN})
 OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
     {
         Operation.READ_CUSTOMER: frozenset(Role),  # row scope and masking still apply
@@ -232,5 +237,10 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.ASSIGN_RELATIONSHIP_MANAGER: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
         # The channels' teams (their service accounts) and the people who run the platform.
         Operation.READ_SCHEMA: frozenset({Role.CHANNEL_SERVICE, Role.DATA_ENGINEER, Role.ADMIN}),
+        # Data stewards: the identity review queue and its decisions (merge, keep apart, unmerge).
+        Operation.READ_IDENTITY_REVIEWS: _STEWARDS,
+        Operation.CONFIRM_MATCH: _STEWARDS,
+        Operation.REJECT_MATCH: _STEWARDS,
+        Operation.SPLIT_CUSTOMER: _STEWARDS,
     }
 )

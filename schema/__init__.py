@@ -19,6 +19,8 @@ from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
 from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, RoundTrips
 from schema.households.query import HouseholdsQuery
+from schema.identity.mutation import StewardsMutation
+from schema.identity.query import IdentityQuery
 from schema.interactions.mutation import InteractionsMutation
 from schema.network.query import NetworkQuery
 from schema.operations.me import MeQuery
@@ -31,12 +33,12 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type
-class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQuery):
+class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQuery, IdentityQuery):
     pass
 
 
 @strawberry.type
-class Mutation(InteractionsMutation, CustomersMutation):
+class Mutation(InteractionsMutation, CustomersMutation, StewardsMutation):
     pass
 
 

@@ -84,7 +84,9 @@ CALL (c) {
     "source_records": """
 CALL (c) {
   OPTIONAL MATCH (s:SourceRecord)-[rt:RESOLVED_TO]->(c)
-  RETURN collect(s {.system, .source_id, rule: rt.rule, confidence: rt.confidence}) AS source_records
+  RETURN collect(s {.system, .source_id, rule: rt.rule, confidence: rt.confidence,
+                    match_weight: rt.match_weight, comparisons_json: rt.comparisons_json})
+         AS source_records
 }""",
     # ``aum`` without ``accounts`` before any scoring run: summed here, not from every account.
     "computed_aum": f"""

@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from schema.identity.evidence import MatchComparison, finite
 from schema.scalars import to_date
 
 
@@ -96,12 +97,27 @@ class RelationshipManagerAssignment:
         return cls(since=to_date(row.get("since")), employee=Employee.of(row))
 
 
-@strawberry.type(description="A source system's record resolved to this golden customer (lineage).")
+@strawberry.type(
+    description="A source system's record resolved to this golden customer (lineage), with the "
+    "evidence of the link."
+)
 class SourceRecord:
     system: str
     source_id: str
-    rule: str | None = strawberry.field(description="The identity-resolution rule that linked it")
-    confidence: float | None
+    rule: str | None = strawberry.field(
+        description="The identity-resolution rule that linked it: ANCHOR (the record the golden "
+        "id comes from), SINGLETON (alone), NATIONAL_ID, PROBABILISTIC (the linkage model) or "
+        "STEWARD (a data steward's decision)"
+    )
+    confidence: float | None = strawberry.field(description="Match probability of the link, 0-1")
+    match_weight: float | None = strawberry.field(
+        description="The linkage model's match weight for the link (log2 of its Bayes factor); "
+        "null for a link no model scored"
+    )
+    comparisons: list[MatchComparison] | None = strawberry.field(
+        description="Why the model linked it: each comparison's level and weight; null for a "
+        "link no model scored"
+    )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SourceRecord:
@@ -109,5 +125,7 @@ class SourceRecord:
             system=row["system"],
             source_id=str(row["source_id"]),
             rule=row.get("rule"),
-            confidence=row.get("confidence"),
+            confidence=finite(row.get("confidence")),
+            match_weight=finite(row.get("match_weight")),
+            comparisons=MatchComparison.list_from_json(row.get("comparisons_json")),
         )

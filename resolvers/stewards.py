@@ -1,0 +1,420 @@
+"""Data stewards' decisions on identity (data engineers and admins), each one audited write.
+
+- **confirmMatch**: the two records of a review are one person. Their customers become one: the
+  smaller customer id survives, every relationship of the other moves to it (one statement per
+  relationship type of graph/queries/identity.RELATIONSHIPS), its records follow with rule
+  STEWARD, and the survivor's golden record is recomputed from all its records.
+- **rejectMatch**: they are two people. ``NOT_SAME_AS`` between the records keeps any later load
+  from merging them; a pair already in one customer is refused (that takes splitCustomer).
+- **splitCustomer**: unmerge. Each record goes back to a golden customer of its own, with the id
+  the loader gives a record alone and the golden fields survivorship computes from it; the
+  record whose id is the customer's keeps it. ``NOT_SAME_AS`` between every pair of them.
+
+Which relationship goes with which record: the loader does not record the source system of a
+holding, membership, referral, assignment or interaction, so the graph cannot say which record
+brought it. A relationship a confirmMatch moved carries the customer it came from
+(``moved_from``) and a split sends it back to the customer of that id; every other relationship
+stays with the customer that keeps the id.
+
+Every decision runs through resolvers/writes.audited_write (idempotency key, audit event and the
+write in one transaction). The review and the customers are locked before they are read, so two
+stewards deciding on the same people are served one after the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+from neo4j import AsyncManagedTransaction
+
+from auth import enforce
+from auth.policy import Operation
+from core.errors import BadUserInput
+from etl.identity import GOLDEN_FIELDS, IdentityConfig, golden_records, load_identity_config
+from etl.normalise import phone_digits
+from etl.records import customer_rows
+from graph.queries import identity as q
+from graph.session import all_rows, one_row, scoped
+from resolvers.context import Context
+from resolvers.idempotency import idempotency_key
+from resolvers.writes import Written, audited_write
+
+MAX_REASON = 2000
+MAX_ID = 64
+SEPARATOR = "\x1f"  # between system and source id in a stored record key
+Key = tuple[str, str]  # (system, source_id)
+LOCK_ROUNDS = 5  # customers locked, records read again, until they resolve to the same ones
+
+
+# -- pure parts -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def identity_config() -> IdentityConfig:
+    return load_identity_config()
+
+
+def golden_id(system: str, source_id: str, cfg: IdentityConfig) -> str:
+    """The customer id the loader gives a record alone (etl/identity.assign_customer_ids):
+    ``C-<source_id>`` for the first system of ``system_priority``, else ``C-<system>-<id>``."""
+    if system == cfg.system_priority[0]:
+        return f"C-{source_id}"
+    return f"C-{system}-{source_id}"
+
+
+def golden_rows(placed: Iterable[tuple[str, dict[str, Any]]], cfg: IdentityConfig) -> list[dict]:
+    """The golden record of each customer from its records as stored (``placed``: customer id
+    and record), by the loader's survivorship and in the rows the loader writes. The stored
+    phone is the source's spelling: normalised here as the loader normalises a stored record."""
+    rows = [
+        {
+            "customer_id": customer_id,
+            "system": rec["system"],
+            "updated_at": rec.get("updated_at"),
+            **{f: rec.get(f) for f in GOLDEN_FIELDS},
+            "phone": phone_digits(rec.get("phone")),
+        }
+        for customer_id, rec in placed
+    ]
+    frame = pd.DataFrame(rows, columns=["customer_id", "system", "updated_at", *GOLDEN_FIELDS])
+    return customer_rows(golden_records(frame.astype(object), cfg))
+
+
+def keeper_of(customer_id: str, keys: list[Key], cfg: IdentityConfig) -> Key:
+    """The record that keeps the customer's id in a split: the one the loader would give that id,
+    else the anchor (the highest-priority system, the smallest source id)."""
+    for key in keys:
+        if golden_id(*key, cfg) == customer_id:
+            return key
+    return min(keys, key=lambda k: (cfg.rank(k[0]), k[1]))
+
+
+def _text(value: str, name: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise BadUserInput(f"{name} must not be empty")
+    if len(text) > limit:
+        raise BadUserInput(f"{name} must be at most {limit} characters")
+    return text
+
+
+def _key_text(key: Key) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
+# -- reads inside the decision's transaction ------------------------------------------------------
+
+
+async def _run(tx: AsyncManagedTransaction, query: str, **params: Any) -> list[dict[str, Any]]:
+    return await all_rows(tx, query=query, params=params)
+
+
+async def _review_for_decision(
+    tx: AsyncManagedTransaction, ctx: Context, review_id: str
+) -> dict[str, Any] | None:
+    """The review and its records, locked with their customers; None when there is no such
+    review or the caller does not serve every customer of it directly."""
+    scope = enforce.row_scope(ctx.principal)
+    await _run(tx, q.LOCK_REVIEW, review_id=review_id)
+    locked: set[str] = set()
+    for _ in range(LOCK_ROUNDS):
+        row = await one_row(
+            tx, query=q.REVIEW[scope.kind], params={"review_id": review_id, **scope.params}
+        )
+        if row is None:
+            return None
+        wanted = {r["customer_id"] for r in row["records"] if r.get("customer_id")}
+        if wanted <= locked:  # read under the locks of every customer it names
+            if any(r["access"] != "direct" for r in row["records"]):
+                return None
+            return row
+        await _run(tx, q.LOCK_CUSTOMERS, customer_ids=sorted(wanted - locked))
+        locked |= wanted
+    raise RuntimeError(f"the records of review {review_id} moved {LOCK_ROUNDS} times while read")
+
+
+async def _records(tx: AsyncManagedTransaction, ctx: Context, keys: list[Key]) -> list[dict]:
+    scope = enforce.row_scope(ctx.principal)
+    params = {"keys": [list(k) for k in keys], **scope.params}
+    return await all_rows(tx, query=q.RECORDS[scope.kind], params=params)
+
+
+def _open(review: dict[str, Any]) -> None:
+    status = review.get("status")
+    if status != "OPEN":
+        by = f" by {review['decided_by']}" if review.get("decided_by") else ""
+        raise BadUserInput(
+            f"reviewId {review['review_id']!r} is already {status}{by}; a decided review is not "
+            "decided again"
+        )
+
+
+def _pair(review: dict[str, Any], records: list[dict[str, Any]]) -> tuple[Key, Key]:
+    if len(records) != 2:
+        raise BadUserInput(
+            f"reviewId {review['review_id']!r} has {len(records)} candidate records, not two"
+        )
+    for r in records:
+        if not r.get("customer_id"):
+            raise BadUserInput(
+                f"record {r['system']}:{r['source_id']} of review {review['review_id']!r} "
+                "resolves to no customer; load it before deciding"
+            )
+    a, b = sorted((r["system"], r["source_id"]) for r in records)
+    return a, b
+
+
+# -- confirm and reject ---------------------------------------------------------------------------
+
+
+async def _merge(
+    tx: AsyncManagedTransaction,
+    *,
+    survivor: str,
+    absorbed: str,
+    pair: tuple[Key, Key],
+    review: dict[str, Any],
+) -> None:
+    """Everything of ``absorbed`` moves to ``survivor``; ``absorbed`` is deleted."""
+    apart = [
+        p
+        for p in await _run(tx, q.NOT_SAME_AS_BETWEEN, a=survivor, b=absorbed)
+        if tuple(sorted((tuple(p["a"]), tuple(p["b"])))) != pair
+    ]
+    if apart:
+        first = apart[0]
+        why = f"review {first['review_id']}" if first.get("review_id") else "a split"
+        raise BadUserInput(
+            f"customers {survivor} and {absorbed} cannot be merged: a steward kept their records "
+            f"{':'.join(first['a'])} and {':'.join(first['b'])} apart ({why})"
+        )
+    await _run(tx, q.DROP_NOT_SAME_AS, a=list(pair[0]), b=list(pair[1]))
+    for edge in q.MOVED_EDGES:
+        await _run(
+            tx, edge.move, from_id=absorbed, to_id=survivor, only_moved_from=None, stamp=True
+        )
+    await _run(
+        tx,
+        q.MOVE_RECORDS,
+        from_id=absorbed,
+        to_id=survivor,
+        confirmed=[list(k) for k in pair],
+        match_weight=review.get("match_weight"),
+        comparisons_json=review.get("comparisons_json"),
+    )
+    [left] = await _run(tx, q.RELATIONSHIP_TYPES_OF, customer_id=absorbed)
+    if left["types"]:
+        raise RuntimeError(
+            f"customer {absorbed} still has {sorted(left['types'])} after the merge: declare the "
+            "relationship in graph/queries/identity.RELATIONSHIPS"
+        )
+    await _run(tx, q.DELETE_CUSTOMER, customer_id=absorbed)
+    await _write_golden(tx, [survivor])
+
+
+async def _write_golden(tx: AsyncManagedTransaction, customer_ids: list[str]) -> None:
+    found = await _run(tx, q.RECORDS_OF, customer_ids=customer_ids)
+    placed = [(r["customer_id"], r["record"]) for r in found]
+    await _run(tx, q.WRITE_GOLDEN, rows=golden_rows(placed, identity_config()))
+
+
+async def _decide(
+    ctx: Context,
+    *,
+    operation: Operation,
+    review_id: str,
+    reason: str,
+    client_mutation_id: str,
+) -> dict[str, Any]:
+    """Confirm or reject a review: the review after the decision, its records as the caller sees
+    them, and for a confirmation the surviving and the absorbed customer."""
+    enforce.require(ctx.principal, operation)
+    review_id = _text(review_id, "reviewId", MAX_ID)
+    reason = _text(reason, "reason", MAX_REASON)
+    key = idempotency_key(
+        ctx.principal, operation, client_mutation_id, {"reviewId": review_id, "reason": reason}
+    )
+    scope = enforce.row_scope(ctx.principal)
+
+    async def work(tx: AsyncManagedTransaction, first: dict[str, Any] | None) -> Written | None:
+        row = await _review_for_decision(tx, ctx, review_id)
+        if row is None:
+            return None
+        review, records = row["review"], row["records"]
+        if first is None:
+            done = await _decision(tx, ctx, operation, review, records, reason)
+        else:  # the first request's answer, as things are now
+            done = {k: first.get(k) for k in ("customer_id", "absorbed_customer_id")}
+        row = await one_row(
+            tx, query=q.REVIEW[scope.kind], params={"review_id": review_id, **scope.params}
+        )
+        assert row is not None  # locked in this transaction
+        ids = {r["customer_id"] for r in records if r.get("customer_id")}
+        return Written(
+            row={**row, **done},
+            customer_ids=sorted(ids),
+            replay={k: v for k, v in done.items() if v is not None},
+        )
+
+    return await audited_write(
+        ctx,
+        key=key,
+        fields=["identityReviews", "sourceRecords"],
+        work=work,
+        not_found=f"No identity review {review_id!r} is visible to you.",
+    )
+
+
+async def _decision(
+    tx: AsyncManagedTransaction,
+    ctx: Context,
+    operation: Operation,
+    review: dict[str, Any],
+    records: list[dict[str, Any]],
+    reason: str,
+) -> dict[str, Any]:
+    _open(review)
+    pair = _pair(review, records)
+    customers = sorted({r["customer_id"] for r in records})
+    by, at = ctx.principal.subject, dt.datetime.now(dt.UTC)
+    done: dict[str, Any] = {"customer_id": customers[0], "absorbed_customer_id": None}
+    if operation is Operation.REJECT_MATCH:
+        if len(customers) == 1:
+            raise BadUserInput(
+                f"the records of review {review['review_id']} ({_key_text(pair[0])} and "
+                f"{_key_text(pair[1])}) already resolve to one customer, {customers[0]}: to "
+                f"separate them, use splitCustomer(customerId: {customers[0]!r})"
+            )
+        rows = [{"a": list(pair[0]), "b": list(pair[1]), "review_id": review["review_id"]}]
+        await _run(tx, q.WRITE_NOT_SAME_AS, rows=rows, by=by, at=at, reason=reason)
+        status = "REJECTED"
+    else:
+        if len(customers) == 2:
+            survivor, absorbed = customers
+            await _merge(tx, survivor=survivor, absorbed=absorbed, pair=pair, review=review)
+            done["absorbed_customer_id"] = absorbed
+        status = "CONFIRMED"
+    decided = {"status": status, "by": by, "at": at, "reason": reason}
+    await _run(tx, q.DECIDE_REVIEW, review_id=review["review_id"], **decided)
+    return done
+
+
+async def confirm_match(
+    ctx: Context, *, review_id: str, reason: str, client_mutation_id: str
+) -> dict[str, Any]:
+    return await _decide(
+        ctx,
+        operation=Operation.CONFIRM_MATCH,
+        review_id=review_id,
+        reason=reason,
+        client_mutation_id=client_mutation_id,
+    )
+
+
+async def reject_match(
+    ctx: Context, *, review_id: str, reason: str, client_mutation_id: str
+) -> dict[str, Any]:
+    return await _decide(
+        ctx,
+        operation=Operation.REJECT_MATCH,
+        review_id=review_id,
+        reason=reason,
+        client_mutation_id=client_mutation_id,
+    )
+
+
+# -- split ----------------------------------------------------------------------------------------
+
+
+async def split_customer(
+    ctx: Context, *, customer_id: str, reason: str, client_mutation_id: str
+) -> dict[str, Any]:
+    """The customer's records each on a customer of its own: ``customer_id`` (the one that kept
+    it) and ``records`` (each with its customer as the caller may see them)."""
+    enforce.require(ctx.principal, Operation.SPLIT_CUSTOMER)
+    customer_id = _text(customer_id, "customerId", MAX_ID)
+    reason = _text(reason, "reason", MAX_REASON)
+    key = idempotency_key(
+        ctx.principal,
+        Operation.SPLIT_CUSTOMER,
+        client_mutation_id,
+        {"customerId": customer_id, "reason": reason},
+    )
+    scope = enforce.row_scope(ctx.principal)
+
+    async def work(tx: AsyncManagedTransaction, first: dict[str, Any] | None) -> Written | None:
+        await _run(tx, q.LOCK_CUSTOMERS, customer_ids=[customer_id])
+        target = await one_row(
+            tx,
+            query=scoped(scope.kind, q.SPLIT_TARGET_TAIL),
+            params={"customer_id": customer_id, **scope.params},
+        )
+        if target is None and first is None:
+            return None
+        if first is not None:  # the first request's records, where they are now
+            keys = [tuple(k.split(SEPARATOR, 1)) for k in first.get("record_keys") or []]
+            placed = await _records(tx, ctx, keys)  # type: ignore[arg-type]
+        else:
+            assert target is not None
+            placed = await _split(tx, ctx, customer_id, target["records"], reason)
+        ids = sorted({r["customer_id"] for r in placed if r.get("customer_id")})
+        keys_text = [f"{r['system']}{SEPARATOR}{r['source_id']}" for r in placed]
+        return Written(
+            row={"customer_id": customer_id, "records": placed},
+            customer_ids=ids,
+            replay={"record_keys": keys_text},
+        )
+
+    return await audited_write(
+        ctx,
+        key=key,
+        fields=["sourceRecords"],
+        work=work,
+        not_found=f"No customer {customer_id!r} is visible to you.",
+    )
+
+
+async def _split(
+    tx: AsyncManagedTransaction,
+    ctx: Context,
+    customer_id: str,
+    records: list[dict[str, Any]],
+    reason: str,
+) -> list[dict[str, Any]]:
+    if len(records) < 2:
+        raise BadUserInput(
+            f"customer {customer_id} has {len(records)} source record(s): a split needs two or more"
+        )
+    cfg = identity_config()
+    keys: list[Key] = [(r["system"], r["source_id"]) for r in records]
+    keeper = keeper_of(customer_id, keys, cfg)
+    target = {k: customer_id if k == keeper else golden_id(*k, cfg) for k in keys}
+    others = sorted(cid for k, cid in target.items() if k != keeper)
+    [taken] = await _run(tx, q.EXISTING_CUSTOMERS, customer_ids=others)
+    if taken["ids"]:
+        clash = next(k for k in keys if target[k] in taken["ids"])
+        raise BadUserInput(
+            f"splitting {customer_id} would give record {_key_text(clash)} the customer id "
+            f"{target[clash]}, which another customer has; merge or split that one first"
+        )
+    placed = [(target[(r["system"], r["source_id"])], r) for r in records]
+    await _run(tx, q.WRITE_GOLDEN, rows=golden_rows(placed, cfg))
+    rows = [{"system": k[0], "source_id": k[1], "customer_id": target[k]} for k in keys]
+    await _run(tx, q.PLACE_RECORDS, rows=rows)
+    for other in others:
+        for edge in q.MOVED_EDGES:
+            await _run(
+                tx, edge.move, from_id=customer_id, to_id=other, only_moved_from=other, stamp=False
+            )
+    pairs = [
+        {"a": list(a), "b": list(b), "review_id": None}
+        for a, b in itertools.combinations(sorted(keys), 2)
+    ]
+    by, at = ctx.principal.subject, dt.datetime.now(dt.UTC)
+    await _run(tx, q.WRITE_NOT_SAME_AS, rows=pairs, by=by, at=at, reason=reason)
+    return await _records(tx, ctx, sorted(keys))
