@@ -82,7 +82,9 @@ def test_as_of_defaults_to_the_newest_month_end_of_the_data(two_banks, driver, s
     newest = newest_date(banks.czbank(), ("opened", "closed"))
     assert cz.as_of == month_end(newest) and cz.as_of_basis == "end of the newest data month"
     assert cz.customers == len(banks.CZ_CLIENTS)
-    stored = {c["scored_as_of"] for c in _by_system(driver, settings, "czbank").values()}
+    stored = {
+        c["scored_as_of"].to_native() for c in _by_system(driver, settings, "czbank").values()
+    }
     assert stored == {cz.as_of}
 
 

@@ -66,8 +66,10 @@ WITH f.currency AS currency, collect(f)[0] AS newest
 RETURN currency, newest.rate AS rate, newest.rate_date AS rate_date
 """
 
-# The customers behind a system's source records, and behind the records a load run wrote (a
-# record carries the run's start as ``loaded_at``; one loaded again later belongs to the later run).
+# The customers behind a system's source records, and behind the records a load run wrote: a
+# record carries the start of the run that last wrote it as ``loaded_at`` (one loaded again later
+# belongs to the later run), and a finished run lists its files as "<system>/<file>", which tells
+# apart two runs of other systems started in the same second.
 CUSTOMERS_OF_SYSTEM = """
 MATCH (s:SourceRecord {system: $system})-[:RESOLVED_TO]->(c:Customer)
 RETURN DISTINCT c.customer_id AS id
@@ -83,6 +85,7 @@ RETURN r.started_at AS started_at, r.status AS status, r.source AS source
 CUSTOMERS_OF_RUN = """
 MATCH (r:LoadRun {run_id: $run_id})
 MATCH (s:SourceRecord) WHERE s.loaded_at = r.started_at
+  AND (r.extract_files IS NULL OR any(f IN r.extract_files WHERE f STARTS WITH s.system + '/'))
 MATCH (s)-[:RESOLVED_TO]->(c:Customer)
 RETURN DISTINCT c.customer_id AS id
 """
