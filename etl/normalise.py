@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ def _cn_resident(value: str) -> str | None:
     value = value.upper()
     if len(value) != 18 or not value[:17].isdigit():
         return None
-    total = sum(int(c) * w for c, w in zip(value[:17], _ID_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, value[:17]), _ID_WEIGHTS))
     return value if _ID_CHECK[total % 11] == value[17] else None
 
 
@@ -162,13 +163,41 @@ def phone_e164(raw: str | None, region: str | None = DEFAULT_PHONE_REGION) -> st
     (34 µs a number uncached)."""
     if not isinstance(raw, str) or not raw.strip():
         return None
+    region = (region or DEFAULT_PHONE_REGION).upper()
+    mobile = _cn_mobile_digits(raw) if region == "CN" else None
+    if mobile is not None and _CN_GENERAL.fullmatch(mobile) and _CN_MOBILE.fullmatch(mobile):
+        # a bare mainland mobile that the library's own CN metadata calls one: valid, and what
+        # parse() + format() would give, without their 30 µs (any other case takes that path)
+        return f"+86{mobile}"
     try:
-        number = phonenumbers.parse(raw, (region or DEFAULT_PHONE_REGION).upper())
+        number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _cn_pattern(kind: str) -> re.Pattern[str]:
+    """A number pattern of the library's CN metadata (``general_desc``, ``mobile``)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    desc = getattr(metadata, kind, None)
+    pattern = getattr(desc, "national_number_pattern", None)
+    if not isinstance(pattern, str):
+        raise RuntimeError(f"phonenumbers has no CN {kind} pattern")
+    return re.compile(pattern)
+
+
+_CN_GENERAL = _cn_pattern("general_desc")
+_CN_MOBILE = _cn_pattern("mobile")
+_MOBILE_SPELLING = re.compile(r"^(?:\+86)?[\s-]*(1\d{2})[\s-]?(\d{4})[\s-]?(\d{4})$")
+
+
+def _cn_mobile_digits(raw: str) -> str | None:
+    """The 11 digits of a mainland mobile as banks spell it (``13812345678``, ``138 1234 5678``,
+    ``138-1234-5678``, ``+86 138...``), or None for any other spelling (parsed in full)."""
+    m = _MOBILE_SPELLING.match(raw.strip())
+    return m[1] + m[2] + m[3] if m else None
 
 
 def phone_digits(raw: str | None) -> str | None:

@@ -139,8 +139,8 @@ def _add(errors: Errors, index: object, code: str, message: str) -> None:
     errors.setdefault(int(index), []).append((code, f"{code}: {message}"))  # type: ignore[call-overload]
 
 
-def _value(row: dict[str, object], col: str, default: str) -> str:
-    value = row.get(col)
+def _code(value: object, default: str) -> str:
+    """A type, country or region code as given (upper case), or the default when missing."""
     return str(value).strip().upper() if value else default
 
 
@@ -152,10 +152,12 @@ def _customer_checks(
     defaults = ENTITIES["customers"].defaults
     births = frame["birth_date"].tolist()
     nulled: list[object] = []
-    for idx, row in zip(frame.index, frame.to_dict("records"), strict=True):
-        phone = row.get("phone")
+    columns = ("phone", "phone_region", "national_id", "national_id_type", "national_id_country")
+    for idx, phone, region, national_id, id_type, country in zip(
+        frame.index, *(frame[c].tolist() for c in columns), strict=True
+    ):
         if phone is not None:
-            region = _value(row, "phone_region", defaults["phone_region"])
+            region = _code(region, defaults["phone_region"])
             if region not in COUNTRIES:
                 _add(errors, idx, "malformed_phone", f"phone_region {region!r} is not a country")
             elif phone_e164(str(phone), region) is None:
@@ -165,12 +167,11 @@ def _customer_checks(
                     "malformed_phone",
                     f"phone is not a valid number in region {region}",
                 )
-        national_id = row.get("national_id")
         if national_id is not None:
             problem = national_id_problem(
                 str(national_id),
-                _value(row, "national_id_type", defaults["national_id_type"]),
-                _value(row, "national_id_country", defaults["national_id_country"]),
+                _code(id_type, defaults["national_id_type"]),
+                _code(country, defaults["national_id_country"]),
             )
             if problem:
                 _add(errors, idx, "malformed_id", problem)
