@@ -4,7 +4,10 @@ Each :class:`Entity` declares its columns and types, its key, what it refers to,
 of its validated rows to graph rows (etl/records.py) and the upsert that writes them
 (graph/queries/upserts.py, which names the node and key it merges on from graph/model.py).
 :data:`ENTITIES` lists them in load order. The customers' columns come from the stored fields of
-a Customer (graph/model.CUSTOMER_FIELDS).
+a Customer (graph/model.CUSTOMER_FIELDS), plus ``phone_region`` (the region a phone is read in,
+not stored); their ``defaults`` say what an ID's type and country and a phone's region are when a
+mapping does not. Amounts carry a currency (accounts' ``currency``); ``fx_rates`` holds the rates
+the scoring job converts them with.
 
 A mapping (etl/mappings/<system>.yaml) renames a system's columns to these names; the validation
 schemas (etl/validation.py) and the graph rows (etl/records.py) are built from these declarations.
