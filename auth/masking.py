@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
+import phonenumbers
+
 
 class Mask(StrEnum):
     CLEAR = "clear"  # the value as stored
     HIDDEN = "hidden"  # null
-    PHONE = "phone"  # 13812345678 -> 138****5678
+    PHONE = "phone"  # +8613812345678 -> +86 138****5678 (mask_phone)
     EMAIL = "email"  # zhang.wei@example.com -> z***@example.com
     NAME = "name"  # 张伟 -> 张*
     LAST4 = "last4"  # only the last four characters
@@ -23,11 +25,32 @@ class Mask(StrEnum):
     YEAR = "year"  # a date becomes null; the year stays available as birthYear
 
 
-def mask_phone(value: str) -> str:
-    digits = str(value)
+def _mask_digits(digits: str) -> str:
+    """The last four digits shown; the first three too when at least four others stay hidden
+    (an 11-digit mainland mobile: 138****5678, the carrier prefix and the last four, as
+    before numbers carried their country code); nothing of a number under eight digits."""
     if len(digits) < 8:
         return "*" * len(digits)
-    return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) >= 11:
+        return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """A phone as stored (E.164, ``+8613812345678``) → its country code, then the national
+    number masked: ``+86 138****5678``; a Czech ``+420601123456`` → ``+420 *****3456``. A value
+    stored before phones were E.164 (``13812345678``) is masked as it was: ``138****5678``."""
+    text = str(value)
+    if text.startswith("+"):
+        try:
+            number = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and number.country_code:
+            national = phonenumbers.national_significant_number(number)
+            return f"+{number.country_code} {_mask_digits(national)}"
+        return "+" + _mask_digits(re.sub(r"\D", "", text))
+    return _mask_digits(text)
 
 
 def mask_email(value: str) -> str:

@@ -377,12 +377,19 @@ def er_review(
 def score(
     config: Path = typer.Option(None, help="scoring config (default scoring/scoring.toml)"),
     as_of: str = typer.Option(
-        None, help="score as of this date (default: newest month-end balance)"
+        None, help="score as of this date (default: the newest month-end in the data scored)"
     ),
     customer: list[str] = typer.Option(None, help="score only these customer ids (repeatable)"),
+    system: str = typer.Option(
+        None, "--system", help="score only the customers with records of this source system"
+    ),
+    run: str = typer.Option(
+        None, "--run", help="score only the customers whose records this load run wrote"
+    ),
     batch_size: int = typer.Option(2000, min=100, max=50_000),
 ) -> None:
-    """Score value, tier and risks of every customer (or some). Example: `c360 score`."""
+    """Score value, tier and risks of every customer (or some). Example: `c360 score`,
+    `c360 score --system legacy`, `c360 score --run 20261201T020000Z-1a2b3c`."""
     import datetime as dt
 
     from rich.progress import Progress, TaskID
@@ -390,14 +397,16 @@ def score(
 
     from graph import migrate
     from scoring.config import load_config
-    from scoring.job import run_scoring
+    from scoring.job import ScoringError, run_scoring
 
     settings = get_settings()
     try:
         cfg = load_config(config)
         day = dt.date.fromisoformat(as_of) if as_of else None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError) as exc:
         _fail(f"bad option: {exc}")
+    if sum(bool(x) for x in (customer, system, run)) > 1:
+        _fail("bad option: give one of --customer, --system and --run")
     with _connected(settings) as driver:
         migrate.apply(driver, database=settings.neo4j_database)
         with Progress(console=console, transient=True) as bar:
@@ -408,17 +417,23 @@ def score(
                     tasks[stage] = bar.add_task(stage, total=None)
                 bar.advance(tasks[stage], n)
 
-            summary = run_scoring(
-                driver,
-                database=settings.neo4j_database,
-                cfg=cfg,
-                as_of=day,
-                ids=customer or None,
-                batch_size=batch_size,
-                progress=tick,
-            )
+            try:
+                summary = run_scoring(
+                    driver,
+                    database=settings.neo4j_database,
+                    cfg=cfg,
+                    as_of=day,
+                    ids=customer or None,
+                    system=system or None,
+                    run_id=run or None,
+                    batch_size=batch_size,
+                    progress=tick,
+                )
+            except ScoringError as exc:
+                _fail(str(exc))
     table = Table(
-        title=f"Scored {summary.customers} customers as of {summary.as_of} in {summary.seconds}s"
+        title=f"Scored {summary.customers} customers as of {summary.as_of} "
+        f"({summary.as_of_basis}) in {summary.seconds}s; amounts in {summary.reporting_currency}"
     )
     for col in ("", "counts"):
         table.add_column(col)
@@ -431,6 +446,14 @@ def score(
         table.add_row(name, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     table.add_row("tier changes", str(summary.tier_changes))
     console.print(table)
+    if not summary.interaction_source:
+        console.print("No interactions in the data scored: churn and activity leave them out.")
+    for currency, n in sorted(summary.unconverted.items()):
+        console.print(
+            f"[yellow]warning:[/] {n} customers hold {currency} accounts with no FX rate on or "
+            f"before {summary.as_of}: left out of their AUM (aum_unconverted_currencies); load "
+            f"an fx_rates extract with {currency}"
+        )
 
 
 @app.command("token")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+import phonenumbers
+
 from core.errors import BadUserInput
 
 
@@ -15,7 +17,9 @@ class SearchMode(StrEnum):
     NAME = "name"
 
 
-PHONE_RE = re.compile(r"^\+?(?:86)?[\s-]*(1[\d\s-]{10,14})$")
+# digits as people type a number; read in the mainland unless it starts with +country code
+PHONE_RE = re.compile(r"^\+?[\d\s()-]{7,24}$")
+PHONE_REGION = "CN"
 ID_RE = re.compile(r"^(?=[^\s]*\d)[A-Za-z][A-Za-z0-9_-]{3,40}$")  # letters first, a digit somewhere
 LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
 MAX_SEARCH = 50
@@ -28,11 +32,16 @@ def classify(search: str | None) -> tuple[SearchMode, str | None]:
     term = search.strip()
     if len(term) > MAX_SEARCH:
         raise BadUserInput(f"search must be at most {MAX_SEARCH} characters")
-    phone = PHONE_RE.match(term)
-    if phone:
-        digits = re.sub(r"\D", "", phone.group(1))
-        if len(digits) == 11:
-            return SearchMode.PHONE, digits
+    if PHONE_RE.match(term):
+        # phones are stored in E.164 (etl/normalise.phone_e164): the term is searched in it
+        try:
+            number = phonenumbers.parse(term, PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and phonenumbers.is_valid_number(number):
+            return SearchMode.PHONE, phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.E164
+            )
     if ID_RE.match(term):
         return SearchMode.ID, term.upper()
     # A phrase query on the full-text index, special characters escaped.

@@ -4,7 +4,10 @@ Each :class:`Entity` declares its columns and types, its key, what it refers to,
 of its validated rows to graph rows (etl/records.py) and the upsert that writes them
 (graph/queries/upserts.py, which names the node and key it merges on from graph/model.py).
 :data:`ENTITIES` lists them in load order. The customers' columns come from the stored fields of
-a Customer (graph/model.CUSTOMER_FIELDS).
+a Customer (graph/model.CUSTOMER_FIELDS), plus ``phone_region`` (the region a phone is read in,
+not stored); their ``defaults`` say what an ID's type and country and a phone's region are when a
+mapping does not. Amounts carry a currency (accounts' ``currency``); ``fx_rates`` holds the rates
+the scoring job converts them with.
 
 A mapping (etl/mappings/<system>.yaml) renames a system's columns to these names; the validation
 schemas (etl/validation.py) and the graph rows (etl/records.py) are built from these declarations.
@@ -17,14 +20,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core.products import PRODUCT_TYPES
 from etl import records
+from etl.normalise import DEFAULT_COUNTRY, DEFAULT_ID_TYPE, DEFAULT_PHONE_REGION
 from graph import model
 from graph.queries import upserts
 
-PRODUCT_TYPES = (
-    "CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE", "LOAN", "MORTGAGE",
-    "CREDIT_CARD",
-)  # fmt: skip
 CHANNELS = ("BRANCH", "PHONE", "APP", "WEB", "WECHAT", "SMS", "EMAIL", "VISIT")
 KINDS = ("SERVICE", "SALES", "COMPLAINT", "FOLLOW_UP", "SURVEY", "CAMPAIGN")
 
@@ -41,11 +42,19 @@ class Entity:
     ints: tuple[str, ...] = ()
     float_lists: tuple[str, ...] = ()
     non_negative: tuple[str, ...] = ()
+    # amounts that may be negative only for the product types whose rule allows it
+    # (core/products.negative_allowed, from scoring.toml [money]); the row's ``product_type``
+    negative_by_product: tuple[str, ...] = ()
+    positive: tuple[str, ...] = ()  # strictly above zero (an FX rate)
+    currencies: tuple[str, ...] = ()  # ISO 4217 codes: three capital letters
     codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     # column -> the entity its value must name (customer refs are source ids of the same system)
     refs: dict[str, str] = field(default_factory=dict)
     optional_refs: tuple[str, ...] = ()
+    # the value a column takes where the mapping gives none (validation and etl/records.py apply
+    # it; a mapping's own ``defaults:`` win)
+    defaults: dict[str, str] = field(default_factory=dict)
     # what writes the rows; None for customers, which go through identity resolution first and
     # are written in two steps (golden records, then source records: etl/loader.py)
     upsert: upserts.Upsert | None = None
@@ -78,17 +87,37 @@ def _loaded(type_: str) -> tuple[str, ...]:
     return tuple(f.name for f in model.LOADED_CUSTOMER_FIELDS if f.copied and f.type == type_)
 
 
-# source_id, then every column a stored field comes from (in the order of the declaration)
+# source_id, then every column a stored field comes from (in the order of the declaration), then
+# the columns that only steer how others are read: the region a phone is dialled in (not stored)
 CUSTOMER_COLUMNS = (
     "source_id",
     *dict.fromkeys(f.source_column for f in model.LOADED_CUSTOMER_FIELDS),
+    "phone_region",
 )
+# what an identifier or a phone is when the system does not say: a mainland resident ID, a
+# mainland number (a mapping sets others, e.g. ``defaults: {phone_region: CZ}``)
+CUSTOMER_DEFAULTS = {
+    "national_id_type": DEFAULT_ID_TYPE,
+    "national_id_country": DEFAULT_COUNTRY,
+    "phone_region": DEFAULT_PHONE_REGION,
+}
 
 
 # Every entity, in load order: what a row refers to is loaded before it.
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in (
+        Entity(
+            "fx_rates",
+            ("currency", "rate_date", "rate"),
+            key=model.FX_RATE.key,
+            required=("currency", "rate_date", "rate"),
+            dates=("rate_date",),
+            floats=("rate",),
+            positive=("rate",),
+            currencies=("currency",),
+            upsert=upserts.FX_RATES,
+        ),
         Entity(
             "branches",
             ("branch_id", "name", "city"),
@@ -130,6 +159,7 @@ ENTITIES: dict[str, Entity] = {
                 "segment": ("RETAIL", "SME", "PRIVATE"),
                 "status": ("ACTIVE", "DORMANT", "CLOSED"),
             },
+            defaults=CUSTOMER_DEFAULTS,
         ),
         Entity(
             "households",
@@ -146,7 +176,9 @@ ENTITIES: dict[str, Entity] = {
             dates=("opened_at", "maturity_date", "closed_at", "monthly_balance_end"),
             floats=("balance", "credit_limit"),
             float_lists=("monthly_balances",),
-            non_negative=("balance", "credit_limit", "monthly_balances"),
+            non_negative=("credit_limit",),
+            negative_by_product=("balance", "monthly_balances"),
+            currencies=("currency",),
             codes={"product_type": PRODUCT_TYPES, "status": ("OPEN", "CLOSED", "DORMANT")},
             refs={"product_code": "products"},
             to_graph=records.accounts,

@@ -11,7 +11,14 @@ from typing import Any
 
 import pandas as pd
 
-from etl.normalise import email_normal, national_id_hash, phone_digits
+from etl.normalise import (
+    DEFAULT_COUNTRY,
+    DEFAULT_ID_TYPE,
+    DEFAULT_PHONE_REGION,
+    email_normal,
+    national_id_hash,
+    phone_e164,
+)
 from etl.zh import normalise_name
 from graph.model import LOADED_CUSTOMER_FIELDS
 
@@ -81,18 +88,45 @@ def interactions(frame: pd.DataFrame) -> list[Row]:
 SOURCE_FIELDS = [f.name for f in LOADED_CUSTOMER_FIELDS if f.copied]
 
 
+def _code(value: Any, default: str) -> str:
+    """A type, country or region code as stored: upper case, the default when missing."""
+    return str(value).strip().upper() if isinstance(value, str) and value.strip() else default
+
+
+def _column(frame: pd.DataFrame, col: str) -> list[Any]:
+    """A column that mappings before identifier types did not have: all None when absent."""
+    return frame[col].tolist() if col in frame.columns else [None] * len(frame)
+
+
 def prepare_customers(frame: pd.DataFrame, system: str, pepper: str) -> pd.DataFrame:
     """Validated source customers → the compact frame identity resolution keeps for a load.
 
-    The raw national ID is replaced by its peppered hash and last four characters here, as early
-    as possible; ``phone_raw`` keeps the source's spelling for the SourceRecord."""
-    out = frame.drop(columns=["national_id"]).copy()
-    ids = frame["national_id"]
+    The raw national ID is replaced by its peppered hash (over its type and country:
+    etl/normalise.national_id_hash) and last four characters here, as early as possible; its type
+    and country are kept only beside an ID. The phone becomes E.164, read in the row's
+    ``phone_region`` (not kept); ``phone_raw`` keeps the source's spelling for the SourceRecord."""
+    ids = frame["national_id"].tolist()
+    types = [
+        _code(t, DEFAULT_ID_TYPE) if v else None
+        for v, t in zip(ids, _column(frame, "national_id_type"), strict=True)
+    ]
+    countries = [
+        _code(c, DEFAULT_COUNTRY) if v else None
+        for v, c in zip(ids, _column(frame, "national_id_country"), strict=True)
+    ]
+    regions = [_code(r, DEFAULT_PHONE_REGION) for r in _column(frame, "phone_region")]
+    phones = frame["phone"].tolist()
+    out = frame.drop(columns=["national_id", "phone_region"], errors="ignore").copy()
     out["system"] = system
-    out["national_id_hash"] = ids.map(lambda v: national_id_hash(v, pepper) if v else None)
-    out["national_id_last4"] = ids.map(lambda v: v[-4:] if v else None)
-    out["phone_raw"] = frame["phone"]
-    out["phone"] = frame["phone"].map(phone_digits)
+    out["national_id_hash"] = [
+        national_id_hash(v, pepper, t, c) if v else None
+        for v, t, c in zip(ids, types, countries, strict=True)
+    ]
+    out["national_id_last4"] = [v[-4:] if v else None for v in ids]
+    out["national_id_type"] = types
+    out["national_id_country"] = countries
+    out["phone_raw"] = phones
+    out["phone"] = [phone_e164(p, r) for p, r in zip(phones, regions, strict=True)]
     out["email"] = frame["email"].map(email_normal)
     out["name_norm"] = frame["name"].map(normalise_name)
     # pandas infers its string dtype (missing = NaN) from str results: back to object and None

@@ -42,6 +42,8 @@ IDEMPOTENCY_KEY = Node("IdempotencyKey", ("key_id",), "idempotency_key_id")
 TIER_CHANGE = Node("TierChange", ("change_id",), "tier_change_id")
 CONSOLE_SESSION = Node("ConsoleSession", ("key",), "console_session_key")
 CONSOLE_LOGIN = Node("ConsoleLogin", ("key",), "console_login_key")
+# An exchange rate: units of the reporting currency for one unit of ``currency`` on ``rate_date``.
+FX_RATE = Node("FxRate", ("currency", "rate_date"), "fx_rate_key")
 # A persisted operation registered ahead of time (`c360 documents register`); id = SHA-256 of body.
 TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
 
@@ -49,6 +51,7 @@ TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
 NODES: tuple[Node, ...] = (
     CUSTOMER, SOURCE_RECORD, ACCOUNT, PRODUCT, HOUSEHOLD, INTERACTION, EMPLOYEE, BRANCH, LOAD_RUN,
     AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN, TRUSTED_DOCUMENT,
+    FX_RATE,
 )  # fmt: skip
 
 FieldType = Literal["str", "int", "float", "date", "datetime"]
@@ -100,7 +103,10 @@ CUSTOMER_FIELDS: tuple[CustomerField, ...] = (
     CustomerField("birth_date", "date"),
     CustomerField("national_id_hash", column="national_id", shown=False),  # peppered hash
     CustomerField("national_id_last4", column="national_id"),
-    CustomerField("phone"),
+    # what kind of ID the hash is of, and who issued it (etl/normalise.ID_TYPES); null with no ID
+    CustomerField("national_id_type", shown=False),
+    CustomerField("national_id_country", shown=False),  # ISO 3166 alpha-2
+    CustomerField("phone"),  # E.164: +8613812345678
     CustomerField("email"),
     CustomerField("address"),
     CustomerField("city"),

@@ -30,6 +30,15 @@ class ScoringConfig:
     def floor(self, tier: str) -> float:
         return float(self.raw["tier"]["floors"][tier])
 
+    @property
+    def reporting_currency(self) -> str:
+        """The currency of AUM, tier floors and every amount of the configuration."""
+        return str(self.raw["money"]["reporting_currency"])
+
+    @property
+    def negative_allowed(self) -> frozenset[str]:
+        return frozenset(self.raw["money"]["negative_allowed"])
+
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
@@ -46,6 +55,14 @@ def load_config(path: Path | None = None) -> ScoringConfig:
     raw = tomllib.loads(DEFAULT_CONFIG.read_text())
     if path is not None and path != DEFAULT_CONFIG:
         raw = _merge(raw, tomllib.loads(Path(path).read_text()))
+    currency = raw["money"]["reporting_currency"]
+    if not (
+        isinstance(currency, str)
+        and len(currency) == 3
+        and currency.isalpha()
+        and currency.isupper()
+    ):
+        raise ValueError(f"money.reporting_currency must be an ISO 4217 code, not {currency!r}")
     weights = raw["value"]["weights"]
     if abs(sum(weights.values()) - 1.0) > 1e-6:
         raise ValueError(f"value.weights must add up to 1.0, not {sum(weights.values()):.3f}")

@@ -3,6 +3,13 @@
 Memory stays bounded: customers are read and written in pages of ``batch_size`` by key; only the
 referral graph (edges) is held whole, for PageRank. Roll-ups (household AUM and tier, assets
 brought in by referrals) run inside Neo4j in batched transactions.
+
+What is scored: every customer, or those of one source system (``system``: customers with a
+SourceRecord of it), of one load run (``run_id``: customers whose records that run wrote), or
+given ids. As of: the date given, else the newest month-end in the data scored (the newest
+month-end balance; without any, the end of the month of the newest account or interaction date,
+never after today). Amounts are converted to the reporting currency with the FX rates in force
+at that date (scoring.toml ``[money]``).
 """
 
 from __future__ import annotations
@@ -32,9 +39,18 @@ from scoring.rules import (
 Progress = Callable[[str, int], None]
 
 
+class ScoringError(ValueError):
+    """What to score cannot be found (an unknown system or load run, one without customers)."""
+
+
 @dataclass
 class ScoringSummary:
     as_of: dt.date
+    as_of_basis: str = "given"  # or how it was found in the data
+    reporting_currency: str = "CNY"
+    interaction_source: bool = True  # whether the data scored holds any interaction
+    # currency -> customers with accounts in it left out of AUM for want of an FX rate
+    unconverted: dict[str, int] = field(default_factory=dict)
     customers: int = 0
     tier_changes: int = 0
     tiers: dict[str, int] = field(default_factory=dict)
@@ -57,21 +73,50 @@ def influence(driver: Driver, database: str, cfg: ScoringConfig) -> dict[str, tu
     return {cid: (ranks[cid], (i + 1) / n) for i, cid in enumerate(ordered)}
 
 
-def _facts(
-    row: dict[str, Any], as_of: dt.date, infl: dict[str, tuple[float, float]]
-) -> CustomerFacts:
-    accounts = tuple(
-        AccountFacts(
+@dataclass(frozen=True)
+class Money:
+    """The reporting currency and, per other currency, its rate at the as-of date."""
+
+    reporting: str
+    rates: dict[str, float]
+
+    def account(self, a: dict[str, Any]) -> AccountFacts:
+        """An account's facts with its amounts in the reporting currency; unconverted (kept in
+        its own currency, left out of every sum) when its currency has no rate. An account
+        without a currency is in the reporting currency (the loader writes one on each)."""
+        currency = a.get("currency") or self.reporting
+        rate = 1.0 if currency == self.reporting else self.rates.get(currency)
+        factor = rate if rate is not None else 1.0
+        return AccountFacts(
             product_type=a.get("product_type") or "UNKNOWN",
-            balance=float(a.get("balance") or 0.0),
+            balance=float(a.get("balance") or 0.0) * factor,
             status=a.get("status") or "OPEN",
             product_code=a.get("product_code"),
-            monthly_balances=tuple(float(x) for x in (a.get("monthly_balances") or ())),
+            monthly_balances=tuple(float(x) * factor for x in (a.get("monthly_balances") or ())),
             maturity_date=a.get("maturity_date"),
             holder_role=a.get("holder_role") or "PRIMARY",
+            currency=currency,
+            unconverted=rate is None,
         )
-        for a in row["accounts"]
-    )
+
+
+def fx_rates(driver: Driver, database: str, as_of: dt.date, reporting: str) -> Money:
+    rates = {
+        r["currency"]: float(r["rate"])
+        for r in session.rows(driver, database, q.FX_RATES_AS_OF, as_of=as_of)
+        if r["currency"] != reporting and r["rate"]
+    }
+    return Money(reporting, rates)
+
+
+def _facts(
+    row: dict[str, Any],
+    as_of: dt.date,
+    infl: dict[str, tuple[float, float]],
+    money: Money,
+    interaction_source: bool = True,
+) -> CustomerFacts:
+    accounts = tuple(money.account(a) for a in row["accounts"])
     return CustomerFacts(
         customer_id=row["customer_id"],
         as_of=as_of,
@@ -87,6 +132,7 @@ def _facts(
         nps_recent=row.get("nps_recent"),
         previous_tier=row.get("previous_tier"),
         influence_percentile=infl.get(row["customer_id"], (0.0, 0.0))[1],
+        interaction_source=interaction_source,
     )
 
 
@@ -97,11 +143,15 @@ def score_row(
     stored_tier: str | None,
     pagerank: float,
     scored_at: dt.datetime,
+    reporting_currency: str = "CNY",
 ) -> dict[str, Any]:
     """The properties written on the Customer, and a TierChange when the tier moved."""
     d = score.downgrade
     props: dict[str, Any] = {
         "aum": score.aum,
+        "aum_currency": reporting_currency,
+        # accounts in these currencies had no FX rate at the as-of date: not in AUM
+        "aum_unconverted_currencies": list(score.unconverted_currencies),
         "liabilities": score.liabilities,
         "tier": score.tier,
         "value_score": score.value_score,
@@ -153,15 +203,102 @@ def _pages(
     batch_size: int,
     **params: Any,
 ) -> Iterator[list[dict[str, Any]]]:
+    if ids is not None:  # a selection: its ids a page at a time, never the whole list at once
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), batch_size):
+            chunk = wanted[start : start + batch_size]
+            rows = session.rows(
+                driver, database, query, after="", ids=chunk, limit=batch_size, **params
+            )
+            if rows:
+                yield rows
+        return
     after = ""
     while True:
         rows = session.rows(
-            driver, database, query, after=after, ids=ids, limit=batch_size, **params
+            driver, database, query, after=after, ids=None, limit=batch_size, **params
         )
         if not rows:
             return
         yield rows
         after = rows[-1]["customer_id"] if "customer_id" in rows[-1] else rows[-1]["id"]
+
+
+def _month_end(day: dt.date) -> dt.date:
+    first_next = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if hasattr(value, "to_native"):  # neo4j.time types
+        return _day(value.to_native())
+    return value if isinstance(value, dt.date) else None
+
+
+def data_as_of(month_end: Any, newest: list[Any], today: dt.date) -> tuple[dt.date, str]:
+    """The as-of date the data gives, and how it was found: the newest month-end balance; else
+    the end of the month of the newest dated fact (an account opened or closed, an interaction),
+    but not after ``today``; else today."""
+    found = _day(month_end)
+    if found is not None:
+        return found, "newest month-end balance"
+    dates = [d for d in (_day(v) for v in newest) if d is not None]
+    if dates:
+        end = _month_end(max(dates))
+        if end <= today:
+            return end, "end of the newest data month"
+        return today, "today (the newest data month has not ended)"
+    return today, "today (no dated data)"
+
+
+def select_customers(
+    driver: Driver, database: str, *, system: str | None = None, run_id: str | None = None
+) -> list[str]:
+    """The customers of a source system or of a load run (ScoringError when there are none)."""
+    if system is not None:
+        ids = [
+            r["id"] for r in session.rows(driver, database, q.CUSTOMERS_OF_SYSTEM, system=system)
+        ]
+        if not ids:
+            known = [r["system"] for r in session.rows(driver, database, q.SYSTEMS)]
+            raise ScoringError(
+                f"--system {system!r}: no customer has a record of that system "
+                f"(systems in the graph: {', '.join(known) or 'none'})"
+            )
+        return ids
+    if run_id is not None:
+        run = session.rows(driver, database, q.LOAD_RUN, run_id=run_id)
+        if not run:
+            raise ScoringError(f"--run {run_id!r}: no such load run")
+        ids = [r["id"] for r in session.rows(driver, database, q.CUSTOMERS_OF_RUN, run_id=run_id)]
+        if not ids:
+            raise ScoringError(
+                f"--run {run_id!r} ({run[0]['status']}) wrote no customer record that is still "
+                "its own (a later load re-loaded them, or the run loaded no customers)"
+            )
+        return ids
+    raise ValueError("select_customers needs a system or a run id")
+
+
+def _selection_facts(
+    driver: Driver, database: str, ids: list[str], batch_size: int
+) -> tuple[Any, list[Any], bool]:
+    """Newest month-end, newest dates and whether any interaction exists, over some customers."""
+    month_ends, newest, interactions = [], [], 0
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), batch_size):
+        [r] = session.rows(
+            driver, database, q.DATES_OF_CUSTOMERS, ids=wanted[start : start + batch_size]
+        )
+        month_ends.append(_day(r["month_end"]))
+        newest += [r["opened"], r["closed"], r["occurred"]]
+        interactions += int(r["interactions"] or 0)
+    month_end = max((d for d in month_ends if d is not None), default=None)
+    return month_end, newest, interactions > 0
 
 
 def run_scoring(
@@ -171,15 +308,38 @@ def run_scoring(
     cfg: ScoringConfig,
     as_of: dt.date | None = None,
     ids: list[str] | None = None,
+    system: str | None = None,
+    run_id: str | None = None,
     batch_size: int = 2000,
     progress: Progress | None = None,
 ) -> ScoringSummary:
+    """Score every customer, or a system's (``system``), a load's (``run_id``) or some
+    (``ids``); at most one of the three. See the module docstring for the as-of date."""
+    if sum(x is not None for x in (ids, system, run_id)) > 1:
+        raise ValueError("score customers by ids, by system or by load run: one at a time")
     started = time.monotonic()
     tick = progress or (lambda _stage, _n: None)
+    today = dt.datetime.now(dt.UTC).date()
+    if system is not None or run_id is not None:
+        ids = select_customers(driver, database, system=system, run_id=run_id)
+        tick("selected", len(ids))
+        month_end, newest, interaction_source = _selection_facts(driver, database, ids, batch_size)
+    else:
+        month_end = session.rows(driver, database, q.AS_OF)[0]["as_of"]
+        newest = []
+        if month_end is None and as_of is None:
+            newest = list(session.rows(driver, database, q.NEWEST_DATES)[0].values())
+        interaction_source = bool(session.rows(driver, database, q.HAS_INTERACTIONS)[0]["found"])
+    basis = "given"
     if as_of is None:
-        found = session.rows(driver, database, q.AS_OF)[0]["as_of"]
-        as_of = found if found is not None else dt.datetime.now(dt.UTC).date()
-    summary = ScoringSummary(as_of=as_of)
+        as_of, basis = data_as_of(month_end, newest, today)
+    money = fx_rates(driver, database, as_of, cfg.reporting_currency)
+    summary = ScoringSummary(
+        as_of=as_of,
+        as_of_basis=basis,
+        reporting_currency=cfg.reporting_currency,
+        interaction_source=interaction_source,
+    )
     scored_at = dt.datetime.now(dt.UTC)
     infl = influence(driver, database, cfg)
     tick("influence", len(infl))
@@ -193,14 +353,17 @@ def run_scoring(
     ):
         rows = []
         for row in page:
-            score = score_customer(_facts(row, as_of, infl), cfg)
+            score = score_customer(_facts(row, as_of, infl, money, interaction_source), cfg)
             out = score_row(
                 score,
                 as_of=as_of,
                 stored_tier=row.get("previous_tier"),
                 pagerank=infl.get(score.customer_id, (0.0, 0.0))[0],
                 scored_at=scored_at,
+                reporting_currency=money.reporting,
             )
+            for currency in score.unconverted_currencies:
+                summary.unconverted[currency] = summary.unconverted.get(currency, 0) + 1
             rows.append(out)
             summary.customers += 1
             summary.tier_changes += out["change"] is not None
@@ -220,6 +383,8 @@ def run_scoring(
         database,
         q.HOUSEHOLD_ROLLUP,
         asset_types=sorted(cfg.asset_types),
+        reporting=money.reporting,
+        rates=money.rates,
         core_floor=cfg.floor("CORE"),
         key_floor=cfg.floor("KEY"),
         scored_at=scored_at,

@@ -2,6 +2,11 @@
 
 No driver, no I/O: the job (job.py) gathers :class:`CustomerFacts` from the graph and writes the
 :class:`CustomerScore` back. Every threshold comes from :class:`ScoringConfig` (scoring.toml).
+
+Amounts in the facts are in the reporting currency (the job converts each account with the FX
+rate of its currency); an account whose currency had no rate is marked ``unconverted`` and left
+out of every sum, and the score lists its currency. A bank whose data has no interaction source
+at all (``CustomerFacts.interaction_source``) is not judged on interactions it never recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ class AccountFacts:
     monthly_balances: tuple[float, ...] = ()  # month-end balances, oldest first
     maturity_date: dt.date | None = None
     holder_role: str = "PRIMARY"  # PRIMARY or JOINT
+    currency: str | None = None  # the account's own currency (amounts above are converted)
+    unconverted: bool = False  # no FX rate for ``currency``: amounts in it, left out of sums
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class CustomerFacts:
     nps_recent: float | None = None
     previous_tier: str | None = None
     influence_percentile: float = 0.0  # 0..1 within the referral graph
+    # whether the data scored holds interactions at all (False: no CRM loaded, so no recorded
+    # interaction says nothing about the customer)
+    interaction_source: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,8 @@ class CustomerScore:
     lifecycle_stage: str
     clv: float
     extra: dict[str, float] = field(default_factory=dict)
+    # currencies of accounts left out of AUM for want of an FX rate (sorted; empty: AUM complete)
+    unconverted_currencies: tuple[str, ...] = ()
 
 
 # -- money and series ------------------------------------------------------------------------
@@ -98,20 +110,35 @@ def money(amount: float) -> str:
 def aum_and_liabilities(
     accounts: Iterable[AccountFacts], cfg: ScoringConfig
 ) -> tuple[float, float]:
+    """Assets held and amounts owed. An overdrawn asset account (a current account below zero)
+    owes its overdraft; a card or loan in credit owes nothing. Accounts without an FX rate are
+    left out (:func:`unconverted_currencies`)."""
     assets = liabilities = 0.0
     for acc in accounts:
-        if acc.status == "CLOSED":
+        if acc.status == "CLOSED" or acc.unconverted:
             continue
         if acc.product_type in cfg.asset_types:
             assets += max(acc.balance, 0.0)
+            liabilities += max(-acc.balance, 0.0)
         elif acc.product_type in cfg.liability_types:
-            liabilities += abs(acc.balance)
+            liabilities += max(acc.balance, 0.0)
     return round(assets, 2), round(liabilities, 2)
+
+
+def unconverted_currencies(accounts: Iterable[AccountFacts]) -> tuple[str, ...]:
+    """Currencies of open accounts whose amounts could not be converted (no FX rate)."""
+    return tuple(
+        sorted({a.currency or "?" for a in accounts if a.unconverted and a.status != "CLOSED"})
+    )
 
 
 def aum_series(accounts: Iterable[AccountFacts], cfg: ScoringConfig) -> list[float]:
     """Month-end AUM, oldest first, aligned on the newest month (shorter histories padded with 0)."""
-    histories = [a.monthly_balances for a in accounts if a.product_type in cfg.asset_types]
+    histories = [
+        a.monthly_balances
+        for a in accounts
+        if a.product_type in cfg.asset_types and not a.unconverted
+    ]
     length = max((len(h) for h in histories), default=0)
     series = [0.0] * length
     for hist in histories:
@@ -218,17 +245,21 @@ def _clip(x: float, lo: float = 0.0, hi: float = 100.0) -> float:
 
 
 def activity_score(facts: CustomerFacts, series: Sequence[float], cfg: ScoringConfig) -> float:
+    """Recency, frequency (of interactions) and monetary (AUM growth), averaged; without an
+    interaction source in the data, monetary alone."""
     vcfg = cfg["value"]
+    growth = change_over(series, 6)
+    monetary = (
+        50.0 if growth is None else _clip(50.0 + 50.0 * growth / vcfg["monetary_full_growth"])
+    )
+    if not facts.interaction_source:
+        return round(monetary, 2)
     if facts.last_interaction_at is None:
         recency = 0.0
     else:
         days = (facts.as_of - facts.last_interaction_at).days
         recency = _clip(100.0 * (1 - days / vcfg["recency_zero_days"]))
     frequency = _clip(100.0 * facts.interactions_12m / vcfg["frequency_full"])
-    growth = change_over(series, 6)
-    monetary = (
-        50.0 if growth is None else _clip(50.0 + 50.0 * growth / vcfg["monetary_full_growth"])
-    )
     return round((recency + frequency + monetary) / 3, 2)
 
 
@@ -347,6 +378,7 @@ def downgrade_risk(
         and a.maturity_date
         and facts.as_of <= a.maturity_date <= horizon
         and a.product_type in cfg.asset_types
+        and not a.unconverted
     ]
     maturing_total = sum(a.balance for a in maturing)
     if maturing and maturing_total >= d["large_maturity"]:
@@ -381,7 +413,9 @@ def churn_risk(facts: CustomerFacts, series: Sequence[float], cfg: ScoringConfig
     c = cfg["churn"]
     strong: list[str] = []
     weak: list[str] = []
-    if facts.last_interaction_at is None:
+    if not facts.interaction_source:
+        pass  # no interactions recorded anywhere in the data: silence is not a signal
+    elif facts.last_interaction_at is None:
         strong.append("No recorded interaction with the bank")
     else:
         idle = (facts.as_of - facts.last_interaction_at).days
@@ -433,9 +467,13 @@ def lifecycle_stage(
     recent = aum_series(own, cfg)[-12:]
     mean = sum(recent) / len(recent) if recent else 0.0
     flat = not recent or mean <= 0 or (max(recent) - min(recent)) <= lc["dormant_flat_ratio"] * mean
-    if facts.status == "DORMANT" or (
-        idle_days >= lc["dormant_days"] and (flat or aum < lc["dormant_max_aum"])
-    ):
+    if facts.interaction_source:
+        idle = idle_days >= lc["dormant_days"] and (flat or aum < lc["dormant_max_aum"])
+    else:
+        # no interactions anywhere in the data: dormant only on the evidence of a balance
+        # history that stayed flat, not for want of one
+        idle = len(recent) >= 2 and flat
+    if facts.status == "DORMANT" or idle:
         return "DORMANT"
     tenure_days = (facts.as_of - facts.onboarded_at).days if facts.onboarded_at else math.inf
     if tenure_days < lc["new_days"]:
@@ -541,4 +579,5 @@ def score_customer(facts: CustomerFacts, cfg: ScoringConfig) -> CustomerScore:
         churn=churn,
         lifecycle_stage=lifecycle_stage(facts, aum, series, cfg),
         clv=lifetime_value(aum, liabilities, churn.level, cfg),
+        unconverted_currencies=unconverted_currencies(facts.accounts),
     )

@@ -33,7 +33,7 @@ def _set(column: str, value: Callable[[str, Row], Any]) -> Callable[[Row, str], 
 
 
 def _old_birth(system: str, row: Row) -> str:
-    return dt.date(1850, 6, 1).strftime(DATE_FORMATS[system])
+    return dt.date(1849, 6, 1).strftime(DATE_FORMATS[system])  # before etl MIN_BIRTH_DATE
 
 
 def _customer_defects(name: str, birth: str, phone: str) -> dict[str, Callable[[Row, str], None]]:
@@ -59,7 +59,8 @@ DEFECTS: dict[tuple[str, str], tuple[str | None, dict[str, Callable[[Row, str], 
         "acct_no",
         {
             "bad_date": _set("open_dt", lambda s, r: _bad_date(s)),
-            "negative_amount": _set("bal", lambda s, r: "-5000.00"),
+            # a product that may not be overdrawn (scoring.toml [money] negative_allowed)
+            "negative_amount": lambda r, s: r.update(bal="-5000.00", prod_type="TIME_DEPOSIT"),
             "wrong_type": _set("bal", lambda s, r: "12,5OO.00"),
             "missing_required": _set("prod_type", lambda s, r: None),
             "unknown_fk": _set("prod_code", lambda s, r: "XX-UNKNOWN"),

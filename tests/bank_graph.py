@@ -31,7 +31,7 @@ def customers() -> list[dict]:
             {
                 "customer_id": customer_id(i),
                 "name": SURNAMES[i % 10] + GIVEN[i % 12] + ("明" if i % 3 == 0 else ""),
-                "phone": f"138{i:08d}",
+                "phone": f"+86138{i:08d}",
                 "email": f"user{i}@example.com",
                 "city": CITIES[i % 3],
                 "address": f"{CITIES[i % 3]}市人民路{i}号",

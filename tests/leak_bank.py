@@ -139,7 +139,7 @@ def _customer(i: int) -> dict[str, Any]:
         "name": NAMES[i - 1],
         "gender": "F" if i % 2 else "M",
         "birth_date": dt.date(1960 + i, 1 + i % 12, 1 + (i * 3) % 28),
-        "phone": f"139{i:08d}",
+        "phone": f"+86139{i:08d}",
         "email": f"cust{i:02d}.mail@example.com",
         "national_id_last4": f"9{i:02d}X",
         "address": f"{city}市{ROADS[i % 4]}{100 + i}号",

@@ -30,27 +30,28 @@ from starlette.testclient import TestClient
 from auth.masking import Mask
 from auth.policy import ROLES, VIEWS, Role
 from core.settings import Settings
+from tests.phones import national_number
 from tests.policy_graph import load_policy_graph
 
 STRANGERS = """
 MATCH (c2:Customer {customer_id: 'C000002'}), (c4:Customer {customer_id: 'C000004'}),
       (c5:Customer {customer_id: 'C000005'}), (e2:Employee {employee_id: 'E0002'}),
       (p:Product {product_code: 'SAV-STD'})
-CREATE (c7:Customer {customer_id: 'C000007', name: '王芳', phone: '13300007777',
+CREATE (c7:Customer {customer_id: 'C000007', name: '王芳', phone: '+8613300007777',
   email: 'wang.fang@example.com', city: '杭州', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (e2)-[:MANAGES {since: date('2021-01-01')}]->(c7)
 CREATE (a7:Account {account_id: 'A0000007', product_type: 'SAVINGS', product_code: 'SAV-STD',
   currency: 'CNY', balance: 1000.0, status: 'OPEN'})-[:OF_PRODUCT]->(p)
 CREATE (c7)-[:HOLDS {role: 'PRIMARY'}]->(a7), (c2)-[:HOLDS {role: 'JOINT'}]->(a7)
-CREATE (c8:Customer {customer_id: 'C000008', name: '陈刚', phone: '13300008888',
+CREATE (c8:Customer {customer_id: 'C000008', name: '陈刚', phone: '+8613300008888',
   email: 'chen.gang@example.com', city: '杭州', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (h2:Household {household_id: 'H000002', name: '刘洋家庭', address: '杭州市上城区解放路1号'})
 CREATE (c4)-[:MEMBER_OF {role: 'HEAD', since: date('2019-05-01')}]->(h2)
 CREATE (c8)-[:MEMBER_OF {role: 'SPOUSE', since: date('2019-05-01')}]->(h2)
-CREATE (c9:Customer {customer_id: 'C000009', name: '周杰', phone: '13300009999',
+CREATE (c9:Customer {customer_id: 'C000009', name: '周杰', phone: '+8613300009999',
   email: 'zhou.jie@example.com', city: '上海', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c5)-[:REFERRED {referred_at: date('2024-02-02'), channel: 'APP', status: 'CONVERTED'}]->(c9)
-CREATE (c10:Customer {customer_id: 'C000010', name: '孙丽', phone: '13300001010',
+CREATE (c10:Customer {customer_id: 'C000010', name: '孙丽', phone: '+8613300001010',
   email: 'sun.li@example.com', city: '杭州', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (e2)-[:MANAGES {since: date('2021-01-01')}]->(c10)
 CREATE (c10)-[:REFERRED {referred_at: date('2021-06-06'), channel: 'BRANCH', status: 'CONVERTED'}]->(c2)
@@ -144,6 +145,8 @@ def forbidden(driver: Driver, database: str, caller: Caller) -> dict[str, str]:
         for name in ("name", "phone", "email"):
             if r[name] and (cid not in caller.access or caller.view_masks(cid, name)):
                 out[r[name]] = f"{name} of {cid}"
+                if name == "phone":  # stored in E.164: the number without +86 is as telling
+                    out[national_number(r[name])] = f"{name} of {cid} (national form)"
     for r in records:
         for account in r["accounts"]:
             if account not in readable_accounts:

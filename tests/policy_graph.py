@@ -28,7 +28,7 @@ SET c1.value_score = 81.5, c1.risk_rating = 'LOW', c1.downgrade_risk_level = 'ME
 MERGE (b2:Branch {branch_id: 'BR002'}) SET b2.name = '杭州西湖支行', b2.city = '杭州'
 MERGE (e2:Employee {employee_id: 'E0002'}) SET e2.name = '赵强', e2.branch_id = 'BR002'
 MERGE (e2)-[:WORKS_AT]->(b2)
-CREATE (c4:Customer {customer_id: 'C000004', name: '刘洋', phone: '13700002222',
+CREATE (c4:Customer {customer_id: 'C000004', name: '刘洋', phone: '+8613700002222',
   email: 'liu.yang@example.com', address: '杭州市上城区解放路1号', city: '杭州',
   birth_date: date('1990-03-04'), national_id_last4: '3456', segment: 'RETAIL', status: 'ACTIVE',
   value_score: 40.0, risk_rating: 'MEDIUM', tier: 'ORDINARY'})
@@ -36,11 +36,11 @@ CREATE (c1)-[:REFERRED {referred_at: date('2023-01-01'), channel: 'APP', status:
 MERGE (e2)-[:MANAGES {since: date('2023-02-01')}]->(c4)
 WITH c1
 MATCH (h:Household {household_id: 'H000001'})
-CREATE (c5:Customer {customer_id: 'C000005', name: '张小明', phone: '13500003333',
+CREATE (c5:Customer {customer_id: 'C000005', name: '张小明', phone: '+8613500003333',
   email: 'xm@example.com', address: '上海市浦东新区世纪大道100号', city: '上海',
   birth_date: date('2012-06-01'), national_id_last4: '7890', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c5)-[:MEMBER_OF {role: 'CHILD', since: date('2012-06-01')}]->(h)
-CREATE (c6:Customer {customer_id: 'C000006', name: '张老', phone: '13400004444',
+CREATE (c6:Customer {customer_id: 'C000006', name: '张老', phone: '+8613400004444',
   email: 'old@example.com', address: '上海市黄浦区南京路1号', city: '上海',
   birth_date: date('1950-01-01'), national_id_last4: '1111', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c6)-[:MEMBER_OF {role: 'PARENT', since: date('2010-10-01'), ended_at: date('2020-01-01')}]->(h)

@@ -184,7 +184,7 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
     page.locator("#search-results a.cust-link", has_text="C1000").click()
     page.wait_for_selector("#customer-name")
     assert page.locator("#aum").inner_text() != "—"
-    assert page.locator("#f-phone").inner_text() == "13800000000"  # own book: in full
+    assert page.locator("#f-phone").inner_text() == "+8613800000000"  # own book: in full
     assert page.locator(".bars .bar-row").count() == 5  # value score components
     assert page.locator("#timeline .tl-item").count() > 0
 
@@ -289,7 +289,7 @@ def test_channel_service_sees_masked_contact(page):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"#/customer/C1001$"))
     page.wait_for_selector("#f-phone")
-    assert page.locator("#f-phone").inner_text() == "138****0001"
+    assert page.locator("#f-phone").inner_text() == "+86 138****0001"
     assert "***" in page.locator("#f-email").inner_text()
     assert "人民路" not in page.locator("#f-address").inner_text()
     assert page.locator("#log-form").count() == 0  # channel service may not write
@@ -355,7 +355,7 @@ def test_production_sign_in_with_the_bank_keeps_every_token_off_the_page(browser
     page.press("#search-input", "Enter")
     page.locator("#search-results a.cust-link", has_text="C1000").click()
     page.wait_for_selector("#customer-name")
-    assert page.locator("#f-phone").inner_text() == "13800000000"
+    assert page.locator("#f-phone").inner_text() == "+8613800000000"
     page.screenshot(path=str(ARTIFACTS / "08-signed-in-with-the-bank.png"))
 
     # sign out: the server forgets the session, so the old cookie is worth nothing

@@ -29,7 +29,7 @@ from etl.identity import (
     score_pair,
 )
 from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
-from etl.normalise import national_id_hash, national_id_valid, phone_digits
+from etl.normalise import national_id_hash, national_id_valid, phone_e164
 from etl.sources import read_chunks
 from etl.validation import first_reason, validate
 from etl.zh import normalise_name, to_traditional
@@ -152,7 +152,7 @@ def _customer(**kw: object) -> dict:
     ("change", "kind"),
     [
         ({"birth_dt": "1980-13-17"}, "bad_date"),
-        ({"birth_dt": "1850-01-01"}, "impossible_age"),
+        ({"birth_dt": "1849-12-31"}, "impossible_age"),
         ({"birth_dt": "2030-01-01"}, "impossible_age"),
         ({"mobile": "138-12"}, "malformed_phone"),
         ({"cust_name": "张\ufffd"}, "broken_encoding"),
@@ -193,10 +193,10 @@ def test_each_bad_account_kind_is_refused_with_its_reason(change: dict, kind: st
     assert first_reason(errors[2])[0] == kind
 
 
-def test_phone_formats_normalise_to_eleven_digits() -> None:
+def test_phone_formats_normalise_to_e164() -> None:
     for text in ("+86 138-1234-5678", "138 1234 5678", "86-13812345678", "13812345678"):
-        assert phone_digits(text) == "13812345678"
-    assert phone_digits("138-12") is None and phone_digits("12345678901") is None
+        assert phone_e164(text, "CN") == "+8613812345678"
+    assert phone_e164("138-12", "CN") is None and phone_e164("12345678901", "CN") is None
 
 
 def test_national_id_hash_is_peppered_and_check_digit_verified() -> None:
@@ -287,7 +287,8 @@ def test_survivorship_core_wins_identity_recent_wins_contact_crm_wins_occupation
              "address": None, "occupation": None, "segment": "SME", "updated_at": t("2025-01-01")},
         ]
     )  # fmt: skip
-    for col in ("gender", "birth_date", "national_id_hash", "national_id_last4", "email", "city",
+    for col in ("gender", "birth_date", "national_id_hash", "national_id_last4",
+                "national_id_type", "national_id_country", "email", "city",
                 "kyc_status", "risk_rating", "onboarded_at", "status"):  # fmt: skip
         frame[col] = None
     g = golden_records(frame, CFG).iloc[0]

@@ -103,7 +103,10 @@ def test_every_loaded_field_is_mapped_by_a_source_system():
             continue
         customers = load_mapping(path.stem).entities.get("customers")
         mapped |= set(customers.columns.values()) if customers else set()
-    unmapped = {f.source_column for f in model.LOADED_CUSTOMER_FIELDS} - mapped
+    # a column with a default in the entity (the national ID's type and country) is set on
+    # every customer with an ID even where no mapping names it (etl/records.prepare_customers)
+    defaulted = set(ENTITIES["customers"].defaults)
+    unmapped = {f.source_column for f in model.LOADED_CUSTOMER_FIELDS} - mapped - defaulted
     assert not unmapped, f"no etl/mappings/*.yaml maps a customers column to {unmapped}"
 
 

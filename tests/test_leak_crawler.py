@@ -55,6 +55,7 @@ from auth.policy import CUSTOMER_FIELDS, INTERNAL_SCORES, ROLES, VIEWS, Role, Ro
 from schema import build_schema
 from scoring.config import RISK_LEVELS
 from tests import leak_bank as bank
+from tests.phones import national_number
 
 GQL = build_schema()._schema
 assert GQL.query_type is not None
@@ -352,6 +353,8 @@ def guard_for(role: Role) -> Guard:
             for name in (*OUT_OF_SCOPE_FIELDS, "value_score"):
                 why = Reason(LABELS[name], f"{LABELS[name]} of out-of-scope {{whose}}", c)
                 forbidden.setdefault(_text(row[name]), why)
+                if name == "phone":  # stored in E.164: the national form is as telling
+                    forbidden.setdefault(national_number(row[name]), why)
             g.numbers[row["value_score"]] = forbidden[_text(row["value_score"])]
             continue
         for name in CUSTOMER_FIELDS:
@@ -369,6 +372,8 @@ def guard_for(role: Role) -> Guard:
                     label, f"{label} of {{whose}}, masked ({mask.value}) in view {view}", c
                 )
                 forbidden.setdefault(_text(raw), why)
+                if name == "phone":
+                    forbidden.setdefault(national_number(raw), why)
     for account in bank.ACCOUNTS:
         owners = bank.holders(account["account_id"])
         if not any(o in g.access for o in owners):

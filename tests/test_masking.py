@@ -16,7 +16,7 @@ from graph.queries.scope import SCOPE_MATCH, SCOPE_PARAMETERS, ScopeKind
 ROW = {
     "customer_id": "C1",
     "name": "张伟",
-    "phone": "13812345678",
+    "phone": "+8613812345678",
     "email": "zhang.wei@example.com",
     "national_id_last4": "1234",
     "address": "上海市浦东新区世纪大道100号",
@@ -30,7 +30,7 @@ ROW = {
 
 
 def test_literal_masks():
-    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("+8613812345678") == "+86 138****5678"
     assert mask_email("zhang.wei@example.com") == "z***@example.com"
     assert mask_email("broken") == "***"
     assert mask_name("张伟") == "张*"
@@ -43,23 +43,37 @@ def test_literal_masks():
     assert apply_mask(Mask.PHONE, None, ROW) is None
 
 
+def test_phone_mask_keeps_the_country_code_and_the_last_four():
+    """At least four digits stay hidden, so a short national number shows only its last four;
+    a number stored before E.164 (11 digits) is masked as it always was."""
+    assert mask_phone("+861012345678") == "+86 ******5678"  # a Beijing landline
+    assert mask_phone("+420601123456") == "+420 *****3456"  # a Czech mobile
+    assert mask_phone("+447946095812") == "+44 ******5812"
+    assert mask_phone("13812345678") == "138****5678"
+    for stored, code in (("+8613812345678", "+86"), ("+420601123456", "+420"), ("13812345678", "")):
+        national = stored.removeprefix(code)
+        masked = mask_phone(stored).removeprefix(f"{code} " if code else "")
+        assert masked.endswith(national[-4:]) and len(masked) == len(national)
+        assert masked.count("*") >= 4  # never more than all but four digits shown
+
+
 def principal(role: Role, **claims: str) -> Principal:
     return Principal(subject="s", roles=frozenset({role}), **claims)
 
 
 def test_mask_row_applies_the_view_once_and_keeps_the_input():
     masked = enforce.mask_row(principal(Role.CHANNEL_SERVICE), ROW)
-    assert masked["phone"] == "138****5678"
+    assert masked["phone"] == "+86 138****5678"
     assert masked["address"] == "上海"
     assert masked["birth_date"] is None and masked["birth_year"] == 1980
     assert masked["value_score"] is None
-    assert ROW["phone"] == "13812345678"  # the input row is not changed
+    assert ROW["phone"] == "+8613812345678"  # the input row is not changed
 
 
 def test_hop_rows_get_the_hop_view():
     rm = principal(Role.RELATIONSHIP_MANAGER, employee_id="E1")
-    assert enforce.mask_row(rm, ROW)["phone"] == "13812345678"
-    assert enforce.mask_row(rm, {**ROW, "access": "hop"})["phone"] == "138****5678"
+    assert enforce.mask_row(rm, ROW)["phone"] == "+8613812345678"
+    assert enforce.mask_row(rm, {**ROW, "access": "hop"})["phone"] == "+86 138****5678"
 
 
 @pytest.mark.parametrize("role", list(Role))

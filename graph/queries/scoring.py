@@ -20,6 +20,76 @@ MATCH (a:Account) WHERE a.monthly_balance_end IS NOT NULL
 RETURN max(a.monthly_balance_end) AS as_of
 """
 
+# Without month-end balances: the newest date an account or an interaction carries (the job
+# takes the end of its month). Each newest value by its range index, not a scan.
+NEWEST_DATES = """
+CALL () {
+  OPTIONAL MATCH (a:Account) WHERE a.opened_at IS NOT NULL
+  RETURN a.opened_at AS opened ORDER BY a.opened_at DESC LIMIT 1
+}
+CALL () {
+  OPTIONAL MATCH (a:Account) WHERE a.closed_at IS NOT NULL
+  RETURN a.closed_at AS closed ORDER BY a.closed_at DESC LIMIT 1
+}
+CALL () {
+  OPTIONAL MATCH (i:Interaction) WHERE i.occurred_at IS NOT NULL
+  RETURN date(i.occurred_at) AS occurred ORDER BY i.occurred_at DESC LIMIT 1
+}
+RETURN opened, closed, occurred
+"""
+
+HAS_INTERACTIONS = "RETURN EXISTS { MATCH (:Interaction) } AS found"
+
+# The same facts over some customers only (a system's, a load's): month-end, newest dates and
+# how many interactions they have, per page of ids.
+DATES_OF_CUSTOMERS = """
+UNWIND $ids AS id
+MATCH (c:Customer {customer_id: id})
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)
+  RETURN max(a.monthly_balance_end) AS month_end, max(a.opened_at) AS opened,
+         max(a.closed_at) AS closed
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
+  RETURN max(date(i.occurred_at)) AS occurred, count(i) AS interactions
+}
+RETURN max(month_end) AS month_end, max(opened) AS opened, max(closed) AS closed,
+       max(occurred) AS occurred, sum(interactions) AS interactions
+"""
+
+# The newest rate of each currency on or before the as-of date.
+FX_RATES_AS_OF = """
+MATCH (f:FxRate) WHERE f.rate_date <= $as_of
+WITH f ORDER BY f.rate_date DESC
+WITH f.currency AS currency, collect(f)[0] AS newest
+RETURN currency, newest.rate AS rate, newest.rate_date AS rate_date
+"""
+
+# The customers behind a system's source records, and behind the records a load run wrote: a
+# record carries the start of the run that last wrote it as ``loaded_at`` (one loaded again later
+# belongs to the later run), and a finished run lists its files as "<system>/<file>", which tells
+# apart two runs of other systems started in the same second.
+CUSTOMERS_OF_SYSTEM = """
+MATCH (s:SourceRecord {system: $system})-[:RESOLVED_TO]->(c:Customer)
+RETURN DISTINCT c.customer_id AS id
+"""
+
+SYSTEMS = "MATCH (s:SourceRecord) RETURN DISTINCT s.system AS system ORDER BY system"
+
+LOAD_RUN = """
+MATCH (r:LoadRun {run_id: $run_id})
+RETURN r.started_at AS started_at, r.status AS status, r.source AS source
+"""
+
+CUSTOMERS_OF_RUN = """
+MATCH (r:LoadRun {run_id: $run_id})
+MATCH (s:SourceRecord) WHERE s.loaded_at = r.started_at
+  AND (r.extract_files IS NULL OR any(f IN r.extract_files WHERE f STARTS WITH s.system + '/'))
+MATCH (s)-[:RESOLVED_TO]->(c:Customer)
+RETURN DISTINCT c.customer_id AS id
+"""
+
 REFERRAL_EDGES = """
 MATCH (a:Customer)-[:REFERRED]->(b:Customer)
 RETURN a.customer_id AS referrer, b.customer_id AS referred
@@ -35,7 +105,8 @@ CALL (c) {
   OPTIONAL MATCH (c)-[h:HOLDS]->(a:Account)
   WHERE coalesce(h.role, 'PRIMARY') IN ['PRIMARY', 'JOINT'] AND h.ended_at IS NULL
   RETURN collect(a {.product_type, .product_code, .balance, .status, .monthly_balances,
-                    .maturity_date, holder_role: coalesce(h.role, 'PRIMARY')}) AS accounts
+                    .maturity_date, .currency,
+                    holder_role: coalesce(h.role, 'PRIMARY')}) AS accounts
 }
 CALL (c) {
   OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
@@ -74,6 +145,9 @@ CALL (c) {
 } IN TRANSACTIONS OF 10000 ROWS
 """
 
+# Household AUM in the reporting currency: $rates maps a currency to its rate at the as-of date;
+# an account in a currency without one is left out (as in the customers' AUM), and so is the
+# overdraft of an overdrawn account.
 HOUSEHOLD_ROLLUP = """
 MATCH (h:Household)
 CALL (h) {
@@ -81,7 +155,10 @@ CALL (h) {
   OPTIONAL MATCH (c)-[hold:HOLDS]->(a:Account)
   WHERE a.status <> 'CLOSED' AND a.product_type IN $asset_types AND hold.ended_at IS NULL
   WITH h, collect(DISTINCT a) AS accounts
-  WITH h, reduce(s = 0.0, a IN accounts | s + coalesce(a.balance, 0.0)) AS aum
+  WITH h, reduce(s = 0.0, a IN accounts |
+    s + CASE WHEN coalesce(a.balance, 0.0) <= 0.0 THEN 0.0
+             WHEN coalesce(a.currency, $reporting) = $reporting THEN a.balance
+             ELSE a.balance * coalesce($rates[a.currency], 0.0) END) AS aum
   SET h.aum = aum,
       h.tier = CASE WHEN aum >= $core_floor THEN 'CORE' WHEN aum >= $key_floor THEN 'KEY'
                     ELSE 'ORDINARY' END,

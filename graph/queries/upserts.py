@@ -15,6 +15,13 @@ from neo4j import Driver
 from graph import model
 from graph.session import run
 
+# One rate per currency and day; a later load of the same day's rate replaces it.
+UPSERT_FX_RATES = """
+UNWIND $rows AS row
+MERGE (f:FxRate {currency: row.currency, rate_date: row.rate_date})
+SET f.rate = row.rate
+"""
+
 UPSERT_BRANCHES = """
 UNWIND $rows AS row
 MERGE (b:Branch {branch_id: row.branch_id})
@@ -131,6 +138,7 @@ class Upsert:
     node: model.Node | None = None
 
 
+FX_RATES = Upsert(UPSERT_FX_RATES, model.FX_RATE)
 BRANCHES = Upsert(UPSERT_BRANCHES, model.BRANCH)
 EMPLOYEES = Upsert(UPSERT_EMPLOYEES, model.EMPLOYEE)
 PRODUCTS = Upsert(UPSERT_PRODUCTS, model.PRODUCT)

@@ -1,0 +1,144 @@
+"""Scoring works on any loaded bank: as of the data's newest month-end (not today), without
+holding a missing CRM against anyone, over one system's or one load's customers when asked.
+
+Two banks (tests/money_banks.py), loaded in two runs into one real graph: a mainland bank with
+month-end balances and a CRM, and a Czech bank of the 1990s without either. Expected dates are
+computed here from the banks' own rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver, RoutingControl
+
+from core.settings import Settings
+from scoring.config import load_config
+from scoring.job import ScoringError, run_scoring
+from tests import money_banks as banks
+from tests.etl_support import c360, cli_env, load, reset
+
+CFG = load_config()
+NO_INTERACTION = "No recorded interaction with the bank"
+
+
+def q(driver: Driver, settings: Settings, query: str, **params: Any) -> list[dict[str, Any]]:
+    records = driver.execute_query(
+        query, params, database_=settings.neo4j_database, routing_control=RoutingControl.READ
+    ).records
+    return [r.data() for r in records]
+
+
+def month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def newest_date(files: dict[str, list[dict[str, Any]]], columns: tuple[str, ...]) -> dt.date:
+    return max(
+        dt.date.fromisoformat(str(row[c])[:10])
+        for rows in files.values()
+        for row in rows
+        for c in columns
+        if row.get(c)
+    )
+
+
+@pytest.fixture(scope="module")
+def two_banks(
+    tmp_path_factory: pytest.TempPathFactory, driver: Driver, settings: Settings
+) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("anybank") / "extracts"
+    cn_mapping = banks.write_bank(root, "cnbank", banks.cnbank(), banks.CN_MAPPING)
+    cz_mapping = banks.write_bank(root, "czbank", banks.czbank(), banks.CZ_MAPPING)
+    reset(driver, settings)
+    cn = load(driver, settings, root, source_system="cnbank", mapping_file=cn_mapping)
+    cz = load(driver, settings, root, source_system="czbank", mapping_file=cz_mapping)
+    return {"root": root, "cn_run": cn.run_id, "cz_run": cz.run_id}
+
+
+def _by_system(driver: Driver, settings: Settings, system: str) -> dict[str, dict[str, Any]]:
+    rows = q(
+        driver,
+        settings,
+        "MATCH (s:SourceRecord {system: $system})-[:RESOLVED_TO]->(c:Customer) "
+        "RETURN s.source_id AS id, c {.*} AS c",
+        system=system,
+    )
+    return {r["id"]: r["c"] for r in rows}
+
+
+def test_as_of_defaults_to_the_newest_month_end_of_the_data(two_banks, driver, settings):
+    summary = run_scoring(driver, database=settings.neo4j_database, cfg=CFG)
+    newest_balance = newest_date(banks.cnbank(), ("hist_end",))
+    assert summary.as_of == newest_balance and summary.as_of_basis == "newest month-end balance"
+    assert summary.as_of != dt.date.today()
+    # the Czech bank alone has no month-end balances: the end of its newest month
+    cz = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
+    newest = newest_date(banks.czbank(), ("opened", "closed"))
+    assert cz.as_of == month_end(newest) and cz.as_of_basis == "end of the newest data month"
+    assert cz.customers == len(banks.CZ_CLIENTS)
+    stored = {
+        c["scored_as_of"].to_native() for c in _by_system(driver, settings, "czbank").values()
+    }
+    assert stored == {cz.as_of}
+
+
+def test_no_interaction_source_is_no_churn_signal(two_banks, driver, settings):
+    cz = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
+    assert not cz.interaction_source
+    for client, c in _by_system(driver, settings, "czbank").items():
+        assert NO_INTERACTION not in c["churn_reasons"], client
+        assert c["churn_risk_level"] == "NONE", (client, c["churn_reasons"])
+        assert c["lifecycle_stage"] != "DORMANT", client
+    # the mainland bank has a CRM: its customers without an interaction are flagged
+    cn = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="cnbank")
+    assert cn.interaction_source
+    contacted = {row["cif"] for row in banks.cnbank()["contacts"]}
+    for cif, c in _by_system(driver, settings, "cnbank").items():
+        assert (NO_INTERACTION in c["churn_reasons"]) is (cif not in contacted), cif
+
+
+def test_a_load_run_or_a_system_scores_its_customers_only(two_banks, driver, settings):
+    clear = "MATCH (c:Customer) REMOVE c.scored_at"
+    scored = "MATCH (c:Customer) WHERE c.scored_at IS NOT NULL RETURN c.customer_id AS id"
+    for selection, system in (
+        ({"run_id": two_banks["cz_run"]}, "czbank"),
+        ({"run_id": two_banks["cn_run"]}, "cnbank"),
+        ({"system": "cnbank"}, "cnbank"),
+    ):
+        driver.execute_query(clear, database_=settings.neo4j_database)
+        summary = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, **selection)
+        expected = {c["customer_id"] for c in _by_system(driver, settings, system).values()}
+        assert {r["id"] for r in q(driver, settings, scored)} == expected, selection
+        assert summary.customers == len(expected)
+    with pytest.raises(ScoringError, match="no such load run"):
+        run_scoring(driver, database=settings.neo4j_database, cfg=CFG, run_id="nope")
+
+
+def test_the_cli_scores_a_system_and_names_what_it_cannot_find(two_banks, settings, tmp_path: Path):
+    env = cli_env(settings, tmp_path / "home")
+
+    def score(*args: str) -> tuple[int, str]:
+        done = subprocess.run(
+            c360("score", *args), env=env, capture_output=True, text=True, timeout=300
+        )
+        return done.returncode, " ".join((done.stdout + done.stderr).split())  # unwrapped
+
+    code, out = score("--system", "czbank")
+    assert code == 0, out[-2000:]
+    newest = newest_date(banks.czbank(), ("opened", "closed"))
+    assert f"Scored {len(banks.CZ_CLIENTS)} customers as of {month_end(newest)}" in out
+    assert "EUR accounts with no FX rate" in out
+    assert "No interactions in the data scored" in out
+    for args, message in (
+        (("--system", "nowhere"), "(systems in the graph: cnbank, czbank)"),
+        (("--run", "nope"), "--run 'nope': no such load run"),
+        (("--system", "czbank", "--run", "x"), "give one of --customer, --system and --run"),
+    ):
+        code, out = score(*args)
+        assert code == 2 and message in out, out[-2000:]
