@@ -202,6 +202,12 @@ def parse_mapping(text: str, *, system: str | None = None) -> SystemMapping:
             unknown = set(spec["columns"].values()) - set(ENTITIES[entity].columns)
             if unknown:
                 raise MappingError(f"{entity}: unknown target columns {sorted(unknown)}")
+            for column in [*spec["columns"], *spec["columns"].values()]:
+                if not isinstance(column, str):
+                    raise MappingError(
+                        f"{where}: the column name {column!r} is not text (YAML reads no, yes, "
+                        "on, off as true/false and 01 as a number): quote it"
+                    )
             file = str(spec.get("file", entity))
             if "encoding" in spec:  # an entity's encoding is its file's, unless files: says
                 overrides[file] = {"encoding": spec["encoding"], **overrides.get(file, {})}
