@@ -281,6 +281,15 @@ def _blank(v: Any) -> Any:
     return v
 
 
+def _text(v: Any) -> str | None:
+    """A cell of a text column: stripped, None when empty; a typed value (a query's number) as
+    its text, so that codes map it and keys compare as text."""
+    if isinstance(v, str):
+        return v.strip() or None
+    v = _blank(v)
+    return None if v is None else str(v)
+
+
 def _split_typed(col: pd.Series) -> tuple[pd.Series, dict[Any, Any]]:
     """A date or datetime column as its text (to parse with the mapping's format) and the values
     a query gave typed (dates, timestamps), by index. Other values (a number) count as text."""
@@ -315,9 +324,14 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
     missing = [c for c in m.columns if c not in raw.columns]
     if missing:
         raise MappingError(f"{m.entity}: the extract lacks the mapped columns {missing}")
+    not_text = {*entity.dates, *entity.datetimes, *entity.floats, *entity.ints, *entity.float_lists}
     frame = pd.DataFrame(
         {
-            canonical: pd.Series([_blank(v) for v in raw[col].tolist()], raw.index, object)
+            canonical: pd.Series(
+                [(_blank if canonical in not_text else _text)(v) for v in raw[col].tolist()],
+                raw.index,
+                object,
+            )
             for col, canonical in m.columns.items()
         },
         index=raw.index,
