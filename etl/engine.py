@@ -19,9 +19,10 @@ table of the mapping (``reference:``) is a table of text. Then each entity is on
   it); typed values are kept (a DATE is a date, never reparsed), text goes through the mapping's
   formats like a file's.
 
-Rows leave as Arrow record batches of the load's batch size (``to_arrow_reader``), numbered from
-1 per source: the data row of a file, the output row of a query. Memory is bounded by the batch
-and DuckDB's limit (sorts and joins spill to disk).
+Rows leave as Arrow record batches of about the load's batch size (``to_arrow_reader``), read
+ahead on a thread while the loader maps and validates the previous batch, and numbered from 1
+per source: the data row of a file, the output row of a query. Memory is bounded by the batches
+in flight and DuckDB's limit (sorts and joins spill to disk).
 
 Encodings: DuckDB's CSV reader decodes UTF-8, UTF-16 and Latin-1 itself. Any other encoding
 (GBK/GB18030 and everything Python's codecs know) would need DuckDB's ``encodings`` extension,
@@ -47,12 +48,15 @@ import contextlib
 import dataclasses
 import difflib
 import os
+import queue
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -74,6 +78,7 @@ from graph.local_server import pid_alive
 
 MEMORY_LIMIT = "1GB"  # DuckDB's own; the loader's Python side peaks near 1 GiB at bank size
 PREFIX = "c360-engine"
+PREFETCH = 2  # batches read ahead
 # Spark SQL's add_months (the last day of a shorter month when the day does not exist)
 MACROS = (
     "CREATE OR REPLACE MACRO add_months(d, n) AS "
@@ -362,12 +367,41 @@ class Engine:
 
     # -- reading ----------------------------------------------------------------------------
     def batches(self, source: Source, rows: int) -> Iterator[pd.DataFrame]:
-        """The source's rows, ``rows`` at a time, indexed by row number from 1."""
+        """The source's rows, ``rows`` at a time (about: DuckDB cuts batches its own way),
+        indexed by row number from 1. DuckDB reads the next batch on a thread of its own while
+        the caller maps and validates this one (it releases the GIL): at most
+        :data:`PREFETCH` batches wait."""
         cur = self._cursor(source.system)
+        waiting: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=PREFETCH)
+        stop = threading.Event()
+
+        def hand(kind: str, item: Any) -> None:
+            while not stop.is_set():
+                with contextlib.suppress(queue.Full):
+                    waiting.put((kind, item), timeout=0.1)
+                    return
+
+        def produce() -> None:
+            try:
+                for batch in cur.sql(source.query).to_arrow_reader(rows):
+                    hand("batch", batch)
+                    if stop.is_set():
+                        return
+                hand("end", None)
+            except BaseException as exc:  # handed to the reading thread
+                hand("error", exc)
+
+        reader = threading.Thread(target=produce, name=f"engine-{source.entity}", daemon=True)
+        reader.start()
         start = 1
         try:
-            for batch in cur.sql(source.query).to_arrow_reader(rows):
-                frame = _frame(batch, start)
+            while True:
+                kind, item = waiting.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise item
+                frame = _frame(item, start)
                 start += len(frame)
                 yield frame
         except duckdb.Error as exc:
@@ -381,6 +415,8 @@ class Engine:
                 f"{where} cannot be read ({_message(exc)}); fix or re-export it"
             ) from None
         finally:
+            stop.set()
+            reader.join()
             cur.close()
 
 
