@@ -203,12 +203,16 @@ def scan_csv(
     try:
         with open(path, encoding=opts.encoding, newline="") as f:
             found = _scan_records(f, name, opts, None)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         with open(path, "rb") as raw:
             sample = raw.read(1 << 16)
+        what = (
+            f"byte 0x{exc.object[exc.start]:02x} does not decode"
+            if isinstance(exc, UnicodeDecodeError)
+            else str(exc)
+        )
         raise ExtractError(
-            f"{name} is not {opts.encoding.upper()}: byte 0x{exc.object[exc.start]:02x} does not "
-            f"decode; {_suggestion(sample)}"
+            f"{name} is not {opts.encoding.upper()}: {what}; {_suggestion(sample)}"
         ) from None
     return Scan(found.name, found.rows, found.columns, _file_sha256(path) if digest else None)
 

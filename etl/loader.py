@@ -471,6 +471,12 @@ class Loader:
             self.read_by_source[key] += len(chunk)
             yield chunk
             self.progress.advance(task, len(chunk))
+        if not self.read_by_source[key] and any(self.scans[p].rows for p in source.files):
+            self.console.print(
+                f"note: {key[1]} gave no rows although "
+                f"{', '.join(f'{source.system}/{p.name}' for p in source.files)} hold some: "
+                "check its joins and filters"
+            )
 
     def _map_and_validate(
         self, entity: str, chunk: pd.DataFrame, em: EntityMapping, source_file: str

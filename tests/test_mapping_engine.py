@@ -648,3 +648,70 @@ def test_a_sql_mapping_load_killed_with_sigkill_resumes_to_the_same_graph(
         )
         assert not extra and not missing, (sorted(extra)[:5], sorted(missing)[:5])
     assert len(again[0]) > 1000
+
+
+# -- the extract checks read each file as its options say --------------------------------------------
+def test_the_extract_checks_read_a_file_with_its_delimiter_encoding_skip_and_header(
+    tmp_path: Path,
+) -> None:
+    from etl.extracts import ExtractError, scan_csv
+    from etl.mapping import ReadOptions
+
+    gb = ReadOptions(delimiter=";", encoding="gb18030")
+    path = tmp_path / "client.csv"
+    path.write_bytes(_csv(BRANCHES, ";").encode("gb18030"))
+    found = scan_csv(path, "legacy/client.csv", options=gb, digest=True)
+    assert (found.rows, found.columns, found.undecodable) == (3, ("code", "name", "city"), 0)
+    path.write_bytes(_csv(BRANCHES, ";").encode("gb18030")[:-9])  # a copy cut in the last row
+    with pytest.raises(ExtractError, match="^legacy/client.csv is cut off: its last row"):
+        scan_csv(path, "legacy/client.csv", options=gb)
+    path.write_bytes(_csv(BRANCHES, ";").encode("gb18030") + "B9;a;b;c\n".encode("gb18030"))
+    with pytest.raises(ExtractError, match="^legacy/client.csv, line 5: 4 fields where the header"):
+        scan_csv(path, "legacy/client.csv", options=gb)
+    path.write_bytes(b"banner\n\n" + _csv(EUROPE, ",", header=False).encode("utf-16"))
+    no_header = ReadOptions(encoding="utf-16", header=False, names=("code", "name", "city"))
+    with pytest.raises(ExtractError):  # the banner is UTF-8, not UTF-16
+        scan_csv(path, "legacy/client.csv", options=no_header)
+    path.write_bytes(("banner\n\n" + _csv(EUROPE, ",", header=False)).encode("utf-16"))
+    found = scan_csv(
+        path, "legacy/client.csv", options=ReadOptions(**{**no_header.__dict__, "skip": 2})
+    )
+    assert (found.rows, found.columns) == (3, ("code", "name", "city"))
+    path.write_bytes(_csv(BRANCHES, ";").encode("gb18030"))
+    with pytest.raises(ExtractError) as wrong:  # GB18030 read as UTF-8: the verdict names it
+        scan_csv(path, "legacy/client.csv", options=ReadOptions(delimiter=";"))
+    assert "it reads as GBK/GB18030" in str(wrong.value)
+    path.write_bytes(_csv(EUROPE, ";").encode("latin-1"))
+    with pytest.raises(ExtractError) as wrong:
+        scan_csv(path, "legacy/client.csv", options=ReadOptions(delimiter=";"))
+    assert "it reads as latin-1" in str(wrong.value) and "`encoding: latin-1`" in str(wrong.value)
+
+
+def test_a_query_joins_parquet_json_and_csv_files(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    pq.write_table(
+        pa.table({"id": ["1", "2"], "opened": [dt.date(2020, 1, 2), dt.date(2021, 3, 4)]}),
+        folder / "acct.parquet",
+    )
+    (folder / "owner.json").write_text(
+        '[{"acct": "1", "who": "C1"}, {"acct": "2", "who": "C2"}]', encoding="utf-8"
+    )
+    text = """
+system: shop
+entities:
+  accounts:
+    sql: |
+      SELECT a.id AS account_id, 'P' || o.who AS product_code, p.kind AS product_type,
+             a.opened AS opened_at, 0 AS balance
+      FROM acct a JOIN owner o ON o.acct = a.id JOIN kinds p ON true
+"""
+    frame, errors = run_mapping(tmp_path, text, {"kinds.csv": "kind\nSAVINGS\n"})["accounts"]
+    assert errors == {}
+    assert records(frame, "account_id", "product_code", "product_type", "opened_at") == [
+        ("1", "PC1", "SAVINGS", dt.date(2020, 1, 2)),
+        ("2", "PC2", "SAVINGS", dt.date(2021, 3, 4)),
+    ]
