@@ -478,13 +478,11 @@ class Loader:
                 "check its joins and filters"
             )
 
-    def _map_and_validate(
-        self, entity: str, chunk: pd.DataFrame, em: EntityMapping, source_file: str
+    def _validate(
+        self, entity: str, mapped: pd.DataFrame, parse_errors: Errors, source_file: str
     ) -> tuple[pd.DataFrame, Errors]:
-        """A raw chunk mapped (a query's output columns are already canonical) and validated;
-        warnings (customers' birth dates, when validate takes them) go to warnings.csv."""
-        mapping = em if em.sql is None else em.over(chunk.columns)
-        mapped, parse_errors = apply_mapping(chunk, mapping)
+        """etl/validation.validate, with the warnings it gives (customers' birth dates, once it
+        takes ``warnings=``) written to warnings.csv."""
         if not VALIDATE_TAKES_WARNINGS:
             return validate(mapped, entity, parse_errors=parse_errors, today=self.today)
         warnings: Errors = {}
@@ -542,7 +540,8 @@ class Loader:
             scope = f"dedupe:customers:{m.system}/{path.name}"
             source_file = f"{m.system}/{path.name}"
             for chunk in self._chunks(f"customers/{m.system}", path, em):
-                good, errors = self._map_and_validate("customers", chunk, em, source_file)
+                mapped, parse_errors = apply_mapping(chunk, em)
+                good, errors = self._validate("customers", mapped, parse_errors, source_file)
                 good = self._dedupe("customers", good, errors, scope)
                 self.rejects.write("customers", source_file, chunk, errors)
                 counts.read += len(chunk)
@@ -659,7 +658,8 @@ class Loader:
         scope = f"dedupe:{entity}:{source_file}"
         step = f"{entity}:{m.system}"
         for chunk in self._chunks(f"{entity}/{m.system}", source, em):
-            good, errors = self._map_and_validate(entity, chunk, em, source_file)
+            mapped, parse_errors = apply_mapping(chunk, em)
+            good, errors = self._validate(entity, mapped, parse_errors, source_file)
             good = self._check_refs(entity, m.system, good, errors)
             good = self._dedupe(entity, good, errors, scope)
             self.rejects.write(entity, source_file, chunk, errors)

@@ -319,7 +319,10 @@ def _as_utc(v: dt.date, timezone: str) -> dt.datetime:
 
 
 def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Errors]:
-    """Rename, default, decode, parse and scale one raw chunk; return it with parse errors."""
+    """Rename, default, decode, parse and scale one raw chunk; return it with parse errors. The
+    chunk of a SQL-form entity is its query's output: its columns are already canonical."""
+    if m.sql is not None:
+        m = m.over(raw.columns)
     entity: Entity = ENTITIES[m.entity]
     missing = [c for c in m.columns if c not in raw.columns]
     if missing:

@@ -54,9 +54,7 @@ def run_mapping(
         for entity, em in m.entities.items():
             frames, errors = [], {}
             for chunk in engine.batches(engine.sources[m.system, entity], 2):
-                mapped, errs = apply_mapping(
-                    chunk, em if em.sql is None else em.over(chunk.columns)
-                )
+                mapped, errs = apply_mapping(chunk, em)
                 frames.append(mapped)
                 errors |= errs
             out[entity] = (pd.concat(frames), errors)
