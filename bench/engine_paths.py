@@ -5,7 +5,8 @@ used before etl/engine.py and by the DuckDB engine, each in its own process unde
     python -m bench.engine_paths --rows 200000 --work /tmp/engine-paths
 
 writes ``core/customers.csv`` of ``--rows`` rows (a generated bank's customers, repeated with new
-ids), then runs both paths over it and prints one line per path. ``--path pandas|duckdb`` runs
+ids), then runs both paths over it, alternating, ``--repeat`` times each, and prints one line per run
+and the median wall time per path. ``--path pandas|duckdb`` runs
 one path in this process (what the two subprocesses do).
 """
 
@@ -15,6 +16,7 @@ import argparse
 import csv
 import datetime as dt
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -89,21 +91,35 @@ def main() -> None:
     p.add_argument("--work", type=Path, required=True, help="a folder for the extract")
     p.add_argument("--batch", type=int, default=5000)
     p.add_argument("--path", choices=["pandas", "duckdb"])
+    p.add_argument("--repeat", type=int, default=5, help="runs of each path, alternating")
     args = p.parse_args()
     if args.path:
         run(args.path, args.work / "bank", args.batch)
         return
     make(args.work, args.rows)
-    for kind in ("pandas", "duckdb", "pandas", "duckdb"):
+    walls: dict[str, list[float]] = {"pandas": [], "duckdb": []}
+    cpus: dict[str, list[float]] = {"pandas": [], "duckdb": []}
+    for kind in ("pandas", "duckdb") * args.repeat:
         cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "bench.engine_paths", "--path", kind,
                "--work", str(args.work), "--batch", str(args.batch)]  # fmt: skip
         done = subprocess.run(cmd, capture_output=True, text=True, check=True)
         rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
         wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", done.stderr)
-        assert rss and wall, done.stderr
+        user = re.search(r"User time \(seconds\): (\S+)", done.stderr)
+        system = re.search(r"System time \(seconds\): (\S+)", done.stderr)
+        assert rss and wall and user and system, done.stderr
+        cpu = float(user.group(1)) + float(system.group(1))
+        cpus[kind].append(cpu)
         print(
-            f"{done.stdout.strip()}; wall {wall.group(1)}, peak RSS "
+            f"{done.stdout.strip()}; wall {wall.group(1)}, CPU {cpu:.1f} s, peak RSS "
             f"{int(rss.group(1)) / 1024:.0f} MiB"
+        )
+        minutes, seconds = wall.group(1).rsplit(":", 1)
+        walls[kind].append(60 * float(minutes.split(":")[-1]) + float(seconds))
+    for kind, times in walls.items():
+        print(
+            f"{kind}: median wall {statistics.median(times):.2f} s, median CPU "
+            f"{statistics.median(cpus[kind]):.2f} s over {len(times)} runs"
         )
 
 
