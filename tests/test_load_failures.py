@@ -279,3 +279,22 @@ def test_the_identity_config_option_is_read(c360_load: Run, tmp_path: Path) -> N
         root, "--source-system", "shop", "--mapping", mapping, "--identity-config", config
     )
     assert code == 0, said
+
+
+def test_a_query_failing_on_a_value_names_the_entity_its_files_and_the_value(
+    c360_load: Run, tmp_path: Path
+) -> None:
+    root = folder_with(tmp_path, {"client.csv": CLIENTS + "4;7O6213;18\n"})
+    text = (
+        "system: shop\nread: {delimiter: ';'}\nentities:\n  customers:\n    sql: |\n"
+        "      SELECT client_id AS source_id, 'x' AS name,\n"
+        "             make_date(1900 + CAST(substr(birth_number, 1, 2) AS INTEGER), 1, 1)\n"
+        "               AS birth_date\n"
+        "      FROM client\n"
+    )
+    code, said = c360_load(
+        root, "--source-system", "shop", "--mapping", mapping_file(tmp_path, text)
+    )
+    assert code == 2, said
+    assert "shop/customers (SQL, reading shop/client.csv) failed at output row 1 or after" in said
+    assert "Could not convert string '7O' to INT32" in said
