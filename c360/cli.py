@@ -280,12 +280,22 @@ def load(
         help="load files with far fewer rows than their previous load (LOAD_SHRINK_TOLERANCE); "
         "a file cut mid-row is refused all the same",
     ),
+    identity_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--identity-config",
+            help="identity resolution config to use instead of etl/mappings/identity.yaml",
+        ),
+    ] = None,
 ) -> None:
     """Load source extracts into the graph; resumable, idempotent.
 
-    Every file is checked first: an empty, cut, unreadable or wrongly encoded file, a mismatch
-    with the system folder's manifest.json, or a file far shorter than its previous load fails
-    the load before anything is written.
+    Each system's files are views of an in-process DuckDB and each entity of its mapping a
+    query (a file's rows, or the mapping's SQL). Every mapping and file is checked first: a
+    missing system folder or file, a query naming what the folder does not hold, columns that are
+    not the mapped ones, an empty, cut, unreadable or wrongly encoded file, a mismatch with the
+    system folder's manifest.json, or a file far shorter than its previous load fails the load
+    before anything is written. A file or query whose rows are all refused fails it too.
 
     Exit codes: 0 loaded, 1 loaded with rejected rows, 2 failed (re-run the same command to resume).
     Example: `c360 load .c360/bank` or `c360 load /tmp/x --source-system legacy --mapping legacy.yaml`
@@ -309,6 +319,7 @@ def load(
         show_progress=progress,
         spool=spool,
         allow_shrink=allow_shrink,
+        identity_config=identity_config,
     )
     with create_sync_driver(settings) as driver:
         try:

@@ -1,16 +1,27 @@
 """``c360 load``: read → map → validate → resolve → write, for a folder of extracts.
 
 The folder holds one sub-folder per source system (``core/``, ``card/``, ``crm/`` ...), each with
-the files its mapping names (CSV or Parquet). Entities load in :data:`etl.entities.LOAD_ORDER`;
-customers of every system first go through identity resolution together.
+the files its mapping reads (CSV, Parquet or JSON). Each system's files become views of one
+in-process DuckDB and each entity a query over them (etl/engine.py): a file's rows for the simple
+form of a mapping, a ``SELECT`` for the SQL form. Entities load in
+:data:`etl.entities.LOAD_ORDER`; customers of every system first go through identity resolution
+together. The engine's batches go through the mapping's formats (etl/mapping.apply_mapping),
+validation, the rejects files and the checkpointed writer, one batch at a time.
 
-Resumable: a run is identified by a fingerprint of the folder's files, the mappings and the batch
-size; re-running the same command after a crash finds the unfinished ``LoadRun`` and continues
-it (see etl/batches.py). Exit codes: 0 success, 1 success with rejects, 2 failure.
+Resumable: a run is identified by a fingerprint of the files the mappings read, the mappings and
+the batch size; re-running the same command after a crash finds the unfinished ``LoadRun`` and
+continues it (see etl/batches.py). Exit codes: 0 success, 1 success with rejects, 2 failure.
 
-Before anything is written, every file the load reads is checked (etl/extracts.py): a corrupt,
-cut or unreadable file, a manifest mismatch, or a file far shorter than its previous load (unless
-``allow_shrink``) fails the load, naming the file. A row absent from an extract never erases
+Before anything is written, the mappings are checked against the folder (a missing system folder
+or file, a query naming a file or column that is not there, a query outputting a column the
+entity does not have) and every file the load reads is checked (etl/extracts.py): a corrupt,
+cut or unreadable file, columns that are not the mapped ones, a manifest mismatch, or a file far
+shorter than its previous load (unless ``allow_shrink``) fails the load, naming the file. During
+the load, a file or query whose rows are all refused fails it (exit 2), naming the entity and the
+top reasons: a load that keeps nothing of a source is a broken mapping, not a success.
+
+Birth-date problems of customers are warnings when etl/validation.validate accepts
+``warnings=``: the row loads with the date null and ``<rejects_dir>/warnings.csv`` says why. A row absent from an extract never erases
 what the graph knows: survivorship reads every record already behind a customer, and the links of
 a customer whose records this load does not all bring stay as they are.
 """
@@ -20,7 +31,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
+import inspect
 import json
 import time
 import uuid
@@ -38,6 +51,7 @@ from rich.text import Text
 from core.settings import Settings
 from etl import records
 from etl.batches import CheckpointedWriter
+from etl.engine import Engine, Source, SystemPlan
 from etl.entities import CUSTOMER_REF_TARGET, ENTITIES, LOAD_ORDER
 from etl.extracts import (
     ExtractError,
@@ -59,7 +73,7 @@ from etl.mapping import (
 )
 from etl.normalise import phone_digits
 from etl.rejects import RejectsWriter
-from etl.sources import find_extract, read_chunks
+from etl.sources import extract_files
 from etl.spill import CustomerSpill
 from etl.validation import validate
 from graph import migrate, session
@@ -74,6 +88,9 @@ KEPT_CUSTOMER_COLUMNS = [
     *(f.name for f in LOADED_CUSTOMER_FIELDS),
 ]  # fmt: skip
 EXIT_OK, EXIT_REJECTS, EXIT_FAILED = 0, 1, 2
+# etl/validation.validate takes ``warnings=`` (customers' birth-date problems) once it can
+VALIDATE_TAKES_WARNINGS = "warnings" in inspect.signature(validate).parameters
+TOP_REASONS = 3  # reasons named when every row of a source is refused
 
 
 def _ref_targets() -> dict[str, Node]:
@@ -131,6 +148,7 @@ class LoadResult:
     rejects_dir: Path
     counts: dict[str, Counts] = field(default_factory=dict)
     by_reason: dict[str, int] = field(default_factory=dict)
+    warnings_by_reason: dict[str, int] = field(default_factory=dict)
     review: int = 0
     seconds: float = 0.0
     batches_written: int = 0
@@ -156,6 +174,7 @@ class LoadResult:
             },
             "rows_read": sum(c.read for c in self.counts.values()),
             "rejects_by_reason": self.by_reason,
+            "warnings_by_reason": self.warnings_by_reason,
             "identity_review_pairs": self.review,
             "batches_written": self.batches_written,
             "spool_seconds": round(self.spool_seconds, 2),
@@ -198,26 +217,38 @@ def discover_mappings(opts: LoadOptions) -> list[SystemMapping]:
         return [parse_mapping(opts.mapping_file.read_text(encoding="utf-8"))]
     if opts.source_system:
         return [load_mapping(opts.source_system, opts.mapping_file)]
+    known = sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml") if p.stem != "identity")
     systems = sorted(
         p.name
         for p in opts.directory.iterdir()
         if p.is_dir() and (MAPPINGS_DIR / f"{p.name}.yaml").exists()
     )
     if not systems:
-        raise LoadError(f"{opts.directory} holds no folder of a known source system")
+        said = f"{opts.directory} holds no folder of a known source system ({', '.join(known)})"
+        files = extract_files(opts.directory)
+        if files:
+            said += (
+                f"; it holds extract files itself ({', '.join(p.name for p in files.values())}), "
+                "as a system's folder does: c360 load reads a folder of system folders, so "
+                f"point it at {opts.directory.parent}"
+            )
+            if opts.directory.name in known:
+                said += f" (or add --source-system {opts.directory.name} with that folder)"
+        raise LoadError(said)
     priority = load_identity_config(opts.identity_config).system_priority
     systems.sort(key=lambda s: (priority.index(s) if s in priority else len(priority), s))
     return [load_mapping(s) for s in systems]
 
 
-def fingerprint(opts: LoadOptions, mappings: list[SystemMapping], identity_text: str) -> str:
+def fingerprint(
+    opts: LoadOptions, mappings: list[SystemMapping], identity_text: str, read: list[Path]
+) -> str:
+    """The identity of a load: every file the mappings read (by a file or through a query), the
+    mappings' text (their reference tables included), the identity config and the batch size."""
     files = []
-    for m in mappings:
-        for em in m.entities.values():
-            path = find_extract(opts.directory, m.system, em.file)
-            if path:
-                st = path.stat()
-                files.append([str(path.resolve()), st.st_size, st.st_mtime_ns])
+    for path in sorted(set(read)):
+        st = path.stat()
+        files.append([str(path.resolve()), st.st_size, st.st_mtime_ns])
     doc = {
         "files": sorted(files),
         "mappings": [m.source for m in mappings],
@@ -242,6 +273,9 @@ class Loader:
         self.identity: IdentityConfig = load_identity_config(id_path)
         self.counts: dict[str, Counts] = {}
         self.scans: dict[Path, Scan] = {}
+        # rows read per (entity, "<system>/<source name>"), to find a source whose rows all failed
+        self.read_by_source: dict[tuple[str, str], int] = {}
+        self.engine: Engine
         # the customer records, customer ids and key sets of the run, on disk (etl/spill.py)
         self.spill: CustomerSpill
 
@@ -254,17 +288,25 @@ class Loader:
 
     # -- the run ----------------------------------------------------------------------------
     def run(self) -> LoadResult:
-        started = time.perf_counter()
         if not self.opts.directory.is_dir():
             raise LoadError(f"{self.opts.directory} is not a folder of extracts")
         mappings = discover_mappings(self.opts)
+        with Engine() as self.engine:
+            return self._run(mappings)
+
+    def _run(self, mappings: list[SystemMapping]) -> LoadResult:
+        started = time.perf_counter()
+        plans = [self.engine.plan(m, self.opts.directory) for m in mappings]
         try:
-            self.scans = self._check_extracts(mappings)
+            self.scans = self._check_extracts(plans)
+            for plan in plans:
+                self.engine.register(plan, self.scans)
         except ExtractError as exc:
             raise LoadError(str(exc)) from None
         self._check_shrink(list(self.scans.values()))
         migrate.apply(self.driver, database=self.db)
-        fp = fingerprint(self.opts, mappings, self.identity_text)
+        read = [p for source in self.engine.sources.values() for p in source.files]
+        fp = fingerprint(self.opts, mappings, self.identity_text, read)
         found = self._read(lq.FIND_RESUMABLE_RUN, fingerprint=fp)
         if found:
             run_id, done = found[0]["run_id"], json.loads(found[0]["checkpoint_json"] or "{}")
@@ -309,15 +351,12 @@ class Loader:
             ) as progress:
                 self.progress = progress
                 for entity in LOAD_ORDER:
+                    # (mapping, entity mapping, source): a source has the ``name`` the rejects
+                    # give as the file (``customers.csv``, ``customers (SQL)``)
                     units = [
-                        (m, m.entities[entity], path)
+                        (m, m.entities[entity], self.engine.sources[m.system, entity])
                         for m in mappings
-                        if entity in m.entities
-                        and (
-                            path := find_extract(
-                                self.opts.directory, m.system, m.entities[entity].file
-                            )
-                        )
+                        if (m.system, entity) in self.engine.sources
                     ]
                     if not units:
                         continue
@@ -329,6 +368,7 @@ class Loader:
                         for unit in units:
                             self._load_entity(entity, *unit, counts)
                     counts.seconds += time.perf_counter() - t0
+                    self._check_all_refused(entity)
             result.status = "SUCCEEDED"
         except Exception as exc:
             result.status, result.error = "FAILED", f"{type(exc).__name__}: {exc}"
@@ -341,6 +381,7 @@ class Loader:
             self.rejects.close()
             result.counts = self.counts
             result.by_reason = dict(sorted(self.rejects.by_reason.items()))
+            result.warnings_by_reason = dict(sorted(self.rejects.warnings_by_reason.items()))
             result.seconds = time.perf_counter() - started
             result.batches_written = self.writer.batches_written
             result.batches_skipped = self.writer.batches_skipped
@@ -373,28 +414,31 @@ class Loader:
             )
 
     # -- checks before the load ----------------------------------------------------------------
-    def _check_extracts(self, mappings: list[SystemMapping]) -> dict[Path, Scan]:
-        """Scan every file the load will read, check its columns and the system's manifest."""
+    def _check_extracts(self, plans: list[SystemPlan]) -> dict[Path, Scan]:
+        """Scan every file the load will read (with its read options), check the columns the
+        simple-form entities read and the system's manifest."""
         scans: dict[Path, Scan] = {}
-        for m in mappings:
-            folder = self.opts.directory / m.system
-            manifest = read_manifest(folder, m.system)
+        for plan in plans:
+            m = plan.mapping
+            manifest = read_manifest(plan.folder, m.system)
             by_name: dict[str, Scan] = {}
-            for em in m.entities.values():
-                path = find_extract(self.opts.directory, m.system, em.file)
-                if path is None:
-                    continue
-                if path not in scans:
-                    scans[path] = scan(
-                        path,
-                        f"{m.system}/{path.name}",
-                        encoding=em.encoding,
-                        digest=manifest is not None,
-                    )
+            for name in plan.read_files():
+                path = plan.files[name]
+                opts = plan.options.get(name)
+                scans[path] = scan(
+                    path, plan.label(name), digest=manifest is not None, options=opts
+                )
                 by_name[path.name] = scans[path]
-                check_columns(scans[path], list(em.columns))
+            for entity, em in m.entities.items():
+                if em.sql is None and entity in plan.reads:
+                    mapped = list(em.columns)
+                    check_columns(
+                        scans[plan.files[em.file]],
+                        mapped,
+                        diagnose=functools.partial(self.engine.diagnose, plan, em.file, mapped),
+                    )
             if manifest is not None:
-                check_manifest(folder, m.system, manifest, by_name)
+                check_manifest(plan.folder, m.system, manifest, by_name)
         return scans
 
     def _check_shrink(self, scans: list[Scan]) -> None:
@@ -417,13 +461,53 @@ class Loader:
             self.console.print(f"{line}: loaded (--allow-shrink)")
 
     # -- stages -----------------------------------------------------------------------------
-    def _chunks(self, label: str, path: Path, em: EntityMapping) -> Iterable[pd.DataFrame]:
-        scanned = self.scans[path]
-        task = self.progress.add_task(label, total=scanned.rows)
-        chunks = read_chunks(path, self.opts.batch_size, encoding=em.encoding, name=scanned.name)
-        for chunk in chunks:
+    def _chunks(self, label: str, source: Source, em: EntityMapping) -> Iterable[pd.DataFrame]:
+        """The source's rows a batch at a time (etl/engine.py), counted for the progress bar
+        and for :meth:`_check_all_refused`."""
+        task = self.progress.add_task(label, total=source.rows)
+        key = (source.entity, f"{source.system}/{source.name}")
+        self.read_by_source.setdefault(key, 0)
+        for chunk in self.engine.batches(source, self.opts.batch_size):
+            self.read_by_source[key] += len(chunk)
             yield chunk
             self.progress.advance(task, len(chunk))
+        if not self.read_by_source[key] and any(self.scans[p].rows for p in source.files):
+            self.console.print(
+                f"note: {key[1]} gave no rows although "
+                f"{', '.join(f'{source.system}/{p.name}' for p in source.files)} hold some: "
+                "check its joins and filters"
+            )
+
+    def _validate(
+        self, entity: str, mapped: pd.DataFrame, parse_errors: Errors, source_file: str
+    ) -> tuple[pd.DataFrame, Errors]:
+        """etl/validation.validate, with the warnings it gives (customers' birth dates, once it
+        takes ``warnings=``) written to warnings.csv."""
+        if not VALIDATE_TAKES_WARNINGS:
+            return validate(mapped, entity, parse_errors=parse_errors, today=self.today)
+        warnings: Errors = {}
+        extra: dict[str, Any] = {"warnings": warnings}  # (typed so before validate takes it)
+        good, errors = validate(
+            mapped, entity, parse_errors=parse_errors, today=self.today, **extra
+        )
+        self.rejects.warn(source_file, warnings)
+        return good, errors
+
+    def _check_all_refused(self, entity: str) -> None:
+        """A source of ``entity`` that read rows and kept none fails the load: the mapping (or
+        the extract) is wrong, and loading what depends on it would only refuse more."""
+        for (ent, source_file), read in self.read_by_source.items():
+            refused: dict[str, int] = self.rejects.by_source.get((entity, source_file), {})
+            if ent != entity or not read or sum(refused.values()) < read:
+                continue
+            top = sorted(refused.items(), key=lambda kv: -kv[1])[:TOP_REASONS]
+            first = self.rejects.first_reason.get((entity, source_file), "")
+            raise LoadError(
+                f"every row of {source_file} ({entity}, {read:,} rows) was refused; top reasons: "
+                + ", ".join(f"{code} {n:,}" for code, n in top)
+                + f" (the first: {first}); see {self.rejects.directory / f'{entity}.csv'}. "
+                "Nothing after it is loaded: fix the mapping or the extract and load again"
+            )
 
     def _dedupe(self, entity: str, good: pd.DataFrame, errors: Errors, scope: str) -> pd.DataFrame:
         """Refuse a row whose key an earlier row of the file had (the file's keys so far are in
@@ -457,9 +541,7 @@ class Loader:
             source_file = f"{m.system}/{path.name}"
             for chunk in self._chunks(f"customers/{m.system}", path, em):
                 mapped, parse_errors = apply_mapping(chunk, em)
-                good, errors = validate(
-                    mapped, "customers", parse_errors=parse_errors, today=self.today
-                )
+                good, errors = self._validate("customers", mapped, parse_errors, source_file)
                 good = self._dedupe("customers", good, errors, scope)
                 self.rejects.write("customers", source_file, chunk, errors)
                 counts.read += len(chunk)
@@ -569,15 +651,15 @@ class Loader:
         return count
 
     def _load_entity(
-        self, entity: str, m: SystemMapping, em: Any, path: Path, counts: Counts
+        self, entity: str, m: SystemMapping, em: EntityMapping, source: Source, counts: Counts
     ) -> None:
         spec = ENTITIES[entity]
-        source_file = f"{m.system}/{path.name}"
+        source_file = f"{m.system}/{source.name}"
         scope = f"dedupe:{entity}:{source_file}"
         step = f"{entity}:{m.system}"
-        for chunk in self._chunks(f"{entity}/{m.system}", path, em):
+        for chunk in self._chunks(f"{entity}/{m.system}", source, em):
             mapped, parse_errors = apply_mapping(chunk, em)
-            good, errors = validate(mapped, entity, parse_errors=parse_errors, today=self.today)
+            good, errors = self._validate(entity, mapped, parse_errors, source_file)
             good = self._check_refs(entity, m.system, good, errors)
             good = self._dedupe(entity, good, errors, scope)
             self.rejects.write(entity, source_file, chunk, errors)

@@ -1,19 +1,34 @@
-"""Source-system mappings: a YAML file per system turns its columns into the canonical entities.
+"""Source-system mappings: a YAML file per system turns its extracts into the canonical entities.
 
-A new source system is a new mapping file, not new code. Per entity a mapping gives the file
-name (without extension), column renames, constant defaults, code value maps, and unit factors;
-per system the date and datetime formats, the time zone, the list separator and the encoding of
-its CSV files (default UTF-8; each but the separator may be overridden per entity).
+A new source system is a new mapping file, not new code. A mapping declares, per system:
 
-:func:`apply_mapping` is pure: a raw chunk (all text) in, the typed canonical frame plus the parse
-errors per row out. A value that cannot be parsed becomes null and its row gets a
+- how its files are read (``read:``, overridden per file under ``files:``): delimiter (or
+  ``auto``: DuckDB's sniffer decides), encoding, quote, header or ``names``, rows to skip,
+  decimal comma (:class:`ReadOptions`);
+- small reference tables written in the mapping itself (``reference:``), queried like files;
+- per entity, one of two forms:
+
+  * the **simple form**: the file name (without extension), column renames, constant
+    ``defaults``, ``codes`` value maps and ``units`` factors;
+  * the **SQL form**: ``sql:`` a ``SELECT`` over the system's files (each one a view named after
+    the file) and reference tables, producing canonical column names: computed columns, ``CASE``,
+    date arithmetic, joins and lookups, ``UNION ALL`` of several files (etl/engine.py runs it on
+    DuckDB). ``defaults``, ``codes`` and ``units`` apply to its output as to a file's columns.
+
+- the date and datetime formats, the time zone and the list separator text is parsed with.
+
+:func:`apply_mapping` is pure: a raw chunk in (a file's text, or a query's output, whose values
+may be typed: a DATE stays a date, a DOUBLE a number), the typed canonical frame plus the parse
+errors per row out. Text that cannot be parsed becomes null and its row gets a
 ``bad_date``/``wrong_type`` error, so validation can reject the row with the reason.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +40,44 @@ from etl.entities import ENTITIES, Entity
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 Errors = dict[int, list[tuple[str, str]]]  # frame index -> [(reason code, message)]
+FORMATS = ("date_format", "datetime_format", "timezone", "list_separator")
+SIMPLE_KEYS = {"file", "columns", "defaults", "codes", "units", "encoding", "optional"}
+SQL_KEYS = {"sql", "defaults", "codes", "units", "optional"}
+SYSTEM_KEYS = {"system", "read", "files", "reference", "entities", "encoding", *FORMATS}
 
 
 class MappingError(ValueError):
     """A mapping file or an extract does not fit together (a whole-file failure)."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How one delimited text file is read. Parquet and JSON files carry their own structure."""
+
+    delimiter: str | None = ","  # None: sniffed (``delimiter: auto``)
+    encoding: str = "utf-8"
+    quote: str = '"'  # "" for none
+    header: bool = True
+    names: tuple[str, ...] = ()  # the columns of a file without a header
+    skip: int = 0  # lines before the header (or the first row)
+    decimal: str = "."  # "," for a decimal comma
+    thousands: str | None = None  # a group separator inside numbers ("." or " ")
+
+    def describe(self) -> str:
+        sep = "auto" if self.delimiter is None else self.delimiter.replace("\t", "\\t")
+        return f"delimiter {sep!r}, encoding {self.encoding}"
+
+
+READ_KEYS = {f.name for f in dataclasses.fields(ReadOptions)}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A small table written in the mapping (``reference:``): text values, like a CSV file's."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str | None, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -43,7 +92,13 @@ class EntityMapping:
     datetime_format: str = "%Y-%m-%d %H:%M:%S"
     timezone: str = "UTC"
     list_separator: str = "|"
-    encoding: str = "utf-8"
+    encoding: str = "utf-8"  # of its file (simple form)
+    sql: str | None = None  # the SQL form's query (then ``file`` is "" and ``columns`` empty)
+    optional: bool = False  # a missing file skips the entity instead of failing the load
+
+    def over(self, columns: Iterable[str]) -> EntityMapping:
+        """This mapping applied to a query's output: each output column is its canonical one."""
+        return dataclasses.replace(self, columns={c: c for c in columns})
 
 
 @dataclass(frozen=True)
@@ -51,6 +106,71 @@ class SystemMapping:
     system: str
     entities: dict[str, EntityMapping]
     source: str = ""  # the YAML text, part of a load's fingerprint
+    read: ReadOptions = ReadOptions()
+    files: dict[str, ReadOptions] = field(default_factory=dict)  # per file, as ``read`` merged
+    reference: dict[str, Reference] = field(default_factory=dict)
+
+    def read_options(self, name: str) -> ReadOptions:
+        """How the file ``name`` (without extension) is read."""
+        return self.files.get(name, self.read)
+
+
+def _unknown_keys(where: str, given: Iterable[str], known: set[str]) -> None:
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise MappingError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+
+
+def _read_options(where: str, spec: Any, base: ReadOptions) -> ReadOptions:
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where} must be a mapping of read options ({', '.join(READ_KEYS)})")
+    _unknown_keys(where, spec, READ_KEYS)
+    values = dict(spec)
+    if "delimiter" in values:
+        d = values["delimiter"]
+        values["delimiter"] = None if d == "auto" else str(d)
+        if values["delimiter"] is not None and len(values["delimiter"]) != 1:
+            raise MappingError(f"{where}: delimiter must be one character or `auto`, not {d!r}")
+    if "names" in values:
+        values["names"] = tuple(str(n) for n in values["names"] or ())
+    if "header" in values and not isinstance(values["header"], bool):
+        raise MappingError(f"{where}: header must be true or false")
+    if "skip" in values and (not isinstance(values["skip"], int) or values["skip"] < 0):
+        raise MappingError(f"{where}: skip must be a whole number of lines")
+    if values.get("decimal", ".") not in (".", ","):
+        raise MappingError(f"{where}: decimal must be '.' or ','")
+    if "quote" in values:
+        values["quote"] = str(values["quote"] or "")
+        if len(values["quote"]) > 1:
+            raise MappingError(f"{where}: quote must be one character or empty")
+    opts = dataclasses.replace(base, **values)
+    _check_encoding(where, opts.encoding)
+    if not opts.header and not opts.names:
+        raise MappingError(f"{where}: a file without a header needs `names:` (its columns)")
+    return opts
+
+
+def _check_encoding(where: str, encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MappingError(f"{where}: unknown encoding {encoding!r}") from None
+
+
+def _reference(name: str, spec: Any) -> Reference:
+    where = f"reference {name}"
+    if not isinstance(spec, dict) or "columns" not in spec or "rows" not in spec:
+        raise MappingError(f"{where}: give `columns: [...]` and `rows: [[...], ...]`")
+    _unknown_keys(where, spec, {"columns", "rows"})
+    columns = tuple(str(c) for c in spec["columns"])
+    rows = []
+    for k, row in enumerate(spec["rows"] or [], 1):
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise MappingError(f"{where}: row {k} has not the {len(columns)} values of {columns}")
+        rows.append(tuple(None if v is None else str(v) for v in row))
+    return Reference(name, columns, tuple(rows))
 
 
 def parse_mapping(text: str, *, system: str | None = None) -> SystemMapping:
@@ -58,47 +178,68 @@ def parse_mapping(text: str, *, system: str | None = None) -> SystemMapping:
     name = system or doc.get("system")
     if not name:
         raise MappingError("the mapping names no `system`")
-    defaults = {
-        k: doc[k]
-        for k in ("date_format", "datetime_format", "timezone", "list_separator", "encoding")
-        if k in doc
+    _unknown_keys(f"mapping {name}", doc, SYSTEM_KEYS)
+    formats = {k: doc[k] for k in FORMATS if k in doc}
+    base = ReadOptions()
+    if "encoding" in doc:  # the older spelling of read: {encoding: ...}
+        base = _read_options(f"mapping {name}", {"encoding": doc["encoding"]}, base)
+    read = _read_options(f"mapping {name}: read", doc.get("read") or {}, base)
+    overrides: dict[str, dict[str, Any]] = {
+        str(f): dict(spec or {}) for f, spec in (doc.get("files") or {}).items()
     }
     entities = {}
     for entity, spec in (doc.get("entities") or {}).items():
+        where = f"mapping {name}: {entity}"
         if entity not in ENTITIES:
             raise MappingError(f"unknown entity {entity!r} (known: {', '.join(ENTITIES)})")
-        unknown = set(spec.get("columns", {}).values()) - set(ENTITIES[entity].columns)
-        if unknown:
-            raise MappingError(f"{entity}: unknown target columns {sorted(unknown)}")
-        codes = {
-            col: {str(k): str(v) for k, v in values.items()}
-            for col, values in (spec.get("codes") or {}).items()
-        }
+        spec = spec or {}
+        if ("sql" in spec) == ("columns" in spec):
+            raise MappingError(f"{where}: give either `columns:` (renames) or `sql:` (a query)")
+        _unknown_keys(where, spec, SQL_KEYS if "sql" in spec else SIMPLE_KEYS)
+        if "sql" in spec:
+            common: dict[str, Any] = {"file": "", "columns": {}, "sql": str(spec["sql"])}
+        else:
+            unknown = set(spec["columns"].values()) - set(ENTITIES[entity].columns)
+            if unknown:
+                raise MappingError(f"{entity}: unknown target columns {sorted(unknown)}")
+            for column in [*spec["columns"], *spec["columns"].values()]:
+                if not isinstance(column, str):
+                    raise MappingError(
+                        f"{where}: the column name {column!r} is not text (YAML reads no, yes, "
+                        "on, off as true/false and 01 as a number): quote it"
+                    )
+            file = str(spec.get("file", entity))
+            if "encoding" in spec:  # an entity's encoding is its file's, unless files: says
+                overrides[file] = {"encoding": spec["encoding"], **overrides.get(file, {})}
+            common = {"file": file, "columns": {str(k): str(v) for k, v in spec["columns"].items()}}
+        extra = set(spec.get("defaults") or {}) - set(ENTITIES[entity].columns)
+        if extra:
+            raise MappingError(f"{where}: defaults for unknown columns {sorted(extra)}")
         entities[entity] = EntityMapping(
             entity=entity,
-            file=spec.get("file", entity),
-            columns={str(k): str(v) for k, v in spec["columns"].items()},
             defaults=spec.get("defaults") or {},
-            codes=codes,
-            units={k: float(v) for k, v in (spec.get("units") or {}).items()},
-            **{
-                **defaults,
-                **{
-                    k: spec[k]
-                    for k in ("date_format", "datetime_format", "timezone", "encoding")
-                    if k in spec
-                },
+            codes={
+                col: {str(k): str(v) for k, v in values.items()}
+                for col, values in (spec.get("codes") or {}).items()
             },
+            units={k: float(v) for k, v in (spec.get("units") or {}).items()},
+            optional=bool(spec.get("optional", False)),
+            **formats,
+            **common,
         )
-        _check_encoding(entities[entity])
-    return SystemMapping(system=name, entities=entities, source=text)
-
-
-def _check_encoding(m: EntityMapping) -> None:
-    try:
-        codecs.lookup(m.encoding)
-    except LookupError:
-        raise MappingError(f"{m.entity}: unknown encoding {m.encoding!r}") from None
+    files = {
+        f: _read_options(f"mapping {name}: files: {f}", spec, read) for f, spec in overrides.items()
+    }
+    for entity, em in entities.items():
+        if em.sql is None:
+            opts = files.get(em.file, read)
+            entities[entity] = dataclasses.replace(em, encoding=opts.encoding)
+    reference = {
+        str(r): _reference(str(r), spec) for r, spec in (doc.get("reference") or {}).items()
+    }
+    return SystemMapping(
+        system=name, entities=entities, source=text, read=read, files=files, reference=reference
+    )
 
 
 def load_mapping(system: str, path: Path | None = None) -> SystemMapping:
@@ -124,25 +265,76 @@ def _to_date(value: Any) -> dt.date | None:
 def _parse_list(value: Any, sep: str, factor: float) -> list[float] | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    return [round(float(v) * factor, 2) for v in str(value).split(sep)]
+    if isinstance(value, str):
+        return [round(float(v) * factor, 2) for v in value.split(sep)]
+    return [round(float(v) * factor, 2) for v in value]  # a query's LIST
 
 
 def _blank(v: Any) -> Any:
     """A cell with its spaces stripped; empty and missing cells are None."""
     if isinstance(v, str):
         return v.strip() or None
-    return None if v is None or v is pd.NA or v != v else v
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def _text(v: Any) -> str | None:
+    """A cell of a text column: stripped, None when empty; a typed value (a query's number) as
+    its text, so that codes map it and keys compare as text."""
+    if isinstance(v, str):
+        return v.strip() or None
+    v = _blank(v)
+    return None if v is None else str(v)
+
+
+def _split_typed(col: pd.Series) -> tuple[pd.Series, dict[Any, Any]]:
+    """A date or datetime column as its text (to parse with the mapping's format) and the values
+    a query gave typed (dates, timestamps), by index. Other values (a number) count as text."""
+    typed: dict[Any, Any] = {}
+    if all(v is None or isinstance(v, str) for v in col.tolist()):
+        return col, typed  # a file's column: all text
+    text = col.copy()
+    for idx, v in col.items():
+        if isinstance(v, dt.date):  # datetime and pandas' Timestamp are dates too
+            typed[idx] = v
+            text[idx] = None
+        elif v is not None and not isinstance(v, str):
+            text[idx] = str(v)
+    return text, typed
+
+
+def _as_date(v: dt.date) -> dt.date:
+    return v.date() if isinstance(v, dt.datetime) else v
+
+
+def _as_utc(v: dt.date, timezone: str) -> dt.datetime:
+    """A query's DATE/TIMESTAMP in a datetime column: naive values are local to the system."""
+    stamp = pd.Timestamp(v)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    return stamp.tz_convert("UTC").to_pydatetime()
 
 
 def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Errors]:
-    """Rename, default, decode, parse and scale one raw chunk; return it with parse errors."""
+    """Rename, default, decode, parse and scale one raw chunk; return it with parse errors. The
+    chunk of a SQL-form entity is its query's output: its columns are already canonical."""
+    if m.sql is not None:
+        m = m.over(raw.columns)
     entity: Entity = ENTITIES[m.entity]
     missing = [c for c in m.columns if c not in raw.columns]
     if missing:
         raise MappingError(f"{m.entity}: the extract lacks the mapped columns {missing}")
+    not_text = {*entity.dates, *entity.datetimes, *entity.floats, *entity.ints, *entity.float_lists}
     frame = pd.DataFrame(
         {
-            canonical: pd.Series([_blank(v) for v in raw[col].tolist()], raw.index, object)
+            canonical: pd.Series(
+                [(_blank if canonical in not_text else _text)(v) for v in raw[col].tolist()],
+                raw.index,
+                object,
+            )
             for col, canonical in m.columns.items()
         },
         index=raw.index,
@@ -159,27 +351,19 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
         (entity.datetimes, m.datetime_format, "bad_date", "datetime"),
     ):
         for col in cols:
-            parsed = _parse_dates(frame[col], fmt)
-            _add(
-                errors,
-                parsed.isna() & frame[col].notna(),
-                code,
-                f"{col} is not a {kind} ({fmt})",
-                frame[col],
-            )
+            text, typed = _split_typed(frame[col])
+            parsed = _parse_dates(text, fmt)
+            _add(errors, parsed.isna() & text.notna(), code, f"{col} is not a {kind} ({fmt})", text)
             if kind == "date":
-                frame[col] = pd.Series(
-                    [_to_date(v) for v in parsed], index=frame.index, dtype=object
-                )
+                out = [_to_date(v) for v in parsed]
             else:
                 utc = parsed.dt.tz_localize(
                     m.timezone, ambiguous="NaT", nonexistent="NaT"
                 ).dt.tz_convert("UTC")
-                frame[col] = pd.Series(
-                    [None if pd.isna(v) else v.to_pydatetime() for v in utc],
-                    index=frame.index,
-                    dtype=object,
-                )
+                out = [None if pd.isna(v) else v.to_pydatetime() for v in utc]
+            frame[col] = pd.Series(out, index=frame.index, dtype=object)
+            for idx, v in typed.items():
+                frame.at[idx, col] = _as_date(v) if kind == "date" else _as_utc(v, m.timezone)
     for col in (*entity.floats, *entity.ints):
         parsed = pd.to_numeric(frame[col], errors="coerce")
         _add(
@@ -201,7 +385,7 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
         for idx, v in frame[col].items():
             try:
                 lists.append(_parse_list(v, m.list_separator, m.units.get(col, 1.0)))
-            except ValueError:
+            except (ValueError, TypeError):
                 errors.setdefault(idx, []).append(
                     ("wrong_type", f"{col} is not a list of numbers: {v!r}")
                 )

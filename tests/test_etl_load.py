@@ -207,7 +207,9 @@ def test_an_extract_with_renamed_columns_loads_through_a_custom_mapping(
     reset(driver, settings)
     folder = tmp_path / "x" / "legacy"
     folder.mkdir(parents=True)
-    core = pd.read_csv(bank / "core" / "customers.csv", dtype=str, nrows=40)
+    core = pd.read_csv(
+        bank / "core" / "customers.csv", dtype=str, nrows=40, encoding_errors="replace"
+    )
     core = core[~core["cust_no"].str.contains("X")]
     core.rename(
         columns={"cust_no": "CLIENT_NO", "cust_name": "CLIENT_NAME", "gender": "SEX", "birth_dt": "DOB",
@@ -299,17 +301,24 @@ def test_cli_fails_with_exit_code_2_on_a_missing_folder(settings: Settings, tmp_
 def test_a_chunk_whose_rows_are_all_rejected_is_loaded_as_rejects(
     driver: Driver, settings: Settings, tmp_path: Path
 ) -> None:
+    """A chunk of refused rows among good ones (a source whose rows are all refused fails the
+    load: tests/test_load_failures.py)."""
     reset(driver, settings)
     folder = tmp_path / "x" / "legacy"
     folder.mkdir(parents=True)
     pd.DataFrame(
-        {"CLIENT_NO": ["L1", "L2", "L3"], "CLIENT_NAME": ["", "", ""], "SEX": ["男", "女", "男"],
-         "DOB": ["1980-01-01"] * 3, "ID_CARD": [""] * 3, "TEL": [""] * 3, "MAIL": [""] * 3,
-         "ADDRESS": [""] * 3, "UPDATED": ["2026-01-01 08:00:00"] * 3}
+        {"CLIENT_NO": ["L1", "L2", "L3", "L4", "L5"], "CLIENT_NAME": ["", "", "", "Li", "Wang"],
+         "SEX": ["男", "女", "男", "男", "女"], "DOB": ["1980-01-01"] * 5, "ID_CARD": [""] * 5,
+         "TEL": [""] * 5, "MAIL": [""] * 5, "ADDRESS": [""] * 5,
+         "UPDATED": ["2026-01-01 08:00:00"] * 5}
     ).to_csv(folder / "clients.csv", index=False)  # fmt: skip
     mapping = tmp_path / "legacy.yaml"
-    mapping.write_text(LEGACY_MAPPING, encoding="utf-8")
-    result = load(driver, settings, tmp_path / "x", source_system="legacy", mapping_file=mapping)
+    # no deposits file this time: the accounts entity says it may be absent
+    optional = LEGACY_MAPPING.replace("file: deposits", "file: deposits\n    optional: true")
+    mapping.write_text(optional, encoding="utf-8")
+    result = load(
+        driver, settings, tmp_path / "x", source_system="legacy", mapping_file=mapping, batch_size=3
+    )
     c = result.counts["customers"]
-    assert (c.read, c.rejected, c.loaded, result.exit_code) == (3, 3, 0, 1)
+    assert (c.read, c.rejected, c.loaded, result.exit_code) == (5, 3, 2, 1)
     assert result.by_reason == {"missing_required": 3}
