@@ -52,7 +52,7 @@ from core.settings import Settings
 from etl import records
 from etl.batches import CheckpointedWriter
 from etl.engine import Engine, Source, SystemPlan
-from etl.entities import CUSTOMER_REF_TARGET, ENTITIES, LOAD_ORDER
+from etl.entities import CUSTOMER_REF_TARGET, ENTITIES, LOAD_ORDER, Entity
 from etl.extracts import (
     ExtractError,
     Scan,
@@ -669,8 +669,22 @@ class Loader:
             if entity in REF_TARGETS:
                 self.spill.add_keys(f"keys:{entity}", good[spec.key[0]])
             assert spec.upsert is not None  # every entity but customers has one
-            self.writer.add(step, spec.upsert.query, spec.graph_rows(good))
+            self.writer.add(step, spec.upsert.query, self._with_origins(spec, m.system, good))
         self.writer.flush(step)
+
+    @staticmethod
+    def _with_origins(spec: Entity, system: str, good: pd.DataFrame) -> list[dict[str, Any]]:
+        """The entity's graph rows, each relationship to a customer stamped with the source
+        record it came from (``customer_id_origin``: [system, source_id] ...): a steward's
+        split of a customer sends each relationship to the customer of its record."""
+        rows = spec.graph_rows(good)
+        for col, target in spec.refs.items():
+            if target != "customers":
+                continue
+            key = f"{CUSTOMER_REF_TARGET[col]}_origin"
+            for row, ref in zip(rows, good[col].tolist(), strict=True):
+                row[key] = [system, ref]
+        return rows
 
     def _check_refs(
         self, entity: str, system: str, good: pd.DataFrame, errors: Errors

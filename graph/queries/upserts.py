@@ -63,7 +63,7 @@ UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (a:Account {account_id: row.account_id})
 MERGE (c)-[h:HOLDS]->(a)
-SET h.role = row.role, h.ended_at = row.ended_at
+SET h.role = row.role, h.ended_at = row.ended_at, h.origin = row.customer_id_origin
 """
 
 UPSERT_HOUSEHOLDS = """
@@ -77,7 +77,8 @@ UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (h:Household {household_id: row.household_id})
 MERGE (c)-[m:MEMBER_OF]->(h)
-SET m.role = row.role, m.since = row.since, m.ended_at = row.ended_at
+SET m.role = row.role, m.since = row.since, m.ended_at = row.ended_at,
+    m.origin = row.customer_id_origin
 """
 
 UPSERT_MANAGES = """
@@ -85,7 +86,7 @@ UNWIND $rows AS row
 MATCH (e:Employee {employee_id: row.employee_id})
 MATCH (c:Customer {customer_id: row.customer_id})
 MERGE (e)-[m:MANAGES]->(c)
-SET m.since = row.since
+SET m.since = row.since, m.origin = row.customer_id_origin
 """
 
 # A source record and its lineage; a record that now resolves elsewhere loses its old link.
@@ -112,7 +113,8 @@ UNWIND $rows AS row
 MATCH (a:Customer {customer_id: row.referrer_id})
 MATCH (b:Customer {customer_id: row.referred_id})
 MERGE (a)-[r:REFERRED]->(b)
-SET r.referred_at = row.referred_at, r.channel = row.channel, r.status = row.status
+SET r.referred_at = row.referred_at, r.channel = row.channel, r.status = row.status,
+    r.origin = row.referrer_id_origin, r.origin_to = row.referred_id_origin
 """
 
 UPSERT_INTERACTIONS = """
@@ -121,7 +123,8 @@ MERGE (i:Interaction {interaction_id: row.interaction_id})
 SET i += row.props
 WITH i, row
 MATCH (c:Customer {customer_id: row.customer_id})
-MERGE (c)-[:HAD]->(i)
+MERGE (c)-[had:HAD]->(i)
+SET had.origin = row.customer_id_origin
 WITH i, row
 WHERE row.employee_id IS NOT NULL
 MATCH (e:Employee {employee_id: row.employee_id})
