@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 
 import pandas as pd
 import pytest
@@ -47,7 +48,7 @@ def birth_number(yymmdd: str, serial: str) -> str:
     return nine + str(int(nine) % 11 % 10)
 
 
-def customers(*rows: dict[str, object]) -> pd.DataFrame:
+def customers(*rows: Mapping[str, object]) -> pd.DataFrame:
     """Canonical customer rows (missing columns None), indexed 1.. like a file's rows."""
     frame = pd.DataFrame(
         [{c: None for c in CUSTOMER_COLUMNS} | {"name": "X", **r} for r in rows],

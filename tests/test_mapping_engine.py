@@ -52,7 +52,8 @@ def run_mapping(
         }
         engine.register(plan, scans)
         for entity, em in m.entities.items():
-            frames, errors = [], {}
+            frames: list = []
+            errors: dict = {}
             for chunk in engine.batches(engine.sources[m.system, entity], 2):
                 mapped, errs = apply_mapping(chunk, em)
                 frames.append(mapped)
@@ -384,7 +385,7 @@ def _check_union(out: dict) -> None:
     got = {
         r[0]: r[1:] for r in records(frame, "account_id", "opened_at", "maturity_date", "currency")
     }
-    expected = {
+    expected: dict[str, tuple[dt.date, dt.date | None, str]] = {
         f"A-{a}": (dt.datetime.strptime(day, "%y%m%d").date(), None, "CZK")
         for a, _, _, day in ACCOUNTS
     }

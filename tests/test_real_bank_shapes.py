@@ -155,7 +155,7 @@ def write_berka(folder: Path) -> None:
         (a1, a2, a3, 100_000 + a1, 10, 5, 2, 1, 4, 75.5, 12_000 - a1, 1.2, 1.5, 120, 5_000, 6_000)
         for a1, a2, a3 in DISTRICTS
     ]
-    files = {
+    files: dict[str, tuple[list[str], list[tuple]]] = {
         "client": (["client_id", "birth_number", "district_id"], CLIENTS),
         "district": ([f"A{k}" for k in range(1, 17)], district_rows),
         "account": (["account_id", "district_id", "frequency", "date"], ACCOUNTS),
