@@ -361,7 +361,7 @@ def er_review(
         rows = list(csv.DictReader(f))
     for col in rows[0].keys() if rows else ["(none)"]:
         table.add_column(col)
-    for row in sorted(rows, key=lambda r: -float(r["score"]))[:limit]:
+    for row in sorted(rows, key=lambda r: -float(r["probability"]))[:limit]:
         table.add_row(*row.values())
     Console().print(table)
     console.print(f"{len(rows)} pairs in all")

@@ -82,6 +82,9 @@ def _loaded(type_: str) -> tuple[str, ...]:
 CUSTOMER_COLUMNS = (
     "source_id",
     *dict.fromkeys(f.source_column for f in model.LOADED_CUSTOMER_FIELDS),
+    # compared by identity resolution and kept on the SourceRecord, not golden fields
+    # (etl/linkage_frame.py); a record without ``name`` gets it from them (compose_name)
+    *records.MATCHING_FIELDS,
 )
 
 

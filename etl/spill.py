@@ -37,9 +37,11 @@ from etl import linkage
 from etl.identity import IdentityConfig, Link
 from etl.linkage_frame import match_frame
 from etl.linkage_model import Model
+from etl.records import MATCHING_FIELDS
 from graph.local_server import pid_alive
 
 BATCH = 20_000  # rows per insert / per graph query
+MATCH_ONLY = (*MATCHING_FIELDS, "national_id_type")
 # the compared columns (etl/linkage_frame.MATCH_COLUMNS) and the record's customer if resolved
 MATCH_DDL = """
     unique_id BIGINT, system VARCHAR, source_id VARCHAR, given_name VARCHAR, family_name VARCHAR,
@@ -78,14 +80,14 @@ class CustomerSpill:
         memory_limit: str = "1GB",
         threads: int = 2,
     ) -> None:
-        self.columns = list(columns)
+        # with the columns only matching reads, when the caller's list lacks them (etl/records.py)
+        self.columns = [*columns, *(c for c in MATCH_ONLY if c not in columns)]
         _sweep(Path(directory or tempfile.gettempdir()))
         self._tmp = tempfile.TemporaryDirectory(prefix=f"c360-spill-{os.getpid()}-", dir=directory)
         self.folder = Path(self._tmp.name)
         self.path = self.folder / "load.duckdb"
         self.db = duckdb.connect(str(self.path))
-        self.db.execute(f"SET memory_limit = '{_size(memory_limit)}'")
-        self.db.execute(f"SET threads = {int(threads)}")
+        self.configure(memory_limit=memory_limit, threads=threads)
         self.db.execute(f"SET temp_directory = '{self.folder / 'tmp'}'")
         self.db.execute("SET preserve_insertion_order = false")
         self.db.execute(
@@ -103,6 +105,11 @@ class CustomerSpill:
         self._scopes: dict[str, int] = {}
         self.has_ids = False
         self.review_count = 0
+
+    def configure(self, *, memory_limit: str, threads: int) -> None:
+        """DuckDB's memory bound (beyond it, it spills to the temporary folder) and threads."""
+        self.db.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+        self.db.execute(f"SET threads = {int(threads)}")
 
     def __enter__(self) -> CustomerSpill:
         return self
@@ -127,7 +134,8 @@ class CustomerSpill:
         """Append prepared records (columns ``self.columns``, in load order)."""
         if frame.empty:
             return
-        part = frame[self.columns]
+        part = frame.reindex(columns=self.columns)
+        part = part.astype(object).where(part.notna(), None)
         rows = [pickle.dumps(values, 5) for values in part.itertuples(index=False, name=None)]
         recs = pd.DataFrame(
             {
