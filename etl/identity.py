@@ -22,7 +22,6 @@ over a load. What is decided here:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -145,14 +144,6 @@ class Link(NamedTuple):
     confidence: float
     match_weight: float | None = None
     comparisons_json: str | None = None
-
-
-def review_id(a: tuple[str, str], b: tuple[str, str]) -> str:
-    """The id of the review of two records (contract item 5): the first 16 hex characters of
-    the SHA-256 of ``sysA\x1fidA\x1fsysB\x1fidB`` with (sysA, idA) < (sysB, idB)."""
-    first, second = sorted((a, b))
-    text = "\x1f".join((*first, *second))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def customer_id_for(

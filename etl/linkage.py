@@ -7,7 +7,9 @@ customer) and ``known`` (the graph's records this load does not bring, with thei
 1. **Score** with Splink: the fresh records with each other (``predict_within``) and against the
    resolved ones (``predict_between``: cross-load linking; resolved records are not compared
    with each other), on the configured blocking rules, term frequencies from all the records.
-   Pairs of one system are dropped when the system does not dedupe (identity.yaml). Kept: pairs
+   (Fewer records than ``model.min_training_records``: no term-frequency adjustment, a name's
+   frequency among a few records says nothing.) Pairs of one system are dropped when the
+   system does not dedupe (identity.yaml). Kept: pairs
    at or above the ``review`` threshold, and pairs with the same national-ID hash of one type
    (rule ``NATIONAL_ID``, whatever their score).
 2. **Cluster**: Splink's connected components over the links (``link`` threshold, or same ID),
@@ -108,8 +110,15 @@ def _score(
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
     db_api = DuckDBAPI(connection=db)
-    model = model_for(db_api, "allrec", _count(db, "SELECT count(*) FROM allrec"))
+    records = _count(db, "SELECT count(*) FROM allrec")
+    model = model_for(db_api, "allrec", records)
     settings = model.for_config(cfg) | {"retain_matching_columns": True}
+    if records < cfg.model.min_training_records:
+        # a name's frequency among a few records says nothing of its frequency in the bank
+        for comp in settings["comparisons"]:
+            for level in comp["comparison_levels"]:
+                level.pop("tf_adjustment_column", None)
+                level.pop("tf_adjustment_weight", None)
     linker = Linker(db_api.register("allrec"), settings, log_level=None)
     for comp in linker._settings_obj.comparisons:
         for level in comp.comparison_levels:

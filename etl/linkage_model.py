@@ -328,6 +328,12 @@ def level_weights(model: Model) -> list[tuple[str, str, float | None, float | No
     return out
 
 
+def model_path(home: Path, cfg: IdentityConfig) -> Path:
+    """Where loads look for the model: identity.yaml's ``model.file`` under the data folder."""
+    path = Path(cfg.model.file)
+    return path if path.is_absolute() else home / path
+
+
 def model_for_load(
     path: Path, cfg: IdentityConfig, echo: Callable[[str], None] = lambda _: None
 ) -> Callable[[Any, str, int], Model]:

@@ -48,9 +48,9 @@ from etl.extracts import (
     scan,
     shrunk_files,
 )
-from etl.identity import IdentityConfig, golden_records, load_identity_config, review_id
+from etl.identity import IdentityConfig, golden_records, load_identity_config
 from etl.linkage_frame import compose_name
-from etl.linkage_model import model_for_load
+from etl.linkage_model import model_for_load, model_path
 from etl.mapping import (
     MAPPINGS_DIR,
     EntityMapping,
@@ -483,10 +483,8 @@ class Loader:
                 return
             self.console.print(f"identity resolution: {message}", highlight=False)
 
-        model_path = Path(cfg.model.file)
-        if not model_path.is_absolute():
-            model_path = self.settings.c360_home / model_path
-        spill.resolve(cfg, model_for_load(model_path, cfg, echo), echo)
+        path = model_path(self.settings.c360_home, cfg)
+        spill.resolve(cfg, model_for_load(path, cfg, echo), echo)
         task = self.progress.add_task("customers/graph", total=None)
         bs = self.opts.batch_size
         golden_count = 0
@@ -583,7 +581,7 @@ class Loader:
                 w.writerow([*(row[c] for c in columns[:-1]), comparisons])
                 a, b = (row["system_a"], row["source_id_a"]), (row["system_b"], row["source_id_b"])
                 graph_row = {
-                    "review_id": review_id(a, b),
+                    "review_id": iq.review_id(a, b),
                     "a": list(a),
                     "b": list(b),
                     "match_weight": row["match_weight"],

@@ -3,9 +3,22 @@
 The loader writes uncertain pairs as ``IdentityReview`` nodes (:data:`UPSERT_REVIEWS`); data
 stewards decide them through the API; a rejected pair or a split customer leaves ``NOT_SAME_AS``
 between source records, which later loads read (:data:`NOT_SAME_AS_PAIRS`) and never merge.
+
+A confirmed match merges two customers: every relationship of the absorbed customer moves to the
+survivor, one plain Cypher statement per relationship type (no APOC), generated from
+:data:`RELATIONSHIPS`, the relationships of graph/MODEL.md declared as data. A moved
+relationship remembers the customer it came from (``moved_from``), so that splitting the survivor
+later sends it back to the customer that record gets again; the loader's relationships say
+nothing of the system they came from, so a split leaves every other relationship where it is.
 """
 
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
 
 # rows: {review_id, a: [system, source_id], b: [system, source_id], match_weight, probability,
 #        comparisons_json, run_id, created_at}; a decided review is never reopened
@@ -28,4 +41,282 @@ NOT_SAME_AS_PAIRS = """
 MATCH (a:SourceRecord)-[:NOT_SAME_AS]->(b:SourceRecord)
 RETURN a.system AS system_a, a.source_id AS source_id_a, b.system AS system_b,
        b.source_id AS source_id_b
+"""
+
+RecordKey = tuple[str, str]  # (system, source_id)
+
+
+def review_id(a: RecordKey, b: RecordKey) -> str:
+    """The id of the review of the pair ``a``, ``b`` (either order): the first 16 hex digits of
+    the SHA-256 of ``sysA \\x1f idA \\x1f sysB \\x1f idB`` with (sysA, idA) < (sysB, idB)."""
+    first, second = sorted((a, b))
+    return hashlib.sha256("\x1f".join((*first, *second)).encode()).hexdigest()[:16]
+
+
+# -- the relationships of the model ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """``(start)-[:type]->(end)`` as graph/MODEL.md lists it (labels and type are constants)."""
+
+    start: str
+    type: str
+    end: str
+
+
+# graph/MODEL.md's relationships, as data; tests/test_identity_stewards.py checks the two agree
+# and that a loaded graph has no relationship on a Customer that is not declared here.
+RELATIONSHIPS: tuple[Relationship, ...] = (
+    Relationship("SourceRecord", "RESOLVED_TO", "Customer"),
+    Relationship("Customer", "HOLDS", "Account"),
+    Relationship("Account", "OF_PRODUCT", "Product"),
+    Relationship("Customer", "MEMBER_OF", "Household"),
+    Relationship("Customer", "REFERRED", "Customer"),
+    Relationship("Customer", "HAD", "Interaction"),
+    Relationship("Interaction", "HANDLED_BY", "Employee"),
+    Relationship("Employee", "MANAGES", "Customer"),
+    Relationship("Employee", "WORKS_AT", "Branch"),
+    Relationship("TierChange", "OF", "Customer"),
+    Relationship("IdentityReview", "CANDIDATE", "SourceRecord"),
+    Relationship("SourceRecord", "NOT_SAME_AS", "SourceRecord"),
+)
+CUSTOMER = "Customer"
+# The lineage, which the decisions set themselves (rule STEWARD) rather than move.
+LINEAGE = "RESOLVED_TO"
+
+Side = Literal["start", "end"]  # the customer's end of a relationship
+
+
+@dataclass(frozen=True)
+class CustomerEdge:
+    """One end of a relationship at which a Customer sits, and how to move it to another one."""
+
+    relationship: Relationship
+    side: Side
+
+    @property
+    def name(self) -> str:
+        r = self.relationship
+        return f"({r.start})-[:{r.type}]->({r.end}) at its {self.side}"
+
+    @property
+    def move(self) -> str:
+        """Moves the relationships of this kind from customer ``$from_id`` to ``$to_id`` (only those
+        with ``moved_from = $only_moved_from`` unless it is null). A relationship the target already
+        has (same type, same other node) is kept as the target has it; one between the two
+        customers themselves is dropped (a person does not refer themselves). ``$stamp``: mark
+        what moved with the customer it came from (a merge), or clear the mark (a split)."""
+        t = self.relationship.type
+        pattern = f"(src)-[r:{t}]->(o)" if self.side == "start" else f"(o)-[r:{t}]->(src)"
+        merge = f"(dst)-[n:{t}]->(o)" if self.side == "start" else f"(o)-[n:{t}]->(dst)"
+        return f"""
+MATCH (src:Customer {{customer_id: $from_id}})
+MATCH (dst:Customer {{customer_id: $to_id}})
+MATCH {pattern}
+WHERE $only_moved_from IS NULL OR r.moved_from = $only_moved_from
+WITH dst, o, r, properties(r) AS props
+DELETE r
+WITH dst, o, props WHERE o <> dst
+MERGE {merge}
+ON CREATE SET n = props,
+              n.moved_from = CASE WHEN $stamp THEN coalesce(props.moved_from, $from_id) END
+RETURN count(*) AS moved
+"""
+
+
+def customer_edges() -> tuple[CustomerEdge, ...]:
+    """Every end of a declared relationship at which a Customer sits (a relationship between two
+    customers twice), the lineage included."""
+    edges = []
+    for r in RELATIONSHIPS:
+        for side, label in (("start", r.start), ("end", r.end)):
+            if label == CUSTOMER:
+                edges.append(CustomerEdge(r, side))  # type: ignore[arg-type]
+    return tuple(edges)
+
+
+CUSTOMER_EDGES = customer_edges()
+MOVED_EDGES = tuple(e for e in CUSTOMER_EDGES if e.relationship.type != LINEAGE)
+
+
+# -- the review queue -----------------------------------------------------------------------------
+
+# The candidate records of review ``r``, each with its customer and the caller's access to it
+# (a record that resolves to no customer restricts nothing).
+_CANDIDATES = """
+CALL (r) {
+  OPTIONAL MATCH (r)-[:CANDIDATE]->(s:SourceRecord)
+  OPTIONAL MATCH (s)-[:RESOLVED_TO]->(c:Customer)
+  WITH s, c ORDER BY s.system, s.source_id
+  RETURN collect(CASE WHEN s IS NOT NULL THEN {
+    system: s.system, source_id: s.source_id, customer_id: c.customer_id, name: c.name,
+    tier: c.tier, access: CASE WHEN c IS NULL THEN 'direct' ELSE __ACCESS__ END} END) AS records
+}
+"""
+
+
+def _candidates(scope: ScopeKind) -> str:
+    return _CANDIDATES.replace("__ACCESS__", ACCESS_EXPR[scope])
+
+
+# A review is listed when the caller may see every customer its records resolve to. Oldest
+# first (a queue), keyset on (created_at, review_id), the cursor's instant as Cypher's text of it
+# (exact to the nanosecond); a review without created_at sorts first.
+REVIEWS_PAGE: dict[ScopeKind, str] = {
+    scope: f"""
+MATCH (r:IdentityReview) WHERE r.status = $status
+WITH r, coalesce(r.created_at, datetime('1970-01-01T00:00:00Z')) AS at
+WHERE $after_id IS NULL OR at > datetime($after_at)
+   OR (at = datetime($after_at) AND r.review_id > $after_id)
+{_candidates(scope)}
+WITH r, at, records WHERE none(x IN records WHERE x.access IS NULL)
+ORDER BY at, r.review_id
+LIMIT $limit
+RETURN r {{.*}} AS review, toString(at) AS at, records
+"""
+    for scope in ScopeKind
+}
+
+REVIEWS_COUNT: dict[ScopeKind, str] = {
+    scope: f"""
+MATCH (r:IdentityReview) WHERE r.status = $status
+{_candidates(scope)}
+WITH r WHERE none(x IN records WHERE x.access IS NULL)
+RETURN count(r) AS total
+"""
+    for scope in ScopeKind
+}
+
+# One review for a decision, locked (the write lock of a set-and-removed property) so that two
+# stewards deciding it at once are served one after the other; with its records as above.
+LOCK_REVIEW = """
+MATCH (r:IdentityReview {review_id: $review_id})
+SET r._lock = true REMOVE r._lock
+"""
+
+REVIEW: dict[ScopeKind, str] = {
+    scope: f"""
+MATCH (r:IdentityReview {{review_id: $review_id}})
+{_candidates(scope)}
+RETURN r {{.*}} AS review, records
+"""
+    for scope in ScopeKind
+}
+
+DECIDE_REVIEW = """
+MATCH (r:IdentityReview {review_id: $review_id})
+SET r.status = $status, r.decided_by = $by, r.decided_at = $at, r.reason = $reason
+"""
+
+# Customers locked before they are read for a merge or a split (see LOCK_REVIEW).
+LOCK_CUSTOMERS = """
+MATCH (c:Customer) WHERE c.customer_id IN $customer_ids
+SET c._lock = true REMOVE c._lock
+"""
+
+# -- steward decisions ----------------------------------------------------------------------------
+
+# rows: {a: [system, source_id], b: [...], review_id}; a before b in (system, source_id) order
+WRITE_NOT_SAME_AS = """
+UNWIND $rows AS row
+MATCH (a:SourceRecord {system: row.a[0], source_id: row.a[1]})
+MATCH (b:SourceRecord {system: row.b[0], source_id: row.b[1]})
+MERGE (a)-[n:NOT_SAME_AS]->(b)
+ON CREATE SET n.by = $by, n.at = $at, n.review_id = row.review_id, n.reason = $reason
+"""
+
+# Pairs a steward kept apart between the records of customer $a and those of customer $b.
+NOT_SAME_AS_BETWEEN = """
+MATCH (:Customer {customer_id: $a})<-[:RESOLVED_TO]-(x:SourceRecord)-[n:NOT_SAME_AS]-
+      (y:SourceRecord)-[:RESOLVED_TO]->(:Customer {customer_id: $b})
+RETURN [x.system, x.source_id] AS a, [y.system, y.source_id] AS b, n.review_id AS review_id
+"""
+
+# A confirmation overrides an earlier split of exactly this pair.
+DROP_NOT_SAME_AS = """
+MATCH (x:SourceRecord {system: $a[0], source_id: $a[1]})-[n:NOT_SAME_AS]-
+      (y:SourceRecord {system: $b[0], source_id: $b[1]})
+DELETE n
+"""
+
+# The absorbed customer's records move to the survivor, rule STEWARD; the confirmed record takes
+# the review's evidence (the pair the steward looked at), the others keep theirs.
+MOVE_RECORDS = """
+MATCH (dst:Customer {customer_id: $to_id})
+MATCH (s:SourceRecord)-[r:RESOLVED_TO]->(:Customer {customer_id: $from_id})
+WITH dst, s, r, properties(r) AS props
+DELETE r
+CREATE (s)-[n:RESOLVED_TO]->(dst)
+SET n = props, n.rule = 'STEWARD', n.confidence = 1.0
+WITH s, n WHERE [s.system, s.source_id] IN $confirmed
+SET n.match_weight = $match_weight, n.comparisons_json = $comparisons_json
+"""
+
+# Records placed by a split: each to its customer, rule STEWARD (no pair evidence: it is alone).
+# rows: {system, source_id, customer_id}
+PLACE_RECORDS = """
+UNWIND $rows AS row
+MATCH (s:SourceRecord {system: row.system, source_id: row.source_id})
+MATCH (c:Customer {customer_id: row.customer_id})
+OPTIONAL MATCH (s)-[old:RESOLVED_TO]->(:Customer)
+DELETE old
+WITH DISTINCT s, c
+CREATE (s)-[n:RESOLVED_TO]->(c)
+SET n.rule = 'STEWARD', n.confidence = 1.0
+"""
+
+# The source records behind customers, as stored.
+RECORDS_OF = """
+UNWIND $customer_ids AS id
+MATCH (s:SourceRecord)-[:RESOLVED_TO]->(:Customer {customer_id: id})
+RETURN id AS customer_id, s {.*} AS record
+"""
+
+# The relationship types still on a customer (an absorbed one must have none before it goes).
+RELATIONSHIP_TYPES_OF = """
+MATCH (c:Customer {customer_id: $customer_id})
+OPTIONAL MATCH (c)-[r]-()
+RETURN collect(DISTINCT type(r)) AS types
+"""
+
+DELETE_CUSTOMER = """
+MATCH (c:Customer {customer_id: $customer_id})
+DELETE c
+"""
+
+# Which of these customer ids exist already.
+EXISTING_CUSTOMERS = """
+MATCH (c:Customer) WHERE c.customer_id IN $customer_ids
+RETURN collect(c.customer_id) AS ids
+"""
+
+# The golden records of customers, written as the loader writes them (a null removes the
+# field); a customer is created when missing. rows: the loader's customer rows.
+WRITE_GOLDEN = """
+UNWIND $rows AS row
+MERGE (c:Customer {customer_id: row.customer_id})
+SET c += row
+"""
+
+# Source records by key with the customer each resolves to and the caller's access to it.
+RECORDS: dict[ScopeKind, str] = {
+    scope: f"""
+UNWIND $keys AS key
+MATCH (s:SourceRecord {{system: key[0], source_id: key[1]}})
+OPTIONAL MATCH (s)-[:RESOLVED_TO]->(c:Customer)
+RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id,
+       c.name AS name, c.tier AS tier,
+       CASE WHEN c IS NULL THEN 'direct' ELSE {ACCESS_EXPR[scope]} END AS access
+ORDER BY system, source_id
+"""
+    for scope in ScopeKind
+}
+
+# After a scope fragment: the customer to split (served directly) and its records as stored.
+SPLIT_TARGET_TAIL = """
+WITH c, access WHERE access = 'direct'
+OPTIONAL MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c)
+WITH c, s ORDER BY s.system, s.source_id
+RETURN c.customer_id AS customer_id, collect(s {.*}) AS records
 """

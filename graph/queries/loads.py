@@ -133,3 +133,13 @@ def stream_rows(
                 rows = []
         if rows:
             yield rows
+
+
+# every node and relationship (the FEBRL benchmark's fresh graph per set)
+WIPE_GRAPH = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+
+
+def wipe(driver: Any, database: str) -> None:
+    """Delete everything (``CALL ... IN TRANSACTIONS`` needs an auto-commit transaction)."""
+    with driver.session(database=database) as session:
+        session.run(WIPE_GRAPH).consume()
