@@ -83,7 +83,7 @@ def febrl(number: int, size: int | None = None) -> tuple[pd.DataFrame, set[tuple
     frame, links = getattr(datasets, f"load_febrl{number}")(return_links=True)
     truth = {tuple(sorted(pair)) for pair in links}
     if size is not None:
-        person = frame.index.str.extract(r"^rec-(\d+)-", expand=False).astype(int)
+        person = frame.index.to_series().str.extract(r"^rec-(\d+)-", expand=False).astype(int)
         frame = frame[(person < size).to_numpy()]
         keep = set(frame.index)
         truth = {p for p in truth if p[0] in keep and p[1] in keep}
