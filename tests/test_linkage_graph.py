@@ -9,6 +9,7 @@ generator); a few records use the model shipped in etl/mappings/er-model.json.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +46,7 @@ CARD = [  # card_cust_id, holder_name, sex, dob, cert, phone, email, address
 ]  # fmt: skip
 
 
-def write_system(folder: Path, system: str, rows: list[tuple[str, ...]]) -> None:
+def write_system(folder: Path, system: str, rows: Sequence[tuple[str, ...]]) -> None:
     """The system's customers file with its mapping's source columns (others empty)."""
     em = load_mapping(system).entities["customers"]
     columns = list(em.columns)
