@@ -230,9 +230,16 @@ def resolve_folder(folder: Path, model: Path) -> dict[str, float]:
 
         spill.resolve(cfg, timed_model)
         times["resolve_s"] = time.perf_counter() - t1 - times.get("model_s", 0.0)
-        times["customers"] = spill.db.execute("SELECT count(DISTINCT cid) FROM out").fetchall()[0][
-            0
-        ]
+        [(customers,)] = spill.db.execute("SELECT count(DISTINCT cid) FROM out").fetchall()
+        times["customers"] = customers
+        predicted = spill.db.execute(
+            "SELECT r.system, r.source_id, o.cid FROM rec r JOIN out o ON o.idx = r.idx"
+        ).df()
+    from etl.er_report import pairwise_score
+
+    truth = pd.read_csv(folder / "ground_truth" / "identities.csv", dtype=str)
+    er = pairwise_score(predicted.set_axis(["system", "source_id", "customer_id"], axis=1), truth)
+    times |= {"precision": round(er.precision, 5), "recall": round(er.recall, 5)}
     return times
 
 
@@ -361,7 +368,8 @@ def table(rows: list[tuple[str, Figures, Figures, str]]) -> str:
     for name, ours, ref, note in rows:
         lines.append(
             f"| {name} | {ours.records} | {ours.precision:.4f} / {ours.recall:.4f} / {ours.f1:.4f} "
-            f"| {ours.recall_of_loaded:.4f} | {ours.seconds} | {ref.precision:.4f} / {ref.recall:.4f} / {ref.f1:.4f} | {ref.seconds} "
+            f"| {ours.recall_of_loaded or 0:.4f} | {ours.seconds} "
+            f"| {ref.precision:.4f} / {ref.recall:.4f} / {ref.f1:.4f} | {ref.seconds} "
             f"| {note} |"
         )
     return "\n".join(lines)
