@@ -378,10 +378,82 @@ def er_review(
         rows = list(csv.DictReader(f))
     for col in rows[0].keys() if rows else ["(none)"]:
         table.add_column(col)
-    for row in sorted(rows, key=lambda r: -float(r["score"]))[:limit]:
+    for row in sorted(rows, key=lambda r: -float(r["probability"]))[:limit]:
         table.add_row(*row.values())
     Console().print(table)
     console.print(f"{len(rows)} pairs in all")
+
+
+@app.command("er-train")
+def er_train(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="folder of extracts, one sub-folder per system (default: the graph)"),
+    ] = None,
+    source_system: str = typer.Option(None, help="train on this system's sub-folder only"),
+    mapping: Annotated[
+        Path | None, typer.Option(help="mapping YAML to use instead of etl/mappings/<system>.yaml")
+    ] = None,
+    identity_config: Annotated[
+        Path | None, typer.Option(help="identity YAML (default etl/mappings/identity.yaml)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="model file (default .c360/er-model.json, what loads use)")
+    ] = None,
+) -> None:
+    """Estimate the identity-resolution model without labels and print its match weights.
+
+    u by random sampling of record pairs, m by expectation maximisation on the EM blocks of
+    identity.yaml; saved as a versioned JSON file that `c360 load` then uses. Without a model, a
+    load trains one on its own records (or, for a few records, uses the shipped
+    etl/mappings/er-model.json). Example: `c360 er-train .c360/bank`
+    """
+    from rich.table import Table
+
+    from etl.identity import IdentityConfigError, load_identity_config
+    from etl.linkage_model import level_weights, model_path
+    from etl.linkage_train import train_on_folder, train_on_graph
+    from etl.loader import LoadOptions
+    from etl.mapping import MappingError
+
+    settings = get_settings()
+    try:
+        cfg = load_identity_config(identity_config)
+    except (IdentityConfigError, OSError) as exc:
+        _fail(str(exc))
+    path = out or model_path(settings.c360_home, cfg)
+    echo = lambda line: console.print(line, highlight=False)  # noqa: E731
+    try:
+        if directory is None:
+            with _connected(settings) as driver:
+                model = train_on_graph(driver, settings.neo4j_database, cfg, echo)
+        else:
+            if not directory.is_dir():
+                _fail(f"{directory} is not a folder of extracts")
+            opts = LoadOptions(
+                directory=directory,
+                source_system=source_system,
+                mapping_file=mapping,
+                identity_config=identity_config,
+            )
+            model = train_on_folder(opts, cfg, settings.id_pepper.get_secret_value(), echo)
+    except (MappingError, ValueError, OSError) as exc:
+        _fail(str(exc))
+    model.save(path)
+    table = Table(title=f"Match weights ({model.meta['records']:,} records; saved to {path})")
+    for col in ("comparison", "level", "m", "u", "match weight"):
+        table.add_column(col, justify="right" if col in ("m", "u", "match weight") else "left")
+    for name, level, m, u, weight in level_weights(model):
+        table.add_row(
+            name,
+            level,
+            "-" if m is None else f"{m:.4f}",
+            "-" if u is None else f"{u:.6f}",
+            "untrained" if weight is None else f"{weight:+.2f}",
+        )
+    Console().print(table)
+    prior = model.splink.get("probability_two_random_records_match")
+    console.print(f"probability that two random records match: {prior:.3g}")
 
 
 @app.command("score")

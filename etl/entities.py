@@ -93,6 +93,9 @@ CUSTOMER_COLUMNS = (
     "source_id",
     *dict.fromkeys(f.source_column for f in model.LOADED_CUSTOMER_FIELDS),
     "phone_region",
+    # compared by identity resolution and kept on the SourceRecord, not golden fields
+    # (etl/linkage_frame.py); a record without ``name`` gets it from them (compose_name)
+    *records.MATCHING_FIELDS,
 )
 # what an identifier or a phone is when the system does not say: a mainland resident ID, a
 # mainland number (a mapping sets others, e.g. ``defaults: {phone_region: CZ}``)

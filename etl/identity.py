@@ -1,51 +1,78 @@
-"""Identity resolution: which source records are the same person, and their golden record.
+"""Identity resolution: its configuration, the golden ids and the golden records (pure, no driver).
 
-Pure functions, no driver. The steps:
+Which records are one person is decided by the linkage model (etl/linkage*.py: Splink's
+Fellegi-Sunter model on DuckDB, configured in etl/mappings/identity.yaml); etl/spill.py runs it
+over a load. What is decided here:
 
-1. **Deterministic**: records with the same national-ID hash are one person (rule ``NATIONAL_ID``).
-   Two records with *different* ID hashes are never merged.
-2. **Probabilistic** on the rest: candidate pairs come from blocks (same birth date and surname,
-   same phone, same email, same ID hash); a pair scores the summed weights of
-   etl/mappings/identity.yaml (name similarity with rapidfuzz on simplified names, birth date,
-   phone, email, address, gender). ``>= match_threshold`` merges (rule ``PROBABILISTIC``),
-   ``>= review_threshold`` is listed for review and not merged.
-3. **Clusters** by union-find; each record's ``RESOLVED_TO {rule, confidence}`` is its best edge
-   into the cluster (the anchor record gets ``ANCHOR``, a lone record ``SINGLETON``).
-4. **Golden id**, stable across re-runs and resumes: a record already resolved in the graph keeps
-   its customer (the smallest id if a cluster now joins several); otherwise
-   ``C-<source_id>`` of the anchor when the anchor is from the first system of
-   ``system_priority`` (the core CIF number), else ``C-<system>-<source_id>``. The anchor is the
-   record of the highest-priority system with the smallest source id.
-5. **Survivorship** (:func:`golden_records`): per field the first non-empty value in system
+1. **Rules of a link** (``RESOLVED_TO.rule``): ``NATIONAL_ID`` (equal national-ID hash of one type:
+   always merged), ``PROBABILISTIC`` (match probability at or above the ``link`` threshold),
+   ``ANCHOR`` (the record a new customer's id comes from), ``SINGLETON`` (linked to no other
+   record), ``STEWARD`` (a data steward's decision, written by the API). Two records whose
+   national-ID hashes of a type in ``national_id_veto`` differ are never merged.
+2. **Golden id**, stable across re-runs and resumes (:func:`customer_id_for`): a record already
+   resolved in the graph keeps its customer, and a new record joins the customer of the resolved
+   records it links to; a cluster of new records only takes ``C-<source_id>`` of its anchor when
+   the anchor is from the first system of ``system_priority`` (the core CIF number), else
+   ``C-<system>-<source_id>``. The anchor is the record of the highest-priority system with the
+   smallest source id.
+3. **Survivorship** (:func:`golden_records`): per field the first non-empty value in system
    priority order, except the ``recent`` fields (phone, email, address, city: the most recently
    updated non-empty value wins, so a move is picked up) and per-field orders (occupation: CRM first).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 import yaml
-from rapidfuzz.fuzz import ratio
 
 from etl.mapping import MAPPINGS_DIR
 from graph.model import GOLDEN_CUSTOMER_FIELDS
+
+RULES = ("SINGLETON", "NATIONAL_ID", "PROBABILISTIC", "ANCHOR", "STEWARD")
+
+
+class IdentityConfigError(ValueError):
+    """identity.yaml is not usable; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Match probabilities: ``link`` merges, ``review`` lists the pair for a steward,
+    below ``separate`` two records are never in one customer (not even through others)."""
+
+    link: float = 0.99
+    review: float = 0.5
+    separate: float = 0.001
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    file: str = "er-model.json"
+    min_training_records: int = 1000
+    u_max_pairs: float = 5e6
+    seed: int = 42
+    em_blocks: tuple[str, ...] = ()
+    prior_rules: tuple[str, ...] = ()
+    prior_recall: float = 0.8
+    m_floor: float = 0.001
 
 
 @dataclass(frozen=True)
 class IdentityConfig:
     system_priority: tuple[str, ...] = ("core", "card", "crm")
-    weights: dict[str, float] = field(default_factory=dict)
-    match_threshold: float = 6.5
-    review_threshold: float = 3.5
-    max_block_size: int = 60
-    compare_within_system: bool = False
+    dedupe_default: bool = True
+    dedupe_systems: dict[str, bool] = field(default_factory=dict)
+    thresholds: Thresholds = Thresholds()
+    national_id_veto: tuple[str, ...] = ("CN_RESIDENT",)
+    blocking_rules: tuple[str, ...] = ()
+    comparisons: tuple[dict[str, Any], ...] = ()
+    model: ModelOptions = ModelOptions()
+    memory_limit: str = "1GB"
+    threads: int = 2
     recent_fields: tuple[str, ...] = ("phone", "email", "address", "city")
     field_priority: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -53,202 +80,82 @@ class IdentityConfig:
         p = self.system_priority
         return p.index(system) if system in p else len(p)
 
+    def dedupes(self, system: str) -> bool:
+        """Whether the records of ``system`` are compared with each other."""
+        return self.dedupe_systems.get(system, self.dedupe_default)
+
 
 def load_identity_config(path: Path | None = None) -> IdentityConfig:
-    doc = yaml.safe_load((path or MAPPINGS_DIR / "identity.yaml").read_text(encoding="utf-8"))
-    surv = doc.get("survivorship") or {}
-    return IdentityConfig(
-        system_priority=tuple(doc["system_priority"]),
-        weights={k: float(v) for k, v in doc["weights"].items()},
-        match_threshold=float(doc["match_threshold"]),
-        review_threshold=float(doc["review_threshold"]),
-        max_block_size=int(doc.get("max_block_size", 60)),
-        compare_within_system=bool(doc.get("compare_within_system", False)),
-        recent_fields=tuple(surv.get("recent", ())),
-        field_priority={k: tuple(v) for k, v in (surv.get("fields") or {}).items()},
-    )
-
-
-class Candidate(NamedTuple):
-    """The compact form of a source record that matching needs (one tuple per record)."""
-
-    system: str
-    source_id: str
-    name: str  # normalised (etl.zh.normalise_name)
-    birth: dt.date | None
-    id_hash: str | None
-    phone: str | None  # 11 digits
-    email: str | None  # lower case
-    address: str | None
-    gender: str | None
+    path = path or MAPPINGS_DIR / "identity.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        surv = doc.get("survivorship") or {}
+        dedupe = dict(doc.get("dedupe_within_system") or {})
+        th = doc.get("thresholds") or {}
+        thresholds = Thresholds(
+            link=float(th.get("link", 0.99)),
+            review=float(th.get("review", 0.5)),
+            separate=float(th.get("separate", 0.001)),
+        )
+        if not 0 <= thresholds.separate <= thresholds.review <= thresholds.link <= 1:
+            raise IdentityConfigError(
+                f"{path}: thresholds must be 0 <= separate <= review <= link <= 1, got {th}"
+            )
+        m = doc.get("model") or {}
+        model = ModelOptions(
+            file=str(m.get("file", "er-model.json")),
+            min_training_records=int(m.get("min_training_records", 1000)),
+            u_max_pairs=float(m.get("u_max_pairs", 5e6)),
+            seed=int(m.get("seed", 42)),
+            em_blocks=tuple(m.get("em_blocks") or ()),
+            prior_rules=tuple(m.get("prior_rules") or ()),
+            prior_recall=float(m.get("prior_recall", 0.8)),
+            m_floor=float(m.get("m_floor", 0.001)),
+        )
+        duck = doc.get("duckdb") or {}
+        comparisons = tuple(dict(c) for c in doc.get("comparisons") or ())
+        for c in comparisons:
+            if "name" not in c or "kind" not in c:
+                raise IdentityConfigError(f"{path}: comparisons: each needs a name and a kind: {c}")
+        return IdentityConfig(
+            system_priority=tuple(doc["system_priority"]),
+            dedupe_default=bool(dedupe.pop("default", True)),
+            dedupe_systems={str(k): bool(v) for k, v in dedupe.items()},
+            thresholds=thresholds,
+            national_id_veto=tuple(doc.get("national_id_veto") or ()),
+            blocking_rules=tuple(str(r) for r in doc.get("blocking_rules") or ()),
+            comparisons=comparisons,
+            model=model,
+            memory_limit=str(duck.get("memory_limit", "1GB")),
+            threads=int(duck.get("threads", 2)),
+            recent_fields=tuple(surv.get("recent", ())),
+            field_priority={k: tuple(v) for k, v in (surv.get("fields") or {}).items()},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, IdentityConfigError):
+            raise
+        raise IdentityConfigError(f"{path}: {type(exc).__name__}: {exc}") from None
 
 
 class Link(NamedTuple):
+    """How a record joined its customer: the ``RESOLVED_TO`` properties."""
+
     rule: str
     confidence: float
+    match_weight: float | None = None
+    comparisons_json: str | None = None
 
 
-@dataclass
-class Resolution:
-    cluster: list[int]  # record index -> cluster root index
-    links: list[Link]  # record index -> how it joined its cluster
-    review: list[tuple[int, int, float]]  # (i, j, score) near misses, not merged
-
-
-def score_pair(a: Candidate, b: Candidate, w: dict[str, float]) -> float:
-    """The summed agreement weights of two records without a shared national-ID hash."""
-    s = 0.0
-    sim = ratio(a.name, b.name) / 100 if a.name and b.name else 0.0
-    if sim >= 0.999:
-        s += w["name_exact"]
-    elif sim >= w["name_close_ratio"]:
-        s += w["name_close"]
-    else:
-        s += w["name_diff"]
-    if a.birth and b.birth:
-        s += w["birth_same"] if a.birth == b.birth else w["birth_diff"]
-    if a.phone and b.phone:
-        s += w["phone_same"] if a.phone == b.phone else w["phone_diff"]
-    if a.email and b.email:
-        s += w["email_same"] if a.email == b.email else w["email_diff"]
-    if a.address and a.address == b.address:
-        s += w["address_same"]
-    if a.gender and b.gender and a.gender != b.gender:
-        s += w["gender_diff"]
-    return s
-
-
-def confidence(score: float, cfg: IdentityConfig) -> float:
-    """A 0-1 reading of a score: 0.5 at the review threshold, ~0.9 at the match threshold."""
-    scale = (cfg.match_threshold - cfg.review_threshold) / math.log(9)
-    return round(1 / (1 + math.exp(-(score - cfg.review_threshold) / scale)), 3)
-
-
-def block_keys(c: Candidate) -> list[tuple[str, object]]:
-    keys: list[tuple[str, object]] = []
-    if c.birth and c.name:
-        keys.append(("birth+surname", (c.birth, c.name[0])))
-    if c.phone:
-        keys.append(("phone", c.phone))
-    if c.email:
-        keys.append(("email", c.email))
-    if c.id_hash:
-        keys.append(("id", c.id_hash))
-    return keys
-
-
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return root
-
-    def union(self, i: int, j: int) -> None:
-        ri, rj = self.find(i), self.find(j)
-        if ri != rj:
-            self.parent[max(ri, rj)] = min(ri, rj)
-
-
-def resolve(records: list[Candidate], cfg: IdentityConfig) -> Resolution:
-    """Cluster the records (see the module docstring)."""
-    n = len(records)
-    uf = _UnionFind(n)
-    best: list[Link | None] = [None] * n
-
-    def note(i: int, link: Link) -> None:
-        if best[i] is None or link.confidence > best[i].confidence:  # type: ignore[union-attr]
-            best[i] = link
-
-    blocks: dict[tuple[str, object], list[int]] = defaultdict(list)
-    for i, rec in enumerate(records):
-        for key in block_keys(rec):
-            blocks[key].append(i)
-    seen: set[tuple[int, int]] = set()
-    scored: list[tuple[int, int, float]] = []
-    for (kind, _), members in blocks.items():
-        if kind == "id":
-            for j in members[1:]:
-                uf.union(members[0], j)
-                note(j, Link("NATIONAL_ID", 1.0))
-                note(members[0], Link("NATIONAL_ID", 1.0))
-            continue
-        if len(members) < 2 or len(members) > cfg.max_block_size:
-            continue
-        for x, i in enumerate(members):
-            a = records[i]
-            for j in members[x + 1 :]:
-                b = records[j]
-                if (i, j) in seen or (not cfg.compare_within_system and a.system == b.system):
-                    continue
-                seen.add((i, j))
-                if a.id_hash and b.id_hash:
-                    continue  # equal hashes merged above; different ones never merge
-                scored.append((i, j, score_pair(a, b, cfg.weights)))
-    review = []
-    for i, j, s in scored:
-        if s >= cfg.match_threshold:
-            uf.union(i, j)
-            link = Link("PROBABILISTIC", confidence(s, cfg))
-            note(i, link)
-            note(j, link)
-    for i, j, s in scored:
-        if cfg.review_threshold <= s < cfg.match_threshold and uf.find(i) != uf.find(j):
-            review.append((i, j, round(s, 2)))
-    cluster = [uf.find(i) for i in range(n)]
-    return Resolution(
-        cluster=cluster, links=[b or Link("SINGLETON", 1.0) for b in best], review=review
-    )
-
-
-def assign_customer_ids(
-    records: list[Candidate],
-    resolution: Resolution,
-    cfg: IdentityConfig,
-    existing: dict[tuple[str, str], str] | None = None,
-    by_id_hash: dict[str, str] | None = None,
-) -> tuple[list[str], list[Link]]:
-    """The golden customer_id of every record, and its link (the anchor's rule is ``ANCHOR``).
-
-    ``existing``: records already resolved in the graph; ``by_id_hash``: customers already in the
-    graph by national-ID hash (a later load of one system joins the people loaded before)."""
-    existing = existing or {}
-    by_id_hash = by_id_hash or {}
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, root in enumerate(resolution.cluster):
-        members[root].append(i)
-    ids = [""] * len(records)
-    links = list(resolution.links)
-    for group in members.values():
-        anchor = min(group, key=lambda i: (cfg.rank(records[i].system), records[i].source_id))
-        known = sorted(
-            existing[k]
-            for i in group
-            if (k := (records[i].system, records[i].source_id)) in existing
-        )
-        hashed = sorted(
-            by_id_hash[h] for i in group if (h := records[i].id_hash) and h in by_id_hash
-        )
-        if records[anchor].system == cfg.system_priority[0]:
-            own = f"C-{records[anchor].source_id}"
-        else:
-            own = f"C-{records[anchor].system}-{records[anchor].source_id}"
-        cid = known[0] if known else own
-        if not known and hashed and hashed[0] != own:
-            cid = hashed[0]  # the person is in the graph from an earlier load
-            for i in group:
-                if records[i].id_hash in by_id_hash:
-                    links[i] = Link("NATIONAL_ID", 1.0)
-        for i in group:
-            ids[i] = cid
-        if len(group) > 1:
-            links[anchor] = Link("ANCHOR", 1.0)
-    return ids, links
+def customer_id_for(
+    anchor_system: str, anchor_source_id: str, known: list[str], cfg: IdentityConfig
+) -> str:
+    """The golden id of a cluster: the customer its resolved records already have (one at most:
+    etl/linkage.py never joins two), else one made from its anchor record."""
+    if known:
+        return min(known)
+    if anchor_system == cfg.system_priority[0]:
+        return f"C-{anchor_source_id}"
+    return f"C-{anchor_system}-{anchor_source_id}"
 
 
 # the stored fields survivorship chooses (graph/model.py); of the loaded fields not among them,

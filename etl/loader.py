@@ -63,6 +63,8 @@ from etl.extracts import (
     shrunk_files,
 )
 from etl.identity import IdentityConfig, golden_records, load_identity_config
+from etl.linkage_frame import compose_name
+from etl.linkage_model import model_for_load, model_path
 from etl.mapping import (
     MAPPINGS_DIR,
     EntityMapping,
@@ -71,13 +73,14 @@ from etl.mapping import (
     apply_mapping,
     load_mapping,
 )
-from etl.normalise import phone_digits
+from etl.normalise import stored_phone
 from etl.rejects import RejectsWriter
 from etl.sources import extract_files
 from etl.spill import CustomerSpill
 from etl.validation import validate
 from graph import migrate, session
 from graph.model import LOADED_CUSTOMER_FIELDS, Node
+from graph.queries import identity as iq
 from graph.queries import loads as lq
 from graph.queries import upserts as uq
 
@@ -532,15 +535,18 @@ class Loader:
         return good[pd.Series(keep, index=good.index, dtype=bool)]
 
     def _load_customers(self, units: list, counts: Counts) -> int:
-        """Read, resolve and write the customers of every system. The records are spilled to a
-        temporary SQLite file as they are read (etl/spill.py): memory does not grow with the
-        number of customers."""
+        """Read, resolve and write the customers of every system. The records go to the spill's
+        DuckDB database as they are read (etl/spill.py), with the records already behind golden
+        customers in the graph; identity resolution runs there (etl/linkage.py), out of core."""
         spill = self.spill
+        cfg = self.identity
+        spill.configure(memory_limit=cfg.memory_limit, threads=cfg.threads)
         for m, em, path in units:
             scope = f"dedupe:customers:{m.system}/{path.name}"
             source_file = f"{m.system}/{path.name}"
             for chunk in self._chunks(f"customers/{m.system}", path, em):
                 mapped, parse_errors = apply_mapping(chunk, em)
+                mapped = compose_name(mapped)
                 good, errors = self._validate("customers", mapped, parse_errors, source_file)
                 good = self._dedupe("customers", good, errors, scope)
                 self.rejects.write("customers", source_file, chunk, errors)
@@ -549,14 +555,22 @@ class Loader:
                 prepared = records.prepare_customers(
                     good, m.system, self.settings.id_pepper.get_secret_value()
                 )
-                spill.add(prepared[KEPT_CUSTOMER_COLUMNS])
-        spill.resolve(self.identity)
-        spill.assign(self.identity, self._existing_assignments, self._customers_by_id_hash)
-        review = self._write_review(spill.review_rows())
+                spill.add(prepared)
+        self._add_graph_records()
+        task = self.progress.add_task("customers/match", total=None)
+
+        def echo(message: str) -> None:
+            self.progress.update(task, description=f"customers/{message.split()[0]}")
+            if not self.opts.show_progress:
+                return
+            self.console.print(f"identity resolution: {message}", highlight=False)
+
+        path = model_path(self.settings.c360_home, cfg)
+        spill.resolve(cfg, model_for_load(path, cfg, echo), echo)
         task = self.progress.add_task("customers/graph", total=None)
         bs = self.opts.batch_size
         golden_count = 0
-        for golden in _golden_in_slices(spill, self._known_records, self.identity):
+        for golden in _golden_in_slices(spill, self._known_records, cfg):
             for start in range(0, len(golden), bs):  # rows built a batch at a time
                 batch = records.customer_rows(golden.iloc[start : start + bs])
                 self.writer.add("customers:golden", uq.UPSERT_CUSTOMERS, batch)
@@ -564,25 +578,36 @@ class Loader:
             golden_count += len(golden)
         self.writer.flush("customers:golden")
         self.progress.update(task, total=golden_count + spill.n)
-        for frame, ids, links in spill.in_load_order(bs):
+        for frame, ids, links, resolved in spill.in_load_order(bs):
             partial = spill.known(PARTIAL, list(set(ids)))
             batch = records.source_record_rows(
                 frame,
                 ids,
-                [(link.rule, link.confidence) for link in links],
+                list(links),
                 self.loaded_at,
-                [cid in partial for cid in ids],
+                [was or cid in partial for cid, was in zip(ids, resolved, strict=True)],
             )
             self.writer.add("customers:source_records", uq.UPSERT_SOURCE_RECORDS, batch)
             self.progress.advance(task, len(batch))
         self.writer.flush("customers:source_records")
         counts.loaded += spill.n
-        return review
+        return self._write_review(spill.review_rows())
 
-    def _customers_by_id_hash(self, hashes: list[str]) -> dict[str, str]:
-        return {
-            r["h"]: r["customer_id"] for r in self._read(lq.CUSTOMERS_BY_ID_HASH, hashes=hashes)
-        }
+    def _add_graph_records(self) -> None:
+        """The records already behind golden customers (cross-load linking: etl/spill.py) and
+        the pairs data stewards said are different people, into the spill."""
+        if not self._read(lq.COUNT_SOURCE_RECORDS)[0]["n"]:
+            return
+        task = self.progress.add_task("customers/known", total=None)
+        for rows in lq.stream_rows(self.driver, self.db, lq.SOURCE_RECORDS_FOR_MATCHING, 50_000):
+            frame = pd.DataFrame(rows)
+            frame["phone"] = frame["phone"].map(stored_phone)
+            self.spill.add_known(frame)
+            self.progress.advance(task, len(frame))
+        pairs = self._read(iq.NOT_SAME_AS_PAIRS)
+        self.spill.add_not_same_as(
+            [(p["system_a"], p["source_id_a"], p["system_b"], p["source_id_b"]) for p in pairs]
+        )
 
     def _known_records(self, ids: list[str]) -> pd.DataFrame:
         """The records earlier loads put behind these customers, of every system, except those
@@ -614,40 +639,42 @@ class Loader:
             cid_of = {(s, i): cid for cid, s, i in part}
             for r in found:
                 rec = r["record"]
-                rec["phone"] = phone_digits(rec.get("phone"))
+                rec["phone"] = stored_phone(rec.get("phone_e164") or rec.get("phone"))
                 rows.append(rec | {"customer_id": cid_of[rec["system"], rec["source_id"]]})
-        frame = pd.DataFrame(rows, columns=[*KEPT_CUSTOMER_COLUMNS, "customer_id"])
+        frame = pd.DataFrame(rows, columns=[*self.spill.columns, "customer_id"])
         self.spill.add_keys(PARTIAL, sorted({cid for cid, _, _ in absent}))
         return frame.astype(object).where(frame.notna(), None)
 
-    def _existing_assignments(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        out: dict[tuple[str, str], str] = {}
-        step = 20_000
-        for start in range(0, len(keys), step):
-            chunk = [list(k) for k in keys[start : start + step]]
-            for r in self._read(lq.SOURCE_RECORDS_OF, keys=chunk):
-                out[r["system"], r["source_id"]] = r["customer_id"]
-        return out
-
-    def _write_review(self, rows: Iterable[tuple]) -> int:
+    def _write_review(self, rows: Iterable[dict[str, Any]]) -> int:
+        """The uncertain pairs: ``er_review.csv`` in the rejects folder and the graph's review
+        queue (``IdentityReview``, contract item 5: a decided review is never reopened)."""
         self.rejects.directory.mkdir(parents=True, exist_ok=True)
         count = 0
+        created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        columns = [
+            "system_a", "source_id_a", "customer_id_a", "system_b", "source_id_b",
+            "customer_id_b", "probability", "match_weight", "comparisons",
+        ]  # fmt: skip
         with open(self.rejects.directory / "er_review.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(
-                [
-                    "system_a",
-                    "source_id_a",
-                    "customer_id_a",
-                    "system_b",
-                    "source_id_b",
-                    "customer_id_b",
-                    "score",
-                ]
-            )
+            w.writerow(columns)
             for row in rows:
-                w.writerow(row)
+                comparisons = json.dumps(row["comparisons"], ensure_ascii=False)
+                w.writerow([*(row[c] for c in columns[:-1]), comparisons])
+                a, b = (row["system_a"], row["source_id_a"]), (row["system_b"], row["source_id_b"])
+                graph_row = {
+                    "review_id": iq.review_id(a, b),
+                    "a": list(a),
+                    "b": list(b),
+                    "match_weight": row["match_weight"],
+                    "probability": row["probability"],
+                    "comparisons_json": comparisons,
+                    "run_id": self.writer.run_id,
+                    "created_at": created,
+                }
+                self.writer.add("customers:reviews", iq.UPSERT_REVIEWS, [graph_row])
                 count += 1
+        self.writer.flush("customers:reviews")
         return count
 
     def _load_entity(

@@ -200,6 +200,15 @@ def _cn_mobile_digits(raw: str) -> str | None:
     return m[1] + m[2] + m[3] if m else None
 
 
+def stored_phone(value: str | None) -> str | None:
+    """A phone as a SourceRecord keeps it, back in E.164: the ``phone_e164`` read in the
+    system's region at load time passes as it is; a record loaded before that was kept (its
+    phone as spelt, from a mainland system) is read in region CN."""
+    if isinstance(value, str) and value.startswith("+") and value[1:].isdigit():
+        return value
+    return phone_digits(value)
+
+
 def phone_digits(raw: str | None) -> str | None:
     """Deprecated: :func:`phone_e164` in region CN (a mainland number, stored in E.164 now).
 

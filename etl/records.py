@@ -86,6 +86,9 @@ def interactions(frame: pd.DataFrame) -> list[Row]:
 # the stored fields a SourceRecord keeps as its system had them (besides the national ID's hash and
 # last four characters, and the phone as spelt)
 SOURCE_FIELDS = [f.name for f in LOADED_CUSTOMER_FIELDS if f.copied]
+# customers columns only identity resolution reads (etl/linkage_frame.py): on the SourceRecord so
+# that a later load compares its records with them, never golden fields of the Customer
+MATCHING_FIELDS = ("given_name", "family_name", "postcode")
 
 
 def _code(value: Any, default: str) -> str:
@@ -136,13 +139,16 @@ def prepare_customers(frame: pd.DataFrame, system: str, pepper: str) -> pd.DataF
 def source_record_rows(
     frame: pd.DataFrame,
     customer_ids: list[str],
-    links: list[tuple[str, float]],
+    links: list[tuple[Any, ...]],
     loaded_at: dt.datetime,
     keep_links: list[bool],
 ) -> list[Row]:
-    """``keep_links``: per record, whether its customer has records this load does not bring
-    (its existing link then stays: graph/queries/upserts.py)."""
+    """The rows of graph/queries/upserts.UPSERT_SOURCE_RECORDS. ``links``: per record (rule,
+    confidence[, match_weight, comparisons_json]) of its ``RESOLVED_TO`` (etl/identity.Link);
+    ``keep_links``: per record, whether its existing link stays (a record already resolved, or
+    a customer with records this load does not bring: graph/queries/upserts.py)."""
     rows = []
+    extra = [c for c in (*MATCHING_FIELDS, "national_id_type") if c in frame.columns]
     cols = [
         "system",
         "source_id",
@@ -150,12 +156,17 @@ def source_record_rows(
         "national_id_hash",
         "national_id_last4",
         *SOURCE_FIELDS,
+        *extra,
     ]
-    for rec, cid, (rule, conf), keep in zip(
+    for rec, cid, link, keep in zip(
         _rows(frame, cols), customer_ids, links, keep_links, strict=True
     ):
-        props = {k: rec[k] for k in SOURCE_FIELDS} | {
+        rule, conf, *evidence = link
+        weight, comparisons = (evidence + [None, None])[:2]
+        props = {k: rec[k] for k in (*SOURCE_FIELDS, *extra)} | {
             "phone": rec["phone_raw"],
+            # as read in the system's region: what matching and survivorship re-read later
+            "phone_e164": rec["phone"],
             "national_id_hash": rec["national_id_hash"],
             "national_id_last4": rec["national_id_last4"],
             "loaded_at": loaded_at,
@@ -167,6 +178,8 @@ def source_record_rows(
                 "customer_id": cid,
                 "rule": rule,
                 "confidence": conf,
+                "match_weight": _clean(weight),
+                "comparisons_json": comparisons,
                 "keep_link": keep,
                 "props": props,
             }

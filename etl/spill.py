@@ -1,12 +1,18 @@
-"""Identity resolution of a whole load with bounded memory: the records live in SQLite on disk.
+"""The customer records of one load, on disk: a DuckDB database in the load's temporary folder.
 
-:class:`CustomerSpill` is the out-of-core twin of ``etl.identity.resolve`` +
-``assign_customer_ids`` + the golden slices: the prepared customer records of every system are
-appended to a temporary SQLite file as the chunks are read, blocks are streamed from an indexed
-table in the order the in-memory :func:`etl.identity.resolve` visits them, and only a few bytes per
-record stay in memory (the union-find parents, each record's best link, three "block already
-compared" flags). The results are the same, record for record: the same clusters, links, review
-pairs in the same order, customer ids and golden records (tests/test_etl_units.py compares them).
+:class:`CustomerSpill` is where identity resolution of a whole load happens with bounded memory
+(DuckDB's ``memory_limit``, spilling to ``temp_directory`` beside the database file):
+
+1. :meth:`add`: the prepared records of every system as the chunks are read (each row kept as
+   the loader prepared it, for the golden records and the SourceRecords, plus the compared
+   columns of etl/linkage_frame.py);
+2. :meth:`add_known`: the records already behind golden customers in the graph (earlier loads,
+   other systems): a record this load brings again takes the customer it has (its assignment),
+   the others are scored against this load's new records (cross-load linking);
+   :meth:`add_not_same_as`: the pairs data stewards said are different people;
+3. :meth:`resolve`: etl/linkage.py scores, clusters and names the customers;
+4. the outputs, in bounded slices: golden-record slices (:meth:`records_of`), the records in load
+   order with their customer and link (:meth:`in_load_order`), the review pairs.
 
 It also keeps the bounded lookups the loader needs after the customers: (system, source_id) ->
 customer_id for the references of accounts, holdings, interactions..., and sets of keys
@@ -15,76 +21,35 @@ customer_id for the references of accounts, holdings, interactions..., and sets 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import shutil
-import sqlite3
 import tempfile
-from array import array
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import duckdb
 import pandas as pd
 
-from etl.identity import Candidate, IdentityConfig, Link, confidence, score_pair
+from etl import linkage
+from etl.identity import IdentityConfig, Link
+from etl.linkage_frame import match_frame
+from etl.linkage_model import Model
+from etl.records import MATCHING_FIELDS
 from graph.local_server import pid_alive
 
-# block kinds, in the order etl.identity.block_keys lists a record's keys
-BIRTH, PHONE, EMAIL, ID = 0, 1, 2, 3
-RULES = ("SINGLETON", "NATIONAL_ID", "PROBABILISTIC", "ANCHOR")
-SINGLETON, NATIONAL_ID, PROBABILISTIC, ANCHOR = range(4)
-BATCH = 20_000  # rows per executemany / per graph query
+BATCH = 20_000  # rows per insert / per graph query
+MATCH_ONLY = (*MATCHING_FIELDS, "national_id_type")
+# the compared columns (etl/linkage_frame.MATCH_COLUMNS) and the record's customer if resolved
+MATCH_DDL = """
+    unique_id BIGINT, system VARCHAR, source_id VARCHAR, given_name VARCHAR, family_name VARCHAR,
+    given_hz VARCHAR, family_hz VARCHAR, birth_date DATE, gender VARCHAR, phone VARCHAR,
+    email VARCHAR, address VARCHAR, address_words VARCHAR[], city VARCHAR, postcode VARCHAR,
+    id_hash VARCHAR, id_type VARCHAR, cid VARCHAR, fresh BOOLEAN
+"""
 T = TypeVar("T")
-IN_STEP = 900  # parameters of one ``IN (...)`` list
-
-
-def _block_keys(c: Candidate) -> list[tuple[int, str]]:
-    """etl.identity.block_keys as (kind, text): equal text exactly when the keys are equal."""
-    keys: list[tuple[int, str]] = []
-    if c.birth and c.name:
-        keys.append((BIRTH, f"{type(c.birth).__name__}\x1f{c.birth}\x1f{c.name[0]}"))
-    if c.phone:
-        keys.append((PHONE, c.phone))
-    if c.email:
-        keys.append((EMAIL, c.email))
-    if c.id_hash:
-        keys.append((ID, c.id_hash))
-    return keys
-
-
-def _shares(kind: int, a: Candidate, b: Candidate) -> bool:
-    """Whether a and b have the same block key of this kind."""
-    if kind == BIRTH:
-        return bool(a.birth and a.name and b.birth and b.name) and (
-            a.birth == b.birth and a.name[0] == b.name[0]
-        )
-    if kind == PHONE:
-        return bool(a.phone) and a.phone == b.phone
-    return bool(a.email) and a.email == b.email
-
-
-class _UnionFind:
-    """etl.identity._UnionFind in a compact array (4 bytes per record)."""
-
-    def __init__(self, n: int) -> None:
-        self.parent = array("i", range(n))
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:
-            parent[i], i = root, parent[i]
-        return root
-
-    def union(self, i: int, j: int) -> None:
-        ri, rj = self.find(i), self.find(j)
-        if ri != rj:
-            self.parent[max(ri, rj)] = min(ri, rj)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -105,57 +70,46 @@ def _sweep(directory: Path) -> None:
 
 
 class CustomerSpill:
-    """The customer records of one load, on disk. Use as a context manager (deletes the file)."""
+    """The customer records of one load, on disk. Use as a context manager (deletes the files)."""
 
-    def __init__(self, columns: list[str], directory: Path | None = None) -> None:
-        self.columns = list(columns)
+    def __init__(
+        self,
+        columns: list[str],
+        directory: Path | None = None,
+        *,
+        memory_limit: str = "1GB",
+        threads: int = 2,
+    ) -> None:
+        # with the columns only matching reads, when the caller's list lacks them (etl/records.py)
+        self.columns = [*columns, *(c for c in MATCH_ONLY if c not in columns)]
         _sweep(Path(directory or tempfile.gettempdir()))
         self._tmp = tempfile.TemporaryDirectory(prefix=f"c360-spill-{os.getpid()}-", dir=directory)
-        self.path = Path(self._tmp.name) / "load.sqlite"
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        for pragma in (
-            "journal_mode=OFF",
-            "synchronous=OFF",
-            "temp_store=FILE",
-            "cache_size=-131072",  # 128 MiB of page cache
-        ):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(
+        self.folder = Path(self._tmp.name)
+        self.path = self.folder / "load.duckdb"
+        self.db = duckdb.connect(str(self.path))
+        self.configure(memory_limit=memory_limit, threads=threads)
+        self.db.execute(f"SET temp_directory = '{self.folder / 'tmp'}'")
+        self.db.execute("SET preserve_insertion_order = false")
+        self.db.execute(
             """
-            CREATE TABLE rec (idx INTEGER PRIMARY KEY, system TEXT, source_id TEXT,
-                              id_hash TEXT, cand BLOB, row BLOB);
-            CREATE TABLE bkey (kind INTEGER, key TEXT, idx INTEGER);
-            CREATE TABLE blk (first INTEGER, kind INTEGER, key TEXT);
-            CREATE TABLE review (seq INTEGER PRIMARY KEY, i INTEGER, j INTEGER, s REAL);
-            CREATE TABLE existing (idx INTEGER PRIMARY KEY, cid TEXT);
-            CREATE TABLE byhash (h TEXT PRIMARY KEY, cid TEXT) WITHOUT ROWID;
-            CREATE TABLE clus (root INTEGER, idx INTEGER, PRIMARY KEY (root, idx)) WITHOUT ROWID;
-            CREATE TABLE out (idx INTEGER PRIMARY KEY, cid TEXT);
-            CREATE TABLE keyset (scope INTEGER, k TEXT, PRIMARY KEY (scope, k)) WITHOUT ROWID;
+            CREATE TABLE rec (idx BIGINT, system VARCHAR, source_id VARCHAR, row BLOB);
+            CREATE TABLE keyset (scope INTEGER, k VARCHAR);
+            CREATE TABLE nsa (system_a VARCHAR, source_id_a VARCHAR, system_b VARCHAR,
+                              source_id_b VARCHAR);
             """
         )
+        for table in ("m", "known"):
+            self.db.execute(f"CREATE TABLE {table} ({MATCH_DDL})")
         self.n = 0
+        self.known_count = 0
         self._scopes: dict[str, int] = {}
-        self.rule = array("b")
-        self.conf = array("d")
-        self.root = array("i")
-        self.review_count = 0
         self.has_ids = False
+        self.review_count = 0
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One transaction around many inserts. The connection is in autocommit mode, where
-        every INSERT of an ``executemany`` would be a transaction of its own that writes its
-        pages out (6x the time, mostly in the kernel)."""
-        self.db.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self.db.execute("COMMIT")  # journal_mode=OFF: nothing to roll back to anyway
-
-    def _insert(self, sql: str, rows: Iterable[tuple]) -> None:
-        with self._transaction():
-            self.db.executemany(sql, rows)
+    def configure(self, *, memory_limit: str, threads: int) -> None:
+        """DuckDB's memory bound (beyond it, it spills to the temporary folder) and threads."""
+        self.db.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+        self.db.execute(f"SET threads = {int(threads)}")
 
     def __enter__(self) -> CustomerSpill:
         return self
@@ -167,212 +121,73 @@ class CustomerSpill:
         self.db.close()
         self._tmp.cleanup()
 
+    def _append(self, table: str, frame: pd.DataFrame) -> None:
+        """Append a frame to ``table`` (created from the frame on first use)."""
+        self.db.register("_frame", frame)
+        try:
+            self.db.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")  # noqa: S608 - our names
+        finally:
+            self.db.unregister("_frame")
+
     # -- 1. the records ---------------------------------------------------------------------
     def add(self, frame: pd.DataFrame) -> None:
         """Append prepared records (columns ``self.columns``, in load order)."""
-        recs: list[tuple[int, str, str, str | None, bytes, bytes]] = []
-        keys: list[tuple[int, str, int]] = []
-        for values in frame[self.columns].itertuples(index=False, name=None):
-            r = dict(zip(self.columns, values, strict=True))
-            c = Candidate(
-                r["system"], r["source_id"], r["name_norm"], r["birth_date"],
-                r["national_id_hash"], r["phone"], r["email"], r["address"], r["gender"],
-            )  # fmt: skip
-            idx = self.n
-            self.n += 1
-            recs.append(
-                (idx, c.system, c.source_id, c.id_hash, pickle.dumps(tuple(c), 5),
-                 pickle.dumps(values, 5))
-            )  # fmt: skip
-            keys.extend((kind, key, idx) for kind, key in _block_keys(c))
-        with self._transaction():
-            self.db.executemany("INSERT INTO rec VALUES (?,?,?,?,?,?)", recs)
-            self.db.executemany("INSERT INTO bkey VALUES (?,?,?)", keys)
-
-    def _cand(self, blob: bytes) -> Candidate:
-        return Candidate(*pickle.loads(blob))  # noqa: S301 - our own temporary file
-
-    # -- 2. resolution (etl.identity.resolve) ------------------------------------------------
-    def resolve(self, cfg: IdentityConfig) -> None:
-        n = self.n
-        db = self.db
-        db.execute("CREATE INDEX bkey_ix ON bkey (kind, key, idx)")
-        uf = _UnionFind(n)
-        self.rule = array("b", bytes(n))
-        self.conf = array("d", bytes(8 * n))
-        rule, conf = self.rule, self.conf
-
-        def note(i: int, code: int, c: float) -> None:  # the first of the best links wins
-            if rule[i] == SINGLETON or c > conf[i]:
-                rule[i], conf[i] = code, c
-
-        # the national-ID blocks first: resolve() notes their links before any scored pair's
-        prev, head = None, -1
-        for key, idx in db.execute(
-            "SELECT key, idx FROM bkey WHERE kind = ? ORDER BY key, idx", (ID,)
-        ):
-            if key != prev:
-                prev, head = key, idx
-                continue
-            uf.union(head, idx)
-            note(idx, NATIONAL_ID, 1.0)
-            note(head, NATIONAL_ID, 1.0)
-        # the blocks to compare, in the order resolve() meets them: by first record, then kind
-        db.execute(
-            "INSERT INTO blk SELECT MIN(idx), kind, key FROM bkey WHERE kind != ? "
-            "GROUP BY kind, key HAVING COUNT(*) BETWEEN 2 AND ?",
-            (ID, cfg.max_block_size),
+        if frame.empty:
+            return
+        part = frame.reindex(columns=self.columns)
+        part = part.astype(object).where(part.notna(), None)
+        rows = [pickle.dumps(values, 5) for values in part.itertuples(index=False, name=None)]
+        recs = pd.DataFrame(
+            {
+                "idx": range(self.n, self.n + len(part)),
+                "system": part["system"].astype(str).to_numpy(),
+                "source_id": part["source_id"].astype(str).to_numpy(),
+                "row": rows,
+            }
         )
-        db.execute("CREATE INDEX blk_ix ON blk (first, kind)")
-        done = [bytearray(n), bytearray(n), bytearray(n)]  # record's block of kind k compared
-        w = cfg.weights
-        review: list[tuple[int, int, float]] = []
+        match = match_frame(frame, self.n).assign(cid=None, fresh=True)
+        match["cid"] = match["cid"].astype(object)
+        self._append("rec", recs)
+        self._append("m", match)
+        self.n += len(part)
 
-        def compare(kind: int, members: list[tuple[int, Candidate]]) -> None:
-            earlier = [k for k in (BIRTH, PHONE, EMAIL) if k != kind]
-            for x, (i, a) in enumerate(members):
-                for j, b in members[x + 1 :]:
-                    if not cfg.compare_within_system and a.system == b.system:
-                        continue
-                    if any(done[k][i] and _shares(k, a, b) for k in earlier):
-                        continue  # compared in an earlier block
-                    if a.id_hash and b.id_hash:
-                        continue
-                    s = score_pair(a, b, w)
-                    if s >= cfg.match_threshold:
-                        uf.union(i, j)
-                        c = confidence(s, cfg)
-                        note(i, PROBABILISTIC, c)
-                        note(j, PROBABILISTIC, c)
-                    elif s >= cfg.review_threshold:
-                        review.append((i, j, s))
-            for i, _ in members:
-                done[kind][i] = 1
-
-        cur: tuple[int, int] | None = None
-        members: list[tuple[int, Candidate]] = []
-        rows = db.execute(
-            "SELECT b.first, b.kind, k.idx, r.cand FROM blk b "
-            "JOIN bkey k ON k.kind = b.kind AND k.key = b.key "
-            "JOIN rec r ON r.idx = k.idx ORDER BY b.first, b.kind, k.idx"
+    def add_known(self, frame: pd.DataFrame) -> None:
+        """Records already behind golden customers (columns of the graph's SourceRecords and
+        ``customer_id``); call after the last :meth:`add`."""
+        if frame.empty:
+            return
+        match = match_frame(frame, self.n + self.known_count).assign(
+            cid=frame["customer_id"].astype(str).to_numpy(), fresh=False
         )
-        for first, kind, idx, blob in rows:
-            if (first, kind) != cur:
-                if members:
-                    compare(cur[1], members)  # type: ignore[index]
-                cur, members = (first, kind), []
-            members.append((idx, self._cand(blob)))
-            if len(review) >= BATCH:
-                self._keep_review(review)
-        if members:
-            compare(cur[1], members)  # type: ignore[index]
-        self._keep_review(review)
-        self.root = array("i", (uf.find(i) for i in range(n)))
+        self.known_count += len(frame)
+        self._append("known", match)
 
-    def _keep_review(self, review: list[tuple[int, int, float]]) -> None:
-        self._insert("INSERT INTO review (i, j, s) VALUES (?,?,?)", review)
-        review.clear()
+    def add_not_same_as(self, pairs: list[tuple[str, str, str, str]]) -> None:
+        """(system_a, source_id_a, system_b, source_id_b): never in one customer."""
+        if pairs:
+            cols = ["system_a", "source_id_a", "system_b", "source_id_b"]
+            self._append("nsa", pd.DataFrame(pairs, columns=cols))
 
-    # -- 3. customer ids (etl.identity.assign_customer_ids) ----------------------------------
-    def keys_of_records(self) -> Iterator[list[tuple[str, str]]]:
-        """(system, source_id) of the records in load order, ``BATCH`` at a time."""
-        rows = self.db.execute("SELECT system, source_id FROM rec ORDER BY idx")
-        yield from _batches(((system, source_id) for system, source_id in rows), BATCH)
-
-    def id_hashes(self) -> Iterator[list[str]]:
-        """The distinct national-ID hashes, sorted, ``BATCH`` at a time."""
-        rows = self.db.execute("SELECT DISTINCT key FROM bkey WHERE kind = ? ORDER BY key", (ID,))
-        yield from _batches((h for (h,) in rows), BATCH)
-
-    def assign(
+    # -- 2. resolution ----------------------------------------------------------------------
+    def resolve(
         self,
         cfg: IdentityConfig,
-        existing: Callable[[list[tuple[str, str]]], dict[tuple[str, str], str]],
-        by_id_hash: Callable[[list[str]], dict[str, str]],
+        model_for: Callable[[Any, str, int], Model],
+        echo: Callable[[str], None] = lambda _: None,
     ) -> None:
-        """Give every record its customer id. ``existing``/``by_id_hash`` ask the graph for a
-        batch of record keys / ID hashes (as the loader's queries do)."""
-        db = self.db
-        start = 0
-        for keys in self.keys_of_records():
-            found = existing(keys)
-            self._insert(
-                "INSERT INTO existing VALUES (?,?)",
-                [(start + k, found[key]) for k, key in enumerate(keys) if key in found],
-            )
-            start += len(keys)
-        for hashes in self.id_hashes():
-            self._insert(
-                "INSERT OR REPLACE INTO byhash VALUES (?,?)", list(by_id_hash(hashes).items())
-            )
-        root = self.root
-        for s in range(0, self.n, BATCH):
-            self._insert(
-                "INSERT INTO clus VALUES (?,?)",
-                [(root[i], i) for i in range(s, min(s + BATCH, self.n))],
-            )
-        rule, conf = self.rule, self.conf
-        first_system = cfg.system_priority[0]
-        out: list[tuple[int, str]] = []
-
-        def settle(group: list[tuple[int, str, str, str | None, str | None, str | None]]) -> None:
-            anchor = min(group, key=lambda g: (cfg.rank(g[1]), g[2]))
-            known = sorted(g[4] for g in group if g[4] is not None)
-            hashed = sorted(g[5] for g in group if g[5] is not None)
-            _, a_system, a_source, *_ = anchor
-            own = f"C-{a_source}" if a_system == first_system else f"C-{a_system}-{a_source}"
-            cid = known[0] if known else own
-            if not known and hashed and hashed[0] != own:
-                cid = hashed[0]
-                for g in group:
-                    if g[5] is not None:
-                        rule[g[0]], conf[g[0]] = NATIONAL_ID, 1.0
-            out.extend((g[0], cid) for g in group)
-            if len(group) > 1:
-                rule[anchor[0]], conf[anchor[0]] = ANCHOR, 1.0
-
-        rows = db.execute(
-            "SELECT c.root, c.idx, r.system, r.source_id, r.id_hash, e.cid, h.cid FROM clus c "
-            "JOIN rec r ON r.idx = c.idx LEFT JOIN existing e ON e.idx = c.idx "
-            "LEFT JOIN byhash h ON h.h = r.id_hash ORDER BY c.root, c.idx"
-        )
-        cur = None
-        group: list[tuple[int, str, str, str | None, str | None, str | None]] = []
-        for r, idx, system, source_id, id_hash, known, hashed in rows:
-            if r != cur and group:
-                settle(group)
-                group = []
-                if len(out) >= BATCH:
-                    self._insert("INSERT INTO out VALUES (?,?)", out)
-                    out.clear()
-            cur = r
-            group.append((idx, system, source_id, id_hash, known, hashed))
-        if group:
-            settle(group)
-        self._insert("INSERT INTO out VALUES (?,?)", out)
-        db.execute("CREATE INDEX out_cid ON out (cid, idx)")
-        db.execute("CREATE INDEX rec_key ON rec (system, source_id)")
-        db.execute("DROP TABLE clus")
+        """Score, cluster and name this load's records (etl/linkage.py). ``model_for(db_api,
+        table, records)`` gives the model (the saved one, or one trained on ``table``)."""
+        self.review_count = linkage.resolve(self.db, cfg, model_for, echo=echo)
+        self.db.execute("CREATE INDEX rec_key ON rec (system, source_id)")
         self.has_ids = True
 
-    def link(self, idx: int) -> Link:
-        code = self.rule[idx]
-        return Link(RULES[code], self.conf[idx] if code != SINGLETON else 1.0)
+    # -- 3. outputs -------------------------------------------------------------------------
+    def review_rows(self) -> Iterator[dict[str, Any]]:
+        """The review pairs: the two records with their customers, the pair's probability,
+        match weight and comparisons (JSON), by descending probability."""
+        return linkage.review_rows(self.db)
 
-    # -- 4. outputs -------------------------------------------------------------------------
-    def review_rows(self) -> Iterator[tuple[str, str, str, str, str, str, float]]:
-        """The review pairs in resolve()'s order, still in two clusters: the er_review.csv rows."""
-        root = self.root
-        rows = self.db.execute(
-            "SELECT v.i, v.j, v.s, a.system, a.source_id, oa.cid, b.system, b.source_id, ob.cid "
-            "FROM review v JOIN rec a ON a.idx = v.i JOIN out oa ON oa.idx = v.i "
-            "JOIN rec b ON b.idx = v.j JOIN out ob ON ob.idx = v.j ORDER BY v.seq"
-        )
-        for i, j, s, sa, ia, ca, sb, ib, cb in rows:
-            if root[i] != root[j]:
-                yield sa, ia, ca, sb, ib, cb, round(s, 2)
-
-    def _frame(self, rows: Iterable[tuple[int, str, bytes]]) -> tuple[pd.DataFrame, list[int]]:
+    def _frame(self, rows: list[tuple[int, str, bytes]]) -> tuple[pd.DataFrame, list[int]]:
         idxs, cids, values = [], [], []
         for idx, cid, blob in rows:
             idxs.append(idx)
@@ -384,7 +199,7 @@ class CustomerSpill:
 
     def customer_ids_in_slices(self, size: int) -> Iterator[list[str]]:
         """The distinct customer ids, ascending, ``size`` at a time."""
-        rows = self.db.execute("SELECT DISTINCT cid FROM out ORDER BY cid")
+        rows = self.db.execute("SELECT DISTINCT cid FROM out ORDER BY cid").fetchall()
         yield from _batches((cid for (cid,) in rows), size)
 
     def records_of(self, lo: str, hi: str) -> pd.DataFrame:
@@ -393,53 +208,75 @@ class CustomerSpill:
             self.db.execute(
                 "SELECT o.idx, o.cid, r.row FROM out o JOIN rec r ON r.idx = o.idx "
                 "WHERE o.cid BETWEEN ? AND ? ORDER BY o.cid, o.idx",
-                (lo, hi),
-            )
+                [lo, hi],
+            ).fetchall()
         )
         return frame
 
-    def in_load_order(self, size: int) -> Iterator[tuple[pd.DataFrame, list[str], list[Link]]]:
-        """(records, customer ids, links) in load order, ``size`` records at a time."""
+    def in_load_order(
+        self, size: int
+    ) -> Iterator[tuple[pd.DataFrame, list[str], list[Link], list[bool]]]:
+        """(records, customer ids, links, already resolved) in load order, ``size`` records at
+        a time. A record already resolved in the graph keeps its customer and its link."""
         for start in range(0, self.n, size):
-            frame, idxs = self._frame(
-                self.db.execute(
-                    "SELECT r.idx, o.cid, r.row FROM rec r JOIN out o ON o.idx = r.idx "
-                    "WHERE r.idx >= ? AND r.idx < ? ORDER BY r.idx",
-                    (start, start + size),
-                )
-            )
-            yield frame, list(frame["customer_id"]), [self.link(i) for i in idxs]
+            rows = self.db.execute(
+                "SELECT r.idx, o.cid, r.row, l.rule, l.confidence, l.match_weight, "
+                "l.comparisons_json, o.resolved FROM rec r JOIN out o ON o.idx = r.idx "
+                "JOIN link l ON l.idx = r.idx WHERE r.idx >= ? AND r.idx < ? ORDER BY r.idx",
+                [start, start + size],
+            ).fetchall()
+            frame, _ = self._frame([(r[0], r[1], r[2]) for r in rows])
+            links = [Link(r[3], r[4], r[5], r[6]) for r in rows]
+            yield frame, list(frame["customer_id"]), links, [bool(r[7]) for r in rows]
 
-    # -- 5. lookups for the other entities --------------------------------------------------
+    # -- 4. lookups for the other entities --------------------------------------------------
     def customer_ids(self, system: str, source_ids: list[str]) -> dict[str, str]:
         """source_id -> customer_id of this load's records of ``system``."""
-        found: dict[str, str] = {}
-        if not self.has_ids:
-            return found
-        for s in range(0, len(source_ids), IN_STEP):
-            part = source_ids[s : s + IN_STEP]
-            marks = ",".join("?" * len(part))
-            q = (
-                "SELECT r.source_id, o.cid FROM rec r JOIN out o ON o.idx = r.idx "  # noqa: S608 - placeholders only
-                f"WHERE r.system = ? AND r.source_id IN ({marks})"
-            )
-            found.update(self.db.execute(q, [system, *part]))
-        return found
+        if not self.has_ids or not source_ids:
+            return {}
+        wanted = pd.DataFrame({"source_id": pd.Series(source_ids, dtype=object).astype(str)})
+        self.db.register("_wanted", wanted)
+        try:
+            rows = self.db.execute(
+                "SELECT r.source_id, o.cid FROM rec r JOIN out o ON o.idx = r.idx "
+                "WHERE r.system = ? AND r.source_id IN (SELECT source_id FROM _wanted)",
+                [system],
+            ).fetchall()
+        finally:
+            self.db.unregister("_wanted")
+        return dict(rows)
 
     def known(self, scope: str, keys: list[str]) -> set[str]:
         """Which of these keys were added to ``scope``."""
-        found: set[str] = set()
-        for s in range(0, len(keys), IN_STEP):
-            part = keys[s : s + IN_STEP]
-            marks = ",".join("?" * len(part))
-            q = f"SELECT k FROM keyset WHERE scope = ? AND k IN ({marks})"  # noqa: S608 - placeholders only
-            found.update(k for (k,) in self.db.execute(q, [self._scope(scope), *part]))
-        return found
+        if not keys:
+            return set()
+        wanted = pd.DataFrame({"k": pd.Series(keys, dtype=object).astype(str)})
+        self.db.register("_wanted", wanted)
+        try:
+            rows = self.db.execute(
+                "SELECT DISTINCT k FROM keyset WHERE scope = ? AND k IN (SELECT k FROM _wanted)",
+                [self._scope(scope)],
+            ).fetchall()
+        finally:
+            self.db.unregister("_wanted")
+        return {k for (k,) in rows}
 
     def add_keys(self, scope: str, keys: Iterable[str]) -> None:
-        number = self._scope(scope)
-        self._insert("INSERT OR IGNORE INTO keyset VALUES (?,?)", ((number, k) for k in keys))
+        values = [str(k) for k in keys]
+        if values:
+            self._append("keyset", pd.DataFrame({"scope": self._scope(scope), "k": values}))
 
     def _scope(self, scope: str) -> int:
-        """A small number per scope name: the key index does not repeat the name in every row."""
+        """A small number per scope name: the key table does not repeat the name in every row."""
         return self._scopes.setdefault(scope, len(self._scopes))
+
+
+def _size(text: str) -> str:
+    """A DuckDB memory size ("1.5GB", "800MB"), refused when it is not one."""
+    value = text.strip().upper().replace(" ", "")
+    number = value.rstrip("KMGTIB")
+    try:
+        float(number)
+    except ValueError:
+        raise ValueError(f"duckdb memory_limit {text!r} is not a size like 1.5GB") from None
+    return value

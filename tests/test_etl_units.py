@@ -1,11 +1,10 @@
-"""Pure ETL stages: mapping, validation, identity resolution, survivorship, generator. No driver."""
+"""Pure ETL stages: mapping, validation, golden ids, survivorship, generator. No driver."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-import random
 from pathlib import Path
 
 import pandas as pd
@@ -20,19 +19,11 @@ from etl.extracts import (
     scan_csv,
     shrunk_files,
 )
-from etl.identity import (
-    Candidate,
-    assign_customer_ids,
-    golden_records,
-    load_identity_config,
-    resolve,
-    score_pair,
-)
+from etl.identity import customer_id_for, golden_records, load_identity_config
 from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
 from etl.normalise import national_id_hash, national_id_valid, phone_e164
 from etl.sources import read_chunks
 from etl.validation import first_reason, validate
-from etl.zh import normalise_name, to_traditional
 from synthetic import GenerateOptions, generate_bank
 
 TODAY = dt.date(2026, 11, 1)
@@ -209,70 +200,11 @@ def test_national_id_hash_is_peppered_and_check_digit_verified() -> None:
 
 
 # -- identity resolution ----------------------------------------------------------------------
-def cand(
-    system: str,
-    sid: str,
-    name: str,
-    birth: str | None = "1980-05-17",
-    *,
-    id_hash: str | None = None,
-    phone: str | None = None,
-    email: str | None = None,
-    address: str | None = None,
-    gender: str | None = "M",
-) -> Candidate:
-    return Candidate(
-        system,
-        sid,
-        normalise_name(name),
-        dt.date.fromisoformat(birth) if birth else None,
-        id_hash,
-        phone,
-        email,
-        address,
-        gender,
-    )
-
-
-def test_traditional_spelling_and_phone_match_probabilistically() -> None:
-    a = cand("core", "1", "陈伟", phone="13812345678")
-    b = cand("crm", "9", to_traditional("陈伟"), phone="13812345678")
-    res = resolve([a, b], CFG)
-    assert res.cluster[0] == res.cluster[1]
-    assert res.links[1].rule == "PROBABILISTIC" and res.links[1].confidence > 0.9
-
-
-def test_same_national_id_merges_despite_a_typo_and_different_ids_never_merge() -> None:
-    a = cand("core", "1", "张伟", id_hash="h1")
-    b = cand("card", "2", "张玮", id_hash="h1", birth=None)
-    c = cand("crm", "3", "张伟", id_hash="h2", phone="13800000000")
-    res = resolve([a, b, c], CFG)
-    assert res.cluster[0] == res.cluster[1] != res.cluster[2]
-    assert res.links[1].rule == "NATIONAL_ID"
-
-
-def test_namesakes_born_the_same_day_are_listed_for_review_not_merged() -> None:
-    a = cand("core", "1", "王芳", phone="13800000001")
-    b = cand("crm", "2", "王芳", phone="13900000002")
-    assert CFG.review_threshold <= score_pair(a, b, CFG.weights) < CFG.match_threshold
-    res = resolve([a, b], CFG)
-    assert res.cluster[0] != res.cluster[1] and res.review == [
-        (0, 1, score_pair(a, b, CFG.weights))
-    ]
-
-
-def test_golden_id_is_the_core_cif_and_existing_assignments_win() -> None:
-    recs = [
-        cand("crm", "CRM1", "李娜", phone="13811112222"),
-        cand("core", "CIF7", "李娜", phone="13811112222"),
-    ]
-    res = resolve(recs, CFG)
-    ids, links = assign_customer_ids(recs, res, CFG)
-    assert ids == ["C-CIF7", "C-CIF7"] and links[1].rule == "ANCHOR"
-    ids, _ = assign_customer_ids(recs, res, CFG, {("crm", "CRM1"): "C-OLD"})
-    assert ids == ["C-OLD", "C-OLD"]
-    lone = [cand("crm", "CRM5", "赵六")]
-    assert assign_customer_ids(lone, resolve(lone, CFG), CFG)[0] == ["C-crm-CRM5"]
+def test_golden_id_is_the_core_cif_and_a_known_customer_wins() -> None:
+    # pairing records is etl/linkage.py's (tests/test_linkage_units.py); naming is this
+    assert customer_id_for("core", "CIF7", [], CFG) == "C-CIF7"
+    assert customer_id_for("crm", "CRM5", [], CFG) == "C-crm-CRM5"
+    assert customer_id_for("crm", "CRM5", ["C-OLD"], CFG) == "C-OLD"
 
 
 def test_survivorship_core_wins_identity_recent_wins_contact_crm_wins_occupation() -> None:
@@ -327,95 +259,6 @@ def test_generator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     scenarios = pd.read_csv(tmp_path / "a" / "ground_truth" / "scenarios.csv", dtype=str)
     core_ids = set(pd.read_csv(tmp_path / "a" / "core" / "customers.csv", dtype=str)["cust_no"])
     assert set(scenarios["core_source_id"]) <= core_ids
-
-
-def _prepared_customers(directory: Path, chunk: int) -> list[pd.DataFrame]:
-    """The prepared customer chunks of a generated bank, as the loader reads them."""
-    from etl import loader, records
-    from etl.sources import find_extract, read_chunks
-
-    parts = []
-    for system in CFG.system_priority:
-        em = load_mapping(system).entities["customers"]
-        path = find_extract(directory, system, em.file)
-        assert path is not None, f"no {system} {em.file} extract in {directory}"
-        for frame in read_chunks(path, chunk):
-            mapped, parse_errors = apply_mapping(frame, em)
-            good, _ = validate(mapped, "customers", parse_errors=parse_errors, today=TODAY)
-            good = good.drop_duplicates("source_id")
-            prepared = records.prepare_customers(good, system, "pepper")
-            parts.append(prepared[loader.KEPT_CUSTOMER_COLUMNS])
-    return parts
-
-
-@pytest.mark.parametrize("max_block_size", [60, 3])
-def test_spilled_resolution_equals_the_in_memory_functions(
-    tmp_path: Path, monkeypatch, max_block_size: int
-) -> None:
-    """etl/spill.py (the loader's path) against resolve + assign_customer_ids + golden_records
-    over the whole frame: same ids, links, review pairs (in order), golden and source rows."""
-    import dataclasses
-
-    from etl import loader
-    from etl.spill import CustomerSpill
-
-    cfg = dataclasses.replace(CFG, max_block_size=max_block_size)
-    generate_bank(GenerateOptions(customers=2500, seed=11, out=tmp_path / "bank", chunk_size=500))
-    parts = _prepared_customers(tmp_path / "bank", 700)
-    frame = pd.concat(parts, ignore_index=True)
-    cands = [
-        Candidate(r.system, r.source_id, r.name_norm, r.birth_date, r.national_id_hash, r.phone,
-                  r.email, r.address, r.gender)
-        for r in frame.itertuples(index=False)
-    ]  # fmt: skip
-    # earlier loads: some records already resolved, some people already known by ID hash
-    existing = {
-        (c.system, c.source_id): f"C-OLD-{k:05d}" for k, c in enumerate(cands) if k % 97 == 5
-    }
-    hashes = sorted({c.id_hash for c in cands if c.id_hash})
-    by_hash = {h: f"C-H-{k:05d}" for k, h in enumerate(hashes) if k % 41 == 3}
-    resolution = resolve(cands, cfg)
-    ids, links = assign_customer_ids(cands, resolution, cfg, existing, by_hash)
-    assert len(resolution.review) > 0 and len(set(ids)) < len(ids)
-    frame["customer_id"] = ids
-    review = [
-        (cands[i].system, cands[i].source_id, ids[i], cands[j].system, cands[j].source_id, ids[j], s)
-        for i, j, s in resolution.review
-    ]  # fmt: skip
-    rng = random.Random(5)
-    others = frame.sample(300, random_state=rng.randrange(1000)).assign(system="wealth")
-    others["customer_id"] = [rng.choice(ids) for _ in range(len(others))]
-    others = others.reset_index(drop=True)
-
-    def other_records(wanted: list[str]) -> pd.DataFrame:
-        return others[others["customer_id"].isin(set(wanted))]
-
-    with CustomerSpill(loader.KEPT_CUSTOMER_COLUMNS, tmp_path) as spill:
-        for part in parts:
-            spill.add(part)
-        spill.resolve(cfg)
-        spill.assign(
-            cfg,
-            lambda keys: {k: existing[k] for k in keys if k in existing},
-            lambda hs: {h: by_hash[h] for h in hs if h in by_hash},
-        )
-        assert list(spill.review_rows()) == review
-        monkeypatch.setattr(loader, "GOLDEN_SLICE", 150)
-        sliced = pd.concat(list(loader._golden_in_slices(spill, other_records, cfg)))
-        whole = golden_records(pd.concat([frame, others]), cfg)
-        pd.testing.assert_frame_equal(sliced.reset_index(drop=True), whole)
-        spilled_rows, spilled_ids, spilled_links = [], [], []
-        for part, part_ids, part_links in spill.in_load_order(333):
-            spilled_rows.append(part)
-            spilled_ids += part_ids
-            spilled_links += part_links
-        assert spilled_ids == ids and spilled_links == links
-        spilled = pd.concat(spilled_rows, ignore_index=True)
-        pd.testing.assert_frame_equal(spilled, frame.astype({"customer_id": object}))
-        pairs = list(zip(frame["system"], frame["source_id"], ids, strict=True))
-        for system in CFG.system_priority:
-            mine = {sid: cid for sys_, sid, cid in pairs if sys_ == system}
-            assert spill.customer_ids(system, [*mine, "nobody"]) == mine
 
 
 # -- extract checks (etl/extracts.py) -----------------------------------------------------------

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from neo4j import ManagedTransaction
+from neo4j import READ_ACCESS, ManagedTransaction
 
 from graph.model import Node
 
@@ -87,13 +88,6 @@ MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
 RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id
 """
 
-# golden customers already in the graph, by national-ID hash (joins a later one-system load)
-CUSTOMERS_BY_ID_HASH = """
-UNWIND $hashes AS h
-MATCH (c:Customer {national_id_hash: h})
-RETURN h, c.customer_id AS customer_id
-"""
-
 # the source records already behind these customers (keys only: most come again in a load)
 SOURCE_RECORD_KEYS_OF_CUSTOMERS = """
 UNWIND $ids AS id
@@ -107,3 +101,45 @@ UNWIND $keys AS key
 MATCH (s:SourceRecord {system: key[0], source_id: key[1]})
 RETURN s {.*} AS record
 """
+
+# every source record behind a customer, with what identity resolution compares: the records a
+# load's new records are scored against (cross-load linking) and the assignments it keeps
+SOURCE_RECORDS_FOR_MATCHING = """
+MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
+RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id,
+       s.name AS name, s.given_name AS given_name, s.family_name AS family_name,
+       s.birth_date AS birth_date, s.gender AS gender, coalesce(s.phone_e164, s.phone) AS phone, s.email AS email,
+       s.address AS address, s.city AS city, s.postcode AS postcode,
+       s.national_id_hash AS national_id_hash, s.national_id_type AS national_id_type
+"""
+
+COUNT_SOURCE_RECORDS = "MATCH (s:SourceRecord) RETURN count(s) AS n"
+
+
+def stream_rows(
+    driver: Any, database: str, query: str, batch: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The records of a read query, ``batch`` at a time as dicts with Python temporal values,
+    as the server streams them (memory bounded by ``batch``, not by the result)."""
+    from graph.session import native
+
+    with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
+        result = session.run(query)
+        rows: list[dict[str, Any]] = []
+        for record in result:
+            rows.append(native(record.data()))
+            if len(rows) >= batch:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
+
+
+# every node and relationship (the FEBRL benchmark's fresh graph per set)
+WIPE_GRAPH = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+
+
+def wipe(driver: Any, database: str) -> None:
+    """Delete everything (``CALL ... IN TRANSACTIONS`` needs an auto-commit transaction)."""
+    with driver.session(database=database) as session:
+        session.run(WIPE_GRAPH).consume()

@@ -105,7 +105,9 @@ WITH DISTINCT s, c, row
 MERGE (s)-[r:RESOLVED_TO]->(c)
 WITH r, row, row.keep_link AND r.rule IS NOT NULL AS kept
 SET r.rule = CASE WHEN kept THEN r.rule ELSE row.rule END,
-    r.confidence = CASE WHEN kept THEN r.confidence ELSE row.confidence END
+    r.confidence = CASE WHEN kept THEN r.confidence ELSE row.confidence END,
+    r.match_weight = CASE WHEN kept THEN r.match_weight ELSE row.match_weight END,
+    r.comparisons_json = CASE WHEN kept THEN r.comparisons_json ELSE row.comparisons_json END
 """
 
 UPSERT_REFERRALS = """
