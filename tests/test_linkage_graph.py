@@ -57,6 +57,10 @@ def write_system(folder: Path, system: str, rows: Sequence[tuple[str, ...]]) -> 
     )
     (folder / system).mkdir(parents=True, exist_ok=True)
     frame.fillna("").to_csv(folder / system / f"{em.file}.csv", index=False)
+    for other in load_mapping(system).entities.values():  # the system's other files, empty
+        path = folder / system / f"{other.file}.csv"
+        if not path.exists():
+            path.write_text(",".join(other.columns) + "\n", encoding="utf-8")
 
 
 @pytest.fixture
