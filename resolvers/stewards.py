@@ -6,15 +6,23 @@
   STEWARD, and the survivor's golden record is recomputed from all its records.
 - **rejectMatch**: they are two people. ``NOT_SAME_AS`` between the records keeps any later load
   from merging them; a pair already in one customer is refused (that takes splitCustomer).
-- **splitCustomer**: unmerge. Each record goes back to a golden customer of its own, with the id
-  the loader gives a record alone and the golden fields survivorship computes from it; the
-  record whose id is the customer's keeps it. ``NOT_SAME_AS`` between every pair of them.
+- **splitCustomer**: unmerge. The records go back to separate golden customers: ``groups`` names
+  records that stay together (every record not named is alone). Each group gets the id the
+  loader gives those records alone and the golden fields survivorship computes from them; the
+  group of the record whose id is the customer's keeps it. ``NOT_SAME_AS`` between every two
+  records of different groups; an OPEN review between them is closed (REJECTED, reason naming
+  the split) so no old review merges them again, and the CONFIRMED review the split undoes
+  becomes SPLIT.
 
-Which relationship goes with which record: the loader does not record the source system of a
-holding, membership, referral, assignment or interaction, so the graph cannot say which record
-brought it. A relationship a confirmMatch moved carries the customer it came from
-(``moved_from``) and a split sends it back to the customer of that id; every other relationship
-stays with the customer that keeps the id.
+Which relationship goes with which record: the loader stamps ``origin`` (and ``origin_to`` on
+the referred end of a REFERRED) with the source record whose row made it; a split sends it to
+the customer of that record, properties and all. A relationship without origin (a logged
+interaction or an RM assignment written by the API, a tier change) stays with the customer that
+keeps the id, unless a confirmMatch brought it from another customer (``moved_from``): then it
+goes back to the customer of that id.
+
+A confirmation is refused when a steward's NOT_SAME_AS between its two records is newer than
+the review (a split or a rejection decided after the model listed the pair wins).
 
 Every decision runs through resolvers/writes.audited_write (idempotency key, audit event and the
 write in one transaction). The review and the customers are locked before they are read, so two
@@ -26,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -35,8 +42,17 @@ from neo4j import AsyncManagedTransaction
 from auth import enforce
 from auth.policy import Operation
 from core.errors import BadUserInput
-from etl.identity import GOLDEN_FIELDS, IdentityConfig, golden_records, load_identity_config
-from etl.normalise import phone_digits
+from etl.identity import (
+    GOLDEN_FIELDS,
+    Candidate,
+    IdentityConfig,
+    Link,
+    Resolution,
+    assign_customer_ids,
+    golden_records,
+    load_identity_config,
+)
+from etl.normalise import phone_e164
 from etl.records import customer_rows
 from graph.queries import identity as q
 from graph.session import all_rows, one_row, scoped
@@ -54,30 +70,37 @@ LOCK_ROUNDS = 5  # customers locked, records read again, until they resolve to t
 # -- pure parts -----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def identity_config() -> IdentityConfig:
+    """etl/mappings/identity.yaml as it is now: read again for every decision (a decision is
+    rare; a steward may change the system priority between two)."""
     return load_identity_config()
 
 
+def loader_id(keys: list[Key], cfg: IdentityConfig) -> str:
+    """The customer id the loader gives these records as one person and nothing else in the
+    graph (etl/identity.assign_customer_ids on one cluster)."""
+    records = [Candidate(s, i, "", None, None, None, None, None, None) for s, i in keys]
+    one = Resolution(cluster=[0] * len(keys), links=[Link("SINGLETON", 1.0)] * len(keys), review=[])
+    ids, _ = assign_customer_ids(records, one, cfg)
+    return ids[0]
+
+
 def golden_id(system: str, source_id: str, cfg: IdentityConfig) -> str:
-    """The customer id the loader gives a record alone (etl/identity.assign_customer_ids):
-    ``C-<source_id>`` for the first system of ``system_priority``, else ``C-<system>-<id>``."""
-    if system == cfg.system_priority[0]:
-        return f"C-{source_id}"
-    return f"C-{system}-{source_id}"
+    """The customer id the loader gives a record alone."""
+    return loader_id([(system, source_id)], cfg)
 
 
 def golden_rows(placed: Iterable[tuple[str, dict[str, Any]]], cfg: IdentityConfig) -> list[dict]:
     """The golden record of each customer from its records as stored (``placed``: customer id
     and record), by the loader's survivorship and in the rows the loader writes. The stored
-    phone is the source's spelling: normalised here as the loader normalises a stored record."""
+    phone is the source's spelling: normalised to E.164 as the loader stores it (etl.normalise)."""
     rows = [
         {
             "customer_id": customer_id,
             "system": rec["system"],
             "updated_at": rec.get("updated_at"),
             **{f: rec.get(f) for f in GOLDEN_FIELDS},
-            "phone": phone_digits(rec.get("phone")),
+            "phone": phone_e164(rec.get("phone")),
         }
         for customer_id, rec in placed
     ]
@@ -193,6 +216,15 @@ async def _merge(
             f"customers {survivor} and {absorbed} cannot be merged: a steward kept their records "
             f"{':'.join(first['a'])} and {':'.join(first['b'])} apart ({why})"
         )
+    created = review.get("created_at")
+    for kept in await _run(tx, q.NOT_SAME_AS_OF_PAIR, a=list(pair[0]), b=list(pair[1])):
+        if kept["at"] is not None and (created is None or kept["at"] > created):
+            why = f"review {kept['review_id']}" if kept.get("review_id") else "a split"
+            raise BadUserInput(
+                f"review {review['review_id']} is older than the decision that kept "
+                f"{_key_text(pair[0])} and {_key_text(pair[1])} apart ({why} at "
+                f"{kept['at']}): it cannot merge them: reject it"
+            )
     await _run(tx, q.DROP_NOT_SAME_AS, a=list(pair[0]), b=list(pair[1]))
     for edge in q.MOVED_EDGES:
         await _run(
@@ -331,19 +363,61 @@ async def reject_match(
 # -- split ----------------------------------------------------------------------------------------
 
 
+def split_groups(
+    customer_id: str, keys: list[Key], groups: list[list[Key]] | None, cfg: IdentityConfig
+) -> dict[Key, str]:
+    """The customer each record of ``customer_id`` goes to: the records of a group together,
+    every record not named alone; the group of :func:`keeper_of` keeps ``customer_id``, every
+    other the id the loader gives its records alone. Refuses groups that name a record the
+    customer does not have, name one twice, or leave nothing to split."""
+    own = set(keys)
+    seen: set[Key] = set()
+    together: list[list[Key]] = []
+    for n, group in enumerate(groups or []):
+        if not group:
+            raise BadUserInput(f"groups[{n}] is empty: a group names one or more records")
+        for key in group:
+            if key not in own:
+                raise BadUserInput(
+                    f"groups[{n}] names record {_key_text(key)}, which is not a record of "
+                    f"customer {customer_id}"
+                )
+            if key in seen:
+                raise BadUserInput(f"groups[{n}] names record {_key_text(key)} a second time")
+            seen.add(key)
+        together.append(sorted(set(group)))
+    together += [[k] for k in sorted(own - seen)]
+    if len(together) < 2:
+        raise BadUserInput(
+            f"the groups keep every record of customer {customer_id} together: nothing to split"
+        )
+    ids = [loader_id(group, cfg) for group in together]
+    if customer_id not in ids:  # no group is the loader's customer of that id: the keeper's is
+        keeper = keeper_of(customer_id, keys, cfg)
+        ids = [customer_id if keeper in g else cid for g, cid in zip(together, ids, strict=True)]
+    return {k: cid for group, cid in zip(together, ids, strict=True) for k in group}
+
+
 async def split_customer(
-    ctx: Context, *, customer_id: str, reason: str, client_mutation_id: str
+    ctx: Context,
+    *,
+    customer_id: str,
+    reason: str,
+    client_mutation_id: str,
+    groups: list[list[Key]] | None = None,
 ) -> dict[str, Any]:
-    """The customer's records each on a customer of its own: ``customer_id`` (the one that kept
-    it) and ``records`` (each with its customer as the caller may see them)."""
+    """The customer's records on separate customers (``groups``: records that stay together):
+    ``customer_id`` (the one that kept it) and ``records`` (each with its customer as the caller
+    may see them)."""
     enforce.require(ctx.principal, Operation.SPLIT_CUSTOMER)
     customer_id = _text(customer_id, "customerId", MAX_ID)
     reason = _text(reason, "reason", MAX_REASON)
+    named = [[(str(s), str(i)) for s, i in group] for group in groups or []]
     key = idempotency_key(
         ctx.principal,
         Operation.SPLIT_CUSTOMER,
         client_mutation_id,
-        {"customerId": customer_id, "reason": reason},
+        {"customerId": customer_id, "reason": reason, "groups": [sorted(g) for g in named]},
     )
     scope = enforce.row_scope(ctx.principal)
 
@@ -361,7 +435,7 @@ async def split_customer(
             placed = await _records(tx, ctx, keys)  # type: ignore[arg-type]
         else:
             assert target is not None
-            placed = await _split(tx, ctx, customer_id, target["records"], reason)
+            placed = await _split(tx, ctx, customer_id, target["records"], named, reason)
         ids = sorted({r["customer_id"] for r in placed if r.get("customer_id")})
         keys_text = [f"{r['system']}{SEPARATOR}{r['source_id']}" for r in placed]
         return Written(
@@ -384,6 +458,7 @@ async def _split(
     ctx: Context,
     customer_id: str,
     records: list[dict[str, Any]],
+    groups: list[list[Key]],
     reason: str,
 ) -> list[dict[str, Any]]:
     if len(records) < 2:
@@ -392,9 +467,8 @@ async def _split(
         )
     cfg = identity_config()
     keys: list[Key] = [(r["system"], r["source_id"]) for r in records]
-    keeper = keeper_of(customer_id, keys, cfg)
-    target = {k: customer_id if k == keeper else golden_id(*k, cfg) for k in keys}
-    others = sorted(cid for k, cid in target.items() if k != keeper)
+    target = split_groups(customer_id, keys, groups, cfg)
+    others = sorted({cid for cid in target.values() if cid != customer_id})
     [taken] = await _run(tx, q.EXISTING_CUSTOMERS, customer_ids=others)
     if taken["ids"]:
         clash = next(k for k in keys if target[k] in taken["ids"])
@@ -407,14 +481,19 @@ async def _split(
     rows = [{"system": k[0], "source_id": k[1], "customer_id": target[k]} for k in keys]
     await _run(tx, q.PLACE_RECORDS, rows=rows)
     for other in others:
+        mine = [list(k) for k in keys if target[k] == other]
         for edge in q.MOVED_EDGES:
-            await _run(
-                tx, edge.move, from_id=customer_id, to_id=other, only_moved_from=other, stamp=False
-            )
-    pairs = [
-        {"a": list(a), "b": list(b), "review_id": None}
-        for a, b in itertools.combinations(sorted(keys), 2)
-    ]
+            await _run(tx, edge.split_move, from_id=customer_id, to_id=other, records=mine)
+    apart = [(a, b) for a, b in itertools.combinations(sorted(keys), 2) if target[a] != target[b]]
     by, at = ctx.principal.subject, dt.datetime.now(dt.UTC)
+    pairs = [{"a": list(a), "b": list(b), "review_id": None} for a, b in apart]
     await _run(tx, q.WRITE_NOT_SAME_AS, rows=pairs, by=by, at=at, reason=reason)
+    await _run(
+        tx,
+        q.CLOSE_SPLIT_REVIEWS,
+        review_ids=[q.review_id(a, b) for a, b in apart],
+        by=by,
+        at=at,
+        closed_reason=f"closed by splitCustomer of {customer_id}: {reason}",
+    )
     return await _records(tx, ctx, sorted(keys))

@@ -6,10 +6,14 @@ between source records, which later loads read (:data:`NOT_SAME_AS_PAIRS`) and n
 
 A confirmed match merges two customers: every relationship of the absorbed customer moves to the
 survivor, one plain Cypher statement per relationship type (no APOC), generated from
-:data:`RELATIONSHIPS`, the relationships of graph/MODEL.md declared as data. A moved
-relationship remembers the customer it came from (``moved_from``), so that splitting the survivor
-later sends it back to the customer that record gets again; the loader's relationships say
-nothing of the system they came from, so a split leaves every other relationship where it is.
+:data:`RELATIONSHIPS`, the relationships of graph/MODEL.md declared as data.
+
+A split sends each relationship to the customer its source record goes to: the loader stamps
+``origin`` = [system, source_id] on HOLDS, MEMBER_OF, MANAGES, HAD and REFERRED (``origin_to``
+for the referred end of a REFERRED), and a relationship whose origin record leaves the customer
+leaves with it (:attr:`CustomerEdge.split_move`). A relationship without origin (written by the
+API or the scoring job) stays with the customer that keeps the id, unless a confirmMatch moved
+it there (``moved_from``): then it goes back to the customer of that id.
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ RELATIONSHIPS: tuple[Relationship, ...] = (
     Relationship("SourceRecord", "NOT_SAME_AS", "SourceRecord"),
 )
 CUSTOMER = "Customer"
+# The relationship types the loader stamps with the source record that made them (graph/MODEL.md).
+ORIGIN_TYPES = frozenset({"HOLDS", "MEMBER_OF", "MANAGES", "HAD", "REFERRED"})
 # The lineage, which the decisions set themselves (rule STEWARD) rather than move.
 LINEAGE = "RESOLVED_TO"
 
@@ -101,12 +107,51 @@ class CustomerEdge:
         return f"({r.start})-[:{r.type}]->({r.end}) at its {self.side}"
 
     @property
+    def origin(self) -> str | None:
+        """The property naming the source record that made this end of the relationship, or None
+        when the loader writes none for this type."""
+        t = self.relationship.type
+        if t not in ORIGIN_TYPES:
+            return None
+        return "origin_to" if t == "REFERRED" and self.side == "end" else "origin"
+
+    @property
+    def split_move(self) -> str:
+        """Moves from customer ``$from_id`` to ``$to_id`` the relationships of this kind whose
+        origin record is one of ``$records`` ([system, source_id] lists), and those without
+        origin that a merge brought from ``$to_id`` (``moved_from``). Properties are kept, the
+        merge mark cleared; the old relationship is deleted."""
+        t = self.relationship.type
+        pattern = f"(src)-[r:{t}]->(o)" if self.side == "start" else f"(o)-[r:{t}]->(src)"
+        merge = f"(dst)-[n:{t}]->(o)" if self.side == "start" else f"(o)-[n:{t}]->(dst)"
+        if self.origin:
+            where = (
+                f"(r.{self.origin} IS NOT NULL AND r.{self.origin} IN $records) "
+                f"OR (r.{self.origin} IS NULL AND r.moved_from = $to_id)"
+            )
+        else:
+            where = "r.moved_from = $to_id"
+        return f"""
+MATCH (src:Customer {{customer_id: $from_id}})
+MATCH (dst:Customer {{customer_id: $to_id}})
+MATCH {pattern}
+WHERE {where}
+WITH dst, o, r, properties(r) AS props
+DELETE r
+WITH dst, o, props WHERE o <> dst
+MERGE {merge}
+ON CREATE SET n = props
+REMOVE n.moved_from
+RETURN count(*) AS moved
+"""
+
+    @property
     def move(self) -> str:
-        """Moves the relationships of this kind from customer ``$from_id`` to ``$to_id`` (only those
-        with ``moved_from = $only_moved_from`` unless it is null). A relationship the target already
-        has (same type, same other node) is kept as the target has it; one between the two
-        customers themselves is dropped (a person does not refer themselves). ``$stamp``: mark
-        what moved with the customer it came from (a merge), or clear the mark (a split)."""
+        """Moves the relationships of this kind from customer ``$from_id`` (absorbed by a merge)
+        to ``$to_id``. A relationship the target already has (same type, same other node) is
+        kept as the target has it; one between the two customers themselves is dropped (a person
+        does not refer themselves). What moved is marked with the customer it came from
+        (``moved_from``) so a split can send back what has no origin."""
         t = self.relationship.type
         pattern = f"(src)-[r:{t}]->(o)" if self.side == "start" else f"(o)-[r:{t}]->(src)"
         merge = f"(dst)-[n:{t}]->(o)" if self.side == "start" else f"(o)-[n:{t}]->(dst)"
@@ -114,13 +159,11 @@ class CustomerEdge:
 MATCH (src:Customer {{customer_id: $from_id}})
 MATCH (dst:Customer {{customer_id: $to_id}})
 MATCH {pattern}
-WHERE $only_moved_from IS NULL OR r.moved_from = $only_moved_from
 WITH dst, o, r, properties(r) AS props
 DELETE r
 WITH dst, o, props WHERE o <> dst
 MERGE {merge}
-ON CREATE SET n = props,
-              n.moved_from = CASE WHEN $stamp THEN coalesce(props.moved_from, $from_id) END
+ON CREATE SET n = props, n.moved_from = coalesce(props.moved_from, $from_id)
 RETURN count(*) AS moved
 """
 
@@ -231,6 +274,24 @@ NOT_SAME_AS_BETWEEN = """
 MATCH (:Customer {customer_id: $a})<-[:RESOLVED_TO]-(x:SourceRecord)-[n:NOT_SAME_AS]-
       (y:SourceRecord)-[:RESOLVED_TO]->(:Customer {customer_id: $b})
 RETURN [x.system, x.source_id] AS a, [y.system, y.source_id] AS b, n.review_id AS review_id
+"""
+
+# The steward's NOT_SAME_AS between exactly this pair, if any (its instant decides whether a
+# review of the pair is older than the decision that kept them apart).
+NOT_SAME_AS_OF_PAIR = """
+MATCH (x:SourceRecord {system: $a[0], source_id: $a[1]})-[n:NOT_SAME_AS]-
+      (y:SourceRecord {system: $b[0], source_id: $b[1]})
+RETURN n.at AS at, n.review_id AS review_id, n.event_id AS event_id
+"""
+
+# Reviews of pairs a split separates: an OPEN one is closed (REJECTED, so no old review can
+# merge them again), a CONFIRMED one (the decision the split undoes) becomes SPLIT.
+CLOSE_SPLIT_REVIEWS = """
+MATCH (r:IdentityReview) WHERE r.review_id IN $review_ids AND r.status IN ['OPEN', 'CONFIRMED']
+WITH r, r.status AS was
+SET r.status = CASE was WHEN 'OPEN' THEN 'REJECTED' ELSE 'SPLIT' END,
+    r.decided_by = $by, r.decided_at = $at, r.reason = $closed_reason
+RETURN r.review_id AS review_id, was, r.status AS status
 """
 
 # A confirmation overrides an earlier split of exactly this pair.
