@@ -41,7 +41,7 @@ from neo4j import AsyncManagedTransaction
 
 from auth import enforce
 from auth.policy import Operation
-from core.errors import BadUserInput
+from core.errors import BadUserInput, ServiceUnavailableError
 from etl.identity import (
     GOLDEN_FIELDS,
     Candidate,
@@ -167,6 +167,19 @@ async def _records(tx: AsyncManagedTransaction, ctx: Context, keys: list[Key]) -
     return await all_rows(tx, query=q.RECORDS[scope.kind], params=params)
 
 
+async def _no_load_running(tx: AsyncManagedTransaction) -> None:
+    """Refuses a decision while a load run is RUNNING (read in the decision's transaction): the
+    loader resolves from the records and NOT_SAME_AS pairs it read when it started, so a merge
+    or split now could be written over. SERVICE_UNAVAILABLE, not BAD_USER_INPUT: nothing is
+    wrong with the request, and the same request succeeds once the load has finished."""
+    running = await one_row(tx, query=q.RUNNING_LOAD, params={})
+    if running is not None:
+        raise ServiceUnavailableError(
+            f"load run {running['run_id']} (started {running['started_at']}) is still running: "
+            "identity decisions wait until it has finished; retry then"
+        )
+
+
 def _open(review: dict[str, Any]) -> None:
     status = review.get("status")
     if status != "OPEN":
@@ -279,6 +292,7 @@ async def _decide(
             return None
         review, records = row["review"], row["records"]
         if first is None:
+            await _no_load_running(tx)
             done = await _decision(tx, ctx, operation, review, records, reason)
         else:  # the first request's answer, as things are now
             done = {k: first.get(k) for k in ("customer_id", "absorbed_customer_id")}
@@ -435,6 +449,7 @@ async def split_customer(
             placed = await _records(tx, ctx, keys)  # type: ignore[arg-type]
         else:
             assert target is not None
+            await _no_load_running(tx)
             placed = await _split(tx, ctx, customer_id, target["records"], named, reason)
         ids = sorted({r["customer_id"] for r in placed if r.get("customer_id")})
         keys_text = [f"{r['system']}{SEPARATOR}{r['source_id']}" for r in placed]

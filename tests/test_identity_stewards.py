@@ -779,3 +779,32 @@ def test_the_id_a_record_gets_alone_and_the_record_that_keeps_a_split_customer()
     assert keeper_of(f"C-{second}-5", records, cfg) == (second, "5")
     # ... else the anchor: the first system of the priority, the smallest source id
     assert keeper_of("C-somebody-else", records, cfg) == (first, "10")
+
+
+def test_decisions_wait_while_a_load_is_running(client, auth_header, driver, settings, fresh):
+    """A RUNNING load run (read in the decision's own transaction) makes every decision
+    SERVICE_UNAVAILABLE naming the run; nothing is written; once it has finished they go."""
+    run = "test-run-still-loading"
+    driver.execute_query(
+        "CREATE (:LoadRun {run_id: $id, status: 'RUNNING', started_at: datetime()})",
+        id=run,
+        database_=settings.neo4j_database,
+    )
+    attempts = {
+        "confirmMatch": (CONFIRM, {"reviewId": REVIEW, "reason": "同一人"}),
+        "rejectMatch": (REJECT, {"reviewId": REVIEW, "reason": "两个人"}),
+        "splitCustomer": (SPLIT, {"customerId": MERGED, "reason": "两个人"}),
+    }
+    for name, (document, fields) in attempts.items():
+        body = decide(client, auth_header, document, **fields)
+        assert codes(body) == ["SERVICE_UNAVAILABLE"], (name, body)
+        assert run in body["errors"][0]["message"], name
+    assert review_node(driver, settings, REVIEW)["status"] == "OPEN"
+    assert len(records_of(driver, settings, MERGED)) == 3 and not_same_as(driver, settings) == set()
+    driver.execute_query(
+        "MATCH (r:LoadRun {run_id: $id}) SET r.status = 'SUCCEEDED'",
+        id=run,
+        database_=settings.neo4j_database,
+    )
+    document, fields = attempts["confirmMatch"]
+    assert "errors" not in decide(client, auth_header, document, **fields)

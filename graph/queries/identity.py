@@ -252,6 +252,14 @@ MATCH (r:IdentityReview {review_id: $review_id})
 SET r.status = $status, r.decided_by = $by, r.decided_at = $at, r.reason = $reason
 """
 
+# A load run still writing (a decision waits for it: the loader reads the records and the
+# NOT_SAME_AS pairs at its start and would write back what it read).
+RUNNING_LOAD = """
+MATCH (r:LoadRun {status: 'RUNNING'})
+RETURN r.run_id AS run_id, r.started_at AS started_at
+ORDER BY r.started_at LIMIT 1
+"""
+
 # Customers locked before they are read for a merge or a split (see LOCK_REVIEW).
 LOCK_CUSTOMERS = """
 MATCH (c:Customer) WHERE c.customer_id IN $customer_ids
