@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -65,6 +67,22 @@ MAX_ID = 64
 SEPARATOR = "\x1f"  # between system and source id in a stored record key
 Key = tuple[str, str]  # (system, source_id)
 LOCK_ROUNDS = 5  # customers locked, records read again, until they resolve to the same ones
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Who decided, when, and the id of the decision's audit event: stamped on what it writes."""
+
+    by: str
+    at: dt.datetime
+    event_id: str
+
+    @classmethod
+    def now(cls, ctx: Context, event_id: str) -> Decided:
+        return cls(ctx.principal.subject, dt.datetime.now(dt.UTC), event_id)
+
+    def params(self) -> dict[str, Any]:
+        return {"by": self.by, "at": self.at, "event_id": self.event_id}
 
 
 # -- pure parts -----------------------------------------------------------------------------------
@@ -215,6 +233,7 @@ async def _merge(
     absorbed: str,
     pair: tuple[Key, Key],
     review: dict[str, Any],
+    decided: Decided,
 ) -> None:
     """Everything of ``absorbed`` moves to ``survivor``; ``absorbed`` is deleted."""
     apart = [
@@ -251,6 +270,8 @@ async def _merge(
         confirmed=[list(k) for k in pair],
         match_weight=review.get("match_weight"),
         comparisons_json=review.get("comparisons_json"),
+        review_id=review["review_id"],
+        **decided.params(),
     )
     [left] = await _run(tx, q.RELATIONSHIP_TYPES_OF, customer_id=absorbed)
     if left["types"]:
@@ -285,6 +306,7 @@ async def _decide(
         ctx.principal, operation, client_mutation_id, {"reviewId": review_id, "reason": reason}
     )
     scope = enforce.row_scope(ctx.principal)
+    event_id = uuid.uuid4().hex
 
     async def work(tx: AsyncManagedTransaction, first: dict[str, Any] | None) -> Written | None:
         row = await _review_for_decision(tx, ctx, review_id)
@@ -293,7 +315,8 @@ async def _decide(
         review, records = row["review"], row["records"]
         if first is None:
             await _no_load_running(tx)
-            done = await _decision(tx, ctx, operation, review, records, reason)
+            decided = Decided.now(ctx, event_id)
+            done = await _decision(tx, decided, operation, review, records, reason)
         else:  # the first request's answer, as things are now
             done = {k: first.get(k) for k in ("customer_id", "absorbed_customer_id")}
         row = await one_row(
@@ -305,6 +328,7 @@ async def _decide(
             row={**row, **done},
             customer_ids=sorted(ids),
             replay={k: v for k, v in done.items() if v is not None},
+            audit={"review_id": review_id},
         )
 
     return await audited_write(
@@ -313,12 +337,13 @@ async def _decide(
         fields=["identityReviews", "sourceRecords"],
         work=work,
         not_found=f"No identity review {review_id!r} is visible to you.",
+        event_id=event_id,
     )
 
 
 async def _decision(
     tx: AsyncManagedTransaction,
-    ctx: Context,
+    decided: Decided,
     operation: Operation,
     review: dict[str, Any],
     records: list[dict[str, Any]],
@@ -327,7 +352,6 @@ async def _decision(
     _open(review)
     pair = _pair(review, records)
     customers = sorted({r["customer_id"] for r in records})
-    by, at = ctx.principal.subject, dt.datetime.now(dt.UTC)
     done: dict[str, Any] = {"customer_id": customers[0], "absorbed_customer_id": None}
     if operation is Operation.REJECT_MATCH:
         if len(customers) == 1:
@@ -337,16 +361,30 @@ async def _decision(
                 f"separate them, use splitCustomer(customerId: {customers[0]!r})"
             )
         rows = [{"a": list(pair[0]), "b": list(pair[1]), "review_id": review["review_id"]}]
-        await _run(tx, q.WRITE_NOT_SAME_AS, rows=rows, by=by, at=at, reason=reason)
+        await _run(tx, q.WRITE_NOT_SAME_AS, rows=rows, reason=reason, **decided.params())
         status = "REJECTED"
     else:
         if len(customers) == 2:
             survivor, absorbed = customers
-            await _merge(tx, survivor=survivor, absorbed=absorbed, pair=pair, review=review)
+            await _merge(
+                tx,
+                survivor=survivor,
+                absorbed=absorbed,
+                pair=pair,
+                review=review,
+                decided=decided,
+            )
             done["absorbed_customer_id"] = absorbed
         status = "CONFIRMED"
-    decided = {"status": status, "by": by, "at": at, "reason": reason}
-    await _run(tx, q.DECIDE_REVIEW, review_id=review["review_id"], **decided)
+    await _run(
+        tx,
+        q.DECIDE_REVIEW,
+        review_id=review["review_id"],
+        status=status,
+        by=decided.by,
+        at=decided.at,
+        reason=reason,
+    )
     return done
 
 
@@ -434,6 +472,7 @@ async def split_customer(
         {"customerId": customer_id, "reason": reason, "groups": [sorted(g) for g in named]},
     )
     scope = enforce.row_scope(ctx.principal)
+    event_id = uuid.uuid4().hex
 
     async def work(tx: AsyncManagedTransaction, first: dict[str, Any] | None) -> Written | None:
         await _run(tx, q.LOCK_CUSTOMERS, customer_ids=[customer_id])
@@ -444,19 +483,24 @@ async def split_customer(
         )
         if target is None and first is None:
             return None
+        closed: list[str] = []
         if first is not None:  # the first request's records, where they are now
             keys = [tuple(k.split(SEPARATOR, 1)) for k in first.get("record_keys") or []]
             placed = await _records(tx, ctx, keys)  # type: ignore[arg-type]
         else:
             assert target is not None
             await _no_load_running(tx)
-            placed = await _split(tx, ctx, customer_id, target["records"], named, reason)
+            decided = Decided.now(ctx, event_id)
+            placed, closed = await _split(
+                tx, ctx, decided, customer_id, target["records"], named, reason
+            )
         ids = sorted({r["customer_id"] for r in placed if r.get("customer_id")})
         keys_text = [f"{r['system']}{SEPARATOR}{r['source_id']}" for r in placed]
         return Written(
             row={"customer_id": customer_id, "records": placed},
             customer_ids=ids,
             replay={"record_keys": keys_text},
+            audit={"review_ids": closed} if closed else {},
         )
 
     return await audited_write(
@@ -465,17 +509,20 @@ async def split_customer(
         fields=["sourceRecords"],
         work=work,
         not_found=f"No customer {customer_id!r} is visible to you.",
+        event_id=event_id,
     )
 
 
 async def _split(
     tx: AsyncManagedTransaction,
     ctx: Context,
+    decided: Decided,
     customer_id: str,
     records: list[dict[str, Any]],
     groups: list[list[Key]],
     reason: str,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records placed (as the caller sees them) and the reviews the split closed or undid."""
     if len(records) < 2:
         raise BadUserInput(
             f"customer {customer_id} has {len(records)} source record(s): a split needs two or more"
@@ -494,21 +541,24 @@ async def _split(
     placed = [(target[(r["system"], r["source_id"])], r) for r in records]
     await _run(tx, q.WRITE_GOLDEN, rows=golden_rows(placed, cfg))
     rows = [{"system": k[0], "source_id": k[1], "customer_id": target[k]} for k in keys]
-    await _run(tx, q.PLACE_RECORDS, rows=rows)
+    apart = [(a, b) for a, b in itertools.combinations(sorted(keys), 2) if target[a] != target[b]]
+    undone = await _run(
+        tx,
+        q.CLOSE_SPLIT_REVIEWS,
+        review_ids=[q.review_id(a, b) for a, b in apart],
+        by=decided.by,
+        at=decided.at,
+        closed_reason=f"closed by splitCustomer of {customer_id}: {reason}",
+    )
+    split = sorted(r["review_id"] for r in undone if r["status"] == "SPLIT")
+    await _run(
+        tx, q.PLACE_RECORDS, rows=rows, review_id=split[0] if split else None, **decided.params()
+    )
     for other in others:
         mine = [list(k) for k in keys if target[k] == other]
         for edge in q.MOVED_EDGES:
             await _run(tx, edge.split_move, from_id=customer_id, to_id=other, records=mine)
-    apart = [(a, b) for a, b in itertools.combinations(sorted(keys), 2) if target[a] != target[b]]
-    by, at = ctx.principal.subject, dt.datetime.now(dt.UTC)
     pairs = [{"a": list(a), "b": list(b), "review_id": None} for a, b in apart]
-    await _run(tx, q.WRITE_NOT_SAME_AS, rows=pairs, by=by, at=at, reason=reason)
-    await _run(
-        tx,
-        q.CLOSE_SPLIT_REVIEWS,
-        review_ids=[q.review_id(a, b) for a, b in apart],
-        by=by,
-        at=at,
-        closed_reason=f"closed by splitCustomer of {customer_id}: {reason}",
-    )
-    return await _records(tx, ctx, sorted(keys))
+    await _run(tx, q.WRITE_NOT_SAME_AS, rows=pairs, reason=reason, **decided.params())
+    placed_now = await _records(tx, ctx, sorted(keys))
+    return placed_now, sorted(r["review_id"] for r in undone)

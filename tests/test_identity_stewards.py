@@ -483,11 +483,21 @@ def test_confirm_merges_the_customers_and_moves_every_relationship(
         else:
             assert evidence == (was.get("match_weight"), was.get("comparisons_json"))
     event = audit_event(driver, settings, body["request_id"])
-    assert (event["operation"], event["customer_ids"], event["roles"]) == (
+    assert (event["operation"], event["customer_ids"], event["roles"], event["review_id"]) == (
         "confirmMatch",
         [survivor, absorbed],
         ["data_engineer"],
+        REVIEW,
     )
+    # each STEWARD link says who decided, when, on which review, in which audited event
+    for key, link in links.items():
+        if key != bank.REVIEWED[0]:
+            assert (link["decided_by"], link["review_id"], link["event_id"]) == (
+                "dev-data_engineer",
+                REVIEW,
+                event["event_id"],
+            )
+            assert link["decided_at"] == stored["decided_at"]
 
     # a retry answers the same; deciding again, or an unknown review, is refused
     retry = decide(
@@ -542,7 +552,12 @@ def test_reject_keeps_the_records_apart_and_is_decided_once(
     assert (edge["n"]["by"], edge["n"]["review_id"]) == ("dev-admin", rid)
     assert sorted(bank.customer_of_record(driver, settings, *k) for k in (a, b)) == owners
     event = audit_event(driver, settings, body["request_id"])
-    assert (event["operation"], event["customer_ids"]) == ("rejectMatch", owners)
+    assert (event["operation"], event["customer_ids"], event["review_id"]) == (
+        "rejectMatch",
+        owners,
+        rid,
+    )
+    assert edge["n"]["event_id"] == event["event_id"]
 
     for document in (REJECT, CONFIRM):  # decided: neither decision again
         again = decide(client, auth_header, document, reviewId=rid, reason="再看一次")
@@ -642,10 +657,24 @@ def test_split_sends_each_relationship_with_the_record_that_made_it(
     assert closed["status"] == "REJECTED" and closed["decided_by"] == "dev-admin"
     assert "splitCustomer" in closed["reason"] and MERGED in closed["reason"]
     event = audit_event(driver, settings, body["request_id"])
-    assert (event["operation"], event["customer_ids"]) == (
+    assert (event["operation"], event["customer_ids"], event["review_ids"]) == (
         "splitCustomer",
         sorted(set(placed.values())),
+        [near["review_id"]],
     )
+    stamps = read(
+        driver,
+        settings,
+        "MATCH (:SourceRecord)-[n:NOT_SAME_AS]->(:SourceRecord) RETURN n.event_id AS e, n.by AS by",
+    )
+    assert {(r["e"], r["by"]) for r in stamps} == {(event["event_id"], "dev-admin")}
+    for key, cid in placed.items():
+        link = records_of(driver, settings, cid)[key]
+        assert (link["decided_by"], link["event_id"], link.get("review_id")) == (
+            "dev-admin",
+            event["event_id"],
+            None,
+        )
     split = {cid: golden(customer(driver, settings, cid)) for cid in placed.values()}
 
     # a review the model wrote before the split (a load that began earlier) cannot merge what

@@ -274,7 +274,8 @@ UNWIND $rows AS row
 MATCH (a:SourceRecord {system: row.a[0], source_id: row.a[1]})
 MATCH (b:SourceRecord {system: row.b[0], source_id: row.b[1]})
 MERGE (a)-[n:NOT_SAME_AS]->(b)
-ON CREATE SET n.by = $by, n.at = $at, n.review_id = row.review_id, n.reason = $reason
+ON CREATE SET n.by = $by, n.at = $at, n.review_id = row.review_id, n.reason = $reason,
+              n.event_id = $event_id
 """
 
 # Pairs a steward kept apart between the records of customer $a and those of customer $b.
@@ -309,21 +310,24 @@ MATCH (x:SourceRecord {system: $a[0], source_id: $a[1]})-[n:NOT_SAME_AS]-
 DELETE n
 """
 
-# The absorbed customer's records move to the survivor, rule STEWARD; the confirmed record takes
-# the review's evidence (the pair the steward looked at), the others keep theirs.
+# The absorbed customer's records move to the survivor, rule STEWARD with the decision (who, when,
+# which review, which audit event); the confirmed record takes the review's evidence (the pair
+# the steward looked at), the others keep theirs.
 MOVE_RECORDS = """
 MATCH (dst:Customer {customer_id: $to_id})
 MATCH (s:SourceRecord)-[r:RESOLVED_TO]->(:Customer {customer_id: $from_id})
 WITH dst, s, r, properties(r) AS props
 DELETE r
 CREATE (s)-[n:RESOLVED_TO]->(dst)
-SET n = props, n.rule = 'STEWARD', n.confidence = 1.0
+SET n = props, n.rule = 'STEWARD', n.confidence = 1.0, n.decided_by = $by, n.decided_at = $at,
+    n.review_id = $review_id, n.event_id = $event_id
 WITH s, n WHERE [s.system, s.source_id] IN $confirmed
 SET n.match_weight = $match_weight, n.comparisons_json = $comparisons_json
 """
 
-# Records placed by a split: each to its customer, rule STEWARD (no pair evidence: it is alone).
-# rows: {system, source_id, customer_id}
+# Records placed by a split: each to its customer, rule STEWARD with the decision (no pair
+# evidence; review_id: the confirmation the split undoes, if any). rows: {system, source_id,
+# customer_id}
 PLACE_RECORDS = """
 UNWIND $rows AS row
 MATCH (s:SourceRecord {system: row.system, source_id: row.source_id})
@@ -332,7 +336,8 @@ OPTIONAL MATCH (s)-[old:RESOLVED_TO]->(:Customer)
 DELETE old
 WITH DISTINCT s, c
 CREATE (s)-[n:RESOLVED_TO]->(c)
-SET n.rule = 'STEWARD', n.confidence = 1.0
+SET n.rule = 'STEWARD', n.confidence = 1.0, n.decided_by = $by, n.decided_at = $at,
+    n.review_id = $review_id, n.event_id = $event_id
 """
 
 # The source records behind customers, as stored.
