@@ -171,7 +171,7 @@ async def _review_for_decision(
             return None
         wanted = {r["customer_id"] for r in row["records"] if r.get("customer_id")}
         if wanted <= locked:  # read under the locks of every customer it names
-            if any(r["access"] != "direct" for r in row["records"]):
+            if not q.served_directly(row["records"]):
                 return None
             return row
         await _run(tx, q.LOCK_CUSTOMERS, customer_ids=sorted(wanted - locked))

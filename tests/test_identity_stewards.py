@@ -837,3 +837,12 @@ def test_decisions_wait_while_a_load_is_running(client, auth_header, driver, set
     )
     document, fields = attempts["confirmMatch"]
     assert "errors" not in decide(client, auth_header, document, **fields)
+
+
+def test_a_review_is_listed_and_decided_only_when_every_customer_is_served_directly():
+    from graph.queries.identity import served_directly
+
+    direct = {"system": "core", "source_id": "1", "customer_id": "C-1", "access": "direct"}
+    assert served_directly([direct, {**direct, "customer_id": None}])  # unresolved: no limit
+    assert not served_directly([direct, {**direct, "access": "hop"}])  # a referral hop
+    assert not served_directly([direct, {**direct, "access": None}])  # out of scope

@@ -203,19 +203,22 @@ def _candidates(scope: ScopeKind) -> str:
     return _CANDIDATES.replace("__ACCESS__", ACCESS_EXPR[scope])
 
 
-# A review is listed when the caller may see every customer its records resolve to. Oldest
-# first (a queue), keyset on (created_at, review_id), the cursor's instant as Cypher's text of it
-# (exact to the nanosecond); a review without created_at sorts first.
-REVIEWS_PAGE: dict[ScopeKind, str] = {
+# A review is listed when the caller serves every customer its records resolve to directly
+# (access 'direct': not through a referral hop), as a decision requires. Oldest first (a queue),
+# keyset on (created_at, review_id), the cursor's instant as Cypher's text of it (exact to the
+# nanosecond); a review without created_at sorts first. The page is ordered and cut first and
+# the candidates read for its reviews only; the resolver drops those out of scope and asks for
+# the next chunk while the page is short (resolvers/identity.identity_reviews). The status is
+# served by the index identity_review_status_created (graph/migrate.py).
+REVIEWS_CHUNK: dict[ScopeKind, str] = {
     scope: f"""
 MATCH (r:IdentityReview) WHERE r.status = $status
 WITH r, coalesce(r.created_at, datetime('1970-01-01T00:00:00Z')) AS at
 WHERE $after_id IS NULL OR at > datetime($after_at)
    OR (at = datetime($after_at) AND r.review_id > $after_id)
+WITH r, at ORDER BY at, r.review_id LIMIT $limit
 {_candidates(scope)}
-WITH r, at, records WHERE none(x IN records WHERE x.access IS NULL)
-ORDER BY at, r.review_id
-LIMIT $limit
+WITH r, at, records ORDER BY at, r.review_id
 RETURN r {{.*}} AS review, toString(at) AS at, records
 """
     for scope in ScopeKind
@@ -225,11 +228,17 @@ REVIEWS_COUNT: dict[ScopeKind, str] = {
     scope: f"""
 MATCH (r:IdentityReview) WHERE r.status = $status
 {_candidates(scope)}
-WITH r WHERE none(x IN records WHERE x.access IS NULL)
+WITH r WHERE all(x IN records WHERE x.access = 'direct')
 RETURN count(r) AS total
 """
     for scope in ScopeKind
 }
+
+
+def served_directly(records: list[dict]) -> bool:
+    """A review the caller may list and decide: every record's customer served directly."""
+    return all(r.get("access") == "direct" for r in records)
+
 
 # One review for a decision, locked (the write lock of a set-and-removed property) so that two
 # stewards deciding it at once are served one after the other; with its records as above.
