@@ -3,7 +3,12 @@
 - **confirmMatch**: the two records of a review are one person. Their customers become one: the
   smaller customer id survives, every relationship of the other moves to it (one statement per
   relationship type of graph/queries/identity.RELATIONSHIPS), its records follow with rule
-  STEWARD, and the survivor's golden record is recomputed from all its records.
+  STEWARD, and the survivor's golden record is recomputed from all its records. Where both link
+  to the same node one link stays: HOLDS the current, then the stronger role; MEMBER_OF the
+  current membership; otherwise the survivor's. One RM stays (the survivor's; the other is named
+  on it as ``also_managed_by``), and a referral between the two goes. Every relationship dropped
+  is on the audit event (``dropped_json``, with its origin), from which a split that undoes the
+  confirmation restores it.
 - **rejectMatch**: they are two people. ``NOT_SAME_AS`` between the records keeps any later load
   from merging them; a pair already in one customer is refused (that takes splitCustomer).
 - **splitCustomer**: unmerge. The records go back to separate golden customers: ``groups`` names
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -135,6 +141,57 @@ def keeper_of(customer_id: str, keys: list[Key], cfg: IdentityConfig) -> Key:
     return min(keys, key=lambda k: (cfg.rank(k[0]), k[1]))
 
 
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"cannot keep {type(value).__name__} in a dropped relationship")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if set(obj) == {"$datetime"}:
+        return dt.datetime.fromisoformat(obj["$datetime"])
+    if set(obj) == {"$date"}:
+        return dt.date.fromisoformat(obj["$date"])
+    return obj
+
+
+def dropped_json(dropped: list[dict[str, Any]]) -> str:
+    """The relationships a merge dropped, as JSON for its audit event (dates kept as dates)."""
+    return json.dumps(dropped, default=_encode, ensure_ascii=False, sort_keys=True)
+
+
+def dropped_from_json(text: str) -> list[dict[str, Any]]:
+    return list(json.loads(text, object_hook=_decode))
+
+
+def restorable(
+    dropped: list[dict[str, Any]], target: dict[Key, str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Restore rows per relationship (graph/queries/identity.CustomerEdge.restore) for the
+    relationships a merge dropped whose origin record is among the split's (``target``: record
+    -> its customer now); a mutual referral only when its two records are apart again."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for item in dropped:
+        edge = q.EDGE_BY_NAME[item["edge"]]
+        props = {k: v for k, v in item["props"].items() if k != "moved_from"}
+        origin = props.get(edge.origin) if edge.origin else None
+        customer = target.get(tuple(origin)) if origin else None  # type: ignore[arg-type]
+        if customer is None:
+            continue
+        other = item["other"]
+        if other is None:  # a referral between the two merged customers
+            referred = target.get(tuple(props.get("origin_to") or ()))  # type: ignore[arg-type]
+            if referred is None or referred == customer:
+                continue
+            other = [referred]
+        rows.setdefault(edge.name, []).append(
+            {"customer_id": customer, "other": other, "props": props}
+        )
+    return rows
+
+
 def _text(value: str, name: str, limit: int) -> str:
     text = (value or "").strip()
     if not text:
@@ -234,8 +291,10 @@ async def _merge(
     pair: tuple[Key, Key],
     review: dict[str, Any],
     decided: Decided,
-) -> None:
-    """Everything of ``absorbed`` moves to ``survivor``; ``absorbed`` is deleted."""
+) -> list[dict[str, Any]]:
+    """Everything of ``absorbed`` moves to ``survivor``; ``absorbed`` is deleted. Returns the
+    relationships dropped on the way (a link both had to one node, the absorbed customer's
+    other RM, a referral between the two) for the audit event."""
     apart = [
         p
         for p in await _run(tx, q.NOT_SAME_AS_BETWEEN, a=survivor, b=absorbed)
@@ -258,10 +317,20 @@ async def _merge(
                 f"{kept['at']}): it cannot merge them: reject it"
             )
     await _run(tx, q.DROP_NOT_SAME_AS, a=list(pair[0]), b=list(pair[1]))
+    ids = {"from_id": absorbed, "to_id": survivor}
+    referred = q.EDGE_BY_NAME["(Customer)-[:REFERRED]->(Customer) at its start"]
+    managed = q.EDGE_BY_NAME["(Employee)-[:MANAGES]->(Customer) at its end"]
+    dropped = [
+        {"edge": referred.name, "other": None, "props": r["props"]}
+        for r in await _run(tx, q.MERGE_DROP_MUTUAL_REFERRALS, **ids)
+    ]
     for edge in q.MOVED_EDGES:
-        await _run(
-            tx, edge.move, from_id=absorbed, to_id=survivor, only_moved_from=None, stamp=True
-        )
+        for r in await _run(tx, edge.resolve_conflicts, **ids):
+            dropped.append({"edge": edge.name, "other": r["other"], "props": r["props"]})
+    for r in await _run(tx, q.MERGE_OTHER_RM, **ids):
+        dropped.append({"edge": managed.name, "other": r["other"], "props": r["props"]})
+    for edge in q.MOVED_EDGES:
+        await _run(tx, edge.move, **ids)
     await _run(
         tx,
         q.MOVE_RECORDS,
@@ -281,6 +350,7 @@ async def _merge(
         )
     await _run(tx, q.DELETE_CUSTOMER, customer_id=absorbed)
     await _write_golden(tx, [survivor])
+    return dropped
 
 
 async def _write_golden(tx: AsyncManagedTransaction, customer_ids: list[str]) -> None:
@@ -316,9 +386,10 @@ async def _decide(
         if first is None:
             await _no_load_running(tx)
             decided = Decided.now(ctx, event_id)
-            done = await _decision(tx, decided, operation, review, records, reason)
+            done, dropped = await _decision(tx, decided, operation, review, records, reason)
         else:  # the first request's answer, as things are now
             done = {k: first.get(k) for k in ("customer_id", "absorbed_customer_id")}
+            dropped = []
         row = await one_row(
             tx, query=q.REVIEW[scope.kind], params={"review_id": review_id, **scope.params}
         )
@@ -328,7 +399,10 @@ async def _decide(
             row={**row, **done},
             customer_ids=sorted(ids),
             replay={k: v for k, v in done.items() if v is not None},
-            audit={"review_id": review_id},
+            audit={
+                "review_id": review_id,
+                "dropped_json": dropped_json(dropped) if dropped else None,
+            },
         )
 
     return await audited_write(
@@ -348,11 +422,13 @@ async def _decision(
     review: dict[str, Any],
     records: list[dict[str, Any]],
     reason: str,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The decision's answer, and the relationships a merge dropped."""
     _open(review)
     pair = _pair(review, records)
     customers = sorted({r["customer_id"] for r in records})
     done: dict[str, Any] = {"customer_id": customers[0], "absorbed_customer_id": None}
+    dropped: list[dict[str, Any]] = []
     if operation is Operation.REJECT_MATCH:
         if len(customers) == 1:
             raise BadUserInput(
@@ -366,7 +442,7 @@ async def _decision(
     else:
         if len(customers) == 2:
             survivor, absorbed = customers
-            await _merge(
+            dropped = await _merge(
                 tx,
                 survivor=survivor,
                 absorbed=absorbed,
@@ -384,8 +460,9 @@ async def _decision(
         by=decided.by,
         at=decided.at,
         reason=reason,
+        event_id=decided.event_id,
     )
-    return done
+    return done, dropped
 
 
 async def confirm_match(
@@ -558,6 +635,22 @@ async def _split(
         mine = [list(k) for k in keys if target[k] == other]
         for edge in q.MOVED_EDGES:
             await _run(tx, edge.split_move, from_id=customer_id, to_id=other, records=mine)
+    confirmations = [r["event_id"] for r in undone if r["status"] == "SPLIT" and r["event_id"]]
+    if confirmations:
+        found = await _run(tx, q.DROPPED_BY_CONFIRMATIONS, event_ids=confirmations)
+        dropped = [d for r in found for d in dropped_from_json(r["dropped_json"])]
+        restored_rms: list[str] = []
+        for name, rows in restorable(dropped, target).items():
+            await _run(tx, q.EDGE_BY_NAME[name].restore, rows=rows)
+            if name.startswith("(Employee)-[:MANAGES]"):
+                restored_rms += [r["other"][0] for r in rows]
+        if restored_rms:
+            await _run(
+                tx,
+                q.FORGET_ALSO_MANAGED,
+                customer_ids=sorted(set(target.values())),
+                restored=restored_rms,
+            )
     pairs = [{"a": list(a), "b": list(b), "review_id": None} for a, b in apart]
     await _run(tx, q.WRITE_NOT_SAME_AS, rows=pairs, reason=reason, **decided.params())
     placed_now = await _records(tx, ctx, sorted(keys))

@@ -424,6 +424,13 @@ def _merged_expectation(survivor: Relationships, absorbed: Relationships, ids: s
     for name, mine in survivor.items():
         theirs = {k: v for k, v in absorbed[name].items() if k not in mine and k[1:] not in ids}
         out[name] = {k: v for k, v in mine.items() if k[1:] not in ids} | theirs
+    # one relationship manager: the survivor's, naming the absorbed one's others
+    rm = "(Employee)-[:MANAGES]->(Customer) at its end"
+    others = tuple(k[1] for k in absorbed[rm] if k not in survivor[rm])
+    if survivor[rm] and others:
+        out[rm] = {
+            k: tuple(sorted((*v, ("also_managed_by", others)))) for k, v in survivor[rm].items()
+        }
     return out
 
 
@@ -846,3 +853,77 @@ def test_a_review_is_listed_and_decided_only_when_every_customer_is_served_direc
     assert served_directly([direct, {**direct, "customer_id": None}])  # unresolved: no limit
     assert not served_directly([direct, {**direct, "access": "hop"}])  # a referral hop
     assert not served_directly([direct, {**direct, "access": None}])  # out of scope
+
+
+# Both customers of the review linked to the same nodes, as loads of their records would leave
+# them (each relationship stamped with the record whose row made it).
+CONFLICTS = """
+MATCH (old:Customer {customer_id: $old}), (merged:Customer {customer_id: $merged})
+MATCH (savings:Account {account_id: '6222020000000100'}), (td:Account {account_id: '6222020000000050'})
+MATCH (home:Household {household_id: 'H01'})
+MATCH (old)-[own:HOLDS]->(td)
+SET own.ended_at = date('2020-01-01')
+CREATE (old)-[:HOLDS {role: 'GUARANTOR', origin: ['core', '0000050']}]->(savings)
+CREATE (merged)-[:HOLDS {role: 'AUTHORIZED', origin: ['core', '0000100']}]->(td)
+CREATE (old)-[:MEMBER_OF {role: 'OTHER', since: date('2001-01-01'), ended_at: date('2015-01-01'),
+                          origin: ['core', '0000050']}]->(home)
+CREATE (old)-[:REFERRED {referred_at: date('2011-01-01'), channel: 'BRANCH', status: 'CONVERTED',
+                         origin: ['core', '0000050'], origin_to: ['crm', 'K100']}]->(merged)
+"""
+
+
+def test_a_merge_keeps_one_link_per_node_by_each_kinds_rule_and_a_split_restores_the_rest(
+    client, auth_header, driver, settings, fresh
+):
+    driver.execute_query(CONFLICTS, old=OLD_CIF, merged=MERGED, database_=settings.neo4j_database)
+    before = {c: _state(driver, settings, c) for c in (OLD_CIF, MERGED)}
+    groups = [sorted(before[c]["records"]) for c in (OLD_CIF, MERGED)]
+    body = decide(client, auth_header, CONFIRM, reviewId=REVIEW, reason="同一客户")
+    assert "errors" not in body, body
+    rels = relationships(driver, settings, OLD_CIF)
+
+    def one(kind: str, node: tuple) -> dict:
+        name = next(e.name for e in CUSTOMER_EDGES if e.relationship.type == kind)
+        return dict(rels[name][node])
+
+    # HOLDS: the stronger role; a current holding over an ended one, whatever the role
+    savings = one("HOLDS", ("Account", "6222020000000100"))
+    assert (savings["role"], savings["origin"]) == ("PRIMARY", ("core", "0000100"))
+    td = one("HOLDS", ("Account", "6222020000000050"))
+    assert (td["role"], td.get("ended_at")) == ("AUTHORIZED", None)
+    # MEMBER_OF: the current membership
+    home = one("MEMBER_OF", ("Household", "H01"))
+    assert (home["role"], home.get("ended_at")) == ("HEAD", None)
+    # MANAGES: one RM, the survivor's, the other named on it
+    [(rm, managed)] = rels["(Employee)-[:MANAGES]->(Customer) at its end"].items()
+    assert rm == ("Employee", "E02") and dict(managed)["also_managed_by"] == ("E01",)
+    # REFERRED: none between the merged customer and itself
+    for name in ("(Customer)-[:REFERRED]->(Customer) at its start",
+                 "(Customer)-[:REFERRED]->(Customer) at its end"):  # fmt: skip
+        assert ("Customer", OLD_CIF) not in rels[name]
+    # every dropped one is on the audit event, with its origin
+    event = audit_event(driver, settings, body["request_id"])
+    dropped = json.loads(event["dropped_json"])
+    assert sorted(d["edge"].split("]")[0] for d in dropped) == sorted(
+        [
+            "(Customer)-[:REFERRED",
+            "(Customer)-[:HOLDS",
+            "(Customer)-[:HOLDS",
+            "(Customer)-[:MEMBER_OF",
+            "(Employee)-[:MANAGES",
+        ]  # fmt: skip
+    )
+    assert all(d["props"].get("origin") for d in dropped)
+
+    # the split with the groups of before restores both customers as they were
+    split = decide(
+        client,
+        auth_header,
+        SPLIT,
+        customerId=OLD_CIF,
+        reason="看错了",
+        groups=[[{"system": s, "sourceId": i} for s, i in g] for g in groups],
+    )
+    assert "errors" not in split, split
+    for cid in (OLD_CIF, MERGED):
+        assert _state(driver, settings, cid) == before[cid], cid

@@ -22,7 +22,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
+from graph.model import NODES
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
+
+_KEYS = {n.label: n.key for n in NODES}
 
 # rows: {review_id, a: [system, source_id], b: [system, source_id], match_weight, probability,
 #        comparisons_json, run_id, created_at}; a decided review is never reopened
@@ -86,6 +89,21 @@ RELATIONSHIPS: tuple[Relationship, ...] = (
     Relationship("SourceRecord", "NOT_SAME_AS", "SourceRecord"),
 )
 CUSTOMER = "Customer"
+# When both merged customers link to the same node, which relationship the merged customer keeps:
+# Cypher over ``k`` (the survivor's properties) and ``d`` (the absorbed one's), true when the
+# absorbed one's wins; otherwise the survivor's stays. HOLDS: a current holding (ended_at null)
+# over an ended one, then the stronger role; MEMBER_OF: the current membership.
+HOLDER_ROLES = ("PRIMARY", "JOINT", "AUTHORIZED", "GUARANTOR")  # strongest first
+_RANK = (
+    "CASE {m}.role "
+    + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(HOLDER_ROLES))
+    + " ELSE 99 END"
+)
+CONFLICT_WINS: dict[str, str] = {
+    "HOLDS": f"""(d.ended_at IS NULL AND k.ended_at IS NOT NULL)
+  OR ((d.ended_at IS NULL) = (k.ended_at IS NULL) AND {_RANK.format(m="d")} < {_RANK.format(m="k")})""",
+    "MEMBER_OF": "d.ended_at IS NULL AND k.ended_at IS NOT NULL",
+}
 # The relationship types the loader stamps with the source record that made them (graph/MODEL.md).
 ORIGIN_TYPES = frozenset({"HOLDS", "MEMBER_OF", "MANAGES", "HAD", "REFERRED"})
 # The lineage, which the decisions set themselves (rule STEWARD) rather than move.
@@ -146,6 +164,54 @@ RETURN count(*) AS moved
 """
 
     @property
+    def other_label(self) -> str:
+        r = self.relationship
+        return r.end if self.side == "start" else r.start
+
+    def _at(self, customer: str, rel: str, other: str = "o") -> str:
+        t = self.relationship.type
+        if self.side == "start":
+            return f"({customer})-[{rel}:{t}]->({other})"
+        return f"({other})-[{rel}:{t}]->({customer})"
+
+    @property
+    def resolve_conflicts(self) -> str:
+        """Where customers ``$to_id`` (survivor) and ``$from_id`` (absorbed) both link to the same
+        node by this kind: one relationship stays on the survivor, with the properties of the
+        winner (:data:`CONFLICT_WINS`; else the survivor's), the absorbed one's is deleted.
+        Returns each loser (its other node's key and properties) for the audit event, from which
+        a split restores it."""
+        wins = CONFLICT_WINS.get(self.relationship.type, "false")
+        other = ", ".join(f"o.{k}" for k in _KEYS[self.other_label])
+        return f"""
+MATCH (keepc:Customer {{customer_id: $to_id}})
+MATCH (dropc:Customer {{customer_id: $from_id}})
+MATCH {self._at("keepc", "keep")}
+MATCH {self._at("dropc", "drop")}
+WHERE o <> keepc AND o <> dropc
+WITH keep, drop, o, properties(keep) AS k, properties(drop) AS d
+WITH keep, drop, o, k, d, {wins} AS theirs
+SET keep = CASE WHEN theirs THEN d ELSE k END
+SET keep.moved_from = CASE WHEN theirs THEN $from_id ELSE k.moved_from END
+DELETE drop
+RETURN [{other}] AS other, CASE WHEN theirs THEN k ELSE d END AS props
+"""
+
+    @property
+    def restore(self) -> str:
+        """Writes back relationships a merge dropped (rows: {customer_id, other: the other
+        node's key values, props}) unless the customer already has one to that node."""
+        keys = _KEYS[self.other_label]
+        match = ", ".join(f"{k}: row.other[{i}]" for i, k in enumerate(keys))
+        return f"""
+UNWIND $rows AS row
+MATCH (c:Customer {{customer_id: row.customer_id}})
+MATCH (o:{self.other_label} {{{match}}})
+MERGE {self._at("c", "n")}
+ON CREATE SET n = row.props
+"""
+
+    @property
     def move(self) -> str:
         """Moves the relationships of this kind from customer ``$from_id`` (absorbed by a merge)
         to ``$to_id``. A relationship the target already has (same type, same other node) is
@@ -181,6 +247,45 @@ def customer_edges() -> tuple[CustomerEdge, ...]:
 
 CUSTOMER_EDGES = customer_edges()
 MOVED_EDGES = tuple(e for e in CUSTOMER_EDGES if e.relationship.type != LINEAGE)
+EDGE_BY_NAME = {e.name: e for e in CUSTOMER_EDGES}
+
+# One relationship manager per customer (graph/queries/operations.ASSIGN_RM_TAIL): a merge keeps
+# the survivor's and deletes the absorbed customer's other one, named on the kept assignment
+# (``also_managed_by``) and returned for the audit event.
+MERGE_OTHER_RM = """
+MATCH (e1:Employee)-[keep:MANAGES]->(:Customer {customer_id: $to_id})
+MATCH (e2:Employee)-[drop:MANAGES]->(:Customer {customer_id: $from_id})
+WHERE e2 <> e1
+WITH keep, e2, drop, properties(drop) AS d
+SET keep.also_managed_by = coalesce(keep.also_managed_by, []) + e2.employee_id
+DELETE drop
+RETURN [e2.employee_id] AS other, d AS props
+"""
+
+# After a split restored assignments: the restored managers no longer named on the others.
+FORGET_ALSO_MANAGED = """
+MATCH (:Employee)-[m:MANAGES]->(c:Customer) WHERE c.customer_id IN $customer_ids
+  AND m.also_managed_by IS NOT NULL
+WITH m, [x IN m.also_managed_by WHERE NOT x IN $restored] AS left
+SET m.also_managed_by = CASE WHEN size(left) = 0 THEN null ELSE left END
+"""
+
+# A referral between the two merged customers: a person does not refer themselves, so it goes;
+# returned (with origin and origin_to) for the audit event, from which a split restores it.
+MERGE_DROP_MUTUAL_REFERRALS = """
+MATCH (a:Customer)-[r:REFERRED]->(b:Customer)
+WHERE (a.customer_id = $to_id AND b.customer_id = $from_id)
+   OR (a.customer_id = $from_id AND b.customer_id = $to_id)
+WITH r, properties(r) AS props
+DELETE r
+RETURN props
+"""
+
+# The relationships the confirmations a split undoes dropped (on their audit events).
+DROPPED_BY_CONFIRMATIONS = """
+MATCH (a:AuditEvent) WHERE a.event_id IN $event_ids AND a.dropped_json IS NOT NULL
+RETURN a.dropped_json AS dropped_json
+"""
 
 
 # -- the review queue -----------------------------------------------------------------------------
@@ -258,7 +363,8 @@ RETURN r {{.*}} AS review, records
 
 DECIDE_REVIEW = """
 MATCH (r:IdentityReview {review_id: $review_id})
-SET r.status = $status, r.decided_by = $by, r.decided_at = $at, r.reason = $reason
+SET r.status = $status, r.decided_by = $by, r.decided_at = $at, r.reason = $reason,
+    r.event_id = $event_id
 """
 
 # A load run still writing (a decision waits for it: the loader reads the records and the
@@ -309,7 +415,7 @@ MATCH (r:IdentityReview) WHERE r.review_id IN $review_ids AND r.status IN ['OPEN
 WITH r, r.status AS was
 SET r.status = CASE was WHEN 'OPEN' THEN 'REJECTED' ELSE 'SPLIT' END,
     r.decided_by = $by, r.decided_at = $at, r.reason = $closed_reason
-RETURN r.review_id AS review_id, was, r.status AS status
+RETURN r.review_id AS review_id, was, r.status AS status, r.event_id AS event_id
 """
 
 # A confirmation overrides an earlier split of exactly this pair.
