@@ -6,7 +6,10 @@ between source records, which later loads read (:data:`NOT_SAME_AS_PAIRS`) and n
 
 A confirmed match merges two customers: every relationship of the absorbed customer moves to the
 survivor, one plain Cypher statement per relationship type (no APOC), generated from
-:data:`RELATIONSHIPS`, the relationships of graph/MODEL.md declared as data.
+:data:`RELATIONSHIPS`, the relationships of graph/MODEL.md declared as data. Where both customers
+link to the same node, :data:`CONFLICT_WINS` says which link stays; one RM stays
+(:data:`MERGE_OTHER_RM`), a referral between the two goes; what is dropped goes to the audit
+event, from which a split that undoes the confirmation restores it (:attr:`CustomerEdge.restore`).
 
 A split sends each relationship to the customer its source record goes to: the loader stamps
 ``origin`` = [system, source_id] on HOLDS, MEMBER_OF, MANAGES, HAD and REFERRED (``origin_to``
