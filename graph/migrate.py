@@ -39,6 +39,12 @@ PROPERTY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("console_login_expires", "ConsoleLogin", "expires_at"),
 )
 
+# (name, label, properties) composite range indexes: a filter on the first with an order on the
+# next (the review queue: status, oldest first)
+COMPOSITE_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("identity_review_status_created", "IdentityReview", ("status", "created_at")),
+)
+
 FULLTEXT_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("customer_name_fulltext", "Customer", ("name",)),
 )
@@ -54,6 +60,9 @@ def migration_statements() -> list[str]:
         )
     for name, label, prop in PROPERTY_INDEXES:
         stmts.append(f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})")
+    for name, label, props in COMPOSITE_INDEXES:
+        fields = ", ".join(f"n.{p}" for p in props)
+        stmts.append(f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON ({fields})")
     for name, label, props in FULLTEXT_INDEXES:
         fields = ", ".join(f"n.{p}" for p in props)
         stmts.append(

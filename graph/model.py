@@ -44,6 +44,9 @@ CONSOLE_SESSION = Node("ConsoleSession", ("key",), "console_session_key")
 CONSOLE_LOGIN = Node("ConsoleLogin", ("key",), "console_login_key")
 # An exchange rate: units of the reporting currency for one unit of ``currency`` on ``rate_date``.
 FX_RATE = Node("FxRate", ("currency", "rate_date"), "fx_rate_key")
+# A pair of source records a linkage run could not decide (graph/queries/identity.py); review_id
+# is derived from the pair's keys.
+IDENTITY_REVIEW = Node("IdentityReview", ("review_id",), "identity_review_id")
 # A persisted operation registered ahead of time (`c360 documents register`); id = SHA-256 of body.
 TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
 
@@ -51,7 +54,7 @@ TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
 NODES: tuple[Node, ...] = (
     CUSTOMER, SOURCE_RECORD, ACCOUNT, PRODUCT, HOUSEHOLD, INTERACTION, EMPLOYEE, BRANCH, LOAD_RUN,
     AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN, TRUSTED_DOCUMENT,
-    FX_RATE,
+    FX_RATE, IDENTITY_REVIEW,
 )  # fmt: skip
 
 FieldType = Literal["str", "int", "float", "date", "datetime"]

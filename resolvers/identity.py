@@ -1,9 +1,10 @@
 """The identity review queue (data engineers and admins): pairs of source records the linkage
 model could not decide, oldest first, each record with its customer as the caller may see them.
 
-A review is listed only when the caller's row scope reaches every customer its records resolve
-to (the stewards' roles reach everyone; a token that also carries a narrower role reads under
-that one, auth/policy.ROLE_PRECEDENCE). Reading the queue is audited like any read of customers.
+A review is listed only when the caller serves every customer its records resolve to directly
+(not through a referral hop): the reviews the caller may decide (the stewards' roles reach
+everyone; a token that also carries a narrower role reads under that one,
+auth/policy.ROLE_PRECEDENCE). Reading the queue is audited like any read of customers.
 """
 
 from __future__ import annotations
@@ -55,17 +56,24 @@ async def identity_reviews(
     cursors = list_cursors(ctx.settings, ctx.principal, CONNECTION, status=status)
     cursor = cursors.decode(after, arity=2)
     scope = enforce.row_scope(ctx.principal)
-    rows = await ctx.read(
-        all_rows,
-        query=q.REVIEWS_PAGE[scope.kind],
-        params={
-            "status": status,
-            "after_at": cursor[0] if cursor else None,
-            "after_id": cursor[1] if cursor else None,
-            "limit": limit + 1,
-            **scope.params,
-        },
-    )
+    after_at, after_id = (cursor[0], cursor[1]) if cursor else (None, None)
+    rows: list[dict[str, Any]] = []
+    while len(rows) <= limit:  # ordered chunks, filtered by scope, until the page is full
+        chunk = await ctx.read(
+            all_rows,
+            query=q.REVIEWS_CHUNK[scope.kind],
+            params={
+                "status": status,
+                "after_at": after_at,
+                "after_id": after_id,
+                "limit": limit + 1,
+                **scope.params,
+            },
+        )
+        rows += [row for row in chunk if q.served_directly(row["records"])]
+        if len(chunk) <= limit:
+            break
+        after_at, after_id = chunk[-1]["at"], chunk[-1]["review"]["review_id"]
     page = rows[:limit]
     await ctx.audit(
         Operation.READ_IDENTITY_REVIEWS.value,

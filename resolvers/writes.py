@@ -27,6 +27,8 @@ class Written:
     customer_ids: list[str]
     # Stored on the key for a replay to answer with (flat: property values only).
     replay: dict[str, Any] = field(default_factory=dict)
+    # More properties of the write's audit event (flat), e.g. the review a decision decided.
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 # work(tx, first): the write, or with ``first`` (the stored key of the request that already
@@ -35,8 +37,15 @@ Work = Callable[[AsyncManagedTransaction, dict[str, Any] | None], Awaitable[Writ
 
 
 async def audited_write(
-    ctx: Context, *, key: IdempotencyKey, fields: Iterable[str], work: Work, not_found: str
+    ctx: Context,
+    *,
+    key: IdempotencyKey,
+    fields: Iterable[str],
+    work: Work,
+    not_found: str,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
+    """``event_id``: the audit event's id when the write stamps it on what it writes."""
     event = audit.new_event(
         principal=ctx.principal,
         operation=key.operation.value,
@@ -45,6 +54,8 @@ async def audited_write(
         request_id=ctx.request_id,
         client_address=ctx.client_address,
     )
+    if event_id:
+        event["event_id"] = event_id
 
     async def transaction(tx: AsyncManagedTransaction) -> dict[str, Any]:
         stored = await q.claim(
@@ -63,7 +74,12 @@ async def audited_write(
             raise NotFound(not_found)
         # A replay writes nothing but still answers with customer data: recorded, marked as such.
         replay_of = first["event_id"] if first else None
-        recorded = {**event, "customer_ids": sorted(set(done.customer_ids)), "replay_of": replay_of}
+        recorded = {
+            **done.audit,
+            **event,
+            "customer_ids": sorted(set(done.customer_ids)),
+            "replay_of": replay_of,
+        }
         await audit.record_with_write(tx, recorded)
         if first is None:
             await q.complete(tx, key_id=key.key_id, event_id=event["event_id"], result=done.replay)

@@ -240,21 +240,25 @@ TIER_CHANGE = {
 
 
 def write_extracts(root: Path, systems: dict[str, dict[str, list[dict[str, str]]]]) -> Path:
-    """``root/<system>/<file>.csv`` for each system and file (UTF-8, with a header)."""
+    """``root/<system>/<file>.csv`` for each system and file (UTF-8, with a header; a file
+    without rows has the bank's header of that file)."""
     for system, files in systems.items():
         folder = root / system
         folder.mkdir(parents=True, exist_ok=True)
         for name, rows in files.items():
+            header = list(rows[0]) if rows else list(SYSTEMS[system][name][0])
             with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+                writer = csv.DictWriter(f, fieldnames=header)
                 writer.writeheader()
                 writer.writerows(rows)
     return root
 
 
-def customers_only(root: Path, system: str) -> Path:
-    """The customers of one system alone: what the loader makes of each record by itself."""
-    return write_extracts(root, {system: {"customers": SYSTEMS[system]["customers"]}})
+def customers_only(system: str) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """One system's customers and nothing else (its other files empty): what the loader makes
+    of each record by itself."""
+    files = SYSTEMS[system]
+    return {system: {name: rows if name == "customers" else [] for name, rows in files.items()}}
 
 
 def _write(driver: Driver, settings: Settings, query: str, **params: Any) -> None:

@@ -12,6 +12,7 @@ graph/MODEL.md and the loaded graph.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 import uuid
@@ -423,6 +424,13 @@ def _merged_expectation(survivor: Relationships, absorbed: Relationships, ids: s
     for name, mine in survivor.items():
         theirs = {k: v for k, v in absorbed[name].items() if k not in mine and k[1:] not in ids}
         out[name] = {k: v for k, v in mine.items() if k[1:] not in ids} | theirs
+    # one relationship manager: the survivor's, naming the absorbed one's others
+    rm = "(Employee)-[:MANAGES]->(Customer) at its end"
+    others = tuple(k[1] for k in absorbed[rm] if k not in survivor[rm])
+    if survivor[rm] and others:
+        out[rm] = {
+            k: tuple(sorted((*v, ("also_managed_by", others)))) for k, v in survivor[rm].items()
+        }
     return out
 
 
@@ -482,11 +490,21 @@ def test_confirm_merges_the_customers_and_moves_every_relationship(
         else:
             assert evidence == (was.get("match_weight"), was.get("comparisons_json"))
     event = audit_event(driver, settings, body["request_id"])
-    assert (event["operation"], event["customer_ids"], event["roles"]) == (
+    assert (event["operation"], event["customer_ids"], event["roles"], event["review_id"]) == (
         "confirmMatch",
         [survivor, absorbed],
         ["data_engineer"],
+        REVIEW,
     )
+    # each STEWARD link says who decided, when, on which review, in which audited event
+    for key, link in links.items():
+        if key != bank.REVIEWED[0]:
+            assert (link["decided_by"], link["review_id"], link["event_id"]) == (
+                "dev-data_engineer",
+                REVIEW,
+                event["event_id"],
+            )
+            assert link["decided_at"] == stored["decided_at"]
 
     # a retry answers the same; deciding again, or an unknown review, is refused
     retry = decide(
@@ -541,7 +559,12 @@ def test_reject_keeps_the_records_apart_and_is_decided_once(
     assert (edge["n"]["by"], edge["n"]["review_id"]) == ("dev-admin", rid)
     assert sorted(bank.customer_of_record(driver, settings, *k) for k in (a, b)) == owners
     event = audit_event(driver, settings, body["request_id"])
-    assert (event["operation"], event["customer_ids"]) == ("rejectMatch", owners)
+    assert (event["operation"], event["customer_ids"], event["review_id"]) == (
+        "rejectMatch",
+        owners,
+        rid,
+    )
+    assert edge["n"]["event_id"] == event["event_id"]
 
     for document in (REJECT, CONFIRM):  # decided: neither decision again
         again = decide(client, auth_header, document, reviewId=rid, reason="再看一次")
@@ -563,12 +586,48 @@ def test_reject_keeps_the_records_apart_and_is_decided_once(
 # -- splitCustomer --------------------------------------------------------------------------------
 
 
-def test_split_gives_each_record_the_customer_the_loader_gives_it_alone(
+Placed = dict[tuple[str, str], str]  # record -> the customer it resolves to
+
+
+def _origin_query(edge: CustomerEdge) -> str:
+    """The relationships of one declared kind at a customer with the record that made them."""
+    return _edge_query(edge).replace(
+        "RETURN labels(o)", f"RETURN r.{edge.origin or 'no_origin'} AS origin, labels(o)"
+    )
+
+
+def followed(driver: Driver, settings: Settings, customer_id: str, placed: Placed) -> dict:
+    """What a split must leave on each customer, from the relationships of ``customer_id`` now:
+    a relationship goes to the customer of its origin record, one without origin stays."""
+    out: dict[str, Relationships] = {cid: {} for cid in set(placed.values())}
+    for edge in CUSTOMER_EDGES:
+        if edge.relationship.type == LINEAGE:
+            continue
+        label = edge.relationship.end if edge.side == "start" else edge.relationship.start
+        for cid in out:
+            out[cid][edge.name] = {}
+        for row in read(driver, settings, _origin_query(edge), id=customer_id):
+            origin = tuple(row["origin"]) if row["origin"] else None
+            goes = placed.get(origin, customer_id) if origin else customer_id
+            key = (label, *(row["o"][k] for k in NODE_KEYS[label]))
+            out[goes][edge.name][key] = _props(row["r"])
+    return out
+
+
+def test_split_sends_each_relationship_with_the_record_that_made_it(
     client, auth_header, driver, settings, fresh, tmp_path
 ):
     keys = sorted(records_of(driver, settings, MERGED))
     assert len(keys) == 3
-    before = relationships(driver, settings, MERGED)
+    # an open review between two of its records (a model's near miss): the split closes it
+    card, crm = ("card", "900100"), ("crm", "K100")
+    near = {"review_id": review_id(card, crm), "a": list(card), "b": list(crm),
+            "match_weight": 3.0, "probability": 0.9, "comparisons_json": None,
+            "run_id": "earlier", "created_at": bank.T0}  # fmt: skip
+    driver.execute_query(UPSERT_REVIEWS, rows=[near], database_=settings.neo4j_database)
+    placed_by_origin = {k: bank_customer_alone(k) for k in keys}
+    placed_by_origin[("core", "0000100")] = MERGED
+    expected = followed(driver, settings, MERGED, placed_by_origin)
     body = decide(
         client,
         auth_header,
@@ -581,31 +640,63 @@ def test_split_gives_each_record_the_customer_the_loader_gives_it_alone(
     done = body["data"]["splitCustomer"]
     placed = {(r["system"], r["sourceId"]): r["customer"]["id"] for r in done["records"]}
     assert done["customerId"] == MERGED and sorted(placed) == keys
-    assert placed[("core", "0000100")] == MERGED  # the record whose id it is keeps it
-    assert len(set(placed.values())) == len(keys)
+    assert placed == placed_by_origin  # the record whose id it is keeps it, the others alone
     for key, cid in placed.items():
         links = records_of(driver, settings, cid)
         assert list(links) == [key]
         assert (links[key]["rule"], links[key]["confidence"]) == ("STEWARD", 1.0)
         assert links[key].get("match_weight") is None
-    # the loader keeps no system on a relationship: all of them stay with the kept customer
-    after = relationships(driver, settings, MERGED)
-    for edge in CUSTOMER_EDGES:
-        if edge.relationship.type != LINEAGE:
-            assert after[edge.name] == before[edge.name], edge.name
-    for key, cid in placed.items():
-        if cid != MERGED:  # a new customer: its record, nothing else
-            for edge, found in relationships(driver, settings, cid).items():
-                lineage = edge.startswith(f"(SourceRecord)-[:{LINEAGE}]")
-                assert set(found) == ({("SourceRecord", *key)} if lineage else set()), edge
+    # every relationship went with the record that made it, properties and all; none without
+    # origin moved; and the bank has relationships of each origin-stamped kind leaving MERGED
+    moved_kinds = set()
+    for cid in set(placed.values()):
+        after = relationships(driver, settings, cid)
+        for edge in CUSTOMER_EDGES:
+            if edge.relationship.type == LINEAGE:
+                continue
+            assert after[edge.name] == expected[cid][edge.name], (cid, edge.name)
+            if cid != MERGED and after[edge.name]:
+                moved_kinds.add(edge.relationship.type)
+    assert moved_kinds == {"HOLDS", "HAD", "REFERRED"}, moved_kinds
     pairs = {frozenset({a, b}) for i, a in enumerate(keys) for b in keys[i + 1 :]}
     assert not_same_as(driver, settings) == pairs
+    closed = review_node(driver, settings, near["review_id"])
+    assert closed["status"] == "REJECTED" and closed["decided_by"] == "dev-admin"
+    assert "splitCustomer" in closed["reason"] and MERGED in closed["reason"]
     event = audit_event(driver, settings, body["request_id"])
-    assert (event["operation"], event["customer_ids"]) == (
+    assert (event["operation"], event["customer_ids"], event["review_ids"]) == (
         "splitCustomer",
         sorted(set(placed.values())),
+        [near["review_id"]],
     )
+    stamps = read(
+        driver,
+        settings,
+        "MATCH (:SourceRecord)-[n:NOT_SAME_AS]->(:SourceRecord) RETURN n.event_id AS e, n.by AS by",
+    )
+    assert {(r["e"], r["by"]) for r in stamps} == {(event["event_id"], "dev-admin")}
+    for key, cid in placed.items():
+        link = records_of(driver, settings, cid)[key]
+        assert (link["decided_by"], link["event_id"], link.get("review_id")) == (
+            "dev-admin",
+            event["event_id"],
+            None,
+        )
     split = {cid: golden(customer(driver, settings, cid)) for cid in placed.values()}
+
+    # a review the model wrote before the split (a load that began earlier) cannot merge what
+    # the split kept apart; one written after it can
+    core = ("core", "0000100")
+    old = {**near, "review_id": review_id(card, core), "a": list(card), "b": list(core)}
+    later = {**near, "review_id": review_id(crm, core), "a": list(core), "b": list(crm),
+             "created_at": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)}  # fmt: skip
+    driver.execute_query(UPSERT_REVIEWS, rows=[old, later], database_=settings.neo4j_database)
+    refused = decide(client, auth_header, CONFIRM, reviewId=old["review_id"], reason="同一人")
+    assert codes(refused) == ["BAD_USER_INPUT"] and "older" in refused["errors"][0]["message"]
+    assert review_node(driver, settings, old["review_id"])["status"] == "OPEN"
+    ok = decide(client, auth_header, CONFIRM, reviewId=later["review_id"], reason="同一人")
+    assert "errors" not in ok, ok
+    assert ok["data"]["confirmMatch"]["customerId"] == min(MERGED, placed[crm])
 
     # errors: nothing left to split, no such customer, no reason
     one = decide(client, auth_header, SPLIT, customerId=OLD_CIF, reason="x")
@@ -617,56 +708,74 @@ def test_split_gives_each_record_the_customer_the_loader_gives_it_alone(
         "BAD_USER_INPUT"
     ]
 
-    # each is the customer the loader makes of that record alone: same id, same golden record
+    # each is the customer the loader makes of that record's system alone: same golden record
     for (system, _), cid in placed.items():
-        systems = {system: {"customers": bank.SYSTEMS[system]["customers"]}}
+        systems = bank.customers_only(system)
         oracle = loader_customer(driver, settings, tmp_path / system, systems, cid)
         assert split[cid] == golden(oracle), system
 
 
-def test_a_split_after_a_confirmation_sends_every_relationship_back(
+def bank_customer_alone(key: tuple[str, str]) -> str:
+    """The id the loader gives a record alone (etl/identity, through the steward's helper)."""
+    from etl.identity import load_identity_config
+    from resolvers.stewards import golden_id
+
+    return golden_id(*key, load_identity_config())
+
+
+def _state(driver: Driver, settings: Settings, customer_id: str) -> dict[str, Any]:
+    """A customer as a split must restore it: golden record, records, relationships."""
+    return {
+        "customer": customer(driver, settings, customer_id),
+        "records": set(records_of(driver, settings, customer_id)),
+        "relationships": {
+            name: found
+            for name, found in relationships(driver, settings, customer_id).items()
+            if not name.startswith(f"(SourceRecord)-[:{LINEAGE}]")
+        },
+    }
+
+
+def test_a_split_with_the_groups_before_a_wrong_confirmation_restores_both_customers(
     client, auth_header, driver, settings, fresh
 ):
-    before = {c: relationships(driver, settings, c) for c in (OLD_CIF, MERGED)}
-    records = {c: set(records_of(driver, settings, c)) for c in (OLD_CIF, MERGED)}
+    before = {c: _state(driver, settings, c) for c in (OLD_CIF, MERGED)}
+    groups = [sorted(before[c]["records"]) for c in (OLD_CIF, MERGED)]
     confirmed = decide(client, auth_header, CONFIRM, reviewId=REVIEW, reason="同一客户")
     assert confirmed["data"]["confirmMatch"]["customerId"] == OLD_CIF
-    body = decide(client, auth_header, SPLIT, customerId=OLD_CIF, reason="看错了")
+    body = decide(
+        client,
+        auth_header,
+        SPLIT,
+        customerId=OLD_CIF,
+        reason="看错了",
+        groups=[[{"system": s, "sourceId": i} for s, i in g] for g in groups],
+    )
     assert "errors" not in body, body
-    placed = {
-        (r["system"], r["sourceId"]): r["customer"]["id"]
-        for r in body["data"]["splitCustomer"]["records"]
-    }
-    assert placed[bank.REVIEWED[0]] == OLD_CIF and placed[bank.REVIEWED[1]] == MERGED
     for cid in (OLD_CIF, MERGED):
-        after = relationships(driver, settings, cid)
-        for edge in CUSTOMER_EDGES:
-            if edge.relationship.type != LINEAGE:
-                assert after[edge.name] == before[cid][edge.name], (cid, edge.name)
-    assert set(records_of(driver, settings, OLD_CIF)) == records[OLD_CIF]
-    assert set(records_of(driver, settings, MERGED)) == {bank.REVIEWED[1]}
-    keys = sorted(placed)
-    assert len(keys) == 4
-    pairs = {frozenset({a, b}) for i, a in enumerate(keys) for b in keys[i + 1 :]}
+        assert _state(driver, settings, cid) == before[cid], cid
+    # apart only between the groups; the confirmation it undid is SPLIT
+    pairs = {frozenset({a, b}) for a in groups[0] for b in groups[1]}
     assert not_same_as(driver, settings) == pairs
+    review = review_node(driver, settings, REVIEW)
+    assert (review["status"], review["decided_by"]) == ("SPLIT", "dev-data_engineer")
+    assert review["decided_at"] is not None and "看错了" in review["reason"]
+    queue = ask(client, auth_header, Role.ADMIN, QUEUE, status="SPLIT", first=5)
+    assert [e["node"]["reviewId"] for e in queue["data"]["identityReviews"]["edges"]] == [REVIEW]
+    # a decided review is not decided again
+    again = decide(client, auth_header, CONFIRM, reviewId=REVIEW, reason="同一客户")
+    assert codes(again) == ["BAD_USER_INPUT"] and "SPLIT" in again["errors"][0]["message"]
 
-    # a steward may confirm a pair a split kept apart (that pair only) ...
-    card, crm = ("card", "900100"), ("crm", "K100")
-    extra = [
-        {"review_id": review_id(x, y), "a": list(min(x, y)), "b": list(max(x, y)),
-         "match_weight": 5.0, "probability": 0.97, "comparisons_json": None, "run_id": "later",
-         "created_at": bank.T0}
-        for x, y in ((card, bank.REVIEWED[1]), (crm, bank.REVIEWED[1]))
-    ]  # fmt: skip
-    driver.execute_query(UPSERT_REVIEWS, rows=extra, database_=settings.neo4j_database)
-    ok = decide(client, auth_header, CONFIRM, reviewId=extra[0]["review_id"], reason="同一人")
-    assert ok["data"]["confirmMatch"]["customerId"] == MERGED
-    assert frozenset({card, bank.REVIEWED[1]}) not in not_same_as(driver, settings)
-    # ... but not one that would put two records kept apart into one customer
-    refused = decide(client, auth_header, CONFIRM, reviewId=extra[1]["review_id"], reason="同一人")
-    assert codes(refused) == ["BAD_USER_INPUT"]
-    assert "apart" in refused["errors"][0]["message"]
-    assert review_node(driver, settings, extra[1]["review_id"])["status"] == "OPEN"
+    # groups that name another customer's record, a record twice, or keep all together
+    wrong = {
+        "not a record of": [[{"system": "core", "sourceId": "0000200"}]],
+        "a second time": [[{"system": "core", "sourceId": "0000100"}]] * 2,
+        "nothing to split": [[{"system": s, "sourceId": i} for s, i in groups[1]]],
+    }
+    for why, bad in wrong.items():
+        body = decide(client, auth_header, SPLIT, customerId=MERGED, reason="x", groups=bad)
+        assert codes(body) == ["BAD_USER_INPUT"], (why, body)
+        assert why in body["errors"][0]["message"], (why, body)
 
 
 def test_two_stewards_confirming_at_once_are_served_one_after_the_other(
@@ -706,3 +815,115 @@ def test_the_id_a_record_gets_alone_and_the_record_that_keeps_a_split_customer()
     assert keeper_of(f"C-{second}-5", records, cfg) == (second, "5")
     # ... else the anchor: the first system of the priority, the smallest source id
     assert keeper_of("C-somebody-else", records, cfg) == (first, "10")
+
+
+def test_decisions_wait_while_a_load_is_running(client, auth_header, driver, settings, fresh):
+    """A RUNNING load run (read in the decision's own transaction) makes every decision
+    SERVICE_UNAVAILABLE naming the run; nothing is written; once it has finished they go."""
+    run = "test-run-still-loading"
+    driver.execute_query(
+        "CREATE (:LoadRun {run_id: $id, status: 'RUNNING', started_at: datetime()})",
+        id=run,
+        database_=settings.neo4j_database,
+    )
+    attempts = {
+        "confirmMatch": (CONFIRM, {"reviewId": REVIEW, "reason": "同一人"}),
+        "rejectMatch": (REJECT, {"reviewId": REVIEW, "reason": "两个人"}),
+        "splitCustomer": (SPLIT, {"customerId": MERGED, "reason": "两个人"}),
+    }
+    for name, (document, fields) in attempts.items():
+        body = decide(client, auth_header, document, **fields)
+        assert codes(body) == ["SERVICE_UNAVAILABLE"], (name, body)
+        assert run in body["errors"][0]["message"], name
+    assert review_node(driver, settings, REVIEW)["status"] == "OPEN"
+    assert len(records_of(driver, settings, MERGED)) == 3 and not_same_as(driver, settings) == set()
+    driver.execute_query(
+        "MATCH (r:LoadRun {run_id: $id}) SET r.status = 'SUCCEEDED'",
+        id=run,
+        database_=settings.neo4j_database,
+    )
+    document, fields = attempts["confirmMatch"]
+    assert "errors" not in decide(client, auth_header, document, **fields)
+
+
+def test_a_review_is_listed_and_decided_only_when_every_customer_is_served_directly():
+    from graph.queries.identity import served_directly
+
+    direct = {"system": "core", "source_id": "1", "customer_id": "C-1", "access": "direct"}
+    assert served_directly([direct, {**direct, "customer_id": None}])  # unresolved: no limit
+    assert not served_directly([direct, {**direct, "access": "hop"}])  # a referral hop
+    assert not served_directly([direct, {**direct, "access": None}])  # out of scope
+
+
+# Both customers of the review linked to the same nodes, as loads of their records would leave
+# them (each relationship stamped with the record whose row made it).
+CONFLICTS = """
+MATCH (old:Customer {customer_id: $old}), (merged:Customer {customer_id: $merged})
+MATCH (savings:Account {account_id: '6222020000000100'}), (td:Account {account_id: '6222020000000050'})
+MATCH (home:Household {household_id: 'H01'})
+MATCH (old)-[own:HOLDS]->(td)
+SET own.ended_at = date('2020-01-01')
+CREATE (old)-[:HOLDS {role: 'GUARANTOR', origin: ['core', '0000050']}]->(savings)
+CREATE (merged)-[:HOLDS {role: 'AUTHORIZED', origin: ['core', '0000100']}]->(td)
+CREATE (old)-[:MEMBER_OF {role: 'OTHER', since: date('2001-01-01'), ended_at: date('2015-01-01'),
+                          origin: ['core', '0000050']}]->(home)
+CREATE (old)-[:REFERRED {referred_at: date('2011-01-01'), channel: 'BRANCH', status: 'CONVERTED',
+                         origin: ['core', '0000050'], origin_to: ['crm', 'K100']}]->(merged)
+"""
+
+
+def test_a_merge_keeps_one_link_per_node_by_each_kinds_rule_and_a_split_restores_the_rest(
+    client, auth_header, driver, settings, fresh
+):
+    driver.execute_query(CONFLICTS, old=OLD_CIF, merged=MERGED, database_=settings.neo4j_database)
+    before = {c: _state(driver, settings, c) for c in (OLD_CIF, MERGED)}
+    groups = [sorted(before[c]["records"]) for c in (OLD_CIF, MERGED)]
+    body = decide(client, auth_header, CONFIRM, reviewId=REVIEW, reason="同一客户")
+    assert "errors" not in body, body
+    rels = relationships(driver, settings, OLD_CIF)
+
+    def one(kind: str, node: tuple) -> dict:
+        name = next(e.name for e in CUSTOMER_EDGES if e.relationship.type == kind)
+        return dict(rels[name][node])
+
+    # HOLDS: the stronger role; a current holding over an ended one, whatever the role
+    savings = one("HOLDS", ("Account", "6222020000000100"))
+    assert (savings["role"], savings["origin"]) == ("PRIMARY", ("core", "0000100"))
+    td = one("HOLDS", ("Account", "6222020000000050"))
+    assert (td["role"], td.get("ended_at")) == ("AUTHORIZED", None)
+    # MEMBER_OF: the current membership
+    home = one("MEMBER_OF", ("Household", "H01"))
+    assert (home["role"], home.get("ended_at")) == ("HEAD", None)
+    # MANAGES: one RM, the survivor's, the other named on it
+    [(rm, managed)] = rels["(Employee)-[:MANAGES]->(Customer) at its end"].items()
+    assert rm == ("Employee", "E02") and dict(managed)["also_managed_by"] == ("E01",)
+    # REFERRED: none between the merged customer and itself
+    for name in ("(Customer)-[:REFERRED]->(Customer) at its start",
+                 "(Customer)-[:REFERRED]->(Customer) at its end"):  # fmt: skip
+        assert ("Customer", OLD_CIF) not in rels[name]
+    # every dropped one is on the audit event, with its origin
+    event = audit_event(driver, settings, body["request_id"])
+    dropped = json.loads(event["dropped_json"])
+    assert sorted(d["edge"].split("]")[0] for d in dropped) == sorted(
+        [
+            "(Customer)-[:REFERRED",
+            "(Customer)-[:HOLDS",
+            "(Customer)-[:HOLDS",
+            "(Customer)-[:MEMBER_OF",
+            "(Employee)-[:MANAGES",
+        ]  # fmt: skip
+    )
+    assert all(d["props"].get("origin") for d in dropped)
+
+    # the split with the groups of before restores both customers as they were
+    split = decide(
+        client,
+        auth_header,
+        SPLIT,
+        customerId=OLD_CIF,
+        reason="看错了",
+        groups=[[{"system": s, "sourceId": i} for s, i in g] for g in groups],
+    )
+    assert "errors" not in split, split
+    for cid in (OLD_CIF, MERGED):
+        assert _state(driver, settings, cid) == before[cid], cid

@@ -15,8 +15,13 @@ def test_migration_twice_leaves_the_same_schema(clean_graph, settings):
     assert first == second
     expected_constraints = {name for name, _, _ in migrate.UNIQUE_KEYS}
     assert expected_constraints <= set(first["constraints"])
-    expected_indexes = {n for n, _, _ in migrate.PROPERTY_INDEXES} | {
-        n for n, _, _ in migrate.FULLTEXT_INDEXES
+    expected_indexes = {
+        n
+        for n, _, _ in (
+            *migrate.PROPERTY_INDEXES,
+            *migrate.COMPOSITE_INDEXES,
+            *migrate.FULLTEXT_INDEXES,
+        )
     }
     assert expected_indexes <= set(first["indexes"])
 
@@ -33,6 +38,7 @@ def test_every_label_of_the_model_has_a_unique_key():
         "Employee",
         "Branch",
         "LoadRun",
+        "IdentityReview",
     } <= labels
 
 
@@ -42,6 +48,7 @@ def test_every_label_of_the_model_has_a_unique_key():
         ("CREATE (:Customer {customer_id: $id})", {"id": "DUP1"}),
         ("CREATE (:Account {account_id: $id})", {"id": "DUP1"}),
         ("CREATE (:SourceRecord {system: 'core', source_id: $id})", {"id": "DUP1"}),
+        ("CREATE (:IdentityReview {review_id: $id, status: 'OPEN'})", {"id": "0123456789abcdef"}),
     ],
 )
 def test_a_duplicate_key_is_refused_by_the_database(clean_graph, settings, create, params):

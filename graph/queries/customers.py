@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from core.products import ASSET_TYPES
+from core.products import ASSET_TYPES, MONEY_CONFIG
 from graph.model import CUSTOMER, SHOWN_CUSTOMER_FIELDS
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import one_row, scoped
@@ -27,9 +30,33 @@ _ACCOUNT_FIELDS = (
 QUERY_TEXTS = 512
 # What counts towards assets under management before the scoring job has stored ``c.aum``.
 _ASSET = f"a.product_type IN {list(ASSET_TYPES)!r} AND coalesce(a.status, 'OPEN') <> 'CLOSED'"
+
+
+def reporting_currency(path: Path = MONEY_CONFIG) -> str:
+    """``[money] reporting_currency`` of scoring/scoring.toml (the file the scoring job and the
+    ETL read), checked to be an ISO 4217 code: it is written into the query text as a literal."""
+    currency = tomllib.loads(Path(path).read_text(encoding="utf-8"))["money"]["reporting_currency"]
+    if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+        raise ValueError(f"{path}: [money] reporting_currency must be an ISO 4217 code")
+    return currency
+
+
+# An account's balance in the reporting currency, as the scoring job converts it
+# (scoring/job.Money): its own currency's newest FxRate dated today or earlier (``a.fx_rate``,
+# read by _FX_RATE); 1:1 in the reporting currency (or without a currency: the loader writes
+# one on each); null, so left out of the sum, when its currency has no rate.
+_IN_REPORTING = """CASE WHEN coalesce(a.currency, '__REPORTING__') = '__REPORTING__'
+  THEN a.balance ELSE a.balance * a.fx_rate END"""
+_FX_RATE = """
+  CALL (a) {
+    OPTIONAL MATCH (f:FxRate {currency: a.currency}) WHERE f.rate_date <= date()
+    WITH f ORDER BY f.rate_date DESC LIMIT 1
+    RETURN f.rate AS fx_rate
+  }"""
 # With ``accounts`` fetched, the unscored AUM is summed from them rather than fetched again.
 _AUM_OF_ACCOUNTS = f"""computed_aum: CASE WHEN c.aum IS NULL THEN round(reduce(
-         s = 0.0, a IN [a IN accounts WHERE {_ASSET}] | s + coalesce(a.balance, 0.0)), 2) END, """
+         s = 0.0, a IN [a IN accounts WHERE {_ASSET}] | s + coalesce({_IN_REPORTING}, 0.0)), 2)
+         END, """
 
 
 def _props(names: tuple[str, ...]) -> str:
@@ -57,9 +84,9 @@ CALL (c) {
     "accounts": f"""
 CALL (c) {{
   OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)
-  OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)
+  OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product){_FX_RATE}
   RETURN collect(CASE WHEN a IS NULL THEN NULL ELSE a {{{_props(_ACCOUNT_FIELDS)},
-         holder_role: r.role, product_name: p.name}} END) AS accounts
+         holder_role: r.role, product_name: p.name, fx_rate: fx_rate}} END) AS accounts
 }}""",
     "relationship_manager": """
 CALL (c) {
@@ -88,12 +115,14 @@ CALL (c) {
                     match_weight: rt.match_weight, comparisons_json: rt.comparisons_json})
          AS source_records
 }""",
-    # ``aum`` without ``accounts`` before any scoring run: summed here, not from every account.
+    # ``aum`` without ``accounts`` before any scoring run: summed here, not from every account,
+    # in the reporting currency.
     "computed_aum": f"""
 CALL (c) {{
   OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)
-  WHERE c.aum IS NULL AND {_ASSET}
-  RETURN round(sum(a.balance), 2) AS computed_aum
+  WHERE c.aum IS NULL AND {_ASSET}{_FX_RATE}
+  WITH a {{.currency, .balance, fx_rate: fx_rate}} AS a
+  RETURN round(sum({_IN_REPORTING}), 2) AS computed_aum
 }}""",
 }
 # Parts of the row itself (no subquery): maps the API decodes only when they are asked for.
@@ -140,6 +169,7 @@ def parts_for(fields: Iterable[str]) -> frozenset[str]:
 @lru_cache(maxsize=QUERY_TEXTS)
 def details(parts: frozenset[str], scope: ScopeKind) -> str:
     text = "".join(PARTS[name] for name in PARTS if name in parts) + "\n"
+    text = text.replace("__REPORTING__", reporting_currency())
     return text.replace("__ACCESS__", ACCESS_EXPR[scope])
 
 
@@ -151,7 +181,7 @@ def row(parts: frozenset[str]) -> str:
     fetched = "".join(f"{name}: {name}, " for name in PARTS if name in parts)
     own = "".join(f"{ROW_PARTS[name]}, " for name in ROW_PARTS if name in parts)
     if "accounts" in parts:
-        fetched += _AUM_OF_ACCOUNTS
+        fetched += _AUM_OF_ACCOUNTS.replace("__REPORTING__", reporting_currency())
     return f"""c {{{_props(_CUSTOMER_FIELDS)}, birth_year: c.birth_date.year, {fetched}
        {own}interactions: true}}"""
 

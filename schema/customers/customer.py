@@ -239,9 +239,11 @@ class Customer:
         )
 
     @strawberry.field(
-        description="Assets under management (CNY): deposit, wealth, fund and insurance balances "
-        "held as primary or joint holder, as the last scoring run computed them (before any "
-        "scoring: summed from the open accounts shown)"
+        description="Assets under management in the reporting currency (scoring.toml [money], "
+        "CNY by default): deposit, wealth, fund and insurance balances held as primary or joint "
+        "holder, as the last scoring run computed them (before any scoring: summed from the open "
+        "accounts shown, each converted at its currency's newest FX rate dated today or earlier; "
+        "an account in a currency without a rate is left out)"
     )
     def aum(self) -> float:
         if self._stored_aum is not None:

@@ -28,14 +28,26 @@ class RejectMatchInput:
     reason: str = strawberry.field(description="Why: kept with the decision (at most 2000)")
 
 
+@strawberry.input(description="A source record by its system and its id there.")
+class SourceRecordKeyInput:
+    system: str
+    source_id: str
+
+
 @strawberry.input(
-    description="Unmerge a customer: each of its source records back to a customer of its own. "
-    "Retrying with the same clientMutationId is safe."
+    description="Unmerge a customer: its source records back to separate customers. Retrying "
+    "with the same clientMutationId is safe."
 )
 class SplitCustomerInput:
     client_mutation_id: str
     customer_id: strawberry.ID
     reason: str = strawberry.field(description="Why: kept with the decision (at most 2000)")
+    groups: list[list[SourceRecordKeyInput]] | None = strawberry.field(
+        default=None,
+        description="Records that stay together, one customer per group (e.g. the two "
+        "customers a wrong confirmMatch merged); every record not named is alone. Null: every "
+        "record alone",
+    )
 
 
 @strawberry.type
@@ -104,8 +116,9 @@ class StewardsMutation:
         )
 
     @strawberry.mutation(
-        description="Split a customer (data engineers and admins): each source record back to a "
-        "golden customer of its own, kept apart from the others from now on. Audited."
+        description="Split a customer (data engineers and admins): its source records back to "
+        "separate golden customers (each alone, or in the groups given), kept apart from each "
+        "other from now on; relationships follow the records that made them. Audited."
     )
     async def split_customer(self, info: Info, input: SplitCustomerInput) -> SplitCustomerPayload:
         row = await resolve.split_customer(
@@ -113,6 +126,9 @@ class StewardsMutation:
             customer_id=str(input.customer_id),
             reason=input.reason,
             client_mutation_id=input.client_mutation_id,
+            groups=[[(k.system, k.source_id) for k in g] for g in input.groups]
+            if input.groups is not None
+            else None,
         )
         records = shown.shown_records(info.context, row["records"])
         return SplitCustomerPayload(

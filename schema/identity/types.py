@@ -16,11 +16,15 @@ from schema.pagination import PageInfo
 from schema.scalars import enum_or_none, to_datetime
 
 
-@strawberry.enum(description="Where a review stands: waiting for a steward, or decided.")
+@strawberry.enum(
+    description="Where a review stands: waiting for a steward, or decided (SPLIT: confirmed, "
+    "then undone by a splitCustomer that separated the pair)."
+)
 class IdentityReviewStatus(Enum):
     OPEN = "OPEN"
     CONFIRMED = "CONFIRMED"
     REJECTED = "REJECTED"
+    SPLIT = "SPLIT"
 
 
 @strawberry.type(
