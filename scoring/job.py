@@ -2,7 +2,9 @@
 
 Memory stays bounded: customers are read and written in pages of ``batch_size`` by key; only the
 referral graph (edges) is held whole, for PageRank. Roll-ups (household AUM and tier, assets
-brought in by referrals) run inside Neo4j in batched transactions.
+brought in by referrals) run inside Neo4j in batched transactions; when some customers are scored
+(a system, a load, ids), only their households are rolled up, so scoring one bank never rewrites
+another bank's households at the first one's as-of rates.
 
 What is scored: every customer, or those of one source system (``system``: customers with a
 SourceRecord of it), of one load run (``run_id``: customers whose records that run wrote), or
@@ -378,21 +380,41 @@ def run_scoring(
         tick("customers", len(page))
 
     q.run_in_transactions(driver, database, q.REFERRED_AUM)
-    q.run_in_transactions(
-        driver,
-        database,
-        q.HOUSEHOLD_ROLLUP,
-        asset_types=sorted(cfg.asset_types),
-        reporting=money.reporting,
-        rates=money.rates,
-        core_floor=cfg.floor("CORE"),
-        key_floor=cfg.floor("KEY"),
-        scored_at=scored_at,
-    )
+    rollup(driver, database, cfg, money, ids=ids, scored_at=scored_at, batch_size=batch_size)
     tick("rollups", 1)
     write_recommendations(driver, database, cfg, ids=ids, batch_size=batch_size, progress=tick)
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
+
+
+def rollup(
+    driver: Driver,
+    database: str,
+    cfg: ScoringConfig,
+    money: Money,
+    *,
+    ids: list[str] | None,
+    scored_at: dt.datetime,
+    batch_size: int,
+) -> None:
+    """Household AUM and tier at ``money``'s rates: every household, or only those the given
+    customers belong to (scoring one system never rolls up another system's households at its
+    own as-of rates)."""
+    params: dict[str, Any] = {
+        "asset_types": sorted(cfg.asset_types),
+        "reporting": money.reporting,
+        "rates": money.rates,
+        "core_floor": cfg.floor("CORE"),
+        "key_floor": cfg.floor("KEY"),
+        "scored_at": scored_at,
+    }
+    if ids is None:
+        q.run_in_transactions(driver, database, q.HOUSEHOLD_ROLLUP, **params)
+        return
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), batch_size):
+        chunk = wanted[start : start + batch_size]
+        session.run(driver, database, q.HOUSEHOLD_ROLLUP_OF_CUSTOMERS, ids=chunk, **params)
 
 
 def _shares(products: list[dict[str, Any]], size: int) -> dict[str, float]:

@@ -142,3 +142,50 @@ def test_the_cli_scores_a_system_and_names_what_it_cannot_find(two_banks, settin
     ):
         code, out = score(*args)
         assert code == 2 and message in out, out[-2000:]
+
+
+HOUSEHOLDS = "MATCH (h:Household) RETURN h.household_id AS id, h {.aum, .tier, .scored_at} AS h"
+COMPARED = (
+    "scored_as_of", "aum", "tier", "value_score", "churn_risk_level", "churn_reasons",
+    "lifecycle_stage", "downgrade_risk_level", "aum_unconverted_currencies",
+)  # fmt: skip
+
+
+def test_scoring_one_system_leaves_the_households_of_the_other_alone(two_banks, driver, settings):
+    """The Czech household is rolled up at the Czech as-of rate; scoring the mainland bank (as of
+    2026, when another CZK rate is in force) must not roll it up again."""
+    run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
+    before = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    assert before[banks.CZ_HOUSEHOLD[0]]["aum"] is not None
+    run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="cnbank")
+    after = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    assert after == before
+
+
+def test_default_scoring_of_two_banks_scores_each_as_its_own_system(two_banks, driver, settings):
+    """Every customer at once gives the Czech customers what scoring their system alone gives:
+    their own as-of (1998, not the mainland's 2026) and no missing-CRM flag."""
+    db = settings.neo4j_database
+    alone_cz = run_scoring(driver, database=db, cfg=CFG, system="czbank")
+    cz = {
+        k: {f: c.get(f) for f in COMPARED}
+        for k, c in _by_system(driver, settings, "czbank").items()
+    }
+    alone_cn = run_scoring(driver, database=db, cfg=CFG, system="cnbank")
+    cn = {
+        k: {f: c.get(f) for f in COMPARED}
+        for k, c in _by_system(driver, settings, "cnbank").items()
+    }
+    households = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    everyone = run_scoring(driver, database=db, cfg=CFG)
+    assert everyone.customers == alone_cz.customers + alone_cn.customers
+    for system, alone in (("czbank", cz), ("cnbank", cn)):
+        now = {
+            k: {f: c.get(f) for f in COMPARED}
+            for k, c in _by_system(driver, settings, system).items()
+        }
+        assert now == alone, system
+    after = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    assert {k: (h["aum"], h["tier"]) for k, h in after.items()} == {
+        k: (h["aum"], h["tier"]) for k, h in households.items()
+    }

@@ -147,10 +147,9 @@ CALL (c) {
 
 # Household AUM in the reporting currency: $rates maps a currency to its rate at the as-of date;
 # an account in a currency without one is left out (as in the customers' AUM), and so is the
-# overdraft of an overdrawn account.
-HOUSEHOLD_ROLLUP = """
-MATCH (h:Household)
-CALL (h) {
+# overdraft of an overdrawn account. The body is shared by the roll-up of every household and
+# that of the households of some customers (a system's, a load's: the others keep theirs).
+_HOUSEHOLD_AUM = """
   OPTIONAL MATCH (h)<-[m:MEMBER_OF]-(c:Customer) WHERE m.ended_at IS NULL
   OPTIONAL MATCH (c)-[hold:HOLDS]->(a:Account)
   WHERE a.status <> 'CLOSED' AND a.product_type IN $asset_types AND hold.ended_at IS NULL
@@ -163,8 +162,18 @@ CALL (h) {
       h.tier = CASE WHEN aum >= $core_floor THEN 'CORE' WHEN aum >= $key_floor THEN 'KEY'
                     ELSE 'ORDINARY' END,
       h.scored_at = $scored_at
-} IN TRANSACTIONS OF 10000 ROWS
 """
+
+HOUSEHOLD_ROLLUP = (
+    "MATCH (h:Household)\nCALL (h) {" + _HOUSEHOLD_AUM + "} IN TRANSACTIONS OF 10000 ROWS\n"
+)
+
+# The households a page of customers ($ids) is a current member of.
+HOUSEHOLD_ROLLUP_OF_CUSTOMERS = (
+    "UNWIND $ids AS id\n"
+    "MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(h:Household) WHERE m.ended_at IS NULL\n"
+    "WITH DISTINCT h\nCALL (h) {" + _HOUSEHOLD_AUM + "}\n"
+)
 
 # Share of customers of each (tier, city) holding each product.
 TIER_CITY_PRODUCT_SHARES = """
