@@ -75,6 +75,12 @@ MATCH (s:SourceRecord {system: $system})-[:RESOLVED_TO]->(c:Customer)
 RETURN DISTINCT c.customer_id AS id
 """
 
+# Customers no source record resolves to (a graph written by other means than the loader).
+CUSTOMERS_WITHOUT_RECORD = """
+MATCH (c:Customer) WHERE NOT EXISTS { (:SourceRecord)-[:RESOLVED_TO]->(c) }
+RETURN c.customer_id AS id
+"""
+
 SYSTEMS = "MATCH (s:SourceRecord) RETURN DISTINCT s.system AS system ORDER BY system"
 
 LOAD_RUN = """
