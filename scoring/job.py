@@ -10,7 +10,7 @@ What is scored: every customer, or those of one source system (``system``: custo
 SourceRecord of it), of one load run (``run_id``: customers whose records that run wrote), or
 given ids. As of: the date given, else the newest month-end in the data scored (the newest
 month-end balance; without any, the end of the month of the newest account or interaction date,
-never after today). Amounts are converted to the reporting currency with the FX rates in force
+never after today; dates after today, keying errors, are ignored). Amounts are converted to the reporting currency with the FX rates in force
 at that date (scoring.toml ``[money]``). Whether the data has an interaction source at all (a
 CRM) is decided over the same data: without one, no customer is held to have lost touch.
 
@@ -255,11 +255,12 @@ def _day(value: Any) -> dt.date | None:
 def data_as_of(month_end: Any, newest: list[Any], today: dt.date) -> tuple[dt.date, str]:
     """The as-of date the data gives, and how it was found: the newest month-end balance; else
     the end of the month of the newest dated fact (an account opened or closed, an interaction),
-    but not after ``today``; else today."""
+    but not after ``today``; else today. Dates after today are keying errors (an account "opened"
+    in 2031) and ignored: one of them must not carry a 1998 bank to today."""
     found = _day(month_end)
-    if found is not None:
+    if found is not None and found <= today:
         return found, "newest month-end balance"
-    dates = [d for d in (_day(v) for v in newest) if d is not None]
+    dates = [d for d in (_day(v) for v in newest) if d is not None and d <= today]
     if dates:
         end = _month_end(max(dates))
         if end <= today:

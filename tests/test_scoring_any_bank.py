@@ -19,7 +19,7 @@ from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
 from scoring.config import load_config
-from scoring.job import ScoringError, run_scoring
+from scoring.job import ScoringError, data_as_of, run_scoring
 from tests import money_banks as banks
 from tests.etl_support import c360, cli_env, load, reset
 
@@ -39,13 +39,17 @@ def month_end(day: dt.date) -> dt.date:
 
 
 def newest_date(files: dict[str, list[dict[str, Any]]], columns: tuple[str, ...]) -> dt.date:
-    return max(
+    """The newest of these columns' dates that is not after today (a later one is a keying error:
+    the Czech bank has an account "opened" in 2031)."""
+    today = dt.datetime.now(dt.UTC).date()
+    dates = [
         dt.date.fromisoformat(str(row[c])[:10])
         for rows in files.values()
         for row in rows
         for c in columns
         if row.get(c)
-    )
+    ]
+    return max(d for d in dates if d <= today)
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +195,31 @@ def test_default_scoring_of_two_banks_scores_each_as_its_own_system(two_banks, d
     assert {k: (h["aum"], h["tier"]) for k, h in after.items()} == {
         k: (h["aum"], h["tier"]) for k, h in households.items()
     }
+
+
+def test_a_date_after_today_does_not_move_the_as_of_date():
+    today = dt.date(2026, 11, 30)
+    assert data_as_of(None, [dt.date(1998, 10, 7), dt.date(2031, 3, 1), None], today) == (
+        dt.date(1998, 10, 31),
+        "end of the newest data month",
+    )
+    # a month-end balance dated after today is no month-end of the data either
+    assert data_as_of(dt.date(2031, 1, 31), [dt.date(1998, 10, 7)], today)[0] == dt.date(
+        1998, 10, 31
+    )
+    assert data_as_of(None, [dt.date(2031, 3, 1)], today) == (today, "today (no dated data)")
+
+
+def test_an_account_opened_in_2031_leaves_the_1998_bank_in_1998(two_banks, driver, settings):
+    [future] = q(
+        driver,
+        settings,
+        "MATCH (a:Account {account_id: 'A10'}) RETURN a.opened_at AS opened",
+    )
+    assert future["opened"].iso_format() == banks.FUTURE_OPENED  # loaded as it came
+    cz = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
+    assert (
+        cz.as_of
+        == dt.date(1998, 10, 31)
+        == month_end(newest_date(banks.czbank(), ("opened", "closed")))
+    )
