@@ -18,8 +18,9 @@ Several banks in one graph: every customer scored at once is scored system by sy
 of the newest date of all systems (a Czech bank's 1998 customers beside a 2026 bank would be
 scored 28 years late and all flagged as never contacted). Each system's as-of and interaction
 source are found over its own customers (as ``system`` would); a customer with records in several
-systems takes the newest as-of of its systems and has an interaction source if any of them has
-one (its newest data is the truest picture, and one CRM that knows it is enough); customers
+systems takes the newest as-of of its systems (a system without any dated data, a contact list,
+gives none) and has an interaction source if any of them has one (its newest data is the truest
+picture, and one CRM that knows it is enough); customers
 without a source record take the whole graph's. So a plain run gives every customer the result
 scoring its system alone gives. This holds every customer id in memory, as ``system`` holds a
 system's; a graph of one system keeps the paged run over all customers.
@@ -266,7 +267,7 @@ def data_as_of(month_end: Any, newest: list[Any], today: dt.date) -> tuple[dt.da
         if end <= today:
             return end, "end of the newest data month"
         return today, "today (the newest data month has not ended)"
-    return today, "today (no dated data)"
+    return today, NO_DATED_DATA
 
 
 def select_customers(
@@ -328,6 +329,20 @@ class Basis:
     interaction_source: bool
 
 
+NO_DATED_DATA = "today (no dated data)"
+
+
+def combine(a: Basis, b: Basis) -> Basis:
+    """The basis of a customer with records in two systems: the newer as-of of the two (a system
+    with no dated data at all, such as a contact list, gives none: the other's), and an
+    interaction source if either has one."""
+    if (a.how == NO_DATED_DATA) != (b.how == NO_DATED_DATA):
+        dated = b if a.how == NO_DATED_DATA else a
+    else:
+        dated = b if b.as_of > a.as_of else a
+    return Basis(dated.as_of, dated.how, a.interaction_source or b.interaction_source)
+
+
 def _global_basis(driver: Driver, database: str, as_of: dt.date | None, today: dt.date) -> Basis:
     month_end = session.rows(driver, database, q.AS_OF, today=today)[0]["as_of"]
     newest: list[Any] = []
@@ -374,12 +389,7 @@ def _groups_by_system(
         mine = per_system[system]
         for cid in members[system]:
             other = chosen.get(cid)
-            if other is None:
-                chosen[cid] = mine
-                continue
-            newest = mine if mine.as_of > other.as_of else other
-            found = mine.interaction_source or other.interaction_source
-            chosen[cid] = Basis(newest.as_of, newest.how, found)
+            chosen[cid] = mine if other is None else combine(other, mine)
     groups: dict[Basis, list[str]] = {}
     for cid, basis in chosen.items():
         groups.setdefault(basis, []).append(cid)

@@ -19,7 +19,7 @@ from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
 from scoring.config import load_config
-from scoring.job import ScoringError, data_as_of, run_scoring
+from scoring.job import NO_DATED_DATA, Basis, ScoringError, combine, data_as_of, run_scoring
 from tests import money_banks as banks
 from tests.etl_support import c360, cli_env, load, reset
 
@@ -222,4 +222,17 @@ def test_an_account_opened_in_2031_leaves_the_1998_bank_in_1998(two_banks, drive
         cz.as_of
         == dt.date(1998, 10, 31)
         == month_end(newest_date(banks.czbank(), ("opened", "closed")))
+    )
+
+
+def test_a_customer_of_several_systems_takes_the_newest_dated_as_of_and_any_crm():
+    today = dt.date(2026, 11, 30)
+    old = Basis(dt.date(1998, 10, 31), "end of the newest data month", False)
+    new = Basis(dt.date(2026, 9, 30), "newest month-end balance", True)
+    contacts = Basis(today, NO_DATED_DATA, False)  # a system with no dated data at all
+    assert combine(old, new) == combine(new, old) == new
+    assert combine(old, contacts) == combine(contacts, old) == old
+    assert combine(contacts, Basis(today, NO_DATED_DATA, True)).interaction_source
+    assert combine(old, Basis(dt.date(1990, 1, 31), "given", True)) == Basis(
+        old.as_of, old.how, True
     )
