@@ -19,7 +19,10 @@ PRODUCT_TYPES = (
 ASSET_TYPES = ("CURRENT", "SAVINGS", "TIME_DEPOSIT", "WEALTH", "FUND", "INSURANCE")
 
 # The bank's money rules live with its other thresholds in the scoring configuration; the ETL
-# (which may not import the scoring package) reads the same file's ``[money]`` section here.
+# (which may not import the scoring package) reads the same file's ``[money]`` section here. It
+# is always this file, scoring/scoring.toml: ``c360 score --config FILE`` overrides the scoring
+# job's settings only, never what the loader accepted (the rule belongs to the data's shape, not
+# to one scoring run; to change it, edit this file and reload).
 MONEY_CONFIG = PROJECT_ROOT / "scoring" / "scoring.toml"
 
 

@@ -47,12 +47,13 @@ def _cn_resident(value: str) -> str | None:
 
 
 def _cz_birth_number(value: str) -> str | None:
-    """A Czech/Slovak birth number (rodné číslo) YYMMDD/XXXX, the slash optional.
+    """A Czech/Slovak birth number (rodné číslo) YYMMDD/XXXX, the slash optional: one scheme,
+    Czechoslovakia's, kept by both countries after 1993 (so issued by CZ or SK).
 
     Ten digits (born 1954 or later): the number is divisible by 11, or (a rule used until 1985)
     its first nine digits leave 10 and the last digit is 0. Nine digits: born before 1954, no
-    check digit. The month is 1-12, +50 for women, +20 (+70) from 2004 when a day's numbers
-    run out; the date must exist."""
+    check digit. The month is 1-12, +50 for women; +20 (women +70) only for births from 2004,
+    when the offset was introduced for days whose serials ran out; the date must exist."""
     m = _CZ_BIRTH_NUMBER.match(value)
     if not m:
         return None
@@ -66,7 +67,10 @@ def _cz_birth_number(value: str) -> str | None:
     else:
         year = 1900 + yy if yy < 54 else 1800 + yy
     month = mm - 50 if mm > 50 else mm
-    month = month - 20 if month > 20 else month
+    if month > 20:
+        if year < 2004:
+            return None
+        month -= 20
     try:
         dt.date(year, month, dd)
     except ValueError:
@@ -87,11 +91,11 @@ def _opaque(value: str) -> str | None:
 @dataclass(frozen=True)
 class IdType:
     """A kind of national identifier: its rule (the ID in normal form, or None when the value
-    breaks the rule), the country that issues it (None: any), and the rule in words."""
+    breaks the rule), the countries that issue it (empty: any), and the rule in words."""
 
     name: str
     normal: Callable[[str], str | None]
-    country: str | None
+    countries: tuple[str, ...]
     rule: str
     squeeze: bool = True  # spaces inside the value are dropped before the rule is applied
 
@@ -102,10 +106,14 @@ class IdType:
 ID_TYPES: dict[str, IdType] = {
     t.name: t
     for t in (
-        IdType("CN_RESIDENT", _cn_resident, "CN", "an 18-character resident ID (GB 11643)", False),
-        IdType("CZ_BIRTH_NUMBER", _cz_birth_number, "CZ", "a birth number YYMMDD/XXXX (mod 11)"),
-        IdType("FEBRL_SSN", _febrl_ssn, None, "seven digits"),
-        IdType("OPAQUE", _opaque, None, "1 to 64 characters", squeeze=False),
+        IdType(
+            "CN_RESIDENT", _cn_resident, ("CN",), "an 18-character resident ID (GB 11643)", False
+        ),
+        IdType(
+            "CZ_BIRTH_NUMBER", _cz_birth_number, ("CZ", "SK"), "a birth number YYMMDD/XXXX (mod 11)"
+        ),
+        IdType("FEBRL_SSN", _febrl_ssn, (), "seven digits"),
+        IdType("OPAQUE", _opaque, (), "1 to 64 characters", squeeze=False),
     )
 }
 
@@ -121,8 +129,8 @@ def national_id_problem(
         return f"national_id_type {id_type!r} is unknown (known: {', '.join(ID_TYPES)})"
     if country not in COUNTRIES:
         return f"national_id_country {country!r} is not an ISO 3166 alpha-2 country code"
-    if kind.country is not None and country != kind.country:
-        return f"a {id_type} ID is issued by {kind.country}, not {country}"
+    if kind.countries and country not in kind.countries:
+        return f"a {id_type} ID is issued by {' or '.join(kind.countries)}, not {country}"
     if kind.normal_form(value) is None:
         return f"national_id is not a valid {id_type} ID ({kind.rule})"
     return None

@@ -2,14 +2,28 @@
 
 Memory stays bounded: customers are read and written in pages of ``batch_size`` by key; only the
 referral graph (edges) is held whole, for PageRank. Roll-ups (household AUM and tier, assets
-brought in by referrals) run inside Neo4j in batched transactions.
+brought in by referrals) run inside Neo4j in batched transactions; when some customers are scored
+(a system, a load, ids), only their households are rolled up, so scoring one bank never rewrites
+another bank's households at the first one's as-of rates.
 
 What is scored: every customer, or those of one source system (``system``: customers with a
 SourceRecord of it), of one load run (``run_id``: customers whose records that run wrote), or
 given ids. As of: the date given, else the newest month-end in the data scored (the newest
 month-end balance; without any, the end of the month of the newest account or interaction date,
-never after today). Amounts are converted to the reporting currency with the FX rates in force
-at that date (scoring.toml ``[money]``).
+never after today; dates after today, keying errors, are ignored). Amounts are converted to the reporting currency with the FX rates in force
+at that date (scoring.toml ``[money]``). Whether the data has an interaction source at all (a
+CRM) is decided over the same data: without one, no customer is held to have lost touch.
+
+Several banks in one graph: every customer scored at once is scored system by system, never as
+of the newest date of all systems (a Czech bank's 1998 customers beside a 2026 bank would be
+scored 28 years late and all flagged as never contacted). Each system's as-of and interaction
+source are found over its own customers (as ``system`` would); a customer with records in several
+systems takes the newest as-of of its systems (a system without any dated data, a contact list,
+gives none) and has an interaction source if any of them has one (its newest data is the truest
+picture, and one CRM that knows it is enough); customers
+without a source record take the whole graph's. So a plain run gives every customer the result
+scoring its system alone gives. This holds every customer id in memory, as ``system`` holds a
+system's; a graph of one system keeps the paged run over all customers.
 """
 
 from __future__ import annotations
@@ -242,17 +256,18 @@ def _day(value: Any) -> dt.date | None:
 def data_as_of(month_end: Any, newest: list[Any], today: dt.date) -> tuple[dt.date, str]:
     """The as-of date the data gives, and how it was found: the newest month-end balance; else
     the end of the month of the newest dated fact (an account opened or closed, an interaction),
-    but not after ``today``; else today."""
+    but not after ``today``; else today. Dates after today are keying errors (an account "opened"
+    in 2031) and ignored: one of them must not carry a 1998 bank to today."""
     found = _day(month_end)
-    if found is not None:
+    if found is not None and found <= today:
         return found, "newest month-end balance"
-    dates = [d for d in (_day(v) for v in newest) if d is not None]
+    dates = [d for d in (_day(v) for v in newest) if d is not None and d <= today]
     if dates:
         end = _month_end(max(dates))
         if end <= today:
             return end, "end of the newest data month"
         return today, "today (the newest data month has not ended)"
-    return today, "today (no dated data)"
+    return today, NO_DATED_DATA
 
 
 def select_customers(
@@ -285,20 +300,107 @@ def select_customers(
 
 
 def _selection_facts(
-    driver: Driver, database: str, ids: list[str], batch_size: int
+    driver: Driver, database: str, ids: list[str], batch_size: int, today: dt.date
 ) -> tuple[Any, list[Any], bool]:
     """Newest month-end, newest dates and whether any interaction exists, over some customers."""
     month_ends, newest, interactions = [], [], 0
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), batch_size):
         [r] = session.rows(
-            driver, database, q.DATES_OF_CUSTOMERS, ids=wanted[start : start + batch_size]
+            driver,
+            database,
+            q.DATES_OF_CUSTOMERS,
+            ids=wanted[start : start + batch_size],
+            today=today,
         )
         month_ends.append(_day(r["month_end"]))
         newest += [r["opened"], r["closed"], r["occurred"]]
         interactions += int(r["interactions"] or 0)
     month_end = max((d for d in month_ends if d is not None), default=None)
     return month_end, newest, interactions > 0
+
+
+@dataclass(frozen=True)
+class Basis:
+    """When a group of customers is scored, and whether its data has any interaction source."""
+
+    as_of: dt.date
+    how: str
+    interaction_source: bool
+
+
+NO_DATED_DATA = "today (no dated data)"
+
+
+def combine(a: Basis, b: Basis) -> Basis:
+    """The basis of a customer with records in two systems: the newer as-of of the two (a system
+    with no dated data at all, such as a contact list, gives none: the other's), and an
+    interaction source if either has one."""
+    if (a.how == NO_DATED_DATA) != (b.how == NO_DATED_DATA):
+        dated = b if a.how == NO_DATED_DATA else a
+    else:
+        dated = b if b.as_of > a.as_of else a
+    return Basis(dated.as_of, dated.how, a.interaction_source or b.interaction_source)
+
+
+def _global_basis(driver: Driver, database: str, as_of: dt.date | None, today: dt.date) -> Basis:
+    month_end = session.rows(driver, database, q.AS_OF, today=today)[0]["as_of"]
+    newest: list[Any] = []
+    if month_end is None and as_of is None:
+        newest = list(session.rows(driver, database, q.NEWEST_DATES, today=today)[0].values())
+    found = bool(session.rows(driver, database, q.HAS_INTERACTIONS)[0]["found"])
+    if as_of is not None:
+        return Basis(as_of, "given", found)
+    return Basis(*data_as_of(month_end, newest, today), found)
+
+
+def _selection_basis(
+    driver: Driver,
+    database: str,
+    ids: list[str],
+    as_of: dt.date | None,
+    today: dt.date,
+    batch_size: int,
+) -> Basis:
+    month_end, newest, found = _selection_facts(driver, database, ids, batch_size, today)
+    if as_of is not None:
+        return Basis(as_of, "given", found)
+    return Basis(*data_as_of(month_end, newest, today), found)
+
+
+def _groups_by_system(
+    driver: Driver, database: str, as_of: dt.date | None, today: dt.date, batch_size: int
+) -> tuple[dict[Basis, list[str]], str]:
+    """Every customer grouped by its basis when the graph holds several source systems: each
+    system's as-of and interaction source from its own customers' data; a customer of several
+    systems takes the newest as-of of its systems and has an interaction source if any of them
+    has one; a customer without a source record takes the whole graph's. Also a description of
+    the systems' dates for the summary."""
+    systems = [r["system"] for r in session.rows(driver, database, q.SYSTEMS)]
+    per_system: dict[str, Basis] = {}
+    members: dict[str, list[str]] = {}
+    for system in systems:
+        members[system] = select_customers(driver, database, system=system)
+        per_system[system] = _selection_basis(
+            driver, database, members[system], as_of, today, batch_size
+        )
+    chosen: dict[str, Basis] = {}
+    for system in systems:
+        mine = per_system[system]
+        for cid in members[system]:
+            other = chosen.get(cid)
+            chosen[cid] = mine if other is None else combine(other, mine)
+    groups: dict[Basis, list[str]] = {}
+    for cid, basis in chosen.items():
+        groups.setdefault(basis, []).append(cid)
+    orphans = [r["id"] for r in session.rows(driver, database, q.CUSTOMERS_WITHOUT_RECORD)]
+    if orphans:
+        groups.setdefault(_global_basis(driver, database, as_of, today), []).extend(orphans)
+    told = "; ".join(
+        f"{system} {b.as_of} ({b.how}{'' if b.interaction_source else ', no interactions'})"
+        for system, b in per_system.items()
+    )
+    return groups, f"per source system: {told}"
 
 
 def run_scoring(
@@ -320,30 +422,54 @@ def run_scoring(
     started = time.monotonic()
     tick = progress or (lambda _stage, _n: None)
     today = dt.datetime.now(dt.UTC).date()
+    told = ""
+    groups: dict[Basis, list[str] | None]
     if system is not None or run_id is not None:
         ids = select_customers(driver, database, system=system, run_id=run_id)
         tick("selected", len(ids))
-        month_end, newest, interaction_source = _selection_facts(driver, database, ids, batch_size)
+        groups = {_selection_basis(driver, database, ids, as_of, today, batch_size): ids}
+    elif ids is None and len(session.rows(driver, database, q.SYSTEMS)) > 1:
+        by_system, told = _groups_by_system(driver, database, as_of, today, batch_size)
+        groups = dict(by_system)
     else:
-        month_end = session.rows(driver, database, q.AS_OF)[0]["as_of"]
-        newest = []
-        if month_end is None and as_of is None:
-            newest = list(session.rows(driver, database, q.NEWEST_DATES)[0].values())
-        interaction_source = bool(session.rows(driver, database, q.HAS_INTERACTIONS)[0]["found"])
-    basis = "given"
-    if as_of is None:
-        as_of, basis = data_as_of(month_end, newest, today)
-    money = fx_rates(driver, database, as_of, cfg.reporting_currency)
+        groups = {_global_basis(driver, database, as_of, today): ids}
+    newest = max(groups, key=lambda b: b.as_of)
     summary = ScoringSummary(
-        as_of=as_of,
-        as_of_basis=basis,
+        as_of=newest.as_of,
+        as_of_basis=told or newest.how,
         reporting_currency=cfg.reporting_currency,
-        interaction_source=interaction_source,
+        interaction_source=any(b.interaction_source for b in groups),
     )
     scored_at = dt.datetime.now(dt.UTC)
     infl = influence(driver, database, cfg)
     tick("influence", len(infl))
+    for basis, group in sorted(groups.items(), key=lambda g: g[0].as_of):
+        money = fx_rates(driver, database, basis.as_of, cfg.reporting_currency)
+        _score_group(driver, database, cfg, basis, money, group, infl, scored_at, summary, tick,
+                     batch_size)  # fmt: skip
+        rollup(driver, database, cfg, money, ids=group, scored_at=scored_at, batch_size=batch_size)
+    q.run_in_transactions(driver, database, q.REFERRED_AUM)
+    tick("rollups", 1)
+    write_recommendations(driver, database, cfg, ids=ids, batch_size=batch_size, progress=tick)
+    summary.seconds = round(time.monotonic() - started, 2)
+    return summary
 
+
+def _score_group(
+    driver: Driver,
+    database: str,
+    cfg: ScoringConfig,
+    basis: Basis,
+    money: Money,
+    ids: list[str] | None,
+    infl: dict[str, tuple[float, float]],
+    scored_at: dt.datetime,
+    summary: ScoringSummary,
+    tick: Progress,
+    batch_size: int,
+) -> None:
+    """Score some customers (all when ``ids`` is None) as of one date, counting into ``summary``."""
+    as_of = basis.as_of
     since = {
         "since_12m": as_of - dt.timedelta(days=365),
         "since_6m": as_of - dt.timedelta(days=182),
@@ -353,7 +479,8 @@ def run_scoring(
     ):
         rows = []
         for row in page:
-            score = score_customer(_facts(row, as_of, infl, money, interaction_source), cfg)
+            facts = _facts(row, as_of, infl, money, basis.interaction_source)
+            score = score_customer(facts, cfg)
             out = score_row(
                 score,
                 as_of=as_of,
@@ -377,22 +504,35 @@ def run_scoring(
         session.run(driver, database, q.WRITE_SCORES, rows=rows)
         tick("customers", len(page))
 
-    q.run_in_transactions(driver, database, q.REFERRED_AUM)
-    q.run_in_transactions(
-        driver,
-        database,
-        q.HOUSEHOLD_ROLLUP,
-        asset_types=sorted(cfg.asset_types),
-        reporting=money.reporting,
-        rates=money.rates,
-        core_floor=cfg.floor("CORE"),
-        key_floor=cfg.floor("KEY"),
-        scored_at=scored_at,
-    )
-    tick("rollups", 1)
-    write_recommendations(driver, database, cfg, ids=ids, batch_size=batch_size, progress=tick)
-    summary.seconds = round(time.monotonic() - started, 2)
-    return summary
+
+def rollup(
+    driver: Driver,
+    database: str,
+    cfg: ScoringConfig,
+    money: Money,
+    *,
+    ids: list[str] | None,
+    scored_at: dt.datetime,
+    batch_size: int,
+) -> None:
+    """Household AUM and tier at ``money``'s rates: every household, or only those the given
+    customers belong to (scoring one system never rolls up another system's households at its
+    own as-of rates)."""
+    params: dict[str, Any] = {
+        "asset_types": sorted(cfg.asset_types),
+        "reporting": money.reporting,
+        "rates": money.rates,
+        "core_floor": cfg.floor("CORE"),
+        "key_floor": cfg.floor("KEY"),
+        "scored_at": scored_at,
+    }
+    if ids is None:
+        q.run_in_transactions(driver, database, q.HOUSEHOLD_ROLLUP, **params)
+        return
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), batch_size):
+        chunk = wanted[start : start + batch_size]
+        session.run(driver, database, q.HOUSEHOLD_ROLLUP_OF_CUSTOMERS, ids=chunk, **params)
 
 
 def _shares(products: list[dict[str, Any]], size: int) -> dict[str, float]:

@@ -119,11 +119,13 @@ CZ_CLIENTS = {
     "K6": ("Wang Li", birth_number("676111", "004"), "1967-11-11", "605 000 111"),
 }
 CZ_HOUSEHOLD = ("H1", ["K2", "K3"])
+FUTURE_OPENED = "2031-03-01"  # an account's opening date keyed wrong, after today
 
 
 def czbank() -> dict[str, Rows]:
     """The Czech bank's files. Accounts opened 1993-1997, one closed in October 1998 (the newest
-    date of the data: its month ends on 1998-10-31); no balance history, no interactions."""
+    date of the data: its month ends on 1998-10-31), one "opened" in 2031 (a keying error, to be
+    ignored); no balance history, no interactions."""
     accounts, owners = [], []
     for n, (client, held) in enumerate(CZ_HOLDINGS.items()):
         for account, kind, ccy, balance in held:
@@ -145,6 +147,9 @@ def czbank() -> dict[str, Rows]:
         # a closed account: the newest date in the data
         {"account_id": "A9", "code": "SAV-CZK", "kind": "SAVINGS", "ccy": "CZK", "balance": "0",
          "opened": "1994-02-01", "closed": "1998-10-07", "history": "", "history_end": ""},
+        # a keying error: opened in 2031 (after today); the as-of must stay in 1998
+        {"account_id": "A10", "code": "SAV-CZK", "kind": "SAVINGS", "ccy": "CZK", "balance": "0",
+         "opened": FUTURE_OPENED, "closed": "", "history": "", "history_end": ""},
         # refused: a term deposit cannot be overdrawn; a currency that is not an ISO code
         {"account_id": "X1", "code": "TIM-CZK", "kind": "TIME_DEPOSIT", "ccy": "CZK",
          "balance": "-1000.00", "opened": "1995-01-01", "closed": "", "history": "",
@@ -154,6 +159,7 @@ def czbank() -> dict[str, Rows]:
          "history_end": ""},
     ]  # fmt: skip
     owners.append({"account_id": "A9", "client_id": "K1", "role": "PRIMARY"})
+    owners.append({"account_id": "A10", "client_id": "K1", "role": "PRIMARY"})
     products = sorted({(a["code"], a["kind"]) for a in accounts})
     return {
         "fx": [{"ccy": c, "day": d, "cny_per_unit": r} for c, d, r in CZ_RATES]

@@ -87,8 +87,27 @@ def test_czech_birth_numbers_follow_the_mod_11_rule() -> None:
     assert not national_id_valid(bad_month, "CZ_BIRTH_NUMBER", "CZ")
     assert national_id_valid("320415123", "CZ_BIRTH_NUMBER", "CZ")  # nine digits: before 1954
     assert national_id_problem(woman, "CZ_BIRTH_NUMBER", "DE") == (
-        "a CZ_BIRTH_NUMBER ID is issued by CZ, not DE"
+        "a CZ_BIRTH_NUMBER ID is issued by CZ or SK, not DE"
     )
+
+
+def test_slovak_birth_numbers_follow_the_same_rule() -> None:
+    """Czechoslovakia issued one scheme; Slovakia kept it after 1993: a Slovak-issued number is
+    a CZ_BIRTH_NUMBER of country SK."""
+    slovak = birth_number("955708", "123")  # a woman born 1995-07-08
+    assert national_id_problem(slovak, "CZ_BIRTH_NUMBER", "SK") is None
+    assert national_id_problem(slovak[:-1] + str((int(slovak[-1]) + 1) % 10), "CZ_BIRTH_NUMBER",
+                               "SK") is not None  # fmt: skip
+
+
+def test_the_plus_20_month_offset_exists_from_2004_only() -> None:
+    """The +20 (women +70) month offset was introduced in 2004, for days whose serials ran out:
+    before that year a month of 21-32 or 71-82 is no birth date."""
+    for yymmdd in ("042312", "047312", "152901"):  # 2004-03-12, a woman 2004-03-12, 2015-09-01
+        assert national_id_valid(birth_number(yymmdd, "001"), "CZ_BIRTH_NUMBER", "CZ"), yymmdd
+    for yymmdd in ("782312", "787312", "032312"):  # 1978, a woman in 1978, 2003: too early
+        number = birth_number(yymmdd, "001")
+        assert not national_id_valid(number, "CZ_BIRTH_NUMBER", "CZ"), yymmdd
 
 
 def test_other_types_hash_with_their_type_and_country() -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from neo4j import Driver, RoutingControl
 
+from core import products
 from core.settings import Settings
-from scoring.config import load_config
+from scoring.config import DEFAULT_CONFIG, load_config
 from scoring.job import ScoringSummary, run_scoring
 from tests import money_banks as banks
 from tests.etl_support import load, reset
@@ -165,3 +166,20 @@ def test_a_later_as_of_date_takes_the_rate_then_in_force(czbank, driver, setting
     assert rate is not None and rate != rate_in_force("CZK", AS_OF)
     for client, c in _customers(driver, settings).items():
         assert c["aum"] == pytest.approx(expected_aum(client, {"CZK": rate}), abs=0.01), client
+
+
+def test_the_loader_reads_negative_allowed_from_the_default_scoring_file(tmp_path):
+    """The load-time rule comes from scoring/scoring.toml whatever `c360 score --config` says."""
+    assert products.MONEY_CONFIG.resolve() == DEFAULT_CONFIG.resolve()
+    default = load_config().negative_allowed
+    assert products.negative_allowed() == default and default
+    other = tmp_path / "scoring.toml"
+    other.write_text('[money]\nnegative_allowed = ["CURRENT", "LOAN"]\n', encoding="utf-8")
+    scoring_rule = load_config(other).negative_allowed
+    assert scoring_rule == {"CURRENT", "LOAN"} != default
+    assert products.negative_allowed() == default  # the loader's rule is unchanged
+    # a rule naming what is not a product type is refused, the file named
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('[money]\nnegative_allowed = ["OVERDRAFT"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"wrong.toml: \[money\] negative_allowed names unknown"):
+        products.negative_allowed(wrong)

@@ -19,7 +19,7 @@ from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
 from scoring.config import load_config
-from scoring.job import ScoringError, run_scoring
+from scoring.job import NO_DATED_DATA, Basis, ScoringError, combine, data_as_of, run_scoring
 from tests import money_banks as banks
 from tests.etl_support import c360, cli_env, load, reset
 
@@ -39,13 +39,17 @@ def month_end(day: dt.date) -> dt.date:
 
 
 def newest_date(files: dict[str, list[dict[str, Any]]], columns: tuple[str, ...]) -> dt.date:
-    return max(
+    """The newest of these columns' dates that is not after today (a later one is a keying error:
+    the Czech bank has an account "opened" in 2031)."""
+    today = dt.datetime.now(dt.UTC).date()
+    dates = [
         dt.date.fromisoformat(str(row[c])[:10])
         for rows in files.values()
         for row in rows
         for c in columns
         if row.get(c)
-    )
+    ]
+    return max(d for d in dates if d <= today)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +79,9 @@ def _by_system(driver: Driver, settings: Settings, system: str) -> dict[str, dic
 def test_as_of_defaults_to_the_newest_month_end_of_the_data(two_banks, driver, settings):
     summary = run_scoring(driver, database=settings.neo4j_database, cfg=CFG)
     newest_balance = newest_date(banks.cnbank(), ("hist_end",))
-    assert summary.as_of == newest_balance and summary.as_of_basis == "newest month-end balance"
+    # two systems: each has its own as-of, the summary names them and gives the newest
+    assert summary.as_of == newest_balance
+    assert f"cnbank {newest_balance} (newest month-end balance)" in summary.as_of_basis
     assert summary.as_of != dt.date.today()
     # the Czech bank alone has no month-end balances: the end of its newest month
     cz = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
@@ -142,3 +148,91 @@ def test_the_cli_scores_a_system_and_names_what_it_cannot_find(two_banks, settin
     ):
         code, out = score(*args)
         assert code == 2 and message in out, out[-2000:]
+
+
+HOUSEHOLDS = "MATCH (h:Household) RETURN h.household_id AS id, h {.aum, .tier, .scored_at} AS h"
+COMPARED = (
+    "scored_as_of", "aum", "tier", "value_score", "churn_risk_level", "churn_reasons",
+    "lifecycle_stage", "downgrade_risk_level", "aum_unconverted_currencies",
+)  # fmt: skip
+
+
+def test_scoring_one_system_leaves_the_households_of_the_other_alone(two_banks, driver, settings):
+    """The Czech household is rolled up at the Czech as-of rate; scoring the mainland bank (as of
+    2026, when another CZK rate is in force) must not roll it up again."""
+    run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
+    before = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    assert before[banks.CZ_HOUSEHOLD[0]]["aum"] is not None
+    run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="cnbank")
+    after = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    assert after == before
+
+
+def test_default_scoring_of_two_banks_scores_each_as_its_own_system(two_banks, driver, settings):
+    """Every customer at once gives the Czech customers what scoring their system alone gives:
+    their own as-of (1998, not the mainland's 2026) and no missing-CRM flag."""
+    db = settings.neo4j_database
+    alone_cz = run_scoring(driver, database=db, cfg=CFG, system="czbank")
+    cz = {
+        k: {f: c.get(f) for f in COMPARED}
+        for k, c in _by_system(driver, settings, "czbank").items()
+    }
+    alone_cn = run_scoring(driver, database=db, cfg=CFG, system="cnbank")
+    cn = {
+        k: {f: c.get(f) for f in COMPARED}
+        for k, c in _by_system(driver, settings, "cnbank").items()
+    }
+    households = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    everyone = run_scoring(driver, database=db, cfg=CFG)
+    assert everyone.customers == alone_cz.customers + alone_cn.customers
+    for system, alone in (("czbank", cz), ("cnbank", cn)):
+        now = {
+            k: {f: c.get(f) for f in COMPARED}
+            for k, c in _by_system(driver, settings, system).items()
+        }
+        assert now == alone, system
+    after = {r["id"]: r["h"] for r in q(driver, settings, HOUSEHOLDS)}
+    assert {k: (h["aum"], h["tier"]) for k, h in after.items()} == {
+        k: (h["aum"], h["tier"]) for k, h in households.items()
+    }
+
+
+def test_a_date_after_today_does_not_move_the_as_of_date():
+    today = dt.date(2026, 11, 30)
+    assert data_as_of(None, [dt.date(1998, 10, 7), dt.date(2031, 3, 1), None], today) == (
+        dt.date(1998, 10, 31),
+        "end of the newest data month",
+    )
+    # a month-end balance dated after today is no month-end of the data either
+    assert data_as_of(dt.date(2031, 1, 31), [dt.date(1998, 10, 7)], today)[0] == dt.date(
+        1998, 10, 31
+    )
+    assert data_as_of(None, [dt.date(2031, 3, 1)], today) == (today, "today (no dated data)")
+
+
+def test_an_account_opened_in_2031_leaves_the_1998_bank_in_1998(two_banks, driver, settings):
+    [future] = q(
+        driver,
+        settings,
+        "MATCH (a:Account {account_id: 'A10'}) RETURN a.opened_at AS opened",
+    )
+    assert future["opened"].iso_format() == banks.FUTURE_OPENED  # loaded as it came
+    cz = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
+    assert (
+        cz.as_of
+        == dt.date(1998, 10, 31)
+        == month_end(newest_date(banks.czbank(), ("opened", "closed")))
+    )
+
+
+def test_a_customer_of_several_systems_takes_the_newest_dated_as_of_and_any_crm():
+    today = dt.date(2026, 11, 30)
+    old = Basis(dt.date(1998, 10, 31), "end of the newest data month", False)
+    new = Basis(dt.date(2026, 9, 30), "newest month-end balance", True)
+    contacts = Basis(today, NO_DATED_DATA, False)  # a system with no dated data at all
+    assert combine(old, new) == combine(new, old) == new
+    assert combine(old, contacts) == combine(contacts, old) == old
+    assert combine(contacts, Basis(today, NO_DATED_DATA, True)).interaction_source
+    assert combine(old, Basis(dt.date(1990, 1, 31), "given", True)) == Basis(
+        old.as_of, old.how, True
+    )

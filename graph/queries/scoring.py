@@ -16,24 +16,28 @@ def run_in_transactions(driver: Driver, database: str, query: str, /, **params: 
 
 
 AS_OF = """
-MATCH (a:Account) WHERE a.monthly_balance_end IS NOT NULL
+MATCH (a:Account) WHERE a.monthly_balance_end <= $today
 RETURN max(a.monthly_balance_end) AS as_of
 """
 
 # Without month-end balances: the newest date an account or an interaction carries (the job
-# takes the end of its month). Each newest value by its range index, not a scan.
+# takes the end of its month). Dates after $today are keying errors and ignored, here and below;
+# interactions are read newest first along their occurred_at index, stopping at the first one not
+# after today (OPTIONAL: a graph without one still gives its row).
 NEWEST_DATES = """
 CALL () {
-  OPTIONAL MATCH (a:Account) WHERE a.opened_at IS NOT NULL
+  OPTIONAL MATCH (a:Account) WHERE a.opened_at <= $today
   RETURN a.opened_at AS opened ORDER BY a.opened_at DESC LIMIT 1
 }
 CALL () {
-  OPTIONAL MATCH (a:Account) WHERE a.closed_at IS NOT NULL
+  OPTIONAL MATCH (a:Account) WHERE a.closed_at <= $today
   RETURN a.closed_at AS closed ORDER BY a.closed_at DESC LIMIT 1
 }
-CALL () {
-  OPTIONAL MATCH (i:Interaction) WHERE i.occurred_at IS NOT NULL
-  RETURN date(i.occurred_at) AS occurred ORDER BY i.occurred_at DESC LIMIT 1
+OPTIONAL CALL () {
+  MATCH (i:Interaction) WHERE i.occurred_at IS NOT NULL
+  WITH i ORDER BY i.occurred_at DESC
+  WITH date(i.occurred_at) AS occurred WHERE occurred <= $today
+  RETURN occurred LIMIT 1
 }
 RETURN opened, closed, occurred
 """
@@ -47,12 +51,14 @@ UNWIND $ids AS id
 MATCH (c:Customer {customer_id: id})
 CALL (c) {
   OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)
-  RETURN max(a.monthly_balance_end) AS month_end, max(a.opened_at) AS opened,
-         max(a.closed_at) AS closed
+  RETURN max(CASE WHEN a.monthly_balance_end <= $today THEN a.monthly_balance_end END) AS month_end,
+         max(CASE WHEN a.opened_at <= $today THEN a.opened_at END) AS opened,
+         max(CASE WHEN a.closed_at <= $today THEN a.closed_at END) AS closed
 }
 CALL (c) {
   OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
-  RETURN max(date(i.occurred_at)) AS occurred, count(i) AS interactions
+  WITH i, date(i.occurred_at) AS d
+  RETURN max(CASE WHEN d <= $today THEN d END) AS occurred, count(i) AS interactions
 }
 RETURN max(month_end) AS month_end, max(opened) AS opened, max(closed) AS closed,
        max(occurred) AS occurred, sum(interactions) AS interactions
@@ -73,6 +79,12 @@ RETURN currency, newest.rate AS rate, newest.rate_date AS rate_date
 CUSTOMERS_OF_SYSTEM = """
 MATCH (s:SourceRecord {system: $system})-[:RESOLVED_TO]->(c:Customer)
 RETURN DISTINCT c.customer_id AS id
+"""
+
+# Customers no source record resolves to (a graph written by other means than the loader).
+CUSTOMERS_WITHOUT_RECORD = """
+MATCH (c:Customer) WHERE NOT EXISTS { (:SourceRecord)-[:RESOLVED_TO]->(c) }
+RETURN c.customer_id AS id
 """
 
 SYSTEMS = "MATCH (s:SourceRecord) RETURN DISTINCT s.system AS system ORDER BY system"
@@ -147,10 +159,9 @@ CALL (c) {
 
 # Household AUM in the reporting currency: $rates maps a currency to its rate at the as-of date;
 # an account in a currency without one is left out (as in the customers' AUM), and so is the
-# overdraft of an overdrawn account.
-HOUSEHOLD_ROLLUP = """
-MATCH (h:Household)
-CALL (h) {
+# overdraft of an overdrawn account. The body is shared by the roll-up of every household and
+# that of the households of some customers (a system's, a load's: the others keep theirs).
+_HOUSEHOLD_AUM = """
   OPTIONAL MATCH (h)<-[m:MEMBER_OF]-(c:Customer) WHERE m.ended_at IS NULL
   OPTIONAL MATCH (c)-[hold:HOLDS]->(a:Account)
   WHERE a.status <> 'CLOSED' AND a.product_type IN $asset_types AND hold.ended_at IS NULL
@@ -163,8 +174,18 @@ CALL (h) {
       h.tier = CASE WHEN aum >= $core_floor THEN 'CORE' WHEN aum >= $key_floor THEN 'KEY'
                     ELSE 'ORDINARY' END,
       h.scored_at = $scored_at
-} IN TRANSACTIONS OF 10000 ROWS
 """
+
+HOUSEHOLD_ROLLUP = (
+    "MATCH (h:Household)\nCALL (h) {" + _HOUSEHOLD_AUM + "} IN TRANSACTIONS OF 10000 ROWS\n"
+)
+
+# The households a page of customers ($ids) is a current member of.
+HOUSEHOLD_ROLLUP_OF_CUSTOMERS = (
+    "UNWIND $ids AS id\n"
+    "MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(h:Household) WHERE m.ended_at IS NULL\n"
+    "WITH DISTINCT h\nCALL (h) {" + _HOUSEHOLD_AUM + "}\n"
+)
 
 # Share of customers of each (tier, city) holding each product.
 TIER_CITY_PRODUCT_SHARES = """
