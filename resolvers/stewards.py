@@ -52,15 +52,12 @@ from auth.policy import Operation
 from core.errors import BadUserInput, ServiceUnavailableError
 from etl.identity import (
     GOLDEN_FIELDS,
-    Candidate,
     IdentityConfig,
-    Link,
-    Resolution,
-    assign_customer_ids,
+    customer_id_for,
     golden_records,
     load_identity_config,
 )
-from etl.normalise import phone_e164
+from etl.normalise import stored_phone
 from etl.records import customer_rows
 from graph.queries import identity as q
 from graph.session import all_rows, one_row, scoped
@@ -102,11 +99,10 @@ def identity_config() -> IdentityConfig:
 
 def loader_id(keys: list[Key], cfg: IdentityConfig) -> str:
     """The customer id the loader gives these records as one person and nothing else in the
-    graph (etl/identity.assign_customer_ids on one cluster)."""
-    records = [Candidate(s, i, "", None, None, None, None, None, None) for s, i in keys]
-    one = Resolution(cluster=[0] * len(keys), links=[Link("SINGLETON", 1.0)] * len(keys), review=[])
-    ids, _ = assign_customer_ids(records, one, cfg)
-    return ids[0]
+    graph (etl/identity.customer_id_for with the cluster's anchor: the record of the
+    highest-priority system with the smallest source id)."""
+    system, source_id = min(keys, key=lambda k: (cfg.rank(k[0]), k[1]))
+    return customer_id_for(system, source_id, [], cfg)
 
 
 def golden_id(system: str, source_id: str, cfg: IdentityConfig) -> str:
@@ -124,7 +120,7 @@ def golden_rows(placed: Iterable[tuple[str, dict[str, Any]]], cfg: IdentityConfi
             "system": rec["system"],
             "updated_at": rec.get("updated_at"),
             **{f: rec.get(f) for f in GOLDEN_FIELDS},
-            "phone": phone_e164(rec.get("phone")),
+            "phone": stored_phone(rec.get("phone_e164") or rec.get("phone")),
         }
         for customer_id, rec in placed
     ]
