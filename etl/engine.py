@@ -439,6 +439,7 @@ def _read_csv(path: Path, opts: ReadOptions, encoding: str, scanned: Scan | None
         f"encoding = {literal(encoding)}",
         f"quote = {literal(opts.quote)}",
         f"escape = {literal(opts.quote)}",
+        "comment = ''",  # never sniffed: a row starting with "#" is data, not a comment
     ]
     if opts.delimiter is not None:
         args.append(f"delim = {literal(opts.delimiter)}")

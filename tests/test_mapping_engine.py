@@ -23,7 +23,7 @@ from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
 from etl import loader
-from etl.engine import Engine
+from etl.engine import Engine, Source
 from etl.extracts import scan
 from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
 from etl.sources import read_chunks
@@ -714,3 +714,32 @@ entities:
         ("1", "PC1", "SAVINGS", dt.date(2020, 1, 2)),
         ("2", "PC2", "SAVINGS", dt.date(2021, 3, 4)),
     ]
+
+
+# -- defects of the engine's first version (issue 19, second read) ---------------------------------
+def test_a_row_starting_with_a_hash_is_read_and_the_rows_after_it_keep_their_numbers(
+    tmp_path: Path,
+) -> None:
+    text = """
+system: shop
+entities:
+  customers:
+    file: people
+    columns: {id: source_id, name: name}
+"""
+    people = "id,name\n1,Li\n#2,Wang\n3,Zhao\n"
+    frame, errors = run_mapping(tmp_path, text, {"people.csv": people})["customers"]
+    assert errors == {}
+    assert records(frame, "source_id", "name") == [("1", "Li"), ("#2", "Wang"), ("3", "Zhao")]
+    assert list(frame.index) == [1, 2, 3], "a reject names the file's data row"
+
+
+def test_a_file_whose_rows_delivered_differ_from_its_scan_fails_the_load_naming_both() -> None:
+    source = Source("shop", "customers", "people.csv", "SELECT 1", 3, (Path("people.csv"),))
+    loader.check_delivered(source, 3)
+    with pytest.raises(loader.LoadError) as caught:
+        loader.check_delivered(source, 2)
+    said = str(caught.value)
+    assert "shop/people.csv" in said and "3" in said and "2" in said
+    query = Source("shop", "customers", "customers (SQL)", "SELECT 1", None, ())
+    loader.check_delivered(query, 7)  # a query's rows are not counted in advance
