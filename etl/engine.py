@@ -421,8 +421,10 @@ class Engine:
 
 
 def _frame(batch: pa.RecordBatch, start: int) -> pd.DataFrame:
-    """A batch as the loader's raw chunk: Python values (None for null), rows numbered."""
-    frame = batch.to_pandas()
+    """A batch as the loader's raw chunk: Python values (None for null), rows numbered. An
+    integer column with a null stays Python ints (pandas would make it float: ``123.0`` keys,
+    and ids beyond 2**53 rounded)."""
+    frame = batch.to_pandas(integer_object_nulls=True)
     if any(dtype.kind != "O" for dtype in frame.dtypes):
         frame = frame.astype(object)
         frame = frame.where(frame.notna(), None)

@@ -743,3 +743,23 @@ def test_a_file_whose_rows_delivered_differ_from_its_scan_fails_the_load_naming_
     assert "shop/people.csv" in said and "3" in said and "2" in said
     query = Source("shop", "customers", "customers (SQL)", "SELECT 1", None, ())
     loader.check_delivered(query, 7)  # a query's rows are not counted in advance
+
+
+def test_a_queries_bigint_key_with_a_null_in_its_batch_stays_a_whole_number(tmp_path: Path) -> None:
+    big = 2**53 + 1  # in the query: a float cannot hold it
+    text = """
+system: shop
+entities:
+  customers:
+    sql: |
+      SELECT CAST(id AS BIGINT) AS source_id, name,
+             CASE WHEN id = '1' THEN NULL ELSE CAST(id AS BIGINT) END AS occupation
+      FROM people
+      UNION ALL SELECT 9007199254740993, 'Big', 9007199254740993
+      UNION ALL SELECT NULL, 'Nobody', NULL  -- sorts last: in the batch of the big id
+"""
+    frame, errors = run_mapping(tmp_path, text, {"people.csv": "id,name\n1,Li\n2,Wang\n"})[
+        "customers"
+    ]
+    assert set(frame["source_id"]) == {"1", "2", str(big), None}
+    assert sorted(frame["occupation"].dropna()) == sorted(["2", str(big)])
