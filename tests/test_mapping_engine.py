@@ -763,3 +763,62 @@ entities:
     ]
     assert set(frame["source_id"]) == {"1", "2", str(big), None}
     assert sorted(frame["occupation"].dropna()) == sorted(["2", str(big)])
+
+
+def test_a_mappings_sql_is_one_select_and_reads_nothing_outside_the_extract_folder(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("pepper=s3cret\n")
+    people = {"people.csv": "id,name\n1,Li\n"}
+
+    def mapping(sql: str) -> str:
+        body = "\n".join("      " + line for line in sql.splitlines())
+        return f"system: shop\nentities:\n  customers:\n    sql: |\n{body}\n"
+
+    copy = f"COPY (SELECT id AS source_id, name FROM people) TO '{outside / 'out.csv'}'"  # noqa: S608
+    with pytest.raises(MappingError, match=r"shop/customers \(SQL\).*one SELECT.*COPY"):
+        run_mapping(tmp_path / "a", mapping(copy), people)
+    assert not (outside / "out.csv").exists()
+    two = "SELECT id AS source_id, name FROM people;\nSELECT id AS source_id, name FROM people"
+    with pytest.raises(MappingError, match=r"shop/customers \(SQL\).*one SELECT.*2 statements"):
+        run_mapping(tmp_path / "b", mapping(two), people)
+    for path in (secret, Path("/etc/hostname")):
+        read = f"SELECT p.id AS source_id, t.content AS name FROM people p, read_text('{path}') t"  # noqa: S608
+        with pytest.raises(MappingError, match=r"shop/customers \(SQL.*outside") as caught:
+            run_mapping(tmp_path / "c", mapping(read), people)
+        assert "s3cret" not in str(caught.value)
+
+
+def test_decimal_commas_rewrite_only_the_columns_mapped_to_numbers(tmp_path: Path) -> None:
+    text = """
+system: shop
+read: {delimiter: ";", decimal: ",", thousands: "."}
+entities:
+  accounts:
+    file: deposit
+    columns: {acct: account_id, product: product_code, balance: balance}
+    defaults: {currency: CNY}
+  customers:
+    file: people
+    columns: {id: source_id, name: name, job: occupation}
+  branches:
+    sql: SELECT id AS branch_id, job AS name FROM people
+"""
+    mapped = run_mapping(
+        tmp_path,
+        text,
+        {
+            "deposit.csv": "acct;product;balance\nD1;1.234;1.234,5\n",
+            "people.csv": "id;name;job\n1;Li;1,2\n",
+        },
+    )
+    accounts, errors = mapped["accounts"]
+    assert errors == {}
+    assert records(accounts, "product_code", "balance") == [("1.234", 1234.5)]
+    customers, _ = mapped["customers"]
+    assert records(customers, "occupation") == [("1,2",)], "a text keeps its comma"
+    branches, _ = mapped["branches"]
+    assert records(branches, "name") == [("1,2",)], "a query reads the file as written"
