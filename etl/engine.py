@@ -451,7 +451,7 @@ class Engine:
             if source.name.endswith("(SQL)"):
                 raise MappingError(
                     f"{source.system}/{source.entity} (SQL, reading {where}) failed at output "
-                    f"row {start} or after: {_message(exc)}"
+                    f"row {start} or after{_offending(exc)}"
                 ) from None
             raise ExtractError(
                 f"{where} cannot be read ({_message(exc)}); fix or re-export it"
@@ -538,6 +538,29 @@ def _one_select(system: str, entity: str, sql: str) -> None:
             f"{system}/{entity} (SQL): a mapping's query must be exactly one SELECT (WITH ... "
             f"SELECT, UNION ALL allowed), found {found} ({', '.join(kinds) or 'none'})"
         )
+
+
+def _offending(exc: duckdb.Error) -> str:
+    """What a query's run-time error says of the value (and column) it stopped at, and how to
+    write the query so that a bad value becomes a null (then a reject or a warning) instead."""
+    text = str(exc)
+    value = re.search(r"""(?:string|format:) (["'])(.*?)\1""", text)
+    column = re.search(r'(?:converting column "([^"]+)"|from source column (\w+))', text)
+    said = ""
+    if value:
+        said += f" on the value {value.group(2)!r}"
+    if column:
+        said += f" (column {column.group(1) or column.group(2)})"
+    said += f": {_message(exc, 1)}"
+    lines = [line.strip() for line in text.splitlines()]
+    said += next((f" [{line}]" for line in lines if line.startswith("LINE ")), "")
+    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException):
+        said += (
+            ". One bad value fails the whole query: write TRY_CAST(x AS type) and "
+            "try_strptime(x, format) so that it becomes a null, which validation turns into a "
+            "reject or a warning for its row"
+        )
+    return said
 
 
 def _outside(exc: duckdb.Error) -> str:

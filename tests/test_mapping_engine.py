@@ -28,6 +28,7 @@ from etl.extracts import scan
 from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
 from etl.sources import read_chunks
 from synthetic import GenerateOptions, generate_bank
+from synthetic.legacy import FILES as LEGACY_FILES
 from tests.etl_support import ROOT, c360, canonical_dump, cli_env, load, reset
 from tests.test_real_bank_shapes import add_months, decode_birth_number, write_berka
 
@@ -58,7 +59,7 @@ def run_mapping(
                 mapped, errs = apply_mapping(chunk, em)
                 frames.append(mapped)
                 errors |= errs
-            out[entity] = (pd.concat(frames), errors)
+            out[entity] = (pd.concat(frames) if frames else pd.DataFrame(), errors)
     return out
 
 
@@ -822,3 +823,50 @@ entities:
     assert records(customers, "occupation") == [("1,2",)], "a text keeps its comma"
     branches, _ = mapped["branches"]
     assert records(branches, "name") == [("1,2",)], "a query reads the file as written"
+
+
+def _legacy_files(rows: dict[str, list[list[str]]]) -> dict[str, str | bytes]:
+    """The legacy system's files (synthetic/legacy.FILES' columns), with these rows."""
+    return {
+        f"{name}.csv": ";".join(columns)
+        + "\n"
+        + "".join(";".join(r) + "\n" for r in rows.get(name, []))
+        for name, columns in LEGACY_FILES.items()
+    }
+
+
+def test_the_legacy_mappings_bad_dates_and_numbers_are_nulls_not_a_failed_load(
+    tmp_path: Path,
+) -> None:
+    text = (ROOT / "etl" / "mappings" / "legacy.yaml").read_text(encoding="utf-8")
+    files = _legacy_files(
+        {
+            "deposit": [
+                ["1", "4", "CUR", "240131", "", "10,5", "HKD", "A"],
+                ["2", "4", "TD", "24X131", "12", "1,0", "HKD", "A"],
+                ["3", "4", "TD", "240131", "twelve", "1,0", "HKD", "A"],
+            ],
+            "loan": [["9", "1", "999999", "100,0", "x", "1", "A"]],
+            "card": [["5", "1", "GOLD", "2401", "50,0"]],
+        }
+    )
+    accounts, _ = run_mapping(tmp_path, text, files)["accounts"]
+    dates = dict(zip(accounts["account_id"], accounts["opened_at"], strict=True))
+    assert dates["A-1"] == dt.date(2024, 1, 31)
+    assert dates["A-2"] is None and dates["L-9"] is None and dates["K-5"] is None
+    maturity = dict(zip(accounts["account_id"], accounts["maturity_date"], strict=True))
+    assert maturity["A-1"] is None, "no term: no maturity"
+    assert maturity["A-3"] is None and maturity["L-9"] is None
+
+
+def test_a_query_failing_on_a_value_names_it_and_teaches_try_cast(tmp_path: Path) -> None:
+    text = """
+system: shop
+entities:
+  customers:
+    sql: SELECT id AS source_id, name, CAST(age AS INTEGER) AS occupation FROM people
+"""
+    with pytest.raises(MappingError) as caught:
+        run_mapping(tmp_path, text, {"people.csv": "id,name,age\n1,Li,30\n2,Wang,thirty\n"})
+    said = str(caught.value)
+    assert "shop/customers (SQL" in said and "'thirty'" in said and "TRY_CAST" in said
