@@ -485,11 +485,13 @@ class Loader:
             self.progress.advance(task, len(chunk))
         check_delivered(source, self.read_by_source[key])
         if not self.read_by_source[key] and any(self.scans[p].rows for p in source.files):
-            self.console.print(
-                f"note: {key[1]} gave no rows although "
+            said = (
+                f"{source.entity}: {key[1]} gave no rows although "
                 f"{', '.join(f'{source.system}/{p.name}' for p in source.files)} hold some: "
                 "check its joins and filters"
             )
+            self.rejects.warn(key[1], {0: ("no_rows", said)})  # row 0: the whole source
+            self.console.print(f"warning: {said}")
 
     def _validate(
         self, entity: str, mapped: pd.DataFrame, parse_errors: Errors, source_file: str

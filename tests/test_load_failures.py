@@ -4,6 +4,8 @@ change. Run through the CLI itself (typer's CliRunner) against the test graph.""
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -298,3 +300,29 @@ def test_a_query_failing_on_a_value_names_the_entity_its_files_and_the_value(
     assert code == 2, said
     assert "shop/customers (SQL, reading shop/client.csv) failed at output row 1 or after" in said
     assert "Could not convert string '7O' to INT32" in said
+
+
+def test_a_query_giving_no_rows_from_files_that_hold_some_is_a_warning_naming_the_entity(
+    c360_load: Run, tmp_path: Path
+) -> None:
+    root = folder_with(tmp_path, {"client.csv": CLIENTS, "branch.csv": "code;name\nB1;North\n"})
+    branches = (
+        "  branches:\n    sql: SELECT code AS branch_id, name FROM branch WHERE code = 'B9'\n"
+    )
+    text = "read: {delimiter: ';'}\n" + SIMPLE.format(file="client") + branches
+    report = tmp_path / "report.json"
+    code, said = c360_load(
+        root,
+        "--source-system",
+        "shop",
+        "--mapping",
+        mapping_file(tmp_path, text),
+        "--report-json",
+        report,
+    )
+    assert code == 0, said
+    assert json.loads(report.read_text())["warnings_by_reason"] == {"no_rows": 1}
+    with open(tmp_path / "rj" / "warnings.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["file"], r["reason_code"]) for r in rows] == [("shop/branches (SQL)", "no_rows")]
+    assert "branches" in rows[0]["message"] and "shop/branch.csv" in rows[0]["message"]
