@@ -26,7 +26,9 @@ from etl import loader
 from etl.engine import Engine, Source
 from etl.extracts import scan
 from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
+from etl.records import accounts as accounts_rows
 from etl.sources import read_chunks
+from etl.validation import validate
 from synthetic import GenerateOptions, generate_bank
 from synthetic.legacy import FILES as LEGACY_FILES
 from tests.etl_support import ROOT, c360, canonical_dump, cli_env, load, reset
@@ -870,3 +872,30 @@ entities:
         run_mapping(tmp_path, text, {"people.csv": "id,name,age\n1,Li,30\n2,Wang,thirty\n"})
     said = str(caught.value)
     assert "shop/customers (SQL" in said and "'thirty'" in said and "TRY_CAST" in said
+
+
+def test_an_account_without_a_currency_is_refused_unless_the_mapping_gives_a_default(
+    tmp_path: Path,
+) -> None:
+    text = """
+system: shop
+entities:
+  accounts:
+    file: deposit
+    columns: {no: account_id, ccy: currency}
+    defaults: {product_code: P, product_type: CURRENT, balance: '1', opened_at: '2024-01-31'}
+"""
+    deposit = {"deposit.csv": "no,ccy\nD1,HKD\nD2,\n"}
+    mapped, errors = run_mapping(tmp_path / "a", text.replace("{no:", "{'no':"), deposit)[
+        "accounts"
+    ]
+    good, errors = validate(mapped, "accounts", parse_errors=errors, today=dt.date(2026, 1, 1))
+    assert list(good["account_id"]) == ["D1"]
+    assert errors[2] == [("missing_required", "currency is required")]
+    assert [r["props"]["currency"] for r in accounts_rows(good)] == ["HKD"]
+    defaulted = text.replace("{no: account_id, ccy: currency}", "{'no': account_id}").replace(
+        "product_code: P,", "product_code: P, currency: CNY,"
+    )
+    mapped, errors = run_mapping(tmp_path / "b", defaulted, deposit)["accounts"]
+    good, errors = validate(mapped, "accounts", parse_errors=errors, today=dt.date(2026, 1, 1))
+    assert errors == {} and list(good["currency"]) == ["CNY", "CNY"]
