@@ -899,3 +899,37 @@ entities:
     mapped, errors = run_mapping(tmp_path / "b", defaulted, deposit)["accounts"]
     good, errors = validate(mapped, "accounts", parse_errors=errors, today=dt.date(2026, 1, 1))
     assert errors == {} and list(good["currency"]) == ["CNY", "CNY"]
+
+
+def test_empty_cells_are_nulls_in_sql_and_the_legacy_mapping_copes_with_them(
+    tmp_path: Path,
+) -> None:
+    files = _legacy_files(
+        {
+            "client": [
+                ["1", "", "800101", "4", "", "", ""],
+                ["2", "Wang", "855101", "4", "", "", ""],
+            ],
+            "deposit": [["1", "4", "CUR", "240131", "", "10,5", "HKD", "A"]],
+            "disp": [["1", "1", "1", "OWNER"], ["2", "2", "1", "DISPONENT"]],
+        }
+    )
+    probe = """
+system: shop
+entities:
+  branches:
+    sql: |
+      SELECT id AS branch_id,
+             CASE WHEN name IS NULL THEN 'null' WHEN name <> '' THEN 'text' ELSE 'empty' END
+               AS name
+      FROM people
+"""
+    branches, _ = run_mapping(tmp_path / "probe", probe, {"people.csv": "id,name\n1,\n2,Li\n"})[
+        "branches"
+    ]
+    assert records(branches, "branch_id", "name") == [("1", "null"), ("2", "text")]
+    text = (ROOT / "etl" / "mappings" / "legacy.yaml").read_text(encoding="utf-8")
+    mapped = run_mapping(tmp_path, text, files)
+    households, _ = mapped["households"]
+    assert list(households["household_id"]) == ["LH-1"]
+    assert households["name"].notna().all(), "a household of a nameless owner still has a name"
