@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +39,7 @@ README = ROOT / "README.md"
 
 
 def run_mapping(
-    root: Path, text: str, files: dict[str, str | bytes] | None = None
+    root: Path, text: str, files: Mapping[str, str | bytes] | None = None
 ) -> dict[str, tuple[pd.DataFrame, dict]]:
     """Each entity of the mapping as the loader maps it: (canonical frame, parse errors)."""
     m = parse_mapping(text)
