@@ -4,8 +4,9 @@ Per load, one DuckDB database (``memory_limit`` :data:`MEMORY_LIMIT`, spilling t
 folder beyond it) holds a schema per source system. In it, every extract file of the system's
 folder (CSV, Parquet, JSON) is a view named after the file without its extension, read with the
 mapping's read options for that file (delimiter, quote, header or ``names``, skipped lines,
-decimal comma; CSV columns are text, Parquet and JSON keep their types), and every reference
-table of the mapping (``reference:``) is a table of text. Then each entity is one query:
+decimal comma in the columns a simple-form entity maps to numbers; CSV columns are text, Parquet
+and JSON keep their types), and every reference table of the mapping (``reference:``) is a table
+of text. Then each entity is one query:
 
 - the **simple form** is ``SELECT * FROM <file>``: the renames, codes, units, defaults and the
   date/number/list formats stay in Python (etl/mapping.apply_mapping). Compiling them to SQL was
@@ -18,6 +19,12 @@ table of the mapping (``reference:``) is a table of text. Then each entity is on
   Its output columns are canonical names (a missing one is null, an extra one is an error naming
   it); typed values are kept (a DATE is a date, never reparsed), text goes through the mapping's
   formats like a file's.
+
+A mapping's SQL is one ``SELECT`` (checked with ``duckdb.extract_statements`` before anything
+runs), and from the first plan on the database reaches only the folder of systems and its own
+work folder (``allowed_directories``, ``enable_external_access = false``, then
+``lock_configuration``): a query cannot write files, nor read ``/proc/self/environ`` or any file
+beside the extracts into a customer's name.
 
 Rows leave as Arrow record batches of about the load's batch size (``to_arrow_reader``), read
 ahead on a thread while the loader maps and validates the previous batch, and numbered from 1
@@ -160,6 +167,7 @@ class Engine:
         self.con.execute(MACROS)
         self.plans: dict[str, SystemPlan] = {}
         self.sources: dict[tuple[str, str], Source] = {}
+        self._confined: str | None = None  # the folder of systems, once :meth:`plan` is called
 
     def __enter__(self) -> Engine:
         return self
@@ -172,6 +180,26 @@ class Engine:
             self.con.close()
         self._tmp.cleanup()
 
+    def _confine(self, directory: Path) -> None:
+        """From the first plan on, the database reads and writes only the folder of systems and
+        its own work folder, and its configuration is locked: a mapping's SQL cannot read
+        ``/proc/self/environ`` (the ID pepper, the Neo4j password) into a customer's name, nor
+        turn the restriction off."""
+        folders = [str(Path(directory).resolve()), str(Path(directory).absolute())]
+        if self._confined is not None:
+            if self._confined != folders[0]:
+                raise MappingError(
+                    f"{directory}: this load's engine reads {self._confined} only (one folder "
+                    "of systems per load)"
+                )
+            return
+        allowed = sorted({*folders, str(self.workdir.resolve()), str(self.workdir)})
+        listing = ", ".join(literal(os.path.join(f, "")) for f in allowed)
+        self.con.execute(f"SET allowed_directories = [{listing}]")
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+        self._confined = folders[0]
+
     # -- planning: what each entity reads ---------------------------------------------------------
     def plan(self, mapping: SystemMapping, directory: Path) -> SystemPlan:
         """The files each entity reads; a missing folder or file, or a query naming something
@@ -179,6 +207,7 @@ class Engine:
         there."""
         system = mapping.system
         folder = directory / system
+        self._confine(directory)
         if not folder.is_dir():
             raise MappingError(_no_folder(mapping, directory))
         files = extract_files(folder)
@@ -197,8 +226,11 @@ class Engine:
                     raise MappingError(_missing_file(system, entity, em.file, files, folder))
                 reads[entity] = (em.file,)
                 continue
+            _one_select(system, entity, em.sql)
             try:
                 names = self.con.get_table_names(em.sql, qualified=False)
+            except duckdb.PermissionException as exc:
+                raise MappingError(f"{system}/{entity} (SQL): {_outside(exc)}") from None
             except duckdb.Error as exc:
                 raise MappingError(f"{system}/{entity} (SQL): {_message(exc, 4)}") from None
             unknown = sorted(n for n in names if n not in files and n not in mapping.reference)
@@ -294,8 +326,12 @@ class Engine:
                 transcode(path, target, opts.encoding)
                 path, encoding = target, "utf-8"
             reader = _read_csv(path, opts, encoding, scanned)
-            if scanned is not None and opts.decimal == ",":
-                cols = ", ".join(_decimal_comma(c, opts.thousands) for c in scanned.columns)
+            numeric = _numeric_columns(plan.mapping, name)
+            if scanned is not None and opts.decimal == "," and numeric:
+                cols = ", ".join(
+                    _decimal_comma(c, opts.thousands) if c in numeric else ident(c)
+                    for c in scanned.columns
+                )
                 reader = f"(SELECT {cols} FROM {reader})"  # noqa: S608
         self.con.execute(
             f"CREATE VIEW {schema}.{ident(name)} AS SELECT * FROM {reader}"  # noqa: S608
@@ -354,6 +390,8 @@ class Engine:
             )
         elif isinstance(exc, duckdb.CatalogException):
             said += f" — {_views(plan.files, plan.mapping)}"
+        elif isinstance(exc, duckdb.PermissionException):
+            said = f"{said.split(': Permission Error')[0]}: {_outside(exc)}"
         return said
 
     def _columns(self, system: str, name: str) -> list[str]:
@@ -406,10 +444,14 @@ class Engine:
                 yield frame
         except duckdb.Error as exc:
             where = ", ".join(f"{source.system}/{p.name}" for p in source.files)
+            if source.name.endswith("(SQL)") and isinstance(exc, duckdb.PermissionException):
+                raise MappingError(
+                    f"{source.system}/{source.entity} (SQL, reading {where}): {_outside(exc)}"
+                ) from None
             if source.name.endswith("(SQL)"):
                 raise MappingError(
                     f"{source.system}/{source.entity} (SQL, reading {where}) failed at output "
-                    f"row {start} or after: {_message(exc)}"
+                    f"row {start} or after{_offending(exc)}"
                 ) from None
             raise ExtractError(
                 f"{where} cannot be read ({_message(exc)}); fix or re-export it"
@@ -421,8 +463,10 @@ class Engine:
 
 
 def _frame(batch: pa.RecordBatch, start: int) -> pd.DataFrame:
-    """A batch as the loader's raw chunk: Python values (None for null), rows numbered."""
-    frame = batch.to_pandas()
+    """A batch as the loader's raw chunk: Python values (None for null), rows numbered. An
+    integer column with a null stays Python ints (pandas would make it float: ``123.0`` keys,
+    and ids beyond 2**53 rounded)."""
+    frame = batch.to_pandas(integer_object_nulls=True)
     if any(dtype.kind != "O" for dtype in frame.dtypes):
         frame = frame.astype(object)
         frame = frame.where(frame.notna(), None)
@@ -439,6 +483,7 @@ def _read_csv(path: Path, opts: ReadOptions, encoding: str, scanned: Scan | None
         f"encoding = {literal(encoding)}",
         f"quote = {literal(opts.quote)}",
         f"escape = {literal(opts.quote)}",
+        "comment = ''",  # never sniffed: a row starting with "#" is data, not a comment
     ]
     if opts.delimiter is not None:
         args.append(f"delim = {literal(opts.delimiter)}")
@@ -448,6 +493,20 @@ def _read_csv(path: Path, opts: ReadOptions, encoding: str, scanned: Scan | None
         # pad short rows with nulls (as pandas did); DuckDB pads only when reading in one thread
         args += ["null_padding = true", "parallel = false"]
     return f"read_csv({', '.join(args)})"
+
+
+def _numeric_columns(mapping: SystemMapping, name: str) -> set[str]:
+    """The columns of the file ``name`` that a simple-form entity maps to a number (or a list of
+    numbers): the only ones ``decimal: ","`` and ``thousands`` rewrite. A code ``1.234`` or a
+    text ``1,2`` stays as written, and a query reads every column as written (it converts its
+    own with ``replace``)."""
+    numeric: set[str] = set()
+    for em in mapping.entities.values():
+        if em.sql is None and em.file == name:
+            spec = ENTITIES[em.entity]
+            targets = {*spec.floats, *spec.ints, *spec.float_lists}
+            numeric |= {src for src, dst in em.columns.items() if dst in targets}
+    return numeric
 
 
 def _decimal_comma(column: str, thousands: str | None) -> str:
@@ -462,6 +521,55 @@ def _decimal_comma(column: str, thousands: str | None) -> str:
     return (
         f"CASE WHEN regexp_full_match({value}, {literal(pattern)}) THEN {cleaned} "
         f"ELSE {col} END AS {col}"
+    )
+
+
+def _one_select(system: str, entity: str, sql: str) -> None:
+    """A mapping's query is one SELECT: COPY, ATTACH, SET, INSTALL, PRAGMA... are refused
+    before anything runs (etl/engine.Engine._confine also keeps a SELECT inside the folder)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise MappingError(f"{system}/{entity} (SQL): {_message(exc, 4)}") from None
+    kinds = [st.type.name for st in statements]
+    if kinds != ["SELECT"]:
+        found = f"{len(kinds)} statements" if len(kinds) != 1 else f"a {kinds[0]} statement"
+        raise MappingError(
+            f"{system}/{entity} (SQL): a mapping's query must be exactly one SELECT (WITH ... "
+            f"SELECT, UNION ALL allowed), found {found} ({', '.join(kinds) or 'none'})"
+        )
+
+
+def _offending(exc: duckdb.Error) -> str:
+    """What a query's run-time error says of the value (and column) it stopped at, and how to
+    write the query so that a bad value becomes a null (then a reject or a warning) instead."""
+    text = str(exc)
+    value = re.search(r"""(?:string|format:) (["'])(.*?)\1""", text)
+    column = re.search(r'(?:converting column "([^"]+)"|from source column (\w+))', text)
+    said = ""
+    if value:
+        said += f" on the value {value.group(2)!r}"
+    if column:
+        said += f" (column {column.group(1) or column.group(2)})"
+    said += f": {_message(exc, 1)}"
+    lines = [line.strip() for line in text.splitlines()]
+    said += next((f" [{line}]" for line in lines if line.startswith("LINE ")), "")
+    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException):
+        said += (
+            ". One bad value fails the whole query: write TRY_CAST(x AS type) and "
+            "try_strptime(x, format) so that it becomes a null, which validation turns into a "
+            "reject or a warning for its row"
+        )
+    return said
+
+
+def _outside(exc: duckdb.Error) -> str:
+    """A query that reached for a file outside the folder of systems: which file, and why not."""
+    found = re.search(r'file "([^"]+)"', str(exc))
+    what = f"the file {found.group(1)}" if found else "a file"
+    return (
+        f"reads {what}, outside the folder of extracts; a mapping's SQL reads only the files "
+        "of its folder (by their view names) and its reference tables"
     )
 
 

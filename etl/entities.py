@@ -175,7 +175,15 @@ ENTITIES: dict[str, Entity] = {
             "accounts",
             ("account_id", *records.ACCOUNT_PROPS),
             key=model.ACCOUNT.key,
-            required=("account_id", "product_code", "product_type", "balance", "opened_at"),
+            # no currency is refused, never assumed: a mapping says `defaults: {currency: CNY}`
+            required=(
+                "account_id",
+                "product_code",
+                "product_type",
+                "currency",
+                "balance",
+                "opened_at",
+            ),
             dates=("opened_at", "maturity_date", "closed_at", "monthly_balance_end"),
             floats=("balance", "credit_limit"),
             float_lists=("monthly_balances",),

@@ -118,6 +118,18 @@ class LoadError(RuntimeError):
     """The load cannot go on (bad folder, bad mapping): exit code 2."""
 
 
+def check_delivered(source: Source, delivered: int) -> None:
+    """A file's rows as the engine delivered them must be the rows its scan counted
+    (etl/extracts.py): DuckDB skipping rows on its own (a sniffed comment character, a line it
+    took for something else) would lose them silently. A query's rows are not counted."""
+    if source.rows is not None and delivered != source.rows:
+        raise LoadError(
+            f"{source.system}/{source.name}: the engine delivered {delivered:,} rows where the "
+            f"extract scan counted {source.rows:,} data rows; the file was not read as scanned "
+            "(check its read options and re-run): the load fails rather than miss rows silently"
+        )
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     directory: Path
@@ -474,12 +486,15 @@ class Loader:
             self.read_by_source[key] += len(chunk)
             yield chunk
             self.progress.advance(task, len(chunk))
+        check_delivered(source, self.read_by_source[key])
         if not self.read_by_source[key] and any(self.scans[p].rows for p in source.files):
-            self.console.print(
-                f"note: {key[1]} gave no rows although "
+            said = (
+                f"{source.entity}: {key[1]} gave no rows although "
                 f"{', '.join(f'{source.system}/{p.name}' for p in source.files)} hold some: "
                 "check its joins and filters"
             )
+            self.rejects.warn(key[1], {0: ("no_rows", said)})  # row 0: the whole source
+            self.console.print(f"warning: {said}")
 
     def _validate(
         self, entity: str, mapped: pd.DataFrame, parse_errors: Errors, source_file: str

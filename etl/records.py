@@ -58,7 +58,6 @@ def accounts(frame: pd.DataFrame) -> list[Row]:
     for row in _rows(frame, ["account_id", *ACCOUNT_PROPS]):
         props = {k: row[k] for k in ACCOUNT_PROPS}
         props["status"] = props["status"] or ("CLOSED" if props["closed_at"] else "OPEN")
-        props["currency"] = props["currency"] or "CNY"
         out.append({"account_id": row["account_id"], "props": props})
     return out
 

@@ -211,7 +211,7 @@ entities:
   accounts:
     file: deposits
     columns: {DEPOSIT_NO: account_id, PRODUCT: product_code, BALANCE_WAN: balance, OPENED: opened_at}
-    defaults: {product_type: SAVINGS}
+    defaults: {product_type: SAVINGS, currency: CNY}
     units: {balance: 10000}
 """
 

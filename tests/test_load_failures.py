@@ -4,6 +4,8 @@ change. Run through the CLI itself (typer's CliRunner) against the test graph.""
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -265,7 +267,12 @@ def test_a_misspelt_key_of_a_mapping_is_refused_naming_it(c360_load: Run, tmp_pa
     assert "mapping shop: customers: give either `columns:` (renames) or `sql:` (a query)" in said
 
 
-def test_the_identity_config_option_is_read(c360_load: Run, tmp_path: Path) -> None:
+def test_the_identity_config_option_is_read(
+    c360_load: Run, tmp_path: Path, driver: Driver, settings: Settings
+) -> None:
+    """The config's ``system_priority`` decides the golden ids (etl/identity.py: ``C-<source_id>``
+    when a cluster's anchor is of the first system, else ``C-<system>-<source_id>``): a config
+    putting the shop system first must change them."""
     root = folder_with(tmp_path, {"client.csv": CLIENTS})
     mapping = mapping_file(tmp_path, "read: {delimiter: ';'}\n" + SIMPLE.format(file="client"))
     missing = tmp_path / "nowhere.yaml"
@@ -273,12 +280,30 @@ def test_the_identity_config_option_is_read(c360_load: Run, tmp_path: Path) -> N
         root, "--source-system", "shop", "--mapping", mapping, "--identity-config", missing
     )
     assert code == 2 and str(missing) in said, said
+
+    def customer_ids() -> set[str]:
+        found = driver.execute_query(
+            "MATCH (c:Customer) RETURN c.customer_id AS id",
+            database_=settings.neo4j_database,
+            routing_control=RoutingControl.READ,
+        ).records
+        return {r["id"] for r in found}
+
+    code, said = c360_load(root, "--source-system", "shop", "--mapping", mapping)
+    assert code == 0, said
+    assert customer_ids() == {"C-shop-1", "C-shop-2", "C-shop-3"}, "the default: core first"
+    reset(driver, settings)
+    default = (MAPPINGS_DIR / "identity.yaml").read_text(encoding="utf-8")
     config = tmp_path / "identity.yaml"
-    config.write_text((MAPPINGS_DIR / "identity.yaml").read_text(encoding="utf-8"))
+    config.write_text(
+        default.replace("system_priority: [core, card, crm]", "system_priority: [shop, core]")
+    )
+    assert config.read_text() != default
     code, said = c360_load(
         root, "--source-system", "shop", "--mapping", mapping, "--identity-config", config
     )
     assert code == 0, said
+    assert customer_ids() == {"C-1", "C-2", "C-3"}, "shop first: its ids are the golden ids"
 
 
 def test_a_query_failing_on_a_value_names_the_entity_its_files_and_the_value(
@@ -298,3 +323,29 @@ def test_a_query_failing_on_a_value_names_the_entity_its_files_and_the_value(
     assert code == 2, said
     assert "shop/customers (SQL, reading shop/client.csv) failed at output row 1 or after" in said
     assert "Could not convert string '7O' to INT32" in said
+
+
+def test_a_query_giving_no_rows_from_files_that_hold_some_is_a_warning_naming_the_entity(
+    c360_load: Run, tmp_path: Path
+) -> None:
+    root = folder_with(tmp_path, {"client.csv": CLIENTS, "branch.csv": "code;name\nB1;North\n"})
+    branches = (
+        "  branches:\n    sql: SELECT code AS branch_id, name FROM branch WHERE code = 'B9'\n"
+    )
+    text = "read: {delimiter: ';'}\n" + SIMPLE.format(file="client") + branches
+    report = tmp_path / "report.json"
+    code, said = c360_load(
+        root,
+        "--source-system",
+        "shop",
+        "--mapping",
+        mapping_file(tmp_path, text),
+        "--report-json",
+        report,
+    )
+    assert code == 0, said
+    assert json.loads(report.read_text())["warnings_by_reason"] == {"no_rows": 1}
+    with open(tmp_path / "rj" / "warnings.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["file"], r["reason_code"]) for r in rows] == [("shop/branches (SQL)", "no_rows")]
+    assert "branches" in rows[0]["message"] and "shop/branch.csv" in rows[0]["message"]

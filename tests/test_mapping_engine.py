@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -23,11 +24,14 @@ from neo4j import Driver, RoutingControl
 
 from core.settings import Settings
 from etl import loader
-from etl.engine import Engine
+from etl.engine import Engine, Source
 from etl.extracts import scan
 from etl.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
+from etl.records import accounts as accounts_rows
 from etl.sources import read_chunks
+from etl.validation import validate
 from synthetic import GenerateOptions, generate_bank
+from synthetic.legacy import FILES as LEGACY_FILES
 from tests.etl_support import ROOT, c360, canonical_dump, cli_env, load, reset
 from tests.test_real_bank_shapes import add_months, decode_birth_number, write_berka
 
@@ -35,7 +39,7 @@ README = ROOT / "README.md"
 
 
 def run_mapping(
-    root: Path, text: str, files: dict[str, str | bytes] | None = None
+    root: Path, text: str, files: Mapping[str, str | bytes] | None = None
 ) -> dict[str, tuple[pd.DataFrame, dict]]:
     """Each entity of the mapping as the loader maps it: (canonical frame, parse errors)."""
     m = parse_mapping(text)
@@ -58,7 +62,7 @@ def run_mapping(
                 mapped, errs = apply_mapping(chunk, em)
                 frames.append(mapped)
                 errors |= errs
-            out[entity] = (pd.concat(frames), errors)
+            out[entity] = (pd.concat(frames) if frames else pd.DataFrame(), errors)
     return out
 
 
@@ -714,3 +718,219 @@ entities:
         ("1", "PC1", "SAVINGS", dt.date(2020, 1, 2)),
         ("2", "PC2", "SAVINGS", dt.date(2021, 3, 4)),
     ]
+
+
+# -- defects of the engine's first version (issue 19, second read) ---------------------------------
+def test_a_row_starting_with_a_hash_is_read_and_the_rows_after_it_keep_their_numbers(
+    tmp_path: Path,
+) -> None:
+    text = """
+system: shop
+entities:
+  customers:
+    file: people
+    columns: {id: source_id, name: name}
+"""
+    people = "id,name\n1,Li\n#2,Wang\n3,Zhao\n"
+    frame, errors = run_mapping(tmp_path, text, {"people.csv": people})["customers"]
+    assert errors == {}
+    assert records(frame, "source_id", "name") == [("1", "Li"), ("#2", "Wang"), ("3", "Zhao")]
+    assert list(frame.index) == [1, 2, 3], "a reject names the file's data row"
+
+
+def test_a_file_whose_rows_delivered_differ_from_its_scan_fails_the_load_naming_both() -> None:
+    source = Source("shop", "customers", "people.csv", "SELECT 1", 3, (Path("people.csv"),))
+    loader.check_delivered(source, 3)
+    with pytest.raises(loader.LoadError) as caught:
+        loader.check_delivered(source, 2)
+    said = str(caught.value)
+    assert "shop/people.csv" in said and "3" in said and "2" in said
+    query = Source("shop", "customers", "customers (SQL)", "SELECT 1", None, ())
+    loader.check_delivered(query, 7)  # a query's rows are not counted in advance
+
+
+def test_a_queries_bigint_key_with_a_null_in_its_batch_stays_a_whole_number(tmp_path: Path) -> None:
+    big = 2**53 + 1  # in the query: a float cannot hold it
+    text = """
+system: shop
+entities:
+  customers:
+    sql: |
+      SELECT CAST(id AS BIGINT) AS source_id, name,
+             CASE WHEN id = '1' THEN NULL ELSE CAST(id AS BIGINT) END AS occupation
+      FROM people
+      UNION ALL SELECT 9007199254740993, 'Big', 9007199254740993
+      UNION ALL SELECT NULL, 'Nobody', NULL  -- sorts last: in the batch of the big id
+"""
+    frame, errors = run_mapping(tmp_path, text, {"people.csv": "id,name\n1,Li\n2,Wang\n"})[
+        "customers"
+    ]
+    assert set(frame["source_id"]) == {"1", "2", str(big), None}
+    assert sorted(frame["occupation"].dropna()) == sorted(["2", str(big)])
+
+
+def test_a_mappings_sql_is_one_select_and_reads_nothing_outside_the_extract_folder(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("pepper=s3cret\n")
+    people = {"people.csv": "id,name\n1,Li\n"}
+
+    def mapping(sql: str) -> str:
+        body = "\n".join("      " + line for line in sql.splitlines())
+        return f"system: shop\nentities:\n  customers:\n    sql: |\n{body}\n"
+
+    copy = f"COPY (SELECT id AS source_id, name FROM people) TO '{outside / 'out.csv'}'"  # noqa: S608
+    with pytest.raises(MappingError, match=r"shop/customers \(SQL\).*one SELECT.*COPY"):
+        run_mapping(tmp_path / "a", mapping(copy), people)
+    assert not (outside / "out.csv").exists()
+    two = "SELECT id AS source_id, name FROM people;\nSELECT id AS source_id, name FROM people"
+    with pytest.raises(MappingError, match=r"shop/customers \(SQL\).*one SELECT.*2 statements"):
+        run_mapping(tmp_path / "b", mapping(two), people)
+    for path in (secret, Path("/etc/hostname")):
+        read = f"SELECT p.id AS source_id, t.content AS name FROM people p, read_text('{path}') t"  # noqa: S608
+        with pytest.raises(MappingError, match=r"shop/customers \(SQL.*outside") as caught:
+            run_mapping(tmp_path / "c", mapping(read), people)
+        assert "s3cret" not in str(caught.value)
+
+
+def test_decimal_commas_rewrite_only_the_columns_mapped_to_numbers(tmp_path: Path) -> None:
+    text = """
+system: shop
+read: {delimiter: ";", decimal: ",", thousands: "."}
+entities:
+  accounts:
+    file: deposit
+    columns: {acct: account_id, product: product_code, balance: balance}
+    defaults: {currency: CNY}
+  customers:
+    file: people
+    columns: {id: source_id, name: name, job: occupation}
+  branches:
+    sql: SELECT id AS branch_id, job AS name FROM people
+"""
+    mapped = run_mapping(
+        tmp_path,
+        text,
+        {
+            "deposit.csv": "acct;product;balance\nD1;1.234;1.234,5\n",
+            "people.csv": "id;name;job\n1;Li;1,2\n",
+        },
+    )
+    accounts, errors = mapped["accounts"]
+    assert errors == {}
+    assert records(accounts, "product_code", "balance") == [("1.234", 1234.5)]
+    customers, _ = mapped["customers"]
+    assert records(customers, "occupation") == [("1,2",)], "a text keeps its comma"
+    branches, _ = mapped["branches"]
+    assert records(branches, "name") == [("1,2",)], "a query reads the file as written"
+
+
+def _legacy_files(rows: dict[str, list[list[str]]]) -> dict[str, str | bytes]:
+    """The legacy system's files (synthetic/legacy.FILES' columns), with these rows."""
+    return {
+        f"{name}.csv": ";".join(columns)
+        + "\n"
+        + "".join(";".join(r) + "\n" for r in rows.get(name, []))
+        for name, columns in LEGACY_FILES.items()
+    }
+
+
+def test_the_legacy_mappings_bad_dates_and_numbers_are_nulls_not_a_failed_load(
+    tmp_path: Path,
+) -> None:
+    text = (ROOT / "etl" / "mappings" / "legacy.yaml").read_text(encoding="utf-8")
+    files = _legacy_files(
+        {
+            "deposit": [
+                ["1", "4", "CUR", "240131", "", "10,5", "HKD", "A"],
+                ["2", "4", "TD", "24X131", "12", "1,0", "HKD", "A"],
+                ["3", "4", "TD", "240131", "twelve", "1,0", "HKD", "A"],
+            ],
+            "loan": [["9", "1", "999999", "100,0", "x", "1", "A"]],
+            "card": [["5", "1", "GOLD", "2401", "50,0"]],
+        }
+    )
+    accounts, _ = run_mapping(tmp_path, text, files)["accounts"]
+    dates = dict(zip(accounts["account_id"], accounts["opened_at"], strict=True))
+    assert dates["A-1"] == dt.date(2024, 1, 31)
+    assert dates["A-2"] is None and dates["L-9"] is None and dates["K-5"] is None
+    maturity = dict(zip(accounts["account_id"], accounts["maturity_date"], strict=True))
+    assert maturity["A-1"] is None, "no term: no maturity"
+    assert maturity["A-3"] is None and maturity["L-9"] is None
+
+
+def test_a_query_failing_on_a_value_names_it_and_teaches_try_cast(tmp_path: Path) -> None:
+    text = """
+system: shop
+entities:
+  customers:
+    sql: SELECT id AS source_id, name, CAST(age AS INTEGER) AS occupation FROM people
+"""
+    with pytest.raises(MappingError) as caught:
+        run_mapping(tmp_path, text, {"people.csv": "id,name,age\n1,Li,30\n2,Wang,thirty\n"})
+    said = str(caught.value)
+    assert "shop/customers (SQL" in said and "'thirty'" in said and "TRY_CAST" in said
+
+
+def test_an_account_without_a_currency_is_refused_unless_the_mapping_gives_a_default(
+    tmp_path: Path,
+) -> None:
+    text = """
+system: shop
+entities:
+  accounts:
+    file: deposit
+    columns: {no: account_id, ccy: currency}
+    defaults: {product_code: P, product_type: CURRENT, balance: '1', opened_at: '2024-01-31'}
+"""
+    deposit = {"deposit.csv": "no,ccy\nD1,HKD\nD2,\n"}
+    mapped, errors = run_mapping(tmp_path / "a", text.replace("{no:", "{'no':"), deposit)[
+        "accounts"
+    ]
+    good, errors = validate(mapped, "accounts", parse_errors=errors, today=dt.date(2026, 1, 1))
+    assert list(good["account_id"]) == ["D1"]
+    assert errors[2] == [("missing_required", "currency is required")]
+    assert [r["props"]["currency"] for r in accounts_rows(good)] == ["HKD"]
+    defaulted = text.replace("{no: account_id, ccy: currency}", "{'no': account_id}").replace(
+        "product_code: P,", "product_code: P, currency: CNY,"
+    )
+    mapped, errors = run_mapping(tmp_path / "b", defaulted, deposit)["accounts"]
+    good, errors = validate(mapped, "accounts", parse_errors=errors, today=dt.date(2026, 1, 1))
+    assert errors == {} and list(good["currency"]) == ["CNY", "CNY"]
+
+
+def test_empty_cells_are_nulls_in_sql_and_the_legacy_mapping_copes_with_them(
+    tmp_path: Path,
+) -> None:
+    files = _legacy_files(
+        {
+            "client": [
+                ["1", "", "800101", "4", "", "", ""],
+                ["2", "Wang", "855101", "4", "", "", ""],
+            ],
+            "deposit": [["1", "4", "CUR", "240131", "", "10,5", "HKD", "A"]],
+            "disp": [["1", "1", "1", "OWNER"], ["2", "2", "1", "DISPONENT"]],
+        }
+    )
+    probe = """
+system: shop
+entities:
+  branches:
+    sql: |
+      SELECT id AS branch_id,
+             CASE WHEN name IS NULL THEN 'null' WHEN name <> '' THEN 'text' ELSE 'empty' END
+               AS name
+      FROM people
+"""
+    branches, _ = run_mapping(tmp_path / "probe", probe, {"people.csv": "id,name\n1,\n2,Li\n"})[
+        "branches"
+    ]
+    assert records(branches, "branch_id", "name") == [("1", "null"), ("2", "text")]
+    text = (ROOT / "etl" / "mappings" / "legacy.yaml").read_text(encoding="utf-8")
+    mapped = run_mapping(tmp_path, text, files)
+    households, _ = mapped["households"]
+    assert list(households["household_id"]) == ["LH-1"]
+    assert households["name"].notna().all(), "a household of a nameless owner still has a name"
