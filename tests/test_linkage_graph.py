@@ -118,6 +118,10 @@ def test_a_pair_a_steward_kept_apart_is_not_merged_by_a_reload(
         db,
         iq.PLACE_RECORDS,
         rows=[{"system": "card", "source_id": "K001", "customer_id": "C-card-K001"}],
+        by="steward",
+        at=None,
+        review_id=None,
+        event_id="test-event",
     )
     session.run(
         driver,
@@ -127,6 +131,7 @@ def test_a_pair_a_steward_kept_apart_is_not_merged_by_a_reload(
         by="steward",
         at=None,
         reason="two people",
+        event_id="test-event",
     )
     # the same extracts again, and a third system whose record matches both
     write_system(folder, "crm", [("CRM7", "陈伟", "M", "17/05/1980", "", "13812345678")])
