@@ -163,8 +163,10 @@ def _no_dedupe_filter(cfg: IdentityConfig, a: str, b: str) -> str:
         names = ", ".join(f"'{s}'" for s in off)
         return f"NOT ({a} = {b} AND {a} IN ({names}))"
     on = [s for s, v in cfg.dedupe_systems.items() if v]
-    names = ", ".join(f"'{s}'" for s in on) or "NULL"
-    return f"({a} <> {b} OR {a} IN ({names}))"
+    if not on:
+        return f"coalesce({a} <> {b}, true)"  # never ``IN (NULL)``: NULL would keep the pair
+    names = ", ".join(f"'{s}'" for s in on)
+    return f"coalesce({a} <> {b} OR {a} IN ({names}), true)"
 
 
 def _veto_sql(cfg: IdentityConfig, a: str, b: str) -> str:

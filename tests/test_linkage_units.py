@@ -220,3 +220,28 @@ def test_a_load_never_merges_two_customers_of_the_graph_nor_a_rejected_pair(
     apart = [("card", "K", "core", "A")]
     got = resolve([person("card", "K", "王伟", **same)], known[:1], tmp_path, apart)
     assert got["card", "K"] == ("C-card-K", "SINGLETON")
+
+
+@pytest.mark.parametrize(
+    ("default", "systems", "kept"),
+    [
+        (True, {}, {("core", "core"), ("core", "card"), ("card", "card")}),
+        (True, {"card": False}, {("core", "core"), ("core", "card")}),
+        (False, {}, {("core", "card")}),  # an empty "on" list must not keep same-system pairs
+        (False, {"card": True}, {("core", "card"), ("card", "card")}),
+    ],
+)
+def test_dedup_within_a_system_follows_the_config(
+    default: bool, systems: dict[str, bool], kept: set[tuple[str, str]]
+) -> None:
+    from etl.linkage import _no_dedupe_filter
+
+    cfg = dataclasses.replace(
+        load_identity_config(), dedupe_default=default, dedupe_systems=systems
+    )
+    pairs = [("core", "core"), ("core", "card"), ("card", "card")]
+    db = duckdb.connect()
+    db.execute("CREATE TABLE scored (sys_l VARCHAR, sys_r VARCHAR)")
+    db.executemany("INSERT INTO scored VALUES (?, ?)", pairs)
+    db.execute(f"DELETE FROM scored WHERE NOT ({_no_dedupe_filter(cfg, 'sys_l', 'sys_r')})")  # noqa: S608
+    assert set(db.execute("SELECT sys_l, sys_r FROM scored").fetchall()) == kept
