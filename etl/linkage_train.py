@@ -69,7 +69,9 @@ def train_on_graph(
     """The model estimated on every source record in the graph."""
     with CustomerSpill(KEPT_CUSTOMER_COLUMNS) as spill:
         spill.configure(memory_limit=cfg.memory_limit, threads=cfg.threads)
-        for rows in lq.stream_rows(driver, database, lq.SOURCE_RECORDS_FOR_MATCHING, 50_000):
+        for rows in lq.stream_rows(
+            driver, database, lq.SOURCE_RECORDS_FOR_MATCHING, 50_000, this_run=None
+        ):
             frame = pd.DataFrame(rows)
             frame["phone"] = frame["phone"].map(stored_phone)
             spill.add_known(frame)

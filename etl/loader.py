@@ -614,7 +614,9 @@ class Loader:
         if not self._read(lq.COUNT_SOURCE_RECORDS)[0]["n"]:
             return
         task = self.progress.add_task("customers/known", total=None)
-        for rows in lq.stream_rows(self.driver, self.db, lq.SOURCE_RECORDS_FOR_MATCHING, 50_000):
+        for rows in lq.stream_rows(
+            self.driver, self.db, lq.SOURCE_RECORDS_FOR_MATCHING, 50_000, this_run=self.loaded_at
+        ):
             frame = pd.DataFrame(rows)
             frame["phone"] = frame["phone"].map(stored_phone)
             self.spill.add_known(frame)

@@ -144,3 +144,31 @@ def test_a_pair_a_steward_kept_apart_is_not_merged_by_a_reload(
     assert reviews and all(r["status"] == "OPEN" for r in reviews)
     assert any("crm/CRM7" in r["records"] for r in reviews)
     assert not any(set(r["records"]) == {"core/CIF001", "card/K001"} for r in reviews)
+
+
+def test_a_resumed_load_scores_the_pairs_its_killed_attempt_wrote_like_a_clean_load(
+    driver: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    """A resume reads back the records its killed attempt already wrote: they must be resolved
+    again as this run's own (not taken as earlier loads' records, which are never re-scored), so
+    the review pairs, er_review.csv and the graph are those of a clean load."""
+    from synthetic import GenerateOptions, generate_bank
+
+    folder = tmp_path / "bank"
+    generate_bank(GenerateOptions(customers=400, seed=23, out=folder))
+    reset(driver, settings)
+    clean = load(driver, settings, folder, rejects_dir=tmp_path / "clean")
+    assert clean.review > 0  # the check needs pairs to lose
+    # the run as a crash leaves it: resumable, every batch written
+    session.run(
+        driver,
+        settings.neo4j_database,
+        "MATCH (r:LoadRun {run_id: $id}) SET r.status = 'FAILED'",
+        id=clean.run_id,
+    )
+    resumed = load(driver, settings, folder, rejects_dir=tmp_path / "resumed")
+    assert resumed.resumed and resumed.run_id == clean.run_id
+    assert resumed.review == clean.review
+    assert (tmp_path / "resumed" / "er_review.csv").read_text(encoding="utf-8") == (
+        tmp_path / "clean" / "er_review.csv"
+    ).read_text(encoding="utf-8")

@@ -103,9 +103,13 @@ RETURN s {.*} AS record
 """
 
 # every source record behind a customer, with what identity resolution compares: the records a
-# load's new records are scored against (cross-load linking) and the assignments it keeps
+# load's new records are scored against (cross-load linking) and the assignments it keeps;
+# ``$this_run`` (the run's start, or null): a resumed run leaves out the records its killed
+# attempt wrote, so it resolves them again exactly as a clean run would (and writes their reviews)
 SOURCE_RECORDS_FOR_MATCHING = """
 MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
+WHERE $this_run IS NULL OR s.loaded_at IS NULL
+      OR s.loaded_at.epochSeconds <> $this_run.epochSeconds
 RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id,
        s.name AS name, s.given_name AS given_name, s.family_name AS family_name,
        s.birth_date AS birth_date, s.gender AS gender, coalesce(s.phone_e164, s.phone) AS phone, s.email AS email,
@@ -117,14 +121,14 @@ COUNT_SOURCE_RECORDS = "MATCH (s:SourceRecord) RETURN count(s) AS n"
 
 
 def stream_rows(
-    driver: Any, database: str, query: str, batch: int
+    driver: Any, database: str, query: str, batch: int, **params: Any
 ) -> Iterator[list[dict[str, Any]]]:
     """The records of a read query, ``batch`` at a time as dicts with Python temporal values,
     as the server streams them (memory bounded by ``batch``, not by the result)."""
     from graph.session import native
 
     with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
-        result = session.run(query)
+        result = session.run(query, params)
         rows: list[dict[str, Any]] = []
         for record in result:
             rows.append(native(record.data()))
