@@ -343,6 +343,8 @@ def model_for_load(
     in etl/mappings/er-model.json (a load of a few records cannot train EM)."""
 
     def get(db_api: Any, table: str, records: int) -> Model:
+        from splink.internals.exceptions import EMTrainingException
+
         if path.exists():
             saved = read_model(path)
             if compatible(saved, cfg):
@@ -350,11 +352,20 @@ def model_for_load(
             echo(f"{path} was trained for other comparisons than identity.yaml's: not used")
         if records >= cfg.model.min_training_records:
             echo(f"no ER model at {path}: training one on this load's {records:,} records")
-            model = train(db_api, table, cfg, source=f"first load ({records} records)",
-                          records=records)  # fmt: skip
-            model.save(path)
-            echo(f"saved the ER model to {path} (`c360 er-train` prints its weights)")
-            return model
+            try:
+                model = train(db_api, table, cfg, source=f"first load ({records} records)",
+                              records=records)  # fmt: skip
+            # EM on degenerate data: a block no pair falls in (EMTrainingException), or a prior
+            # of 0 or 1 (Splink's log of it: ValueError "math domain error")
+            except (EMTrainingException, ValueError, ZeroDivisionError) as exc:
+                echo(
+                    f"training on this load's records failed ({exc}); using the shipped model "
+                    "(train one with `c360 er-train` and a suitable `model.em_blocks`)"
+                )
+            else:
+                model.save(path)
+                echo(f"saved the ER model to {path} (`c360 er-train` prints its weights)")
+                return model
         shipped = read_model(SHIPPED_MODEL)
         if not compatible(shipped, cfg):
             raise ModelFileError(

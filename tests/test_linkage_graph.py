@@ -172,3 +172,30 @@ def test_a_resumed_load_scores_the_pairs_its_killed_attempt_wrote_like_a_clean_l
     assert (tmp_path / "resumed" / "er_review.csv").read_text(encoding="utf-8") == (
         tmp_path / "clean" / "er_review.csv"
     ).read_text(encoding="utf-8")
+
+
+def test_a_first_load_whose_records_cannot_train_em_falls_back_to_the_shipped_model(
+    driver: Driver, own: Settings, tmp_path: Path
+) -> None:
+    """A bank's first load of 1,000+ records trains the model; records with placeholder names
+    (the Czech bank's "Client N") leave an EM block without a single pair. The load must not
+    fail on it: the shipped model resolves them, and nothing is saved as trained."""
+    rows = [
+        (
+            f"CIF{i:05d}",
+            f"Client {i}",
+            "男",
+            f"19{50 + i % 40}-0{1 + i % 9}-1{i % 10}",
+            "",
+            "",
+            "",
+            "",
+        )
+        for i in range(1200)
+    ]
+    folder = tmp_path / "bank"
+    write_system(folder, "core", rows)
+    reset(driver, own)
+    result = load(driver, own, folder)
+    assert result.status == "SUCCEEDED", result.error
+    assert result.counts["customers"].loaded == len(rows)
