@@ -199,3 +199,4 @@ def test_a_first_load_whose_records_cannot_train_em_falls_back_to_the_shipped_mo
     result = load(driver, own, folder)
     assert result.status == "SUCCEEDED", result.error
     assert result.counts["customers"].loaded == len(rows)
+    assert not list(own.c360_home.rglob("er-model*.json"))  # no half-trained model kept
