@@ -14,13 +14,14 @@ import pandas as pd
 from neo4j import Driver
 
 from etl import records
+from etl.engine import Engine
+from etl.extracts import scan
 from etl.identity import IdentityConfig
 from etl.linkage_frame import compose_name
 from etl.linkage_model import Model, train
 from etl.loader import KEPT_CUSTOMER_COLUMNS, LoadOptions, discover_mappings
 from etl.mapping import apply_mapping
 from etl.normalise import stored_phone
-from etl.sources import find_extract, read_chunks
 from etl.spill import CustomerSpill
 from etl.validation import validate
 from graph.queries import loads as lq
@@ -33,16 +34,27 @@ def train_on_folder(
     echo: Callable[[str], None] = lambda _: None,
 ) -> Model:
     """The model estimated on the customers of a folder of extracts (``opts`` as for a load:
-    the folder, and optionally one system and its mapping)."""
+    the folder, and optionally one system and its mapping), read as a load reads them: through
+    the mapping engine (etl/engine.py), so SQL-form systems and per-file read options count."""
     today = dt.date.today()
-    with CustomerSpill(KEPT_CUSTOMER_COLUMNS) as spill:
+    with Engine() as engine, CustomerSpill(KEPT_CUSTOMER_COLUMNS) as spill:
         spill.configure(memory_limit=cfg.memory_limit, threads=cfg.threads)
         for m in discover_mappings(opts):
-            em = m.entities.get("customers")
-            path = find_extract(opts.directory, m.system, em.file) if em else None
-            if em is None or path is None:
+            if "customers" not in m.entities:
                 continue
-            for chunk in read_chunks(path, 20_000, encoding=em.encoding, name=path.name):
+            plan = engine.plan(m, opts.directory)
+            scans = {
+                plan.files[name]: scan(
+                    plan.files[name], plan.label(name), options=plan.options.get(name)
+                )
+                for name in plan.read_files()
+            }
+            engine.register(plan, scans)
+            source = engine.sources.get((m.system, "customers"))
+            if source is None:
+                continue
+            em = m.entities["customers"]
+            for chunk in engine.batches(source, 20_000):
                 mapped, parse_errors = apply_mapping(chunk, em)
                 good, _ = validate(
                     compose_name(mapped), "customers", parse_errors=parse_errors, today=today

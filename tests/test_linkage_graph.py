@@ -200,3 +200,35 @@ def test_a_first_load_whose_records_cannot_train_em_falls_back_to_the_shipped_mo
     assert result.status == "SUCCEEDED", result.error
     assert result.counts["customers"].loaded == len(rows)
     assert not list(own.c360_home.rglob("er-model*.json"))  # no half-trained model kept
+
+
+def test_er_train_reads_a_folder_as_a_load_does_sql_form_systems_included(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`c360 er-train DIR` through the mapping engine: the legacy system (SQL form, semicolons,
+    GB18030) counts, the model is saved and its weights printed."""
+    import subprocess
+
+    from synthetic import GenerateOptions, generate_bank
+    from tests.etl_support import c360, cli_env
+
+    folder = tmp_path / "bank"
+    generate_bank(GenerateOptions(customers=500, seed=31, out=folder, legacy=True))
+    clients = len((folder / "legacy" / "client.csv").read_text(encoding="gb18030").splitlines())
+    out = tmp_path / "model.json"
+    done = subprocess.run(
+        c360("er-train", str(folder), "--out", str(out)),
+        env=cli_env(settings, tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    counts = {
+        line.split(":")[0]: int(line.split(":")[1].split()[0].replace(",", ""))
+        for line in (done.stdout + done.stderr).splitlines()
+        if line.endswith("records so far")
+    }
+    assert counts["legacy"] - counts["crm"] >= (clients - 1) * 0.95  # the header is not a client
+    assert json.loads(out.read_text(encoding="utf-8"))
+    assert "birth_date" in done.stdout + done.stderr  # the weights per comparison level
