@@ -371,8 +371,12 @@ def _recluster(db: duckdb.DuckDBPyConnection) -> None:
     edges = db.execute(
         f"""
         SELECT e.l, e.r FROM edge e JOIN comp c ON c.unique_id = e.l
+        JOIN allrec a ON a.unique_id = e.l JOIN allrec b ON b.unique_id = e.r
         WHERE c.cluster IN (SELECT cluster FROM bad)
-        ORDER BY CASE WHEN e.same_id THEN {ID_WEIGHT} ELSE e.w END DESC, e.l, e.r
+        -- same-ID links first, then by weight; ties by the records' keys, never by the order
+        -- the graph streamed its records in (which gives the unique ids)
+        ORDER BY e.same_id DESC, CASE WHEN e.same_id THEN {ID_WEIGHT} ELSE e.w END DESC
+                 NULLS LAST, a.system, a.source_id, b.system, b.source_id
         """  # noqa: S608 - constant
     ).fetchall()
     for a, b in edges:
