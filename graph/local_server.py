@@ -391,6 +391,11 @@ def start(
     if not settings.uses_local_server:
         raise LocalServerError(f"NEO4J_URI is set ({settings.neo4j_uri}); nothing to start")
     current = status(settings)
+    if current.running and current.pid is not None and _shutting_down(settings):
+        # the previous server of this data directory is on its way out (its owner was stopped:
+        # Ctrl-C of `make demo` and the same command again): let it go, then start anew
+        _wait_for_exit(current.pid, settings.neo4j_start_timeout_s)
+        current = status(settings)
     if current.running:
         port = _server_port(current.pid) if current.pid else None
         if port is not None and port != settings.neo4j_local_port:
@@ -445,6 +450,26 @@ def start(
     echo(f"Starting Neo4j (pid {proc.pid}{tied}), waiting for Bolt on {settings.bolt_uri}...")
     _wait_for_bolt(settings, proc.pid)
     return status(settings)
+
+
+def _shutting_down(settings: Settings) -> bool:
+    """Whether the server's log says it is shutting down since it last said it was ready."""
+    try:
+        log = _log_file(settings).read_text(errors="replace")
+    except OSError:
+        return False
+    return "c360-neo4j: shutting down" in log[log.rfind("c360-neo4j: ready") :]
+
+
+def _wait_for_exit(pid: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            raise LocalServerError(
+                f"the previous Neo4j of this data directory (pid {pid}) is shutting down and did "
+                f"not end within {timeout_s:.0f}s; stop it (`c360 neo4j stop`) and start again"
+            )
+        time.sleep(0.2)
 
 
 def _wait_for_bolt(settings: Settings, pid: int | None) -> None:

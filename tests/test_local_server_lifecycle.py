@@ -54,6 +54,33 @@ def test_a_server_stops_when_the_process_it_is_tied_to_is_killed(settings, tmp_p
         local_server.stop(spare)
 
 
+def test_a_start_while_the_previous_server_shuts_down_waits_for_it_and_starts_anew(
+    settings, tmp_path
+):
+    """`make demo`, Ctrl-C, `make demo` again at once: the first server is still shutting down
+    (its owner has ended) when the second start looks; that start must not take the dying server
+    for its own, nor fail with its log, but wait for it and start a new one."""
+    spare = _spare(settings, tmp_path, neo4j_heap="512m", neo4j_pagecache="64m")
+    first_owner = subprocess.Popen(["sleep", "600"])
+    second_owner = subprocess.Popen(["sleep", "600"])
+    try:
+        first = local_server.start(spare, stop_with_pid=first_owner.pid, download=False)
+        first_owner.kill()
+        first_owner.wait()
+        log = spare.local_data_dir / "c360-neo4j.log"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "shutting down" not in log.read_text():
+            time.sleep(0.05)
+        assert "shutting down" in log.read_text() and local_server.pid_alive(first.pid or 0)
+        second = local_server.start(spare, stop_with_pid=second_owner.pid, download=False)
+        assert second.running and second.pid != first.pid
+        assert local_server.port_holder(spare.neo4j_local_port) == second.pid
+    finally:
+        first_owner.kill()
+        second_owner.kill()
+        local_server.stop(spare)
+
+
 def test_a_port_held_by_another_process_is_refused_naming_port_and_pid(settings, tmp_path):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
