@@ -53,6 +53,7 @@ class Thresholds:
 class ModelOptions:
     file: str = "er-model.json"
     min_training_records: int = 1000
+    max_training_records: int = 250_000
     u_max_pairs: float = 5e6
     seed: int = 42
     em_blocks: tuple[str, ...] = ()
@@ -105,6 +106,7 @@ def load_identity_config(path: Path | None = None) -> IdentityConfig:
         model = ModelOptions(
             file=str(m.get("file", "er-model.json")),
             min_training_records=int(m.get("min_training_records", 1000)),
+            max_training_records=int(m.get("max_training_records", 250_000)),
             u_max_pairs=float(m.get("u_max_pairs", 5e6)),
             seed=int(m.get("seed", 42)),
             em_blocks=tuple(m.get("em_blocks") or ()),

@@ -273,8 +273,9 @@ def train(db_api: Any, table: str, cfg: IdentityConfig, *, source: str, records:
     from splink import Linker
 
     _quiet_splink()
-    linker = Linker(db_api.register(table), settings(cfg), log_level=None)
     opts = cfg.model
+    table = _training_sample(db_api, table, records, opts.max_training_records, opts.seed)
+    linker = Linker(db_api.register(table), settings(cfg), log_level=None)
     if opts.prior_rules:
         linker.training.estimate_probability_two_random_records_match(
             list(opts.prior_rules), recall=opts.prior_recall
@@ -289,10 +290,31 @@ def train(db_api: Any, table: str, cfg: IdentityConfig, *, source: str, records:
         "trained_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "trained_on": source,
         "records": records,
+        "sampled_records": min(records, opts.max_training_records or records),
         "comparisons_fingerprint": comparisons_fingerprint(cfg),
         "splink_version": _splink_version(),
     }
     return Model(doc, meta)
+
+
+def _training_sample(db_api: Any, table: str, records: int, limit: int, seed: int) -> str:
+    """``table``, or a uniform sample of ``limit`` of its records when it has more.
+
+    A uniform sample of a fraction f of the records keeps f² of the matching pairs and f² of
+    all pairs, so the prior (the share of pairs that match) and the m and u probabilities are
+    estimated without bias, at f² of the cost: on 2.5 M records EM over the birth-date block
+    alone would compare about 10⁸ pairs. The sample is chosen by a seeded hash of the record
+    key, so the same records train the same model."""
+    if limit <= 0 or records <= limit:
+        return table
+    sample = f"{table}_training_sample"
+    db_api.duckdb_con.execute(
+        # table names are this module's callers' constants; values go as parameters
+        f"CREATE OR REPLACE TABLE {sample} AS SELECT * FROM {table} "  # noqa: S608
+        "ORDER BY hash(unique_id, ?::BIGINT) LIMIT ?",
+        [seed, limit],
+    )
+    return sample
 
 
 def _with_m_floor(doc: dict[str, Any], floor: float) -> dict[str, Any]:
