@@ -95,7 +95,7 @@ OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
 WITH c, i, status, response_due, resolution_due, sla, rank, k, e,
      COLLECT {
        MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
-       RETURN p {.*} AS p ORDER BY p.at, p.note
+       RETURN p {.*} AS note ORDER BY note.at, note.note
      } AS progress
 RETURN i {.*, handled_by: e.employee_id, status: status, response_due_at: response_due,
           resolution_due_at: resolution_due, computed_sla: sla, progress: progress} AS item,
