@@ -117,9 +117,9 @@ WITH c, i, status, response_due, resolution_due, sla, rank, next_due, opened
 WITH c, i, status, response_due, resolution_due, sla, rank, {key} AS k
 ORDER BY rank, k, i.interaction_id
 WITH collect({{c: c, i: i, status: status, response_due: response_due,
-               resolution_due: resolution_due, sla: sla, rank: rank, k: k}}) AS all
-WITH size(all) AS total,
-     [x IN all WHERE $after_id IS NULL OR x.rank > $after_rank
+               resolution_due: resolution_due, sla: sla, rank: rank, k: k}}) AS listed
+WITH size(listed) AS total,
+     [x IN listed WHERE $after_id IS NULL OR x.rank > $after_rank
         OR (x.rank = $after_rank AND (x.k > $after_k
             OR (x.k = $after_k AND x.i.interaction_id > $after_id)))] AS rest
 UNWIND (CASE WHEN size(rest) = 0 THEN [null] ELSE rest[0..$limit] END) AS x
