@@ -20,7 +20,7 @@ from core.sla import BREACHES, SlaStatus
 from core.taxonomy import Taxonomy, load_taxonomy
 from graph.queries import complaints as q
 from graph.queries.interactions import for_direct_customer
-from graph.session import all_rows, one_row
+from graph.session import one_row
 from resolvers.complaint_view import for_caller, from_queue, sla_params
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
@@ -104,9 +104,14 @@ async def queue(
         "after_k": dt.datetime.fromisoformat(cursor[2]) if cursor else None,
         "after_id": cursor[3] if cursor else None,
     }
-    rows = await ctx.read(all_rows, query=q.QUEUE_QUERIES[(scope.kind, order)], params=params)
-    total = rows[0]["total"] if rows else 0
-    page = [r for r in rows if r["item"] is not None]
+    rows, total = await ctx.read(
+        q.fetch_queue,
+        page_query=q.QUEUE_QUERIES[(scope.kind, order)],
+        count_query=q.QUEUE_COUNTS[scope.kind],
+        params=params,
+    )
+    has_next = len(rows) > limit
+    page = rows[:limit]
     if page:
         await ctx.audit(
             Operation.READ_COMPLAINTS.value,
@@ -122,7 +127,7 @@ async def queue(
         "items": items,
         "cursors": item_cursors,
         "total": total,
-        "has_next": bool(rows and rows[0]["has_next"]),
+        "has_next": has_next,
         "end_cursor": item_cursors[-1] if item_cursors else None,
     }
 

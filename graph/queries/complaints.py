@@ -10,9 +10,12 @@ the same hand-built cases); ``$now`` is a parameter, so a queue's pages share on
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.complaints import TRACKED_KINDS
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.queries.search import SCOPED_ALL
+from graph.session import all_rows
 
 TRACKED = repr(list(TRACKED_KINDS))
 
@@ -102,12 +105,13 @@ RETURN i {.*, handled_by: e.employee_id, status: status, response_due_at: respon
        c {.customer_id, .name, .phone, .email, .address, .city, .national_id_last4} AS customer
 """
 ITEM = _ITEM_BODY.rstrip() + ", rank, k\n"
-ITEM_TAIL = _ITEM_BODY
 
 
 def queue_query(scope: ScopeKind, order: str) -> str:
     """A page of the queue: breached first, then at risk, on track, resolved; within each by
-    ``order`` (DUE_AT: the next due time; OPENED_AT: oldest first), ties by id. Also the total."""
+    ``order`` (DUE_AT: the next due time; OPENED_AT: oldest first), ties by id; after the keyset
+    ($after_rank, $after_k, $after_id), $limit + 1 rows (one more says there is a next page).
+    ORDER BY with LIMIT keeps only the top rows while sorting, not the whole list."""
     key = SORT_KEYS[order]
     return f"""
 {CANDIDATES[scope]}
@@ -115,28 +119,41 @@ def queue_query(scope: ScopeKind, order: str) -> str:
 WITH c, i, status, response_due, resolution_due, sla, rank, next_due, opened
 {QUEUE_FILTERS}
 WITH c, i, status, response_due, resolution_due, sla, rank, {key} AS k
+WHERE $after_id IS NULL OR rank > $after_rank
+   OR (rank = $after_rank AND (k > $after_k OR (k = $after_k AND i.interaction_id > $after_id)))
+WITH c, i, status, response_due, resolution_due, sla, rank, k
 ORDER BY rank, k, i.interaction_id
-WITH collect({{c: c, i: i, status: status, response_due: response_due,
-               resolution_due: resolution_due, sla: sla, rank: rank, k: k}}) AS listed
-WITH size(listed) AS total,
-     [x IN listed WHERE $after_id IS NULL OR x.rank > $after_rank
-        OR (x.rank = $after_rank AND (x.k > $after_k
-            OR (x.k = $after_k AND x.i.interaction_id > $after_id)))] AS rest
-UNWIND (CASE WHEN size(rest) = 0 THEN [null] ELSE rest[0..$limit] END) AS x
-WITH total, size(rest) > $limit AS has_next, x.c AS c, x.i AS i, x.status AS status,
-     x.response_due AS response_due, x.resolution_due AS resolution_due, x.sla AS sla,
-     x.rank AS rank, x.k AS k
-OPTIONAL CALL (c, i, status, response_due, resolution_due, sla, rank, k) {{
-  WITH c, i, status, response_due, resolution_due, sla, rank, k WHERE i IS NOT NULL
-  {ITEM_TAIL}
-}}
-RETURN total, has_next, item, customer, rank, k
+LIMIT $limit + 1
+{ITEM}
+ORDER BY rank, k, item.interaction_id
+"""
+
+
+def queue_count(scope: ScopeKind) -> str:
+    """How many items the queue's filters match in the scope (the connection's totalCount)."""
+    return f"""
+{CANDIDATES[scope]}
+{SLA}
+WITH c, i, status, response_due, resolution_due, sla, rank, next_due, opened
+{QUEUE_FILTERS}
+RETURN count(i) AS total
 """
 
 
 QUEUE_QUERIES: dict[tuple[ScopeKind, str], str] = {
     (scope, order): queue_query(scope, order) for scope in CANDIDATES for order in SORT_KEYS
 }
+QUEUE_COUNTS: dict[ScopeKind, str] = {scope: queue_count(scope) for scope in CANDIDATES}
+
+
+async def fetch_queue(
+    tx: Any, *, page_query: str, count_query: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the queue and the count of all it matches, in one read."""
+    rows = await all_rows(tx, query=page_query, params=params)
+    total = (await (await tx.run(count_query, params)).single(strict=True))["total"]
+    return rows, total
+
 
 # One item by id in the caller's scope (direct access), with its service level.
 ONE_ITEM = f"""
