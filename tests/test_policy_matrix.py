@@ -40,6 +40,7 @@ OBJECT_FIELDS = {
     "holdings": "holdings { account { id } }",
     "household_membership": "householdMembership { household { id } }",
     "timeline": "timeline { totalCount }",
+    "satisfaction": "satisfaction { average6m }",
     "relationship_manager_assignment": "relationshipManagerAssignment { employee { id } }",
     "referrer": "referrer { customer { id } }",
     "referred": "referred { customer { id } }",
@@ -118,6 +119,8 @@ def _from_graphql(field: str, value):
         return value["downgrade"]["level"]
     if field == "interactions":
         return value["totalCount"]
+    if field == "satisfaction":
+        return value["average6m"]
     if field == "source_records":
         return sorted(f"{r['system']}:{r['sourceId']}" for r in value)
     return value
@@ -130,7 +133,7 @@ CASES = [(role, cid) for role in Role for cid in (*CUSTOMER_IDS, MISSING_ID)]
 def policy_api(settings, driver):
     from c360.app import create_app
 
-    load_policy_graph(driver, settings.neo4j_database)
+    load_policy_graph(driver, settings.neo4j_database, scored_contacts=True)
     with TestClient(create_app(settings)) as client:
         yield client
 
