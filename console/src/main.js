@@ -1299,8 +1299,9 @@ function statsView() {
     const mine = ++latest;
     const to = new Date();
     const from = new Date(to.getTime() - (queueState.days - 1) * 86400000);
+    const span = { from: isoDay(from), to: isoDay(to) };
     try {
-      const { complaintStats: s } = await gql(COMPLAINT_STATS, { period: { from: isoDay(from), to: isoDay(to) } });
+      const { complaintStats: s } = await gql(COMPLAINT_STATS, { period: span });
       if (mine !== latest) return;
       const target = s.targetAverageHandlingHours;
       const over = (n) => (n != null && target != null ? (n <= target ? "ok" : "bad") : "");
@@ -1315,7 +1316,7 @@ function statsView() {
         tile("stat-first-response", "stats.firstResponse", pct(s.firstResponseWithin24hPct)),
         tile("stat-major", "stats.major", pct(s.majorWithin4hPct))
       );
-      tiles.dataset.loaded = "1";
+      Object.assign(tiles.dataset, { loaded: "1", from: span.from, to: span.to });
     } catch (e) {
       if (mine === latest) tiles.replaceChildren(errorBox(e));
     }
