@@ -135,3 +135,37 @@ def mask_within(text: str, shown: Mapping[str, str | None]) -> str:
         return "*" * len(name) if masked is None else masked
 
     return re.sub("|".join(re.escape(n) for n in names), replace, text)
+
+
+# A phone, an account or an ID number written into free text (7 or more digits, spaces and
+# dashes allowed between them), and an e-mail address.
+_DIGIT_RUN = re.compile(r"\+?\d(?:[ -]?\d){6,}")
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mask_free_text(text: str, person: Mapping[str, Any], *, mask_names: bool) -> str:
+    """Free text (a complaint's summary, a progress note) as a view that masks contact data may
+    see it: the person's own phone, e-mail, address and national-ID digits as their masks, any
+    other run of 7+ digits and any e-mail address masked alike, and the person's name masked
+    when ``mask_names``. Heuristic for what others wrote about third parties, exact for the
+    person's stored values."""
+    shown: dict[str, str | None] = {}
+    phone = person.get("phone")
+    if phone:
+        shown[str(phone)] = mask_phone(str(phone))
+        digits = re.sub(r"\D", "", str(phone))
+        if len(digits) > 11:  # its national number too (+86 13812345678 as 13812345678)
+            shown[digits[-11:]] = mask_phone(digits[-11:])
+    if person.get("email"):
+        shown[str(person["email"])] = mask_email(str(person["email"]))
+    if person.get("address"):
+        shown[str(person["address"])] = person.get("city") or None
+    if mask_names and person.get("name"):
+        shown[str(person["name"])] = mask_name(str(person["name"]))
+    out = mask_within(text, shown) if shown else text
+    out = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), out)
+    out = _DIGIT_RUN.sub(lambda m: _mask_digits(re.sub(r"\D", "", m.group(0))), out)
+    last4 = person.get("national_id_last4")
+    if last4:
+        out = re.sub(rf"(?<!\d){re.escape(str(last4))}(?!\d)", "****", out)
+    return out

@@ -64,6 +64,7 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "recommendations",
     "interactions",
     "timeline",
+    "satisfaction",
     "relationship_manager",
     "relationship_manager_assignment",
     "referred_by",
@@ -101,6 +102,7 @@ VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
             **_HIDE_SCORES,
             recommendations=Mask.HIDDEN,
             source_records=Mask.HIDDEN,
+            satisfaction=Mask.HIDDEN,  # the bank's reading of the answers, an input to risk
             **{name: Mask.HIDDEN for name in RELATIONS},
         ),
         View.MASKED_CONTACT: _view(
@@ -111,6 +113,7 @@ VIEWS: Mapping[View, Mapping[str, Mask]] = MappingProxyType(
             birth_date=Mask.YEAR,
             interactions=Mask.HIDDEN,
             timeline=Mask.HIDDEN,
+            satisfaction=Mask.HIDDEN,
             source_records=Mask.HIDDEN,
             **_HIDE_SCORES,
             **{name: Mask.HIDDEN for name in RELATIONS},
@@ -216,7 +219,14 @@ class Operation(StrEnum):
     READ_LOAD_RUNS = "loadRuns"
     LOG_INTERACTION = "logInteraction"
     OPEN_COMPLAINT = "openComplaint"
+    ACKNOWLEDGE_COMPLAINT = "acknowledgeComplaint"
+    ADD_COMPLAINT_PROGRESS = "addComplaintProgress"
     RESOLVE_COMPLAINT = "resolveComplaint"
+    CLOSE_COMPLAINT = "closeComplaint"
+    REOPEN_COMPLAINT = "reopenComplaint"
+    RECORD_SURVEY = "recordSurvey"
+    READ_COMPLAINTS = "complaints"
+    READ_COMPLAINT_STATS = "complaintStats"
     ASSIGN_RELATIONSHIP_MANAGER = "assignRelationshipManager"
     READ_SCHEMA = "readSchema"  # GET /graphql/schema.graphql, the SDL
     READ_IDENTITY_REVIEWS = "identityReviews"
@@ -226,14 +236,34 @@ class Operation(StrEnum):
 
 
 _STEWARDS = frozenset({Role.DATA_ENGINEER, Role.ADMIN})
+# The service desk (issue 21). Front line (the hotline and the app, as channel_service): open,
+# acknowledge, feed progress back, record surveys and contacts. Resolving, closing and reopening
+# (the cause analysis) stay with the customer's managers. A branch manager acts within the
+# branch's customers (its row scope). Every step is also limited by the row scope: writes only
+# to customers the caller reaches directly.
+_FRONT_LINE = frozenset(
+    {Role.CHANNEL_SERVICE, Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.ADMIN}
+)
+_CASE_OWNERS = frozenset({Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.ADMIN})
 OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
     {
         Operation.READ_CUSTOMER: frozenset(Role),  # row scope and masking still apply
         Operation.READ_AUDIT: frozenset({Role.AUDITOR, Role.ADMIN}),
         Operation.READ_LOAD_RUNS: frozenset({Role.DATA_ENGINEER, Role.ADMIN}),
-        Operation.LOG_INTERACTION: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
-        Operation.OPEN_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
-        Operation.RESOLVE_COMPLAINT: frozenset({Role.RELATIONSHIP_MANAGER, Role.ADMIN}),
+        Operation.LOG_INTERACTION: frozenset(
+            {Role.CHANNEL_SERVICE, Role.RELATIONSHIP_MANAGER, Role.ADMIN}
+        ),
+        Operation.OPEN_COMPLAINT: _FRONT_LINE,
+        Operation.ACKNOWLEDGE_COMPLAINT: _FRONT_LINE,
+        Operation.ADD_COMPLAINT_PROGRESS: _FRONT_LINE,
+        Operation.RESOLVE_COMPLAINT: _CASE_OWNERS,
+        Operation.CLOSE_COMPLAINT: _CASE_OWNERS,
+        Operation.REOPEN_COMPLAINT: _CASE_OWNERS,
+        Operation.RECORD_SURVEY: _FRONT_LINE,
+        # The queue (row scope and masking apply; a customer sees their own items' status and
+        # the progress fed back to them) and the figures (not for customers).
+        Operation.READ_COMPLAINTS: frozenset(Role),
+        Operation.READ_COMPLAINT_STATS: frozenset(Role) - {Role.CUSTOMER},
         Operation.ASSIGN_RELATIONSHIP_MANAGER: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
         # The channels' teams (their service accounts) and the people who run the platform.
         Operation.READ_SCHEMA: frozenset({Role.CHANNEL_SERVICE, Role.DATA_ENGINEER, Role.ADMIN}),

@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     sla_first_response_hours: float = Field(24.0, description="first response due within")
     sla_resolution_hours: float = Field(12.0, description="resolution due within (MINOR)")
     sla_major_resolution_hours: float = Field(4.0, description="resolution due within (MAJOR)")
+    sla_average_handling_hours: float = Field(
+        12.0, description="target of the average handling time (opened to resolved) per period"
+    )
+    sla_at_risk_ratio: float = Field(
+        0.8, gt=0, le=1, description="an open complaint is AT_RISK from this share of a target used"
+    )
+    complaint_taxonomy_file: Path = Field(
+        PROJECT_ROOT / "core" / "complaint_taxonomy.toml",
+        description="complaint categories, cause types and subtypes (zh and en labels)",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description='origins allowed by CORS, a JSON list, e.g. ["https://rm.bank.example"]',

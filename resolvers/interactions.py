@@ -1,4 +1,6 @@
-"""The interaction timeline, and the RM's writes: follow-ups, complaints opened and resolved.
+"""The interaction timeline, and the writes that record an interaction: follow-ups, visits and
+calls (``logInteraction``), and what resolvers/complaints.py opens (complaints, suggestions,
+questions) and records (surveys) through :func:`record_interaction`.
 
 Writes go through resolvers/writes.py: the ``clientMutationId`` is the caller's key for that
 operation, bound to the arguments; the same request again answers with the first result.
@@ -7,15 +9,17 @@ operation, bound to the arguments; the same request again answers with the first
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from auth import enforce
 from auth.policy import Operation
+from core.complaints import TRACKED_KINDS
 from core.errors import BadUserInput, NotFound
-from core.sla import SlaStatus, SlaTargets, sla_status
 from graph.queries import interactions as q
 from graph.session import all_rows, one_row
+from resolvers.complaint_view import for_caller, with_service_level
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
 from resolvers.pagination import CursorCodec, list_cursors, page_size
@@ -99,35 +103,26 @@ async def _timelines(
 
 def _page(ctx: Context, rows: list[dict[str, Any]], cursors: CursorCodec) -> dict[str, Any]:
     items = [r["item"] for r in rows if r["item"] is not None]
+    customer = rows[0]["customer"]
     now = dt.datetime.now(dt.UTC)
-    for item in items:
-        if item.get("kind") == "COMPLAINT" and item.get("occurred_at") is not None:
-            item["sla_status"] = _sla(item, now, SlaTargets.of(ctx.settings)).value
     # A cursor per item (Relay edges): the position after which the next page starts.
     item_cursors = [
         cursors.encode(i["occurred_at"].isoformat(), i["interaction_id"]) for i in items
     ]
+    for item in items:
+        with_service_level(item, ctx.settings, now)
     return {
         "total": rows[0]["total"],
-        "items": items,
+        "items": [for_caller(ctx, item, customer) for item in items],
         "cursors": item_cursors,
         "has_next": rows[0]["has_next"],
         "end_cursor": item_cursors[-1] if item_cursors else None,
     }
 
 
-def _sla(item: dict[str, Any], now: dt.datetime, targets: SlaTargets) -> SlaStatus:
-    return sla_status(
-        opened_at=item["occurred_at"],
-        severity=item.get("severity"),
-        first_response_at=item.get("first_response_at"),
-        resolved_at=item.get("resolved_at"),
-        now=now,
-        targets=targets,
-    )
-
-
-def _text(value: str | None, name: str, *, required: bool = False) -> str | None:
+def text_argument(value: str | None, name: str, *, required: bool = False) -> str | None:
+    """A free-text argument, trimmed; BAD_USER_INPUT naming it when empty (if required) or
+    longer than MAX_TEXT."""
     if value is None or not value.strip():
         if required:
             raise BadUserInput(f"{name} must not be empty")
@@ -148,10 +143,11 @@ async def log_interaction(
     outcome: str | None,
     occurred_at: dt.datetime | None,
 ) -> dict[str, Any]:
-    """A follow-up, visit or call (complaints are opened with :func:`open_complaint`)."""
-    if kind == "COMPLAINT":
-        raise BadUserInput("use openComplaint for complaints")
-    return await _record(
+    """A follow-up, visit or call (complaints, suggestions and questions are opened with
+    ``openComplaint``, surveys recorded with ``recordSurvey``)."""
+    if kind in TRACKED_KINDS:
+        raise BadUserInput(f"use openComplaint for {kind}")
+    return await record_interaction(
         ctx,
         operation=Operation.LOG_INTERACTION,
         customer_id=customer_id,
@@ -164,31 +160,7 @@ async def log_interaction(
     )
 
 
-async def open_complaint(
-    ctx: Context,
-    *,
-    customer_id: str,
-    client_mutation_id: str,
-    channel: str,
-    severity: str,
-    summary: str | None,
-) -> dict[str, Any]:
-    """A complaint, opened now: its SLA clock starts."""
-    return await _record(
-        ctx,
-        operation=Operation.OPEN_COMPLAINT,
-        customer_id=customer_id,
-        client_mutation_id=client_mutation_id,
-        channel=channel,
-        kind="COMPLAINT",
-        summary=summary,
-        outcome=None,
-        occurred_at=None,
-        severity=severity,
-    )
-
-
-async def _record(
+async def record_interaction(
     ctx: Context,
     *,
     operation: Operation,
@@ -199,9 +171,14 @@ async def _record(
     summary: str | None,
     outcome: str | None,
     occurred_at: dt.datetime | None,
-    severity: str | None = None,
+    extra: dict[str, Any] | None = None,
+    summary_required: bool = True,
+    after_create: Callable[[Any, str], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """Record a follow-up, visit, call or complaint on a customer the caller serves directly.
+    """Record an interaction on a customer the caller serves directly: a follow-up, visit or
+    call; a complaint, suggestion or question (``extra``: severity, status, category); a survey
+    (``extra``: satisfaction, nps, the related complaint). ``after_create(tx, id)`` runs in the
+    same transaction after the interaction is created (not on a replay).
 
     The result carries ``created``: False when this was a replay of the key's first request."""
     enforce.require(ctx.principal, operation)
@@ -211,22 +188,23 @@ async def _record(
         raise BadUserInput("occurredAt must carry a time zone (e.g. 2026-11-23T09:30:00+08:00)")
     if when > now + dt.timedelta(minutes=5):
         raise BadUserInput("occurredAt must not be in the future")
-    text = _text(summary, "summary", required=True)
-    outcome = _text(outcome, "outcome")
-    key = idempotency_key(
-        ctx.principal,
-        operation,
-        client_mutation_id,
-        {
-            "customerId": customer_id,
-            "channel": channel,
-            "kind": kind,
-            "summary": text,
-            "outcome": outcome,
-            "occurredAt": occurred_at,
-            "severity": severity,
-        },
-    )
+    text = text_argument(summary, "summary", required=summary_required)
+    outcome = text_argument(outcome, "outcome")
+    extra = {k: v for k, v in (extra or {}).items() if v is not None}
+    if kind in TRACKED_KINDS:
+        extra["severity"] = extra.get("severity") or "MINOR"
+    arguments = {
+        "customerId": customer_id,
+        "channel": channel,
+        "kind": kind,
+        "summary": text,
+        "outcome": outcome,
+        "occurredAt": occurred_at,
+        "severity": extra.get("severity"),
+        # later arguments only when given: an earlier request's key keeps its hash
+        **{k: v for k, v in extra.items() if k not in ("severity", "status")},
+    }
+    key = idempotency_key(ctx.principal, operation, client_mutation_id, arguments)
     props = {
         "channel": channel,
         "kind": kind,
@@ -236,9 +214,8 @@ async def _record(
         "client_mutation_id": client_mutation_id,
         "recorded_by": ctx.principal.subject,
         "recorded_at": now,
+        **extra,
     }
-    if kind == "COMPLAINT":
-        props |= {"severity": severity or "MINOR", "sla_status": SlaStatus.ON_TRACK.value}
     scope = enforce.row_scope(ctx.principal)
     params = {"customer_id": customer_id, **scope.params}
 
@@ -260,11 +237,15 @@ async def _record(
                     "handled_by": ctx.principal.employee_id,
                 },
             )
+            if row is not None and after_create is not None:
+                await after_create(tx, row["item"]["interaction_id"])
         if row is None:
             return None
         item = row["item"]
+        with_service_level(item, ctx.settings, dt.datetime.now(dt.UTC))
+        shown = for_caller(ctx, item, row["customer"])
         return Written(
-            row={**item, "created": first is None},
+            row={**shown, "created": first is None},
             customer_ids=[row["customer_id"]],
             replay={"interaction_id": item["interaction_id"]},
         )
@@ -275,69 +256,4 @@ async def _record(
         fields=["interactions"],
         work=work,
         not_found=f"No customer {customer_id!r} you serve directly.",
-    )
-
-
-async def resolve_complaint(
-    ctx: Context,
-    *,
-    complaint_id: str,
-    client_mutation_id: str,
-    resolution: str,
-    outcome: str | None,
-) -> dict[str, Any]:
-    enforce.require(ctx.principal, Operation.RESOLVE_COMPLAINT)
-    text = _text(resolution, "resolution", required=True)
-    outcome = _text(outcome, "outcome")
-    key = idempotency_key(
-        ctx.principal,
-        Operation.RESOLVE_COMPLAINT,
-        client_mutation_id,
-        {"complaintId": complaint_id, "resolution": text, "outcome": outcome},
-    )
-    scope = enforce.row_scope(ctx.principal)
-    targets = SlaTargets.of(ctx.settings)
-    params = {
-        "interaction_id": complaint_id,
-        "resolved_at": dt.datetime.now(dt.UTC),
-        "resolution": text,
-        "outcome": outcome or "RESOLVED",
-        **scope.params,
-    }
-
-    async def work(tx, first: dict[str, Any] | None) -> Written | None:
-        owner = await one_row(tx, query=q.COMPLAINT_OWNER, params=params)
-        if owner is None:
-            return None
-        scoped = {**params, "customer_id": owner["customer_id"]}
-        record = await one_row(
-            tx, query=q.for_direct_customer(scope.kind, q.COMPLAINT_TAIL), params=scoped
-        )
-        if record is None:
-            return None
-        if first is not None:  # resolving is done once; a replay answers with the complaint
-            return Written(row=record["item"], customer_ids=[owner["customer_id"]])
-        item = dict(record["item"])
-        resolved_at = item.get("resolved_at") or params["resolved_at"]
-        status = _sla(
-            {
-                **item,
-                "resolved_at": resolved_at,
-                "first_response_at": item.get("first_response_at") or resolved_at,
-            },
-            params["resolved_at"],
-            targets,
-        )
-        done = await one_row(
-            tx, query=q.RESOLVE_COMPLAINT, params={**params, "sla_status": status.value}
-        )
-        assert done is not None  # the complaint was matched in this transaction
-        return Written(row=done["item"], customer_ids=[owner["customer_id"]])
-
-    return await audited_write(
-        ctx,
-        key=key,
-        fields=["interactions"],
-        work=work,
-        not_found=f"No complaint {complaint_id!r} of a customer you serve directly.",
     )

@@ -22,6 +22,7 @@ from schema.households.query import HouseholdsQuery
 from schema.identity.mutation import StewardsMutation
 from schema.identity.query import IdentityQuery
 from schema.interactions.mutation import InteractionsMutation
+from schema.interactions.query import ComplaintsQuery
 from schema.network.query import NetworkQuery
 from schema.operations.me import MeQuery
 from schema.operations.query import OperationsQuery
@@ -33,7 +34,15 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type
-class Query(CustomersQuery, HouseholdsQuery, NetworkQuery, MeQuery, OperationsQuery, IdentityQuery):
+class Query(
+    CustomersQuery,
+    HouseholdsQuery,
+    NetworkQuery,
+    MeQuery,
+    OperationsQuery,
+    IdentityQuery,
+    ComplaintsQuery,
+):
     pass
 
 

@@ -183,7 +183,7 @@ def row(parts: frozenset[str]) -> str:
     if "accounts" in parts:
         fetched += _AUM_OF_ACCOUNTS.replace("__REPORTING__", reporting_currency())
     return f"""c {{{_props(_CUSTOMER_FIELDS)}, birth_year: c.birth_date.year, {fetched}
-       {own}interactions: true}}"""
+       {own}interactions: true, satisfaction: true}}"""
 
 
 @lru_cache(maxsize=QUERY_TEXTS)

@@ -1,6 +1,7 @@
-"""Interactions of a customer: the paginated timeline, and the writes of follow-ups and complaints.
+"""Interactions of a customer: the paginated timeline, and the writes of follow-ups, complaints
+and surveys (their lifecycle is in graph/queries/complaints.py).
 
-Every query but ``COMPLAINT_OWNER`` starts after a row-scope fragment has bound ``c``
+Every query here starts after a row-scope fragment has bound ``c``
 (graph/queries/scope.py), so a caller only ever reads or writes interactions of customers in
 their scope.
 """
@@ -26,7 +27,10 @@ WITH c, size(all_items) AS total,
 UNWIND (CASE WHEN size(rest) = 0 THEN [null] ELSE rest[0..$limit] END) AS i
 OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
 RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
-       CASE WHEN i IS NULL THEN NULL ELSE i {.*, handled_by: e.employee_id, handled_by_name: e.name} END AS item
+       CASE WHEN i IS NULL THEN NULL ELSE i {.*, handled_by: e.employee_id, handled_by_name: e.name,
+         progress: COLLECT { MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
+                             RETURN p {.*} AS p ORDER BY p.at, p.note }} END AS item,
+       c {.customer_id, .name, .phone, .email, .address, .city, .national_id_last4} AS customer
 """
 
 # The timelines of several customers in one query (the DataLoader's batch): the scope admits each
@@ -37,7 +41,7 @@ UNWIND $customer_ids AS wanted
 MATCH (c:Customer {{customer_id: wanted}})
 WITH c, {access} AS access WHERE access IS NOT NULL
 CALL (c) {{{INTERACTIONS_PAGE_TAIL}}}
-RETURN customer_id, total, has_next, item
+RETURN customer_id, total, has_next, item, customer
 """
     for scope, access in ACCESS_EXPR.items()
 }
@@ -60,33 +64,14 @@ CREATE (c)-[:HAD]->(i)
 WITH c, i
 OPTIONAL MATCH (e:Employee {employee_id: $handled_by})
 FOREACH (_ IN CASE WHEN e IS NULL THEN [] ELSE [1] END | CREATE (i)-[:HANDLED_BY]->(e))
-RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item
+RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item,
+       c {.customer_id, .name, .phone, .email, .address, .city, .national_id_last4} AS customer
 """
 
 # The interaction a replay answers with: the one its first request created, on that customer.
 INTERACTION_TAIL = """
 MATCH (c)-[:HAD]->(i:Interaction {interaction_id: $interaction_id})
 OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
-RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item
-"""
-
-# Whose complaint it is, before the scope fragment decides whether the caller may resolve it.
-COMPLAINT_OWNER = """
-MATCH (c:Customer)-[:HAD]->(:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'})
-RETURN c.customer_id AS customer_id
-"""
-
-COMPLAINT_TAIL = """
-MATCH (c)-[:HAD]->(i:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'})
-RETURN c.customer_id AS customer_id, i {.*} AS item
-"""
-
-RESOLVE_COMPLAINT = """
-MATCH (i:Interaction {interaction_id: $interaction_id, kind: 'COMPLAINT'})
-SET i.resolved_at = coalesce(i.resolved_at, $resolved_at),
-    i.first_response_at = coalesce(i.first_response_at, $resolved_at),
-    i.outcome = coalesce(i.outcome, $outcome),
-    i.resolution = coalesce(i.resolution, $resolution),
-    i.sla_status = $sla_status
-RETURN i {.*} AS item
+RETURN c.customer_id AS customer_id, i {.*, handled_by: e.employee_id} AS item,
+       c {.customer_id, .name, .phone, .email, .address, .city, .national_id_last4} AS customer
 """

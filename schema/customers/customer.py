@@ -7,6 +7,7 @@ import strawberry
 
 from resolvers import interactions as resolve_interactions
 from resolvers import related
+from resolvers import satisfaction as resolve_satisfaction
 from schema.context import Info
 from schema.customers.account import Account, Holding
 from schema.customers.household import HouseholdMembership
@@ -18,6 +19,7 @@ from schema.customers.related import (
     SourceRecord,
 )
 from schema.households.types import Household, HouseholdMember
+from schema.interactions.complaints import Satisfaction
 from schema.interactions.types import (
     Channel,
     Interaction,
@@ -163,6 +165,7 @@ class Customer:
     # when not); the scoring job's AUM, the one lists sort by; the AUM summed by the query when
     # no accounts were asked for; the rows of the linked people as the view left them.
     _interactions_allowed: strawberry.Private[bool] = False
+    _satisfaction_allowed: strawberry.Private[bool] = False
     _household: strawberry.Private[dict[str, Any] | None] = None
     _referred_by: strawberry.Private[dict[str, Any] | None] = None
     _referrals: strawberry.Private[list[dict[str, Any]] | None] = None
@@ -239,6 +242,16 @@ class Customer:
         )
 
     @strawberry.field(
+        description="Satisfaction from surveys and scored contacts: the last score, 6-month "
+        "averages and their trend, per channel; null for customer and channel roles"
+    )
+    async def satisfaction(self, info: Info) -> Satisfaction | None:
+        if not self._satisfaction_allowed:
+            return None
+        row = await resolve_satisfaction.satisfaction(info.context, str(self.id))
+        return Satisfaction.from_row(row)
+
+    @strawberry.field(
         description="Assets under management in the reporting currency (scoring.toml [money], "
         "CNY by default): deposit, wealth, fund and insurance balances held as primary or joint "
         "holder, as the last scoring run computed them (before any scoring: summed from the open "
@@ -285,6 +298,7 @@ class Customer:
             if row.get("source_records") is not None
             else None,
             _interactions_allowed=bool(row.get("interactions")),
+            _satisfaction_allowed=bool(row.get("satisfaction")),
             _household=row.get("household"),
             _referred_by=row.get("referred_by"),
             _referrals=row.get("referrals"),

@@ -1,0 +1,273 @@
+"""The service desk: the complaint queue, its statistics, the lifecycle's writes, surveys and the
+customers' satisfaction.
+
+The queue and the statistics start from the customers the caller's scope admits (the same
+fragments as the customers list, graph/queries/scope.py and search.SCOPED_ALL) and keep only
+those reached directly: a referral hop shows no complaints. The service level of each item is
+computed here for many rows at once, as core/sla.py defines it for one (tests hold the two to
+the same hand-built cases); ``$now`` is a parameter, so a queue's pages share one instant.
+"""
+
+from __future__ import annotations
+
+from core.complaints import TRACKED_KINDS
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
+from graph.queries.search import SCOPED_ALL
+
+TRACKED = repr(list(TRACKED_KINDS))
+
+# The customers whose tracked items a scope may list, bound as ``c`` (direct access only).
+CANDIDATES: dict[ScopeKind, str] = {
+    ScopeKind.ANY: f"""
+MATCH (i:Interaction) WHERE i.kind IN {TRACKED}
+MATCH (c:Customer)-[:HAD]->(i)
+WITH c, i
+""",
+    ScopeKind.OWN: f"""
+MATCH (c:Customer {{customer_id: $own_customer_id}})-[:HAD]->(i:Interaction)
+WHERE i.kind IN {TRACKED}
+WITH c, i
+""",
+    ScopeKind.BOOK: f"""{SCOPED_ALL[ScopeKind.BOOK]}
+WITH DISTINCT c WHERE {ACCESS_EXPR[ScopeKind.BOOK]} = 'direct'
+MATCH (c)-[:HAD]->(i:Interaction) WHERE i.kind IN {TRACKED}
+WITH c, i
+""",
+    ScopeKind.BRANCH: f"""{SCOPED_ALL[ScopeKind.BRANCH]}
+MATCH (c)-[:HAD]->(i:Interaction) WHERE i.kind IN {TRACKED}
+WITH c, i
+""",
+}
+
+# The stored status, or the one a source system's item implies (core/complaints.derived_status).
+STATUS = """coalesce(i.status, CASE WHEN i.resolved_at IS NOT NULL THEN 'RESOLVED'
+  WHEN i.first_response_at IS NOT NULL THEN 'ACKNOWLEDGED' ELSE 'OPEN' END)"""
+
+# Service level of ``i`` against $now (core/sla.sla_clock). Targets in seconds; a resolution
+# target of 0 is none. Binds opened, responded, response_due, resolution_due, sla, rank, next_due.
+SLA = f"""
+WITH c, i, {STATUS} AS status, i.occurred_at AS opened,
+     coalesce(i.first_response_at, i.resolved_at) AS responded,
+     CASE WHEN i.severity = 'MAJOR' THEN $major_s ELSE $resolution_s END AS res_s
+WITH c, i, status, opened, responded, res_s,
+     opened + duration({{seconds: $response_s}}) AS response_due,
+     CASE WHEN res_s > 0 THEN opened + duration({{seconds: res_s}}) END AS resolution_due
+WITH c, i, status, opened, responded, response_due, resolution_due, CASE
+  WHEN i.resolved_at IS NOT NULL THEN
+    CASE WHEN responded <= response_due
+              AND (resolution_due IS NULL OR i.resolved_at <= resolution_due)
+         THEN 'MET' ELSE 'BREACHED' END
+  WHEN resolution_due IS NOT NULL AND $now > resolution_due THEN 'RESOLUTION_BREACHED'
+  WHEN (responded IS NULL AND $now > response_due) OR responded > response_due
+    THEN 'RESPONSE_BREACHED'
+  WHEN responded IS NULL AND $now >= opened + duration({{seconds: $response_s * $risk}})
+    THEN 'AT_RISK'
+  WHEN resolution_due IS NOT NULL AND $now >= opened + duration({{seconds: res_s * $risk}})
+    THEN 'AT_RISK'
+  ELSE 'ON_TRACK' END AS sla
+WITH c, i, status, opened, responded, response_due, resolution_due, sla,
+     CASE sla WHEN 'RESOLUTION_BREACHED' THEN 0 WHEN 'RESPONSE_BREACHED' THEN 0
+              WHEN 'AT_RISK' THEN 1 WHEN 'ON_TRACK' THEN 2 ELSE 3 END AS rank,
+     CASE WHEN responded IS NULL THEN response_due
+          ELSE coalesce(resolution_due, response_due) END AS next_due
+"""
+
+QUEUE_FILTERS = """
+WHERE ($statuses IS NULL OR status IN $statuses)
+  AND ($slas IS NULL OR sla IN $slas)
+  AND ($severity IS NULL OR coalesce(i.severity, 'MINOR') = $severity)
+  AND ($kind IS NULL OR i.kind = $kind)
+  AND ($category IS NULL OR i.category = $category)
+  AND ($due_before IS NULL OR (rank < 3 AND next_due < $due_before))
+  AND ($open_only IS NULL OR rank < 3)
+  AND ($branch IS NULL OR EXISTS {
+        (:Branch {branch_id: $branch})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) })
+  AND ($assignee IS NULL OR EXISTS {
+        (i)-[:HANDLED_BY]->(:Employee {employee_id: $assignee}) })
+"""
+
+SORT_KEYS = {"DUE_AT": "next_due", "OPENED_AT": "opened"}
+
+# What an item is shown with: its properties, its handler, its progress notes (oldest first),
+# its customer (for the masks of resolvers/complaints.py) and its computed service level.
+_ITEM_BODY = """
+OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
+WITH c, i, status, response_due, resolution_due, sla, rank, k, e,
+     COLLECT {
+       MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
+       RETURN p {.*} AS p ORDER BY p.at, p.note
+     } AS progress
+RETURN i {.*, handled_by: e.employee_id, status: status, response_due_at: response_due,
+          resolution_due_at: resolution_due, computed_sla: sla, progress: progress} AS item,
+       c {.customer_id, .name, .phone, .email, .address, .city, .national_id_last4} AS customer
+"""
+ITEM = _ITEM_BODY.rstrip() + ", rank, k\n"
+ITEM_TAIL = _ITEM_BODY
+
+
+def queue_query(scope: ScopeKind, order: str) -> str:
+    """A page of the queue: breached first, then at risk, on track, resolved; within each by
+    ``order`` (DUE_AT: the next due time; OPENED_AT: oldest first), ties by id. Also the total."""
+    key = SORT_KEYS[order]
+    return f"""
+{CANDIDATES[scope]}
+{SLA}
+WITH c, i, status, response_due, resolution_due, sla, rank, next_due, opened
+{QUEUE_FILTERS}
+WITH c, i, status, response_due, resolution_due, sla, rank, {key} AS k
+ORDER BY rank, k, i.interaction_id
+WITH collect({{c: c, i: i, status: status, response_due: response_due,
+               resolution_due: resolution_due, sla: sla, rank: rank, k: k}}) AS all
+WITH size(all) AS total,
+     [x IN all WHERE $after_id IS NULL OR x.rank > $after_rank
+        OR (x.rank = $after_rank AND (x.k > $after_k
+            OR (x.k = $after_k AND x.i.interaction_id > $after_id)))] AS rest
+UNWIND (CASE WHEN size(rest) = 0 THEN [null] ELSE rest[0..$limit] END) AS x
+WITH total, size(rest) > $limit AS has_next, x.c AS c, x.i AS i, x.status AS status,
+     x.response_due AS response_due, x.resolution_due AS resolution_due, x.sla AS sla,
+     x.rank AS rank, x.k AS k
+OPTIONAL CALL (c, i, status, response_due, resolution_due, sla, rank, k) {{
+  WITH c, i, status, response_due, resolution_due, sla, rank, k WHERE i IS NOT NULL
+  {ITEM_TAIL}
+}}
+RETURN total, has_next, item, customer, rank, k
+"""
+
+
+QUEUE_QUERIES: dict[tuple[ScopeKind, str], str] = {
+    (scope, order): queue_query(scope, order) for scope in CANDIDATES for order in SORT_KEYS
+}
+
+# One item by id in the caller's scope (direct access), with its service level.
+ONE_ITEM = f"""
+MATCH (c)-[:HAD]->(i:Interaction {{interaction_id: $interaction_id}})
+WHERE i.kind IN {TRACKED}
+{SLA}
+WITH c, i, status, response_due, resolution_due, sla, rank, next_due AS k
+{ITEM}
+"""
+
+# Whose item it is, before the scope fragment decides whether the caller may change it.
+ITEM_OWNER = f"""
+MATCH (c:Customer)-[:HAD]->(i:Interaction {{interaction_id: $interaction_id}})
+WHERE i.kind IN {TRACKED}
+RETURN c.customer_id AS customer_id
+"""
+
+# -- the lifecycle's writes (the transition was checked on the item read in the same
+# transaction; resolvers/complaints.py) ------------------------------------------------------
+
+_PROGRESS = """
+FOREACH (_ IN CASE WHEN $note IS NULL THEN [] ELSE [1] END |
+  CREATE (i)-[:HAS_PROGRESS]->(:ComplaintProgress {at: $now, by: $by, note: $note,
+          visible_to_customer: $visible, step: $step}))
+"""
+
+ACKNOWLEDGE = f"""
+MATCH (i:Interaction {{interaction_id: $interaction_id}})
+SET i.status = 'ACKNOWLEDGED', i.first_response_at = coalesce(i.first_response_at, $now),
+    i.acknowledged_at = $now, i.acknowledged_by = $by
+{_PROGRESS}
+"""
+
+ADD_PROGRESS = f"""
+MATCH (i:Interaction {{interaction_id: $interaction_id}})
+SET i.status = 'IN_PROGRESS'
+{_PROGRESS}
+"""
+
+RESOLVE = f"""
+MATCH (i:Interaction {{interaction_id: $interaction_id}})
+SET i.status = 'RESOLVED', i.resolved_at = $now, i.resolved_by = $by,
+    i.resolution = $resolution, i.outcome = $outcome,
+    i.category = coalesce($category, i.category), i.cause_type = coalesce($cause_type, i.cause_type),
+    i.cause_subtype = coalesce($cause_subtype, i.cause_subtype),
+    i.survey_requested = $survey_requested
+{_PROGRESS}
+"""
+
+CLOSE = f"""
+MATCH (i:Interaction {{interaction_id: $interaction_id}})
+SET i.status = 'CLOSED', i.closed_at = $now, i.closed_by = $by
+{_PROGRESS}
+"""
+
+# Reopened: open again, its resolution kept as the last one; its clocks run from the opening.
+REOPEN = f"""
+MATCH (i:Interaction {{interaction_id: $interaction_id}})
+SET i.status = 'REOPENED', i.last_resolved_at = i.resolved_at, i.resolved_at = null,
+    i.reopened_at = $now, i.reopened_by = $by, i.reopen_count = coalesce(i.reopen_count, 0) + 1,
+    i.closed_at = null
+{_PROGRESS}
+"""
+
+# A survey answered about a complaint of the same customer: the complaint's request is met.
+SURVEY_ANSWERS = f"""
+MATCH (c:Customer {{customer_id: $customer_id}})-[:HAD]->(k:Interaction {{interaction_id: $related}})
+WHERE k.kind IN {TRACKED}
+SET k.survey_requested = false, k.survey_id = $survey_id
+RETURN k.interaction_id AS interaction_id
+"""
+
+# -- statistics ---------------------------------------------------------------------------------
+
+# Complaints (kind COMPLAINT) in scope: the period's figures and the open ones now. Hours are
+# opened -> resolved for complaints resolved within [$from, $to); p90 by linear interpolation
+# (percentileCont).
+STATS: dict[ScopeKind, str] = {
+    scope: f"""
+{CANDIDATES[scope]}
+WHERE i.kind = 'COMPLAINT'
+  AND ($branch IS NULL OR EXISTS {{
+        (:Branch {{branch_id: $branch}})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }})
+{SLA}
+WITH i, sla, opened, responded, response_due, resolution_due,
+     CASE WHEN i.resolved_at IS NOT NULL
+          THEN duration.inSeconds(opened, i.resolved_at).seconds / 3600.0 END AS hours
+WITH i, sla, opened, responded, response_due, resolution_due, hours,
+     opened >= $from AND opened < $to AS opened_in,
+     i.resolved_at >= $from AND i.resolved_at < $to AS resolved_in
+RETURN count(CASE WHEN opened_in THEN 1 END) AS opened,
+       count(CASE WHEN resolved_in THEN 1 END) AS resolved,
+       count(CASE WHEN i.resolved_at IS NULL THEN 1 END) AS open,
+       count(CASE WHEN sla = 'AT_RISK' THEN 1 END) AS at_risk,
+       count(CASE WHEN sla IN ['RESPONSE_BREACHED', 'RESOLUTION_BREACHED'] THEN 1 END)
+         AS breached,
+       count(CASE WHEN opened_in AND (responded IS NOT NULL OR $now > response_due) THEN 1 END)
+         AS response_counted,
+       count(CASE WHEN opened_in AND responded IS NOT NULL AND responded <= response_due
+             THEN 1 END) AS responded_in_time,
+       avg(CASE WHEN resolved_in THEN hours END) AS average_hours,
+       percentileCont(CASE WHEN resolved_in THEN hours END, 0.9) AS p90_hours,
+       count(CASE WHEN opened_in AND i.severity = 'MAJOR'
+             AND (i.resolved_at IS NOT NULL OR $now > resolution_due) THEN 1 END) AS major_counted,
+       count(CASE WHEN opened_in AND i.severity = 'MAJOR' AND i.resolved_at IS NOT NULL
+             AND i.resolved_at <= resolution_due THEN 1 END) AS major_in_time
+"""
+    for scope in CANDIDATES
+}
+
+# -- satisfaction -------------------------------------------------------------------------------
+
+# Scored interactions (csat or NPS) of each customer since $since, newest first (the customers
+# are in the caller's scope: their profiles were read through it).
+SCORED_INTERACTIONS = """
+UNWIND $customer_ids AS wanted
+MATCH (c:Customer {customer_id: wanted})-[:HAD]->(i:Interaction)
+WHERE (i.satisfaction IS NOT NULL OR i.nps IS NOT NULL) AND i.occurred_at >= $since
+RETURN c.customer_id AS customer_id, i.satisfaction AS csat, i.nps AS nps,
+       i.channel AS channel, i.occurred_at AS at, i.interaction_id AS interaction_id
+ORDER BY customer_id, at DESC, interaction_id DESC
+"""
+
+LAST_SCORED = """
+UNWIND $customer_ids AS wanted
+MATCH (c:Customer {customer_id: wanted})
+CALL (c) {
+  MATCH (c)-[:HAD]->(i:Interaction)
+  WHERE i.satisfaction IS NOT NULL OR i.nps IS NOT NULL
+  RETURN i ORDER BY i.occurred_at DESC, i.interaction_id DESC LIMIT 1
+}
+RETURN c.customer_id AS customer_id, i.satisfaction AS csat, i.nps AS nps,
+       i.channel AS channel, i.occurred_at AS at
+"""
