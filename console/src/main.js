@@ -463,7 +463,7 @@ function timeline(conn, reload) {
       const status = caseStatus(i);
       const item = h(
         "li",
-        { class: `tl-item kind-${(i.kind || "").toLowerCase()}`, dataset: { id: i.id, status: status || undefined } },
+        { class: `tl-item kind-${(i.kind || "").toLowerCase()}`, dataset: status ? { id: i.id, status } : { id: i.id } },
         h("time", {}, fmtDate(i.occurredAt)),
         h("span", { class: "badge" }, t(`kind.${i.kind}`, i.kind)),
         h("span", { class: "badge ghost" }, t(`channel.${i.channel}`, i.channel)),
@@ -1326,7 +1326,7 @@ function statsView() {
     load();
   });
   load();
-  return h(
+  const section = h(
     "section",
     { class: "card", "aria-labelledby": "h-stats" },
     h(
@@ -1338,6 +1338,8 @@ function statsView() {
     ),
     tiles
   );
+  section.reload = load;
+  return section;
 }
 
 function complaintsView() {
@@ -1413,7 +1415,7 @@ function complaintsView() {
           h("td", {})
         );
         row.lastChild.append(
-          panelToggle(c, load, row, (panel) => h("tr", { class: "q-detail", dataset: { id: c.id } }, h("td", { colspan: COLUMNS }, panel)))
+          panelToggle(c, reload, row, (panel) => h("tr", { class: "q-detail", dataset: { id: c.id } }, h("td", { colspan: COLUMNS }, panel)))
         );
         return [row];
       });
@@ -1476,12 +1478,17 @@ function complaintsView() {
       if (mine === latest) results.removeAttribute("aria-busy");
     }
   };
+  const stats = statsView();
+  const reload = async () => {
+    await load(); // a step taken from the queue: the rows and the figures change
+    stats.reload();
+  };
   load();
   return h(
     "div",
     { class: "service-desk", id: "queue-page" },
     h("div", { class: "title-row" }, h("h1", { id: "queue-title", tabindex: "-1" }, t("queue.title"))),
-    statsView(),
+    stats,
     h("section", { class: "card", "aria-labelledby": "queue-title" }, filters, results)
   );
 }
