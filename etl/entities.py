@@ -27,7 +27,26 @@ from graph import model
 from graph.queries import upserts
 
 CHANNELS = ("BRANCH", "PHONE", "APP", "WEB", "WECHAT", "SMS", "EMAIL", "VISIT")
-KINDS = ("SERVICE", "SALES", "COMPLAINT", "FOLLOW_UP", "SURVEY", "CAMPAIGN")
+KINDS = (
+    "SERVICE", "SALES", "COMPLAINT", "FOLLOW_UP", "SURVEY", "CAMPAIGN", "SUGGESTION", "QUESTION",
+)  # fmt: skip
+# The complaint taxonomy's codes as a source system brings them (core/complaint_taxonomy.toml),
+# loaded as they come: the taxonomy is checked when a complaint is resolved through the API.
+INTERACTION_PROPS = (*records.INTERACTION_PROPS, "category", "cause_type", "cause_subtype")
+
+
+def _interactions(frame: pd.DataFrame) -> list[records.Row]:
+    """records.interactions with the taxonomy columns too."""
+    cols = ["interaction_id", "customer_id", "employee_id", *INTERACTION_PROPS]
+    return [
+        {
+            "interaction_id": r["interaction_id"],
+            "customer_id": r["customer_id"],
+            "employee_id": r["employee_id"],
+            "props": {k: r[k] for k in INTERACTION_PROPS},
+        }
+        for r in records.as_is(frame, tuple(cols))
+    ]
 
 
 @dataclass(frozen=True)
@@ -235,7 +254,7 @@ ENTITIES: dict[str, Entity] = {
         ),
         Entity(
             "interactions",
-            ("interaction_id", "customer_ref", "employee_id", *records.INTERACTION_PROPS),
+            ("interaction_id", "customer_ref", "employee_id", *INTERACTION_PROPS),
             key=model.INTERACTION.key,
             required=("interaction_id", "customer_ref", "channel", "kind", "occurred_at"),
             datetimes=("occurred_at", "first_response_at", "resolved_at"),
@@ -249,7 +268,7 @@ ENTITIES: dict[str, Entity] = {
             ranges={"satisfaction": (1, 5), "nps": (0, 10)},
             refs={"customer_ref": "customers", "employee_id": "employees"},
             optional_refs=("employee_id",),
-            to_graph=records.interactions,
+            to_graph=_interactions,
             upsert=upserts.INTERACTIONS,
         ),
     )

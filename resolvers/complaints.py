@@ -15,7 +15,7 @@ from typing import Any
 from auth import enforce
 from auth.policy import Operation
 from core.complaints import TRACKED_KINDS, Step, next_status
-from core.errors import BadUserInput, NotFound
+from core.errors import BadUserInput
 from core.sla import BREACHES, SlaStatus
 from core.taxonomy import Taxonomy, load_taxonomy
 from graph.queries import complaints as q
@@ -72,6 +72,12 @@ def taxonomy(ctx: Context) -> Taxonomy:
     return load_taxonomy(ctx.settings.complaint_taxonomy_file)
 
 
+def readable_taxonomy(ctx: Context) -> Taxonomy:
+    """The taxonomy, for the roles that read the queue (all of them)."""
+    enforce.require(ctx.principal, Operation.READ_COMPLAINTS)
+    return taxonomy(ctx)
+
+
 # -- the queue ----------------------------------------------------------------------------------
 
 
@@ -124,7 +130,7 @@ async def queue(
 # -- figures ------------------------------------------------------------------------------------
 
 
-def _period_bounds(ctx: Context, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def _period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[from 00:00, the day after ``to`` 00:00) in UTC: the period's dates are whole days."""
     if end < start:
         raise BadUserInput("period.to must not be before period.from")
@@ -142,7 +148,7 @@ async def stats(
     now = dt.datetime.now(dt.UTC)
     end = end or now.date()
     start = start or end - dt.timedelta(days=89)
-    lo, hi = _period_bounds(ctx, start, end)
+    lo, hi = _period_bounds(start, end)
     scope = enforce.row_scope(ctx.principal)
     row = await ctx.read(
         one_row,
@@ -438,7 +444,3 @@ async def record_survey(
         summary_required=False,
         after_create=related,
     )
-
-
-def not_found(customer_id: str) -> NotFound:
-    return NotFound(f"No customer {customer_id!r} is visible to you.")

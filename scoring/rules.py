@@ -432,6 +432,15 @@ def churn_risk(facts: CustomerFacts, series: Sequence[float], cfg: ScoringConfig
             strong.append(f"A complaint unresolved for {age} days")
     if facts.satisfaction_recent is not None and facts.satisfaction_recent < c["low_satisfaction"]:
         weak.append(f"Average satisfaction {facts.satisfaction_recent:.1f} out of 5")
+    if (
+        facts.satisfaction_recent is not None
+        and facts.satisfaction_earlier is not None
+        and facts.satisfaction_earlier - facts.satisfaction_recent >= c["satisfaction_drop"]
+    ):
+        weak.append(
+            f"Satisfaction fell from {facts.satisfaction_earlier:.1f} to "
+            f"{facts.satisfaction_recent:.1f} (out of 5) in 6 months"
+        )
     if facts.nps_recent is not None and facts.nps_recent < c["detractor_nps"]:
         weak.append(f"NPS {facts.nps_recent:.0f} (a detractor)")
     if len(strong) >= 2 or (strong and len(weak) >= 2):

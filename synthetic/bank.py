@@ -26,6 +26,8 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from core.settings import PROJECT_ROOT
+from core.taxonomy import load_taxonomy
 from etl.zh import to_traditional
 from synthetic import corrupt
 from synthetic.layout import DATE_FORMATS, DATETIME_FORMATS, FILES, GENDER_CODES, PRODUCTS
@@ -44,6 +46,7 @@ from synthetic.writer import ExtractWriter
 Row = dict[str, Any]
 CHANNELS = ("BRANCH", "PHONE", "APP", "WEB", "WECHAT", "SMS", "EMAIL", "VISIT")
 KINDS = ("SERVICE", "SALES", "COMPLAINT", "FOLLOW_UP", "SURVEY", "CAMPAIGN")
+_TAXONOMY = load_taxonomy(PROJECT_ROOT / "core" / "complaint_taxonomy.toml")
 STAFFED = {"BRANCH", "PHONE", "VISIT"}
 
 
@@ -69,6 +72,21 @@ def _d(system: str, value: dt.date | None) -> str | None:
 
 def _ts(system: str, value: dt.datetime | None) -> str | None:
     return None if value is None else value.strftime(DATETIME_FORMATS[system])
+
+
+def _complaint_cause(interaction_no: str, resolved: bool) -> dict[str, str | None]:
+    """A complaint's category (and, once resolved, its cause) from the complaint taxonomy, drawn
+    from a generator of its own, keyed by the interaction: the bank's other draws stay as they
+    were before complaints had causes."""
+    rng = random.Random(f"complaint-cause:{interaction_no}")
+    category = rng.choice(_TAXONOMY.categories)
+    cause = rng.choice(category.causes)
+    subtype = rng.choice(cause.subtypes)
+    return {
+        "category": category.code,
+        "cause_type": cause.type if resolved else None,
+        "cause_subtype": subtype if resolved else None,
+    }
 
 
 def format_phone(rng: random.Random, digits: str) -> str:
@@ -384,7 +402,10 @@ class Bank:
                     "first_response": _ts("crm", min(first, as_of)),
                     "resolved": _ts("crm", resolved),
                     "sla": "BREACHED" if breached else ("MET" if resolved else "OPEN"),
+                    **_complaint_cause(row["interaction_no"], resolved is not None),
                 }
+            else:
+                row |= {"category": None, "cause_type": None, "cause_subtype": None}
             rows["crm", "interactions"].append(row)
 
     def referrals(self, rng: random.Random, people: list[Person], rows: dict) -> None:

@@ -46,7 +46,8 @@ FILES: dict[tuple[str, str], list[str]] = {
     ],
     ("crm", "interactions"): [
         "interaction_no", "contact_id", "handled_by", "channel", "kind", "occurred", "summary",
-        "outcome", "csat", "nps", "severity", "first_response", "resolved", "sla",
+        "outcome", "csat", "nps", "severity", "first_response", "resolved", "sla", "category",
+        "cause_type", "cause_subtype",
     ],
     ("crm", "referrals"): ["referrer_contact", "referred_contact", "referred_on", "channel", "status"],
 }  # fmt: skip

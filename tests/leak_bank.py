@@ -253,6 +253,27 @@ INTERACTIONS: list[dict[str, Any]] = [
     for i in range(1, N + 1)
     for k in range(3)
 ]
+# A complaint per customer whose summary quotes the customer's phone and e-mail and a progress
+# note naming them: the service desk's queue (Query.complaints) must mask both for the views
+# that mask contact data, and list each complaint only to the roles whose scope reaches it.
+COMPLAINTS: list[dict[str, Any]] = [
+    {
+        "interaction_id": f"I{i:04d}-C",
+        "customer_id": cid(i),
+        "employee_id": next((e for e, book in BOOKS.items() if i in book), None),
+        "props": {
+            "channel": "PHONE",
+            "kind": "COMPLAINT",
+            "occurred_at": dt.datetime(2026, 10, 1 + i, 9, 30, tzinfo=dt.UTC),
+            "summary": f"{NAMES[i - 1]} 来电投诉 转账延迟, 回电 +86139{i:08d}, 邮件 "
+            f"cust{i:02d}.mail@example.com",
+            "severity": ("MINOR", "MAJOR")[i % 2],
+            "resolved_at": dt.datetime(2026, 10, 1 + i, 11, 30, tzinfo=dt.UTC) if i % 3 else None,
+            "category": "PAYMENT",
+        },
+    }
+    for i in range(1, N + 1)
+]
 SOURCE_RECORDS: list[dict[str, Any]] = [
     {"system": "CRM", "source_id": f"crm-{i}", "customer_id": cid(i), "rule": "exact_id",
      "confidence": 1.0, "props": {"loaded_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}}
@@ -277,6 +298,7 @@ def load_leak_bank(driver: Driver, database: str) -> None:
         (q.UPSERT_MANAGES, MANAGES),
         (q.UPSERT_REFERRALS, REFERRAL_ROWS),
         (q.UPSERT_INTERACTIONS, INTERACTIONS),
+        (q.UPSERT_INTERACTIONS, COMPLAINTS),
         (q.UPSERT_SOURCE_RECORDS, SOURCE_RECORDS),
     ):
         q.write_batch(driver, query, rows, database=database)

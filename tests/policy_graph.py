@@ -44,6 +44,14 @@ CREATE (c6:Customer {customer_id: 'C000006', name: '张老', phone: '+8613400004
   email: 'old@example.com', address: '上海市黄浦区南京路1号', city: '上海',
   birth_date: date('1950-01-01'), national_id_last4: '1111', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c6)-[:MEMBER_OF {role: 'PARENT', since: date('2010-10-01'), ended_at: date('2020-01-01')}]->(h)
+WITH c1, c4
+// scored contacts: recent ones (Customer.satisfaction) for C000001 and its referral hop C000004
+CREATE (c1)-[:HAD]->(:Interaction {interaction_id: 'PI-1', kind: 'SURVEY', channel: 'APP',
+  occurred_at: datetime() - duration({days: 10}), satisfaction: 4, nps: 9})
+CREATE (c1)-[:HAD]->(:Interaction {interaction_id: 'PI-2', kind: 'SERVICE', channel: 'BRANCH',
+  occurred_at: datetime() - duration({days: 40}), satisfaction: 3})
+CREATE (c4)-[:HAD]->(:Interaction {interaction_id: 'PI-3', kind: 'SURVEY', channel: 'APP',
+  occurred_at: datetime() - duration({days: 5}), satisfaction: 2})
 """
 
 CUSTOMER_IDS = ("C000001", "C000002", "C000003", "C000004", "C000005", "C000006")
@@ -87,7 +95,10 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
                [(r:Customer)-[:REFERRED]->(c) | r.customer_id] AS referred_by,
                [(c)-[:REFERRED]->(r:Customer) | r.customer_id] AS referrals,
                [(s:SourceRecord)-[:RESOLVED_TO]->(c) | s.system + ':' + s.source_id] AS sources,
-               COUNT { (c)-[:HAD]->(:Interaction) } AS interactions""",
+               COUNT { (c)-[:HAD]->(:Interaction) } AS interactions,
+               [(c)-[:HAD]->(i:Interaction) WHERE i.satisfaction IS NOT NULL
+                  AND date(i.occurred_at) > date() - duration({days: 182}) | i.satisfaction]
+                 AS recent_csat""",
         id=customer_id,
         database_=database,
         routing_control=RoutingControl.READ,
@@ -104,6 +115,8 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
         r["product_code"] for r in json.loads(row.get("recommendations_json") or "[]")
     )
     row["interactions"] = record["interactions"]
+    recent = record["recent_csat"]  # Customer.satisfaction.average6m: the last 182 days
+    row["satisfaction"] = round(sum(recent) / len(recent), 2) if recent else None
     row["relationship_manager"] = record["rms"][0] if record["rms"] else None
     row["referred_by"] = record["referred_by"][0] if record["referred_by"] else None
     row["referrals"] = sorted(record["referrals"])

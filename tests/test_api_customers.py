@@ -402,19 +402,24 @@ def test_complaint_open_and_resolve_with_sla(gql):
     assert complaint["kind"] == "COMPLAINT" and complaint["slaStatus"] == "ON_TRACK"
     resolved = gql(
         """mutation($id: ID!) { resolveComplaint(input: {clientMutationId: "r-1", complaintId: $id,
-        resolution: "已加急处理"}) { interaction { id resolvedAt firstResponseAt slaStatus } } }""",
+        resolution: "已加急处理", category: "PAYMENT", causeType: "PROCESS"}) {
+        interaction { id resolvedAt firstResponseAt slaStatus } } }""",
         {"id": complaint["id"]},
         RM1,
     )
     done = resolved["data"]["resolveComplaint"]["interaction"]
     assert done["slaStatus"] == "MET" and done["resolvedAt"]
+    # resolving without an acknowledgement counts as the first response
+    assert done["firstResponseAt"] == done["resolvedAt"]
     again = gql(
         """mutation($id: ID!) { resolveComplaint(input: {clientMutationId: "r-2", complaintId: $id,
-        resolution: "again"}) { interaction { resolvedAt } } }""",
+        resolution: "again", category: "PAYMENT", causeType: "PROCESS"}) {
+        interaction { resolvedAt } } }""",
         {"id": complaint["id"]},
         RM1,
-    )
-    assert again["data"]["resolveComplaint"]["interaction"]["resolvedAt"] == done["resolvedAt"]
+    )  # a resolved complaint is not resolved again: refused, naming its state
+    assert again["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "is RESOLVED" in again["errors"][0]["message"]
 
 
 def test_an_old_open_complaint_shows_its_breach(gql):

@@ -51,7 +51,7 @@ SHOWN = set(model.SHOWN_CUSTOMER_FIELDS)
 NOT_STORED = {
     "id", "birth_year", "accounts", "household", "value", "risk", "recommendations",
     "interactions", "relationship_manager", "referred_by", "referrals", "source_records",
-    "timeline", "holdings", "household_membership", "relationship_manager_assignment",
+    "timeline", "satisfaction", "holdings", "household_membership", "relationship_manager_assignment",
     "referrer", "referred",
 }  # fmt: skip
 SAMPLE: dict[str, Any] = {

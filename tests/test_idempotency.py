@@ -148,7 +148,13 @@ def test_keys_are_scoped_per_operation_and_per_caller(client, auth_header, drive
 
 
 def test_resolve_complaint_key_is_bound_to_its_complaint(client, auth_header, driver, settings):
-    args = {"clientMutationId": KEY, "complaintId": COMPLAINTS["C000001"], "resolution": "已退费"}
+    args = {
+        "clientMutationId": KEY,
+        "complaintId": COMPLAINTS["C000001"],
+        "resolution": "已退费",
+        "category": "CARD",
+        "causeType": "PRICING",
+    }
     first = post(client, auth_header, RESOLVE, RM, input=args)["data"]["resolveComplaint"]
     again = post(client, auth_header, RESOLVE, RM, input=args)["data"]["resolveComplaint"]
     assert again == first and first["interaction"]["resolvedAt"]

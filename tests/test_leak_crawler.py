@@ -228,6 +228,10 @@ def candidates(name: str, type_: Any, owner: str, pools: Pools, *, in_list: bool
         return pools.categories.get(_singular(_snake(name)), every)
     if kind == "String":
         return pools.probes
+    if kind == "Date":  # a period: the bank's whole history, and a day with nothing in it
+        return ["2020-01-01", "2026-10-31"]
+    if kind == "DateTime":
+        return ["2026-10-15T00:00:00+00:00"]
     if kind == "Int":  # pages are small and fixed; other counts small (depth 1 and 3)
         return [] if name == "first" else [1, 3]
     if kind == "Boolean":

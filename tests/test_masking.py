@@ -98,9 +98,18 @@ def test_operations_follow_the_table(operation, role):
 
 def test_mutation_roles_as_the_design_says():
     rm_admin = {Role.RELATIONSHIP_MANAGER, Role.ADMIN}
-    assert OPERATIONS[Operation.LOG_INTERACTION] == rm_admin
-    assert OPERATIONS[Operation.OPEN_COMPLAINT] == rm_admin
-    assert OPERATIONS[Operation.RESOLVE_COMPLAINT] == rm_admin
+    # issue 21: the hotline and the app (channel_service) open, acknowledge, feed progress back,
+    # record surveys and log contacts; the cause analysis stays with the customer's managers
+    front_line = {Role.CHANNEL_SERVICE, Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.ADMIN}
+    case_owners = {Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.ADMIN}
+    assert OPERATIONS[Operation.LOG_INTERACTION] == rm_admin | {Role.CHANNEL_SERVICE}
+    for step in (Operation.OPEN_COMPLAINT, Operation.ACKNOWLEDGE_COMPLAINT,
+                 Operation.ADD_COMPLAINT_PROGRESS, Operation.RECORD_SURVEY):  # fmt: skip
+        assert OPERATIONS[step] == front_line, step
+    for step in (Operation.RESOLVE_COMPLAINT, Operation.CLOSE_COMPLAINT,
+                 Operation.REOPEN_COMPLAINT):  # fmt: skip
+        assert OPERATIONS[step] == case_owners, step
+    assert Role.CUSTOMER not in OPERATIONS[Operation.READ_COMPLAINT_STATS]
     assert OPERATIONS[Operation.ASSIGN_RELATIONSHIP_MANAGER] == {Role.BRANCH_MANAGER, Role.ADMIN}
     assert OPERATIONS[Operation.READ_AUDIT] == {Role.AUDITOR, Role.ADMIN}
 

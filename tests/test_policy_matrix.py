@@ -40,6 +40,7 @@ OBJECT_FIELDS = {
     "holdings": "holdings { account { id } }",
     "household_membership": "householdMembership { household { id } }",
     "timeline": "timeline { totalCount }",
+    "satisfaction": "satisfaction { average6m }",
     "relationship_manager_assignment": "relationshipManagerAssignment { employee { id } }",
     "referrer": "referrer { customer { id } }",
     "referred": "referred { customer { id } }",
@@ -118,6 +119,8 @@ def _from_graphql(field: str, value):
         return value["downgrade"]["level"]
     if field == "interactions":
         return value["totalCount"]
+    if field == "satisfaction":
+        return value["average6m"]
     if field == "source_records":
         return sorted(f"{r['system']}:{r['sourceId']}" for r in value)
     return value

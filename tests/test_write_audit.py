@@ -57,7 +57,13 @@ WRITES = [
         "resolveComplaint",
         RESOLVE,
         RM,
-        {"clientMutationId": "k-res", "complaintId": COMPLAINTS["C000001"], "resolution": "已退费"},
+        {
+            "clientMutationId": "k-res",
+            "complaintId": COMPLAINTS["C000001"],
+            "resolution": "已退费",
+            "category": "CARD",
+            "causeType": "PRICING",
+        },
     ),
     (
         "assignRelationshipManager",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from auth import enforce
-from auth.policy import Operation
 from resolvers import complaints as resolve
 from schema.context import Info
 from schema.interactions.complaints import (
@@ -78,5 +76,4 @@ class ComplaintsQuery:
         description="Complaint categories, their cause types and subtypes (a configuration file)"
     )
     def complaint_taxonomy(self, info: Info) -> list[ComplaintCategory]:
-        enforce.require(info.context.principal, Operation.READ_COMPLAINTS)
-        return ComplaintCategory.all_of(resolve.taxonomy(info.context))
+        return ComplaintCategory.all_of(resolve.readable_taxonomy(info.context))
