@@ -1265,7 +1265,7 @@ function resolveForm(c, reload) {
 
 // ---- the queue page
 const QUEUE_PAGE = 20;
-const queueState = { status: "OPEN_ONLY", sla: "", severity: "", kind: "", cursors: [null], page: 0, days: 30 };
+const queueState = { status: "OPEN_ONLY", sla: "", severity: "", kind: "", category: "", cursors: [null], page: 0, days: 30 };
 const STATUSES = ["OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "RESOLVED", "CLOSED", "REOPENED"];
 const SLAS = ["AT_RISK", "BREACHED", "ON_TRACK", "MET"];
 
@@ -1276,6 +1276,7 @@ function queueFilter() {
   if (queueState.sla) f.slaStatus = [queueState.sla];
   if (queueState.severity) f.severity = queueState.severity;
   if (queueState.kind) f.kind = queueState.kind;
+  if (queueState.category) f.category = queueState.category;
   return f;
 }
 
@@ -1343,7 +1344,6 @@ function statsView() {
 }
 
 function complaintsView() {
-  loadTaxonomy().catch(() => {}); // category labels in the rows
   const results = h("div", { id: "queue", "aria-live": "polite" });
   const select = (id, key, value, options) =>
     h(
@@ -1374,8 +1374,15 @@ function complaintsView() {
     ]),
     select("f-sla", "queue.sla", "sla", [["", t("queue.all")], ...SLAS.map((s) => [s, t(`sla.${s}`)])]),
     select("f-severity", "queue.severity", "severity", [["", t("queue.all")], ...["MAJOR", "MINOR"].map((s) => [s, t(`sev.${s}`)])]),
-    select("f-kind", "queue.kind", "kind", [["", t("queue.all")], ...TRACKED_KINDS.map((k) => [k, t(`kind.${k}`)])])
+    select("f-kind", "queue.kind", "kind", [["", t("queue.all")], ...TRACKED_KINDS.map((k) => [k, t(`kind.${k}`)])]),
+    select("f-category", "complaint.category", "category", [["", t("queue.all")]])
   );
+  loadTaxonomy()
+    .then((tax) => {
+      const categories = filters.querySelector("#f-category");
+      categories.append(...tax.map((c) => h("option", { value: c.code, selected: queueState.category === c.code }, label(c))));
+    })
+    .catch(() => {});
   const COLUMNS = 8;
   let latest = 0;
   const load = async () => {
