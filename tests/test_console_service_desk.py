@@ -305,3 +305,31 @@ def test_an_agent_opens_a_complaint_and_the_rm_acknowledges_resolves_and_closes_
         "closeComplaint",
     ):
         assert by_operation[step] == {"relationship_manager"}, (step, by_operation)
+
+
+@pytest.mark.parametrize(
+    ("role", "claim", "shown"),
+    [
+        ("relationship_manager", "E1", True),
+        ("branch_manager", "B1", True),
+        ("channel_service", None, True),
+        ("admin", None, True),
+        ("customer", CUSTOMER, False),
+        ("data_engineer", None, False),
+        ("auditor", None, False),
+    ],
+)
+def test_the_queue_is_in_the_navigation_of_the_roles_that_work_it(
+    browser: Browser, desk_url: str, role: str, claim: str | None, shown: bool
+) -> None:
+    context, page, problems = _new_page(browser, desk_url)
+    _sign_in(page, role, claim)
+    page.locator("#nav-home[aria-current='page']").wait_for()
+    assert page.locator("#nav-complaints").is_visible() is shown
+    if shown:
+        page.click("#nav-complaints")
+        page.wait_for_selector("#queue[data-loaded]")
+        assert page.get_attribute("#nav-complaints", "aria-current") == "page"
+        assert page.locator("#queue .error").count() == 0
+    context.close()
+    assert not problems, problems
