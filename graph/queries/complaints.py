@@ -95,7 +95,7 @@ OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
 WITH c, i, status, response_due, resolution_due, sla, rank, k, e,
      COLLECT {
        MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
-       RETURN p {.*} AS p ORDER BY p.at, p.note
+       RETURN p {.*} AS note ORDER BY note.at, note.note
      } AS progress
 RETURN i {.*, handled_by: e.employee_id, status: status, response_due_at: response_due,
           resolution_due_at: resolution_due, computed_sla: sla, progress: progress} AS item,
@@ -117,9 +117,9 @@ WITH c, i, status, response_due, resolution_due, sla, rank, next_due, opened
 WITH c, i, status, response_due, resolution_due, sla, rank, {key} AS k
 ORDER BY rank, k, i.interaction_id
 WITH collect({{c: c, i: i, status: status, response_due: response_due,
-               resolution_due: resolution_due, sla: sla, rank: rank, k: k}}) AS all
-WITH size(all) AS total,
-     [x IN all WHERE $after_id IS NULL OR x.rank > $after_rank
+               resolution_due: resolution_due, sla: sla, rank: rank, k: k}}) AS listed
+WITH size(listed) AS total,
+     [x IN listed WHERE $after_id IS NULL OR x.rank > $after_rank
         OR (x.rank = $after_rank AND (x.k > $after_k
             OR (x.k = $after_k AND x.i.interaction_id > $after_id)))] AS rest
 UNWIND (CASE WHEN size(rest) = 0 THEN [null] ELSE rest[0..$limit] END) AS x

@@ -29,7 +29,7 @@ OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
 RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
        CASE WHEN i IS NULL THEN NULL ELSE i {.*, handled_by: e.employee_id, handled_by_name: e.name,
          progress: COLLECT { MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
-                             RETURN p {.*} AS p ORDER BY p.at, p.note }} END AS item,
+                             RETURN p {.*} AS note ORDER BY note.at, note.note }} END AS item,
        c {.customer_id, .name, .phone, .email, .address, .city, .national_id_last4} AS customer
 """
 
