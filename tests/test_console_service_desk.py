@@ -48,6 +48,8 @@ TIMELINE = """query($id: ID!) { customer(id: $id) {
   timeline(first: 50) { nodes { kind channel summary satisfaction nps } }
   satisfaction { last { csat nps channel } average6m averagePrevious6m trend
     byChannel { channel average count } } } }"""
+OPEN = """mutation($input: OpenComplaintInput!) {
+  openComplaint(input: $input) { created interaction { id } } }"""
 BREACHED_FAMILY = {"AT_RISK", "BREACHED", "RESPONSE_BREACHED", "RESOLUTION_BREACHED"}
 
 
@@ -331,5 +333,46 @@ def test_the_queue_is_in_the_navigation_of_the_roles_that_work_it(
         page.wait_for_selector("#queue[data-loaded]")
         assert page.get_attribute("#nav-complaints", "aria-current") == "page"
         assert page.locator("#queue .error").count() == 0
+    context.close()
+    assert not problems, problems
+
+
+def test_the_queue_pages_with_the_connection_cursors_and_filters_by_kind(
+    browser: Browser, desk_url: str, auth_header: Callable[..., dict[str, str]]
+) -> None:
+    """RM E2's book (C1040-C1079) had no case: 21 are opened through the API (a page and one),
+    some suggestions and questions; the queue pages through them with the cursors."""
+    e2 = auth_header("relationship_manager", employee_id="E2")
+    kinds = ["SUGGESTION" if k % 4 == 1 else "QUESTION" if k % 4 == 2 else "COMPLAINT"
+             for k in range(21)]  # fmt: skip
+    opened = set()
+    for k, kind in enumerate(kinds):
+        created = _api(desk_url, e2, OPEN, input={
+            "clientMutationId": f"pager-{uuid.uuid4().hex}", "customerId": f"C{1040 + k}",
+            "channel": "APP", "kind": kind, "summary": f"第 {k} 件",
+        })  # fmt: skip
+        opened.add(created["openComplaint"]["interaction"]["id"])
+    context, page, problems = _new_page(browser, desk_url)
+    _sign_in(page, "relationship_manager", "E2")
+    page.click("#nav-complaints")
+    page.locator("#queue-total", has_text="共 21 件").wait_for()
+
+    def ids() -> list[str]:
+        return page.locator("#queue tr.q-row").evaluate_all("rs => rs.map(r => r.dataset.id)")
+
+    first = ids()
+    assert len(first) == 20 and page.locator("#queue-prev").is_disabled()
+    page.click("#queue-next")
+    page.locator("#queue-total", has_text="第 2").wait_for()
+    second = ids()
+    assert len(second) == 1 and page.locator("#queue-next").is_disabled()
+    assert set(first) | set(second) == opened  # every case once, none twice
+    page.click("#queue-prev")
+    page.locator("#queue-total", has_text="第 1").wait_for()
+    assert ids() == first
+    page.select_option("#f-kind", "SUGGESTION")
+    page.locator("#queue-total", has_text=f"共 {kinds.count('SUGGESTION')} 件").wait_for()
+    shown = page.locator("#queue tr.q-row .q-kind").all_inner_texts()
+    assert shown == ["建议"] * kinds.count("SUGGESTION")
     context.close()
     assert not problems, problems

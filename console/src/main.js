@@ -1414,7 +1414,7 @@ function complaintsView() {
           { class: "q-row", dataset: { id: c.id, status: c.status, sla: c.slaStatus || "" } },
           h("td", { class: "q-due" }, awaitingResponse ? due(c.responseDueAt, "queue.respondBy") : null, open ? due(c.resolutionDueAt, "queue.resolveBy") : fmtDate(c.resolvedAt)),
           h("td", {}, c.customerId ? customerLink(c.customerId, `${dash(c.customerName)} · ${c.customerId}`) : "—"),
-          h("td", {}, h("span", { class: "badge" }, t(`kind.${c.kind}`, c.kind)), c.severity ? sevBadge(c.severity) : null),
+          h("td", {}, h("span", { class: "badge q-kind", dataset: { kind: c.kind } }, t(`kind.${c.kind}`, c.kind)), c.severity ? sevBadge(c.severity) : null),
           h("td", { class: "q-status" }, c.status ? statusBadge(c.status) : "—"),
           h("td", { class: "q-sla" }, c.slaStatus ? slaBadge(c.slaStatus) : "—"),
           h("td", { class: "q-summary" }, dash(c.summary), c.category ? [h("br"), h("small", {}, categorySpan(c))] : null),
