@@ -34,7 +34,7 @@ CREATE (c4:Customer {customer_id: 'C000004', name: '刘洋', phone: '+8613700002
   value_score: 40.0, risk_rating: 'MEDIUM', tier: 'ORDINARY'})
 CREATE (c1)-[:REFERRED {referred_at: date('2023-01-01'), channel: 'APP', status: 'CONVERTED'}]->(c4)
 MERGE (e2)-[:MANAGES {since: date('2023-02-01')}]->(c4)
-WITH c1
+WITH c1, c4
 MATCH (h:Household {household_id: 'H000001'})
 CREATE (c5:Customer {customer_id: 'C000005', name: '张小明', phone: '+8613500003333',
   email: 'xm@example.com', address: '上海市浦东新区世纪大道100号', city: '上海',
@@ -44,8 +44,12 @@ CREATE (c6:Customer {customer_id: 'C000006', name: '张老', phone: '+8613400004
   email: 'old@example.com', address: '上海市黄浦区南京路1号', city: '上海',
   birth_date: date('1950-01-01'), national_id_last4: '1111', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c6)-[:MEMBER_OF {role: 'PARENT', since: date('2010-10-01'), ended_at: date('2020-01-01')}]->(h)
-WITH c1, c4
-// scored contacts: recent ones (Customer.satisfaction) for C000001 and its referral hop C000004
+"""
+
+# Scored contacts (Customer.satisfaction), for the matrix only: recent ones for C000001 and its
+# referral hop C000004.
+SCORED_CONTACTS = """
+MATCH (c1:Customer {customer_id: 'C000001'}), (c4:Customer {customer_id: 'C000004'})
 CREATE (c1)-[:HAD]->(:Interaction {interaction_id: 'PI-1', kind: 'SURVEY', channel: 'APP',
   occurred_at: datetime() - duration({days: 10}), satisfaction: 4, nps: 9})
 CREATE (c1)-[:HAD]->(:Interaction {interaction_id: 'PI-2', kind: 'SERVICE', channel: 'BRANCH',
@@ -74,13 +78,17 @@ EXPECTED_ACCESS: dict[ScopeKind, dict[str, str]] = {
 }
 
 
-def load_policy_graph(driver: Driver, database: str) -> None:
+def load_policy_graph(driver: Driver, database: str, *, scored_contacts: bool = False) -> None:
     from tests.conftest import wipe
 
     wipe(driver, database)
     migrate.apply(driver, database=database)
     load_sample(driver, database=database)
     driver.execute_query(EXTRA, database_=database, routing_control=RoutingControl.WRITE)
+    if scored_contacts:
+        driver.execute_query(
+            SCORED_CONTACTS, database_=database, routing_control=RoutingControl.WRITE
+        )
 
 
 def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:

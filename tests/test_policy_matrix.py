@@ -133,7 +133,7 @@ CASES = [(role, cid) for role in Role for cid in (*CUSTOMER_IDS, MISSING_ID)]
 def policy_api(settings, driver):
     from c360.app import create_app
 
-    load_policy_graph(driver, settings.neo4j_database)
+    load_policy_graph(driver, settings.neo4j_database, scored_contacts=True)
     with TestClient(create_app(settings)) as client:
         yield client
 
