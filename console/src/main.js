@@ -8,7 +8,25 @@ import cytoscape from "cytoscape";
 import { t, lang, setLang } from "./i18n.js";
 
 const TOKEN_KEY = "c360.console.token";
-const WRITERS = ["relationship_manager", "admin"]; // roles allowed logInteraction / complaints
+// What each role may do, as auth/policy.py allows it (the API refuses anything else; the console
+// only hides what would be refused). The complaint lifecycle: which roles may take each step, from
+// which states.
+const RM = "relationship_manager";
+const BM = "branch_manager";
+const CS = "channel_service"; // the hotline and the app
+const ADMIN = "admin";
+const LOGGERS = [RM, CS, ADMIN]; // logInteraction
+const OPENERS = [RM, BM, CS, ADMIN]; // openComplaint (complaints, suggestions, questions)
+const SURVEYORS = [RM, BM, CS, ADMIN]; // recordSurvey
+const QUEUE_ROLES = [RM, BM, CS, ADMIN]; // the complaint queue
+const LIFECYCLE = {
+  acknowledge: { roles: [RM, BM, CS, ADMIN], from: ["OPEN", "REOPENED"] },
+  progress: { roles: [RM, BM, CS, ADMIN], from: ["ACKNOWLEDGED", "IN_PROGRESS"] },
+  resolve: { roles: [RM, BM, ADMIN], from: ["OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "REOPENED"] },
+  close: { roles: [RM, BM, ADMIN], from: ["RESOLVED"] },
+  reopen: { roles: [RM, BM, ADMIN], from: ["RESOLVED", "CLOSED"] },
+};
+const TRACKED_KINDS = ["COMPLAINT", "SUGGESTION", "QUESTION"]; // one tracker for the three
 const CONSOLE_HEADER = { "x-requested-with": "c360-console" };
 let myRoles = [];
 let options = null; // { oidc, development, session }: the sign-in ways offered, and whether
@@ -376,13 +394,34 @@ const PROFILE = `query($id: ID!) { customer(id: $id) {
   risk { downgrade { level projectedAum floor evaluationDate reasons } churn { level reasons } }
   recommendations { name reason support }
   relationshipManager { id name }
-  timeline(first: 20) { totalCount nodes { id occurredAt channel kind summary outcome severity slaStatus resolvedAt } }
+  timeline(first: 20) { totalCount nodes { id occurredAt channel kind summary outcome severity slaStatus resolvedAt
+    satisfaction nps status sourceSlaStatus category causeType causeSubtype acknowledgedAt acknowledgedBy
+    responseDueAt resolutionDueAt handlingHours surveyRequested handledBy
+    progress { at by note visibleToCustomer } } }
 } }`;
 const NETWORK = `query($id: ID!) { network(customerId: $id, depth: 2, maxNodes: 60) {
   truncated nodes { id kind label tier restricted } edges { source target type role } } }`;
 const LOG = `mutation($input: LogInteractionInput!) { logInteraction(input: $input) { created interaction { id } } }`;
 const OPEN = `mutation($input: OpenComplaintInput!) { openComplaint(input: $input) { created interaction { id } } }`;
 const RESOLVE = `mutation($input: ResolveComplaintInput!) { resolveComplaint(input: $input) { created interaction { id slaStatus } } }`;
+const ACKNOWLEDGE = `mutation($input: AcknowledgeComplaintInput!) { acknowledgeComplaint(input: $input) { created interaction { id status } } }`;
+const PROGRESS = `mutation($input: AddComplaintProgressInput!) { addComplaintProgress(input: $input) { created interaction { id status } } }`;
+const CLOSE = `mutation($input: CloseComplaintInput!) { closeComplaint(input: $input) { created interaction { id status } } }`;
+const REOPEN = `mutation($input: ReopenComplaintInput!) { reopenComplaint(input: $input) { created interaction { id status } } }`;
+const SURVEY = `mutation($input: RecordSurveyInput!) { recordSurvey(input: $input) { created interaction { id } } }`;
+const SATISFACTION = `query($id: ID!) { customer(id: $id) { id satisfaction {
+  last { csat nps channel at } average6m averagePrevious6m trend byChannel { channel average count } } } }`;
+const TAXONOMY = `query { complaintTaxonomy { code label labelEn causes { type label labelEn subtypes } } }`;
+const COMPLAINTS = `query($filter: ComplaintFilter, $first: Int, $after: String) {
+  complaints(filter: $filter, orderBy: DUE_AT, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id kind channel severity summary outcome occurredAt status slaStatus sourceSlaStatus
+      category causeType causeSubtype acknowledgedAt acknowledgedBy responseDueAt resolutionDueAt resolvedAt
+      handlingHours surveyRequested handledBy customerId customerName
+      progress { at by note visibleToCustomer } } } } }`;
+const COMPLAINT_STATS = `query($period: PeriodInput) { complaintStats(period: $period) {
+  opened resolved open atRisk breached firstResponseWithin24hPct averageHandlingHours p90HandlingHours
+  majorWithin4hPct targetAverageHandlingHours } }`;
 const CHANNELS = ["VISIT", "PHONE", "BRANCH", "APP", "WEB", "WECHAT", "SMS", "EMAIL"];
 
 const mutationId = () =>
@@ -415,57 +454,43 @@ function valueChart(components) {
   );
 }
 
-function timeline(conn, reload, customerId) {
+function timeline(conn, reload) {
   if (!conn) return h("p", { class: "muted" }, t("none"));
   return h(
     "ol",
     { class: "timeline", id: "timeline" },
-    conn.nodes.map((i) =>
-      h(
+    conn.nodes.map((i) => {
+      const status = caseStatus(i);
+      const item = h(
         "li",
-        { class: `tl-item kind-${(i.kind || "").toLowerCase()}`, dataset: { id: i.id } },
+        { class: `tl-item kind-${(i.kind || "").toLowerCase()}`, dataset: status ? { id: i.id, status } : { id: i.id } },
         h("time", {}, fmtDate(i.occurredAt)),
         h("span", { class: "badge" }, t(`kind.${i.kind}`, i.kind)),
         h("span", { class: "badge ghost" }, t(`channel.${i.channel}`, i.channel)),
-        i.kind === "COMPLAINT"
+        status
           ? [
-              i.severity ? h("span", { class: `badge sev-${i.severity.toLowerCase()}` }, t(`sev.${i.severity}`)) : null,
-              i.slaStatus ? h("span", { class: `badge sla sla-${i.slaStatus.toLowerCase()}` }, t(`sla.${i.slaStatus}`)) : null,
+              i.severity ? sevBadge(i.severity) : null,
+              statusBadge(status),
+              i.slaStatus ? slaBadge(i.slaStatus) : null,
             ]
           : null,
+        scoreBadges(i),
         h("span", { class: "tl-summary" }, dash(i.summary)),
         i.outcome ? h("span", { class: "muted" }, ` → ${i.outcome}`) : null,
-        i.kind === "COMPLAINT" && !i.resolvedAt
-          ? h(
-              "button",
-              {
-                type: "button",
-                class: "btn small",
-                onclick: async (ev) => {
-                  const resolution = prompt(t("complaint.resolution"), "");
-                  if (!resolution) return;
-                  ev.target.disabled = true;
-                  try {
-                    await gql(RESOLVE, {
-                      input: { clientMutationId: mutationId(), complaintId: i.id, resolution },
-                    });
-                    toast(t("complaint.resolved"));
-                    await reload();
-                  } catch (e) {
-                    ev.target.disabled = false;
-                    toast(`${e.code}: ${e.message}`);
-                  }
-                },
-              },
-              t("complaint.resolve")
-            )
-          : null
-      )
-    )
+        i.category ? [" · ", categorySpan(i)] : null
+      );
+      if (status) {
+        const holder = (panel) => h("li", { class: "tl-panel", dataset: { id: i.id } }, panel);
+        item.append(" ", panelToggle({ ...i, status }, reload, item, holder));
+      }
+      return item;
+    })
   );
 }
 
-function actionForms(customerId, reload) {
+// The forms of the customer page, each shown to the roles that may use it. `complaints` are the
+// tracked cases of the timeline (the survey's related complaint is chosen among them).
+function actionForms(customerId, reload, complaints) {
   const channel = (id) =>
     h("select", { id, name: "channel" }, CHANNELS.map((c) => h("option", { value: c }, t(`channel.${c}`, c))));
   const logSummary = h("input", { id: "log-summary", name: "summary", required: true, maxlength: 500 });
@@ -506,11 +531,20 @@ function actionForms(customerId, reload) {
   );
   const cSummary = h("input", { id: "complaint-summary", name: "summary", required: true, maxlength: 500 });
   const cChannel = channel("complaint-channel");
+  const cKind = h(
+    "select",
+    { id: "complaint-kind", name: "kind" },
+    TRACKED_KINDS.map((k) => h("option", { value: k }, t(`kind.${k}`, k)))
+  );
   const cSeverity = h(
     "select",
     { id: "complaint-severity" },
     ["MINOR", "MAJOR"].map((s) => h("option", { value: s }, t(`sev.${s}`)))
   );
+  const cCategory = h("select", { id: "complaint-category", name: "category" }, h("option", { value: "" }, t("complaint.noCategory")));
+  loadTaxonomy()
+    .then((tax) => cCategory.append(...tax.map((c) => h("option", { value: c.code }, label(c)))))
+    .catch(() => {}); // without the taxonomy a case opens uncategorised; it is chosen at resolution
   const complaintForm = h(
     "form",
     {
@@ -528,6 +562,8 @@ function actionForms(customerId, reload) {
               channel: cChannel.value,
               severity: cSeverity.value,
               summary: cSummary.value.trim(),
+              kind: cKind.value,
+              category: cCategory.value || null,
             },
           });
           cSummary.value = "";
@@ -541,12 +577,169 @@ function actionForms(customerId, reload) {
       },
     },
     h("h3", {}, t("complaint.title")),
+    h("div", { class: "field" }, h("label", { for: "complaint-kind" }, t("complaint.kind")), cKind),
     h("div", { class: "field" }, h("label", { for: "complaint-channel" }, t("col.channel")), cChannel),
     h("div", { class: "field" }, h("label", { for: "complaint-severity" }, t("col.severity")), cSeverity),
+    h("div", { class: "field" }, h("label", { for: "complaint-category" }, t("complaint.category")), cCategory),
     h("div", { class: "field" }, h("label", { for: "complaint-summary" }, t("col.summary")), cSummary),
     h("button", { type: "submit", class: "btn", id: "complaint-submit" }, t("complaint.submit"))
   );
-  return h("div", { class: "actions" }, logForm, complaintForm);
+  const survey = allowed(SURVEYORS) ? surveyForm(customerId, reload, complaints) : null;
+  const box = h(
+    "div",
+    { class: "actions" },
+    allowed(LOGGERS) ? logForm : null,
+    allowed(OPENERS) ? complaintForm : null,
+    survey
+  );
+  box.setCases = (list) => survey?.setCases(list);
+  return box;
+}
+
+function surveyForm(customerId, reload, complaints) {
+  const numbers = (id, lo, hi) =>
+    h(
+      "select",
+      { id, class: "score-select" },
+      h("option", { value: "" }, "—"),
+      Array.from({ length: hi - lo + 1 }, (_, k) => h("option", { value: String(lo + k) }, String(lo + k)))
+    );
+  const sChannel = h("select", { id: "survey-channel", name: "channel" }, CHANNELS.map((c) => h("option", { value: c }, t(`channel.${c}`, c))));
+  const csat = numbers("survey-csat", 1, 5);
+  const nps = numbers("survey-nps", 0, 10);
+  const comment = h("input", { id: "survey-comment", name: "comment", maxlength: 2000 });
+  const related = h("select", { id: "survey-related", name: "related" });
+  const setCases = (list) => {
+    const chosen = related.value;
+    related.replaceChildren(
+      h("option", { value: "" }, t("survey.none")),
+      ...(list || []).map((c) =>
+        h("option", { value: c.id }, `${fmtDate(c.occurredAt)} · ${t(`kind.${c.kind}`, c.kind)} · ${dash(c.summary)}`)
+      )
+    );
+    if ([...related.options].some((o) => o.value === chosen)) related.value = chosen;
+  };
+  setCases(complaints);
+  const msg = h("p", { class: "form-status", role: "status" });
+  const form = h(
+    "form",
+    {
+      class: "action",
+      id: "survey-form",
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        msg.textContent = "";
+        if (!csat.value && !nps.value) {
+          msg.textContent = t("survey.needScore");
+          return;
+        }
+        const btn = ev.target.querySelector("button");
+        btn.disabled = true;
+        try {
+          await gql(SURVEY, {
+            input: {
+              clientMutationId: mutationId(),
+              customerId,
+              channel: sChannel.value,
+              csat: csat.value ? Number(csat.value) : null,
+              nps: nps.value ? Number(nps.value) : null,
+              comment: comment.value.trim() || null,
+              relatedComplaintId: related.value || null,
+            },
+          });
+          csat.value = nps.value = comment.value = "";
+          toast(t("survey.done"));
+          await reload();
+        } catch (e) {
+          msg.textContent = `${e.code}: ${e.message}`;
+        } finally {
+          btn.disabled = false;
+        }
+      },
+    },
+    h("h3", {}, t("survey.title")),
+    h("div", { class: "field" }, h("label", { for: "survey-channel" }, t("col.channel")), sChannel),
+    h(
+      "div",
+      { class: "field-row" },
+      h("div", { class: "field" }, h("label", { for: "survey-csat" }, t("survey.csat")), csat),
+      h("div", { class: "field" }, h("label", { for: "survey-nps" }, t("survey.nps")), nps)
+    ),
+    h("div", { class: "field" }, h("label", { for: "survey-comment" }, t("survey.comment")), comment),
+    h("div", { class: "field" }, h("label", { for: "survey-related" }, t("survey.related")), related),
+    h("button", { type: "submit", class: "btn", id: "survey-submit" }, t("survey.submit")),
+    msg
+  );
+  form.setCases = setCases;
+  return form;
+}
+
+// The customer's satisfaction: the last survey, the 6-month averages and their trend, by channel.
+function satisfactionView(customerId) {
+  const body = h("div", { id: "satisfaction-body" }, h("p", { class: "muted" }, t("loading")));
+  const section = h(
+    "section",
+    { class: "card", id: "satisfaction", "aria-labelledby": "h-sat" },
+    h("h2", { id: "h-sat" }, t("sat.title")),
+    body
+  );
+  const fmt1 = (n) => (n === null || n === undefined ? "—" : Number(n).toFixed(1));
+  section.reload = () =>
+    gql(SATISFACTION, { id: customerId })
+      .then(({ customer }) => {
+        const s = customer.satisfaction;
+        if (!s) {
+          body.replaceChildren(h("p", { class: "muted" }, t("hidden")));
+          return;
+        }
+        if (!s.last && !s.byChannel?.length) {
+          body.replaceChildren(h("p", { class: "muted", id: "sat-empty" }, t("sat.empty")));
+          return;
+        }
+        const last = s.last
+          ? [
+              s.last.csat != null ? h("span", { class: "badge score csat" }, `CSAT ${s.last.csat}`) : null,
+              s.last.nps != null ? h("span", { class: "badge score nps" }, `NPS ${s.last.nps}`) : null,
+              ` ${t(`channel.${s.last.channel}`, s.last.channel || "")} · ${fmtDate(s.last.at)}`,
+            ]
+          : null;
+        body.replaceChildren(
+          dl([
+            ["sat.last", last ? h("span", { id: "sat-last" }, last) : null],
+            ["sat.avg6m", h("span", { id: "sat-avg6m" }, fmt1(s.average6m))],
+            ["sat.prev6m", h("span", { id: "sat-prev6m" }, fmt1(s.averagePrevious6m))],
+            [
+              "sat.trend",
+              s.trend
+                ? h("span", { class: `badge trend trend-${s.trend.toLowerCase()}`, id: "sat-trend", dataset: { trend: s.trend } }, t(`trend.${s.trend}`, s.trend))
+                : null,
+            ],
+          ]),
+          s.byChannel?.length
+            ? h(
+                "table",
+                { class: "grid", id: "sat-by-channel" },
+                h("thead", {}, h("tr", {}, ["col.channel", "sat.average", "sat.count"].map((k) => h("th", { scope: "col" }, t(k))))),
+                h(
+                  "tbody",
+                  {},
+                  s.byChannel.map((b) =>
+                    h(
+                      "tr",
+                      { dataset: { channel: b.channel } },
+                      h("td", {}, t(`channel.${b.channel}`, b.channel)),
+                      h("td", { class: "num" }, fmt1(b.average)),
+                      h("td", { class: "num" }, String(b.count))
+                    )
+                  )
+                )
+              )
+            : null
+        );
+      })
+      .catch((e) => body.replaceChildren(errorBox(e)));
+  section.reload();
+  return section;
 }
 
 const EDGE_COLORS = { HOUSEHOLD: "#6b7280", JOINT_ACCOUNT: "#b45309", REFERRAL: "#2563eb" };
@@ -666,10 +859,6 @@ function networkView(customerId) {
   return section;
 }
 
-function canWrite() {
-  return myRoles.some((r) => WRITERS.includes(r));
-}
-
 function customerView(id) {
   const root = h("div", { class: "customer", id: "customer-page" }, h("p", { class: "muted" }, t("loading")));
   const load = async (first) => {
@@ -684,16 +873,23 @@ function customerView(id) {
       "section",
       { class: "card", "aria-labelledby": "h-tl" },
       h("h2", { id: "h-tl" }, t("tl.title"), h("small", { class: "muted" }, ` (${c.timeline?.totalCount ?? 0})`)),
-      timeline(c.timeline, () => load(false), id)
+      timeline(c.timeline, () => load(false))
     );
+    const cases = (tl) => (tl?.nodes || []).filter((i) => caseStatus(i));
+    const satisfaction = satisfactionView(id);
+    let forms = null;
+    const writable = allowed([...LOGGERS, ...OPENERS, ...SURVEYORS]);
     const reloadTimeline = async () => {
       const fresh = (await gql(PROFILE, { id })).customer;
       timelineSection.replaceChildren(
         h("h2", { id: "h-tl" }, t("tl.title"), h("small", { class: "muted" }, ` (${fresh.timeline?.totalCount ?? 0})`)),
-        timeline(fresh.timeline, reloadTimeline, id)
+        timeline(fresh.timeline, reloadTimeline)
       );
+      satisfaction.reload(); // a survey or a resolved complaint changes the scores
+      forms?.setCases(cases(fresh.timeline)); // the survey's related-complaint choice follows the timeline
     };
-    timelineSection.lastChild.replaceWith(timeline(c.timeline, reloadTimeline, id));
+    timelineSection.lastChild.replaceWith(timeline(c.timeline, reloadTimeline));
+    if (writable) forms = actionForms(id, reloadTimeline, cases(c.timeline));
     const d = c.risk?.downgrade;
     const ch = c.risk?.churn;
     const kids = [
@@ -799,7 +995,8 @@ function customerView(id) {
         )
       ),
       networkView(id),
-      canWrite() ? actionForms(id, reloadTimeline) : null,
+      satisfaction,
+      forms,
       timelineSection,
     ];
     root.replaceChildren(...kids);
@@ -807,6 +1004,500 @@ function customerView(id) {
   };
   load(true);
   return root;
+}
+
+// ---------------------------------------------------------------- service desk
+// Complaints, suggestions and questions in one tracker: the queue (due first, at risk and breached
+// at the top), the lifecycle steps the caller's role may take in the case's state, the taxonomy
+// chosen at resolution, and the service-level figures against the bank's targets.
+const allowed = (roles) => myRoles.some((r) => roles.includes(r));
+const may = (step, status) => LIFECYCLE[step].from.includes(status) && allowed(LIFECYCLE[step].roles);
+const label = (entry) => (lang() === "en" ? entry.labelEn || entry.label : entry.label || entry.labelEn);
+
+// The case's state; a complaint the service desk has not migrated yet reads as before (resolved or not).
+function caseStatus(i) {
+  if (i.status) return i.status;
+  if (i.kind === "COMPLAINT") return i.resolvedAt ? "RESOLVED" : "OPEN";
+  return null;
+}
+const statusBadge = (status) =>
+  h("span", { class: `badge cstatus cstatus-${status.toLowerCase()}`, dataset: { status } }, t(`cstatus.${status}`, status));
+const slaBadge = (sla) =>
+  h("span", { class: `badge sla sla-${sla.toLowerCase()}`, dataset: { sla } }, t(`sla.${sla}`, sla));
+const sevBadge = (sev) => h("span", { class: `badge sev-${sev.toLowerCase()}` }, t(`sev.${sev}`, sev));
+function scoreBadges(i) {
+  return [
+    i.satisfaction != null ? h("span", { class: "badge score csat" }, `CSAT ${i.satisfaction}`) : null,
+    i.nps != null ? h("span", { class: "badge score nps" }, `NPS ${i.nps}`) : null,
+  ];
+}
+
+let taxonomyPromise = null;
+let taxonomyCache = null;
+function loadTaxonomy() {
+  if (!taxonomyPromise) {
+    taxonomyPromise = gql(TAXONOMY).then(
+      (d) => (taxonomyCache = d.complaintTaxonomy),
+      (e) => {
+        taxonomyPromise = null; // asked again next time
+        throw e;
+      }
+    );
+  }
+  return taxonomyPromise;
+}
+// "category · cause · subtype", in the page's language when the taxonomy knows the codes.
+function categoryText(i) {
+  const cat = taxonomyCache?.find((c) => c.code === i.category);
+  const cause = cat?.causes.find((c) => c.type === i.causeType);
+  return [cat ? label(cat) : i.category, cause ? label(cause) : i.causeType, i.causeSubtype]
+    .filter(Boolean)
+    .join(" · ");
+}
+function categorySpan(i) {
+  const el = h("span", { class: "case-category", dataset: { category: i.category || "" } }, categoryText(i));
+  if (!taxonomyCache && i.category) loadTaxonomy().then(() => (el.textContent = categoryText(i)), () => {});
+  return el;
+}
+
+const expanded = new Set(); // the cases whose panel is open, kept across reloads
+let panelSeq = 0;
+
+// A "Handle" button that opens the case's panel after `anchor` (a timeline item or a queue row).
+function panelToggle(c, reload, anchor, makeHolder = (panel) => panel) {
+  let holder = null;
+  const btn = h("button", { type: "button", class: "btn small cp-toggle", "aria-expanded": "false" }, t("tl.handle"));
+  const open = () => {
+    holder = makeHolder(complaintPanel(c, reload));
+    anchor.after(holder);
+    btn.setAttribute("aria-expanded", "true");
+    expanded.add(c.id);
+  };
+  btn.addEventListener("click", () => {
+    if (holder) {
+      holder.remove();
+      holder = null;
+      btn.setAttribute("aria-expanded", "false");
+      expanded.delete(c.id);
+    } else open();
+  });
+  if (expanded.has(c.id)) queueMicrotask(() => anchor.isConnected && !holder && open());
+  return btn;
+}
+
+function complaintPanel(c, reload) {
+  const uid = `cp${++panelSeq}`;
+  const msg = h("p", { class: "form-status cp-message", role: "status" });
+  const progress = c.progress || [];
+  const note = h("input", { id: `${uid}-note`, class: "cp-note", maxlength: 2000 });
+  const visible = h("input", { id: `${uid}-visible`, class: "cp-visible", type: "checkbox", checked: true });
+  const steps = Object.fromEntries(Object.keys(LIFECYCLE).map((k) => [k, may(k, c.status)]));
+  const run = async (btn, doc, input, done) => {
+    msg.textContent = "";
+    btn.disabled = true;
+    try {
+      await gql(doc, { input: { clientMutationId: mutationId(), complaintId: c.id, ...input } });
+      toast(t(done));
+      await reload();
+    } catch (e) {
+      msg.textContent = `${e.code}: ${e.message}`;
+      btn.disabled = false;
+    }
+  };
+  const form = resolveForm(c, reload);
+  form.hidden = true;
+  const button = (step, key, onclick, primary = false) =>
+    steps[step]
+      ? h("button", { type: "button", class: `btn${primary ? " primary" : ""} act-${step}`, onclick }, t(key))
+      : null;
+  const needsNote = steps.acknowledge || steps.progress || steps.reopen;
+  const actions = [
+    button("acknowledge", "cp.acknowledge", (ev) =>
+      run(ev.target, ACKNOWLEDGE, { note: note.value.trim() || null }, "cp.acknowledged.done"), true),
+    button("progress", "cp.addProgress", (ev) => {
+      if (!note.value.trim()) return (msg.textContent = t("cp.needNote"));
+      return run(ev.target, PROGRESS, { note: note.value.trim(), visibleToCustomer: visible.checked }, "cp.progress.done");
+    }),
+    button("resolve", "cp.resolve", () => {
+      form.hidden = false;
+      form.querySelector(".rf-resolution").focus();
+    }, true),
+    button("close", "cp.close", (ev) => run(ev.target, CLOSE, {}, "cp.closed.done")),
+    button("reopen", "cp.reopen", (ev) => {
+      if (!note.value.trim()) return (msg.textContent = t("cp.needReason"));
+      return run(ev.target, REOPEN, { reason: note.value.trim() }, "cp.reopened.done");
+    }),
+  ].filter(Boolean);
+  return h(
+    "div",
+    { class: "cpanel", dataset: { id: c.id, status: c.status } },
+    dl([
+      ["cp.status", statusBadge(c.status)],
+      ["cp.opened", fmtDate(c.occurredAt)],
+      ["cp.responseDue", fmtDate(c.responseDueAt)],
+      ["cp.acknowledged", c.acknowledgedAt ? `${fmtDate(c.acknowledgedAt)} · ${dash(c.acknowledgedBy)}` : null],
+      ["cp.resolutionDue", fmtDate(c.resolutionDueAt)],
+      ["cp.resolved", c.resolvedAt ? fmtDate(c.resolvedAt) : null],
+      ["cp.handling", c.handlingHours != null ? t("stats.hours", c.handlingHours.toFixed(1)) : null],
+      ["cp.cause", c.category ? categorySpan(c) : null],
+      ["cp.sourceSla", c.sourceSlaStatus],
+      ["cp.handledBy", c.handledBy],
+    ]),
+    c.surveyRequested ? h("p", {}, h("span", { class: "badge warn cp-survey" }, t("cp.surveyRequested"))) : null,
+    h("h3", {}, t("cp.progress")),
+    progress.length
+      ? h(
+          "ol",
+          { class: "cp-progress" },
+          progress.map((p) =>
+            h(
+              "li",
+              { class: p.visibleToCustomer ? "" : "internal" },
+              h("time", {}, fmtDate(p.at)),
+              p.by ? h("span", { class: "muted" }, `${p.by} · `) : null,
+              h("span", { class: "cp-note-text" }, p.note),
+              p.visibleToCustomer ? null : h("span", { class: "badge ghost" }, t("cp.internal"))
+            )
+          )
+        )
+      : h("p", { class: "muted" }, t("cp.noProgress")),
+    actions.length
+      ? h(
+          "div",
+          { class: "cp-actions" },
+          needsNote ? h("div", { class: "field" }, h("label", { for: `${uid}-note` }, t("cp.note")), note) : null,
+          steps.progress ? h("label", { class: "check" }, visible, ` ${t("cp.visible")}`) : null,
+          h("div", { class: "cp-buttons" }, actions)
+        )
+      : h("p", { class: "muted cp-none" }, t("cp.noActions")),
+    form,
+    msg
+  );
+}
+
+// Resolution: what was done, and (for a complaint) the category and cause from the taxonomy.
+function resolveForm(c, reload) {
+  const uid = `rf${++panelSeq}`;
+  const needsCause = c.kind === "COMPLAINT";
+  const resolution = h("input", { id: `${uid}-res`, class: "rf-resolution", required: true, maxlength: 2000 });
+  const outcome = h("input", { id: `${uid}-out`, class: "rf-outcome", maxlength: 500 });
+  const choose = () => h("option", { value: "" }, t("rf.choose"));
+  const category = h("select", { id: `${uid}-cat`, class: "rf-category", required: needsCause }, choose());
+  const cause = h("select", { id: `${uid}-cause`, class: "rf-cause", required: needsCause }, choose());
+  const subtype = h("select", { id: `${uid}-sub`, class: "rf-subtype" }, choose());
+  const subtypeRow = h("div", { class: "field" }, h("label", { for: `${uid}-sub` }, t("rf.subtype")), subtype);
+  subtypeRow.hidden = true;
+  const msg = h("p", { class: "form-status rf-message", role: "status" });
+  let tax = [];
+  const fillCauses = () => {
+    const cat = tax.find((x) => x.code === category.value);
+    cause.replaceChildren(choose(), ...(cat?.causes || []).map((x) => h("option", { value: x.type }, label(x))));
+    fillSubtypes();
+  };
+  const fillSubtypes = () => {
+    const cat = tax.find((x) => x.code === category.value);
+    const subs = cat?.causes.find((x) => x.type === cause.value)?.subtypes || [];
+    subtype.replaceChildren(choose(), ...subs.map((x) => h("option", { value: x }, x)));
+    subtypeRow.hidden = !subs.length;
+  };
+  category.addEventListener("change", fillCauses);
+  cause.addEventListener("change", fillSubtypes);
+  loadTaxonomy()
+    .then((loaded) => {
+      tax = loaded;
+      category.append(...tax.map((x) => h("option", { value: x.code }, label(x))));
+      if (c.category && tax.some((x) => x.code === c.category)) {
+        category.value = c.category; // chosen when the case was opened: confirmed or changed here
+        fillCauses();
+      }
+      category.dataset.loaded = "1";
+    })
+    .catch((e) => (msg.textContent = `${e.code}: ${e.message}`));
+  const form = h(
+    "form",
+    {
+      class: "resolve-form",
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        msg.textContent = "";
+        if (needsCause && (!category.value || !cause.value)) {
+          msg.textContent = t("rf.needTaxonomy");
+          return;
+        }
+        const btn = form.querySelector(".rf-submit");
+        btn.disabled = true;
+        try {
+          await gql(RESOLVE, {
+            input: {
+              clientMutationId: mutationId(),
+              complaintId: c.id,
+              resolution: resolution.value.trim(),
+              outcome: outcome.value.trim() || null,
+              category: category.value || null,
+              causeType: cause.value || null,
+              causeSubtype: subtype.value || null,
+            },
+          });
+          toast(t("complaint.resolved"));
+          await reload();
+        } catch (e) {
+          msg.textContent = `${e.code}: ${e.message}`;
+          btn.disabled = false;
+        }
+      },
+    },
+    h("h3", {}, t("rf.title")),
+    h("div", { class: "field" }, h("label", { for: `${uid}-res` }, t("rf.resolution")), resolution),
+    h("div", { class: "field" }, h("label", { for: `${uid}-out` }, t("rf.outcome")), outcome),
+    h("div", { class: "field" }, h("label", { for: `${uid}-cat` }, t("rf.category")), category),
+    h("div", { class: "field" }, h("label", { for: `${uid}-cause` }, t("rf.cause")), cause),
+    subtypeRow,
+    h(
+      "div",
+      { class: "cp-buttons" },
+      h("button", { type: "submit", class: "btn primary rf-submit" }, t("rf.submit")),
+      h("button", { type: "button", class: "btn rf-cancel", onclick: () => (form.hidden = true) }, t("rf.cancel"))
+    ),
+    msg
+  );
+  return form;
+}
+
+// ---- the queue page
+const QUEUE_PAGE = 20;
+const queueState = { status: "OPEN_ONLY", sla: "", severity: "", kind: "", category: "", cursors: [null], page: 0, days: 30 };
+const STATUSES = ["OPEN", "ACKNOWLEDGED", "IN_PROGRESS", "RESOLVED", "CLOSED", "REOPENED"];
+const SLAS = ["AT_RISK", "BREACHED", "ON_TRACK", "MET"];
+
+function queueFilter() {
+  const f = {};
+  if (queueState.status === "OPEN_ONLY") f.openOnly = true;
+  else if (queueState.status) f.status = [queueState.status];
+  if (queueState.sla) f.slaStatus = [queueState.sla];
+  if (queueState.severity) f.severity = queueState.severity;
+  if (queueState.kind) f.kind = queueState.kind;
+  if (queueState.category) f.category = queueState.category;
+  return f;
+}
+
+function isoDay(d) {
+  return d.toISOString().slice(0, 10);
+}
+
+function statsView() {
+  const tiles = h("div", { class: "tiles", id: "complaint-stats", "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
+  const period = h(
+    "select",
+    { id: "stats-period" },
+    [7, 30, 90, 365].map((n) => h("option", { value: String(n), selected: n === queueState.days }, t("stats.days", n)))
+  );
+  const tile = (id, key, value, sub, cls) =>
+    h("div", { class: `tile${cls ? ` ${cls}` : ""}`, id }, h("div", { class: "tile-label" }, t(key)), h("div", { class: "tile-value" }, value), sub ? h("div", { class: "tile-sub muted" }, sub) : null);
+  const hours = (n) => (n === null || n === undefined ? "—" : t("stats.hours", Number(n).toFixed(1)));
+  const pct = (n) => (n === null || n === undefined ? "—" : `${Number(n).toFixed(1)} %`);
+  let latest = 0;
+  const load = async () => {
+    const mine = ++latest;
+    const to = new Date();
+    const from = new Date(to.getTime() - (queueState.days - 1) * 86400000);
+    const span = { from: isoDay(from), to: isoDay(to) };
+    try {
+      const { complaintStats: s } = await gql(COMPLAINT_STATS, { period: span });
+      if (mine !== latest) return;
+      const target = s.targetAverageHandlingHours;
+      const over = (n) => (n != null && target != null ? (n <= target ? "ok" : "bad") : "");
+      tiles.replaceChildren(
+        tile("stat-opened", "stats.opened", String(s.opened)),
+        tile("stat-resolved", "stats.resolved", String(s.resolved)),
+        tile("stat-open", "stats.open", String(s.open)),
+        tile("stat-at-risk", "stats.atRisk", String(s.atRisk), null, s.atRisk ? "warn-tile" : ""),
+        tile("stat-breached", "stats.breached", String(s.breached), null, s.breached ? "bad" : ""),
+        tile("stat-avg", "stats.avg", hours(s.averageHandlingHours), target != null ? t("stats.target", target) : null, over(s.averageHandlingHours)),
+        tile("stat-p90", "stats.p90", hours(s.p90HandlingHours)),
+        tile("stat-first-response", "stats.firstResponse", pct(s.firstResponseWithin24hPct)),
+        tile("stat-major", "stats.major", pct(s.majorWithin4hPct))
+      );
+      Object.assign(tiles.dataset, { loaded: "1", from: span.from, to: span.to });
+    } catch (e) {
+      if (mine === latest) tiles.replaceChildren(errorBox(e));
+    }
+  };
+  period.addEventListener("change", () => {
+    queueState.days = Number(period.value);
+    load();
+  });
+  load();
+  const section = h(
+    "section",
+    { class: "card", "aria-labelledby": "h-stats" },
+    h(
+      "div",
+      { class: "title-row" },
+      h("h2", { id: "h-stats" }, t("stats.title")),
+      h("label", { for: "stats-period", class: "muted" }, t("stats.period")),
+      period
+    ),
+    tiles
+  );
+  section.reload = load;
+  return section;
+}
+
+function complaintsView() {
+  const results = h("div", { id: "queue", "aria-live": "polite" });
+  const select = (id, key, value, options) =>
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: id }, t(key)),
+      h(
+        "select",
+        {
+          id,
+          onchange: (ev) => {
+            queueState[value] = ev.target.value;
+            queueState.cursors = [null];
+            queueState.page = 0;
+            load();
+          },
+        },
+        options.map(([v, text]) => h("option", { value: v, selected: queueState[value] === v }, text))
+      )
+    );
+  const filters = h(
+    "form",
+    { class: "filters", id: "queue-filters", onsubmit: (ev) => ev.preventDefault() },
+    select("f-status", "queue.status", "status", [
+      ["OPEN_ONLY", t("queue.openOnly")],
+      ["", t("queue.all")],
+      ...STATUSES.map((s) => [s, t(`cstatus.${s}`)]),
+    ]),
+    select("f-sla", "queue.sla", "sla", [["", t("queue.all")], ...SLAS.map((s) => [s, t(`sla.${s}`)])]),
+    select("f-severity", "queue.severity", "severity", [["", t("queue.all")], ...["MAJOR", "MINOR"].map((s) => [s, t(`sev.${s}`)])]),
+    select("f-kind", "queue.kind", "kind", [["", t("queue.all")], ...TRACKED_KINDS.map((k) => [k, t(`kind.${k}`)])]),
+    select("f-category", "complaint.category", "category", [["", t("queue.all")]])
+  );
+  loadTaxonomy()
+    .then((tax) => {
+      const categories = filters.querySelector("#f-category");
+      categories.append(...tax.map((c) => h("option", { value: c.code, selected: queueState.category === c.code }, label(c))));
+    })
+    .catch(() => {});
+  const COLUMNS = 8;
+  let latest = 0;
+  const load = async () => {
+    const mine = ++latest;
+    results.setAttribute("aria-busy", "true");
+    try {
+      const data = await gql(COMPLAINTS, {
+        filter: queueFilter(),
+        first: QUEUE_PAGE,
+        after: queueState.cursors[queueState.page],
+      });
+      if (mine !== latest) return;
+      const conn = data.complaints;
+      const now = Date.now();
+      const rows = conn.edges.flatMap(({ node: c }) => {
+        const open = !["RESOLVED", "CLOSED"].includes(c.status);
+        const awaitingResponse = ["OPEN", "REOPENED"].includes(c.status);
+        const due = (at, key) =>
+          at
+            ? h(
+                "div",
+                { class: open && Date.parse(at) < now ? "overdue" : "" },
+                t(key, fmtDate(at)),
+                open && Date.parse(at) < now ? h("span", { class: "badge sla-breached" }, t("queue.overdue")) : null
+              )
+            : null;
+        const row = h(
+          "tr",
+          { class: "q-row", dataset: { id: c.id, status: c.status, sla: c.slaStatus || "" } },
+          h("td", { class: "q-due" }, awaitingResponse ? due(c.responseDueAt, "queue.respondBy") : null, open ? due(c.resolutionDueAt, "queue.resolveBy") : fmtDate(c.resolvedAt)),
+          h("td", {}, c.customerId ? customerLink(c.customerId, `${dash(c.customerName)} · ${c.customerId}`) : "—"),
+          h("td", {}, h("span", { class: "badge q-kind", dataset: { kind: c.kind } }, t(`kind.${c.kind}`, c.kind)), c.severity ? sevBadge(c.severity) : null),
+          h("td", { class: "q-status" }, c.status ? statusBadge(c.status) : "—"),
+          h("td", { class: "q-sla" }, c.slaStatus ? slaBadge(c.slaStatus) : "—"),
+          h("td", { class: "q-summary" }, dash(c.summary), c.category ? [h("br"), h("small", {}, categorySpan(c))] : null),
+          h("td", {}, fmtDate(c.occurredAt)),
+          h("td", {})
+        );
+        row.lastChild.append(
+          panelToggle(c, reload, row, (panel) => h("tr", { class: "q-detail", dataset: { id: c.id } }, h("td", { colspan: COLUMNS }, panel)))
+        );
+        return [row];
+      });
+      const prev = h(
+        "button",
+        {
+          type: "button",
+          class: "btn",
+          id: "queue-prev",
+          disabled: queueState.page === 0,
+          onclick: () => {
+            queueState.page -= 1;
+            load();
+          },
+        },
+        t("page.prev")
+      );
+      const next = h(
+        "button",
+        {
+          type: "button",
+          class: "btn",
+          id: "queue-next",
+          disabled: !conn.pageInfo.hasNextPage,
+          onclick: () => {
+            queueState.cursors[queueState.page + 1] = conn.pageInfo.endCursor;
+            queueState.page += 1;
+            load();
+          },
+        },
+        t("page.next")
+      );
+      results.replaceChildren(
+        h("p", { class: "muted", id: "queue-total" }, t("queue.total", conn.totalCount), ` · ${t("page.n")} ${queueState.page + 1}`),
+        rows.length
+          ? h(
+              "table",
+              { class: "grid queue" },
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  ["queue.due", "queue.customer", "queue.kind", "queue.status", "queue.sla", "col.summary", "queue.opened"].map((k) =>
+                    h("th", { scope: "col" }, t(k))
+                  ),
+                  h("th", { scope: "col" }, h("span", { class: "sr-only" }, t("queue.details")))
+                )
+              ),
+              h("tbody", {}, rows)
+            )
+          : h("p", { class: "muted", id: "queue-empty" }, t("queue.empty")),
+        h("div", { class: "pager" }, prev, next)
+      );
+      results.dataset.loaded = String(mine);
+    } catch (e) {
+      if (mine === latest) results.replaceChildren(errorBox(e));
+    } finally {
+      if (mine === latest) results.removeAttribute("aria-busy");
+    }
+  };
+  const stats = statsView();
+  const reload = async () => {
+    await load(); // a step taken from the queue: the rows and the figures change
+    stats.reload();
+  };
+  load();
+  return h(
+    "div",
+    { class: "service-desk", id: "queue-page" },
+    h("div", { class: "title-row" }, h("h1", { id: "queue-title", tabindex: "-1" }, t("queue.title"))),
+    stats,
+    h("section", { class: "card", "aria-labelledby": "queue-title" }, filters, results)
+  );
 }
 
 // ---------------------------------------------------------------- shell
@@ -834,6 +1525,22 @@ async function renderWho() {
   out.hidden = !signedIn();
 }
 
+// The navigation: the home page, and the complaint queue for the roles that work it.
+function renderNav() {
+  const home = document.getElementById("nav-home");
+  const queue = document.getElementById("nav-complaints");
+  home.textContent = t("nav.home");
+  queue.textContent = t("nav.complaints");
+  document.getElementById("main-nav").hidden = !signedIn();
+  queue.hidden = !allowed(QUEUE_ROLES);
+  const onQueue = location.hash.startsWith("#/complaints");
+  const onHome = !onQueue && !location.hash.startsWith("#/customer/");
+  if (onQueue) queue.setAttribute("aria-current", "page");
+  else queue.removeAttribute("aria-current");
+  if (onHome) home.setAttribute("aria-current", "page");
+  else home.removeAttribute("aria-current");
+}
+
 async function signOut() {
   if (!token() && session) {
     // ends the server-side session; the server also clears the cookie
@@ -852,11 +1559,15 @@ async function render() {
   await renderWho();
   const root = app();
   if (!signedIn()) {
+    renderNav();
     root.replaceChildren(signInView());
     return;
   }
+  renderNav();
   const m = location.hash.match(/^#\/customer\/(.+)$/);
-  root.replaceChildren(m ? customerView(decodeURIComponent(m[1])) : homeView());
+  if (m) root.replaceChildren(customerView(decodeURIComponent(m[1])));
+  else if (location.hash.startsWith("#/complaints")) root.replaceChildren(complaintsView());
+  else root.replaceChildren(homeView());
   window.scrollTo(0, 0);
 }
 
