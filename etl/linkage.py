@@ -443,10 +443,13 @@ def _recluster(db: duckdb.DuckDBPyConnection) -> None:
         SELECT e.l, e.r FROM edge e JOIN comp c ON c.unique_id = e.l
         JOIN allrec a ON a.unique_id = e.l JOIN allrec b ON b.unique_id = e.r
         WHERE c.cluster IN (SELECT cluster FROM bad)
-        -- same-ID links first, then by weight; ties by the records' keys, never by the order
-        -- the graph streamed its records in (which gives the unique ids)
+        -- same-ID links first, then by weight; ties by the two records' keys, the lesser
+        -- first: never by the order the records came in (which gives the unique ids, and
+        -- which of a pair is l), so a load, a resume and a re-load cluster alike
         ORDER BY e.same_id DESC, CASE WHEN e.same_id THEN {ID_WEIGHT} ELSE e.w END DESC
-                 NULLS LAST, a.system, a.source_id, b.system, b.source_id
+                 NULLS LAST,
+                 least([a.system, a.source_id], [b.system, b.source_id]),
+                 greatest([a.system, a.source_id], [b.system, b.source_id])
         """  # noqa: S608 - constant
     ).fetchall()
     for a, b in edges:
@@ -476,17 +479,18 @@ def _name(db: duckdb.DuckDBPyConnection, cfg: IdentityConfig) -> None:
     priority = pd.DataFrame(
         {"system": list(cfg.system_priority), "rank": range(len(cfg.system_priority))}
     )
+    rank = len(cfg.system_priority)  # of a system not listed
     db.register("_priority", priority)
     try:
         rows = db.execute(
             f"""
-            WITH anchor AS (
-                SELECT cluster, arg_min(system, (coalesce(p.rank, {len(cfg.system_priority)}),
-                       source_id)) AS system,
-                       arg_min(source_id, (coalesce(p.rank, {len(cfg.system_priority)}),
-                       source_id)) AS source_id,
-                       arg_min(unique_id, (coalesce(p.rank, {len(cfg.system_priority)}),
-                       source_id)) AS anchor,
+            WITH anchor AS (  -- the key orders records fully: two systems may share a rank
+                SELECT cluster, arg_min(system, (coalesce(p.rank, {rank}), source_id, system))
+                       AS system,
+                       arg_min(source_id, (coalesce(p.rank, {rank}), source_id, system))
+                       AS source_id,
+                       arg_min(unique_id, (coalesce(p.rank, {rank}), source_id, system))
+                       AS anchor,
                        list(DISTINCT cid) FILTER (WHERE cid IS NOT NULL) AS known,
                        count(*) AS n
                 FROM cl LEFT JOIN _priority p USING (system)
@@ -540,12 +544,14 @@ def _name(db: duckdb.DuckDBPyConnection, cfg: IdentityConfig) -> None:
         CREATE OR REPLACE TABLE inside AS
         SELECT e.* FROM edge e JOIN final a ON a.unique_id = e.l JOIN final b ON b.unique_id = e.r
         WHERE a.cluster = b.cluster;
-        CREATE OR REPLACE TABLE best AS
-        SELECT idx, arg_max(struct_pack(same_id, p, w, comps),
-                            (same_id, coalesce(w, {ID_WEIGHT}))) AS e
-        FROM (SELECT l AS idx, * EXCLUDE (l, r) FROM inside
-              UNION ALL SELECT r AS idx, * EXCLUDE (l, r) FROM inside)
-        GROUP BY idx;
+        CREATE OR REPLACE TABLE best AS  -- equal links: the other record's key decides
+        SELECT i.idx, arg_max(struct_pack(i.same_id, i.p, i.w, i.comps),
+                              (i.same_id, coalesce(i.w, {ID_WEIGHT}), o.system, o.source_id))
+                      AS e
+        FROM (SELECT l AS idx, r AS other, * EXCLUDE (l, r) FROM inside
+              UNION ALL SELECT r AS idx, l AS other, * EXCLUDE (l, r) FROM inside) i
+        JOIN allrec o ON o.unique_id = i.other
+        GROUP BY i.idx;
         CREATE OR REPLACE TABLE link AS
         SELECT m.unique_id AS idx,
                CASE WHEN NOT m.fresh THEN 'SINGLETON'
