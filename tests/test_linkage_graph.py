@@ -1,6 +1,7 @@
 """Identity resolution across loads, against the real Neo4j: a system loaded in a later run links
-to the golden records of the first run (with its evidence on the link), uncertain pairs become
-the review queue, and a pair a steward kept apart (NOT_SAME_AS) stays apart on a re-load.
+to the golden records of the first run (with its evidence on the link) but never to a customer
+one of whose records has another resident ID, uncertain pairs become the review queue, and a
+pair a steward kept apart (NOT_SAME_AS) stays apart on a re-load.
 
 The extracts are written here, shaped as the core, card and CRM systems' files (not by our
 generator); a few records use the model shipped in etl/mappings/er-model.json.
