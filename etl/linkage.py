@@ -16,10 +16,18 @@ customer) and ``known`` (the graph's records this load does not bring, with thei
    without the pairs that may never be one customer: NOT_SAME_AS (a steward's decision), two
    national IDs of a ``national_id_veto`` type that differ. A component is then checked: it may
    not join two customers already in the graph (a load never merges existing customers: that is
-   a steward's ``confirmMatch``), nor hold such a pair, nor two records whose own score is below
-   ``separate`` (scored for every pair of the component, blocked or not). A component that
-   breaks a rule is re-clustered greedily: its links strongest first (same ID first), each
-   joining two groups unless that would break a rule, so a chain is cut at its weakest link.
+   a steward's ``confirmMatch``), nor hold a NOT_SAME_AS pair, nor two records whose own score is
+   below ``separate`` (scored for every pair of a component of at most
+   :data:`MAX_CHECKED_CLUSTER` records, blocked or not), nor two IDs of a veto type that differ:
+   the IDs of its records **and of every record of the customers they already belong to** (a
+   new record linked to one record of a customer meets the IDs of all that customer's records,
+   compared or not). The ID check is linear (the distinct IDs per type and component), so it
+   holds in components of any size. A component that breaks a rule is re-clustered greedily
+   (:class:`_Groups`): its links strongest first (same ID first, then by weight, ties by the
+   records' keys), each joining two groups unless that would break a rule, so a chain is cut
+   at its weakest link. A group carries the IDs of its records and customers; two groups join
+   when, for every veto type, the IDs of one are among the other's (a customer a steward gave
+   two IDs of a type takes a record with either, never a third).
 3. **Name**: a cluster with a resolved record takes its customer; a new one the id of its anchor
    (etl/identity.customer_id_for). Each fresh record's link is its strongest link inside its
    cluster (rule, probability, match weight and the comparison levels with their weights).
@@ -41,7 +49,9 @@ from etl.identity import IdentityConfig, customer_id_for
 from etl.linkage_model import Model
 
 ID_WEIGHT = 1e9  # a same-ID link sorts before any scored one
-MAX_CHECKED_CLUSTER = 200  # larger components are re-clustered without scoring all their pairs
+# larger components are re-clustered without scoring all their pairs (the ``separate`` check);
+# the owners, NOT_SAME_AS and the national-ID veto hold at any size
+MAX_CHECKED_CLUSTER = 200
 COLUMNS = (
     "unique_id, system, source_id, given_name, family_name, given_hz, family_hz, birth_date, "
     "gender, phone, email, address, address_words, city, postcode, id_hash, id_type"
@@ -254,10 +264,39 @@ def _components(db: duckdb.DuckDBPyConnection) -> None:
     cc.drop_table_from_database_and_remove_from_cache()
 
 
+def _vetoed_ids(db: duckdb.DuckDBPyConnection, cfg: IdentityConfig) -> None:
+    """Table ``vid`` (unique_id, id_type, id_hash): the IDs of a veto type each record of a
+    component stands for: its own, and those of every record of the customer it belongs to."""
+    if not cfg.national_id_veto:
+        db.execute(
+            "CREATE OR REPLACE TABLE vid (unique_id BIGINT, id_type VARCHAR, id_hash VARCHAR)"
+        )
+        return
+    types = ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+    db.execute(
+        f"""
+        CREATE OR REPLACE TABLE vid AS
+        WITH ids AS (
+            SELECT unique_id, id_type, id_hash FROM allrec
+            WHERE id_hash IS NOT NULL AND id_type IN ({types})
+        ), held AS (  -- the customers of the components' records, with all their records' IDs
+            SELECT DISTINCT o.cid, i.id_type, i.id_hash FROM owner o JOIN ids i USING (unique_id)
+            WHERE o.cid IN (SELECT o2.cid FROM comp c JOIN owner o2 USING (unique_id))
+        )
+        SELECT c.unique_id, i.id_type, i.id_hash FROM comp c JOIN ids i USING (unique_id)
+        UNION
+        SELECT c.unique_id, h.id_type, h.id_hash
+        FROM comp c JOIN owner o USING (unique_id) JOIN held h ON h.cid = o.cid;
+        """  # noqa: S608 - config values checked
+    )
+
+
 def _cluster_pairs_below_separate(
     db: duckdb.DuckDBPyConnection, cfg: IdentityConfig, linker: Any
 ) -> None:
-    """Table ``apart`` (l, r): pairs in one component that may not be one customer."""
+    """Table ``apart`` (l, r): pairs in one component that may not be one customer (a steward's
+    NOT_SAME_AS; in a component of 3 to :data:`MAX_CHECKED_CLUSTER` records, a score below
+    ``separate``). The national-ID veto is not a pair here: :func:`_recluster` checks IDs."""
     db.execute(
         f"""
         CREATE OR REPLACE TABLE csize AS
@@ -266,15 +305,12 @@ def _cluster_pairs_below_separate(
         SELECT a.unique_id AS l, b.unique_id AS r, a.cluster
         FROM comp a JOIN comp b ON a.cluster = b.cluster AND a.unique_id < b.unique_id
         JOIN csize s ON s.cluster = a.cluster
-        WHERE s.n <= {MAX_CHECKED_CLUSTER};
+        WHERE s.n >= 3 AND s.n <= {MAX_CHECKED_CLUSTER};
         CREATE OR REPLACE TABLE apart AS
-        SELECT p.l, p.r FROM cpair p
-        JOIN allrec a ON a.unique_id = p.l JOIN allrec b ON b.unique_id = p.r
-        WHERE {_veto_sql(cfg, "a", "b")}
-        UNION SELECT n.l, n.r FROM nsa_id n
+        SELECT n.l, n.r FROM nsa_id n
         JOIN comp a ON a.unique_id = n.l JOIN comp b ON b.unique_id = n.r
         WHERE a.cluster = b.cluster;
-        """  # noqa: S608 - config values checked
+        """  # noqa: S608 - a constant
     )
     if linker is None:
         return
@@ -283,7 +319,6 @@ def _cluster_pairs_below_separate(
         """
         CREATE OR REPLACE TABLE unscored AS
         SELECT '0' AS match_key, p.l AS join_key_l, p.r AS join_key_r FROM cpair p
-        JOIN csize s ON s.cluster = p.cluster AND s.n >= 3
         WHERE NOT EXISTS (SELECT 1 FROM edge e WHERE e.l = p.l AND e.r = p.r)
         """
     )
@@ -302,14 +337,31 @@ def _cluster_pairs_below_separate(
     pred.drop_table_from_database_and_remove_from_cache()
 
 
+IdSet = dict[str, frozenset[str]]  # veto type -> the ID hashes a group holds
+
+
+def _ids_agree(a: IdSet, b: IdSet) -> bool:
+    """Whether two groups may join under the veto: for every type both hold, the IDs of one
+    are among the other's (one record's ID, or a customer's, which a steward may have given
+    two)."""
+    for kind, ours in a.items():
+        theirs = b.get(kind)
+        if theirs and not (ours <= theirs or theirs <= ours):
+            return False
+    return True
+
+
 class _Groups:
     """Union-find over the records of the components that broke a rule (module docstring)."""
 
-    def __init__(self, owners: dict[int, str], apart: dict[int, set[int]]) -> None:
+    def __init__(
+        self, owners: dict[int, str], apart: dict[int, set[int]], ids: dict[int, IdSet]
+    ) -> None:
         self.parent: dict[int, int] = {}
         self.members: dict[int, set[int]] = {}
         self.owner = owners
         self.apart = apart
+        self.ids = ids  # by root: the IDs of the group's records and of their customers
 
     def find(self, i: int) -> int:
         if i not in self.parent:
@@ -321,21 +373,30 @@ class _Groups:
             self.parent[i], i = root, self.parent[i]
         return root
 
-    def join(self, a: int, b: int) -> None:
+    def join(self, a: int, b: int) -> bool:
+        """Join the groups of ``a`` and ``b`` unless a rule forbids it; whether they are one."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
-            return
+            return True
         oa, ob = self.owner.get(ra), self.owner.get(rb)
         if oa and ob and oa != ob:
-            return  # two customers of the graph: a steward's decision
+            return False  # two customers of the graph: a steward's decision
+        ia, ib = self.ids.get(ra, {}), self.ids.get(rb, {})
+        if not _ids_agree(ia, ib):
+            return False  # two national IDs of a veto type
         small, large = sorted((ra, rb), key=lambda r: len(self.members[r]))
         forbidden = set().union(*(self.apart.get(i, set()) for i in self.members[small]))
         if forbidden & self.members[large]:
-            return
+            return False
         self.parent[small] = large
         self.members[large] |= self.members.pop(small)
         if oa or ob:
             self.owner[large] = oa or ob  # type: ignore[assignment]
+        merged = {k: ia.get(k, frozenset()) | ib.get(k, frozenset()) for k in {*ia, *ib}}
+        self.ids.pop(small, None)
+        if merged:
+            self.ids[large] = merged
+        return True
 
 
 def _recluster(db: duckdb.DuckDBPyConnection) -> None:
@@ -346,6 +407,8 @@ def _recluster(db: duckdb.DuckDBPyConnection) -> None:
         SELECT c.cluster FROM comp c JOIN owner o ON o.unique_id = c.unique_id
         GROUP BY c.cluster HAVING count(DISTINCT o.cid) > 1
         UNION SELECT c.cluster FROM apart a JOIN comp c ON c.unique_id = a.l
+        UNION SELECT c.cluster FROM comp c JOIN vid v USING (unique_id)
+        GROUP BY c.cluster, v.id_type HAVING count(DISTINCT v.id_hash) > 1
         UNION SELECT cluster FROM comp GROUP BY cluster HAVING count(*) > {MAX_CHECKED_CLUSTER};
         CREATE OR REPLACE TABLE final AS
         SELECT unique_id, cluster FROM comp WHERE cluster NOT IN (SELECT cluster FROM bad);
@@ -365,7 +428,14 @@ def _recluster(db: duckdb.DuckDBPyConnection) -> None:
     ).fetchall():
         apart.setdefault(a, set()).add(b)
         apart.setdefault(b, set()).add(a)
-    groups = _Groups(dict(owners), apart)
+    held: dict[int, dict[str, set[str]]] = {}
+    for uid, kind, value in db.execute(
+        "SELECT v.unique_id, v.id_type, v.id_hash FROM vid v JOIN comp c USING (unique_id) "
+        "WHERE c.cluster IN (SELECT cluster FROM bad)"
+    ).fetchall():
+        held.setdefault(uid, {}).setdefault(kind, set()).add(value)
+    ids = {uid: {k: frozenset(v) for k, v in kinds.items()} for uid, kinds in held.items()}
+    groups = _Groups(dict(owners), apart, ids)
     for uid, _ in members:
         groups.find(uid)
     edges = db.execute(
@@ -373,10 +443,13 @@ def _recluster(db: duckdb.DuckDBPyConnection) -> None:
         SELECT e.l, e.r FROM edge e JOIN comp c ON c.unique_id = e.l
         JOIN allrec a ON a.unique_id = e.l JOIN allrec b ON b.unique_id = e.r
         WHERE c.cluster IN (SELECT cluster FROM bad)
-        -- same-ID links first, then by weight; ties by the records' keys, never by the order
-        -- the graph streamed its records in (which gives the unique ids)
+        -- same-ID links first, then by weight; ties by the two records' keys, the lesser
+        -- first: never by the order the records came in (which gives the unique ids, and
+        -- which of a pair is l), so a load, a resume and a re-load cluster alike
         ORDER BY e.same_id DESC, CASE WHEN e.same_id THEN {ID_WEIGHT} ELSE e.w END DESC
-                 NULLS LAST, a.system, a.source_id, b.system, b.source_id
+                 NULLS LAST,
+                 least([a.system, a.source_id], [b.system, b.source_id]),
+                 greatest([a.system, a.source_id], [b.system, b.source_id])
         """  # noqa: S608 - constant
     ).fetchall()
     for a, b in edges:
@@ -406,17 +479,18 @@ def _name(db: duckdb.DuckDBPyConnection, cfg: IdentityConfig) -> None:
     priority = pd.DataFrame(
         {"system": list(cfg.system_priority), "rank": range(len(cfg.system_priority))}
     )
+    rank = len(cfg.system_priority)  # of a system not listed
     db.register("_priority", priority)
     try:
         rows = db.execute(
             f"""
-            WITH anchor AS (
-                SELECT cluster, arg_min(system, (coalesce(p.rank, {len(cfg.system_priority)}),
-                       source_id)) AS system,
-                       arg_min(source_id, (coalesce(p.rank, {len(cfg.system_priority)}),
-                       source_id)) AS source_id,
-                       arg_min(unique_id, (coalesce(p.rank, {len(cfg.system_priority)}),
-                       source_id)) AS anchor,
+            WITH anchor AS (  -- the key orders records fully: two systems may share a rank
+                SELECT cluster, arg_min(system, (coalesce(p.rank, {rank}), source_id, system))
+                       AS system,
+                       arg_min(source_id, (coalesce(p.rank, {rank}), source_id, system))
+                       AS source_id,
+                       arg_min(unique_id, (coalesce(p.rank, {rank}), source_id, system))
+                       AS anchor,
                        list(DISTINCT cid) FILTER (WHERE cid IS NOT NULL) AS known,
                        count(*) AS n
                 FROM cl LEFT JOIN _priority p USING (system)
@@ -470,12 +544,14 @@ def _name(db: duckdb.DuckDBPyConnection, cfg: IdentityConfig) -> None:
         CREATE OR REPLACE TABLE inside AS
         SELECT e.* FROM edge e JOIN final a ON a.unique_id = e.l JOIN final b ON b.unique_id = e.r
         WHERE a.cluster = b.cluster;
-        CREATE OR REPLACE TABLE best AS
-        SELECT idx, arg_max(struct_pack(same_id, p, w, comps),
-                            (same_id, coalesce(w, {ID_WEIGHT}))) AS e
-        FROM (SELECT l AS idx, * EXCLUDE (l, r) FROM inside
-              UNION ALL SELECT r AS idx, * EXCLUDE (l, r) FROM inside)
-        GROUP BY idx;
+        CREATE OR REPLACE TABLE best AS  -- equal links: the other record's key decides
+        SELECT i.idx, arg_max(struct_pack(i.same_id, i.p, i.w, i.comps),
+                              (i.same_id, coalesce(i.w, {ID_WEIGHT}), o.system, o.source_id))
+                      AS e
+        FROM (SELECT l AS idx, r AS other, * EXCLUDE (l, r) FROM inside
+              UNION ALL SELECT r AS idx, l AS other, * EXCLUDE (l, r) FROM inside) i
+        JOIN allrec o ON o.unique_id = i.other
+        GROUP BY i.idx;
         CREATE OR REPLACE TABLE link AS
         SELECT m.unique_id AS idx,
                CASE WHEN NOT m.fresh THEN 'SINGLETON'
@@ -519,6 +595,7 @@ def resolve(
     _edges(db, cfg, scored=linker is not None)
     echo("clustering")
     _components(db)
+    _vetoed_ids(db, cfg)
     _cluster_pairs_below_separate(db, cfg, linker)
     _recluster(db)
     _name(db, cfg)

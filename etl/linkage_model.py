@@ -21,7 +21,15 @@ DuckDB), from the most to the least specific:
 
 Training (:func:`train`) needs no labels: u by random sampling of record pairs, the prior (the
 share of pairs that match) from near-certain rules, m by expectation maximisation on the
-``em_blocks``. The model file is Splink's model JSON inside our envelope (:data:`MODEL_VERSION`,
+``em_blocks``. What the training records cannot estimate is filled in explicitly, never left to
+Splink's defaults (which gave a comparison whose column is empty, e.g. FEBRL's phone, e-mail
+and gender, +9.1 for "same" and -1.7 for "different" at prediction, whatever the data): a
+comparison no sampled pair has values for on both sides, or no EM match has, takes the
+shipped model's m and u (or its m) when the shipped model has the same levels, else counts
+for nothing (m = u: match weight 0); a level not seen among the N random pairs takes the
+shipped model's m and u, else u = 1/N when EM saw it among the matches, else weight 0. Each
+is a warning of the training (``c360 er-train`` prints them) and is listed in the model file
+(``untrained``). The model file is Splink's model JSON inside our envelope (:data:`MODEL_VERSION`,
 when and on what it was trained, and a fingerprint of the comparisons it was trained for: a model
 trained for other comparisons is not used).
 """
@@ -267,9 +275,18 @@ def _quiet_splink() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def train(db_api: Any, table: str, cfg: IdentityConfig, *, source: str, records: int) -> Model:
+def train(
+    db_api: Any,
+    table: str,
+    cfg: IdentityConfig,
+    *,
+    source: str,
+    records: int,
+    echo: Callable[[str], None] = lambda _: None,
+) -> Model:
     """Estimate the model on the records in DuckDB table ``table`` (columns of
-    etl/linkage_frame.py), without labels (module docstring)."""
+    etl/linkage_frame.py), without labels (module docstring); what it cannot estimate is
+    echoed as a warning."""
     from splink import Linker
 
     _quiet_splink()
@@ -285,14 +302,22 @@ def train(db_api: Any, table: str, cfg: IdentityConfig, *, source: str, records:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block, estimate_without_term_frequencies=True
         )
-    doc = _with_m_floor(linker.misc.save_model_to_json(), opts.m_floor)
+    doc = linker.misc.save_model_to_json()
+    seen = _estimated(doc)
+    doc = _with_m_floor(doc, opts.m_floor)
+    sampled = min(records, opts.max_training_records or records)
+    pairs = int(min(opts.u_max_pairs, sampled * (sampled - 1) / 2))
+    notes = _fill_untrained(doc, seen, _shipped_or_none(), max(pairs, 1))
+    for note in notes:
+        echo(f"warning: {note}")
     meta = {
         "trained_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "trained_on": source,
         "records": records,
-        "sampled_records": min(records, opts.max_training_records or records),
+        "sampled_records": sampled,
         "comparisons_fingerprint": comparisons_fingerprint(cfg),
         "splink_version": _splink_version(),
+        "untrained": notes,
     }
     return Model(doc, meta)
 
@@ -315,6 +340,91 @@ def _training_sample(db_api: Any, table: str, records: int, limit: int, seed: in
         [seed, limit],
     )
     return sample
+
+
+def _non_null(comp: dict[str, Any]) -> list[Level]:
+    return [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+
+
+def _estimated(doc: dict[str, Any]) -> dict[str, tuple[list[bool], list[bool]]]:
+    """Per comparison, which levels training estimated m and u for (Splink's model JSON leaves
+    out the probabilities it could not estimate)."""
+    return {
+        comp["output_column_name"]: (
+            [bool(lv.get("m_probability")) for lv in _non_null(comp)],
+            [lv.get("u_probability") is not None for lv in _non_null(comp)],
+        )
+        for comp in doc.get("comparisons", [])
+    }
+
+
+def _shipped_or_none() -> Model | None:
+    try:
+        return read_model(SHIPPED_MODEL)
+    except ModelFileError:
+        return None
+
+
+def _shape(comp: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(lv["sql_condition"], lv.get("label_for_charts", "")) for lv in _non_null(comp)]
+
+
+def _fill_untrained(
+    doc: dict[str, Any],
+    seen: dict[str, tuple[list[bool], list[bool]]],
+    shipped: Model | None,
+    pairs: int,
+) -> list[str]:
+    """Set the m and u training could not estimate (module docstring), in place; the notes."""
+    shipped_comparisons = shipped.splink.get("comparisons", []) if shipped else []
+    ref = {c["output_column_name"]: c for c in shipped_comparisons}
+    notes = []
+    for comp in doc.get("comparisons", []):
+        name = comp["output_column_name"]
+        levels = _non_null(comp)
+        has_m, has_u = seen.get(name, ([True] * len(levels), [True] * len(levels)))
+        theirs = ref.get(name)
+        same = _non_null(theirs) if theirs is not None and _shape(theirs) == _shape(comp) else []
+        if not any(has_u):
+            for i, lv in enumerate(levels):
+                lv["m_probability"], lv["u_probability"] = (
+                    (same[i]["m_probability"], same[i]["u_probability"])
+                    if same
+                    else (lv["m_probability"], lv["m_probability"])
+                )
+            notes.append(
+                f"comparison {name}: no pair of the training records has a value on both sides; "
+                + ("it keeps the shipped model's weights" if same else "it counts for nothing "
+                   "(match weight 0) until a model is trained on records that have it")
+            )  # fmt: skip
+            continue
+        if not any(has_m):
+            for i, lv in enumerate(levels):
+                lv["m_probability"] = same[i]["m_probability"] if same else lv["u_probability"]
+            notes.append(
+                f"comparison {name}: no match in the EM blocks has a value on both sides; "
+                + ("its m from the shipped model" if same else "it counts for nothing (match "
+                   "weight 0)")
+            )  # fmt: skip
+            continue
+        for i, lv in enumerate(levels):
+            if has_u[i]:
+                continue
+            label = lv.get("label_for_charts", lv["sql_condition"])
+            if same:
+                lv["m_probability"] = same[i]["m_probability"]
+                lv["u_probability"] = same[i]["u_probability"]
+                how = "the shipped model's m and u"
+            elif has_m[i]:
+                lv["u_probability"] = 1 / pairs
+                how = f"u taken as 1/{pairs:,}"
+            else:
+                lv["u_probability"] = lv["m_probability"]
+                how = "nor among the EM matches: match weight 0"
+            notes.append(
+                f"comparison {name}, level {label!r}: in none of the {pairs:,} random pairs; {how}"
+            )
+    return notes
 
 
 def _with_m_floor(doc: dict[str, Any], floor: float) -> dict[str, Any]:
@@ -376,7 +486,7 @@ def model_for_load(
             echo(f"no ER model at {path}: training one on this load's {records:,} records")
             try:
                 model = train(db_api, table, cfg, source=f"first load ({records} records)",
-                              records=records)  # fmt: skip
+                              records=records, echo=echo)  # fmt: skip
             # EM on degenerate data: a block no pair falls in (EMTrainingException), or a prior
             # of 0 or 1 (Splink's log of it: ValueError "math domain error")
             except (EMTrainingException, ValueError, ZeroDivisionError) as exc:

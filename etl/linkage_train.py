@@ -72,6 +72,7 @@ def train_on_folder(
             cfg,
             source=str(opts.directory.resolve()),
             records=spill.n,
+            echo=echo,
         )
 
 
@@ -98,4 +99,5 @@ def train_on_graph(
             cfg,
             source="the graph's source records",
             records=spill.known_count,
+            echo=echo,
         )

@@ -1,6 +1,7 @@
 """Identity resolution across loads, against the real Neo4j: a system loaded in a later run links
-to the golden records of the first run (with its evidence on the link), uncertain pairs become
-the review queue, and a pair a steward kept apart (NOT_SAME_AS) stays apart on a re-load.
+to the golden records of the first run (with its evidence on the link) but never to a customer
+one of whose records has another resident ID, uncertain pairs become the review queue, and a
+pair a steward kept apart (NOT_SAME_AS) stays apart on a re-load.
 
 The extracts are written here, shaped as the core, card and CRM systems' files (not by our
 generator); a few records use the model shipped in etl/mappings/er-model.json.
@@ -33,6 +34,10 @@ REVIEWS = """
 MATCH (r:IdentityReview)-[:CANDIDATE]->(s:SourceRecord)
 RETURN r.review_id AS review_id, r.status AS status, r.probability AS probability,
        collect(s.system + '/' + s.source_id) AS records
+"""
+IDS_PER_CUSTOMER = """
+MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer) WHERE s.national_id_hash IS NOT NULL
+RETURN c.customer_id AS customer_id, count(DISTINCT s.national_id_hash) AS ids
 """
 CORE = [  # cust_no, name, gender, birth, id, mobile, email, address
     ("CIF001", "陈伟", "男", "1980-05-17", "", "13812345678", "chenwei@163.com", "上海市徐汇区漕溪北路1号"),
@@ -232,3 +237,46 @@ def test_er_train_reads_a_folder_as_a_load_does_sql_form_systems_included(
     assert counts["legacy"] - counts["crm"] >= (clients - 1) * 0.95  # the header is not a client
     assert json.loads(out.read_text(encoding="utf-8"))
     assert "birth_date" in done.stdout + done.stderr  # the weights per comparison level
+
+
+def test_a_later_load_meets_the_ids_of_all_the_records_of_a_known_customer(
+    driver: Driver, own: Settings, tmp_path: Path
+) -> None:
+    """Day 1: the core record of 陈伟 (resident ID A) and his card record (no ID) become one
+    customer; so do 李娜's. Day 2: a CRM record matching his card record on every field but
+    with resident ID B must not join him, though its only links in the graph are to the card
+    record (the core record's ID is not on the pair); a CRM record of 李娜 without an ID joins
+    hers."""
+    from tests.steward_bank import resident_id
+
+    settings = own
+    reset(driver, settings)
+    id_a, id_b = resident_id("31011519800517003"), resident_id("31011519800517011")
+    id_li = resident_id("11010819751102002")
+    core = [
+        ("CIF101", "陈伟", "男", "1980-05-17", id_a, "13812345678", "", "上海市徐汇区漕溪北路1号"),
+        ("CIF102", "李娜", "女", "1975-11-02", id_li, "13987654321", "", "北京市海淀区中关村大街5号"),
+    ]  # fmt: skip
+    card = [
+        ("K101", "CHEN WEI", "1", "19800517", "", "13812345678", "chenwei@163.com", "上海市徐汇区漕溪北路1号"),
+        ("K102", "LI NA", "2", "19751102", "", "13987654321", "lina@qq.com", "北京市海淀区中关村大街5号"),
+    ]  # fmt: skip
+    write_system(tmp_path / "day1", "core", core)
+    write_system(tmp_path / "day1", "card", card)
+    load(driver, settings, tmp_path / "day1")
+    assert link(driver, settings, "card", "K101")["customer_id"] == "C-CIF101"
+    assert link(driver, settings, "card", "K102")["customer_id"] == "C-CIF102"
+    crm = [  # contact_id, full_name, gender, birthday, id_number, mobile_phone, email, address
+        ("CRM1", "陈伟", "M", "17/05/1980", id_b, "13812345678", "chenwei@163.com", "上海市徐汇区漕溪北路1号"),
+        ("CRM2", "李娜", "F", "02/11/1975", "", "13987654321", "lina@qq.com", "北京市海淀区中关村大街5号"),
+    ]  # fmt: skip
+    write_system(tmp_path / "day2", "crm", crm)
+    result = load(driver, settings, tmp_path / "day2")
+    assert result.counts["customers"].loaded == len(crm)
+    assert link(driver, settings, "crm", "CRM2")["customer_id"] == "C-CIF102"
+    other = link(driver, settings, "crm", "CRM1")["customer_id"]
+    assert other != "C-CIF101"
+    assert link(driver, settings, "card", "K101")["customer_id"] == "C-CIF101"
+    # no customer holds two resident IDs
+    held = session.rows(driver, settings.neo4j_database, IDS_PER_CUSTOMER)
+    assert held and all(r["ids"] == 1 for r in held), held
