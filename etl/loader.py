@@ -446,7 +446,7 @@ class Loader:
                 by_name[path.name] = scans[path]
             for entity, em in m.entities.items():
                 if em.sql is None and entity in plan.reads:
-                    mapped = list(em.columns)
+                    mapped = [c for c in em.columns if c not in em.optional_columns]
                     check_columns(
                         scans[plan.files[em.file]],
                         mapped,

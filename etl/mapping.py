@@ -41,7 +41,9 @@ from etl.entities import ENTITIES, Entity
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 Errors = dict[int, list[tuple[str, str]]]  # frame index -> [(reason code, message)]
 FORMATS = ("date_format", "datetime_format", "timezone", "list_separator")
-SIMPLE_KEYS = {"file", "columns", "defaults", "codes", "units", "encoding", "optional"}
+SIMPLE_KEYS = {
+    "file", "columns", "optional_columns", "defaults", "codes", "units", "encoding", "optional",
+}  # fmt: skip
 SQL_KEYS = {"sql", "defaults", "codes", "units", "optional"}
 SYSTEM_KEYS = {"system", "read", "files", "reference", "entities", "encoding", *FORMATS}
 
@@ -95,6 +97,8 @@ class EntityMapping:
     encoding: str = "utf-8"  # of its file (simple form)
     sql: str | None = None  # the SQL form's query (then ``file`` is "" and ``columns`` empty)
     optional: bool = False  # a missing file skips the entity instead of failing the load
+    # source columns an extract may lack (an older export): then their targets take the default
+    optional_columns: frozenset[str] = frozenset()
 
     def over(self, columns: Iterable[str]) -> EntityMapping:
         """This mapping applied to a query's output: each output column is its canonical one."""
@@ -212,6 +216,13 @@ def parse_mapping(text: str, *, system: str | None = None) -> SystemMapping:
             if "encoding" in spec:  # an entity's encoding is its file's, unless files: says
                 overrides[file] = {"encoding": spec["encoding"], **overrides.get(file, {})}
             common = {"file": file, "columns": {str(k): str(v) for k, v in spec["columns"].items()}}
+            optional_columns = [str(c) for c in spec.get("optional_columns") or ()]
+            if stray := sorted(set(optional_columns) - set(common["columns"])):
+                raise MappingError(
+                    f"{where}: optional_columns {stray} are not among its `columns` (the source "
+                    "columns it reads)"
+                )
+            common["optional_columns"] = frozenset(optional_columns)
         extra = set(spec.get("defaults") or {}) - set(ENTITIES[entity].columns)
         if extra:
             raise MappingError(f"{where}: defaults for unknown columns {sorted(extra)}")
@@ -324,9 +335,10 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
     if m.sql is not None:
         m = m.over(raw.columns)
     entity: Entity = ENTITIES[m.entity]
-    missing = [c for c in m.columns if c not in raw.columns]
+    missing = [c for c in m.columns if c not in raw.columns and c not in m.optional_columns]
     if missing:
         raise MappingError(f"{m.entity}: the extract lacks the mapped columns {missing}")
+    present = {col: canonical for col, canonical in m.columns.items() if col in raw.columns}
     not_text = {*entity.dates, *entity.datetimes, *entity.floats, *entity.ints, *entity.float_lists}
     frame = pd.DataFrame(
         {
@@ -335,7 +347,7 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
                 raw.index,
                 object,
             )
-            for col, canonical in m.columns.items()
+            for col, canonical in present.items()
         },
         index=raw.index,
     )

@@ -934,3 +934,45 @@ entities:
     households, _ = mapped["households"]
     assert list(households["household_id"]) == ["LH-1"]
     assert households["name"].notna().all(), "a household of a nameless owner still has a name"
+
+
+@pytest.mark.graph
+def test_an_older_crm_export_without_the_optional_columns_loads_its_complaints(
+    driver: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    """crm.yaml reads category and cause columns that CRM exports before the service desk lack:
+    `optional_columns` lets such an export load (the targets stay empty); a column not marked
+    optional still fails the load naming the file, and a stray name fails the mapping."""
+    reset(driver, settings)
+    bank = tmp_path / "bank"
+    generate_bank(GenerateOptions(customers=200, seed=5, out=bank, chunk_size=100))
+    path = bank / "crm" / "interactions.csv"
+    full = pd.read_csv(path, dtype=str, keep_default_na=False)
+    old = full.drop(columns=["category", "cause_type", "cause_subtype"])
+
+    def complaints() -> tuple[int, int]:
+        [row] = q(
+            driver,
+            settings,
+            "MATCH (i:Interaction) WHERE i.interaction_id IN $ids "
+            "RETURN count(i) AS n, count(i.category) AS c",
+            ids=old["interaction_no"].tolist(),
+        )
+        return row["n"], row["c"]
+
+    assert load(driver, settings, bank).status.startswith("SUCCEEDED")
+    loaded_full, categorised_full = complaints()
+    reset(driver, settings)
+    old.to_csv(path, index=False)
+    result = load(driver, settings, bank)
+    assert result.status.startswith("SUCCEEDED"), result.to_dict()
+    assert complaints() == (loaded_full, 0) and categorised_full > 0 and loaded_full > 0
+    # a column not marked optional is still required, named with its file
+    old.drop(columns=["severity"]).to_csv(path, index=False)
+    with pytest.raises(
+        (loader.LoadError, ValueError), match=r"crm/interactions.csv lacks .*severity"
+    ):
+        load(driver, settings, bank)
+    text = (ROOT / "etl" / "mappings" / "crm.yaml").read_text(encoding="utf-8")
+    with pytest.raises(MappingError, match=r"optional_columns \['colour'\] are not among"):
+        parse_mapping(text.replace("[category, cause_type", "[colour, cause_type"))
