@@ -1,8 +1,8 @@
 """The service desk: the queue of tracked items, its figures, the lifecycle's steps, surveys.
 
-Each step is one audited, idempotent write (resolvers/writes.py): the item is read in the
-caller's row scope inside the transaction, the step checked against its status
-(core/complaints.TRANSITIONS), then written. A replay of a clientMutationId answers with the
+Each step is one audited, idempotent write (resolvers/writes.py): the item's write lock is
+taken, it is read in the caller's row scope inside the transaction, the step checked against its
+status (core/complaints.TRANSITIONS), then written. A replay of a clientMutationId answers with the
 item as it is, without checking or writing again.
 """
 
@@ -246,6 +246,8 @@ async def _step(
         if owner is None:
             return None
         scoped = {**base, "customer_id": owner["customer_id"]}
+        if first is None:  # a concurrent step on this item waits until this one commits
+            await (await tx.run(q.LOCK_ITEM, base)).consume()
         current = await one_row(tx, query=read_item, params=scoped)
         if current is None:
             return None

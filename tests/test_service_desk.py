@@ -497,3 +497,61 @@ def test_a_survey_drop_feeds_the_next_scoring_run(settings, driver, ask):
         assert any(r.startswith(fell) for r in risk["downgrade"]["reasons"]), risk
         other = ask(client, SATISFACTION, RM1, id="K02")["data"]["customer"]["risk"]
         assert not any("Satisfaction fell" in r for r in other["churn"]["reasons"]), other
+
+
+# -- fixes of the review ------------------------------------------------------------------------
+
+
+def test_concurrent_steps_on_one_item_are_serialised(desk_api, ask, driver, settings):
+    """Two acknowledgements with different keys sent at once, on several open items: exactly
+    one of each pair is done (one audit event, one note); the other is refused naming the status.
+    A reopening racing a closing never leaves a CLOSED item without its resolution time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, _ = desk_api
+    ids = []
+    for n in range(6):
+        body = ask(client, OPEN, DESK, input={"clientMutationId": f"race-{n}", "customerId": "K03",
+                   "channel": "PHONE", "summary": f"并发 {n}"})  # fmt: skip
+        ids.append(body["data"]["openComplaint"]["interaction"]["id"])
+
+    def ack(cid: str, n: int) -> dict:
+        return step(ask, client, DESK, "AcknowledgeComplaint", complaintId=cid, note=f"受理 {n}")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for cid in ids:
+            pair = list(pool.map(lambda n, cid=cid: ack(cid, n), (1, 2)))
+            done = [b for b in pair if not b.get("errors")]
+            refused = [b for b in pair if b.get("errors")]
+            assert len(done) == 1 and codes(refused[0]) == ["BAD_USER_INPUT"], pair
+            assert "is ACKNOWLEDGED" in refused[0]["errors"][0]["message"]
+            notes = done[0]["data"]["acknowledgeComplaint"]["interaction"]["progress"]
+            assert len(notes) == 1
+    events = _events(driver, settings, "acknowledgeComplaint")
+    assert len(events) == len(ids)
+    item_notes = driver.execute_query(
+        "MATCH (i:Interaction)-[:HAS_PROGRESS]->(p) WHERE i.interaction_id IN $ids "
+        "RETURN i.interaction_id AS id, count(p) AS n",
+        {"ids": ids},
+        database_=settings.neo4j_database,
+        routing_control=RoutingControl.READ,
+    ).records
+    assert {r["id"]: r["n"] for r in item_notes} == dict.fromkeys(ids, 1)
+
+    # resolved, then closed and reopened at once: whichever wins, the other sees its status
+    for cid in ids:
+        step(ask, client, RM2, "ResolveComplaint", complaintId=cid, resolution="已处理",
+             category="CARD", causeType="SYSTEM", causeSubtype="OUTAGE")  # fmt: skip
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for cid in ids:
+            close_body, reopen_body = pool.map(
+                lambda name, cid=cid: step(ask, client, RM2, name, complaintId=cid,
+                                           **({"reason": "未到账"} if name[0] == "R" else {})),
+                ("CloseComplaint", "ReopenComplaint"),
+            )  # fmt: skip
+            # both may be done (closed, then reopened from CLOSED), or the closing refused
+            assert not reopen_body.get("errors") or not close_body.get("errors")
+            items = {i["id"]: i for i in queue_all(ask, client, ADMIN)}
+            item = items[cid]
+            assert item["status"] in ("CLOSED", "REOPENED")
+            assert (item["status"] == "CLOSED") == (item["resolvedAt"] is not None), item

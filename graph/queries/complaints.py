@@ -174,6 +174,15 @@ RETURN c.customer_id AS customer_id
 # -- the lifecycle's writes (the transition was checked on the item read in the same
 # transaction; resolvers/complaints.py) ------------------------------------------------------
 
+# The item's write lock, taken before its status is read and held until the transaction ends:
+# a concurrent step on the same item waits, then reads the status this one leaves (Neo4j reads
+# the latest committed state), so a step is never written over a status it did not check.
+LOCK_ITEM = """
+MATCH (i:Interaction {interaction_id: $interaction_id})
+SET i._lock = true
+REMOVE i._lock
+"""
+
 _PROGRESS = """
 FOREACH (_ IN CASE WHEN $note IS NULL THEN [] ELSE [1] END |
   CREATE (i)-[:HAS_PROGRESS]->(:ComplaintProgress {at: $now, by: $by, note: $note,
