@@ -555,3 +555,35 @@ def test_concurrent_steps_on_one_item_are_serialised(desk_api, ask, driver, sett
             item = items[cid]
             assert item["status"] in ("CLOSED", "REOPENED")
             assert (item["status"] == "CLOSED") == (item["resolvedAt"] is not None), item
+
+
+def test_a_crm_reload_keeps_the_lifecycle_written_through_the_api(settings, driver, ask, tmp_path):
+    """A complaint the CRM exports open is resolved through the API; the same extract loaded
+    again (the CRM still has it open) leaves it resolved, with its time, category and cause."""
+    from synthetic import GenerateOptions, generate_bank
+    from tests.etl_support import load, reset
+
+    bank = tmp_path / "bank"
+    generate_bank(GenerateOptions(customers=300, seed=21, out=bank))
+    reset(driver, settings)
+    load(driver, settings, bank)
+    still_open = """MATCH (c:Customer)-[:HAD]->(i:Interaction {kind: 'COMPLAINT'})
+        WHERE i.resolved_at IS NULL AND i.status IS NULL
+        RETURN i.interaction_id AS id ORDER BY id LIMIT 1"""
+    records = driver.execute_query(still_open, database_=settings.neo4j_database,
+                                   routing_control=RoutingControl.READ).records  # fmt: skip
+    assert records, "the generated CRM extract has an open complaint"
+    cid = records[0]["id"]
+    with _client(settings) as client:
+        done = step(ask, client, ADMIN, "ResolveComplaint", complaintId=cid, resolution="已退款",
+                    category="CARD", causeType="SYSTEM", causeSubtype="OUTAGE")  # fmt: skip
+        assert not done.get("errors"), done
+        before = done["data"]["resolveComplaint"]["interaction"]
+        assert before["status"] == "RESOLVED" and before["resolvedAt"]
+        load(driver, settings, bank)  # the same extract again: the CRM still has it open
+        after = {i["id"]: i for i in queue_all(ask, client, ADMIN, filter={"kind": "COMPLAINT"})}
+    item = after[cid]
+    kept = ("status", "resolvedAt", "firstResponseAt", "category", "causeType", "causeSubtype")
+    assert {k: item[k] for k in kept} == {k: before[k] for k in kept}
+    assert (item["category"], item["causeType"], item["causeSubtype"]) == (
+        "CARD", "SYSTEM", "OUTAGE")  # fmt: skip
