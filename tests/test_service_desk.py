@@ -220,9 +220,18 @@ def test_channel_service_works_the_queue_with_personal_data_masked(desk_api, ask
         assert f"{customer.lower()}@example.com" not in item["summary"]
         assert item["customerName"] == desk.NAMES[customer]  # its view shows names as stored
         assert item["slaStatus"] == full[cid]["slaStatus"]
-    audited = {i["id"]: i for i in queue_all(ask, client, AUDITOR)}  # pseudonymised: names too
-    assert audited["Q-E"]["customerName"] == "郑*"
-    assert "郑三" not in audited["Q-E"]["summary"]
+    # pseudonymised (auditors, engineers): names masked, and no free text at all, while the
+    # ids, statuses, times and categories of the service levels stay
+    for who in (AUDITOR, {"role": "data_engineer"}):
+        audited = {i["id"]: i for i in queue_all(ask, client, who)}
+        assert audited["Q-E"]["customerName"] == "郑*"
+        assert set(audited) == set(full)
+        for cid, item in audited.items():
+            assert full[cid]["summary"] and item["summary"] is None
+            assert all(p["note"] == "" for p in item["progress"])
+            same = ("status", "slaStatus", "occurredAt", "firstResponseAt", "resolvedAt",
+                    "responseDueAt", "resolutionDueAt", "category", "severity", "kind")  # fmt: skip
+            assert {k: item[k] for k in same} == {k: full[cid][k] for k in same}
     # its view of the customer itself is unchanged: no timeline, no satisfaction
     body = ask(client, '{ customer(id: "K03") { phone timeline { totalCount } satisfaction '
                "{ average6m } } }", DESK)  # fmt: skip
@@ -331,6 +340,9 @@ def test_lifecycle_allowed_and_refused_by_role_and_state(desk_api, ask, driver, 
     admin_view = {i["id"]: i for i in queue_all(ask, client, ADMIN)}
     assert [p["note"] for p in admin_view[cid]["progress"]] == ["已受理", "已联系卡部",
                                                                 "内部: 设备故障"]  # fmt: skip
+    audit_view = {i["id"]: i for i in queue_all(ask, client, AUDITOR)}[cid]  # no free text
+    assert [p["note"] for p in audit_view["progress"]] == ["", "", ""]
+    assert audit_view["summary"] is None and audit_view["status"] == "RESOLVED"
 
     assert codes(step(ask, client, rm2, "ReopenComplaint", complaintId=cid, reason="")) == [
         "BAD_USER_INPUT"
