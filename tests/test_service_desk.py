@@ -158,14 +158,15 @@ RANK = {"RESOLUTION_BREACHED": 0, "RESPONSE_BREACHED": 0, "AT_RISK": 1, "ON_TRAC
 
 
 def _expected_order(case_ids: set[str], now: dt.datetime) -> list[str]:
-    """Breached, at risk, on track, resolved; then by the next due time (the response's until
-    there is one, then the resolution's), ties by id: from the hand-built times."""
+    """Breached, at risk, on track, resolved; then by the next due time (the sooner of the
+    response's and the resolution's until there is a response, then the resolution's), ties by
+    id: from the hand-built times."""
 
     def key(case: desk.Case) -> tuple:
         opened = now - case.opened_h * H
         responded = case.ack_h is not None or case.resolved_h is not None
         target = 4 if case.severity == "MAJOR" else 48
-        due = opened + (target if responded else 24) * H
+        due = opened + (target if responded else min(24, target)) * H
         return RANK[desk.EXPECTED_SLA[case.id]], due, desk.complaint_id(case.id)
 
     return [desk.complaint_id(c.id) for c in sorted(
@@ -599,3 +600,28 @@ def test_a_crm_reload_keeps_the_lifecycle_written_through_the_api(settings, driv
     assert {k: item[k] for k in kept} == {k: before[k] for k in kept}
     assert (item["category"], item["causeType"], item["causeSubtype"]) == (
         "CARD", "SYSTEM", "OUTAGE")  # fmt: skip
+
+
+def test_an_unanswered_item_is_due_at_the_sooner_of_its_two_due_times(
+    desk_api, ask, driver, settings
+):
+    """A MAJOR complaint opened 1 h ago, not acknowledged: its resolution is due in 3 h, before
+    its response (in 23 h); a MINOR one opened 10 h ago is due to be answered in 14 h. Both are
+    on track; by due time the MAJOR one comes first, and it is due within the next 5 h."""
+    from graph.queries import upserts
+
+    client, now = desk_api
+    major, minor = desk.Case("M", "K06", "MAJOR", 1, None, None), desk.Case(
+        "N", "K06", "MINOR", 10, None, None)  # fmt: skip
+    upserts.write_batch(driver, upserts.UPSERT_INTERACTIONS,
+                        [desk._row(major, now), desk._row(minor, now)],
+                        database=settings.neo4j_database)  # fmt: skip
+    items = queue_all(ask, client, RM2, filter={"openOnly": True})
+    mine = [i for i in items if i["customerId"] == "K06"]
+    assert [(i["id"], i["slaStatus"]) for i in mine] == [("Q-M", "ON_TRACK"), ("Q-N", "ON_TRACK")]
+    opened = {c.id: now - c.opened_h * H for c in (major, minor)}
+    due = {i["id"]: (i["responseDueAt"], i["resolutionDueAt"]) for i in mine}
+    assert tuple(map(dt.datetime.fromisoformat, due["Q-M"])) == (
+        opened["M"] + 24 * H, opened["M"] + 4 * H)  # fmt: skip
+    soon = queue_all(ask, client, RM2, filter={"dueBefore": (now + 5 * H).isoformat()})
+    assert "Q-M" in {i["id"] for i in soon} and "Q-N" not in {i["id"] for i in soon}

@@ -47,7 +47,8 @@ STATUS = """coalesce(i.status, CASE WHEN i.resolved_at IS NOT NULL THEN 'RESOLVE
   WHEN i.first_response_at IS NOT NULL THEN 'ACKNOWLEDGED' ELSE 'OPEN' END)"""
 
 # Service level of ``i`` against $now (core/sla.sla_clock). Targets in seconds; a resolution
-# target of 0 is none. Binds opened, responded, response_due, resolution_due, sla, rank, next_due.
+# target of 0 is none. Binds opened, responded, response_due, resolution_due, sla, rank, next_due
+# (unanswered: the sooner of the two due times; answered: the resolution's, if it has one).
 SLA = f"""
 WITH c, i, {STATUS} AS status, i.occurred_at AS opened,
      coalesce(i.first_response_at, i.resolved_at) AS responded,
@@ -71,7 +72,8 @@ WITH c, i, status, opened, responded, response_due, resolution_due, CASE
 WITH c, i, status, opened, responded, response_due, resolution_due, sla,
      CASE sla WHEN 'RESOLUTION_BREACHED' THEN 0 WHEN 'RESPONSE_BREACHED' THEN 0
               WHEN 'AT_RISK' THEN 1 WHEN 'ON_TRACK' THEN 2 ELSE 3 END AS rank,
-     CASE WHEN responded IS NULL THEN response_due
+     CASE WHEN responded IS NULL AND resolution_due < response_due THEN resolution_due
+          WHEN responded IS NULL THEN response_due
           ELSE coalesce(resolution_due, response_due) END AS next_due
 """
 
