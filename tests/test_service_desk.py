@@ -625,3 +625,24 @@ def test_an_unanswered_item_is_due_at_the_sooner_of_its_two_due_times(
         opened["M"] + 24 * H, opened["M"] + 4 * H)  # fmt: skip
     soon = queue_all(ask, client, RM2, filter={"dueBefore": (now + 5 * H).isoformat()})
     assert "Q-M" in {i["id"] for i in soon} and "Q-N" not in {i["id"] for i in soon}
+
+
+def test_reopening_keeps_the_first_response_of_an_item_resolved_unanswered(desk_api, ask):
+    """Resolved without an acknowledgement, the resolution was its first response; reopened, it
+    still has that response (and a later acknowledgement does not replace it)."""
+    client, _ = desk_api
+    opened = ask(client, OPEN, DESK, input={"clientMutationId": "unanswered", "customerId": "K03",
+                 "channel": "APP", "summary": "转账失败", "kind": "QUESTION"})  # fmt: skip
+    cid = opened["data"]["openComplaint"]["interaction"]["id"]
+    resolved = step(ask, client, RM2, "ResolveComplaint", complaintId=cid, resolution="已解答")
+    first = resolved["data"]["resolveComplaint"]["interaction"]
+    assert first["firstResponseAt"] == first["resolvedAt"] is not None
+    again = step(ask, client, RM2, "ReopenComplaint", complaintId=cid, reason="仍未解决")
+    item = again["data"]["reopenComplaint"]["interaction"]
+    assert (item["status"], item["resolvedAt"]) == ("REOPENED", None)
+    assert item["firstResponseAt"] == first["resolvedAt"]
+    ack = step(ask, client, DESK, "AcknowledgeComplaint", complaintId=cid)
+    item = ack["data"]["acknowledgeComplaint"]["interaction"]
+    assert item["firstResponseAt"] == first["resolvedAt"] != item["acknowledgedAt"]
+    queued = {i["id"]: i for i in queue_all(ask, client, ADMIN)}[cid]
+    assert queued["firstResponseAt"] == first["resolvedAt"]

@@ -221,9 +221,11 @@ SET i.status = 'CLOSED', i.closed_at = $now, i.closed_by = $by
 """
 
 # Reopened: open again, its resolution kept as the last one; its clocks run from the opening.
+# An item resolved without an acknowledgement had its resolution as its first response: kept.
 REOPEN = f"""
 MATCH (i:Interaction {{interaction_id: $interaction_id}})
-SET i.status = 'REOPENED', i.last_resolved_at = i.resolved_at, i.resolved_at = null,
+SET i.status = 'REOPENED', i.last_resolved_at = i.resolved_at,
+    i.first_response_at = coalesce(i.first_response_at, i.resolved_at), i.resolved_at = null,
     i.reopened_at = $now, i.reopened_by = $by, i.reopen_count = coalesce(i.reopen_count, 0) + 1,
     i.closed_at = null
 {_PROGRESS}
