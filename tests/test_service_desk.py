@@ -364,6 +364,18 @@ def test_lifecycle_allowed_and_refused_by_role_and_state(desk_api, ask, driver, 
     acks = _events(driver, settings, "acknowledgeComplaint")
     assert len(acks) == 3 and sum(1 for e in acks if e.get("replay_of")) == 1
     assert all(e["customer_ids"] == ["K03"] for e in acks)
+    # each names the item and the statuses it went from and to (a replay: the item only)
+    assert [(e["complaint_id"], e.get("from_status"), e.get("to_status")) for e in acks] == [
+        (cid, "OPEN", "ACKNOWLEDGED"),
+        (cid, None, None),
+        (cid, "REOPENED", "ACKNOWLEDGED"),
+    ]
+    moves = [(e["complaint_id"], e["from_status"], e["to_status"]) for op in (
+        "addComplaintProgress", "resolveComplaint", "closeComplaint", "reopenComplaint")
+        for e in _events(driver, settings, op)]  # fmt: skip
+    assert moves == [(cid, "ACKNOWLEDGED", "IN_PROGRESS"), (cid, "IN_PROGRESS", "IN_PROGRESS"),
+                     (cid, "IN_PROGRESS", "RESOLVED"), (cid, "RESOLVED", "CLOSED"),
+                     (cid, "CLOSED", "REOPENED")]  # fmt: skip
     for operation, n in (
         ("openComplaint", 3),
         ("addComplaintProgress", 2),
