@@ -2,7 +2,8 @@
 
 The one definition of a tracked item's service level (complaints, suggestions and questions);
 the queue's Cypher (graph/queries/complaints.py) computes the same thing for many rows at once
-and tests/test_service_desk_sla.py holds the two to the same hand-built cases.
+and tests/test_service_desk.py holds the two to the same hand-built cases (tests/desk_bank.py:
+the queue's levels against the timeline's, computed here, and against the expected ones).
 
 - The **first response** is the acknowledgement (``acknowledgeComplaint``). Resolving an item
   nobody acknowledged counts the resolution as the response (the customer got an answer then).
@@ -12,7 +13,8 @@ and tests/test_service_desk_sla.py holds the two to the same hand-built cases.
   response came late or has not come by its due time, else AT_RISK when at least
   ``SLA_AT_RISK_RATIO`` (80 %) of the time to a due time still ahead is used, else ON_TRACK.
 - Resolved items: MET when the response and the resolution were both in time, else BREACHED.
-- A reopened item is open again; its clocks still run from the time it was first opened.
+- A reopened item is open again; its clocks still run from the time it was first opened, and
+  its first response stays (for an item resolved unanswered: that resolution).
 """
 
 from __future__ import annotations

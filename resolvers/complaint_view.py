@@ -1,7 +1,9 @@
 """How a tracked item (complaint, suggestion, question) is shown to the caller: its status and
 live service level, its source system's own SLA status kept apart, and what the caller's view
 lets through (the customer's name as the view shows it; free text with personal data masked for
-the views that do not read the timeline; only the notes fed back, for the customer).
+the views that do not read the timeline, and none at all for the pseudonymised view of auditors
+and engineers, who audit the service levels (ids, statuses, times, categories); only the notes
+fed back, for the customer).
 """
 
 from __future__ import annotations
@@ -86,7 +88,11 @@ def for_caller(
     progress = list(item.get("progress") or [])
     if view is View.SELF:  # the customer: only what was fed back to them
         progress = [p for p in progress if p.get("visible_to_customer")]
-    if treatments["timeline"] is not Mask.CLEAR:  # free text may carry personal data
+    if view is View.PSEUDONYMISED:  # auditors, engineers: service levels, never the free text
+        for name in FREE_TEXT:
+            shown[name] = None
+        progress = [{**p, "note": ""} for p in progress]  # the note is there, its text is not
+    elif treatments["timeline"] is not Mask.CLEAR:  # free text may carry personal data
         masks_names = treatments["name"] is not Mask.CLEAR
 
         def masked(text: Any) -> Any:

@@ -1,9 +1,10 @@
 """The service desk: the queue of tracked items, its figures, the lifecycle's steps, surveys.
 
-Each step is one audited, idempotent write (resolvers/writes.py): the item is read in the
-caller's row scope inside the transaction, the step checked against its status
-(core/complaints.TRANSITIONS), then written. A replay of a clientMutationId answers with the
-item as it is, without checking or writing again.
+Each step is one audited, idempotent write (resolvers/writes.py): the item's write lock is
+taken, it is read in the caller's row scope inside the transaction, the step checked against its
+status (core/complaints.TRANSITIONS), then written; its audit event names the item and the
+statuses from and to (``complaint_id``, ``from_status``, ``to_status``). A replay of a
+clientMutationId answers with the item as it is, without checking or writing again.
 """
 
 from __future__ import annotations
@@ -246,11 +247,16 @@ async def _step(
         if owner is None:
             return None
         scoped = {**base, "customer_id": owner["customer_id"]}
+        if first is None:  # a concurrent step on this item waits until this one commits
+            await (await tx.run(q.LOCK_ITEM, base)).consume()
         current = await one_row(tx, query=read_item, params=scoped)
         if current is None:
             return None
+        details: dict[str, Any] = {"complaint_id": complaint_id}
         if first is None:
-            next_status(step, current["item"]["status"], complaint_id)
+            source = current["item"]["status"]
+            target = next_status(step, source, complaint_id)
+            details |= {"from_status": source, "to_status": target.value}
             if check is not None:
                 check(current["item"])
             await (await tx.run(write, {**scoped, "now": now, "by": ctx.principal.subject,
@@ -259,7 +265,7 @@ async def _step(
             assert current is not None  # read in this transaction a moment ago
         shown = for_caller(ctx, from_queue(current["item"]), current["customer"])
         return Written(row={**shown, "created": first is None},
-                       customer_ids=[owner["customer_id"]])  # fmt: skip
+                       customer_ids=[owner["customer_id"]], audit=details)  # fmt: skip
 
     return await audited_write(
         ctx,

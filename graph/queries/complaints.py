@@ -47,7 +47,8 @@ STATUS = """coalesce(i.status, CASE WHEN i.resolved_at IS NOT NULL THEN 'RESOLVE
   WHEN i.first_response_at IS NOT NULL THEN 'ACKNOWLEDGED' ELSE 'OPEN' END)"""
 
 # Service level of ``i`` against $now (core/sla.sla_clock). Targets in seconds; a resolution
-# target of 0 is none. Binds opened, responded, response_due, resolution_due, sla, rank, next_due.
+# target of 0 is none. Binds opened, responded, response_due, resolution_due, sla, rank, next_due
+# (unanswered: the sooner of the two due times; answered: the resolution's, if it has one).
 SLA = f"""
 WITH c, i, {STATUS} AS status, i.occurred_at AS opened,
      coalesce(i.first_response_at, i.resolved_at) AS responded,
@@ -71,7 +72,8 @@ WITH c, i, status, opened, responded, response_due, resolution_due, CASE
 WITH c, i, status, opened, responded, response_due, resolution_due, sla,
      CASE sla WHEN 'RESOLUTION_BREACHED' THEN 0 WHEN 'RESPONSE_BREACHED' THEN 0
               WHEN 'AT_RISK' THEN 1 WHEN 'ON_TRACK' THEN 2 ELSE 3 END AS rank,
-     CASE WHEN responded IS NULL THEN response_due
+     CASE WHEN responded IS NULL AND resolution_due < response_due THEN resolution_due
+          WHEN responded IS NULL THEN response_due
           ELSE coalesce(resolution_due, response_due) END AS next_due
 """
 
@@ -174,6 +176,15 @@ RETURN c.customer_id AS customer_id
 # -- the lifecycle's writes (the transition was checked on the item read in the same
 # transaction; resolvers/complaints.py) ------------------------------------------------------
 
+# The item's write lock, taken before its status is read and held until the transaction ends:
+# a concurrent step on the same item waits, then reads the status this one leaves (Neo4j reads
+# the latest committed state), so a step is never written over a status it did not check.
+LOCK_ITEM = """
+MATCH (i:Interaction {interaction_id: $interaction_id})
+SET i._lock = true
+REMOVE i._lock
+"""
+
 _PROGRESS = """
 FOREACH (_ IN CASE WHEN $note IS NULL THEN [] ELSE [1] END |
   CREATE (i)-[:HAS_PROGRESS]->(:ComplaintProgress {at: $now, by: $by, note: $note,
@@ -210,9 +221,11 @@ SET i.status = 'CLOSED', i.closed_at = $now, i.closed_by = $by
 """
 
 # Reopened: open again, its resolution kept as the last one; its clocks run from the opening.
+# An item resolved without an acknowledgement had its resolution as its first response: kept.
 REOPEN = f"""
 MATCH (i:Interaction {{interaction_id: $interaction_id}})
-SET i.status = 'REOPENED', i.last_resolved_at = i.resolved_at, i.resolved_at = null,
+SET i.status = 'REOPENED', i.last_resolved_at = i.resolved_at,
+    i.first_response_at = coalesce(i.first_response_at, i.resolved_at), i.resolved_at = null,
     i.reopened_at = $now, i.reopened_by = $by, i.reopen_count = coalesce(i.reopen_count, 0) + 1,
     i.closed_at = null
 {_PROGRESS}

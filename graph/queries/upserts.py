@@ -119,10 +119,20 @@ SET r.referred_at = row.referred_at, r.channel = row.channel, r.status = row.sta
     r.origin = row.referrer_id_origin, r.origin_to = row.referred_id_origin
 """
 
+# An item worked through the service desk's API (it has a ``status``) keeps the lifecycle the
+# API wrote (response, resolution, outcome, category, cause) when its source row comes again: a
+# CRM that still exports it open must not erase its resolution (resolvers/complaints.py).
 UPSERT_INTERACTIONS = """
 UNWIND $rows AS row
 MERGE (i:Interaction {interaction_id: row.interaction_id})
+WITH i, row, i.status IS NOT NULL AS worked,
+     i {.first_response_at, .resolved_at, .outcome, .category, .cause_type, .cause_subtype}
+       AS lifecycle
 SET i += row.props
+FOREACH (_ IN CASE WHEN worked THEN [1] ELSE [] END |
+  SET i.first_response_at = lifecycle.first_response_at, i.resolved_at = lifecycle.resolved_at,
+      i.outcome = lifecycle.outcome, i.category = lifecycle.category,
+      i.cause_type = lifecycle.cause_type, i.cause_subtype = lifecycle.cause_subtype)
 WITH i, row
 MATCH (c:Customer {customer_id: row.customer_id})
 MERGE (c)-[had:HAD]->(i)
