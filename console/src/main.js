@@ -245,6 +245,23 @@ function customerLink(id, label) {
   return h("a", { href: `#/customer/${encodeURIComponent(id)}`, class: "cust-link" }, label || id);
 }
 
+
+// Previous / next buttons of a cursor pager: ``state`` holds the page number and the cursor
+// that starts each page; ``load`` shows the page ``state`` points at.
+function pagerButtons(state, prefix, pageInfo, load) {
+  const button = (suffix, label, disabled, move) =>
+    h("button", { type: "button", class: "btn", id: `${prefix}-${suffix}`, disabled, onclick: () => { move(); load(); } }, t(label));
+  return [
+    button("prev", "page.prev", state.page === 0, () => {
+      state.page -= 1;
+    }),
+    button("next", "page.next", !pageInfo.hasNextPage, () => {
+      state.cursors[state.page + 1] = pageInfo.endCursor;
+      state.page += 1;
+    }),
+  ];
+}
+
 function homeView() {
   const results = h("div", { id: "search-results", "aria-live": "polite" });
   const input = h("input", {
@@ -279,35 +296,7 @@ function homeView() {
           h("td", {}, tierBadge(node.value?.tier))
         )
       );
-      const prev = h(
-        "button",
-        {
-          type: "button",
-          class: "btn",
-          id: "page-prev",
-          disabled: homeState.page === 0,
-          onclick: () => {
-            homeState.page -= 1;
-            load();
-          },
-        },
-        t("page.prev")
-      );
-      const next = h(
-        "button",
-        {
-          type: "button",
-          class: "btn",
-          id: "page-next",
-          disabled: !conn.pageInfo.hasNextPage,
-          onclick: () => {
-            homeState.cursors[homeState.page + 1] = conn.pageInfo.endCursor;
-            homeState.page += 1;
-            load();
-          },
-        },
-        t("page.next")
-      );
+      const [prev, next] = pagerButtons(homeState, "page", conn.pageInfo, load);
       results.replaceChildren(
         h("p", { class: "muted" }, t("search.total", conn.totalCount), ` · ${t("page.n")} ${homeState.page + 1}`),
         h(
@@ -1426,35 +1415,7 @@ function complaintsView() {
         );
         return [row];
       });
-      const prev = h(
-        "button",
-        {
-          type: "button",
-          class: "btn",
-          id: "queue-prev",
-          disabled: queueState.page === 0,
-          onclick: () => {
-            queueState.page -= 1;
-            load();
-          },
-        },
-        t("page.prev")
-      );
-      const next = h(
-        "button",
-        {
-          type: "button",
-          class: "btn",
-          id: "queue-next",
-          disabled: !conn.pageInfo.hasNextPage,
-          onclick: () => {
-            queueState.cursors[queueState.page + 1] = conn.pageInfo.endCursor;
-            queueState.page += 1;
-            load();
-          },
-        },
-        t("page.next")
-      );
+      const [prev, next] = pagerButtons(queueState, "queue", conn.pageInfo, load);
       results.replaceChildren(
         h("p", { class: "muted", id: "queue-total" }, t("queue.total", conn.totalCount), ` · ${t("page.n")} ${queueState.page + 1}`),
         rows.length
