@@ -59,6 +59,7 @@ from c360.http.middleware import (
 from c360.http.oidc import ConsoleSignIn
 from c360.http.persisted import MAX_REGISTERED, PersistedDocuments
 from core.errors import UNAVAILABLE_MESSAGE, ErrorCode
+from core.messages import negotiate as negotiate_language
 from core.settings import Environment, Settings, get_settings
 from graph import migrate
 from graph.driver import create_async_driver, create_sync_driver, database_answers, verify
@@ -226,6 +227,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response=response,
             request_id=_request_id(request),
             client_address=request.client.host if request.client else None,
+            lang=negotiate_language(request.headers.get("accept-language")),
         )
 
 

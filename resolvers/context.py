@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from auth import audit
 from auth.masking import opaque_id
 from auth.principal import Principal
+from core.messages import DEFAULT_LANGUAGE, Reason, render_reason
 from core.settings import Settings
 from graph import session
 
@@ -28,6 +29,9 @@ class Context:
     request_id: str = ""
     client_address: str | None = None
     round_trips: int = 0
+    # The language reasons, alerts and notices are rendered in ("zh-CN" or "en"), negotiated
+    # from Accept-Language by the app (core.messages.negotiate).
+    lang: str = DEFAULT_LANGUAGE
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     # Keys the opaque ids of people and things beyond the caller's scope: new per request, so an
     # id means nothing outside the answer it came in.
@@ -36,6 +40,10 @@ class Context:
     def opaque_id(self, kind: str, value: str) -> str:
         """The id standing for the ``kind`` (CUSTOMER, HOUSEHOLD, ACCOUNT) ``value`` in this answer."""
         return opaque_id(self.opaque_key, f"{kind}\x00{value}")
+
+    def text(self, reason: Reason | dict[str, Any]) -> str:
+        """A reason ({code, params}) as text in this request's language."""
+        return render_reason(reason, self.lang)
 
     def loader(
         self, key: Hashable, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]
