@@ -28,12 +28,13 @@ class Reason:
 
     @strawberry.field(description="The reason as a sentence in the request's language")
     def text(self, info: Info) -> str:
-        return info.context.text(StoredReason(self.code, dict(self.params or {})))
+        params: Mapping[str, Any] = self.params or {}  # type: ignore[assignment]
+        return info.context.text(StoredReason(self.code, dict(params)))
 
     @classmethod
     def of(cls, data: Mapping[str, Any] | StoredReason) -> Reason:
         stored = data if isinstance(data, StoredReason) else StoredReason.from_dict(data)
-        return cls(code=stored.code, params=dict(stored.params))
+        return cls(code=stored.code, params=dict(stored.params))  # type: ignore[arg-type]
 
     @classmethod
     def many(cls, items: Iterable[Mapping[str, Any] | StoredReason] | None) -> list[Reason]:
