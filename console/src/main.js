@@ -29,6 +29,7 @@ const LIFECYCLE = {
 const TRACKED_KINDS = ["COMPLAINT", "SUGGESTION", "QUESTION"]; // one tracker for the three
 const CONSOLE_HEADER = { "x-requested-with": "c360-console" };
 let myRoles = [];
+let myBranch = null; // a branch manager's branch (from `me`)
 let options = null; // { oidc, development, session }: the sign-in ways offered, and whether
 // this browser's session cookie (if any) is signed in
 let session = false; // signed in through the provider (the cookie itself is invisible to us)
@@ -85,6 +86,9 @@ class ApiError extends Error {
   }
 }
 
+// The Accept-Language of every API call: the console's chosen language.
+const apiLanguage = () => (lang() === "en" ? "en" : "zh-CN");
+
 function token() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
@@ -92,7 +96,8 @@ const signedIn = () => !!token() || session;
 
 async function gql(query, variables = {}) {
   const bearer = token();
-  const headers = { "content-type": "application/json", ...CONSOLE_HEADER };
+  // the API renders reasons, alerts and recommendations in the language the console shows
+  const headers = { "content-type": "application/json", "accept-language": apiLanguage(), ...CONSOLE_HEADER };
   if (bearer) headers.authorization = `Bearer ${bearer}`;
   const resp = await fetch("/graphql", {
     method: "POST",
@@ -230,16 +235,53 @@ function developmentSignInView() {
   return form;
 }
 
-// ---------------------------------------------------------------- home: search + at risk
+// ---------------------------------------------------------------- home: the RM's and the branch manager's day
 const SEARCH = `query($search: String, $first: Int, $after: String) {
   customers(search: $search, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id name phone city aum value { tier } } } } }`;
-const AT_RISK = `query { atRiskCustomers(first: 20) { edges { node {
-  id name aum value { tier } risk { downgrade { level reasons } } } } } }`;
+// The at-risk lists: downgrade or churn (the same document, its kind a variable), win-back.
+// Reasons come rendered in the console's language (Accept-Language).
+const AT_RISK = `query($kind: AtRiskKind, $after: String) {
+  atRiskCustomers(kind: $kind, first: 20, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id name aum value { tier previousTier }
+      risk { downgrade { level details { code text } } churn { level details { code text } } } } } } }`;
+const WIN_BACK = `query($after: String) {
+  winBackCustomers(first: 20, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id name aum value { tier previousTier }
+      tierHistory { from to at } } } } }`;
+const FOLLOW_UPS = `query($first: Int, $after: String, $overdueOnly: Boolean) {
+  followUpsDue(first: $first, after: $after, overdueOnly: $overdueOnly) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { customer { id name } tier lastContactAt dueDate daysOverdue } } } }`;
+const ALERTS = `query($first: Int, $after: String) {
+  alerts(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id kind dueDate amount customer { id name } reason { code text } } } } }`;
+const DISMISS_ALERT = `mutation($id: ID!) { dismissAlert(id: $id) { id } }`;
+const UNASSIGNED = `query($after: String) {
+  unassignedCustomers(first: 20, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id name aum value { tier } } } } }`;
+const COVERAGE = `query($branchId: ID!) {
+  branchCoverage(branchId: $branchId) {
+    tiers { tier customers withRelationshipManager withoutRelationshipManager }
+    relationshipManagers { id name } }
+  followUpCoverage(branchId: $branchId) { target tiers { tier customers contacted share } } }`;
+const ASSIGN = `mutation($input: AssignRelationshipManagerInput!) {
+  assignRelationshipManager(input: $input) { customerId relationshipManager { id name } } }`;
 
 const PAGE = 10;
+const LIST_PAGE = 20; // the at-risk, win-back and unassigned lists (their documents' page)
+const TIERS = ["CORE", "KEY", "ORDINARY"];
 const homeState = { search: "", cursors: [null], page: 0 };
+const followState = { overdueOnly: false, cursors: [null], page: 0 };
+const alertState = { cursors: [null], page: 0 };
+const riskState = { kind: "DOWNGRADE", cursors: [null], page: 0 };
+const unassignedState = { cursors: [null], page: 0 };
+const fmtDay = (s) => (s ? String(s).slice(0, 10) : "—");
 
 function customerLink(id, label) {
   return h("a", { href: `#/customer/${encodeURIComponent(id)}`, class: "cust-link" }, label || id);
@@ -262,7 +304,48 @@ function pagerButtons(state, prefix, pageInfo, load) {
   ];
 }
 
-function homeView() {
+const resetPager = (state) => {
+  state.cursors = [null];
+  state.page = 0;
+};
+
+// A paged list in ``box``: ``fetch(after)`` answers a connection, ``draw(conn)`` its content;
+// the total, the page number and the pager (ids ``prefix``-prev/-next) around it. Only the newest
+// request may draw (answers can arrive out of order). Returns the loader.
+function pagedList(box, state, prefix, fetch, draw, totalKey) {
+  let latest = 0;
+  const load = async () => {
+    const mine = ++latest;
+    box.setAttribute("aria-busy", "true");
+    try {
+      const conn = await fetch(state.cursors[state.page]);
+      if (mine !== latest) return;
+      const [prev, next] = pagerButtons(state, prefix, conn.pageInfo, load);
+      box.replaceChildren(
+        h("p", { class: "muted list-total" }, t(totalKey, conn.totalCount), ` · ${t("page.n")} ${state.page + 1}`),
+        conn.edges.length ? draw(conn) : h("p", { class: "muted list-empty" }, t("none")),
+        h("div", { class: "pager" }, prev, next)
+      );
+      box.dataset.loaded = String(mine);
+    } catch (e) {
+      if (mine === latest) box.replaceChildren(errorBox(e));
+    } finally {
+      if (mine === latest) box.removeAttribute("aria-busy");
+    }
+  };
+  return load;
+}
+
+function card(id, titleKey, body, ...extra) {
+  return h(
+    "section",
+    { class: "card", id: `card-${id}`, "aria-labelledby": `h-${id}` },
+    h("div", { class: "title-row" }, h("h2", { id: `h-${id}` }, t(titleKey)), extra),
+    body
+  );
+}
+
+function searchCard() {
   const results = h("div", { id: "search-results", "aria-live": "polite" });
   const input = h("input", {
     id: "search-input",
@@ -325,53 +408,324 @@ function homeView() {
       onsubmit: (ev) => {
         ev.preventDefault();
         homeState.search = input.value.trim();
-        homeState.cursors = [null];
-        homeState.page = 0;
+        resetPager(homeState);
         load();
       },
     },
     input,
     h("button", { type: "submit", class: "btn primary", id: "search-submit" }, t("search.submit"))
   );
+  load();
+  return card("search", "search.title", h("div", {}, form, results));
+}
 
-  const risk = h("div", { id: "at-risk" }, h("p", { class: "muted" }, t("loading")));
-  gql(AT_RISK)
-    .then((data) => {
-      const edges = data.atRiskCustomers.edges;
-      if (!edges.length) {
-        risk.replaceChildren(h("p", { class: "muted" }, t("none")));
-        return;
-      }
-      risk.replaceChildren(
+// ---- follow-ups due: the RM's book (a branch manager: the branch), most overdue first
+function followUpsCard() {
+  const box = h("div", { id: "followups", "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
+  const load = pagedList(
+    box,
+    followState,
+    "fu",
+    async (after) =>
+      (await gql(FOLLOW_UPS, { first: PAGE, after, overdueOnly: followState.overdueOnly || null })).followUpsDue,
+    (conn) =>
+      h(
+        "table",
+        { class: "grid" },
+        h("thead", {}, h("tr", {}, ["fu.customer", "col.tier", "fu.last", "fu.due", "fu.overdue"].map((k) => h("th", { scope: "col" }, t(k))))),
         h(
-          "ul",
-          { class: "risk-list" },
-          edges.map(({ node }) =>
+          "tbody",
+          {},
+          conn.edges.map(({ node: f }) =>
             h(
-              "li",
-              { class: "risk-item" },
-              h(
-                "div",
-                { class: "risk-head" },
-                customerLink(node.id, `${dash(node.name)} · ${node.id}`),
-                tierBadge(node.value?.tier),
-                riskBadge(node.risk?.downgrade?.level)
-              ),
-              h("ul", { class: "reasons" }, (node.risk?.downgrade?.reasons || []).map((r) => h("li", {}, r)))
+              "tr",
+              { class: `fu-row${f.daysOverdue > 0 ? " overdue" : ""}`, dataset: { id: f.customer.id } },
+              h("td", {}, customerLink(f.customer.id, `${dash(f.customer.name)} · ${f.customer.id}`)),
+              h("td", {}, tierBadge(f.tier)),
+              h("td", {}, f.lastContactAt ? fmtDay(f.lastContactAt) : t("fu.never")),
+              h("td", {}, fmtDay(f.dueDate)),
+              h("td", { class: "num fu-days" }, f.daysOverdue > 0 ? t("fu.days", f.daysOverdue) : "—")
             )
           )
         )
-      );
-    })
-    .catch((e) => risk.replaceChildren(errorBox(e)));
-
-  load();
-  return h(
-    "div",
-    { class: "home" },
-    h("section", { class: "card", "aria-labelledby": "h-search" }, h("h2", { id: "h-search" }, t("search.title")), form, results),
-    h("section", { class: "card", "aria-labelledby": "h-risk" }, h("h2", { id: "h-risk" }, t("risk.title")), risk)
+      ),
+    "fu.total"
   );
+  const overdue = h("input", {
+    type: "checkbox",
+    id: "fu-overdue-only",
+    checked: followState.overdueOnly,
+    onchange: (ev) => {
+      followState.overdueOnly = ev.target.checked;
+      resetPager(followState);
+      load();
+    },
+  });
+  load();
+  return card("followups", "fu.title", box, h("label", { class: "check muted" }, overdue, t("fu.overdueOnly")));
+}
+
+// ---- alerts: maturities, birthdays, tier changes, risk raised, complaints about to breach
+function alertsCard() {
+  const box = h("div", { id: "alerts", "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
+  const dismiss = async (a, btn) => {
+    btn.disabled = true;
+    try {
+      await gql(DISMISS_ALERT, { id: a.id });
+      toast(t("alert.dismissed"));
+      await load(); // the page again: the dismissed alert is no longer listed
+    } catch (e) {
+      toast(`${e.code}: ${e.message}`);
+      btn.disabled = false;
+    }
+  };
+  const load = pagedList(
+    box,
+    alertState,
+    "alerts",
+    async (after) => (await gql(ALERTS, { first: PAGE, after })).alerts,
+    (conn) =>
+      h(
+        "ul",
+        { class: "alert-list" },
+        conn.edges.map(({ node: a }) => {
+          const btn = h("button", { type: "button", class: "btn small alert-dismiss", "aria-label": t("alert.dismissLabel", a.customer?.name || a.customer?.id || "") }, t("alert.dismiss"));
+          btn.addEventListener("click", () => dismiss(a, btn));
+          return h(
+            "li",
+            { class: `alert-item kind-${String(a.kind).toLowerCase()}`, dataset: { id: a.id, kind: a.kind } },
+            h(
+              "div",
+              { class: "alert-head" },
+              h("span", { class: "badge alert-kind" }, t(`alert.${a.kind}`, a.kind)),
+              a.customer ? customerLink(a.customer.id, `${dash(a.customer.name)} · ${a.customer.id}`) : null,
+              a.dueDate ? h("span", { class: "muted" }, ` ${t("alert.due", fmtDay(a.dueDate))}`) : null,
+              a.amount != null ? h("span", { class: "muted" }, ` · ${fmtMoney(a.amount)}`) : null,
+              btn
+            ),
+            h("div", { class: "alert-reason", dataset: { code: a.reason?.code || "" } }, dash(a.reason?.text))
+          );
+        })
+      ),
+    "alert.total"
+  );
+  load();
+  return card("alerts", "alert.title", box);
+}
+
+// ---- the at-risk lists: downgrade, churn, win-back (tabs), each paged
+const RISK_TABS = [
+  ["DOWNGRADE", "risk.tab.downgrade"],
+  ["CHURN", "risk.tab.churn"],
+  ["WIN_BACK", "risk.tab.winback"],
+];
+
+function riskItem(node, kind) {
+  const risk = kind === "CHURN" ? node.risk?.churn : node.risk?.downgrade;
+  const change = (node.tierHistory || [])[0];
+  return h(
+    "li",
+    { class: "risk-item", dataset: { id: node.id } },
+    h(
+      "div",
+      { class: "risk-head" },
+      customerLink(node.id, `${dash(node.name)} · ${node.id}`),
+      tierBadge(node.value?.tier),
+      kind === "WIN_BACK" ? null : riskBadge(risk?.level),
+      h("span", { class: "muted num" }, ` ${fmtMoney(node.aum)}`)
+    ),
+    kind === "WIN_BACK"
+      ? h(
+          "ul",
+          { class: "reasons" },
+          h(
+            "li",
+            {},
+            change
+              ? t("winback.change", t(`tier.${change.from}`, change.from), t(`tier.${change.to}`, change.to), fmtDay(change.at))
+              : t("winback.was", t(`tier.${node.value?.previousTier}`, dash(node.value?.previousTier)))
+          )
+        )
+      : h("ul", { class: "reasons" }, (risk?.details || []).map((r) => h("li", { dataset: { code: r.code } }, r.text)))
+  );
+}
+
+function atRiskCard() {
+  const box = h("div", { id: "at-risk", "aria-live": "polite", role: "tabpanel" }, h("p", { class: "muted" }, t("loading")));
+  const load = pagedList(
+    box,
+    riskState,
+    "risk",
+    async (after) =>
+      riskState.kind === "WIN_BACK"
+        ? (await gql(WIN_BACK, { after })).winBackCustomers
+        : (await gql(AT_RISK, { kind: riskState.kind, after })).atRiskCustomers,
+    (conn) => h("ul", { class: "risk-list" }, conn.edges.map(({ node }) => riskItem(node, riskState.kind))),
+    "search.total"
+  );
+  const tabs = h(
+    "div",
+    { class: "tabs", role: "tablist", "aria-label": t("risk.title") },
+    RISK_TABS.map(([kind, key]) =>
+      h(
+        "button",
+        {
+          type: "button",
+          role: "tab",
+          class: "tab",
+          id: `risk-tab-${kind.toLowerCase()}`,
+          "aria-selected": String(riskState.kind === kind),
+          onclick: (ev) => {
+            riskState.kind = kind;
+            resetPager(riskState);
+            for (const b of tabs.children) b.setAttribute("aria-selected", String(b === ev.currentTarget));
+            box.dataset.kind = kind;
+            load();
+          },
+        },
+        t(key)
+      )
+    )
+  );
+  box.dataset.kind = riskState.kind;
+  load();
+  return card("risk", "risk.title", h("div", {}, tabs, box));
+}
+
+// ---- the branch manager: unassigned CORE and KEY customers first, with an assign action
+function unassignedCard() {
+  let rms = []; // the branch's relationship managers, from the coverage query
+  const box = h("div", { id: "unassigned", "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
+  const assign = async (node, select, btn, msg) => {
+    if (!select.value) {
+      msg.textContent = t("assign.pick");
+      return;
+    }
+    btn.disabled = true;
+    try {
+      const { assignRelationshipManager: done } = await gql(ASSIGN, {
+        input: { clientMutationId: mutationId(), customerId: node.id, employeeId: select.value },
+      });
+      toast(t("assign.done", node.id, done.relationshipManager?.name || select.value));
+      await Promise.all([load(), reloadCoverage()]); // the customer leaves the list
+    } catch (e) {
+      msg.textContent = `${e.code}: ${e.message}`;
+      btn.disabled = false;
+    }
+  };
+  const load = pagedList(
+    box,
+    unassignedState,
+    "ua",
+    async (after) => (await gql(UNASSIGNED, { after })).unassignedCustomers,
+    (conn) =>
+      h(
+        "table",
+        { class: "grid" },
+        h("thead", {}, h("tr", {}, ["fu.customer", "col.tier", "col.aum", "assign.rm"].map((k) => h("th", { scope: "col" }, t(k))))),
+        h(
+          "tbody",
+          {},
+          conn.edges.map(({ node }) => {
+            const uid = `ua-${node.id}`;
+            const select = h(
+              "select",
+              { id: `${uid}-rm`, class: "ua-rm", "aria-label": t("assign.rmFor", node.id) },
+              h("option", { value: "" }, t("assign.choose")),
+              rms.map((e) => h("option", { value: e.id }, `${dash(e.name)} · ${e.id}`))
+            );
+            const msg = h("span", { class: "form-status ua-msg", role: "status" });
+            const btn = h("button", { type: "button", class: "btn small ua-assign" }, t("assign.submit"));
+            btn.addEventListener("click", () => assign(node, select, btn, msg));
+            return h(
+              "tr",
+              { class: "ua-row", dataset: { id: node.id, tier: node.value?.tier || "" } },
+              h("td", {}, customerLink(node.id, `${dash(node.name)} · ${node.id}`)),
+              h("td", {}, tierBadge(node.value?.tier)),
+              h("td", { class: "num" }, fmtMoney(node.aum)),
+              h("td", { class: "ua-action" }, select, btn, msg)
+            );
+          })
+        )
+      ),
+    "assign.total"
+  );
+  let reloadCoverage = async () => {};
+  const section = card("unassigned", "assign.title", box);
+  section.load = load;
+  section.onAssigned = (fn) => (reloadCoverage = fn);
+  section.setRms = (list) => {
+    const same = list.length === rms.length && list.every((e, i) => e.id === rms[i].id);
+    rms = list;
+    if (!same) load(); // the pickers offer them
+  };
+  return section;
+}
+
+// ---- the branch's coverage: customers per tier with and without an RM, follow-up coverage
+function coverageCard(branchId, onRms) {
+  const box = h("div", { id: "coverage", "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
+  const pct = (n) => (n === null || n === undefined ? "—" : `${(Number(n) * 100).toFixed(1)} %`);
+  const load = async () => {
+    try {
+      const { branchCoverage: c, followUpCoverage: f } = await gql(COVERAGE, { branchId });
+      onRms?.(c.relationshipManagers || []);
+      const contact = Object.fromEntries((f?.tiers || []).map((x) => [x.tier, x]));
+      box.replaceChildren(
+        h(
+          "table",
+          { class: "grid coverage" },
+          h("thead", {}, h("tr", {}, ["col.tier", "cov.customers", "cov.withRm", "cov.withoutRm", "cov.contacted"].map((k) => h("th", { scope: "col" }, t(k))))),
+          h(
+            "tbody",
+            {},
+            c.tiers.map((x) => {
+              const share = contact[x.tier]?.share;
+              const met = share != null && f?.target != null ? (share >= f.target ? "ok" : "bad") : "";
+              return h(
+                "tr",
+                { class: "cov-row", dataset: { tier: x.tier, without: String(x.withoutRelationshipManager) } },
+                h("td", {}, tierBadge(x.tier)),
+                h("td", { class: "num" }, String(x.customers)),
+                h("td", { class: "num" }, String(x.withRelationshipManager)),
+                h("td", { class: `num cov-without${x.withoutRelationshipManager && x.tier !== "ORDINARY" ? " overdue" : ""}` }, String(x.withoutRelationshipManager)),
+                h("td", { class: `num cov-contacted ${met}` }, pct(share))
+              );
+            })
+          )
+        ),
+        f?.target != null ? h("p", { class: "muted" }, t("cov.target", pct(f.target))) : null
+      );
+      box.dataset.loaded = "1";
+    } catch (e) {
+      box.replaceChildren(errorBox(e));
+    }
+  };
+  const section = card("coverage", "cov.title", box);
+  section.load = load;
+  return section;
+}
+
+function homeView() {
+  const left = [searchCard()];
+  const right = [];
+  if (allowed([BM])) {
+    // the branch manager's day: the customers without an RM (CORE and KEY first), coverage
+    const unassigned = unassignedCard();
+    const coverage = coverageCard(myBranch, unassigned.setRms);
+    unassigned.onAssigned(coverage.load);
+    unassigned.load();
+    coverage.load();
+    left.push(unassigned);
+    right.push(coverage, followUpsCard(), alertsCard(), atRiskCard());
+  } else if (allowed([RM, ADMIN])) {
+    // the relationship manager's day
+    left.push(followUpsCard());
+    right.push(alertsCard(), atRiskCard());
+  } else {
+    right.push(atRiskCard());
+  }
+  return h("div", { class: "home" }, h("div", { class: "col" }, left), h("div", { class: "col" }, right));
 }
 
 // ---------------------------------------------------------------- customer page
@@ -1479,9 +1833,11 @@ async function renderWho() {
     who.textContent = `${me.roles.map((r) => t(`role.${r}`, r)).join(", ")}${claim ? ` · ${claim}` : ""}`;
     who.dataset.roles = me.roles.join(",");
     myRoles = me.roles;
+    myBranch = me.branchId || null;
   } catch {
     who.textContent = "";
     myRoles = [];
+    myBranch = null;
   }
   out.hidden = !signedIn();
 }
