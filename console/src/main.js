@@ -27,6 +27,7 @@ const LIFECYCLE = {
   reopen: { roles: [RM, BM, ADMIN], from: ["RESOLVED", "CLOSED"] },
 };
 const TRACKED_KINDS = ["COMPLAINT", "SUGGESTION", "QUESTION"]; // one tracker for the three
+const CONTACT_KINDS = ["FOLLOW_UP", "VISIT", "CALL"]; // logInteraction: a visit or a call counts for the plan
 const CONSOLE_HEADER = { "x-requested-with": "c360-console" };
 let myRoles = [];
 let myBranch = null; // a branch manager's branch (from `me`)
@@ -242,7 +243,7 @@ const SEARCH = `query($search: String, $first: Int, $after: String) {
     edges { node { id name phone city aum value { tier } } } } }`;
 // The at-risk lists: downgrade or churn (the same document, its kind a variable), win-back.
 // Reasons come rendered in the console's language (Accept-Language).
-const AT_RISK = `query($kind: AtRiskKind, $after: String) {
+const AT_RISK = `query($kind: AtRiskKind! = DOWNGRADE, $after: String) {
   atRiskCustomers(kind: $kind, first: 20, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id name aum value { tier previousTier }
@@ -251,15 +252,16 @@ const WIN_BACK = `query($after: String) {
   winBackCustomers(first: 20, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id name aum value { tier previousTier }
-      tierHistory { from to at } } } } }`;
-const FOLLOW_UPS = `query($first: Int, $after: String, $overdueOnly: Boolean) {
+      tierHistory { id fromTier toTier direction changedAt } } } } }`;
+const FOLLOW_UPS = `query($first: Int, $after: String, $overdueOnly: Boolean! = false) {
   followUpsDue(first: $first, after: $after, overdueOnly: $overdueOnly) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { customer { id name } tier lastContactAt dueDate daysOverdue } } } }`;
 const ALERTS = `query($first: Int, $after: String) {
   alerts(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id kind dueDate amount customer { id name } reason { code text } } } } }`;
+    edges { node { id kind dueDate daysUntilDue withinDays amount currency customer { id name }
+      reason { code text } } } } }`;
 const DISMISS_ALERT = `mutation($id: ID!) { dismissAlert(id: $id) { id } }`;
 const UNASSIGNED = `query($after: String) {
   unassignedCustomers(first: 20, after: $after) {
@@ -269,7 +271,7 @@ const COVERAGE = `query($branchId: ID!) {
   branchCoverage(branchId: $branchId) {
     tiers { tier customers withRelationshipManager withoutRelationshipManager }
     relationshipManagers { id name } }
-  followUpCoverage(branchId: $branchId) { target tiers { tier customers contacted share } } }`;
+  followUpCoverage(branchId: $branchId) { target tiers { tier intervalDays customers covered overdue share meetsTarget } } }`;
 const ASSIGN = `mutation($input: AssignRelationshipManagerInput!) {
   assignRelationshipManager(input: $input) { customerId relationshipManager { id name } } }`;
 
@@ -427,7 +429,7 @@ function followUpsCard() {
     followState,
     "fu",
     async (after) =>
-      (await gql(FOLLOW_UPS, { first: PAGE, after, overdueOnly: followState.overdueOnly || null })).followUpsDue,
+      (await gql(FOLLOW_UPS, { first: PAGE, after, overdueOnly: followState.overdueOnly })).followUpsDue,
     (conn) =>
       h(
         "table",
@@ -466,6 +468,9 @@ function followUpsCard() {
 }
 
 // ---- alerts: maturities, birthdays, tier changes, risk raised, complaints about to breach
+const when = (days) =>
+  days === null || days === undefined ? "" : days === 0 ? t("alert.today") : days > 0 ? t("alert.inDays", days) : t("alert.daysAgo", -days);
+
 function alertsCard() {
   const box = h("div", { id: "alerts", "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
   const dismiss = async (a, btn) => {
@@ -499,8 +504,8 @@ function alertsCard() {
               { class: "alert-head" },
               h("span", { class: "badge alert-kind" }, t(`alert.${a.kind}`, a.kind)),
               a.customer ? customerLink(a.customer.id, `${dash(a.customer.name)} · ${a.customer.id}`) : null,
-              a.dueDate ? h("span", { class: "muted" }, ` ${t("alert.due", fmtDay(a.dueDate))}`) : null,
-              a.amount != null ? h("span", { class: "muted" }, ` · ${fmtMoney(a.amount)}`) : null,
+              h("span", { class: "muted alert-when" }, ` ${fmtDay(a.dueDate)} · ${when(a.daysUntilDue)}`),
+              a.amount != null ? h("span", { class: "alert-amount num" }, ` · ${fmtMoney(a.amount)}${a.currency ? ` ${a.currency}` : ""}`) : null,
               btn
             ),
             h("div", { class: "alert-reason", dataset: { code: a.reason?.code || "" } }, dash(a.reason?.text))
@@ -522,7 +527,7 @@ const RISK_TABS = [
 
 function riskItem(node, kind) {
   const risk = kind === "CHURN" ? node.risk?.churn : node.risk?.downgrade;
-  const change = (node.tierHistory || [])[0];
+  const change = (node.tierHistory || []).find((c) => c.direction === "DOWN");
   return h(
     "li",
     { class: "risk-item", dataset: { id: node.id } },
@@ -542,7 +547,7 @@ function riskItem(node, kind) {
             "li",
             {},
             change
-              ? t("winback.change", t(`tier.${change.from}`, change.from), t(`tier.${change.to}`, change.to), fmtDay(change.at))
+              ? t("winback.change", t(`tier.${change.fromTier}`, change.fromTier), t(`tier.${change.toTier}`, change.toTier), fmtDay(change.changedAt))
               : t("winback.was", t(`tier.${node.value?.previousTier}`, dash(node.value?.previousTier)))
           )
         )
@@ -680,8 +685,8 @@ function coverageCard(branchId, onRms) {
             "tbody",
             {},
             c.tiers.map((x) => {
-              const share = contact[x.tier]?.share;
-              const met = share != null && f?.target != null ? (share >= f.target ? "ok" : "bad") : "";
+              const plan = contact[x.tier];
+              const met = plan?.meetsTarget == null ? "" : plan.meetsTarget ? "ok" : "bad";
               return h(
                 "tr",
                 { class: "cov-row", dataset: { tier: x.tier, without: String(x.withoutRelationshipManager) } },
@@ -689,7 +694,7 @@ function coverageCard(branchId, onRms) {
                 h("td", { class: "num" }, String(x.customers)),
                 h("td", { class: "num" }, String(x.withRelationshipManager)),
                 h("td", { class: `num cov-without${x.withoutRelationshipManager && x.tier !== "ORDINARY" ? " overdue" : ""}` }, String(x.withoutRelationshipManager)),
-                h("td", { class: `num cov-contacted ${met}` }, pct(share))
+                h("td", { class: `num cov-contacted ${met}`, title: plan ? t("cov.plan", plan.intervalDays, plan.covered, plan.customers) : null }, plan ? pct(plan.share) : t("cov.noPlan"))
               );
             })
           )
@@ -737,7 +742,7 @@ const PROFILE = `query($id: ID!) { customer(id: $id) {
   risk { downgrade { level projectedAum floor evaluationDate reasons } churn { level reasons } }
   recommendations { name reason support }
   relationshipManager { id name }
-  timeline(first: 20) { totalCount nodes { id occurredAt channel kind summary outcome severity slaStatus resolvedAt
+  timeline(first: 20) { totalCount nodes { id occurredAt channel kind summary outcome nextStep nextStepDue severity slaStatus resolvedAt
     satisfaction nps status sourceSlaStatus category causeType causeSubtype acknowledgedAt acknowledgedBy
     responseDueAt resolutionDueAt handlingHours surveyRequested handledBy
     progress { at by note visibleToCustomer } } }
@@ -820,6 +825,7 @@ function timeline(conn, reload) {
         scoreBadges(i),
         h("span", { class: "tl-summary" }, dash(i.summary)),
         i.outcome ? h("span", { class: "muted" }, ` → ${i.outcome}`) : null,
+        i.nextStep ? h("span", { class: "muted tl-next" }, ` · ${t("log.next", i.nextStep, i.nextStepDue ? fmtDay(i.nextStepDue) : "—")}`) : null,
         i.category ? [" · ", categorySpan(i)] : null
       );
       if (status) {
@@ -838,6 +844,31 @@ function actionForms(customerId, reload, complaints) {
     h("select", { id, name: "channel" }, CHANNELS.map((c) => h("option", { value: c }, t(`channel.${c}`, c))));
   const logSummary = h("input", { id: "log-summary", name: "summary", required: true, maxlength: 500 });
   const logChannel = channel("log-channel");
+  // a follow-up, a call, or a visit with its report (outcome and next step, required by the API)
+  const logKind = h("select", { id: "log-kind", name: "kind" }, CONTACT_KINDS.map((k) => h("option", { value: k }, t(`kind.${k}`, k))));
+  const logOutcome = h("input", { id: "log-outcome", name: "outcome", maxlength: 500 });
+  const logNext = h("input", { id: "log-next-step", name: "nextStep", maxlength: 500 });
+  const logNextDue = h("input", { id: "log-next-due", name: "nextStepDue", type: "date" });
+  const report = h(
+    "div",
+    { class: "visit-report", id: "log-report" },
+    h("div", { class: "field" }, h("label", { for: "log-outcome" }, t("log.outcome")), logOutcome),
+    h(
+      "div",
+      { class: "field-row" },
+      h("div", { class: "field" }, h("label", { for: "log-next-step" }, t("log.nextStep")), logNext),
+      h("div", { class: "field" }, h("label", { for: "log-next-due" }, t("log.nextStepDue")), logNextDue)
+    )
+  );
+  const syncKind = () => {
+    const visit = logKind.value === "VISIT";
+    report.hidden = !visit;
+    logOutcome.required = logNext.required = visit;
+    if (visit) logChannel.value = "VISIT";
+    else if (logKind.value === "CALL") logChannel.value = "PHONE";
+  };
+  logKind.addEventListener("change", syncKind);
+  syncKind();
   const logForm = h(
     "form",
     {
@@ -845,19 +876,23 @@ function actionForms(customerId, reload, complaints) {
       id: "log-form",
       onsubmit: async (ev) => {
         ev.preventDefault();
-        const btn = ev.target.querySelector("button");
+        const btn = ev.target.querySelector("button[type=submit]");
         btn.disabled = true;
+        const visit = logKind.value === "VISIT";
         try {
           await gql(LOG, {
             input: {
               clientMutationId: mutationId(),
               customerId,
               channel: logChannel.value,
-              kind: "FOLLOW_UP",
+              kind: logKind.value,
               summary: logSummary.value.trim(),
+              outcome: visit ? logOutcome.value.trim() : null,
+              nextStep: visit ? logNext.value.trim() : null,
+              nextStepDue: visit && logNextDue.value ? logNextDue.value : null,
             },
           });
-          logSummary.value = "";
+          logSummary.value = logOutcome.value = logNext.value = logNextDue.value = "";
           toast(t("log.done"));
           await reload();
         } catch (e) {
@@ -868,8 +903,10 @@ function actionForms(customerId, reload, complaints) {
       },
     },
     h("h3", {}, t("log.title")),
+    h("div", { class: "field" }, h("label", { for: "log-kind" }, t("log.kind")), logKind),
     h("div", { class: "field" }, h("label", { for: "log-channel" }, t("col.channel")), logChannel),
     h("div", { class: "field" }, h("label", { for: "log-summary" }, t("col.summary")), logSummary),
+    report,
     h("button", { type: "submit", class: "btn primary", id: "log-submit" }, t("log.submit"))
   );
   const cSummary = h("input", { id: "complaint-summary", name: "summary", required: true, maxlength: 500 });
