@@ -35,8 +35,8 @@ pytestmark = pytest.mark.graph
 PAGE = 10  # the console's page of follow-ups and alerts
 LIST_PAGE = 20  # the console's page of the at-risk, win-back and unassigned lists
 
-FOLLOW_UPS = """query($first: Int) { followUpsDue(first: $first) {
-  totalCount edges { node { customer { id } } } } }"""
+FOLLOW_UPS = """query($first: Int, $after: String) { followUpsDue(first: $first, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { node { customer { id } } } } }"""
 ALERTS = """query($first: Int) { alerts(first: $first) {
   totalCount edges { node { id kind customer { id } reason { code text } } } } }"""
 AT_RISK = """query($kind: AtRiskKind) { atRiskCustomers(kind: $kind, first: 20) {
@@ -123,6 +123,18 @@ def test_the_rm_home_shows_the_day_and_a_dismissed_alert_leaves(
     due = _api(home_url, rm, FOLLOW_UPS, first=PAGE)["followUpsDue"]
     assert due["totalCount"] > 0, "E1's book has follow-ups due on the bank"
     assert _ids(page, "#followups tr.fu-row") == [n["customer"]["id"] for n in _edges(due)]
+    # its pager: the next page is the API's page after the first one's end cursor, and back
+    assert due["pageInfo"]["hasNextPage"], "E1 has more than one page of follow-ups due"
+    after = due["pageInfo"]["endCursor"]
+    second = _edges(_api(home_url, rm, FOLLOW_UPS, first=PAGE, after=after)["followUpsDue"])
+    page.click("#fu-next")
+    page.wait_for_selector("#fu-prev:not([disabled])")
+    _loaded(page, "#followups")
+    assert _ids(page, "#followups tr.fu-row") == [n["customer"]["id"] for n in second]
+    page.click("#fu-prev")
+    page.wait_for_selector("#fu-prev[disabled]")
+    _loaded(page, "#followups")
+    assert _ids(page, "#followups tr.fu-row") == [n["customer"]["id"] for n in _edges(due)]
 
     # alerts: the API's first page, each with its reason's text
     _loaded(page, "#alerts")
@@ -158,6 +170,23 @@ def test_the_rm_home_shows_the_day_and_a_dismissed_alert_leaves(
     assert first["id"] not in {a["id"] for a in after}
     events = _api(home_url, auth_header("admin"), AUDIT, id=first["customer"]["id"])
     assert any(e["operation"] == "dismissAlert" for e in events["auditEvents"]["nodes"]), events
+
+    # a visit with its report, logged from the customer page, takes the customer off the list
+    visited = _edges(due)[0]["customer"]["id"]
+    page.locator(f"#followups tr.fu-row[data-id='{visited}'] a.cust-link").click()
+    page.wait_for_selector("#log-form")
+    page.select_option("#log-kind", "VISIT")
+    assert page.locator("#log-channel").input_value() == "VISIT"
+    page.fill("#log-summary", "季度拜访")
+    page.fill("#log-outcome", "客户有意续存定期")
+    page.fill("#log-next-step", "下周发送存款方案")
+    page.click("#log-submit")
+    page.locator("#timeline .tl-item .tl-next", has_text="下周发送存款方案").wait_for()
+    page.click("#nav-home")
+    _loaded(page, "#followups")
+    assert visited not in _ids(page, "#followups tr.fu-row")
+    now_due = _edges(_api(home_url, rm, FOLLOW_UPS, first=100)["followUpsDue"])
+    assert visited not in {n["customer"]["id"] for n in now_due}
 
     # English: the labels and the API's English reasons
     _tab(page, "downgrade")
