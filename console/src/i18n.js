@@ -97,6 +97,8 @@ const L = {
     "assign.pick": "请先选择客户经理", "assign.done": "{0} 已分配给 {1}",
     "cov.title": "本行覆盖情况", "cov.customers": "客户数", "cov.withRm": "有客户经理", "cov.withoutRm": "无客户经理",
     "cov.contacted": "按计划跟进率", "cov.target": "跟进覆盖率目标 {0}",
+    "cov.unscored": "未评级", "cov.total": "合计", "cov.branch": "{0}（{1}）",
+    "assign.option": "{0} · {1}（管户 {2}）",
     "cov.plan": "每 {0} 天联系一次：{1} / {2} 位按计划已联系", "cov.noPlan": "按营销活动",
   },
   en: {
@@ -195,6 +197,8 @@ const L = {
     "assign.pick": "Choose a relationship manager first", "assign.done": "{0} assigned to {1}",
     "cov.title": "Branch coverage", "cov.customers": "Customers", "cov.withRm": "With RM", "cov.withoutRm": "Without RM",
     "cov.contacted": "Contacted on plan", "cov.target": "Follow-up coverage target {0}",
+    "cov.unscored": "not scored", "cov.total": "Total", "cov.branch": "{0} ({1})",
+    "assign.option": "{0} · {1} ({2} customers)",
     "cov.plan": "Contact every {0} days: {1} of {2} contacted on plan", "cov.noPlan": "by campaign",
   },
 };

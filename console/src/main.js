@@ -267,10 +267,11 @@ const UNASSIGNED = `query($after: String) {
   unassignedCustomers(first: 20, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id name aum value { tier } } } } }`;
-const COVERAGE = `query($branchId: ID!) {
+const COVERAGE = `query($branchId: ID) {
   branchCoverage(branchId: $branchId) {
+    branch { id name } customers withRelationshipManager withoutRelationshipManager
     tiers { tier customers withRelationshipManager withoutRelationshipManager }
-    relationshipManagers { id name } }
+    relationshipManagers { customers employee { id name } } }
   followUpCoverage(branchId: $branchId) { target tiers { tier intervalDays customers covered overdue share meetsTarget } } }`;
 const ASSIGN = `mutation($input: AssignRelationshipManagerInput!) {
   assignRelationshipManager(input: $input) { customerId relationshipManager { id name } } }`;
@@ -637,7 +638,7 @@ function unassignedCard() {
               "select",
               { id: `${uid}-rm`, class: "ua-rm", "aria-label": t("assign.rmFor", node.id) },
               h("option", { value: "" }, t("assign.choose")),
-              rms.map((e) => h("option", { value: e.id }, `${dash(e.name)} · ${e.id}`))
+              rms.map((r) => h("option", { value: r.employee.id }, t("assign.option", dash(r.employee.name), r.employee.id, r.customers)))
             );
             const msg = h("span", { class: "form-status ua-msg", role: "status" });
             const btn = h("button", { type: "button", class: "btn small ua-assign" }, t("assign.submit"));
@@ -660,7 +661,7 @@ function unassignedCard() {
   section.load = load;
   section.onAssigned = (fn) => (reloadCoverage = fn);
   section.setRms = (list) => {
-    const same = list.length === rms.length && list.every((e, i) => e.id === rms[i].id);
+    const same = list.length === rms.length && list.every((r, i) => r.employee.id === rms[i].employee.id);
     rms = list;
     if (!same) load(); // the pickers offer them
   };
@@ -689,19 +690,32 @@ function coverageCard(branchId, onRms) {
               const met = plan?.meetsTarget == null ? "" : plan.meetsTarget ? "ok" : "bad";
               return h(
                 "tr",
-                { class: "cov-row", dataset: { tier: x.tier, without: String(x.withoutRelationshipManager) } },
-                h("td", {}, tierBadge(x.tier)),
+                { class: "cov-row", dataset: { tier: x.tier || "", without: String(x.withoutRelationshipManager) } },
+                h("td", {}, x.tier ? tierBadge(x.tier) : t("cov.unscored")),
                 h("td", { class: "num" }, String(x.customers)),
                 h("td", { class: "num" }, String(x.withRelationshipManager)),
                 h("td", { class: `num cov-without${x.withoutRelationshipManager && x.tier !== "ORDINARY" ? " overdue" : ""}` }, String(x.withoutRelationshipManager)),
                 h("td", { class: `num cov-contacted ${met}`, title: plan ? t("cov.plan", plan.intervalDays, plan.covered, plan.customers) : null }, plan ? pct(plan.share) : t("cov.noPlan"))
               );
             })
+          ),
+          h(
+            "tfoot",
+            {},
+            h(
+              "tr",
+              { class: "cov-total" },
+              h("th", { scope: "row" }, t("cov.total")),
+              h("td", { class: "num" }, String(c.customers)),
+              h("td", { class: "num" }, String(c.withRelationshipManager)),
+              h("td", { class: "num" }, String(c.withoutRelationshipManager)),
+              h("td", {})
+            )
           )
         ),
-        f?.target != null ? h("p", { class: "muted" }, t("cov.target", pct(f.target))) : null
+        h("p", { class: "muted", id: "coverage-branch" }, t("cov.branch", dash(c.branch?.name), c.branch?.id || ""), f?.target != null ? ` · ${t("cov.target", pct(f.target))}` : "")
       );
-      box.dataset.loaded = "1";
+      box.dataset.loaded = String(Number(box.dataset.loaded || 0) + 1);
     } catch (e) {
       box.replaceChildren(errorBox(e));
     }
