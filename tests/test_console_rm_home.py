@@ -16,13 +16,17 @@ by the real job. No mocks: without Chromium, the built console or the graph, thi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from neo4j import Driver
 from playwright.sync_api import Browser, Page
 
+from graph.queries import upserts as uq
+from graph.queries.scoring import WRITE_SCORES
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
 from tests.live_server import served
@@ -52,6 +56,56 @@ AUDIT = """query($id: ID) { auditEvents(customerId: $id, first: 100) {
   nodes { operation subject roles } } }"""
 
 
+TODAY = dt.datetime.now(dt.UTC).date()  # the console's lists are as of today
+DAY = dt.timedelta(days=1)
+MATURING = "C1003"  # E1's: a time deposit maturing in 20 days
+DOWNGRADED = "C1006"  # E1's (KEY): downgraded from CORE at a review 10 days ago
+
+
+def _todays_bank(driver: Driver, database: str) -> None:
+    """What tests/bank_graph.py lacks for a day as of today, written with the loader's upserts
+    and the scoring job's writer: the home branches of the bank's 40 unmanaged customers (their
+    accounts opened at B1 for even numbers, at B2 for odd ones), a time deposit of E1's customer
+    maturing in 20 days, and a downgrade of another one at a review 10 days ago."""
+    unmanaged = range(80, 120)
+    opened_at = [
+        {
+            "account_id": f"A{1000 + i}",
+            "props": {"product_code": "SAV", "branch_id": f"B{1 + i % 2}"},
+        }
+        for i in unmanaged
+    ]
+    deposit = {
+        "account_id": f"T{MATURING}",
+        "props": {
+            "product_code": "TD1Y", "product_type": "TIME_DEPOSIT", "currency": "CNY",
+            "balance": 200_000.0, "status": "OPEN", "opened_at": TODAY - 345 * DAY,
+            "maturity_date": TODAY + 20 * DAY, "branch_id": "B1",
+        },
+    }  # fmt: skip
+    product = {"product_code": "TD1Y", "name": "一年定期", "category": "DEPOSIT"}
+    holding = {"customer_id": MATURING, "account_id": f"T{MATURING}", "role": "PRIMARY"}
+    for query, rows in (
+        (uq.UPSERT_ACCOUNTS, opened_at),
+        (uq.UPSERT_HOME_BRANCHES, [{"customer_id": f"C{1000 + i}"} for i in unmanaged]),
+        (uq.UPSERT_PRODUCTS, [product]),
+        (uq.UPSERT_ACCOUNTS, [deposit]),
+        (uq.UPSERT_HOLDINGS, [holding]),
+    ):
+        uq.write_batch(driver, query, rows, database=database)
+
+
+def _downgrade_at_a_review(driver: Driver, database: str) -> None:
+    changed = TODAY - 10 * DAY
+    change = {
+        "change_id": f"{DOWNGRADED}:{changed.isoformat()}:CORE->KEY", "customer_id": DOWNGRADED,
+        "from_tier": "CORE", "to_tier": "KEY", "direction": "DOWN", "changed_at": changed,
+        "aum": 450_000.0, "basis": "previous score",
+    }  # fmt: skip
+    row = {"customer_id": DOWNGRADED, "props": {"previous_tier": "CORE"}, "change": change}
+    uq.write_batch(driver, WRITE_SCORES, [row], database=database)
+
+
 @pytest.fixture(scope="module")
 def home_url(settings, driver) -> Iterator[str]:
     from c360.app import create_app
@@ -62,7 +116,9 @@ def home_url(settings, driver) -> Iterator[str]:
         pytest.fail("The console is not built: run `make console-build`.", pytrace=False)
     wipe(driver, settings.neo4j_database)
     load_bank(driver, settings.neo4j_database)
+    _todays_bank(driver, settings.neo4j_database)
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
+    _downgrade_at_a_review(driver, settings.neo4j_database)
     with served(create_app(settings.model_copy(update=RELAXED))) as url:
         yield url
 
@@ -114,7 +170,11 @@ def test_the_rm_home_shows_the_day_and_a_dismissed_alert_leaves(
     browser: Browser, home_url: str, auth_header: Callable[..., dict[str, str]]
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    rm = auth_header("relationship_manager", employee_id="E1")
+    # the user the console's development sign-in makes (c360/http/console.py): dismissals are
+    # per user
+    rm = auth_header(
+        "relationship_manager", subject="dev-relationship_manager-E1", employee_id="E1"
+    )
     ctx, page, problems = _new_page(browser, home_url)
     _sign_in(page, "relationship_manager", "E1")
 
@@ -139,7 +199,9 @@ def test_the_rm_home_shows_the_day_and_a_dismissed_alert_leaves(
     # alerts: the API's first page, each with its reason's text
     _loaded(page, "#alerts")
     alerts = _edges(_api(home_url, rm, ALERTS, first=PAGE)["alerts"])
-    assert alerts, "E1 has alerts on the bank"
+    every = _edges(_api(home_url, rm, ALERTS, first=100)["alerts"])
+    kinds = {(a["kind"], a["customer"]["id"]) for a in every}
+    assert {("TIME_DEPOSIT_MATURING", MATURING), ("TIER_CHANGED", DOWNGRADED)} <= kinds, kinds
     assert _ids(page, "#alerts li.alert-item") == [a["id"] for a in alerts]
     first = alerts[0]
     shown = page.locator(f"#alerts li.alert-item[data-id='{first['id']}'] .alert-reason")
@@ -159,7 +221,7 @@ def test_the_rm_home_shows_the_day_and_a_dismissed_alert_leaves(
         assert item.all_inner_texts() == texts, kind
     _tab(page, "win_back")
     win_back = _edges(_api(home_url, rm, WIN_BACK)["winBackCustomers"])
-    assert win_back, "E1's book has customers downgraded at the last review"
+    assert DOWNGRADED in {n["id"] for n in win_back}
     assert _ids(page, "#at-risk li.risk-item") == [n["id"] for n in win_back]
     page.screenshot(path=str(ARTIFACTS / "rm-home-01.png"), full_page=True)
 

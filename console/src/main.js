@@ -502,14 +502,18 @@ function alertsCard() {
             { class: `alert-item kind-${String(a.kind).toLowerCase()}`, dataset: { id: a.id, kind: a.kind } },
             h(
               "div",
-              { class: "alert-head" },
-              h("span", { class: "badge alert-kind" }, t(`alert.${a.kind}`, a.kind)),
-              a.customer ? customerLink(a.customer.id, `${dash(a.customer.name)} · ${a.customer.id}`) : null,
-              h("span", { class: "muted alert-when" }, ` ${fmtDay(a.dueDate)} · ${when(a.daysUntilDue)}`),
-              a.amount != null ? h("span", { class: "alert-amount num" }, ` · ${fmtMoney(a.amount)}${a.currency ? ` ${a.currency}` : ""}`) : null,
-              btn
+              { class: "alert-body" },
+              h(
+                "div",
+                { class: "alert-head" },
+                h("span", { class: "badge alert-kind" }, t(`alert.${a.kind}`, a.kind)),
+                a.customer ? customerLink(a.customer.id, `${dash(a.customer.name)} · ${a.customer.id}`) : null,
+                h("span", { class: "muted alert-when" }, `${fmtDay(a.dueDate)} · ${when(a.daysUntilDue)}`),
+                a.amount != null ? h("span", { class: "alert-amount num" }, `${fmtMoney(a.amount)}${a.currency ? ` ${a.currency}` : ""}`) : null
+              ),
+              h("div", { class: "alert-reason", dataset: { code: a.reason?.code || "" } }, dash(a.reason?.text))
             ),
-            h("div", { class: "alert-reason", dataset: { code: a.reason?.code || "" } }, dash(a.reason?.text))
+            btn
           );
         })
       ),
