@@ -234,6 +234,7 @@ class Operation(StrEnum):
     REJECT_MATCH = "rejectMatch"
     SPLIT_CUSTOMER = "splitCustomer"
     READ_DATA_QUALITY = "dataQuality"
+    READ_KPIS = "kpis"
 
 
 _STEWARDS = frozenset({Role.DATA_ENGINEER, Role.ADMIN})
@@ -275,5 +276,10 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.SPLIT_CUSTOMER: _STEWARDS,
         # Completeness, the review backlog and refusals: counts only, no customer in them.
         Operation.READ_DATA_QUALITY: frozenset({Role.DATA_ENGINEER, Role.AUDITOR, Role.ADMIN}),
+        # The service targets: an RM their own book, a branch manager their branch, admins and
+        # auditors any scope (resolvers/kpis.py narrows the scope by role).
+        Operation.READ_KPIS: frozenset(
+            {Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.AUDITOR, Role.ADMIN}
+        ),
     }
 )

@@ -23,6 +23,7 @@ from schema.identity.mutation import StewardsMutation
 from schema.identity.query import IdentityQuery
 from schema.interactions.mutation import InteractionsMutation
 from schema.interactions.query import ComplaintsQuery
+from schema.kpis.query import KpisQuery
 from schema.network.query import NetworkQuery
 from schema.operations.me import MeQuery
 from schema.operations.quality import DataQualityQuery
@@ -44,6 +45,7 @@ class Query(
     IdentityQuery,
     ComplaintsQuery,
     DataQualityQuery,
+    KpisQuery,
 ):
     pass
 
