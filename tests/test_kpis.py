@@ -93,7 +93,7 @@ def client(settings: Settings, bank) -> Iterator[TestClient]:
     from c360.app import create_app
 
     with TestClient(create_app(settings)) as c:
-        count_queries(c.app.state.driver)
+        count_queries(c.app.state.driver)  # type: ignore[attr-defined]
         yield c
 
 
