@@ -86,33 +86,36 @@ def _window(key: str, period: Period) -> dict[str, Any]:
     return {"key": key, "start": period.start, "end": period.end, "from": lo, "to": hi}
 
 
-async def kpis(
-    ctx: Context,
-    *,
+def request(
+    settings: Any,
     scope: KpiScope,
     scope_id: str | None,
     period: Period,
     compare: bool,
-    now: dt.datetime | None = None,
-) -> KpiReport:
-    """Every KPI of kpis.toml for ``period`` (and the period before when ``compare``): one read."""
-    previous = period.previous() if compare else None
+    now: dt.datetime,
+) -> tuple[str, dict[str, Any]]:
+    """The one query of a report and its parameters (the API and ``c360 kpis`` send the same)."""
     windows = [_window("current", period)]
-    if previous is not None:
-        windows.append(_window("previous", previous))
-    now = now or dt.datetime.now(dt.UTC)
-    rows = await ctx.read(
-        all_rows,
-        query=q.KPI_COUNTS[scope],
-        params={
-            **sla_params(ctx.settings, now),
-            "windows": windows,
-            "branch_id": scope_id if scope is KpiScope.BRANCH else None,
-            "rm_id": scope_id if scope is KpiScope.RELATIONSHIP_MANAGER else None,
-            "properties": [f.property for f in quality_config().fields],
-        },
-    )
+    if compare:
+        windows.append(_window("previous", period.previous()))
+    return q.KPI_COUNTS[scope], {
+        **sla_params(settings, now),
+        "windows": windows,
+        "branch_id": scope_id if scope is KpiScope.BRANCH else None,
+        "rm_id": scope_id if scope is KpiScope.RELATIONSHIP_MANAGER else None,
+        "properties": [f.property for f in quality_config().fields],
+    }
+
+
+def report(
+    rows: list[dict[str, Any]],
+    scope: KpiScope,
+    scope_id: str | None,
+    period: Period,
+    compare: bool,
+) -> KpiReport:
     by_key = {r["key"]: r for r in rows}
+    previous = period.previous() if compare else None
     current = figures(by_key["current"], period)
     before = figures(by_key["previous"], previous) if previous is not None else {}
     return KpiReport(
@@ -126,3 +129,20 @@ async def kpis(
             for code, d in definitions().items()
         ],
     )
+
+
+async def kpis(
+    ctx: Context,
+    *,
+    scope: KpiScope,
+    scope_id: str | None,
+    period: Period,
+    compare: bool,
+    now: dt.datetime | None = None,
+) -> KpiReport:
+    """Every KPI of kpis.toml for ``period`` (and the period before when ``compare``): one read."""
+    query, params = request(
+        ctx.settings, scope, scope_id, period, compare, now or dt.datetime.now(dt.UTC)
+    )
+    rows = await ctx.read(all_rows, query=query, params=params)
+    return report(rows, scope, scope_id, period, compare)

@@ -419,3 +419,42 @@ def test_each_role_keeps_to_its_scope(client: TestClient, auth_header, bank) -> 
     assert codes(bad) == ["BAD_USER_INPUT"] and "period.label" in bad["errors"][0]["message"]
     both = _ask(client, auth_header, "admin", {"scope": {"bank": True, "branchId": "BR0001"}})
     assert codes(both) == ["BAD_USER_INPUT"] and "scope" in both["errors"][0]["message"]
+
+
+def test_c360_kpis_prints_the_api_figures(
+    client: TestClient, auth_header, settings: Settings, bank, tmp_path: Path
+) -> None:
+    import json
+    import subprocess
+
+    from tests.etl_support import c360, cli_env
+
+    year = str(bank["as_of"].year)
+    env = cli_env(settings, tmp_path)
+    out = subprocess.run(
+        c360("kpis", "--scope", "branch:BR0001", "--period", year, "--json"),
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    printed = json.loads(out.stdout)["kpis"]
+    body = _ask(
+        client, auth_header, "admin", {"scope": {"branchId": "BR0001"}, "period": {"label": year}}
+    )
+    for k in body["data"]["kpis"]["kpis"]:
+        assert printed[k["code"]]["value"] == k["value"], k["code"]
+        assert printed[k["code"]]["previous"] == k["previous"], k["code"]
+    table = subprocess.run(
+        c360("kpis", "--scope", "bank", "--period", year), env=env, capture_output=True, text=True
+    )
+    assert table.returncode == 0 and "FIRST_RESPONSE_24H_PCT" in table.stdout
+    bad = subprocess.run(
+        c360("kpis", "--scope", "region:east"), env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "--scope" in bad.stderr
+
+
+def test_every_kpi_is_defined_in_the_readme() -> None:
+    from core.kpis import definitions
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for code, d in definitions().items():
+        assert f"| `{code}` |" in readme and d.definition in readme, code
