@@ -233,6 +233,8 @@ class Operation(StrEnum):
     CONFIRM_MATCH = "confirmMatch"
     REJECT_MATCH = "rejectMatch"
     SPLIT_CUSTOMER = "splitCustomer"
+    READ_DATA_QUALITY = "dataQuality"
+    READ_KPIS = "kpis"
 
 
 _STEWARDS = frozenset({Role.DATA_ENGINEER, Role.ADMIN})
@@ -272,5 +274,12 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.CONFIRM_MATCH: _STEWARDS,
         Operation.REJECT_MATCH: _STEWARDS,
         Operation.SPLIT_CUSTOMER: _STEWARDS,
+        # Completeness, the review backlog and refusals: counts only, no customer in them.
+        Operation.READ_DATA_QUALITY: frozenset({Role.DATA_ENGINEER, Role.AUDITOR, Role.ADMIN}),
+        # The service targets: an RM their own book, a branch manager their branch, admins and
+        # auditors any scope (resolvers/kpis.py narrows the scope by role).
+        Operation.READ_KPIS: frozenset(
+            {Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.AUDITOR, Role.ADMIN}
+        ),
     }
 )
