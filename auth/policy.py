@@ -233,6 +233,7 @@ class Operation(StrEnum):
     CONFIRM_MATCH = "confirmMatch"
     REJECT_MATCH = "rejectMatch"
     SPLIT_CUSTOMER = "splitCustomer"
+    READ_DATA_QUALITY = "dataQuality"
 
 
 _STEWARDS = frozenset({Role.DATA_ENGINEER, Role.ADMIN})
@@ -272,5 +273,7 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.CONFIRM_MATCH: _STEWARDS,
         Operation.REJECT_MATCH: _STEWARDS,
         Operation.SPLIT_CUSTOMER: _STEWARDS,
+        # Completeness, the review backlog and refusals: counts only, no customer in them.
+        Operation.READ_DATA_QUALITY: frozenset({Role.DATA_ENGINEER, Role.AUDITOR, Role.ADMIN}),
     }
 )

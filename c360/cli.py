@@ -384,6 +384,65 @@ def er_review(
     console.print(f"{len(rows)} pairs in all")
 
 
+@app.command("dq")
+def data_quality(
+    as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead"),
+) -> None:
+    """Customer data quality: completeness per field and source against the 98 % target, the
+    identity review backlog and the newest load's refusals. Example: `c360 dq`"""
+    import dataclasses
+
+    from rich.table import Table
+
+    from core.quality import quality_config
+    from graph.queries import quality as q
+
+    settings = get_settings()
+    cfg = quality_config()
+    with _connected(settings) as driver:
+        records, _, _ = driver.execute_query(
+            q.DATA_QUALITY, q.parameters(cfg), database_=settings.neo4j_database, routing_="r"
+        )
+    r = q.report(records[0].data() if records else None, cfg)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(r), indent=2, ensure_ascii=False))
+        return
+
+    def pct(share: float | None) -> str:
+        if share is None:
+            return "-"
+        text = f"{share * 100:.1f} %"
+        return text if share >= r.target else f"[red]{text} ✗[/red]"
+
+    systems = sorted({s for f in r.fields for s in f.by_source})
+    table = Table(
+        title=f"Customer data completeness ({r.customers:,} customers; target "
+        f"{r.target * 100:.0f} %, below it in red)"
+    )
+    table.add_column("field")
+    table.add_column("golden", justify="right")
+    for system in systems:
+        table.add_column(system, justify="right")
+    for f in r.fields:
+        table.add_row(f.name, pct(f.completeness), *(pct(f.by_source.get(s)) for s in systems))
+    table.add_row("[b]all fields[/b]", pct(r.overall), *([""] * len(systems)))
+    out = Console()
+    out.print(table)
+    out.print(
+        f"identity: {r.review_pairs:,} pairs waiting for review; "
+        f"{r.merged_last_load:,} records merged by the newest load ({r.last_load_run or 'none'})"
+    )
+    if r.rejects_by_reason or r.warnings_by_reason:
+        rejects = Table(title="The newest load's refusals and warnings")
+        rejects.add_column("kind")
+        rejects.add_column("reason code")
+        rejects.add_column("rows", justify="right")
+        for kind, counts in (("refused", r.rejects_by_reason), ("warning", r.warnings_by_reason)):
+            for code, rows in sorted(counts.items(), key=lambda kv: -kv[1]):
+                rejects.add_row(kind, code, f"{rows:,}")
+        out.print(rejects)
+
+
 @app.command("er-train")
 def er_train(
     directory: Annotated[

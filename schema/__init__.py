@@ -25,6 +25,7 @@ from schema.interactions.mutation import InteractionsMutation
 from schema.interactions.query import ComplaintsQuery
 from schema.network.query import NetworkQuery
 from schema.operations.me import MeQuery
+from schema.operations.quality import DataQualityQuery
 from schema.operations.query import OperationsQuery
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -42,6 +43,7 @@ class Query(
     OperationsQuery,
     IdentityQuery,
     ComplaintsQuery,
+    DataQualityQuery,
 ):
     pass
 
