@@ -31,13 +31,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 from neo4j import Driver
 
+from core.messages import Reason
 from graph import session
 from graph.queries import scoring as q
 from scoring.config import ScoringConfig
@@ -108,6 +109,7 @@ class Money:
             product_code=a.get("product_code"),
             monthly_balances=tuple(float(x) * factor for x in (a.get("monthly_balances") or ())),
             maturity_date=a.get("maturity_date"),
+            closed_at=_day(a.get("closed_at")),
             holder_role=a.get("holder_role") or "PRIMARY",
             currency=currency,
             unconverted=rate is None,
@@ -141,6 +143,7 @@ def _facts(
         interactions_12m=int(row.get("interactions_12m") or 0),
         open_complaints=int(row.get("open_complaints") or 0),
         oldest_open_complaint_at=row.get("oldest_open_complaint_at"),
+        recent_complaints=int(row.get("recent_complaints") or 0),
         satisfaction_recent=row.get("satisfaction_recent"),
         satisfaction_earlier=row.get("satisfaction_earlier"),
         nps_recent=row.get("nps_recent"),
@@ -148,6 +151,12 @@ def _facts(
         influence_percentile=infl.get(row["customer_id"], (0.0, 0.0))[1],
         interaction_source=interaction_source,
     )
+
+
+def reasons_json(reasons: Iterable[Reason]) -> str:
+    """Reasons as stored on the Customer: a JSON list of ``{code, params}`` (rendered in the
+    reader's language by the API)."""
+    return json.dumps([r.as_dict() for r in reasons], ensure_ascii=False)
 
 
 def score_row(
@@ -159,7 +168,9 @@ def score_row(
     scored_at: dt.datetime,
     reporting_currency: str = "CNY",
 ) -> dict[str, Any]:
-    """The properties written on the Customer, and a TierChange when the tier moved."""
+    """The properties written on the Customer, and a TierChange when the tier moved. (The
+    levels the Customer had before, ``previous_downgrade_risk_level`` and
+    ``previous_churn_risk_level``, are kept by WRITE_SCORES itself, from the stored ones.)"""
     d = score.downgrade
     props: dict[str, Any] = {
         "aum": score.aum,
@@ -180,12 +191,15 @@ def score_row(
         "lifecycle_stage": score.lifecycle_stage,
         "downgrade_risk_level": d.level,
         "downgrade_risk_rank": d.rank,
-        "downgrade_reasons": list(d.reasons),
+        "downgrade_reasons_json": reasons_json(d.reasons),
+        # the English sentences of jobs before reasons had codes: removed (null) when re-scored
+        "downgrade_reasons": None,
         "projected_aum": d.projected_aum,
         "tier_floor": d.floor,
         "evaluation_date": d.evaluation_date,
         "churn_risk_level": score.churn.level,
-        "churn_reasons": list(score.churn.reasons),
+        "churn_reasons_json": reasons_json(score.churn.reasons),
+        "churn_reasons": None,
         "scored_at": scored_at,
         "scored_as_of": as_of,
     }
@@ -473,6 +487,7 @@ def _score_group(
     since = {
         "since_12m": as_of - dt.timedelta(days=365),
         "since_6m": as_of - dt.timedelta(days=182),
+        "since_complaints": as_of - dt.timedelta(days=int(cfg["churn"]["recent_complaint_days"])),
     }
     for page in _pages(
         driver, database, q.CUSTOMER_FACTS_PAGE, ids=ids, batch_size=batch_size, **since
@@ -551,9 +566,11 @@ def write_recommendations(
     names = {r["code"]: r["name"] for r in session.rows(driver, database, q.PRODUCT_NAMES)}
     tier_city = {
         (r["tier"], r["city"]): PeerGroup(
-            f"{r['tier']} customers in {r['city'] or 'your city'}",
+            "TIER_CITY",
             r["size"],
             _shares(r["products"], r["size"]),
+            tier=r["tier"],
+            city=r["city"],
         )
         for r in session.rows(driver, database, q.TIER_CITY_PRODUCT_SHARES)
     }
@@ -563,14 +580,14 @@ def write_recommendations(
             groups = [g for g in [tier_city.get((r["tier"], r["city"]))] if g]
             groups.append(
                 PeerGroup(
-                    "your household",
+                    "HOUSEHOLD",
                     r["household_size"],
                     _shares(r["household_products"], r["household_size"]),
                 )
             )
             groups.append(
                 PeerGroup(
-                    "customers in your referral circle",
+                    "REFERRAL",
                     r["referral_size"],
                     _shares(r["referral_products"], r["referral_size"]),
                 )

@@ -1,4 +1,4 @@
-"""The scoring rules as pure functions: facts in, scores and plain-language reasons out.
+"""The scoring rules as pure functions: facts in, scores and their reasons out.
 
 No driver, no I/O: the job (job.py) gathers :class:`CustomerFacts` from the graph and writes the
 :class:`CustomerScore` back. Every threshold comes from :class:`ScoringConfig` (scoring.toml).
@@ -7,6 +7,11 @@ Amounts in the facts are in the reporting currency (the job converts each accoun
 rate of its currency); an account whose currency had no rate is marked ``unconverted`` and left
 out of every sum, and the score lists its currency. A bank whose data has no interaction source
 at all (``CustomerFacts.interaction_source``) is not judged on interactions it never recorded.
+
+Every reason is a :class:`core.messages.Reason`: a stable code and its parameters (amounts in the
+reporting currency, percentages, dates as ISO strings, tiers), rendered in the reader's language
+only when read (texts in core/messages/scoring.toml; the codes are listed in the README, "Reason
+codes").
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from core.messages import Reason
 from scoring.config import RISK_LEVELS, TIERS, ScoringConfig
 
 DAYS_PER_MONTH = 30.4375
@@ -29,6 +35,7 @@ class AccountFacts:
     product_code: str | None = None
     monthly_balances: tuple[float, ...] = ()  # month-end balances, oldest first
     maturity_date: dt.date | None = None
+    closed_at: dt.date | None = None
     holder_role: str = "PRIMARY"  # PRIMARY or JOINT
     currency: str | None = None  # the account's own currency (amounts above are converted)
     unconverted: bool = False  # no FX rate for ``currency``: amounts in it, left out of sums
@@ -45,6 +52,7 @@ class CustomerFacts:
     interactions_12m: int = 0
     open_complaints: int = 0
     oldest_open_complaint_at: dt.date | None = None
+    recent_complaints: int = 0  # complaints made in the last ``churn.recent_complaint_days``
     satisfaction_recent: float | None = None  # mean of the last 6 months
     satisfaction_earlier: float | None = None  # mean of the 6 months before
     nps_recent: float | None = None
@@ -66,7 +74,7 @@ class Component:
 @dataclass(frozen=True)
 class Risk:
     level: str
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
     @property
     def rank(self) -> int:
@@ -102,9 +110,14 @@ class CustomerScore:
 # -- money and series ------------------------------------------------------------------------
 
 
-def money(amount: float) -> str:
-    """``620000.4`` → ``"620,000"``: how a banker reads CNY amounts in a reason."""
-    return f"{amount:,.0f}"
+def _amount(value: float) -> float:
+    """An amount as a reason's parameter (rendered ``{x:money}``: 1,891,257)."""
+    return round(float(value), 2)
+
+
+def _pct(ratio: float) -> int:
+    """A ratio as a reason's whole percentage (0.412 → 41)."""
+    return int(round(abs(ratio) * 100))
 
 
 def aum_and_liabilities(
@@ -311,6 +324,20 @@ def _escalate(level: str, to: str) -> str:
     return to if RISK_LEVELS.index(to) > RISK_LEVELS.index(level) else level
 
 
+def _fell(series: Sequence[float], months: int) -> Reason:
+    """AUM_FELL: the fall of the last ``months`` months, from and to (the caller checked it fell)."""
+    before, now = series[-1 - months], series[-1]
+    return Reason(
+        "AUM_FELL",
+        {
+            "pct": _pct((now - before) / before),
+            "months": months,
+            "from": _amount(before),
+            "to": _amount(now),
+        },
+    )
+
+
 def downgrade_risk(
     facts: CustomerFacts, tier: str, aum: float, series: Sequence[float], cfg: ScoringConfig
 ) -> DowngradeRisk:
@@ -320,55 +347,55 @@ def downgrade_risk(
         return DowngradeRisk("NONE", (), None, None, evaluation)
     d = cfg["downgrade"]
     floor = cfg.floor(tier)
-    level, reasons = "NONE", []
+    level, reasons = "NONE", list[Reason]()
     months_ahead = (evaluation - facts.as_of).days / DAYS_PER_MONTH
     slope = slope_per_month(series, int(d["trend_months"])) if series else 0.0
     projected = max(aum + slope * months_ahead, 0.0)
     drop_n = int(d["drop_months"])
     drop = change_over(series, drop_n)
     drop_long = change_over(series, int(d["trend_months"]))
-    trend_text = ""
+    trend: list[Reason] = []
     if drop is not None and drop < 0:
-        trend_text = (
-            f"AUM fell {abs(drop) * 100:.0f} % in {drop_n} months "
-            f"({money(series[-1 - drop_n])} → {money(series[-1])})"
-        )
+        trend = [_fell(series, drop_n)]
     elif drop_long is not None and drop_long < 0:
-        n = int(d["trend_months"])
-        trend_text = (
-            f"AUM fell {abs(drop_long) * 100:.0f} % in {n} months "
-            f"({money(series[-1 - n])} → {money(series[-1])})"
-        )
+        trend = [_fell(series, int(d["trend_months"]))]
+    where = {"tier": tier, "floor": _amount(floor)}
 
     if aum < floor:
         level = "HIGH"
         keep = floor * (1 - cfg["tier"]["downgrade_margin"])
         reasons.append(
-            f"AUM {money(aum)} is already below the {tier} floor of {money(floor)}; at the "
-            f"{evaluation.isoformat()} review the tier drops unless AUM is back above {money(keep)}"
+            Reason(
+                "DOWNGRADE_BELOW_FLOOR",
+                {
+                    "aum": _amount(aum),
+                    **where,
+                    "date": evaluation.isoformat(),
+                    "keep": _amount(keep),
+                },
+            )
         )
+    projection = {"projected": _amount(projected), "date": evaluation.isoformat(), **where}
     if slope < 0 and projected < floor:
         level = "HIGH"
-        lead = f"{trend_text}; at" if trend_text else "At"
-        reasons.append(
-            f"{lead} this pace {money(projected)} by {evaluation.isoformat()}, "
-            f"below the {tier} floor of {money(floor)}"
-        )
+        reasons += [*trend, Reason("DOWNGRADE_PROJECTED_BELOW_FLOOR", projection)]
     elif slope < 0 and projected < floor * (1 + d["medium_buffer"]):
         level = _escalate(level, "MEDIUM")
-        lead = f"{trend_text}; at" if trend_text else "At"
-        reasons.append(
-            f"{lead} this pace {money(projected)} by {evaluation.isoformat()}, within "
-            f"{d['medium_buffer'] * 100:.0f} % of the {tier} floor of {money(floor)}"
-        )
+        reasons += [
+            *trend,
+            Reason(
+                "DOWNGRADE_PROJECTED_NEAR_FLOOR",
+                {**projection, "buffer": _pct(d["medium_buffer"])},
+            ),
+        ]
     elif (drop is not None and drop <= -d["medium_drop"]) or (
         drop_long is not None and drop_long <= -1.5 * d["medium_drop"]
     ):
         level = _escalate(level, "MEDIUM")
-        reasons.append(trend_text)
-    elif (drop is not None and drop <= -d["low_drop"]) and trend_text:
+        reasons += trend
+    elif (drop is not None and drop <= -d["low_drop"]) and trend:
         level = _escalate(level, "LOW")
-        reasons.append(trend_text)
+        reasons += trend
 
     horizon = facts.as_of + dt.timedelta(days=int(d["maturity_days"]))
     maturing = [
@@ -383,78 +410,209 @@ def downgrade_risk(
     maturing_total = sum(a.balance for a in maturing)
     if maturing and maturing_total >= d["large_maturity"]:
         last = max(a.maturity_date for a in maturing if a.maturity_date)
+        due = {"amount": _amount(maturing_total), "date": last.isoformat()}
         if aum - maturing_total < floor:
             level = _escalate(level, "MEDIUM")
             reasons.append(
-                f"{money(maturing_total)} of deposits mature by {last.isoformat()}; if withdrawn, "
-                f"AUM falls to {money(aum - maturing_total)}, below the {tier} floor of {money(floor)}"
+                Reason(
+                    "DEPOSITS_MATURING_BELOW_FLOOR",
+                    {**due, "after": _amount(aum - maturing_total), **where},
+                )
             )
         else:
             level = _escalate(level, "LOW")
-            reasons.append(f"{money(maturing_total)} of deposits mature by {last.isoformat()}")
+            reasons.append(Reason("DEPOSITS_MATURING", due))
     if facts.open_complaints:
         level = _escalate(level, "LOW")
-        plural = "s" if facts.open_complaints > 1 else ""
-        reasons.append(f"{facts.open_complaints} unresolved complaint{plural}")
-    if (
-        facts.satisfaction_recent is not None
-        and facts.satisfaction_earlier is not None
-        and facts.satisfaction_earlier - facts.satisfaction_recent >= d["satisfaction_drop"]
-    ):
+        reasons.append(Reason("COMPLAINTS_OPEN", {"count": facts.open_complaints}))
+    fell = _satisfaction_fell(facts, d["satisfaction_drop"])
+    if fell:
         level = _escalate(level, "LOW")
-        reasons.append(
-            f"Satisfaction fell from {facts.satisfaction_earlier:.1f} to "
-            f"{facts.satisfaction_recent:.1f} (out of 5)"
-        )
+        reasons.append(fell)
     return DowngradeRisk(level, tuple(reasons), round(projected, 2), floor, evaluation)
 
 
-def churn_risk(facts: CustomerFacts, series: Sequence[float], cfg: ScoringConfig) -> Risk:
+def _satisfaction_fell(facts: CustomerFacts, points: float) -> Reason | None:
+    recent, earlier = facts.satisfaction_recent, facts.satisfaction_earlier
+    if recent is None or earlier is None or earlier - recent < points:
+        return None
+    return Reason(
+        "SATISFACTION_FELL", {"from": round(earlier, 2), "to": round(recent, 2), "months": 6}
+    )
+
+
+# Churn signals come in families; a family counts once, at its strongest signal. The families of
+# the customer's own money (balances, products, dormancy) are the ones that say a customer is
+# leaving; a lack of staff contact or an unhappy survey says it only beside one of them.
+MONEY_FAMILIES = frozenset({"balance", "products", "dormancy"})
+
+
+@dataclass(frozen=True)
+class Signal:
+    family: str  # balance, products, dormancy, contact, complaints, satisfaction
+    strong: bool
+    reason: Reason
+
+
+def churn_signals(
+    facts: CustomerFacts, aum: float, series: Sequence[float], cfg: ScoringConfig
+) -> list[Signal]:
+    """What says the customer may leave, each with its family and strength ([churn] of
+    scoring.toml): balances falling, products closed, dormancy, no contact, complaints and
+    satisfaction."""
     c = cfg["churn"]
-    strong: list[str] = []
-    weak: list[str] = []
-    if not facts.interaction_source:
-        pass  # no interactions recorded anywhere in the data: silence is not a signal
-    elif facts.last_interaction_at is None:
-        strong.append("No recorded interaction with the bank")
-    else:
-        idle = (facts.as_of - facts.last_interaction_at).days
-        if idle >= c["inactive_days"]:
-            strong.append(f"No interaction for {idle} days (since {facts.last_interaction_at})")
-    decline = change_over(series, 6)
-    if decline is not None and decline <= -c["decline_strong"]:
-        strong.append(f"AUM down {abs(decline) * 100:.0f} % in 6 months")
-    elif decline is not None and decline <= -c["decline_weak"]:
-        weak.append(f"AUM down {abs(decline) * 100:.0f} % in 6 months")
+    out: list[Signal] = []
+    # balances: the steeper of the falls over the windows looked at, if it is worth the name
+    falls = [
+        (change, months)
+        for months in c["decline_months"]
+        if (change := change_over(series, int(months))) is not None and change < 0
+    ]
+    if falls:
+        change, months = min(falls)
+        lost = series[-1 - int(months)] - series[-1]
+        if lost >= c["decline_min_amount"] and -change >= c["decline_weak"]:
+            out.append(Signal("balance", -change >= c["decline_strong"], _fell(series, months)))
+    # products closed lately (all of them: the customer has left)
+    since = facts.as_of - dt.timedelta(days=round(c["closure_months"] * DAYS_PER_MONTH))
+    closed = [a for a in facts.accounts if a.closed_at and since < a.closed_at <= facts.as_of]
+    if closed:
+        everything = all(a.status == "CLOSED" for a in facts.accounts)
+        out.append(
+            Signal(
+                "products",
+                everything or len(closed) >= c["closures_strong"],
+                Reason(
+                    "ALL_PRODUCTS_CLOSED" if everything else "PRODUCTS_CLOSED",
+                    {"count": len(closed), "months": int(c["closure_months"])},
+                ),
+            )
+        )
+    # dormancy, as the lifecycle stage says it; else staff contact lost (weak)
+    dormant = dormancy(facts, aum, cfg)
+    if dormant:
+        out.append(Signal("dormancy", True, dormant))
+    elif facts.interaction_source:
+        if facts.last_interaction_at is None:
+            out.append(Signal("contact", False, Reason("NO_CONTACT_EVER")))
+        else:
+            idle = (facts.as_of - facts.last_interaction_at).days
+            if idle >= c["inactive_days"]:
+                since_day = facts.last_interaction_at.isoformat()
+                out.append(
+                    Signal(
+                        "contact", False, Reason("NO_CONTACT", {"days": idle, "since": since_day})
+                    )
+                )
+    # complaints: one left unresolved is strong; a recent one, even resolved, weak
     if facts.open_complaints and facts.oldest_open_complaint_at:
         age = (facts.as_of - facts.oldest_open_complaint_at).days
         if age >= c["complaint_days"]:
-            strong.append(f"A complaint unresolved for {age} days")
-    if facts.satisfaction_recent is not None and facts.satisfaction_recent < c["low_satisfaction"]:
-        weak.append(f"Average satisfaction {facts.satisfaction_recent:.1f} out of 5")
-    if (
-        facts.satisfaction_recent is not None
-        and facts.satisfaction_earlier is not None
-        and facts.satisfaction_earlier - facts.satisfaction_recent >= c["satisfaction_drop"]
-    ):
-        weak.append(
-            f"Satisfaction fell from {facts.satisfaction_earlier:.1f} to "
-            f"{facts.satisfaction_recent:.1f} (out of 5) in 6 months"
+            out.append(
+                Signal(
+                    "complaints",
+                    True,
+                    Reason("COMPLAINT_UNRESOLVED", {"days": age, "count": facts.open_complaints}),
+                )
+            )
+    if facts.recent_complaints and not any(s.family == "complaints" for s in out):
+        out.append(
+            Signal(
+                "complaints",
+                False,
+                Reason(
+                    "COMPLAINTS_RECENT",
+                    {"count": facts.recent_complaints, "days": int(c["recent_complaint_days"])},
+                ),
+            )
         )
+    # satisfaction: low, falling, a detractor's NPS
+    if facts.satisfaction_recent is not None and facts.satisfaction_recent < c["low_satisfaction"]:
+        out.append(
+            Signal(
+                "satisfaction",
+                False,
+                Reason("SATISFACTION_LOW", {"score": round(facts.satisfaction_recent, 2)}),
+            )
+        )
+    fell = _satisfaction_fell(facts, c["satisfaction_drop"])
+    if fell:
+        out.append(Signal("satisfaction", False, fell))
     if facts.nps_recent is not None and facts.nps_recent < c["detractor_nps"]:
-        weak.append(f"NPS {facts.nps_recent:.0f} (a detractor)")
+        out.append(
+            Signal("satisfaction", False, Reason("NPS_DETRACTOR", {"nps": round(facts.nps_recent)}))
+        )
+    return out
+
+
+def churn_level(signals: Iterable[Signal]) -> str:
+    """HIGH: strong signals of two families, or one and weak signals of two more. MEDIUM: a
+    strong signal, or weak signals of two families one of which is about the customer's money.
+    LOW: any other weak signal, but a lack of contact alone is no churn risk at all (it is a
+    follow-up due, not a customer leaving). A family counts once, at its strongest."""
+    signals = list(signals)
+    strong = {s.family for s in signals if s.strong}
+    weak = {s.family for s in signals if not s.strong} - strong
     if len(strong) >= 2 or (strong and len(weak) >= 2):
-        level = "HIGH"
-    elif strong or len(weak) >= 2:
-        level = "MEDIUM"
-    elif weak:
-        level = "LOW"
-    else:
-        level = "NONE"
-    return Risk(level, tuple(strong + weak))
+        return "HIGH"
+    if strong or (len(weak) >= 2 and weak & MONEY_FAMILIES):
+        return "MEDIUM"
+    return "LOW" if weak - {"contact"} else "NONE"
+
+
+def churn_risk(
+    facts: CustomerFacts, series: Sequence[float], cfg: ScoringConfig, aum: float | None = None
+) -> Risk:
+    """The churn risk and its reasons, strong signals first (see :func:`churn_signals`); ``aum``
+    defaults to the facts' own."""
+    if aum is None:
+        aum = aum_and_liabilities(facts.accounts, cfg)[0]
+    signals = churn_signals(facts, aum, series, cfg)
+    level = churn_level(signals)
+    if level == "NONE":
+        return Risk(level)
+    ordered = [s.reason for s in signals if s.strong] + [s.reason for s in signals if not s.strong]
+    return Risk(level, tuple(ordered))
 
 
 # -- lifecycle and lifetime value -------------------------------------------------------------
+
+
+def dormancy(facts: CustomerFacts, aum: float, cfg: ScoringConfig) -> Reason | None:
+    """Why the customer is dormant (lifecycle DORMANT, a strong churn signal), or None: marked
+    so by the source, or no contact for ``dormant_days`` with their own money unmoved (or below
+    ``dormant_max_aum``); without any interaction in the data, only a balance history that
+    stayed flat says so, never the want of one."""
+    lc = cfg["lifecycle"]
+    if facts.status == "DORMANT":
+        return Reason("CUSTOMER_DORMANT")
+    if not facts.accounts:
+        return None
+    # Dormancy is about the customer's own money: a joint account moved by its co-holder does
+    # not make them active.
+    own = [a for a in facts.accounts if a.holder_role == "PRIMARY"] or list(facts.accounts)
+    recent = aum_series(own, cfg)[-12:]
+    mean = sum(recent) / len(recent) if recent else 0.0
+    flat = not recent or mean <= 0 or (max(recent) - min(recent)) <= lc["dormant_flat_ratio"] * mean
+    unmoved = flat and len(recent) >= 2
+    if not facts.interaction_source:
+        return Reason("BALANCE_UNMOVED", {"months": len(recent)}) if unmoved else None
+    last = facts.last_interaction_at
+    idle_days = (facts.as_of - last).days if last else math.inf
+    if idle_days < lc["dormant_days"] or not (flat or aum < lc["dormant_max_aum"]):
+        return None
+    params: dict[str, object]
+    if unmoved:
+        code, params = "BALANCE_UNMOVED", {"months": len(recent)}
+    elif aum < lc["dormant_max_aum"]:
+        code, params = "SMALL_BALANCE", {"aum": _amount(aum)}
+    else:
+        code, params = "NO_BALANCE_HISTORY", {}
+    if last is None:
+        return Reason(f"{code}_NEVER_CONTACTED", params)
+    return Reason(
+        f"{code}_NO_CONTACT", {**params, "days": int(idle_days), "since": last.isoformat()}
+    )
 
 
 def lifecycle_stage(
@@ -467,22 +625,7 @@ def lifecycle_stage(
         return "CHURNED"
     if not facts.accounts:
         return "PROSPECT"
-    idle_days = (
-        (facts.as_of - facts.last_interaction_at).days if facts.last_interaction_at else math.inf
-    )
-    # Dormancy is about the customer's own money: a joint account moved by its co-holder does
-    # not make them active.
-    own = [a for a in facts.accounts if a.holder_role == "PRIMARY"] or list(facts.accounts)
-    recent = aum_series(own, cfg)[-12:]
-    mean = sum(recent) / len(recent) if recent else 0.0
-    flat = not recent or mean <= 0 or (max(recent) - min(recent)) <= lc["dormant_flat_ratio"] * mean
-    if facts.interaction_source:
-        idle = idle_days >= lc["dormant_days"] and (flat or aum < lc["dormant_max_aum"])
-    else:
-        # no interactions anywhere in the data: dormant only on the evidence of a balance
-        # history that stayed flat, not for want of one
-        idle = len(recent) >= 2 and flat
-    if facts.status == "DORMANT" or idle:
+    if dormancy(facts, aum, cfg):
         return "DORMANT"
     tenure_days = (facts.as_of - facts.onboarded_at).days if facts.onboarded_at else math.inf
     if tenure_days < lc["new_days"]:
@@ -510,22 +653,43 @@ def lifetime_value(aum: float, liabilities: float, churn_level: str, cfg: Scorin
 
 # -- next best products -----------------------------------------------------------------------
 
+# The peer groups recommendations look at, and the reason code each gives.
+PEER_GROUP_CODES = {
+    "TIER_CITY": "PEERS_TIER_CITY",
+    "TIER": "PEERS_TIER",  # a tier's customers whose city is not known
+    "HOUSEHOLD": "PEERS_HOUSEHOLD",
+    "REFERRAL": "PEERS_REFERRAL",
+}
+
 
 @dataclass(frozen=True)
 class PeerGroup:
-    """Who the peers are (said in the reason), how many, and the share holding each product."""
+    """Who the peers are (a kind of group, and its tier and city when it is one), how many, and
+    the share holding each product. The reason names the group by these, never by a sentence."""
 
-    description: str
+    kind: str  # a key of PEER_GROUP_CODES
     size: int
     shares: dict[str, float]
+    tier: str | None = None
+    city: str | None = None
+
+    def reason(self, share: float) -> Reason:
+        kind = "TIER" if self.kind == "TIER_CITY" and not self.city else self.kind
+        params: dict[str, object] = {"pct": _pct(share), "peers": self.size, "group": kind}
+        if kind in ("TIER_CITY", "TIER"):
+            params["tier"] = self.tier
+        if kind == "TIER_CITY":
+            params["city"] = self.city
+        return Reason(PEER_GROUP_CODES[kind], params)
 
 
 def recommend(
     held: set[str], groups: Sequence[PeerGroup], product_names: dict[str, str], cfg: ScoringConfig
 ) -> list[dict[str, object]]:
-    """Products peers hold and the customer does not, best supported first, with the reason."""
+    """Products peers hold and the customer does not, best supported first, with the reason
+    (``{code, params}``) naming the peer group that holds it most."""
     r = cfg["recommendations"]
-    best: dict[str, tuple[float, str]] = {}
+    best: dict[str, tuple[float, PeerGroup]] = {}
     for group in groups:
         if group.size < r["min_peers"]:
             continue
@@ -533,16 +697,16 @@ def recommend(
             if code in held or share < r["min_support"]:
                 continue
             if code not in best or share > best[code][0]:
-                best[code] = (share, f"held by {share * 100:.0f} % of {group.description}")
+                best[code] = (share, group)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[: int(r["top"])]
     return [
         {
             "product_code": code,
             "name": product_names.get(code, code),
-            "reason": reason,
+            "reason": group.reason(share).as_dict(),
             "support": round(share, 4),
         }
-        for code, (share, reason) in ranked
+        for code, (share, group) in ranked
     ]
 
 
@@ -574,7 +738,7 @@ def score_customer(facts: CustomerFacts, cfg: ScoringConfig) -> CustomerScore:
         at_evaluation=is_evaluation_date(facts.as_of, cfg),
     )
     components = value_components(facts, aum, series, cfg)
-    churn = churn_risk(facts, series, cfg)
+    churn = churn_risk(facts, series, cfg, aum)
     return CustomerScore(
         customer_id=facts.customer_id,
         aum=aum,

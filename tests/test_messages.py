@@ -56,3 +56,15 @@ def test_enum_values_are_translated_inside_messages() -> None:
     assert _format("CORE", "tier", "zh-CN") == "核心客户"
     assert _format("CORE", "tier", "en") == "CORE"
     assert _format(1891257.4, "money", "en") == "1,891,257"
+
+
+@pytest.mark.graph
+def test_api_answers_vary_by_accept_language(api, auth_header) -> None:
+    """The same document answers in the caller's language, so a shared cache must key on it."""
+    resp = api.post(
+        "/graphql",
+        json={"query": "{ me { subject } }"},
+        headers={**auth_header("admin"), "Accept-Language": "en-US,en;q=0.9"},
+    )
+    assert resp.status_code == 200
+    assert "accept-language" in resp.headers["vary"].lower()

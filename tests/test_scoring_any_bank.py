@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from tests import money_banks as banks
 from tests.etl_support import c360, cli_env, load, reset
 
 CFG = load_config()
-NO_INTERACTION = "No recorded interaction with the bank"
+NO_INTERACTION = "NO_CONTACT_EVER"
+CONTACT_CODES = {"NO_CONTACT_EVER", "NO_CONTACT"}
 
 
 def q(driver: Driver, settings: Settings, query: str, **params: Any) -> list[dict[str, Any]]:
@@ -94,19 +96,30 @@ def test_as_of_defaults_to_the_newest_month_end_of_the_data(two_banks, driver, s
     assert stored == {cz.as_of}
 
 
+def _churn_codes(c: dict[str, Any]) -> list[str]:
+    return [r["code"] for r in json.loads(c["churn_reasons_json"])]
+
+
 def test_no_interaction_source_is_no_churn_signal(two_banks, driver, settings):
     cz = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="czbank")
     assert not cz.interaction_source
     for client, c in _by_system(driver, settings, "czbank").items():
-        assert NO_INTERACTION not in c["churn_reasons"], client
-        assert c["churn_risk_level"] == "NONE", (client, c["churn_reasons"])
+        codes = _churn_codes(c)
+        assert not CONTACT_CODES & set(codes), client
+        # what risk there is comes from their own accounts (a closure), never from silence
+        assert (c["churn_risk_level"] == "NONE") is (not codes), (client, codes)
         assert c["lifecycle_stage"] != "DORMANT", client
-    # the mainland bank has a CRM: its customers without an interaction are flagged
+    # the mainland bank has a CRM: a customer it never contacted may be told so, beside another
+    # signal (never alone: a lack of contact alone is no churn risk)
     cn = run_scoring(driver, database=settings.neo4j_database, cfg=CFG, system="cnbank")
     assert cn.interaction_source
     contacted = {row["cif"] for row in banks.cnbank()["contacts"]}
     for cif, c in _by_system(driver, settings, "cnbank").items():
-        assert (NO_INTERACTION in c["churn_reasons"]) is (cif not in contacted), cif
+        codes = _churn_codes(c)
+        if NO_INTERACTION in codes:
+            assert cif not in contacted, cif
+        assert not codes or set(codes) - CONTACT_CODES, (cif, codes)
+        assert (c["churn_risk_level"] == "NONE") is (not codes), (cif, c["churn_risk_level"])
 
 
 def test_a_load_run_or_a_system_scores_its_customers_only(two_banks, driver, settings):
@@ -152,7 +165,7 @@ def test_the_cli_scores_a_system_and_names_what_it_cannot_find(two_banks, settin
 
 HOUSEHOLDS = "MATCH (h:Household) RETURN h.household_id AS id, h {.aum, .tier, .scored_at} AS h"
 COMPARED = (
-    "scored_as_of", "aum", "tier", "value_score", "churn_risk_level", "churn_reasons",
+    "scored_as_of", "aum", "tier", "value_score", "churn_risk_level", "churn_reasons_json",
     "lifecycle_stage", "downgrade_risk_level", "aum_unconverted_currencies",
 )  # fmt: skip
 

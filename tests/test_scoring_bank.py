@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 from neo4j import Driver, RoutingControl
 
+from core.messages import render_reason
 from core.settings import Settings
 from scoring.config import load_config
 from scoring.job import run_scoring
@@ -43,7 +45,7 @@ FACTS = """
 UNWIND $ids AS id
 MATCH (:SourceRecord {system: 'core', source_id: id})-[:RESOLVED_TO]->(c:Customer)
 RETURN id, c.downgrade_risk_level AS downgrade, c.lifecycle_stage AS stage, c.influence AS influence,
-       c.downgrade_reasons AS reasons
+       c.downgrade_reasons_json AS reasons
 """
 
 
@@ -60,7 +62,7 @@ def test_planted_scenarios_are_found(scored, driver, settings):
     decliners = facts["DECLINER"]
     flagged = [f for f in decliners if f["downgrade"] in ("HIGH", "MEDIUM")]
     assert len(flagged) >= 0.9 * len(decliners), [f for f in decliners if f not in flagged]
-    assert all(f["reasons"] for f in flagged)
+    assert all(json.loads(f["reasons"]) for f in flagged)
 
     stable = facts["STABLE"]
     assert sum(f["downgrade"] == "HIGH" for f in stable) <= 0.05 * len(stable)
@@ -82,17 +84,22 @@ def test_planted_scenarios_are_found(scored, driver, settings):
 
 
 def test_a_reason_carries_the_numbers(scored, driver, settings):
-    reasons = [
-        r["why"]
+    stored = [
+        json.loads(r["why"])[0]
         for r in _read(
             driver,
             settings,
-            """
-        MATCH (c:Customer {downgrade_risk_level: 'HIGH'}) RETURN c.downgrade_reasons[0] AS why LIMIT 20""",
+            """MATCH (c:Customer {downgrade_risk_level: 'HIGH'})
+            RETURN c.downgrade_reasons_json AS why LIMIT 20""",
         )
     ]
-    assert reasons
-    assert any("floor of" in r and any(ch.isdigit() for ch in r) for r in reasons)
+    assert stored
+    floors = [r for r in stored if "floor" in r["params"]]
+    assert floors and all(r["params"]["floor"] in (300_000, 1_000_000) for r in floors)
+    for reason in stored:
+        zh, en = render_reason(reason, "zh-CN"), render_reason(reason, "en")
+        assert any(ch.isdigit() for ch in zh) and any(ch.isdigit() for ch in en), reason
+        assert zh != en
 
 
 def test_households_roll_up_and_rescoring_changes_nothing(scored, driver, settings):
@@ -133,3 +140,32 @@ def test_households_roll_up_and_rescoring_changes_nothing(scored, driver, settin
     assert rows
     for r in rows:
         assert r["aum"] == pytest.approx(r["expected"] or 0.0, abs=0.01)
+
+
+def test_the_levels_before_a_run_are_kept(scored, driver, settings):
+    """previous_*_risk_level: what the Customer had before the run that wrote the current ones
+    (the alerts' "risk raised since the previous run"). Runs last: it adds a complaint."""
+    calm = _read(
+        driver,
+        settings,
+        """MATCH (c:Customer {churn_risk_level: 'NONE'})
+        RETURN c.customer_id AS id, c.downgrade_risk_level AS downgrade LIMIT 1""",
+    )[0]
+    driver.execute_query(
+        """MATCH (c:Customer {customer_id: $id})
+        CREATE (c)-[:HAD]->(:Interaction {interaction_id: 'TEST-COMPLAINT', kind: 'COMPLAINT',
+               occurred_at: datetime('2026-09-01T10:00:00Z'), channel: 'BRANCH'})""",
+        {"id": calm["id"]},
+        database_=settings.neo4j_database,
+    )
+    run_scoring(driver, database=settings.neo4j_database, cfg=load_config(), ids=[calm["id"]])
+    [after] = _read(
+        driver,
+        settings,
+        """MATCH (c:Customer {customer_id: $id})
+        RETURN c.churn_risk_level AS churn, c.previous_churn_risk_level AS previous_churn,
+               c.previous_downgrade_risk_level AS previous_downgrade""",
+        id=calm["id"],
+    )
+    assert after["previous_churn"] == "NONE" and after["churn"] in ("MEDIUM", "HIGH")
+    assert after["previous_downgrade"] == calm["downgrade"]

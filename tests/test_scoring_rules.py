@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.messages import Reason, catalogue, render_reason
 from scoring.config import load_config
 from scoring.rules import (
     AccountFacts,
@@ -30,6 +33,7 @@ from scoring.rules import (
 )
 
 CFG = load_config()
+SCORING_CATALOGUE = Path(__file__).resolve().parents[1] / "core" / "messages" / "scoring.toml"
 AS_OF = dt.date(2026, 10, 31)
 
 
@@ -47,6 +51,14 @@ def facts(*accounts: AccountFacts, **kw: Any) -> CustomerFacts:
 
 def savings(balance: float, history: tuple[float, ...] = (), **kw) -> AccountFacts:
     return AccountFacts("SAVINGS", balance, monthly_balances=history or (balance,) * 12, **kw)
+
+
+def en(reasons) -> list[str]:
+    return [render_reason(r, "en") for r in reasons]
+
+
+def zh(reasons) -> list[str]:
+    return [render_reason(r, "zh-CN") for r in reasons]
 
 
 # -- AUM ---------------------------------------------------------------------------------------
@@ -158,10 +170,18 @@ def test_decliner_projected_below_floor_is_high_with_numbers_in_the_reason():
     # least-squares slope of 620,560,500,440,400,384 (thousands): -860 / 17.5 = -49,142.86 a
     # month; 61 days ahead = 2.0041 months: 384,000 - 98,487.7 = 285,512
     assert risk.projected_aum == pytest.approx(384_000 - 860_000 / 17.5 * 61 / 30.4375, abs=1)
-    assert risk.reasons[0] == (
-        "AUM fell 23 % in 3 months (500,000 → 384,000); at this pace 285,512 by 2026-12-31, "
-        "below the KEY floor of 300,000"
-    )
+    fell, projected = risk.reasons
+    assert fell == Reason("AUM_FELL", {"pct": 23, "months": 3, "from": 500_000.0, "to": 384_000.0})
+    assert projected.code == "DOWNGRADE_PROJECTED_BELOW_FLOOR"
+    assert projected.params["projected"] == pytest.approx(risk.projected_aum, abs=0.01)
+    assert en(risk.reasons) == [
+        "AUM fell 23 % in 3 months (500,000 → 384,000)",
+        "At this pace 285,512 by 2026-12-31, below the KEY floor of 300,000",
+    ]
+    assert zh(risk.reasons) == [
+        "近3个月资产下降23%（500,000 → 384,000）",
+        "按当前趋势，2026-12-31资产预计为285,512，低于重点客户门槛300,000",
+    ]
 
 
 def test_stable_customer_has_no_downgrade_risk():
@@ -178,7 +198,8 @@ def test_inside_the_hysteresis_band_is_high():
     f = facts(savings(280_000))
     risk = downgrade_risk(f, "KEY", 280_000, [280_000.0] * 12, CFG)
     assert risk.level == "HIGH"
-    assert "already below the KEY floor of 300,000" in risk.reasons[0]
+    assert "already below the KEY floor of 300,000" in en(risk.reasons)[0]
+    assert "已低于重点客户门槛300,000" in zh(risk.reasons)[0]
 
 
 def test_a_large_maturing_deposit_that_would_breach_the_floor_is_medium():
@@ -191,10 +212,13 @@ def test_a_large_maturing_deposit_that_would_breach_the_floor_is_medium():
     f = facts(savings(100_000), deposit)
     risk = downgrade_risk(f, "KEY", 350_000, [350_000.0] * 12, CFG)
     assert risk.level == "MEDIUM"
-    assert risk.reasons == (
+    assert en(risk.reasons) == [
         "250,000 of deposits mature by 2026-12-01; if withdrawn, AUM falls to 100,000, "
         "below the KEY floor of 300,000",
-    )
+    ]
+    assert zh(risk.reasons) == [
+        "2026-12-01前有250,000存款到期；如到期支取，资产将降至100,000，低于重点客户门槛300,000"
+    ]
 
 
 def test_a_closed_deposit_does_not_count_as_maturing():
@@ -212,29 +236,142 @@ def test_unresolved_complaints_and_falling_satisfaction_are_low():
     risk = downgrade_risk(f, "KEY", 500_000, [500_000.0] * 12, CFG)
     assert risk.level == "LOW"
     assert risk.reasons == (
-        "2 unresolved complaints",
-        "Satisfaction fell from 4.5 to 3.0 (out of 5)",
+        Reason("COMPLAINTS_OPEN", {"count": 2}),
+        Reason("SATISFACTION_FELL", {"from": 4.5, "to": 3.0, "months": 6}),
     )
+    assert en(risk.reasons) == [
+        "Unresolved complaints: 2",
+        "Satisfaction fell from 4.5 to 3.0 (out of 5) in 6 months",
+    ]
 
 
 # -- churn ---------------------------------------------------------------------------------------
 
 
-def test_churn_levels():
-    active = facts(savings(10_000))
-    assert churn_risk(active, [10_000.0] * 12, CFG).level == "NONE"
-    idle = facts(savings(10_000), last_interaction_at=dt.date(2026, 1, 1))
-    assert churn_risk(idle, [10_000.0] * 12, CFG).level == "MEDIUM"
-    series = [100.0] * 6 + [100.0, 90.0, 80.0, 70.0, 60.0, 50.0]
-    idle_and_falling = facts(savings(50), last_interaction_at=dt.date(2026, 1, 1))
-    risk = churn_risk(idle_and_falling, series, CFG)
-    assert risk.level == "HIGH"
-    assert risk.reasons == (
-        "No interaction for 303 days (since 2026-01-01)",
-        "AUM down 50 % in 6 months",
+FALLING = [100_000.0] * 6 + [100_000.0, 90_000.0, 80_000.0, 70_000.0, 60_000.0, 50_000.0]
+
+
+def churn(f: CustomerFacts, series: list[float]) -> tuple[str, list[str]]:
+    risk = churn_risk(f, series, CFG)
+    return risk.level, [r.code for r in risk.reasons]
+
+
+def test_no_contact_alone_is_no_churn_risk():
+    assert churn(facts(savings(10_000)), [10_000.0] * 12) == ("NONE", [])
+    # 303 days without a contact, money moving: a follow-up is due, the customer is not leaving
+    moving = (10_000.0, 10_400.0, 9_800.0) * 4
+    idle = facts(savings(10_000, moving), last_interaction_at=dt.date(2026, 1, 1))
+    assert churn(idle, list(moving)) == ("NONE", [])
+    never = facts(savings(10_000, moving), last_interaction_at=None)
+    assert churn(never, list(moving)) == ("NONE", [])
+
+
+def test_a_steep_fall_is_strong_and_no_contact_beside_it_counts():
+    f = facts(savings(50_000, tuple(FALLING)))
+    assert churn(f, FALLING) == ("MEDIUM", ["AUM_FELL"])
+    # the steeper of the 3- and 6-month windows: -50 % over 6 months
+    assert churn_risk(f, FALLING, CFG).reasons[0].params == {
+        "pct": 50, "months": 6, "from": 100_000.0, "to": 50_000.0,
+    }  # fmt: skip
+    idle = dataclasses.replace(f, last_interaction_at=dt.date(2026, 1, 1))
+    level, codes = churn(idle, FALLING)
+    assert (level, codes) == ("MEDIUM", ["AUM_FELL", "NO_CONTACT"])
+    assert en(churn_risk(idle, FALLING, CFG).reasons)[1] == (
+        "No interaction for 303 days (since 2026-01-01)"
     )
-    unhappy = facts(savings(10_000), satisfaction_recent=2.0, nps_recent=3)
-    assert churn_risk(unhappy, [10_000.0] * 12, CFG).level == "MEDIUM"
+    unhappy = dataclasses.replace(idle, satisfaction_recent=2.0)
+    assert churn(unhappy, FALLING)[0] == "HIGH"  # strong + weak of two more families
+
+
+def test_a_fall_of_small_money_is_no_signal():
+    small = [v / 100 for v in FALLING]  # 1,000 → 500: less than decline_min_amount left
+    assert churn(facts(savings(500, tuple(small))), small) == ("NONE", [])
+
+
+def test_complaints_and_satisfaction():
+    open_complaint = facts(
+        savings(10_000), open_complaints=1, oldest_open_complaint_at=dt.date(2026, 10, 1)
+    )
+    assert churn(open_complaint, [10_000.0] * 12) == ("MEDIUM", ["COMPLAINT_UNRESOLVED"])
+    assert churn(dataclasses.replace(open_complaint, accounts=(savings(50_000, tuple(FALLING)),)),
+                 FALLING)[0] == "HIGH"  # fmt: skip
+    # unhappy, and complained lately: no money signal, so LOW
+    unhappy = facts(savings(10_000), satisfaction_recent=2.0, nps_recent=3, recent_complaints=1)
+    level, codes = churn(unhappy, [10_000.0] * 12)
+    assert level == "LOW"
+    assert sorted(codes) == ["COMPLAINTS_RECENT", "NPS_DETRACTOR", "SATISFACTION_LOW"]
+
+
+def test_closures_and_dormancy():
+    closed = AccountFacts("TIME_DEPOSIT", 0.0, status="CLOSED", closed_at=dt.date(2026, 9, 1))
+    moving = savings(10_000, (10_000.0, 10_400.0, 9_800.0) * 4)
+    one = facts(moving, closed, last_interaction_at=None)
+    assert churn(one, [10_000.0] * 12) == ("MEDIUM", ["PRODUCTS_CLOSED", "NO_CONTACT_EVER"])
+    old = dataclasses.replace(closed, closed_at=dt.date(2025, 1, 1))  # before closure_months
+    assert churn(facts(moving, old, last_interaction_at=None), [10_000.0] * 12) == ("NONE", [])
+    gone = facts(dataclasses.replace(closed, product_type="SAVINGS"))
+    assert churn(gone, [0.0] * 12) == ("MEDIUM", ["ALL_PRODUCTS_CLOSED"])
+    dormant = facts(savings(500), last_interaction_at=dt.date(2025, 6, 1))
+    assert churn(dormant, [500.0] * 12) == ("MEDIUM", ["BALANCE_UNMOVED_NO_CONTACT"])
+    assert zh(churn_risk(dormant, [500.0] * 12, CFG).reasons) == [
+        "近12个月余额无变动，且已517天未与我行往来（最近一次：2025-06-01）"
+    ]
+
+
+# Hand-built facts that between them give every reason code of core/messages/scoring.toml.
+_FLAT = (500.0,) * 12
+EVERY_REASON = [
+    facts(savings(384_000, (620_000.0,) * 8 + (500_000.0, 440_000.0, 400_000.0, 384_000.0))),
+    facts(savings(330_000, (400_000.0,) * 6 + (380_000.0, 370_000.0, 360_000.0, 350_000.0,
+                                              340_000.0, 330_000.0))),  # fmt: skip
+    facts(savings(280_000), AccountFacts("TIME_DEPOSIT", 120_000, maturity_date=dt.date(2026, 12, 1))),
+    facts(savings(800_000), AccountFacts("TIME_DEPOSIT", 120_000, maturity_date=dt.date(2026, 12, 1)),
+          open_complaints=1, oldest_open_complaint_at=dt.date(2026, 9, 1), recent_complaints=0,
+          satisfaction_recent=2.0, satisfaction_earlier=4.0, nps_recent=2),  # fmt: skip
+    facts(savings(500, _FLAT), last_interaction_at=None, recent_complaints=1),
+    facts(savings(500, _FLAT), last_interaction_at=dt.date(2025, 1, 1)),
+    facts(savings(500, (500.0, 800.0) * 6), last_interaction_at=None),
+    facts(savings(500, (500.0, 800.0) * 6), last_interaction_at=dt.date(2025, 1, 1)),
+    facts(AccountFacts("SAVINGS", 5_000), last_interaction_at=None),  # no balance history
+    facts(AccountFacts("SAVINGS", 5_000), last_interaction_at=dt.date(2025, 1, 1)),
+    facts(savings(280_000), previous_tier="KEY"),  # mid-quarter: held KEY, below its floor
+    facts(savings(500, _FLAT), interaction_source=False),
+    facts(savings(500, _FLAT), status="DORMANT"),
+    facts(AccountFacts("SAVINGS", 0, status="CLOSED", closed_at=dt.date(2026, 10, 1))),
+    facts(savings(100_000, tuple(FALLING)), last_interaction_at=dt.date(2026, 1, 1),
+          accounts=(savings(50_000, tuple(FALLING)),
+                    AccountFacts("FUND", 0, status="CLOSED", closed_at=dt.date(2026, 10, 1)))),
+    facts(savings(100_000, tuple(FALLING)), last_interaction_at=None,
+          accounts=(savings(50_000, tuple(FALLING)),
+                    AccountFacts("FUND", 0, status="CLOSED", closed_at=dt.date(2026, 10, 1)))),
+]  # fmt: skip
+
+
+def test_every_reason_code_is_given_and_renders_with_its_own_parameters():
+    """The codes the rules give are exactly the scoring catalogue's, and each reason's params fill
+    every placeholder of both its texts (a renamed param would leave a dash, "—")."""
+    given: dict[str, Reason] = {}
+    for f in EVERY_REASON:
+        s = score_customer(f, CFG)
+        for r in (*s.downgrade.reasons, *s.churn.reasons):
+            given.setdefault(r.code, r)
+    groups = [
+        PeerGroup("TIER_CITY", 9, {"A": 0.5}, tier="KEY", city="上海"),
+        PeerGroup("TIER_CITY", 9, {"B": 0.6}, tier="KEY", city=None),
+        PeerGroup("HOUSEHOLD", 9, {"C": 0.7}),
+        PeerGroup("REFERRAL", 9, {"D": 0.8}),
+    ]
+    for group in groups:
+        [item] = recommend(set(), [group], {}, CFG)
+        reason = Reason.from_dict(item["reason"])  # type: ignore[arg-type]
+        given.setdefault(reason.code, reason)
+    scoring_codes = set(tomllib.loads(SCORING_CATALOGUE.read_text(encoding="utf-8")))
+    assert set(given) == scoring_codes - {"PEERS_HOLD"}  # PEERS_HOLD: stored before codes
+    for code, reason in given.items():
+        for lang in ("zh-CN", "en"):
+            text = render_reason(reason, lang)
+            assert "—" not in text and code not in text, (code, lang, text)
+        assert set(catalogue()[code]) == {"zh", "en"}
 
 
 # -- lifecycle -------------------------------------------------------------------------------------
@@ -273,24 +410,44 @@ def test_lifetime_value_formula():
 
 def test_recommendations_take_products_peers_hold():
     groups = [
-        PeerGroup("KEY customers in 上海", 50, {"WM-STEADY": 0.64, "SAV-STD": 0.9, "FUND-A": 0.2}),
-        PeerGroup("your household", 2, {"INS-LIFE": 1.0}),  # too few peers
-        PeerGroup("customers you referred or who referred you", 6, {"FUND-A": 0.5}),
+        PeerGroup(
+            "TIER_CITY", 50, {"WM-STEADY": 0.64, "SAV-STD": 0.9, "FUND-A": 0.2}, "KEY", "上海"
+        ),
+        PeerGroup("HOUSEHOLD", 2, {"INS-LIFE": 1.0}),  # too few peers
+        PeerGroup("REFERRAL", 6, {"FUND-A": 0.5}),
     ]
     out = recommend({"SAV-STD"}, groups, {"WM-STEADY": "稳健理财"}, CFG)
     assert out == [
         {
             "product_code": "WM-STEADY",
             "name": "稳健理财",
-            "reason": "held by 64 % of KEY customers in 上海",
+            "reason": {
+                "code": "PEERS_TIER_CITY",
+                "params": {
+                    "pct": 64,
+                    "peers": 50,
+                    "group": "TIER_CITY",
+                    "tier": "KEY",
+                    "city": "上海",
+                },
+            },
             "support": 0.64,
         },
         {
             "product_code": "FUND-A",
             "name": "FUND-A",
-            "reason": "held by 50 % of customers you referred or who referred you",
+            "reason": {
+                "code": "PEERS_REFERRAL",
+                "params": {"pct": 50, "peers": 6, "group": "REFERRAL"},
+            },
             "support": 0.5,
         },
+    ]
+    reasons = [r["reason"] for r in out]
+    assert zh(reasons) == ["上海重点客户中64%持有该产品", "推荐关系客户中50%持有该产品"]
+    assert en(reasons) == [
+        "Held by 64 % of KEY customers in 上海",
+        "Held by 50 % of the customers they referred or who referred them",
     ]
     assert recommend({"SAV-STD"}, [], {}, CFG) == []
 
@@ -320,7 +477,7 @@ def test_mid_period_the_tier_is_held_and_the_coming_downgrade_is_high():
     s = score_customer(facts(savings(800_000, history)), CFG)  # 2026-10-31: not a quarter end
     assert (s.previous_tier, s.tier, s.tier_changed) == ("CORE", "CORE", False)
     assert s.downgrade.level == "HIGH"
-    assert "already below the CORE floor of 1,000,000" in s.downgrade.reasons[0]
+    assert "already below the CORE floor of 1,000,000" in en(s.downgrade.reasons)[0]
     assert (
         assign_tier(100_000, "KEY", activity=0, products=1, cfg=CFG, at_evaluation=False) == "KEY"
     )

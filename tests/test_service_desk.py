@@ -470,7 +470,8 @@ SURVEY = """mutation($input: RecordSurveyInput!) { recordSurvey(input: $input) {
   created interaction { id kind satisfaction nps summary channel } } }"""
 SATISFACTION = """query($id: ID!) { customer(id: $id) { satisfaction { last { csat nps channel at }
   average6m averagePrevious6m trend byChannel { channel average count } }
-  risk { churn { reasons } downgrade { reasons } } } }"""
+  risk { churn { reasons details { code params } } downgrade { reasons details { code params } } }
+} }"""
 
 
 def test_a_survey_drop_feeds_the_next_scoring_run(settings, driver, ask):
@@ -516,12 +517,14 @@ def test_a_survey_drop_feeds_the_next_scoring_run(settings, driver, ask):
             4.0, 4.0, "FLAT")  # fmt: skip
 
         run_scoring(driver, database=settings.neo4j_database, cfg=load_config(), as_of=now.date())
-        fell = f"Satisfaction fell from {5.0:.1f} to {2.5:.1f}"
+        fell = {"code": "SATISFACTION_FELL", "params": {"from": 5.0, "to": 2.5, "months": 6}}
         risk = ask(client, SATISFACTION, RM1, id="K07")["data"]["customer"]["risk"]
-        assert any(r.startswith(fell) for r in risk["churn"]["reasons"]), risk
-        assert any(r.startswith(fell) for r in risk["downgrade"]["reasons"]), risk
+        assert fell in risk["churn"]["details"] and fell in risk["downgrade"]["details"], risk
+        # no Accept-Language: the reasons in Chinese
+        said = "近6个月满意度由5.0分降至2.5分（满分5分）"
+        assert said in risk["churn"]["reasons"] and said in risk["downgrade"]["reasons"], risk
         other = ask(client, SATISFACTION, RM1, id="K02")["data"]["customer"]["risk"]
-        assert not any("Satisfaction fell" in r for r in other["churn"]["reasons"]), other
+        assert fell["code"] not in {d["code"] for d in other["churn"]["details"]}, other
 
 
 # -- fixes of the review ------------------------------------------------------------------------

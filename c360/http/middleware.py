@@ -81,6 +81,8 @@ class SecurityHeadersMiddleware:
                     headers["Content-Security-Policy"] = csp
                 if is_api:
                     headers["Cache-Control"] = "no-store"
+                    # reasons, alerts and notices are worded in the request's language
+                    headers.add_vary_header("Accept-Language")
                 if self.settings.environment is Environment.PRODUCTION:
                     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
             await send(message)

@@ -133,8 +133,8 @@ ROW_PARTS: dict[str, str] = {
                  .value_score, .value_components_json, .clv, .influence, .referred_aum,
                  .lifecycle_stage, scored_at: toString(c.scored_at)}""",
     "risk": """risk: c {.downgrade_risk_level, .projected_aum, .tier_floor,
-                evaluation_date: toString(c.evaluation_date), .downgrade_reasons,
-                .churn_risk_level, .churn_reasons}""",
+                evaluation_date: toString(c.evaluation_date), .downgrade_reasons_json,
+                .downgrade_reasons, .churn_risk_level, .churn_reasons_json, .churn_reasons}""",
     "recommendations": "recommendations: coalesce(c.recommendations_json, '[]')",
 }
 EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum"}

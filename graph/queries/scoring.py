@@ -108,7 +108,8 @@ RETURN a.customer_id AS referrer, b.customer_id AS referred
 """
 
 # One page of customers with everything the rules need. $after is the last key of the previous
-# page ('' for the first); $ids restricts to given customers when not null.
+# page ('' for the first); $ids restricts to given customers when not null. $since_12m, $since_6m
+# and $since_complaints: the as-of date less 12 months, 6 months, churn.recent_complaint_days.
 CUSTOMER_FACTS_PAGE = """
 MATCH (c:Customer)
 WHERE c.customer_id > $after AND ($ids IS NULL OR c.customer_id IN $ids)
@@ -117,7 +118,7 @@ CALL (c) {
   OPTIONAL MATCH (c)-[h:HOLDS]->(a:Account)
   WHERE coalesce(h.role, 'PRIMARY') IN ['PRIMARY', 'JOINT'] AND h.ended_at IS NULL
   RETURN collect(a {.product_type, .product_code, .balance, .status, .monthly_balances,
-                    .maturity_date, .currency,
+                    .maturity_date, .closed_at, .currency,
                     holder_role: coalesce(h.role, 'PRIMARY')}) AS accounts
 }
 CALL (c) {
@@ -127,19 +128,24 @@ CALL (c) {
          count(CASE WHEN d > $since_12m THEN 1 END) AS interactions_12m,
          count(CASE WHEN i.kind = 'COMPLAINT' AND i.resolved_at IS NULL THEN 1 END) AS open_complaints,
          min(CASE WHEN i.kind = 'COMPLAINT' AND i.resolved_at IS NULL THEN d END) AS oldest_open_complaint_at,
+         count(CASE WHEN i.kind = 'COMPLAINT' AND d > $since_complaints THEN 1 END) AS recent_complaints,
          avg(CASE WHEN d > $since_6m THEN i.satisfaction END) AS satisfaction_recent,
          avg(CASE WHEN d <= $since_6m AND d > $since_12m THEN i.satisfaction END) AS satisfaction_earlier,
          avg(CASE WHEN d > $since_6m THEN i.nps END) AS nps_recent
 }
 RETURN c.customer_id AS customer_id, c.status AS status, c.onboarded_at AS onboarded_at,
        c.tier AS previous_tier, c.city AS city, accounts, last_interaction_at, interactions_12m,
-       open_complaints, oldest_open_complaint_at, satisfaction_recent, satisfaction_earlier,
-       nps_recent
+       open_complaints, oldest_open_complaint_at, recent_complaints, satisfaction_recent,
+       satisfaction_earlier, nps_recent
 """
 
+# The levels of the run before this one are kept first (null on a first run): the "risk raised
+# since the previous scoring run" alerts compare them with the new ones.
 WRITE_SCORES = """
 UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
+SET c.previous_downgrade_risk_level = c.downgrade_risk_level,
+    c.previous_churn_risk_level = c.churn_risk_level
 SET c += row.props
 WITH c, row WHERE row.change IS NOT NULL
 MERGE (t:TierChange {change_id: row.change.change_id})
