@@ -14,6 +14,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.alerts.mutation import AlertsMutation
+from schema.alerts.query import AlertsQuery
 from schema.customers.mutation import CustomersMutation
 from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
@@ -42,12 +44,13 @@ class Query(
     OperationsQuery,
     IdentityQuery,
     ComplaintsQuery,
+    AlertsQuery,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(InteractionsMutation, CustomersMutation, StewardsMutation):
+class Mutation(InteractionsMutation, CustomersMutation, StewardsMutation, AlertsMutation):
     pass
 
 
