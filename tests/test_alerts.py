@@ -341,3 +341,17 @@ def test_a_page_costs_the_same_round_trips_whatever_its_size(ask):
     with_history = ALERTS.replace("customer { id name tier }",
                                   "customer { id name tierHistory { toTier } accounts { id } }")  # fmt: skip
     assert trips(with_history, first=2, asOf=AS_OF) == trips(with_history, first=40, asOf=AS_OF)
+
+
+def test_a_cursor_serves_only_its_caller_and_its_list(ask):
+    body = ask(ALERTS, RM1, first=2, asOf=AS_OF)
+    cursor = body["data"]["alerts"]["pageInfo"]["endCursor"]
+    assert ask(ALERTS, RM1, first=2, after=cursor, asOf=AS_OF)["data"]["alerts"]["edges"]
+    for who, variables in (
+        (RM2, {"asOf": AS_OF}),  # another caller
+        (RM1, {"asOf": (bank.AS_OF + bank.D).isoformat()}),  # another date
+        (RM1, {"asOf": AS_OF, "kinds": ["BIRTHDAY"]}),  # other kinds
+    ):
+        body = ask(ALERTS, who, first=2, after=cursor, **variables)
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT" and "after" in error["message"]
