@@ -19,7 +19,7 @@ from typing import Any
 
 from auth import enforce
 from auth.policy import Operation
-from core.alerts import RISK_RANK, AlertKind, load_config, parse_alert_id
+from core.alerts import MATURITY_KINDS, RISK_RANK, AlertKind, load_config, parse_alert_id
 from core.errors import BadUserInput
 from core.messages import Reason
 from graph.queries import alerts as q
@@ -68,7 +68,7 @@ def _params(ctx: Context, *, as_of: dt.date, now: dt.datetime, kinds: list[str] 
                 "days": m.windows[-1],
             }
             for m in cfg.maturities
-        ],  # fmt: skip
+        ],
         "birthday_days": cfg.birthday_days,
         "tier_days": cfg.tier_review_days,
         "risk_rank": RISK_RANK,
@@ -80,28 +80,36 @@ def _params(ctx: Context, *, as_of: dt.date, now: dt.datetime, kinds: list[str] 
 
 def reason(alert: dict[str, Any]) -> Reason:
     """The alert's reason: a code of core/messages/alerts.toml and its parameters."""
-    kind, detail = alert["kind"], alert.get("detail") or {}
-    due = alert["due"]
-    if kind in (AlertKind.TIME_DEPOSIT_MATURING, AlertKind.WEALTH_MATURING,
-                AlertKind.LOAN_MATURING):  # fmt: skip
-        params = {"account": detail.get("account"), "amount": alert.get("amount"),
-                  "currency": alert.get("currency") or "", "date": due.isoformat(),
-                  "days": alert["days"], "within": alert.get("within")}  # fmt: skip
-        return Reason(f"ALERT_{kind}", params)
-    if kind == AlertKind.BIRTHDAY:
-        return Reason("ALERT_BIRTHDAY",
-                      {"date": due.isoformat(), "age": detail.get("age"), "days": alert["days"]})  # fmt: skip
-    if kind == AlertKind.TIER_CHANGED:
+    kind, detail = AlertKind(alert["kind"]), alert.get("detail") or {}
+    date = alert["due"].isoformat()
+    if kind in MATURITY_KINDS:
+        params = {
+            "account": detail.get("account"),
+            "amount": alert.get("amount"),
+            "currency": alert.get("currency") or "",
+            "date": date,
+            "days": alert["days"],
+            "within": alert.get("within"),
+        }
+        return Reason(f"ALERT_{kind.value}", params)
+    if kind is AlertKind.BIRTHDAY:
+        return Reason(
+            "ALERT_BIRTHDAY", {"date": date, "age": detail.get("age"), "days": alert["days"]}
+        )
+    if kind is AlertKind.TIER_CHANGED:
         code = "ALERT_TIER_UP" if detail.get("direction") == "UP" else "ALERT_TIER_DOWN"
-        return Reason(code, {"from": detail.get("from"), "to": detail.get("to"),
-                             "date": due.isoformat()})  # fmt: skip
+        return Reason(code, {"from": detail.get("from"), "to": detail.get("to"), "date": date})
     if kind in (AlertKind.DOWNGRADE_RISK_RAISED, AlertKind.CHURN_RISK_RAISED):
-        return Reason(f"ALERT_{kind}", {"from": detail.get("from"), "to": detail.get("to"),
-                                        "date": due.isoformat()})  # fmt: skip
+        levels = {"from": detail.get("from"), "to": detail.get("to"), "date": date}
+        return Reason(f"ALERT_{kind.value}", levels)
     due_at = alert.get("due_at")
-    shown = due_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if due_at else None
-    return Reason("ALERT_COMPLAINT_AT_RISK", {"item": detail.get("item"), "kind": detail.get("kind"),
-                  "severity": detail.get("severity"), "due": shown})  # fmt: skip
+    params = {
+        "item": detail.get("item"),
+        "kind": detail.get("kind"),
+        "severity": detail.get("severity"),
+        "due": due_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if due_at else None,
+    }
+    return Reason("ALERT_COMPLAINT_AT_RISK", params)
 
 
 async def alerts_page(
