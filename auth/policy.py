@@ -236,6 +236,8 @@ class Operation(StrEnum):
     SPLIT_CUSTOMER = "splitCustomer"
     READ_ALERTS = "alerts"
     DISMISS_ALERT = "dismissAlert"
+    READ_DATA_QUALITY = "dataQuality"
+    READ_KPIS = "kpis"
 
 
 _STEWARDS = frozenset({Role.DATA_ENGINEER, Role.ADMIN})
@@ -279,5 +281,12 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         # over their row scope (customers reached directly); a dismissal is the caller's own.
         Operation.READ_ALERTS: _CASE_OWNERS,
         Operation.DISMISS_ALERT: _CASE_OWNERS,
+        # Completeness, the review backlog and refusals: counts only, no customer in them.
+        Operation.READ_DATA_QUALITY: frozenset({Role.DATA_ENGINEER, Role.AUDITOR, Role.ADMIN}),
+        # The service targets: an RM their own book, a branch manager their branch, admins and
+        # auditors any scope (resolvers/kpis.py narrows the scope by role).
+        Operation.READ_KPIS: frozenset(
+            {Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.AUDITOR, Role.ADMIN}
+        ),
     }
 )

@@ -384,6 +384,158 @@ def er_review(
     console.print(f"{len(rows)} pairs in all")
 
 
+@app.command("dq")
+def data_quality(
+    as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead"),
+) -> None:
+    """Customer data quality: completeness per field and source against the 98 % target, the
+    identity review backlog and the newest load's refusals. Example: `c360 dq`"""
+    import dataclasses
+
+    from rich.table import Table
+
+    from core.quality import quality_config
+    from graph.queries import quality as q
+
+    settings = get_settings()
+    cfg = quality_config()
+    with _connected(settings) as driver:
+        records, _, _ = driver.execute_query(
+            q.DATA_QUALITY, q.parameters(cfg), database_=settings.neo4j_database, routing_="r"
+        )
+    r = q.report(records[0].data() if records else None, cfg)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(r), indent=2, ensure_ascii=False))
+        return
+
+    def pct(share: float | None) -> str:
+        if share is None:
+            return "-"
+        text = f"{share * 100:.1f} %"
+        return text if share >= r.target else f"[red]{text} ✗[/red]"
+
+    systems = sorted({s for f in r.fields for s in f.by_source})
+    table = Table(
+        title=f"Customer data completeness ({r.customers:,} customers; target "
+        f"{r.target * 100:.0f} %, below it in red)"
+    )
+    table.add_column("field")
+    table.add_column("golden", justify="right")
+    for system in systems:
+        table.add_column(system, justify="right")
+    for f in r.fields:
+        table.add_row(f.name, pct(f.completeness), *(pct(f.by_source.get(s)) for s in systems))
+    table.add_row("[b]all fields[/b]", pct(r.overall), *([""] * len(systems)))
+    out = Console()
+    out.print(table)
+    out.print(
+        f"identity: {r.review_pairs:,} pairs waiting for review; "
+        f"{r.merged_last_load:,} records merged by the newest load ({r.last_load_run or 'none'})"
+    )
+    if r.rejects_by_reason or r.warnings_by_reason:
+        rejects = Table(title="The newest load's refusals and warnings")
+        rejects.add_column("kind")
+        rejects.add_column("reason code")
+        rejects.add_column("rows", justify="right")
+        for kind, counts in (("refused", r.rejects_by_reason), ("warning", r.warnings_by_reason)):
+            for code, rows in sorted(counts.items(), key=lambda kv: -kv[1]):
+                rejects.add_row(kind, code, f"{rows:,}")
+        out.print(rejects)
+
+
+@app.command("kpis")
+def kpis_command(
+    scope: str = typer.Option(
+        "bank", help="bank, branch:<branch id> or rm:<employee id>", show_default=True
+    ),
+    period: str = typer.Option(
+        None,
+        help="2026Q3, 2026H1, 2026 or 2026-07-01..2026-09-30 (default: the last complete quarter)",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead"),
+) -> None:
+    """The bank's service targets for a scope and period, against the period before, as the
+    API's `kpis` gives them. Example: `c360 kpis --scope branch:BR0001 --period 2026Q3`"""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from core.errors import BadUserInput
+    from core.periods import PeriodKind, last_complete, parse
+    from resolvers import kpis as k
+
+    kind, _, scope_id = scope.partition(":")
+    kinds = {
+        "bank": k.KpiScope.BANK,
+        "branch": k.KpiScope.BRANCH,
+        "rm": k.KpiScope.RELATIONSHIP_MANAGER,
+    }
+    if kind not in kinds or (kind == "bank") != (scope_id == ""):
+        _fail(f"--scope: {scope!r} is not bank, branch:<branch id> or rm:<employee id>")
+    now = dt.datetime.now(dt.UTC)
+    try:
+        when = (
+            parse(period, argument="--period")
+            if period
+            else last_complete(PeriodKind.QUARTER, now.date())
+        )
+    except BadUserInput as exc:
+        _fail(str(exc))
+    settings = get_settings()
+    query, params = k.request(settings, kinds[kind], scope_id or None, when, True, now)
+    with _connected(settings) as driver:
+        records, _, _ = driver.execute_query(
+            query, params, database_=settings.neo4j_database, routing_="r"
+        )
+    r = k.report([rec.data() for rec in records], kinds[kind], scope_id or None, when, True)
+    if as_json:
+        figures = {
+            f.definition.code: {
+                "value": f.value,
+                "target": f.definition.target,
+                "met": f.met,
+                "previous": f.previous,
+                "unit": f.definition.unit,
+            }
+            for f in r.figures
+        }
+        typer.echo(json.dumps({"scope": scope, "period": when.label, "kpis": figures}, indent=2))
+        return
+
+    def shown(value: float | None, unit: str) -> str:
+        if value is None:
+            return "-"
+        return {"pct": f"{value:.1f} %", "hours": f"{value:.1f} h", "cny": f"{value:,.0f}"}.get(
+            unit, f"{value:,.2f}".rstrip("0").rstrip(".")
+        )
+
+    table = Table(
+        title=f"KPIs of {scope}, {when.label} ({when.start}..{when.end}); previous "
+        f"{when.previous().label}; misses in red"
+    )
+    for col in ("KPI", "value", "target", "previous", ""):
+        table.add_column(col, justify="left" if col == "KPI" else "right")
+    for f in r.figures:
+        d = f.definition
+        value = shown(f.value, d.unit)
+        arrow = ""
+        if f.value is not None and f.previous is not None:
+            arrow = "↑" if f.value > f.previous else "↓" if f.value < f.previous else "→"
+        target = (
+            ""
+            if d.target is None
+            else ("≥ " if d.better == "higher" else "≤ ") + shown(d.target, d.unit)
+        )
+        table.add_row(
+            d.code + (" (live)" if d.live else ""),
+            f"[red]{value}[/red]" if f.met is False else value,
+            target,
+            shown(f.previous, d.unit),
+            arrow,
+        )
+    Console().print(table)
+
+
 @app.command("er-train")
 def er_train(
     directory: Annotated[

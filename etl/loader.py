@@ -426,6 +426,8 @@ class Loader:
                 extract_files=[s.name for s in self.scans.values()],
                 extract_rows=[s.rows for s in self.scans.values()],
                 shrink_allowed=self.opts.allow_shrink,
+                rejects_by_reason_json=json.dumps(result.by_reason, sort_keys=True),
+                warnings_by_reason_json=json.dumps(result.warnings_by_reason, sort_keys=True),
             )
 
     # -- checks before the load ----------------------------------------------------------------

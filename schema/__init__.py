@@ -25,8 +25,10 @@ from schema.identity.mutation import StewardsMutation
 from schema.identity.query import IdentityQuery
 from schema.interactions.mutation import InteractionsMutation
 from schema.interactions.query import ComplaintsQuery
+from schema.kpis.query import KpisQuery
 from schema.network.query import NetworkQuery
 from schema.operations.me import MeQuery
+from schema.operations.quality import DataQualityQuery
 from schema.operations.query import OperationsQuery
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
@@ -45,6 +47,8 @@ class Query(
     IdentityQuery,
     ComplaintsQuery,
     AlertsQuery,
+    DataQualityQuery,
+    KpisQuery,
 ):
     pass
 

@@ -34,7 +34,9 @@ SET r.finished_at = $finished_at, r.status = $status, r.counts_json = $counts_js
     r.rows_read = $rows_read, r.rows_loaded = $rows_loaded, r.rows_rejected = $rows_rejected,
     r.rejects_dir = $rejects_dir, r.error = $error,
     r.extract_files = $extract_files, r.extract_rows = $extract_rows,
-    r.shrink_allowed = $shrink_allowed
+    r.shrink_allowed = $shrink_allowed,
+    r.rejects_by_reason_json = $rejects_by_reason_json,
+    r.warnings_by_reason_json = $warnings_by_reason_json
 """
 
 # per extract file ("core/customers.csv"), the rows of the latest finished load that read it

@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import operations as resolve
 from schema.context import Info
+from schema.operations.quality import ReasonCount, reason_counts
 from schema.pagination import PageInfo
 from schema.scalars import to_datetime
 
@@ -39,11 +40,21 @@ class LoadRun:
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     counts: list[EntityCount]
+    rejects_by_reason: list[ReasonCount] = strawberry.field(
+        description="Rows refused by reason, most first (empty for runs before 2026-12)"
+    )
+    warnings_by_reason: list[ReasonCount] = strawberry.field(
+        description="Rows loaded with a value set aside, by reason"
+    )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LoadRun:
         counts = json.loads(row.get("counts_json") or "{}")
         return cls(
+            rejects_by_reason=reason_counts(json.loads(row.get("rejects_by_reason_json") or "{}")),
+            warnings_by_reason=reason_counts(
+                json.loads(row.get("warnings_by_reason_json") or "{}")
+            ),
             id=strawberry.ID(row["run_id"]),
             job=row.get("job"),
             source=row.get("source"),
