@@ -72,6 +72,7 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "referrer",
     "referred",
     "source_records",
+    "tier_history",  # tier and AUM are shown to every view, and so is how the tier moved
 )
 INTERNAL_SCORES = (
     "value_score",
@@ -233,6 +234,8 @@ class Operation(StrEnum):
     CONFIRM_MATCH = "confirmMatch"
     REJECT_MATCH = "rejectMatch"
     SPLIT_CUSTOMER = "splitCustomer"
+    READ_ALERTS = "alerts"
+    DISMISS_ALERT = "dismissAlert"
     READ_DATA_QUALITY = "dataQuality"
     READ_KPIS = "kpis"
 
@@ -274,6 +277,10 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.CONFIRM_MATCH: _STEWARDS,
         Operation.REJECT_MATCH: _STEWARDS,
         Operation.SPLIT_CUSTOMER: _STEWARDS,
+        # The relationship manager's alerts (issue 22): for those who look after customers, each
+        # over their row scope (customers reached directly); a dismissal is the caller's own.
+        Operation.READ_ALERTS: _CASE_OWNERS,
+        Operation.DISMISS_ALERT: _CASE_OWNERS,
         # Completeness, the review backlog and refusals: counts only, no customer in them.
         Operation.READ_DATA_QUALITY: frozenset({Role.DATA_ENGINEER, Role.AUDITOR, Role.ADMIN}),
         # The service targets: an RM their own book, a branch manager their branch, admins and

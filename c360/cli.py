@@ -466,9 +466,9 @@ def kpis_command(
 
     kind, _, scope_id = scope.partition(":")
     kinds = {
-        "bank": k.KpiScope.BANK,
-        "branch": k.KpiScope.BRANCH,
-        "rm": k.KpiScope.RELATIONSHIP_MANAGER,
+        "bank": k.KpiGroups.BANK,
+        "branch": k.KpiGroups.BRANCH,
+        "rm": k.KpiGroups.RELATIONSHIP_MANAGER,
     }
     if kind not in kinds or (kind == "bank") != (scope_id == ""):
         _fail(f"--scope: {scope!r} is not bank, branch:<branch id> or rm:<employee id>")
@@ -482,7 +482,8 @@ def kpis_command(
     except BadUserInput as exc:
         _fail(str(exc))
     settings = get_settings()
-    query, params = k.request(settings, kinds[kind], scope_id or None, when, True, now)
+    periods = {"current": when, "previous": when.previous()}
+    query, params = k.request(settings, kinds[kind], scope_id or None, periods, now)
     with _connected(settings) as driver:
         records, _, _ = driver.execute_query(
             query, params, database_=settings.neo4j_database, routing_="r"

@@ -14,6 +14,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.alerts.mutation import AlertsMutation
+from schema.alerts.query import AlertsQuery
 from schema.customers.mutation import CustomersMutation
 from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
@@ -44,6 +46,7 @@ class Query(
     OperationsQuery,
     IdentityQuery,
     ComplaintsQuery,
+    AlertsQuery,
     DataQualityQuery,
     KpisQuery,
 ):
@@ -51,7 +54,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(InteractionsMutation, CustomersMutation, StewardsMutation):
+class Mutation(InteractionsMutation, CustomersMutation, StewardsMutation, AlertsMutation):
     pass
 
 

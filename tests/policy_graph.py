@@ -44,6 +44,9 @@ CREATE (c6:Customer {customer_id: 'C000006', name: '张老', phone: '+8613400004
   email: 'old@example.com', address: '上海市黄浦区南京路1号', city: '上海',
   birth_date: date('1950-01-01'), national_id_last4: '1111', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c6)-[:MEMBER_OF {role: 'PARENT', since: date('2010-10-01'), ended_at: date('2020-01-01')}]->(h)
+CREATE (:TierChange {change_id: 'C000001:2026-09-30:KEY->CORE', customer_id: 'C000001',
+  from_tier: 'KEY', to_tier: 'CORE', direction: 'UP', changed_at: date('2026-09-30'),
+  aum: 5200000.0})-[:OF]->(c1)
 """
 
 # Scored contacts (Customer.satisfaction), for the matrix only: recent ones for C000001 and its
@@ -104,6 +107,7 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
                [(c)-[:REFERRED]->(r:Customer) | r.customer_id] AS referrals,
                [(s:SourceRecord)-[:RESOLVED_TO]->(c) | s.system + ':' + s.source_id] AS sources,
                COUNT { (c)-[:HAD]->(:Interaction) } AS interactions,
+               [(t:TierChange)-[:OF]->(c) | t.change_id] AS tier_history,
                [(c)-[:HAD]->(i:Interaction) WHERE i.satisfaction IS NOT NULL
                   AND date(i.occurred_at) > date() - duration({days: 182}) | i.satisfaction]
                  AS recent_csat""",
@@ -129,4 +133,5 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
     row["referred_by"] = record["referred_by"][0] if record["referred_by"] else None
     row["referrals"] = sorted(record["referrals"])
     row["source_records"] = sorted(record["sources"])
+    row["tier_history"] = sorted(record["tier_history"])
     return row

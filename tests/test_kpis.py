@@ -458,3 +458,115 @@ def test_every_kpi_is_defined_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     for code, d in definitions().items():
         assert f"| `{code}` |" in readme and d.definition in readme, code
+
+
+RANKING = """query R($code: String!, $by: KpiRankBy!, $period: KpiPeriodInput) {
+  kpiRanking(code: $code, by: $by, period: $period) {
+    code by period { label } target higherIsBetter entries { rank id value met } } }"""
+TREND = """query T($code: String!, $scope: KpiScopeInput, $period: KpiPeriodInput, $n: Int!) {
+  kpiTrend(code: $code, scope: $scope, period: $period, periods: $n) {
+    code scope scopeId target points { period { label from to } value met } } }"""
+
+
+def _post(client: TestClient, auth_header, role: str, query: str, variables: dict, **claims):
+    resp = client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers=auth_header(role, **claims),
+    )
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+@pytest.mark.parametrize("code", ["CSAT_PCT", "AVERAGE_HANDLING_HOURS", "DOWNGRADE_RISK_CUSTOMERS"])
+def test_rankings_agree_with_each_scope_report(
+    client: TestClient, auth_header, driver: Driver, settings: Settings, bank, code: str
+) -> None:
+    """Each branch's and RM's ranked value is what kpis gives for that branch or RM alone; best
+    first by the target's direction; one graph read for the whole ranking."""
+    year = {"label": str(bank["as_of"].year)}
+    branches = [
+        r["id"] for r in _rows(driver, settings, "MATCH (b:Branch) RETURN b.branch_id AS id")
+    ]
+    for by, scope_key, members in (
+        ("BRANCH", "branchId", branches),
+        ("RM", "relationshipManagerId", None),
+    ):
+        CountingSession.queries = []
+        body = _post(
+            client, auth_header, "admin", RANKING, {"code": code, "by": by, "period": year}
+        )
+        assert "errors" not in body, body
+        assert len(CountingSession.queries) <= 3
+        entries = body["data"]["kpiRanking"]["entries"]
+        assert [e["rank"] for e in entries] == list(range(1, len(entries) + 1))
+        if members is not None:
+            assert {e["id"] for e in entries} <= set(members) and len(entries) >= 2
+        for e in entries[:6]:
+            alone = _ask(
+                client, auth_header, "admin", {"scope": {scope_key: e["id"]}, "period": year}
+            )
+            value = {k["code"]: k["value"] for k in alone["data"]["kpis"]["kpis"]}[code]
+            assert (
+                e["value"] == pytest.approx(value, abs=1e-9)
+                if value is not None
+                else e["value"] is None
+            )
+        valued = [e["value"] for e in entries if e["value"] is not None]
+        higher = body["data"]["kpiRanking"]["higherIsBetter"]
+        assert valued == sorted(valued, reverse=higher is not False)
+
+
+def test_a_branch_manager_ranks_their_own_rms_only(
+    client: TestClient, auth_header, driver: Driver, settings: Settings, bank
+) -> None:
+    staff = {
+        r["id"]
+        for r in _rows(
+            driver,
+            settings,
+            """
+        MATCH (:Branch {branch_id: 'BR0001'})<-[:WORKS_AT]-(e:Employee)-[:MANAGES]->()
+        RETURN DISTINCT e.employee_id AS id""",
+        )
+    }
+    bm = {"branch_id": "BR0001"}
+    body = _post(
+        client, auth_header, "branch_manager", RANKING, {"code": "CSAT_PCT", "by": "RM"}, **bm
+    )
+    assert {e["id"] for e in body["data"]["kpiRanking"]["entries"]} == staff
+    refused = _post(
+        client, auth_header, "branch_manager", RANKING, {"code": "CSAT_PCT", "by": "BRANCH"}, **bm
+    )
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    rm = _post(
+        client,
+        auth_header,
+        "relationship_manager",
+        RANKING,
+        {"code": "CSAT_PCT", "by": "RM"},
+        employee_id="E00002",
+    )
+    assert [e["extensions"]["code"] for e in rm["errors"]] == ["FORBIDDEN"]
+    bad = _post(client, auth_header, "admin", RANKING, {"code": "NOT_A_KPI", "by": "RM"})
+    assert [e["extensions"]["code"] for e in bad["errors"]] == ["BAD_USER_INPUT"]
+    assert "NOT_A_KPI" in bad["errors"][0]["message"]
+
+
+def test_a_trend_is_each_period_s_report(client: TestClient, auth_header, bank) -> None:
+    last = containing(PeriodKind.QUARTER, bank["as_of"]).label
+    CountingSession.queries = []
+    body = _post(
+        client, auth_header, "admin", TREND, {"code": "CSAT_PCT", "period": {"label": last}, "n": 4}
+    )
+    assert "errors" not in body, body
+    assert len(CountingSession.queries) <= 3
+    points = body["data"]["kpiTrend"]["points"]
+    assert [p["period"]["label"] for p in points] == [p.label for p in parse(last).back(4)]
+    for p in points:
+        alone = _ask(client, auth_header, "admin", {"period": {"label": p["period"]["label"]}})
+        value = {k["code"]: k["value"] for k in alone["data"]["kpis"]["kpis"]}["CSAT_PCT"]
+        assert p["value"] == value
+    assert sum(p["value"] is not None for p in points) >= 2
+    too_many = _post(client, auth_header, "admin", TREND, {"code": "CSAT_PCT", "n": 40})
+    assert [e["extensions"]["code"] for e in too_many["errors"]] == ["BAD_USER_INPUT"]

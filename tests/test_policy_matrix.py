@@ -44,6 +44,7 @@ OBJECT_FIELDS = {
     "relationship_manager_assignment": "relationshipManagerAssignment { employee { id } }",
     "referrer": "referrer { customer { id } }",
     "referred": "referred { customer { id } }",
+    "tier_history": "tierHistory { id }",
 }
 # A new field -> the deprecated one it replaces (its stored value, its answer's shape).
 REPLACES = {
@@ -121,6 +122,8 @@ def _from_graphql(field: str, value):
         return value["totalCount"]
     if field == "satisfaction":
         return value["average6m"]
+    if field == "tier_history":
+        return sorted(c["id"] for c in value)
     if field == "source_records":
         return sorted(f"{r['system']}:{r['sourceId']}" for r in value)
     return value

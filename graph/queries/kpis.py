@@ -1,123 +1,182 @@
-"""The raw counts behind the management KPIs, for one scope and several periods, in one query.
+"""The raw counts behind the management KPIs, per group of customers and per period, in one query.
 
-The scope is the bank, a branch (graph/queries/scope.py's BRANCH fragment, by name) or one
-relationship manager's managed customers. ``$windows`` lists the periods: {key, start, end
-(dates, inclusive), from, to (instants, [from, to))}. Per period: the complaints opened in it
-(their service levels), the satisfaction scores given in it, the tier changes of its reviews and
-the customers who left in it; once, live: the downgrade risk of the last scoring run and the
-completeness of the customer fields (core/quality.toml). core/kpis.py turns the counts into the
-KPIs; the figures are defined there and in the README."""
+Who is counted: the bank, one branch (graph/queries/scope.py's BRANCH fragment, by name) or one
+relationship manager's managed customers, each as a single group ``'all'``; for rankings, every
+branch or every RM as its own group (a customer counts for each branch whose branch scope
+includes them: managed by its staff or at home there, and for each RM who manages them).
+``$windows`` lists the periods: {key, start, end (dates, inclusive), from, to (instants,
+[from, to))}. Per period: the complaints opened in it (their service levels), the satisfaction
+scores given in it, the tier changes of its reviews and the customers who left in it; once,
+live: the downgrade risk of the last scoring run and the completeness of the customer fields
+(core/quality.toml). Each part returns a list of per-group maps; core/kpis.py turns the counts
+into figures. The service-level arithmetic is graph/queries/complaints.py's SLA, inlined here
+because that fragment does not carry the group along."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from graph.queries.complaints import SLA
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 
 
-class KpiScope(StrEnum):
+class KpiGroups(StrEnum):
     BANK = "bank"
     BRANCH = "branch"
     RELATIONSHIP_MANAGER = "rm"
+    EVERY_BRANCH = "by_branch"
+    EVERY_RELATIONSHIP_MANAGER = "by_rm"
+    BRANCH_RELATIONSHIP_MANAGERS = "branch_rms"  # every RM working at $branch_id
 
 
-# binds c: the customers of the scope ($branch_id, $rm_id)
-_CUSTOMERS: dict[KpiScope, str] = {
-    KpiScope.BANK: "MATCH (c:Customer)",
-    KpiScope.BRANCH: f"MATCH (c:Customer) WHERE ({ACCESS_EXPR[ScopeKind.BRANCH]}) IS NOT NULL",
-    KpiScope.RELATIONSHIP_MANAGER: "MATCH (:Employee {employee_id: $rm_id})-[:MANAGES]->(c:Customer)",
+# binds c and g (the group): $branch_id, $rm_id
+_CUSTOMERS: dict[KpiGroups, str] = {
+    KpiGroups.BANK: "MATCH (c:Customer) WITH c, 'all' AS g",
+    KpiGroups.BRANCH: f"""MATCH (c:Customer)
+  WHERE ({ACCESS_EXPR[ScopeKind.BRANCH]}) IS NOT NULL
+  WITH c, 'all' AS g""",
+    KpiGroups.RELATIONSHIP_MANAGER: """MATCH (:Employee {employee_id: $rm_id})-[:MANAGES]->(c:Customer)
+  WITH c, 'all' AS g""",
+    KpiGroups.EVERY_BRANCH: """MATCH (c:Customer)
+  CALL (c) {
+    MATCH (c)<-[:MANAGES]-(:Employee)-[:WORKS_AT]->(b:Branch) RETURN b.branch_id AS g
+    UNION
+    MATCH (c)-[:HOME_BRANCH]->(b:Branch) RETURN b.branch_id AS g
+  }
+  WITH c, g""",
+    KpiGroups.EVERY_RELATIONSHIP_MANAGER: """MATCH (e:Employee)-[:MANAGES]->(c:Customer)
+  WITH c, e.employee_id AS g""",
+    KpiGroups.BRANCH_RELATIONSHIP_MANAGERS: """MATCH (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(e:Employee)
+        -[:MANAGES]->(c:Customer)
+  WITH c, e.employee_id AS g""",
 }
 
 _BODY = """
 CALL () {
   {customers}
-  RETURN count(c) AS customers,
-         count(CASE WHEN c.downgrade_risk_level IN ['HIGH', 'MEDIUM'] THEN 1 END) AS risk_customers,
-         sum(CASE WHEN c.downgrade_risk_level IN ['HIGH', 'MEDIUM'] THEN coalesce(c.aum, 0.0)
-             ELSE 0.0 END) AS aum_at_risk,
-         max(c.scored_at) AS scored_at
+  WITH g, count(c) AS customers,
+       count(CASE WHEN c.downgrade_risk_level IN ['HIGH', 'MEDIUM'] THEN 1 END) AS risk_customers,
+       sum(CASE WHEN c.downgrade_risk_level IN ['HIGH', 'MEDIUM'] THEN coalesce(c.aum, 0.0)
+           ELSE 0.0 END) AS aum_at_risk,
+       max(c.scored_at) AS scored_at
+  RETURN collect({g: g, customers: customers, risk_customers: risk_customers,
+                  aum_at_risk: aum_at_risk, scored_at: scored_at}) AS live
 }
 CALL () {
   {customers}
   UNWIND $properties AS p
-  WITH p, count(CASE WHEN c[p] IS NOT NULL AND trim(toString(c[p])) <> '' THEN 1 END) AS filled
-  RETURN collect({property: p, filled: filled}) AS completeness
+  WITH g, p, count(CASE WHEN c[p] IS NOT NULL AND trim(toString(c[p])) <> '' THEN 1 END) AS filled
+  RETURN collect({g: g, property: p, filled: filled}) AS completeness
 }
 UNWIND $windows AS w
 CALL (w) {
   {customers}
   MATCH (c)-[:HAD]->(i:Interaction)
   WHERE i.kind = 'COMPLAINT' AND i.occurred_at >= w.from AND i.occurred_at < w.to
-  {sla}
-  WITH i, responded, response_due, resolution_due,
+  WITH g, i, i.occurred_at AS opened, coalesce(i.first_response_at, i.resolved_at) AS responded,
+       CASE WHEN i.severity = 'MAJOR' THEN $major_s ELSE $resolution_s END AS res_s
+  WITH g, i, opened, responded,
+       opened + duration({seconds: $response_s}) AS response_due,
+       CASE WHEN res_s > 0 THEN opened + duration({seconds: res_s}) END AS resolution_due,
        CASE WHEN i.resolved_at IS NOT NULL
             THEN duration.inSeconds(opened, i.resolved_at).seconds / 3600.0 END AS hours
-  RETURN count(i) AS complaints,
-         count(CASE WHEN responded IS NOT NULL OR $now > response_due THEN 1 END)
-           AS response_counted,
-         count(CASE WHEN responded IS NOT NULL AND responded <= response_due THEN 1 END)
-           AS responded_in_time,
-         count(hours) AS handled, avg(hours) AS handling_avg,
-         percentileCont(hours, 0.9) AS handling_p90,
-         count(CASE WHEN i.severity = 'MAJOR'
-               AND (i.resolved_at IS NOT NULL OR $now > resolution_due) THEN 1 END) AS major_counted,
-         count(CASE WHEN i.severity = 'MAJOR' AND i.resolved_at IS NOT NULL
-               AND i.resolved_at <= resolution_due THEN 1 END) AS major_in_time
+  WITH g, count(i) AS complaints,
+       count(CASE WHEN responded IS NOT NULL OR $now > response_due THEN 1 END)
+         AS response_counted,
+       count(CASE WHEN responded IS NOT NULL AND responded <= response_due THEN 1 END)
+         AS responded_in_time,
+       count(hours) AS handled, avg(hours) AS handling_avg,
+       percentileCont(hours, 0.9) AS handling_p90,
+       count(CASE WHEN i.severity = 'MAJOR'
+             AND (i.resolved_at IS NOT NULL OR $now > resolution_due) THEN 1 END) AS major_counted,
+       count(CASE WHEN i.severity = 'MAJOR' AND i.resolved_at IS NOT NULL
+             AND i.resolved_at <= resolution_due THEN 1 END) AS major_in_time
+  RETURN collect({g: g, complaints: complaints, response_counted: response_counted,
+                  responded_in_time: responded_in_time, handled: handled,
+                  handling_avg: handling_avg, handling_p90: handling_p90,
+                  major_counted: major_counted, major_in_time: major_in_time}) AS complaints
 }
 CALL (w) {
   {customers}
   MATCH (c)-[:HAD]->(i:Interaction)
   WHERE i.occurred_at >= w.from AND i.occurred_at < w.to
     AND (i.satisfaction IS NOT NULL OR i.nps IS NOT NULL)
-  WITH i, c.tier = 'CORE' AS core
-  RETURN count(i.satisfaction) AS csat_n,
-         count(CASE WHEN i.satisfaction >= 4 THEN 1 END) AS csat_good,
-         avg(i.satisfaction) AS csat_avg,
-         count(CASE WHEN core THEN i.satisfaction END) AS core_csat_n,
-         count(CASE WHEN core AND i.satisfaction >= 4 THEN 1 END) AS core_csat_good,
-         count(i.nps) AS nps_n,
-         count(CASE WHEN i.nps >= 9 THEN 1 END) AS promoters,
-         count(CASE WHEN i.nps <= 6 THEN 1 END) AS detractors
+  WITH g, i, c.tier = 'CORE' AS core
+  WITH g, count(i.satisfaction) AS csat_n,
+       count(CASE WHEN i.satisfaction >= 4 THEN 1 END) AS csat_good,
+       avg(i.satisfaction) AS csat_avg,
+       count(CASE WHEN core THEN i.satisfaction END) AS core_csat_n,
+       count(CASE WHEN core AND i.satisfaction >= 4 THEN 1 END) AS core_csat_good,
+       count(i.nps) AS nps_n,
+       count(CASE WHEN i.nps >= 9 THEN 1 END) AS promoters,
+       count(CASE WHEN i.nps <= 6 THEN 1 END) AS detractors
+  RETURN collect({g: g, csat_n: csat_n, csat_good: csat_good, csat_avg: csat_avg,
+                  core_csat_n: core_csat_n, core_csat_good: core_csat_good, nps_n: nps_n,
+                  promoters: promoters, detractors: detractors}) AS satisfaction
 }
 CALL (w) {
   {customers}
   MATCH (t:TierChange)-[:OF]->(c)
   WHERE t.changed_at >= w.start AND t.changed_at <= w.end
-  RETURN count(CASE WHEN t.direction = 'UP' THEN 1 END) AS upgrades,
-         count(CASE WHEN t.direction = 'DOWN' THEN 1 END) AS downgrades,
-         count(CASE WHEN t.direction = 'DOWN' AND t.from_tier = 'CORE' THEN 1 END)
-           AS downgrades_core,
-         count(CASE WHEN t.direction = 'DOWN' AND t.from_tier = 'KEY' THEN 1 END)
-           AS downgrades_key
+  WITH g, count(CASE WHEN t.direction = 'UP' THEN 1 END) AS upgrades,
+       count(CASE WHEN t.direction = 'DOWN' THEN 1 END) AS downgrades,
+       count(CASE WHEN t.direction = 'DOWN' AND t.from_tier = 'CORE' THEN 1 END)
+         AS downgrades_core,
+       count(CASE WHEN t.direction = 'DOWN' AND t.from_tier = 'KEY' THEN 1 END) AS downgrades_key
+  RETURN collect({g: g, upgrades: upgrades, downgrades: downgrades,
+                  downgrades_core: downgrades_core, downgrades_key: downgrades_key}) AS tiers
 }
 CALL (w) {
   {customers}
   OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)
-  WITH c, count(a) AS accounts, count(CASE WHEN a.status <> 'CLOSED' THEN 1 END) AS open,
+  WITH g, c, count(a) AS accounts, count(CASE WHEN a.status <> 'CLOSED' THEN 1 END) AS open,
        max(a.closed_at) AS closed
-  WITH c, CASE WHEN accounts > 0 AND open = 0 THEN closed END AS left_on
+  WITH g, c, CASE WHEN accounts > 0 AND open = 0 THEN closed END AS left_on
   WHERE (c.onboarded_at IS NULL OR c.onboarded_at < w.start)
     AND (left_on IS NULL OR left_on >= w.start)
-  WITH c, left_on,
+  WITH g, left_on,
        CASE WHEN left_on IS NOT NULL AND c.tier = 'ORDINARY' AND c.previous_tier IS NOT NULL
             THEN c.previous_tier ELSE c.tier END AS tier
-  RETURN count(c) AS at_start,
-         count(left_on <= w.end OR null) AS left,
-         count(CASE WHEN tier IN ['CORE', 'KEY'] THEN 1 END) AS high_value_at_start,
-         count(CASE WHEN tier IN ['CORE', 'KEY'] AND left_on <= w.end THEN 1 END)
-           AS high_value_left,
-         count(CASE WHEN tier = 'CORE' THEN 1 END) AS core_at_start,
-         count(CASE WHEN tier = 'CORE' AND left_on <= w.end THEN 1 END) AS core_left
+  WITH g, count(*) AS at_start,
+       count(CASE WHEN left_on <= w.end THEN 1 END) AS left,
+       count(CASE WHEN tier IN ['CORE', 'KEY'] THEN 1 END) AS high_value_at_start,
+       count(CASE WHEN tier IN ['CORE', 'KEY'] AND left_on <= w.end THEN 1 END)
+         AS high_value_left,
+       count(CASE WHEN tier = 'CORE' THEN 1 END) AS core_at_start,
+       count(CASE WHEN tier = 'CORE' AND left_on <= w.end THEN 1 END) AS core_left
+  RETURN collect({g: g, at_start: at_start, left: left,
+                  high_value_at_start: high_value_at_start, high_value_left: high_value_left,
+                  core_at_start: core_at_start, core_left: core_left}) AS churn
 }
-RETURN w.key AS key, customers, risk_customers, aum_at_risk, scored_at, completeness,
-       complaints, response_counted, responded_in_time, handled, handling_avg, handling_p90,
-       major_counted, major_in_time, csat_n, csat_good, csat_avg, core_csat_n, core_csat_good,
-       nps_n, promoters, detractors, upgrades, downgrades, downgrades_core, downgrades_key,
-       at_start, left, high_value_at_start, high_value_left, core_at_start, core_left
+RETURN w.key AS key, live, completeness, complaints, satisfaction, tiers, churn
 """
 
-KPI_COUNTS: dict[KpiScope, str] = {
-    scope: _BODY.replace("{customers}", customers).replace("{sla}", SLA)
-    for scope, customers in _CUSTOMERS.items()
+KPI_COUNTS: dict[KpiGroups, str] = {
+    groups: _BODY.replace("{customers}", customers) for groups, customers in _CUSTOMERS.items()
 }
+
+# the groups' zero counts: a group with no complaint (say) has no map in that part
+ZERO: dict[str, float | int | None] = {
+    "customers": 0, "risk_customers": 0, "aum_at_risk": 0.0, "scored_at": None,
+    "complaints": 0, "response_counted": 0, "responded_in_time": 0, "handled": 0,
+    "handling_avg": None, "handling_p90": None, "major_counted": 0, "major_in_time": 0,
+    "csat_n": 0, "csat_good": 0, "csat_avg": None, "core_csat_n": 0, "core_csat_good": 0,
+    "nps_n": 0, "promoters": 0, "detractors": 0, "upgrades": 0, "downgrades": 0,
+    "downgrades_core": 0, "downgrades_key": 0, "at_start": 0, "left": 0,
+    "high_value_at_start": 0, "high_value_left": 0, "core_at_start": 0, "core_left": 0,
+}  # fmt: skip
+
+PARTS = ("live", "complaints", "satisfaction", "tiers", "churn")
+
+
+def by_group(row: dict) -> dict[str, dict]:
+    """One period's row -> {group: counts (ZERO filled in), with 'completeness' per group}."""
+    groups: dict[str, dict] = {}
+    for part in PARTS:
+        for entry in row.get(part) or []:
+            counts = groups.setdefault(entry["g"], {**ZERO, "completeness": []})
+            counts.update({k: v for k, v in entry.items() if k != "g"})
+    for entry in row.get("completeness") or []:
+        groups.setdefault(entry["g"], {**ZERO, "completeness": []})["completeness"].append(
+            {"property": entry["property"], "filled": entry["filled"]}
+        )
+    return groups

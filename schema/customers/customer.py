@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from resolvers import alerts as resolve_alerts
 from resolvers import interactions as resolve_interactions
 from resolvers import related
 from resolvers import satisfaction as resolve_satisfaction
@@ -18,6 +19,7 @@ from schema.customers.related import (
     RelationshipManagerAssignment,
     SourceRecord,
 )
+from schema.customers.tier_change import TierChange
 from schema.households.types import Household, HouseholdMember
 from schema.interactions.complaints import Satisfaction
 from schema.interactions.types import (
@@ -250,6 +252,11 @@ class Customer:
             return None
         row = await resolve_satisfaction.satisfaction(info.context, str(self.id))
         return Satisfaction.from_row(row)
+
+    @strawberry.field(description="The tier changes the scoring job's reviews made, newest first")
+    async def tier_history(self, info: Info) -> list[TierChange]:
+        rows = await resolve_alerts.tier_history(info.context, str(self.id))
+        return [TierChange.from_row(r) for r in rows]
 
     @strawberry.field(
         description="Assets under management in the reporting currency (scoring.toml [money], "

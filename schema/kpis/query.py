@@ -120,6 +120,50 @@ class KpiReport:
         )
 
 
+@strawberry.enum(description="What to rank.")
+class KpiRankBy(Enum):
+    BRANCH = "BRANCH"
+    RM = "RM"
+
+
+@strawberry.type(description="One branch's or RM's value of a KPI, in ranking order.")
+class KpiRank:
+    rank: int
+    id: strawberry.ID = strawberry.field(description="The branch id or the employee id")
+    value: float | None
+    met: bool | None
+
+
+@strawberry.type(description="A KPI ranked across branches or RMs for one period.")
+class KpiRanking:
+    code: str
+    by: KpiRankBy
+    period: ReportPeriod
+    target: float | None
+    higher_is_better: bool | None
+    entries: list[KpiRank]
+
+
+@strawberry.type(description="One period's value of a KPI.")
+class KpiPoint:
+    period: ReportPeriod
+    value: float | None
+    met: bool | None
+
+
+@strawberry.type(description="A KPI over consecutive periods, oldest first.")
+class KpiTrend:
+    code: str
+    scope: KpiScopeKind
+    scope_id: strawberry.ID | None
+    target: float | None
+    points: list[KpiPoint]
+
+
+def _higher(better: str) -> bool | None:
+    return None if better == "none" else better == "higher"
+
+
 def period_of(period: KpiPeriodInput | None, today: dt.date) -> Period:
     if period is None or (period.label is None and period.from_ is None and period.to is None):
         return last_complete(PeriodKind.QUARTER, today)
@@ -161,3 +205,64 @@ class KpisQuery:
             compare=compare_to is KpiComparison.PREVIOUS_PERIOD,
         )
         return KpiReport.of(report)
+
+    @strawberry.field(
+        description="Every branch (admins, auditors) or every RM (admins, auditors; a branch "
+        "manager: their branch's) by one KPI for a period, best first. One graph read."
+    )
+    async def kpi_ranking(
+        self,
+        info: Info,
+        code: str,
+        by: KpiRankBy,
+        period: KpiPeriodInput | None = None,
+    ) -> KpiRanking:
+        groups, group_id = resolve.resolve_ranking(info.context, by.value)
+        when = period_of(period, dt.datetime.now(dt.UTC).date())
+        ranked = await resolve.ranking(
+            info.context, code=code, groups=groups, group_id=group_id, period=when
+        )
+        d = resolve.definition(code)
+        return KpiRanking(
+            code=code,
+            by=by,
+            period=ReportPeriod.of(when),
+            target=d.target,
+            higher_is_better=_higher(d.better),
+            entries=[
+                KpiRank(rank=i + 1, id=strawberry.ID(r.group_id), value=r.value, met=r.met)
+                for i, r in enumerate(ranked)
+            ],
+        )
+
+    @strawberry.field(
+        description="One KPI over `periods` consecutive periods (at most 12) ending with "
+        "`period` (default: the last complete quarter), oldest first. One graph read."
+    )
+    async def kpi_trend(
+        self,
+        info: Info,
+        code: str,
+        scope: KpiScopeInput | None = None,
+        period: KpiPeriodInput | None = None,
+        periods: int = 8,
+    ) -> KpiTrend:
+        s = scope or KpiScopeInput()
+        kind, scope_id = resolve.resolve_scope(
+            info.context,
+            bank=bool(s.bank),
+            branch_id=str(s.branch_id) if s.branch_id else None,
+            rm_id=str(s.relationship_manager_id) if s.relationship_manager_id else None,
+        )
+        last = period_of(period, dt.datetime.now(dt.UTC).date())
+        points = await resolve.trend(
+            info.context, code=code, scope=kind, scope_id=scope_id, last=last, count=periods
+        )
+        d = resolve.definition(code)
+        return KpiTrend(
+            code=code,
+            scope=KpiScopeKind(kind.value),
+            scope_id=strawberry.ID(scope_id) if scope_id else None,
+            target=d.target,
+            points=[KpiPoint(period=ReportPeriod.of(p), value=v, met=d.met(v)) for p, v in points],
+        )

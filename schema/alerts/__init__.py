@@ -1,0 +1,1 @@
+"""Alerts: what a relationship manager should act on, computed as of a date; dismissals."""
