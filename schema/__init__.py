@@ -14,6 +14,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.customers.coverage import CoverageQuery
 from schema.customers.mutation import CustomersMutation
 from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
@@ -42,6 +43,7 @@ class Query(
     OperationsQuery,
     IdentityQuery,
     ComplaintsQuery,
+    CoverageQuery,
 ):
     pass
 

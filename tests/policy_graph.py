@@ -8,6 +8,8 @@
 | C000004  | C000001 REFERRED C000004 -> one hop (masked)         | no (E0002 at BR002) |
 | C000005  | current member of C000001's household                | no            |
 | C000006  | former member (ended_at set) of that household        | no            |
+
+C000002's home branch is BR001 (a customer the branch reaches anyway), C000004's BR002.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ CREATE (c6:Customer {customer_id: 'C000006', name: '张老', phone: '+8613400004
   email: 'old@example.com', address: '上海市黄浦区南京路1号', city: '上海',
   birth_date: date('1950-01-01'), national_id_last4: '1111', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c6)-[:MEMBER_OF {role: 'PARENT', since: date('2010-10-01'), ended_at: date('2020-01-01')}]->(h)
+WITH c4
+MATCH (c2:Customer {customer_id: 'C000002'}), (b1:Branch {branch_id: 'BR001'}),
+      (b2:Branch {branch_id: 'BR002'})
+SET c2.home_branch_id = 'BR001', c4.home_branch_id = 'BR002'
+CREATE (c2)-[:HOME_BRANCH]->(b1), (c4)-[:HOME_BRANCH]->(b2)
 """
 
 # Scored contacts (Customer.satisfaction), for the matrix only: recent ones for C000001 and its
@@ -100,6 +107,7 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
         WITH c, collect(DISTINCT a.account_id) AS accounts, collect(DISTINCT h.household_id) AS hh
         RETURN c {.*, birth_year: c.birth_date.year} AS c, accounts, hh,
                [(e:Employee)-[:MANAGES]->(c) | e.employee_id] AS rms,
+               [(c)-[:HOME_BRANCH]->(b:Branch) | b.branch_id] AS home,
                [(r:Customer)-[:REFERRED]->(c) | r.customer_id] AS referred_by,
                [(c)-[:REFERRED]->(r:Customer) | r.customer_id] AS referrals,
                [(s:SourceRecord)-[:RESOLVED_TO]->(c) | s.system + ':' + s.source_id] AS sources,
@@ -126,6 +134,7 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
     recent = record["recent_csat"]  # Customer.satisfaction.average6m: the last 182 days
     row["satisfaction"] = round(sum(recent) / len(recent), 2) if recent else None
     row["relationship_manager"] = record["rms"][0] if record["rms"] else None
+    row["home_branch"] = record["home"][0] if record["home"] else None
     row["referred_by"] = record["referred_by"][0] if record["referred_by"] else None
     row["referrals"] = sorted(record["referrals"])
     row["source_records"] = sorted(record["sources"])
