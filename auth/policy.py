@@ -67,6 +67,7 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "satisfaction",
     "relationship_manager",
     "relationship_manager_assignment",
+    "home_branch",
     "referred_by",
     "referrals",
     "referrer",
@@ -229,6 +230,8 @@ class Operation(StrEnum):
     READ_COMPLAINTS = "complaints"
     READ_COMPLAINT_STATS = "complaintStats"
     ASSIGN_RELATIONSHIP_MANAGER = "assignRelationshipManager"
+    READ_BRANCH_COVERAGE = "branchCoverage"
+    READ_UNASSIGNED_CUSTOMERS = "unassignedCustomers"
     READ_SCHEMA = "readSchema"  # GET /graphql/schema.graphql, the SDL
     READ_IDENTITY_REVIEWS = "identityReviews"
     CONFIRM_MATCH = "confirmMatch"
@@ -270,6 +273,10 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.READ_COMPLAINTS: frozenset(Role),
         Operation.READ_COMPLAINT_STATS: frozenset(Role) - {Role.CUSTOMER},
         Operation.ASSIGN_RELATIONSHIP_MANAGER: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
+        # Coverage (issue 22): a branch manager their own branch's, an admin any branch's (and
+        # the whole bank's unassigned customers); an auditor reads the figures, not the list.
+        Operation.READ_BRANCH_COVERAGE: frozenset({Role.BRANCH_MANAGER, Role.ADMIN, Role.AUDITOR}),
+        Operation.READ_UNASSIGNED_CUSTOMERS: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
         # The channels' teams (their service accounts) and the people who run the platform.
         Operation.READ_SCHEMA: frozenset({Role.CHANNEL_SERVICE, Role.DATA_ENGINEER, Role.ADMIN}),
         # Data stewards: the identity review queue and its decisions (merge, keep apart, unmerge).

@@ -16,6 +16,7 @@ from strawberry.extensions import (
 
 from schema.alerts.mutation import AlertsMutation
 from schema.alerts.query import AlertsQuery
+from schema.customers.coverage import CoverageQuery
 from schema.customers.mutation import CustomersMutation
 from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
@@ -49,6 +50,7 @@ class Query(
     AlertsQuery,
     DataQualityQuery,
     KpisQuery,
+    CoverageQuery,
 ):
     pass
 
