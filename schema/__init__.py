@@ -21,6 +21,7 @@ from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, 
 from schema.households.query import HouseholdsQuery
 from schema.identity.mutation import StewardsMutation
 from schema.identity.query import IdentityQuery
+from schema.interactions.followups import FollowUpsQuery
 from schema.interactions.mutation import InteractionsMutation
 from schema.interactions.query import ComplaintsQuery
 from schema.network.query import NetworkQuery
@@ -42,6 +43,7 @@ class Query(
     OperationsQuery,
     IdentityQuery,
     ComplaintsQuery,
+    FollowUpsQuery,
 ):
     pass
 
