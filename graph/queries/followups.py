@@ -29,7 +29,7 @@ from graph.session import all_rows
 CANDIDATES: dict[ScopeKind, str] = {
     ScopeKind.BOOK: "MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(c:Customer)",
     ScopeKind.BRANCH: SCOPED_ALL[ScopeKind.BRANCH],
-    ScopeKind.ANY: "MATCH (c:Customer)",
+    ScopeKind.ANY: "MATCH (c:Customer) WHERE c.tier IN $planned_tiers",  # the tier index
 }
 
 _PLANNED = """
