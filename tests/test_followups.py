@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from core import followups as plans
 from graph import migrate
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from tests.conftest import wipe
 
 AS_OF = dt.date(2026, 10, 31)
@@ -58,7 +59,11 @@ HISTORY: dict[str, tuple[str, str | None, str, list[tuple[str, str, str]]]] = {
     "F08": ("KEY", "E3", "2021-01-01", [("FOLLOW_UP", "BRANCH", "2026-10-01")]),
     # nobody's: the bank-wide lists only
     "F09": ("CORE", None, "2022-01-01", [("VISIT", "VISIT", "2026-10-28")]),
+    # nobody's, but branch B1 is its home branch: a branch manager's once the branch scope
+    # admits home-branch customers (graph/queries/scope.py decides; see branch())
+    "F10": ("CORE", None, "2023-01-01", []),
 }
+HOME_BRANCH = {"F10": "B1"}
 STAFF = {"E1": "B1", "E2": "B2", "E3": "B1"}
 
 WRITE = """
@@ -73,6 +78,9 @@ CREATE (c:Customer {customer_id: row.id, name: '客户' + row.id, tier: row.tier
 WITH c, row
 CALL (c, row) {
   MATCH (e:Employee {employee_id: row.rm}) MERGE (e)-[:MANAGES {since: date('2020-01-01')}]->(c)
+}
+CALL (c, row) {
+  MATCH (b:Branch {branch_id: row.home}) MERGE (c)-[:HOME_BRANCH]->(b)
 }
 CALL (c, row) {
   UNWIND row.contacts AS i
@@ -113,6 +121,26 @@ def expected_list(customers: list[str], as_of: dt.date, overdue_only: bool) -> l
     return sorted(rows, key=lambda r: (r["due"], r["customer"]))
 
 
+# The customers the branch scope fragment admits, by a scan of every customer: the lists must
+# reach all of them, whatever the fragment says (they start from a candidate set of their own).
+BRANCH_SCOPE = f"""MATCH (c:Customer) WITH c, {ACCESS_EXPR[ScopeKind.BRANCH]} AS access
+WHERE access = 'direct' RETURN c.customer_id AS id"""
+
+
+@pytest.fixture
+def branch(driver, settings):
+    def customers(branch_id: str) -> list[str]:
+        records = driver.execute_query(
+            BRANCH_SCOPE,
+            branch_id=branch_id,
+            database_=settings.neo4j_database,
+            routing_control=RoutingControl.READ,
+        ).records
+        return sorted(r["id"] for r in records)
+
+    return customers
+
+
 def book(*rms: str) -> list[str]:
     return [c for c, (_, rm, _, _) in HISTORY.items() if rm in rms]
 
@@ -131,6 +159,7 @@ def client(settings, driver):
                 "id": c,
                 "tier": tier,
                 "rm": rm,
+                "home": HOME_BRANCH.get(c),
                 "onboarded": dt.date.fromisoformat(onboarded),
                 "contacts": [{"kind": k, "channel": ch, "at": _at(day)} for k, ch, day in contacts],
             }
@@ -198,10 +227,13 @@ def _all_pages(ask, caller: str, first: int = 2, **variables) -> tuple[list[dict
 
 @pytest.mark.parametrize(
     ("caller", "customers"),
-    [("rm1", book("E1")), ("rm2", book("E2")), ("bm1", book("E1", "E3")), ("admin", list(HISTORY))],
+    [("rm1", book("E1")), ("rm2", book("E2")), ("bm1", "branch B1"), ("admin", list(HISTORY))],
 )
 @pytest.mark.parametrize("overdue_only", [False, True])
-def test_due_list_per_caller_with_exact_due_dates(ask, caller, customers, overdue_only):
+def test_due_list_per_caller_with_exact_due_dates(ask, branch, caller, customers, overdue_only):
+    if customers == "branch B1":
+        customers = branch("B1")
+        assert set(book("E1", "E3")) <= set(customers)
     nodes, total = _all_pages(ask, caller, asOf=AS_OF.isoformat(), overdueOnly=overdue_only)
     want = expected_list(customers, AS_OF, overdue_only)
     assert [n["customer"]["id"] for n in nodes] == [w["customer"] for w in want]
@@ -316,22 +348,24 @@ def _coverage_expected(customers: list[str], as_of: dt.date) -> dict[str, tuple[
 
 
 @pytest.mark.parametrize(
-    ("caller", "branch", "customers"),
+    ("caller", "branch_id", "customers"),
     [
         ("rm1", None, book("E1")),
-        ("bm1", None, book("E1", "E3")),
-        ("bm1", "B1", book("E1", "E3")),
+        ("bm1", None, "branch B1"),
+        ("bm1", "B1", "branch B1"),
         ("admin", None, list(HISTORY)),
         ("admin", "B2", book("E2")),
-        ("auditor", "B1", book("E1", "E3")),
+        ("auditor", "B1", "branch B1"),
     ],
 )
-def test_coverage_per_tier(ask, caller, branch, customers):
-    body = ask(caller, COVERAGE, branchId=branch, asOf=AS_OF.isoformat())
+def test_coverage_per_tier(ask, branch, caller, branch_id, customers):
+    if customers == "branch B1":
+        customers = branch("B1")
+    body = ask(caller, COVERAGE, branchId=branch_id, asOf=AS_OF.isoformat())
     assert "errors" not in body, body
     got = body["data"]["followUpCoverage"]
     assert got["target"] == CFG.target == 0.95
-    assert got["branchId"] == (branch or ("B1" if caller == "bm1" else None))
+    assert got["branchId"] == (branch_id or ("B1" if caller == "bm1" else None))
     want = _coverage_expected(customers, AS_OF)
     assert {t["tier"]: (t["customers"], t["covered"]) for t in got["tiers"]} == want
     for t in got["tiers"]:
@@ -351,7 +385,7 @@ def test_coverage_literal_spot_check(ask):
     assert (tiers["KEY"]["customers"], tiers["KEY"]["covered"]) == (2, 1)
 
 
-@pytest.mark.parametrize(("caller", "branch"), [("bm1", "B2"), ("rm1", "B1")])
-def test_coverage_of_someone_elses_branch_is_refused(ask, caller, branch):
-    body = ask(caller, COVERAGE, branchId=branch)
+@pytest.mark.parametrize(("caller", "branch_id"), [("bm1", "B2"), ("rm1", "B1")])
+def test_coverage_of_someone_elses_branch_is_refused(ask, caller, branch_id):
+    body = ask(caller, COVERAGE, branchId=branch_id)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
