@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from core.followups import last_reviews
 from graph import migrate
+from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from tests.conftest import wipe
 
 N = 40
@@ -45,6 +46,7 @@ def customers() -> list[dict]:
             {
                 "id": cid(i),
                 "rm": ["E1", "E2", None][i % 3],
+                "home": "B-E1" if i % 3 == 2 and i % 2 == 0 else None,  # some without an RM
                 "props": {
                     "customer_id": cid(i),
                     "name": f"客户{i}",
@@ -76,6 +78,9 @@ CREATE (c:Customer) SET c = row.props
 WITH c, row
 CALL (c, row) {
   MATCH (e:Employee {employee_id: row.rm}) MERGE (e)-[:MANAGES {since: date('2020-01-01')}]->(c)
+}
+CALL (c, row) {
+  MATCH (b:Branch {branch_id: row.home}) MERGE (c)-[:HOME_BRANCH]->(b)
 }
 CALL (c, row) {
   UNWIND row.changes AS t
@@ -215,6 +220,22 @@ def test_a_filter_stays_within_the_rms_book(ask, oracle):
     assert {e["node"]["id"] for e in body["data"]["customers"]["edges"]} == want
     body = ask(LIST, "relationship_manager", {"employee_id": "E1"}, filter={"unassigned": True})
     assert body["data"]["customers"]["totalCount"] == 0
+
+
+def test_a_branch_managers_unassigned_customers_are_those_the_branch_scope_admits(ask, oracle):
+    """Whatever graph/queries/scope.py admits to a branch manager (its own staff's customers,
+    and once it does, the customers whose home branch it is), ``unassigned`` lists those of them
+    without an RM: compared with a scan of every customer through the fragment itself."""
+    want = oracle(
+        f"MATCH (c:Customer) WITH c, {ACCESS_EXPR[ScopeKind.BRANCH]} AS access "
+        "WHERE access = 'direct' AND NOT EXISTS { (:Employee)-[:MANAGES]->(c) } "
+        "RETURN c.customer_id AS id",
+        branch_id="B-E1",
+    )
+    body = ask(LIST, "branch_manager", {"branch_id": "B-E1"}, filter={"unassigned": True})
+    assert "errors" not in body, body
+    got = {e["node"]["id"] for e in body["data"]["customers"]["edges"]}
+    assert got == want and body["data"]["customers"]["totalCount"] == len(want)
 
 
 def _expected_at_risk(kind: str) -> list[str]:
