@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from neo4j import RoutingControl
@@ -110,15 +111,10 @@ def expected_due(customer: str, as_of: dt.date) -> dt.date:
     return start + dt.timedelta(days=days)
 
 
-def expected_list(customers: list[str], as_of: dt.date, overdue_only: bool) -> list[dict]:
+def expected_list(customers: list[str], as_of: dt.date, overdue_only: bool) -> list[dict[str, Any]]:
     horizon = as_of + dt.timedelta(days=-1 if overdue_only else 7)
-    rows = [
-        {"customer": c, "due": expected_due(c, as_of)}
-        for c in customers
-        if HISTORY[c][0] in ("CORE", "KEY")
-    ]
-    rows = [r for r in rows if r["due"] <= horizon]
-    return sorted(rows, key=lambda r: (r["due"], r["customer"]))
+    dues = [(expected_due(c, as_of), c) for c in customers if HISTORY[c][0] in ("CORE", "KEY")]
+    return [{"customer": c, "due": due} for due, c in sorted(dues) if due <= horizon]
 
 
 # The customers the branch scope fragment admits, by a scan of every customer: the lists must
