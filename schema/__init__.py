@@ -24,6 +24,7 @@ from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, 
 from schema.households.query import HouseholdsQuery
 from schema.identity.mutation import StewardsMutation
 from schema.identity.query import IdentityQuery
+from schema.interactions.followups import FollowUpsQuery
 from schema.interactions.mutation import InteractionsMutation
 from schema.interactions.query import ComplaintsQuery
 from schema.kpis.query import KpisQuery
@@ -51,6 +52,7 @@ class Query(
     DataQualityQuery,
     KpisQuery,
     CoverageQuery,
+    FollowUpsQuery,
 ):
     pass
 
