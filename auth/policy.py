@@ -67,6 +67,7 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "satisfaction",
     "relationship_manager",
     "relationship_manager_assignment",
+    "home_branch",
     "referred_by",
     "referrals",
     "referrer",
@@ -173,8 +174,32 @@ FILTER_READS = _reads(
     downgrade_risk="downgrade_risk_level",
     branch_id="relationship_manager",  # the branch of the customer's relationship manager
     relationship_manager_id="relationship_manager",
+    unassigned="relationship_manager",  # whether the customer has one
+    churn_risk="churn_risk_level",
+    lifecycle_stages="value",  # Value.lifecycleStage
+    tier_changed_since="value",  # Value.tierChangedAt, Customer.tierHistory
+    tier_direction="value",
 )
 SEARCH_READS = _reads(id="id", phone="phone", name="name")
+
+
+def _list_reads(**lists: tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
+    unknown = {f for fields in lists.values() for f in fields} - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValueError(f"policy names fields the Customer type does not have: {unknown}")
+    return MappingProxyType(lists)
+
+
+# The fixed lists of customers and the customer fields their membership and order are made of
+# (a list of the customers at churn risk, highest first, tells the churn level as surely as the
+# field): refused to a role whose view does not show each of them as stored; a customer reached
+# by a referral hop whose view masks one is left out (as for FILTER_READS).
+LIST_READS = _list_reads(
+    atRiskCustomers_DOWNGRADE=("downgrade_risk_level",),
+    atRiskCustomers_CHURN=("churn_risk_level",),
+    atRiskCustomers_ANY=("downgrade_risk_level", "churn_risk_level"),
+    winBackCustomers=("value",),  # downgraded at a recent review: the tier history
+)
 
 
 @dataclass(frozen=True)
@@ -229,6 +254,8 @@ class Operation(StrEnum):
     READ_COMPLAINTS = "complaints"
     READ_COMPLAINT_STATS = "complaintStats"
     ASSIGN_RELATIONSHIP_MANAGER = "assignRelationshipManager"
+    READ_BRANCH_COVERAGE = "branchCoverage"
+    READ_UNASSIGNED_CUSTOMERS = "unassignedCustomers"
     READ_SCHEMA = "readSchema"  # GET /graphql/schema.graphql, the SDL
     READ_IDENTITY_REVIEWS = "identityReviews"
     CONFIRM_MATCH = "confirmMatch"
@@ -238,6 +265,8 @@ class Operation(StrEnum):
     DISMISS_ALERT = "dismissAlert"
     READ_DATA_QUALITY = "dataQuality"
     READ_KPIS = "kpis"
+    READ_FOLLOW_UPS_DUE = "followUpsDue"
+    READ_FOLLOW_UP_COVERAGE = "followUpCoverage"
 
 
 _STEWARDS = frozenset({Role.DATA_ENGINEER, Role.ADMIN})
@@ -270,6 +299,10 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         Operation.READ_COMPLAINTS: frozenset(Role),
         Operation.READ_COMPLAINT_STATS: frozenset(Role) - {Role.CUSTOMER},
         Operation.ASSIGN_RELATIONSHIP_MANAGER: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
+        # Coverage (issue 22): a branch manager their own branch's, an admin any branch's (and
+        # the whole bank's unassigned customers); an auditor reads the figures, not the list.
+        Operation.READ_BRANCH_COVERAGE: frozenset({Role.BRANCH_MANAGER, Role.ADMIN, Role.AUDITOR}),
+        Operation.READ_UNASSIGNED_CUSTOMERS: frozenset({Role.BRANCH_MANAGER, Role.ADMIN}),
         # The channels' teams (their service accounts) and the people who run the platform.
         Operation.READ_SCHEMA: frozenset({Role.CHANNEL_SERVICE, Role.DATA_ENGINEER, Role.ADMIN}),
         # Data stewards: the identity review queue and its decisions (merge, keep apart, unmerge).
@@ -286,6 +319,15 @@ OPERATIONS: Mapping[Operation, frozenset[Role]] = MappingProxyType(
         # The service targets: an RM their own book, a branch manager their branch, admins and
         # auditors any scope (resolvers/kpis.py narrows the scope by role).
         Operation.READ_KPIS: frozenset(
+            {Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.AUDITOR, Role.ADMIN}
+        ),
+        # Follow-up plans (issue 22): the due list is the work of the people who serve the
+        # customers (an RM their book, a branch manager the branch, admins all); coverage is a
+        # figure without personal data, also for auditors (a branch manager: their branch).
+        Operation.READ_FOLLOW_UPS_DUE: frozenset(
+            {Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.ADMIN}
+        ),
+        Operation.READ_FOLLOW_UP_COVERAGE: frozenset(
             {Role.RELATIONSHIP_MANAGER, Role.BRANCH_MANAGER, Role.AUDITOR, Role.ADMIN}
         ),
     }

@@ -71,6 +71,10 @@ class Entity:
     # column -> the entity its value must name (customer refs are source ids of the same system)
     refs: dict[str, str] = field(default_factory=dict)
     optional_refs: tuple[str, ...] = ()
+    # column -> the entity its value should name, where a value naming nothing is set aside (the
+    # row loads without it, warnings.csv says why) rather than refusing the row: an account's
+    # opening branch, a customer's home branch
+    soft_refs: dict[str, str] = field(default_factory=dict)
     # the value a column takes where the mapping gives none (validation and etl/records.py apply
     # it; a mapping's own ``defaults:`` win)
     defaults: dict[str, str] = field(default_factory=dict)
@@ -115,6 +119,8 @@ CUSTOMER_COLUMNS = (
     # compared by identity resolution and kept on the SourceRecord, not golden fields
     # (etl/linkage_frame.py); a record without ``name`` gets it from them (compose_name)
     *records.MATCHING_FIELDS,
+    # the source's own home branch, kept on the SourceRecord (the loader derives the Customer's)
+    records.HOME_BRANCH,
 )
 # what an identifier or a phone is when the system does not say: a mainland resident ID, a
 # mainland number (a mapping sets others, e.g. ``defaults: {phone_region: CZ}``)
@@ -182,6 +188,7 @@ ENTITIES: dict[str, Entity] = {
                 "status": ("ACTIVE", "DORMANT", "CLOSED"),
             },
             defaults=CUSTOMER_DEFAULTS,
+            soft_refs={records.HOME_BRANCH: "branches"},
         ),
         Entity(
             "households",
@@ -192,7 +199,7 @@ ENTITIES: dict[str, Entity] = {
         ),
         Entity(
             "accounts",
-            ("account_id", *records.ACCOUNT_PROPS),
+            ("account_id", *records.ACCOUNT_PROPS, records.ACCOUNT_BRANCH),
             key=model.ACCOUNT.key,
             # no currency is refused, never assumed: a mapping says `defaults: {currency: CNY}`
             required=(
@@ -211,6 +218,7 @@ ENTITIES: dict[str, Entity] = {
             currencies=("currency",),
             codes={"product_type": PRODUCT_TYPES, "status": ("OPEN", "CLOSED", "DORMANT")},
             refs={"product_code": "products"},
+            soft_refs={records.ACCOUNT_BRANCH: "branches"},
             to_graph=records.accounts,
             upsert=upserts.ACCOUNTS,
         ),

@@ -88,7 +88,7 @@ from graph.queries import upserts as uq
 # matching and the SourceRecord need besides the stored fields, and every loaded stored field
 KEPT_CUSTOMER_COLUMNS = [
     "system", "source_id", "name_norm", "phone_raw",
-    *(f.name for f in LOADED_CUSTOMER_FIELDS),
+    *(f.name for f in LOADED_CUSTOMER_FIELDS), records.HOME_BRANCH,
 ]  # fmt: skip
 EXIT_OK, EXIT_REJECTS, EXIT_FAILED = 0, 1, 2
 # etl/validation.validate takes ``warnings=`` (customers' birth-date problems) once it can
@@ -102,7 +102,7 @@ def _ref_targets() -> dict[str, Node]:
     loads, so a reference to a row of this run is found without asking the graph."""
     found = {}
     for spec in ENTITIES.values():
-        for target in spec.refs.values():
+        for target in (*spec.refs.values(), *spec.soft_refs.values()):
             upsert = ENTITIES[target].upsert
             if upsert is not None and upsert.node is not None:
                 found[target] = upsert.node
@@ -112,6 +112,8 @@ def _ref_targets() -> dict[str, Node]:
 REF_TARGETS = _ref_targets()
 # spill key scope: customers with records in the graph that this load does not bring
 PARTIAL = "customers:partial"
+# spill key scopes: the customers and the accounts of this load, whose home branch it may change
+HOME_CUSTOMERS, HOME_ACCOUNTS = "home_branch:customers", "home_branch:accounts"
 
 
 class LoadError(RuntimeError):
@@ -204,6 +206,7 @@ class LoadResult:
 
 
 GOLDEN_SLICE = 50_000  # customers whose golden records are computed together
+BATCH_OF_IDS = 20_000  # ids per lookup of the home-branch step
 
 
 def _golden_in_slices(
@@ -384,6 +387,7 @@ class Loader:
                             self._load_entity(entity, *unit, counts)
                     counts.seconds += time.perf_counter() - t0
                     self._check_all_refused(entity)
+                self._home_branches()
             result.status = "SUCCEEDED"
         except Exception as exc:
             result.status, result.error = "FAILED", f"{type(exc).__name__}: {exc}"
@@ -566,6 +570,7 @@ class Loader:
                 mapped = compose_name(mapped)
                 good, errors = self._validate("customers", mapped, parse_errors, source_file)
                 good = self._dedupe("customers", good, errors, scope)
+                good = self._check_soft_refs("customers", good, source_file)
                 self.rejects.write("customers", source_file, chunk, errors)
                 counts.read += len(chunk)
                 counts.rejected += len(errors)
@@ -708,14 +713,37 @@ class Loader:
             good, errors = self._validate(entity, mapped, parse_errors, source_file)
             good = self._check_refs(entity, m.system, good, errors)
             good = self._dedupe(entity, good, errors, scope)
+            good = self._check_soft_refs(entity, good, source_file)
             self.rejects.write(entity, source_file, chunk, errors)
             counts.read += len(chunk)
             counts.rejected += len(errors)
             counts.loaded += len(good)
             if entity in REF_TARGETS:
                 self.spill.add_keys(f"keys:{entity}", good[spec.key[0]])
+            if entity == "accounts":
+                self.spill.add_keys(HOME_ACCOUNTS, good["account_id"])
+            elif entity == "holdings":
+                self.spill.add_keys(HOME_CUSTOMERS, good["customer_id"])
             assert spec.upsert is not None  # every entity but customers has one
             self.writer.add(step, spec.upsert.query, self._with_origins(spec, m.system, good))
+        self.writer.flush(step)
+
+    def _home_branches(self) -> None:
+        """The last step: the home branch of every customer this load may have changed (its
+        records, its holdings, the holders of its accounts), derived from the graph as it now
+        is (graph/queries/upserts.UPSERT_HOME_BRANCHES)."""
+        spill, bs = self.spill, self.opts.batch_size
+        if spill.has_ids:  # (no customers in this load: none resolved)
+            for ids in spill.customer_ids_in_slices(BATCH_OF_IDS):
+                spill.add_keys(HOME_CUSTOMERS, ids)
+        for account_ids in spill.keys_in_slices(HOME_ACCOUNTS, BATCH_OF_IDS):
+            holders = self._read(uq.HOLDERS_OF_ACCOUNTS, account_ids=account_ids)
+            spill.add_keys(HOME_CUSTOMERS, (r["customer_id"] for r in holders))
+        task = self.progress.add_task("home branches", total=None)
+        step = "home_branches"
+        for ids in spill.keys_in_slices(HOME_CUSTOMERS, bs):
+            self.writer.add(step, uq.UPSERT_HOME_BRANCHES, [{"customer_id": i} for i in ids])
+            self.progress.advance(task, len(ids))
         self.writer.flush(step)
 
     @staticmethod
@@ -755,6 +783,33 @@ class Loader:
                     ("unknown_fk", f"unknown_fk: {col} {values.at[idx]!r} names {what}")
                 )
             good = good[~missing]
+        return good
+
+    def _check_soft_refs(self, entity: str, good: pd.DataFrame, source_file: str) -> pd.DataFrame:
+        """A value of a soft reference (etl/entities.Entity.soft_refs) that names nothing the
+        graph or this load knows is set aside: the row loads without it, with a warning."""
+        spec = ENTITIES[entity]
+        if not spec.soft_refs or good.empty:
+            return good
+        good = good.copy()
+        warnings: dict[int, list[tuple[str, str]]] = {}
+        for col, target in spec.soft_refs.items():
+            if col not in good.columns:
+                continue
+            values = good[col]
+            present = values.notna()
+            known = self._existing(target, set(values[present]))
+            unknown = present & ~values.isin(known)
+            for idx in unknown[unknown].index:
+                warnings.setdefault(int(idx), []).append(
+                    (
+                        "unknown_ref",
+                        f"unknown_ref: {col} {values.at[idx]!r} names no known {target[:-1]}; "
+                        f"loaded without it",
+                    )
+                )
+            good.loc[unknown, col] = None
+        self.rejects.warn(source_file, warnings)
         return good
 
     def _resolve_customers(self, system: str, wanted: set[str]) -> dict[str, str]:

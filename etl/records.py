@@ -53,11 +53,18 @@ ACCOUNT_PROPS = [
 ]  # fmt: skip
 
 
+# The branch an account was opened at (a Branch's branch_id): only written when the row has one,
+# so an extract without the column (an older export, another system) never erases it.
+ACCOUNT_BRANCH = "branch_id"
+
+
 def accounts(frame: pd.DataFrame) -> list[Row]:
     out = []
-    for row in _rows(frame, ["account_id", *ACCOUNT_PROPS]):
+    for row in _rows(frame, ["account_id", *ACCOUNT_PROPS, ACCOUNT_BRANCH]):
         props = {k: row[k] for k in ACCOUNT_PROPS}
         props["status"] = props["status"] or ("CLOSED" if props["closed_at"] else "OPEN")
+        if row[ACCOUNT_BRANCH] is not None:
+            props[ACCOUNT_BRANCH] = row[ACCOUNT_BRANCH]
         out.append({"account_id": row["account_id"], "props": props})
     return out
 
@@ -88,6 +95,10 @@ SOURCE_FIELDS = [f.name for f in LOADED_CUSTOMER_FIELDS if f.copied]
 # customers columns only identity resolution reads (etl/linkage_frame.py): on the SourceRecord so
 # that a later load compares its records with them, never golden fields of the Customer
 MATCHING_FIELDS = ("given_name", "family_name", "postcode")
+# The customer's home branch as the source system has it (a Branch's branch_id), where it keeps
+# one: kept on the SourceRecord (only when given, so an extract without it never erases it); the
+# loader's last step derives Customer.home_branch_id from it (graph/queries/upserts.py).
+HOME_BRANCH = "home_branch_id"
 
 
 def _code(value: Any, default: str) -> str:
@@ -148,6 +159,7 @@ def source_record_rows(
     a customer with records this load does not bring: graph/queries/upserts.py)."""
     rows = []
     extra = [c for c in (*MATCHING_FIELDS, "national_id_type") if c in frame.columns]
+    branch = [HOME_BRANCH] if HOME_BRANCH in frame.columns else []
     cols = [
         "system",
         "source_id",
@@ -156,6 +168,7 @@ def source_record_rows(
         "national_id_last4",
         *SOURCE_FIELDS,
         *extra,
+        *branch,
     ]
     for rec, cid, link, keep in zip(
         _rows(frame, cols), customer_ids, links, keep_links, strict=True
@@ -170,6 +183,8 @@ def source_record_rows(
             "national_id_last4": rec["national_id_last4"],
             "loaded_at": loaded_at,
         }
+        if rec.get(HOME_BRANCH) is not None:
+            props[HOME_BRANCH] = rec[HOME_BRANCH]
         rows.append(
             {
                 "system": rec["system"],

@@ -261,6 +261,13 @@ class CustomerSpill:
             self.db.unregister("_wanted")
         return {k for (k,) in rows}
 
+    def keys_in_slices(self, scope: str, size: int) -> Iterator[list[str]]:
+        """The distinct keys added to ``scope``, ascending, ``size`` at a time."""
+        rows = self.db.execute(
+            "SELECT DISTINCT k FROM keyset WHERE scope = ? ORDER BY k", [self._scope(scope)]
+        ).fetchall()
+        yield from _batches((k for (k,) in rows), size)
+
     def add_keys(self, scope: str, keys: Iterable[str]) -> None:
         values = [str(k) for k in keys]
         if values:

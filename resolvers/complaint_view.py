@@ -19,7 +19,7 @@ from core.settings import Settings
 from core.sla import SlaTargets, sla_clock
 from resolvers.context import Context
 
-FREE_TEXT = ("summary", "outcome", "resolution")
+FREE_TEXT = ("summary", "outcome", "resolution", "next_step")
 
 
 def sla_params(settings: Settings, now: dt.datetime) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from resolvers.pagination import CursorCodec, list_cursors, page_size
 from resolvers.writes import Written, audited_write
 
 MAX_TEXT = 2000
+VISIT = "VISIT"  # the kind whose interaction is a visit report
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,24 @@ async def log_interaction(
     summary: str | None,
     outcome: str | None,
     occurred_at: dt.datetime | None,
+    next_step: str | None = None,
+    next_step_due: dt.date | None = None,
 ) -> dict[str, Any]:
     """A follow-up, visit or call (complaints, suggestions and questions are opened with
-    ``openComplaint``, surveys recorded with ``recordSurvey``)."""
+    ``openComplaint``, surveys recorded with ``recordSurvey``). A VISIT carries its report: the
+    outcome and the next step agreed (required), and when that is due (optional, not before the
+    day of the visit)."""
     if kind in TRACKED_KINDS:
         raise BadUserInput(f"use openComplaint for {kind}")
+    step = text_argument(next_step, "nextStep", required=kind == VISIT)
+    if kind == VISIT:
+        text_argument(outcome, "outcome", required=True)
+    if next_step_due is not None:
+        if step is None:
+            raise BadUserInput("nextStepDue needs a nextStep")
+        day = (occurred_at or dt.datetime.now(dt.UTC)).date()
+        if next_step_due < day:
+            raise BadUserInput(f"nextStepDue must not be before the contact's day ({day})")
     return await record_interaction(
         ctx,
         operation=Operation.LOG_INTERACTION,
@@ -157,6 +171,7 @@ async def log_interaction(
         summary=summary,
         outcome=outcome,
         occurred_at=occurred_at,
+        extra={"next_step": step, "next_step_due": next_step_due},
     )
 
 

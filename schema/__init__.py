@@ -16,6 +16,7 @@ from strawberry.extensions import (
 
 from schema.alerts.mutation import AlertsMutation
 from schema.alerts.query import AlertsQuery
+from schema.customers.coverage import CoverageQuery
 from schema.customers.mutation import CustomersMutation
 from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
@@ -23,6 +24,7 @@ from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, 
 from schema.households.query import HouseholdsQuery
 from schema.identity.mutation import StewardsMutation
 from schema.identity.query import IdentityQuery
+from schema.interactions.followups import FollowUpsQuery
 from schema.interactions.mutation import InteractionsMutation
 from schema.interactions.query import ComplaintsQuery
 from schema.kpis.query import KpisQuery
@@ -49,6 +51,8 @@ class Query(
     AlertsQuery,
     DataQualityQuery,
     KpisQuery,
+    CoverageQuery,
+    FollowUpsQuery,
 ):
     pass
 

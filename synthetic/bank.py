@@ -141,6 +141,11 @@ class Bank:
                 )
         self.rms = [e["emp_no"] for e in self.employees if e["title"] == "Relationship Manager"]
         self.staff = [e["emp_no"] for e in self.employees if e["title"] != "Branch Manager"]
+        self.branch_of = {e["emp_no"]: e["branch_code"] for e in self.employees}
+        self.branch_codes = [b["branch_code"] for b in self.branches]
+        self.branches_by_city: dict[str, list[str]] = {}
+        for b in self.branches:
+            self.branches_by_city.setdefault(b["city"], []).append(b["branch_code"])
 
     def next_id(self, kind: str) -> Callable[[], str]:
         fmt = {"acct": "6222{:012d}", "card_acct": "CC{:08d}"}[kind]
@@ -174,15 +179,15 @@ class Bank:
                 rows["crm", "customers"].append(self.crm_customer(rng, p))
         self.households(rng, people, rows)
         for p in people:
-            self.accounts(p, rows)
+            # (the draws of the assignment come before the accounts' branches are chosen; the
+            # accounts take none from ``rng``, so the bank's other draws stay as they were)
+            rm = None
             if rng.random() < 0.6 or p.scenario in ("DECLINER", "INFLUENCER"):
+                rm = rng.choice(self.rms)
                 rows["core", "rm_assignments"].append(
-                    {
-                        "emp_no": rng.choice(self.rms),
-                        "cust_no": p.core_id,
-                        "since_dt": _d("core", p.onboarded),
-                    }
+                    {"emp_no": rm, "cust_no": p.core_id, "since_dt": _d("core", p.onboarded)}
                 )
+            self.accounts(p, rows, self.opening_branches(p, rm))
             self.interactions(rng, p, rows)
         self.referrals(rng, people, rows)
         identities = [
@@ -307,12 +312,29 @@ class Bank:
                         if acc.product_type == "MORTGAGE":
                             acc.joint_with, acc.joint_role = m.index, "GUARANTOR"
 
-    def accounts(self, p: Person, rows: dict) -> None:
+    def opening_branches(self, p: Person, rm: str | None) -> list[str]:
+        """The branch each of the person's core accounts was opened at, from a generator of its
+        own keyed by the person (the bank's other draws stay as they were before accounts had
+        branches). Their home branch is their relationship manager's branch for 85 % of the
+        managed, else a branch of their city (any branch when their city has none); 10 % of
+        their later accounts were opened elsewhere."""
+        rng = random.Random(f"opening-branch:{self.opts.seed}:{p.person_id}")
+        local = self.branches_by_city.get(p.city) or self.branch_codes
+        home = rng.choice(local)
+        if rm is not None and rng.random() < 0.85:
+            home = self.branch_of[rm]
+        return [
+            home if k == 0 or rng.random() >= 0.1 else rng.choice(self.branch_codes)
+            for k in range(len(p.accounts))
+        ]
+
+    def accounts(self, p: Person, rows: dict, branches: list[str]) -> None:
         end = month_end(self.opts.as_of)
-        for a in p.accounts:
+        for a, branch in zip(p.accounts, branches, strict=True):
             rows["core", "accounts"].append(
                 {
                     "acct_no": a.account_id,
+                    "branch_code": branch,
                     "prod_code": a.product_code,
                     "prod_type": a.product_type,
                     "ccy": "CNY",

@@ -25,7 +25,7 @@ FILES: dict[tuple[str, str], list[str]] = {
     ],
     ("core", "accounts"): [
         "acct_no", "prod_code", "prod_type", "ccy", "bal", "credit_limit", "open_dt", "mat_dt",
-        "close_dt", "acct_status", "bal_hist", "bal_hist_end",
+        "close_dt", "acct_status", "bal_hist", "bal_hist_end", "branch_code",
     ],
     ("core", "holdings"): ["acct_no", "cust_no", "holder_role", "end_dt"],
     ("core", "households"): ["hh_no", "hh_name", "hh_addr"],

@@ -6,7 +6,8 @@ Added to the policy graph, each reachable only through someone else's relationsh
 |--------------|--------------------------------------------------------------|-------|-------|
 | C000007 王芳 | managed by E0002 (BR002); holds A0000007 jointly with C000002 | no    | no    |
 | C000008 陈刚 | spouse in C000004's household H000002 刘洋家庭                 | no    | no    |
-| C000009 周杰 | referred by C000005 (a member of C000001's household)         | no    | no    |
+| C000009 周杰 | referred by C000005 (a member of C000001's household); no RM, | no    | yes   |
+|              | home branch BR001                                            |       |       |
 | C000010 孙丽 | managed by E0002 (BR002); referred C000002                    | hop   | no    |
 
 The callers are the policy matrix's (customer C000001, RM E0001, branch manager BR001, the roles
@@ -51,6 +52,10 @@ CREATE (c8)-[:MEMBER_OF {role: 'SPOUSE', since: date('2019-05-01')}]->(h2)
 CREATE (c9:Customer {customer_id: 'C000009', name: '周杰', phone: '+8613300009999',
   email: 'zhou.jie@example.com', city: '上海', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (c5)-[:REFERRED {referred_at: date('2024-02-02'), channel: 'APP', status: 'CONVERTED'}]->(c9)
+WITH c2, c9, e2
+MATCH (b1:Branch {branch_id: 'BR001'})
+CREATE (c9)-[:HOME_BRANCH]->(b1) SET c9.home_branch_id = 'BR001'
+WITH c2, e2
 CREATE (c10:Customer {customer_id: 'C000010', name: '孙丽', phone: '+8613300001010',
   email: 'sun.li@example.com', city: '杭州', segment: 'RETAIL', status: 'ACTIVE'})
 CREATE (e2)-[:MANAGES {since: date('2021-01-01')}]->(c10)
@@ -105,7 +110,8 @@ CALLERS: dict[str, Caller] = {
     "branch_manager": Caller(
         Role.BRANCH_MANAGER,
         {"branch_id": "BR001"},
-        {"C000001": "direct", "C000002": "direct"},
+        # C000009 has no relationship manager: BR001 is their home branch
+        {"C000001": "direct", "C000002": "direct", "C000009": "direct"},
         ("H000001",),
     ),
     "data_engineer": Caller(Role.DATA_ENGINEER),

@@ -8,6 +8,8 @@
 | C000004  | C000001 REFERRED C000004 -> one hop (masked)         | no (E0002 at BR002) |
 | C000005  | current member of C000001's household                | no            |
 | C000006  | former member (ended_at set) of that household        | no            |
+
+C000002's home branch is BR001 (a customer the branch reaches anyway), C000004's BR002.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ CREATE (c6)-[:MEMBER_OF {role: 'PARENT', since: date('2010-10-01'), ended_at: da
 CREATE (:TierChange {change_id: 'C000001:2026-09-30:KEY->CORE', customer_id: 'C000001',
   from_tier: 'KEY', to_tier: 'CORE', direction: 'UP', changed_at: date('2026-09-30'),
   aum: 5200000.0})-[:OF]->(c1)
+WITH c4
+MATCH (c2:Customer {customer_id: 'C000002'}), (b1:Branch {branch_id: 'BR001'}),
+      (b2:Branch {branch_id: 'BR002'})
+SET c2.home_branch_id = 'BR001', c4.home_branch_id = 'BR002'
+CREATE (c2)-[:HOME_BRANCH]->(b1), (c4)-[:HOME_BRANCH]->(b2)
 """
 
 # Scored contacts (Customer.satisfaction), for the matrix only: recent ones for C000001 and its
@@ -103,6 +110,7 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
         WITH c, collect(DISTINCT a.account_id) AS accounts, collect(DISTINCT h.household_id) AS hh
         RETURN c {.*, birth_year: c.birth_date.year} AS c, accounts, hh,
                [(e:Employee)-[:MANAGES]->(c) | e.employee_id] AS rms,
+               [(c)-[:HOME_BRANCH]->(b:Branch) | b.branch_id] AS home,
                [(r:Customer)-[:REFERRED]->(c) | r.customer_id] AS referred_by,
                [(c)-[:REFERRED]->(r:Customer) | r.customer_id] AS referrals,
                [(s:SourceRecord)-[:RESOLVED_TO]->(c) | s.system + ':' + s.source_id] AS sources,
@@ -130,6 +138,7 @@ def raw_customer(driver: Driver, database: str, customer_id: str) -> dict:
     recent = record["recent_csat"]  # Customer.satisfaction.average6m: the last 182 days
     row["satisfaction"] = round(sum(recent) / len(recent), 2) if recent else None
     row["relationship_manager"] = record["rms"][0] if record["rms"] else None
+    row["home_branch"] = record["home"][0] if record["home"] else None
     row["referred_by"] = record["referred_by"][0] if record["referred_by"] else None
     row["referrals"] = sorted(record["referrals"])
     row["source_records"] = sorted(record["sources"])

@@ -165,9 +165,9 @@ def test_merges_reviews_and_refusals(
     assert dq["identity"] == {"mergedLastLoad": shared["merged"], "reviewPairs": reviews["n"]}
     assert shared["merged"] > 50  # FEBRL1: half the records are duplicates
     _, reasons = _rejected(loaded["result"])
-    expected = sorted(
-        ({"code": k, "rows": v} for k, v in reasons.items()), key=lambda r: (-r["rows"], r["code"])
-    )
+    expected = [
+        {"code": k, "rows": v} for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
     assert dq["rejectsByReason"] == expected
     assert dq["lastLoadRun"] == loaded["result"].run_id
     run = _ask(client, auth_header, RUNS)["data"]["loadRunsConnection"]["edges"][0]["node"]

@@ -52,7 +52,7 @@ NOT_STORED = {
     "id", "birth_year", "accounts", "household", "value", "risk", "recommendations",
     "interactions", "relationship_manager", "referred_by", "referrals", "source_records",
     "timeline", "satisfaction", "holdings", "household_membership", "relationship_manager_assignment",
-    "referrer", "referred", "tier_history",
+    "referrer", "referred", "tier_history", "home_branch",
 }  # fmt: skip
 SAMPLE: dict[str, Any] = {
     "str": "x",

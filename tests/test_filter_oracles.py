@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from strawberry.types.base import StrawberryObjectDefinition
 
 from auth.masking import Mask
-from auth.policy import FILTER_READS, ROLES, SEARCH_READS, SORT_READS, VIEWS, Role
+from auth.policy import FILTER_READS, LIST_READS, ROLES, SEARCH_READS, SORT_READS, VIEWS, Role
 from graph.queries.search import SearchMode
 from resolvers.search import classify
 from schema import build_schema
@@ -46,12 +46,18 @@ HOP = next(
     c for c, a in EXPECTED_ACCESS[ROLES[Role.RELATIONSHIP_MANAGER].scope].items() if a == "hop"
 )
 HOP_ROLES = [r for r in Role if "hop" in EXPECTED_ACCESS[ROLES[r].scope].values()]
-# The hop customer gets values every filter can match and every sort can order by.
+# The hop customer gets values every filter can match and every sort can order by (a tier
+# change for tierChangedSince and tierDirection).
 HOP_SCORES = """
 MATCH (c:Customer {customer_id: $id})
 SET c.downgrade_risk_level = 'HIGH', c.downgrade_risk_rank = 3, c.value_score = 97.5,
-    c.aum = 1234567.0
+    c.aum = 1234567.0, c.churn_risk_level = 'HIGH', c.lifecycle_stage = 'DECLINING'
+CREATE (:TierChange {change_id: $id + ':2026-09-30', customer_id: $id, from_tier: 'KEY',
+                     to_tier: 'ORDINARY', direction: 'DOWN', changed_at: date('2026-09-30')})
+       -[:OF]->(c)
 """
+HOP_CHANGE = """MATCH (t:TierChange)-[:OF]->(:Customer {customer_id: $id})
+RETURN toString(t.changed_at) AS since, t.direction AS direction"""
 
 LIST = """query($search: String, $filter: CustomerFilter, $order: CustomerOrder) {
   customers(search: $search, filter: $filter, orderBy: $order, first: 50) {
@@ -72,13 +78,13 @@ def _reads_shown(role: Role, field: str) -> bool:
 
 
 def _sample(graphql_type) -> object:
-    """A value of this input type: the first enum value, or any string."""
+    """A value of this input type: the first enum value, true, a date, or any string."""
     t = get_nullable_type(graphql_type)
     if isinstance(t, GraphQLList):
         return [_sample(t.of_type)]
     if isinstance(t, GraphQLEnumType):
         return next(iter(t.values))
-    return "x"
+    return {"Boolean": True, "Date": "2020-01-01"}.get(getattr(t, "name", ""), "x")
 
 
 @pytest.fixture(scope="module")
@@ -179,10 +185,42 @@ def test_at_risk_customers_only_for_roles_that_see_downgrade_risk(ask, role):
         _assert_refused(body, "atRiskCustomers")
 
 
+AT_RISK_KIND = "{ atRiskCustomers(kind: KIND, first: 50) { totalCount edges { node { id } } } }"
+WIN_BACK = "{ winBackCustomers(first: 50) { totalCount edges { node { id } } } }"
+FIXED_LISTS = [
+    ("atRiskCustomers", AT_RISK_KIND.replace("KIND", kind), f"atRiskCustomers_{kind}")
+    for kind in ("DOWNGRADE", "CHURN", "ANY")
+] + [("winBackCustomers", WIN_BACK, "winBackCustomers")]
+CASES = [(role, case) for role in Role for case in FIXED_LISTS]
+
+
+@pytest.mark.parametrize(("role", "case"), CASES, ids=[f"{r.value}-{c[2]}" for r, c in CASES])
+def test_fixed_lists_only_for_roles_that_see_what_they_are_made_of(ask, role, case):
+    field, query, listed = case
+    body = ask(role, query, {})
+    if all(_reads_shown(role, read) for read in LIST_READS[listed]):
+        _assert_served(body, field)
+    else:
+        _assert_refused(body, field)
+
+
 def _hop_value(driver, settings, graphql_name: str):
     """A filter value the hop customer matches."""
     raw = raw_customer(driver, settings.neo4j_database, HOP)
     field = FILTER_READS[FILTERS[graphql_name]]
+    if graphql_name == "unassigned":
+        assert raw["relationship_manager"] is not None
+        return False
+    if graphql_name in ("tierChangedSince", "tierDirection"):
+        change = driver.execute_query(
+            HOP_CHANGE,
+            id=HOP,
+            database_=settings.neo4j_database,
+            routing_control=RoutingControl.READ,
+        ).records[0]
+        return change["since"] if graphql_name == "tierChangedSince" else change["direction"]
+    if graphql_name == "lifecycleStages":
+        return [raw["lifecycle_stage"]]
     if graphql_name == "branchId":
         return driver.execute_query(
             "MATCH (b:Branch)<-[:WORKS_AT]-(:Employee {employee_id: $rm}) RETURN b.branch_id AS b",

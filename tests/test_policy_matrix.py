@@ -33,6 +33,7 @@ OBJECT_FIELDS = {
     "recommendations": "recommendations { productCode }",
     "interactions": "interactions { totalCount }",
     "relationship_manager": "relationshipManager { id }",
+    "home_branch": "homeBranch { id }",
     "referred_by": "referredBy { id }",
     "referrals": "referrals { id }",
     "source_records": "sourceRecords { system sourceId }",
@@ -112,7 +113,7 @@ def _from_graphql(field: str, value):
     if field in ("accounts", "recommendations"):
         key = "productCode" if field == "recommendations" else "id"
         return sorted(a[key] for a in value)
-    if field in ("household", "relationship_manager"):
+    if field in ("household", "relationship_manager", "home_branch"):
         return value["id"]
     if field == "value":
         return value["score"]

@@ -2,7 +2,7 @@
 customers' satisfaction.
 
 The queue and the statistics start from the customers the caller's scope admits (the same
-fragments as the customers list, graph/queries/scope.py and search.SCOPED_ALL) and keep only
+fragments as the customers list, graph/queries/scope.py's SCOPE_CANDIDATES) and keep only
 those reached directly: a referral hop shows no complaints. The service level of each item is
 computed here for many rows at once, as core/sla.py defines it for one (tests hold the two to
 the same hand-built cases); ``$now`` is a parameter, so a queue's pages share one instant.
@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.complaints import TRACKED_KINDS
-from graph.queries.scope import ACCESS_EXPR, ScopeKind
-from graph.queries.search import SCOPED_ALL
+from graph.queries.scope import ACCESS_EXPR, SCOPE_CANDIDATES, ScopeKind
 from graph.session import all_rows
 
 TRACKED = repr(list(TRACKED_KINDS))
@@ -31,12 +30,13 @@ MATCH (c:Customer {{customer_id: $own_customer_id}})-[:HAD]->(i:Interaction)
 WHERE i.kind IN {TRACKED}
 WITH c, i
 """,
-    ScopeKind.BOOK: f"""{SCOPED_ALL[ScopeKind.BOOK]}
+    ScopeKind.BOOK: f"""{SCOPE_CANDIDATES[ScopeKind.BOOK]}
 WITH DISTINCT c WHERE {ACCESS_EXPR[ScopeKind.BOOK]} = 'direct'
 MATCH (c)-[:HAD]->(i:Interaction) WHERE i.kind IN {TRACKED}
 WITH c, i
 """,
-    ScopeKind.BRANCH: f"""{SCOPED_ALL[ScopeKind.BRANCH]}
+    # (the branch's candidates are exactly its scope, all of them direct)
+    ScopeKind.BRANCH: f"""{SCOPE_CANDIDATES[ScopeKind.BRANCH]}
 MATCH (c)-[:HAD]->(i:Interaction) WHERE i.kind IN {TRACKED}
 WITH c, i
 """,

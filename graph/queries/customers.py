@@ -93,6 +93,12 @@ CALL (c) {
   OPTIONAL MATCH (e:Employee)-[m:MANAGES]->(c)
   RETURN collect(e {.employee_id, .name, .title, .branch_id, since: m.since})[0] AS relationship_manager
 }""",
+    # The branch the customer belongs to (the loader's HOME_BRANCH: etl/loader.py).
+    "home_branch": """
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HOME_BRANCH]->(b:Branch)
+  RETURN collect(b {.branch_id, .name, .city})[0] AS home_branch
+}""",
     # Referral partners with the caller's access to each (a partner beyond it is masked).
     "referred_by": """
 CALL (c) {
@@ -146,6 +152,7 @@ FIELD_PARTS = {
     "holdings": "accounts",
     "relationshipManager": "relationship_manager",
     "relationshipManagerAssignment": "relationship_manager",
+    "homeBranch": "home_branch",
     "referredBy": "referred_by",
     "referrer": "referred_by",
     "referrals": "referrals",

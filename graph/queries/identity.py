@@ -252,7 +252,7 @@ CUSTOMER_EDGES = customer_edges()
 MOVED_EDGES = tuple(e for e in CUSTOMER_EDGES if e.relationship.type != LINEAGE)
 EDGE_BY_NAME = {e.name: e for e in CUSTOMER_EDGES}
 
-# One relationship manager per customer (graph/queries/operations.ASSIGN_RM_TAIL): a merge keeps
+# One relationship manager per customer (graph/queries/coverage.ASSIGN): a merge keeps
 # the survivor's and deletes the absorbed customer's other one, named on the kept assignment
 # (``also_managed_by``) and returned for the audit event.
 MERGE_OTHER_RM = """

@@ -15,7 +15,9 @@ class ScopeKind(StrEnum):
     ANY = "any"  # every customer
     OWN = "own"  # the caller's own customer record
     BOOK = "book"  # an RM's book, its households, one referral hop (as 'hop')
-    BRANCH = "branch"  # customers managed by employees who work at the caller's branch
+    # customers managed by employees who work at the caller's branch, and the customers whose
+    # home branch it is (those without a relationship manager included)
+    BRANCH = "branch"
 
 
 # The caller's access to a bound customer ``c``: 'direct', 'hop' (shown masked) or null (out of
@@ -33,8 +35,34 @@ ACCESS_EXPR: dict[ScopeKind, str] = {
   WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c) }
     THEN 'hop'
 END""",
-    ScopeKind.BRANCH: """CASE WHEN EXISTS {
-  (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) } THEN 'direct' END""",
+    ScopeKind.BRANCH: """CASE
+  WHEN EXISTS { (c)-[:HOME_BRANCH]->(:Branch {branch_id: $branch_id}) } THEN 'direct'
+  WHEN EXISTS { (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }
+    THEN 'direct'
+END""",
+}
+
+# Every customer a scope may admit, bound as ``c`` (each once), for the lists that must not scan
+# every customer: a superset (the list still applies ACCESS_EXPR). Scopes without an entry start
+# from every customer. At bank size a branch has a few thousand of them.
+SCOPE_CANDIDATES: dict[ScopeKind, str] = {
+    ScopeKind.BOOK: """
+CALL () {
+  MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(c:Customer) RETURN c
+  UNION
+  MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)
+        -[:MEMBER_OF]->(:Household)<-[:MEMBER_OF]-(c:Customer) RETURN c
+  UNION
+  MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c:Customer)
+  RETURN c
+}""",
+    ScopeKind.BRANCH: """
+CALL () {
+  MATCH (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c:Customer)
+  RETURN c
+  UNION
+  MATCH (:Branch {branch_id: $branch_id})<-[:HOME_BRANCH]-(c:Customer) RETURN c
+}""",
 }
 
 # One customer by id, bound as ``c`` with its ``access``, or no row when out of scope.

@@ -16,7 +16,7 @@ from neo4j import AsyncManagedTransaction
 
 from core.search import SearchMode
 from graph.queries.customers import EVERY_PART, QUERY_TEXTS, details, row
-from graph.queries.scope import ACCESS_EXPR, ScopeKind
+from graph.queries.scope import ACCESS_EXPR, SCOPE_CANDIDATES, ScopeKind
 from graph.session import all_rows
 
 
@@ -26,6 +26,9 @@ class SortKey(StrEnum):
     AUM = "AUM"
     VALUE_SCORE = "VALUE_SCORE"
     DOWNGRADE_RISK = "DOWNGRADE_RISK"
+    # Orders of the fixed lists only (atRiskCustomers by kind), not offered as CustomerSort.
+    CHURN_RISK = "CHURN_RISK"
+    ANY_RISK = "ANY_RISK"
 
 
 MATCHES: dict[SearchMode, str] = {
@@ -41,23 +44,7 @@ MATCHES: dict[SearchMode, str] = {
 # every customer: ACCESS_EXPR below still decides the access of each candidate. These are
 # supersets of the customers the scope admits (found at bank size: scanning all 1,000,000
 # customers for an RM's at-risk list took 60 s; from the book it is a few hundred rows).
-SCOPED_ALL: dict[ScopeKind, str] = {
-    ScopeKind.BOOK: """
-CALL () {
-  MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(c:Customer) RETURN c
-  UNION
-  MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)
-        -[:MEMBER_OF]->(:Household)<-[:MEMBER_OF]-(c:Customer) RETURN c
-  UNION
-  MATCH (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c:Customer)
-  RETURN c
-}""",
-    ScopeKind.BRANCH: """
-CALL () {
-  MATCH (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c:Customer)
-  RETURN DISTINCT c
-}""",
-}
+SCOPED_ALL: dict[ScopeKind, str] = SCOPE_CANDIDATES  # graph/queries/scope.py
 
 
 def _match(mode: SearchMode, scope: ScopeKind) -> str:
@@ -66,12 +53,20 @@ def _match(mode: SearchMode, scope: ScopeKind) -> str:
     return MATCHES[mode]
 
 
+# The churn level as a rank (the scoring job stores a rank for the downgrade risk only).
+_CHURN_RANK = (
+    "CASE c.churn_risk_level WHEN 'HIGH' THEN 3 WHEN 'MEDIUM' THEN 2 WHEN 'LOW' THEN 1 ELSE 0 END"
+)
+
 SORT_EXPRESSIONS: dict[SortKey, str] = {
     SortKey.CUSTOMER_ID: "c.customer_id",
     SortKey.NAME: "coalesce(c.name, '')",
     SortKey.AUM: "coalesce(c.aum, 0.0)",
     SortKey.VALUE_SCORE: "coalesce(c.value_score, 0.0)",
     SortKey.DOWNGRADE_RISK: "coalesce(c.downgrade_risk_rank, 0)",
+    SortKey.CHURN_RISK: _CHURN_RANK,
+    SortKey.ANY_RISK: f"CASE WHEN coalesce(c.downgrade_risk_rank, 0) > {_CHURN_RANK} "
+    f"THEN c.downgrade_risk_rank ELSE {_CHURN_RANK} END",
 }
 
 FILTERS = """
@@ -83,6 +78,20 @@ FILTERS = """
   AND ($branch IS NULL OR EXISTS {
         (:Branch {branch_id: $branch})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) })
   AND ($rm IS NULL OR EXISTS { (:Employee {employee_id: $rm})-[:MANAGES]->(c) })
+  AND ($unassigned IS NULL OR EXISTS { (:Employee)-[:MANAGES]->(c) } <> $unassigned)
+  AND ($churn_levels IS NULL OR c.churn_risk_level IN $churn_levels)
+  AND ($stages IS NULL OR c.lifecycle_stage IN $stages)
+  AND (($tier_since IS NULL AND $tier_direction IS NULL) OR EXISTS {
+        MATCH (t:TierChange)-[:OF]->(c)
+        WHERE ($tier_since IS NULL OR t.changed_at >= $tier_since)
+          AND ($tier_direction IS NULL OR t.direction = $tier_direction) })
+  AND ($any_risk IS NULL OR c.downgrade_risk_level IN $any_risk
+       OR c.churn_risk_level IN $any_risk)
+  AND ($win_back_since IS NULL OR EXISTS {
+        MATCH (t:TierChange {direction: 'DOWN'})-[:OF]->(c)
+        WHERE $win_back_since <= t.changed_at <= $win_back_until
+          AND NOT EXISTS { MATCH (u:TierChange {direction: 'UP'})-[:OF]->(c)
+                           WHERE t.changed_at < u.changed_at <= $win_back_until } })
   AND ($direct_only IS NULL OR access = 'direct')
 """
 

@@ -143,6 +143,51 @@ MATCH (e:Employee {employee_id: row.employee_id})
 MERGE (i)-[:HANDLED_BY]->(e)
 """
 
+# A customer's home branch, derived from what the graph holds (so a re-load, an incremental load
+# or an extract without branches gives the same answer): the branch the customer's own source
+# records name (the most recently updated first), else the branch of their oldest open PRIMARY
+# account, else of their oldest PRIMARY account (all closed). Only a branch the graph knows
+# counts. Sets ``home_branch_id`` (removed when there is none) and the one ``HOME_BRANCH``.
+_HOME_BRANCH_OF_C = """
+WITH DISTINCT c
+WITH c,
+  COLLECT { MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c)
+            MATCH (b:Branch {branch_id: s.home_branch_id})
+            RETURN b ORDER BY s.updated_at IS NULL, s.updated_at DESC, s.system, s.source_id
+  } AS own,
+  COLLECT { MATCH (c)-[h:HOLDS {role: 'PRIMARY'}]->(a:Account)
+            WHERE h.ended_at IS NULL
+            MATCH (b:Branch {branch_id: a.branch_id})
+            RETURN b ORDER BY a.closed_at IS NOT NULL OR coalesce(a.status, '') = 'CLOSED',
+                              a.opened_at, a.account_id
+  } AS opened
+WITH c, coalesce(own[0], opened[0]) AS home
+SET c.home_branch_id = home.branch_id
+WITH c, home
+CALL (c, home) {
+  MATCH (c)-[old:HOME_BRANCH]->(b:Branch) WHERE home IS NULL OR b <> home
+  DELETE old
+}
+CALL (c, home) {
+  WITH c, home WHERE home IS NOT NULL
+  MERGE (c)-[:HOME_BRANCH]->(home)
+}
+"""
+
+# The home branch of the customers ``row.customer_id``.
+UPSERT_HOME_BRANCHES = f"""
+UNWIND $rows AS row
+MATCH (c:Customer {{customer_id: row.customer_id}})
+{_HOME_BRANCH_OF_C}"""
+
+# The customers holding the accounts ``$account_ids`` (any role): whose home branch a load of
+# those accounts may change.
+HOLDERS_OF_ACCOUNTS = """
+UNWIND $account_ids AS account_id
+MATCH (:Account {account_id: account_id})<-[:HOLDS]-(c:Customer)
+RETURN DISTINCT c.customer_id AS customer_id
+"""
+
 
 @dataclass(frozen=True)
 class Upsert:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 
 import strawberry
 
 from schema.customers.customer import Customer
+from schema.customers.tier_change import TierDirection
 from schema.pagination import PageInfo
-from schema.value.types import RiskLevel, Tier
+from schema.value.types import LifecycleStage, RiskLevel, Tier
 
 
 @strawberry.enum(description="Sort keys of the customers list; ties are broken by customer id.")
@@ -30,6 +32,13 @@ class CustomerOrder:
     direction: SortDirection = SortDirection.ASC
 
 
+@strawberry.enum(description="Which risk atRiskCustomers lists.")
+class AtRiskKind(Enum):
+    DOWNGRADE = "DOWNGRADE"
+    CHURN = "CHURN"
+    ANY = "ANY"
+
+
 @strawberry.input(description="All given filters must hold (each list: any of its values).")
 class CustomerFilter:
     tiers: list[Tier] | None = None
@@ -39,6 +48,18 @@ class CustomerFilter:
     downgrade_risk: list[RiskLevel] | None = None
     branch_id: strawberry.ID | None = None
     relationship_manager_id: strawberry.ID | None = None
+    unassigned: bool | None = strawberry.field(
+        default=None, description="true: without a relationship manager; false: with one"
+    )
+    churn_risk: list[RiskLevel] | None = None
+    lifecycle_stages: list[LifecycleStage] | None = None
+    tier_changed_since: dt.date | None = strawberry.field(
+        default=None, description="The tier changed (at a review) on or after this day"
+    )
+    tier_direction: TierDirection | None = strawberry.field(
+        default=None,
+        description="The tier moved this way (since tierChangedSince when given, else ever)",
+    )
 
 
 @strawberry.type

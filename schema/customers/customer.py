@@ -11,6 +11,7 @@ from resolvers import related
 from resolvers import satisfaction as resolve_satisfaction
 from schema.context import Info
 from schema.customers.account import Account, Holding
+from schema.customers.branch import Branch
 from schema.customers.household import HouseholdMembership
 from schema.customers.related import (
     CustomerRef,
@@ -141,6 +142,10 @@ class Customer:
     relationship_manager: Employee | None
     relationship_manager_assignment: RelationshipManagerAssignment | None = strawberry.field(
         description="The relationship manager's assignment: since when, and the employee"
+    )
+    home_branch: Branch | None = strawberry.field(
+        description="The branch the customer belongs to: the source's own, else where their "
+        "oldest open primary account was opened"
     )
     referred_by: CustomerRef | None = strawberry.field(
         resolver=_referred_by,
@@ -301,6 +306,7 @@ class Customer:
             relationship_manager_assignment=RelationshipManagerAssignment.from_row(
                 row.get("relationship_manager")
             ),
+            home_branch=Branch.from_row(row.get("home_branch")),
             source_records=[SourceRecord.from_row(r) for r in row["source_records"]]
             if row.get("source_records") is not None
             else None,

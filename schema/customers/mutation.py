@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import operations as resolve
+from resolvers import coverage as resolve
 from schema.context import Info
 from schema.customers.related import Employee, RelationshipManagerAssignment
 from schema.scalars import to_date
@@ -28,7 +28,9 @@ class AssignmentPayload:
 @strawberry.type
 class CustomersMutation:
     @strawberry.mutation(
-        description="Make an employee of your branch the customer's relationship manager."
+        description="Make a relationship manager the customer's only one. A branch manager "
+        "assigns the relationship managers who work at their branch, to the customers of their "
+        "branch (those without one included); a refusal names the argument it is about."
     )
     async def assign_relationship_manager(
         self, info: Info, input: AssignRelationshipManagerInput

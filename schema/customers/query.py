@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 
 from resolvers import customers as resolve
 from resolvers import search
 from schema.context import Info
 from schema.customers.connection import (
+    AtRiskKind,
     CustomerConnection,
     CustomerEdge,
     CustomerFilter,
@@ -30,6 +33,11 @@ def _filters(flt: CustomerFilter | None) -> search.CustomerFilterArgs:
         relationship_manager_id=(
             str(flt.relationship_manager_id) if flt.relationship_manager_id else None
         ),
+        unassigned=flt.unassigned,
+        churn_risk=[r.value for r in flt.churn_risk] if flt.churn_risk else None,
+        lifecycle_stages=[s.value for s in flt.lifecycle_stages] if flt.lifecycle_stages else None,
+        tier_changed_since=flt.tier_changed_since,
+        tier_direction=flt.tier_direction.value if flt.tier_direction else None,
     )
 
 
@@ -77,13 +85,34 @@ class CustomersQuery:
         return _connection(page)
 
     @strawberry.field(
-        description="Your customers at risk of dropping a tier, highest risk first, with reasons."
+        description="Your customers at risk, highest risk first, with reasons: of dropping a "
+        "tier (DOWNGRADE, the default), of leaving (CHURN), or either (ANY)."
     )
     async def at_risk_customers(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        kind: AtRiskKind = AtRiskKind.DOWNGRADE,
+        first: int | None = 20,
+        after: str | None = None,
     ) -> CustomerConnection:
         page = await search.at_risk_page(
-            info.context, first=first, after=after, fields=fields_of_nodes(info)
+            info.context, kind=kind.value, first=first, after=after, fields=fields_of_nodes(info)
+        )
+        return _connection(page)
+
+    @strawberry.field(
+        description="Your customers downgraded at one of the last two tier reviews (quarter ends) "
+        "up to asOf (default today) and not moved up since, largest AUM first: the win-back list."
+    )
+    async def win_back_customers(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> CustomerConnection:
+        page = await search.win_back_page(
+            info.context, first=first, after=after, as_of=as_of, fields=fields_of_nodes(info)
         )
         return _connection(page)
 

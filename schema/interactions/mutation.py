@@ -15,7 +15,8 @@ from schema.interactions.types import Channel, Interaction, InteractionKind, Sev
 
 
 @strawberry.input(
-    description="A follow-up, visit or call. Retrying with the same clientMutationId is safe."
+    description="A follow-up, visit or call. Retrying with the same clientMutationId is safe. "
+    "A VISIT is its visit report: outcome and nextStep are required, nextStepDue optional."
 )
 class LogInteractionInput:
     client_mutation_id: str
@@ -25,6 +26,12 @@ class LogInteractionInput:
     summary: str
     outcome: str | None = None
     occurred_at: dt.datetime | None = strawberry.field(default=None, description="Default: now")
+    next_step: str | None = strawberry.field(
+        default=None, description="The next step agreed (required for a VISIT)"
+    )
+    next_step_due: dt.date | None = strawberry.field(
+        default=None, description="When the next step is due (not before the contact's day)"
+    )
 
 
 @strawberry.input
@@ -111,7 +118,10 @@ def _payload(client_mutation_id: str, row: dict[str, Any]) -> InteractionPayload
 
 @strawberry.type
 class InteractionsMutation:
-    @strawberry.mutation(description="Log a follow-up, visit or call with a customer you serve.")
+    @strawberry.mutation(
+        description="Log a follow-up, visit (with its report) or call with a customer you serve; "
+        "a visit or a call takes the customer off followUpsDue."
+    )
     async def log_interaction(self, info: Info, input: LogInteractionInput) -> InteractionPayload:
         row = await resolve.log_interaction(
             info.context,
@@ -122,6 +132,8 @@ class InteractionsMutation:
             summary=input.summary,
             outcome=input.outcome,
             occurred_at=input.occurred_at,
+            next_step=input.next_step,
+            next_step_due=input.next_step_due,
         )
         return _payload(input.client_mutation_id, row)
 

@@ -8,7 +8,7 @@ import strawberry
 
 from core import complaints, sla
 from schema.pagination import PageInfo
-from schema.scalars import enum_or_none, to_datetime
+from schema.scalars import enum_or_none, to_date, to_datetime
 
 
 @strawberry.enum
@@ -33,6 +33,8 @@ class InteractionKind(Enum):
     CAMPAIGN = "CAMPAIGN"
     SUGGESTION = "SUGGESTION"
     QUESTION = "QUESTION"
+    VISIT = "VISIT"  # a visit to the customer (its report: outcome, nextStep)
+    CALL = "CALL"  # a phone call with the customer
 
 
 @strawberry.enum
@@ -124,6 +126,8 @@ class Interaction:
     survey_requested: bool | None = strawberry.field(
         description="A resolved complaint asks for a follow-up survey until one is recorded"
     )
+    next_step: str | None = strawberry.field(description="A visit report's agreed next step")
+    next_step_due: dt.date | None = strawberry.field(description="When the next step is due")
     customer_id: strawberry.ID | None
     customer_name: str | None = strawberry.field(description="Masked as your role sees it")
 
@@ -158,6 +162,8 @@ class Interaction:
             if tracked
             else None,
             survey_requested=row.get("survey_requested") if tracked else None,
+            next_step=row.get("next_step"),
+            next_step_due=to_date(row.get("next_step_due")),
             customer_id=strawberry.ID(row["customer_id"]) if row.get("customer_id") else None,
             customer_name=row.get("customer_name"),
         )
