@@ -31,6 +31,7 @@ const CONTACT_KINDS = ["FOLLOW_UP", "VISIT", "CALL"]; // logInteraction: a visit
 const CONSOLE_HEADER = { "x-requested-with": "c360-console" };
 let myRoles = [];
 let myBranch = null; // a branch manager's branch (from `me`)
+let myMe = null; // the last `me`
 let options = null; // { oidc, development, session }: the sign-in ways offered, and whether
 // this browser's session cookie (if any) is signed in
 let session = false; // signed in through the provider (the cookie itself is invisible to us)
@@ -739,8 +740,8 @@ function homeView() {
     unassigned.onAssigned(coverage.load);
     unassigned.load();
     coverage.load();
-    left.push(unassigned);
-    right.push(coverage, followUpsCard(), alertsCard(), atRiskCard());
+    left.push(unassigned, followUpsCard());
+    right.push(coverage, alertsCard(), atRiskCard());
   } else if (allowed([RM, ADMIN])) {
     // the relationship manager's day
     left.push(followUpsCard());
@@ -1871,7 +1872,8 @@ function complaintsView() {
 }
 
 // ---------------------------------------------------------------- shell
-async function renderWho() {
+// ``reuse``: label the caller known from the last `me` again (a language switch), no round trip.
+async function renderWho(reuse = false) {
   const who = document.getElementById("whoami");
   const out = document.getElementById("sign-out");
   out.textContent = t("signout");
@@ -1879,11 +1881,13 @@ async function renderWho() {
   if (!signedIn()) {
     who.textContent = "";
     myRoles = [];
+    myMe = null;
     out.hidden = true;
     return;
   }
   try {
-    const { me } = await gql("{ me { subject roles employeeId customerId branchId scope } }");
+    const me = reuse && myMe ? myMe : (await gql("{ me { subject roles employeeId customerId branchId scope } }")).me;
+    myMe = me;
     const claim = me.employeeId || me.branchId || me.customerId;
     who.textContent = `${me.roles.map((r) => t(`role.${r}`, r)).join(", ")}${claim ? ` · ${claim}` : ""}`;
     who.dataset.roles = me.roles.join(",");
@@ -1893,6 +1897,7 @@ async function renderWho() {
     who.textContent = "";
     myRoles = [];
     myBranch = null;
+    myMe = null;
   }
   out.hidden = !signedIn();
 }
@@ -1924,11 +1929,11 @@ async function signOut() {
   render();
 }
 
-async function render() {
+async function render({ reuseMe = false } = {}) {
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   document.title = t("title");
   await loadOptions();
-  await renderWho();
+  await renderWho(reuseMe);
   const root = app();
   if (!signedIn()) {
     renderNav();
@@ -1946,7 +1951,7 @@ async function render() {
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("lang-toggle").addEventListener("click", () => {
     setLang(lang() === "zh" ? "en" : "zh");
-    render();
+    render({ reuseMe: true }); // the same caller: the page at once in the other language
   });
   document.getElementById("sign-out").addEventListener("click", signOut);
   window.addEventListener("hashchange", render);
