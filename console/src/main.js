@@ -598,6 +598,16 @@ function atRiskCard() {
       )
     )
   );
+  tabs.addEventListener("keydown", (ev) => {
+    // the tab pattern's keyboard: left and right arrows move between the tabs and open them
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[ev.key];
+    if (!step) return;
+    const list = [...tabs.children];
+    const next = list[(list.indexOf(document.activeElement) + step + list.length) % list.length];
+    next.focus();
+    next.click();
+    ev.preventDefault();
+  });
   box.dataset.kind = riskState.kind;
   load();
   return card("risk", "risk.title", h("div", {}, tabs, box));
