@@ -47,3 +47,28 @@ def test_a_reason_never_states_a_number_on_the_wrong_side_of_its_threshold():
     texts = [render_reason(r, "en") for r in churn_risk(f, [10_000.0] * 12, cfg).reasons]
     assert "NPS 7 (a detractor)" not in texts, texts
     assert "Average satisfaction 3.0 out of 5 in the last 6 months" not in texts, texts
+
+
+def test_a_scalar_decline_months_is_refused_when_the_config_is_read(tmp_path):
+    """[churn] decline_months became a list; a bank config saying ``decline_months = 6`` is
+    accepted by load_config and fails mid-run (TypeError in churn_signals), naming nothing."""
+    import datetime as dt
+
+    import pytest
+
+    from scoring.rules import AccountFacts, CustomerFacts, churn_risk
+
+    path = tmp_path / "scoring.toml"
+    path.write_text("[churn]\ndecline_months = 6\n", encoding="utf-8")
+    try:
+        cfg = load_config(path)
+    except ValueError as e:
+        assert "decline_months" in str(e)
+        return
+    f = CustomerFacts(
+        customer_id="C1",
+        as_of=dt.date(2026, 10, 31),
+        accounts=(AccountFacts("SAVINGS", 10_000.0, monthly_balances=(10_000.0,) * 12),),
+    )
+    with pytest.raises(ValueError, match="decline_months"):
+        churn_risk(f, [10_000.0] * 12, cfg)
