@@ -50,11 +50,27 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _check_months(value: Any, key: str, source: Path) -> None:
+    """A list of month counts (``[3, 6]``): a bare number would fail only mid-run."""
+    if not (
+        isinstance(value, list)
+        and value
+        and all(isinstance(m, int) and not isinstance(m, bool) and m > 0 for m in value)
+    ):
+        raise ValueError(
+            f"{source}: {key} must be a non-empty list of whole months above 0 "
+            f"(such as [3, 6]), not {value!r}"
+        )
+
+
 def load_config(path: Path | None = None) -> ScoringConfig:
     """The defaults, overridden by ``path`` where it sets a key."""
     raw = tomllib.loads(DEFAULT_CONFIG.read_text())
+    source = DEFAULT_CONFIG
     if path is not None and path != DEFAULT_CONFIG:
-        raw = _merge(raw, tomllib.loads(Path(path).read_text()))
+        source = Path(path)
+        raw = _merge(raw, tomllib.loads(source.read_text()))
+    _check_months(raw["churn"]["decline_months"], "churn.decline_months", source)
     currency = raw["money"]["reporting_currency"]
     if not (
         isinstance(currency, str)

@@ -170,7 +170,8 @@ def score_row(
 ) -> dict[str, Any]:
     """The properties written on the Customer, and a TierChange when the tier moved. (The
     levels the Customer had before, ``previous_downgrade_risk_level`` and
-    ``previous_churn_risk_level``, are kept by WRITE_SCORES itself, from the stored ones.)"""
+    ``previous_churn_risk_level``, are kept by WRITE_SCORES itself, from the stored ones, and
+    moved only by a later as-of or a changed level: a re-run keeps them.)"""
     d = score.downgrade
     props: dict[str, Any] = {
         "aum": score.aum,

@@ -441,6 +441,12 @@ def _satisfaction_fell(facts: CustomerFacts, points: float) -> Reason | None:
     )
 
 
+def _below(value: float) -> float:
+    """A mean stated against a "below" threshold, floored to one decimal: rounded, 2.96 would
+    read 3.0 beside a threshold of 3.0, and an NPS of 6.96 would read 7.0 (a detractor below 7)."""
+    return math.floor(round(value * 10, 6)) / 10
+
+
 # Churn signals come in families; a family counts once, at its strongest signal. The families of
 # the customer's own money (balances, products, dormancy) are the ones that say a customer is
 # leaving; a lack of staff contact or an unhappy survey says it only beside one of them.
@@ -528,20 +534,14 @@ def churn_signals(
         )
     # satisfaction: low, falling, a detractor's NPS
     if facts.satisfaction_recent is not None and facts.satisfaction_recent < c["low_satisfaction"]:
-        out.append(
-            Signal(
-                "satisfaction",
-                False,
-                Reason("SATISFACTION_LOW", {"score": round(facts.satisfaction_recent, 2)}),
-            )
-        )
+        score = _below(facts.satisfaction_recent)
+        out.append(Signal("satisfaction", False, Reason("SATISFACTION_LOW", {"score": score})))
     fell = _satisfaction_fell(facts, c["satisfaction_drop"])
     if fell:
         out.append(Signal("satisfaction", False, fell))
     if facts.nps_recent is not None and facts.nps_recent < c["detractor_nps"]:
-        out.append(
-            Signal("satisfaction", False, Reason("NPS_DETRACTOR", {"nps": round(facts.nps_recent)}))
-        )
+        nps = _below(facts.nps_recent)
+        out.append(Signal("satisfaction", False, Reason("NPS_DETRACTOR", {"nps": nps})))
     return out
 
 
@@ -674,9 +674,13 @@ class PeerGroup:
     city: str | None = None
 
     def reason(self, share: float) -> Reason:
+        """The reason naming this group. Only a tier's (and city's) group gives its size: the
+        size of a household or of a referral circle is a count of the customer's relations,
+        which views that hide the referrals must not tell (auth/policy.py RELATIONS)."""
         kind = "TIER" if self.kind == "TIER_CITY" and not self.city else self.kind
-        params: dict[str, object] = {"pct": _pct(share), "peers": self.size, "group": kind}
+        params: dict[str, object] = {"pct": _pct(share), "group": kind}
         if kind in ("TIER_CITY", "TIER"):
+            params["peers"] = self.size
             params["tier"] = self.tier
         if kind == "TIER_CITY":
             params["city"] = self.city

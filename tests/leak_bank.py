@@ -27,10 +27,13 @@ from typing import Any
 
 from neo4j import Driver
 
+from core.messages import Reason
 from graph import migrate
 from graph.queries import upserts as q
 from graph.queries.scope import ScopeKind
 from scoring.config import RISK_LEVELS, TIERS
+from scoring.job import reasons_json
+from scoring.rules import PeerGroup
 
 NAMES = [
     "冯敏",
@@ -114,8 +117,25 @@ def _scores(i: int) -> dict[str, Any]:
         "downgrade_risk_rank": RISK_LEVELS.index(downgrade),
         "churn_risk_level": RISK_LEVELS[(i * 3 + i // 5 + 1) % 4],
         "risk_rating": RISK_LEVELS[1 + (i * 5 + i // 3 + 1) % 3],
-        "downgrade_reasons": [f"AUM trend {-(i % 9)}% over 5 months"],
-        "churn_reasons": [f"{i % 4} complaints"],
+        "downgrade_reasons_json": reasons_json(
+            [
+                Reason(
+                    "AUM_FELL",
+                    {
+                        "pct": 10 + i % 9,
+                        "months": 5,
+                        "from": 2e3 * (100 + i),
+                        "to": 1.5e3 * (100 + i),
+                    },
+                )
+            ]
+        ),
+        "churn_reasons_json": reasons_json(
+            [
+                Reason("COMPLAINTS_RECENT", {"count": 1 + i % 4, "days": 90}),
+                Reason("NPS_DETRACTOR", {"nps": 6.5}),
+            ]
+        ),
         "projected_aum": 1000.0 * (300 + i),
         "tier_floor": 500_000.0,
         "evaluation_date": dt.date(2026, 12, 31),
@@ -126,10 +146,23 @@ def _scores(i: int) -> dict[str, Any]:
         "value_components_json": json.dumps(
             [{"name": "aum", "weight": 0.4, "raw": 1000.0 * i, "score": float(i)}]
         ),
-        "recommendations_json": json.dumps(
-            [{"product_code": "WM", "name": "稳健理财", "reason": "peers", "support": 0.5}]
-        ),
+        "recommendations_json": json.dumps(_recommendations(i), ensure_ascii=False),
     }
+
+
+def _recommendations(i: int) -> list[dict[str, Any]]:
+    """As the scoring job stores them, reasons built by the rules themselves (scoring/rules.py
+    PeerGroup): one from the customer's tier and city, and one from their referral circle when
+    they have one, so that a reason telling of the circle (its size) is crawled."""
+    tier_city = PeerGroup("TIER_CITY", 40, {"WM": 0.5}, TIERS[i % 3], CITIES[(i // 2) % 3])
+    out = [{"product_code": "WM", "name": "稳健理财", "reason": tier_city.reason(0.5).as_dict(),
+            "support": 0.5}]  # fmt: skip
+    circle = {a for a, b in REFERRALS if b == i} | {b for a, b in REFERRALS if a == i}
+    if circle:
+        referral = PeerGroup("REFERRAL", len(circle), {"SAV": 1.0})
+        out.append({"product_code": "SAV", "name": "活期储蓄",
+                    "reason": referral.reason(1.0).as_dict(), "support": 1.0})  # fmt: skip
+    return out
 
 
 def _customer(i: int) -> dict[str, Any]:

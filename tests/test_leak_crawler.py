@@ -530,6 +530,14 @@ def _leaves(node: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield path, node
 
 
+def _nodes(node: Any) -> Iterator[Any]:
+    """Every dict and list in a response, the node itself first."""
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        yield from _nodes(child)
+
+
 CURSOR_LIKE = re.compile(r"^[A-Za-z0-9+/_-]{8,}={0,2}$")
 
 
@@ -594,6 +602,40 @@ def hidden_fields(g: Guard, page: Page, node: Any, path: str = "") -> list[Findi
     return found
 
 
+# Reasons about the customer's own relations (scoring/rules.py PeerGroup): a view that hides the
+# referrals may read a share of the group and its kind, nothing about its members (their count).
+RELATION_REASONS = frozenset({"PEERS_HOUSEHOLD", "PEERS_REFERRAL"})
+RELATION_PARAMS = frozenset({"pct", "group"})
+
+
+def is_reason(node: Any) -> bool:
+    return isinstance(node, dict) and isinstance(node.get("code"), str) and "params" in node
+
+
+def relation_reasons(
+    g: Guard, page: Page, node: Any, path: str = "", whose: str | None = None
+) -> list[Finding]:
+    """Reasons about a customer's relations telling more than a share and a kind of group, for a
+    customer whose view hides the referrals (``whose``: the nearest customer above)."""
+    found: list[Finding] = []
+    if isinstance(node, list):
+        for i, v in enumerate(node):
+            found += relation_reasons(g, page, v, f"{path}[{i}]", whose)
+    elif isinstance(node, dict):
+        if node.get("__typename") == CUSTOMER_TYPE and "id" in node:
+            whose = node["id"]
+        if is_reason(node) and node["code"] in RELATION_REASONS and whose is not None:
+            params = node["params"] if isinstance(node["params"], dict) else {}
+            told = sorted(set(params) - RELATION_PARAMS)
+            if told and g.hidden(whose, "referrals"):
+                why = f"{node['code']} tells {told} of {{whose}}'s relations, hidden in its view"
+                found.append(Finding(page.variant.root, page.label, f"{path}.params",
+                                     _show(params), "relation count", why, whose))  # fmt: skip
+        for k, v in node.items():
+            found += relation_reasons(g, page, v, f"{path}.{k}", whose)
+    return found
+
+
 def scan_page(g: Guard, page: Page) -> list[Finding]:
     """Everything in the body: the data (paths from the call), errors, extensions."""
     found = []
@@ -601,7 +643,7 @@ def scan_page(g: Guard, page: Page) -> list[Finding]:
         leaves = _leaves(page.result(), "") if key == "data" else _leaves(part, f" {key}")
         echo = page.sent if key == "errors" else set()
         found += [f for path, leaf in leaves for f in scan_value(g, page, path, leaf, echo)]
-    return found + hidden_fields(g, page, page.result())
+    return found + hidden_fields(g, page, page.result()) + relation_reasons(g, page, page.result())
 
 
 # -- oracles on internal scores -------------------------------------------------------------------
@@ -801,6 +843,14 @@ def blind_spots(g: Guard, control: list[Page], pages: list[Page]) -> list[str]:
     seen = {f.kind for page in control for f in scan_page(g, page)}
     wanted = {why.kind for why in [*g.texts.values(), *g.numbers.values()]}
     missing += [f"no {kind} ever shows" for kind in sorted(wanted - seen)]
+    shown = {
+        leaf["code"]
+        for page in control
+        for leaf in _nodes(page.result())
+        if is_reason(leaf) and leaf["code"] in RELATION_REASONS
+    }
+    if "PEERS_REFERRAL" not in shown:
+        missing.append("no reason about a referral circle (PEERS_REFERRAL) ever shows")
     everyone = Guard(CONTROL, {c: "direct" for c in bank.BY_ID})
     fired = {f.kind for f in oracles(everyone, control, hidden=lambda c, s: True)}
     missing += [f"the {kind} never fires" for kind in ORACLE_KINDS if kind not in fired]

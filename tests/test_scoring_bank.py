@@ -144,7 +144,9 @@ def test_households_roll_up_and_rescoring_changes_nothing(scored, driver, settin
 
 def test_the_levels_before_a_run_are_kept(scored, driver, settings):
     """previous_*_risk_level: what the Customer had before the run that wrote the current ones
-    (the alerts' "risk raised since the previous run"). Runs last: it adds a complaint."""
+    (the alerts' "risk raised since the previous run"); a re-run of the same as-of on the same
+    data (a retry, the nightly run after a load's own scoring) keeps them, raise and all. Runs
+    last: it adds a complaint."""
     calm = _read(
         driver,
         settings,
@@ -159,13 +161,13 @@ def test_the_levels_before_a_run_are_kept(scored, driver, settings):
         database_=settings.neo4j_database,
     )
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config(), ids=[calm["id"]])
-    [after] = _read(
-        driver,
-        settings,
-        """MATCH (c:Customer {customer_id: $id})
+    levels = """MATCH (c:Customer {customer_id: $id})
         RETURN c.churn_risk_level AS churn, c.previous_churn_risk_level AS previous_churn,
-               c.previous_downgrade_risk_level AS previous_downgrade""",
-        id=calm["id"],
-    )
+               c.previous_downgrade_risk_level AS previous_downgrade, c.scored_as_of AS as_of"""
+    [after] = _read(driver, settings, levels, id=calm["id"])
     assert after["previous_churn"] == "NONE" and after["churn"] in ("MEDIUM", "HIGH")
     assert after["previous_downgrade"] == calm["downgrade"]
+    run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
+    [again] = _read(driver, settings, levels, id=calm["id"])
+    assert again["as_of"] == after["as_of"]  # the same as-of: a re-run
+    assert again.data() == after.data(), "a re-run erased the raise since the previous run"

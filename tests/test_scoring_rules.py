@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from auth.masking import Mask
+from auth.policy import VIEWS, View
 from core.messages import Reason, catalogue, render_reason
 from scoring.config import load_config
 from scoring.rules import (
@@ -302,6 +304,38 @@ def test_complaints_and_satisfaction():
     assert sorted(codes) == ["COMPLAINTS_RECENT", "NPS_DETRACTOR", "SATISFACTION_LOW"]
 
 
+def test_a_reason_never_states_a_number_on_the_wrong_side_of_its_threshold():
+    """NPS_DETRACTOR fires below detractor_nps (7), SATISFACTION_LOW below low_satisfaction (3.0):
+    means of 6.96 and 2.96, rounded, would be told as "NPS 7.0" and "satisfaction 3.0"."""
+    assert CFG["churn"]["detractor_nps"] == 7 and CFG["churn"]["low_satisfaction"] == 3.0
+    for nps, satisfaction, shown in ((6.96, 2.96, ("6.9", "2.9")), (6.6, 2.04, ("6.6", "2.0"))):
+        f = facts(savings(10_000), nps_recent=nps, satisfaction_recent=satisfaction)
+        reasons = {r.code: r for r in churn_risk(f, [10_000.0] * 12, CFG).reasons}
+        assert reasons["NPS_DETRACTOR"].params == {"nps": float(shown[0])}
+        assert en([reasons["NPS_DETRACTOR"]]) == [f"NPS {shown[0]} (a detractor)"]
+        assert reasons["SATISFACTION_LOW"].params == {"score": float(shown[1])}
+        assert en([reasons["SATISFACTION_LOW"]]) == [
+            f"Average satisfaction {shown[1]} out of 5 in the last 6 months"
+        ]
+    for exact in (6.0, 5.3):  # no float noise below a value already one decimal
+        f = facts(savings(10_000), nps_recent=exact)
+        [nps] = churn_risk(f, [10_000.0] * 12, CFG).reasons
+        assert nps.params == {"nps": exact}
+
+
+def test_a_scalar_decline_months_is_refused_when_the_config_is_read(tmp_path):
+    """[churn] decline_months is a list of windows; ``decline_months = 6`` would be read and fail
+    mid-run (a TypeError in churn_signals, naming nothing)."""
+    path = tmp_path / "scoring.toml"
+    for bad in ("6", "[]", "[3, 0]", "[3, 6.5]", '["6"]'):
+        path.write_text(f"[churn]\ndecline_months = {bad}\n", encoding="utf-8")
+        with pytest.raises(ValueError, match="churn.decline_months") as e:
+            load_config(path)
+        assert str(path) in str(e.value)
+    path.write_text("[churn]\ndecline_months = [6]\n", encoding="utf-8")
+    assert load_config(path)["churn"]["decline_months"] == [6]
+
+
 def test_closures_and_dormancy():
     closed = AccountFacts("TIME_DEPOSIT", 0.0, status="CLOSED", closed_at=dt.date(2026, 9, 1))
     moving = savings(10_000, (10_000.0, 10_400.0, 9_800.0) * 4)
@@ -438,7 +472,7 @@ def test_recommendations_take_products_peers_hold():
             "name": "FUND-A",
             "reason": {
                 "code": "PEERS_REFERRAL",
-                "params": {"pct": 50, "peers": 6, "group": "REFERRAL"},
+                "params": {"pct": 50, "group": "REFERRAL"},
             },
             "support": 0.5,
         },
@@ -450,6 +484,24 @@ def test_recommendations_take_products_peers_hold():
         "Held by 50 % of the customers they referred or who referred them",
     ]
     assert recommend({"SAV-STD"}, [], {}, CFG) == []
+
+
+def test_a_relation_groups_reason_does_not_tell_its_size():
+    """The size of a household or referral circle is a count of the customer's relations: views
+    that hide the referrals (channel_service, data_engineer, auditor) show the recommendations as
+    stored, so the reason must not carry it; a tier's group may."""
+    circle = 7  # customers one referral hop away
+    hidden = [
+        view
+        for view, fields in VIEWS.items()
+        if fields["recommendations"] is Mask.CLEAR and fields["referrals"] is Mask.HIDDEN
+    ]
+    assert View.MASKED_CONTACT in hidden and View.PSEUDONYMISED in hidden
+    for kind in ("REFERRAL", "HOUSEHOLD"):
+        [rec] = recommend(set(), [PeerGroup(kind, circle, {"WM": 4 / 7})], {"WM": "WM"}, CFG)
+        assert rec["reason"]["params"] == {"pct": 57, "group": kind}  # type: ignore[index]
+    [rec] = recommend(set(), [PeerGroup("TIER_CITY", 40, {"WM": 0.5}, "KEY", None)], {}, CFG)
+    assert rec["reason"]["params"]["peers"] == 40  # type: ignore[index]
 
 
 # -- the whole score -------------------------------------------------------------------------------

@@ -139,13 +139,25 @@ RETURN c.customer_id AS customer_id, c.status AS status, c.onboarded_at AS onboa
        satisfaction_earlier, nps_recent
 """
 
-# The levels of the run before this one are kept first (null on a first run): the "risk raised
-# since the previous scoring run" alerts compare them with the new ones.
+# The levels before this run are kept first (null on a first run): the "risk raised since the
+# previous scoring run" alerts compare them with the new ones. Each moves when the as-of date
+# advances, or when a run for the same as-of (on newer data) changes that level; a re-run that
+# finds the same level keeps it (a retry must not erase the raise it recorded), but one never set
+# takes the level already stored (equal to the new one: no raise either way). The stored as-of
+# is compared as a date (a Date never compares with a DateTime or a string in Cypher); one not
+# known to be the same or later counts as advanced.
 WRITE_SCORES = """
 UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
-SET c.previous_downgrade_risk_level = c.downgrade_risk_level,
-    c.previous_churn_risk_level = c.churn_risk_level
+WITH c, row, NOT coalesce(date(c.scored_as_of) >= date(row.props.scored_as_of), false) AS advanced
+SET c.previous_downgrade_risk_level = CASE
+      WHEN advanced OR c.previous_downgrade_risk_level IS NULL
+        OR c.downgrade_risk_level <> row.props.downgrade_risk_level
+      THEN c.downgrade_risk_level ELSE c.previous_downgrade_risk_level END,
+    c.previous_churn_risk_level = CASE
+      WHEN advanced OR c.previous_churn_risk_level IS NULL
+        OR c.churn_risk_level <> row.props.churn_risk_level
+      THEN c.churn_risk_level ELSE c.previous_churn_risk_level END
 SET c += row.props
 WITH c, row WHERE row.change IS NOT NULL
 MERGE (t:TierChange {change_id: row.change.change_id})
