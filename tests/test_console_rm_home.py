@@ -317,3 +317,45 @@ def test_the_branch_manager_assigns_an_rm_to_an_unassigned_core_customer(
     page.screenshot(path=str(ARTIFACTS / "bm-home-02-assigned.png"), full_page=True)
     ctx.close()
     assert not problems, problems
+
+
+def test_a_second_user_on_the_same_tab_gets_their_own_first_page(
+    browser: Browser, home_url: str, auth_header: Callable[..., dict[str, str]]
+) -> None:
+    """Cursors are sealed to the caller (resolvers/pagination.py): after a sign-out, the next
+    user on the same tab starts every list on page 1, not on the first user's cursor."""
+    ctx, page, problems = _new_page(browser, home_url)
+    _sign_in(page, "relationship_manager", "E1")
+    _loaded(page, "#followups")
+    page.click("#fu-next")  # E1's second page: the pager now holds E1's cursor
+    page.wait_for_selector("#fu-prev:not([disabled])")
+    page.click("#sign-out")
+    page.wait_for_selector("#signin-form")
+    page.select_option("#role", "relationship_manager")
+    page.fill("#claim-id", "E3")
+    page.click("#signin-submit")
+    page.wait_for_selector("#search-input")
+    page.wait_for_selector("#followups .error, #followups[data-loaded]:not([aria-busy])")
+    error = page.locator("#followups .error")
+    shown = error.inner_text() if error.count() else ""
+    total = page.locator("#followups .list-total").inner_text() if not shown else ""
+    ctx.close()
+    assert not shown, f"E3's follow-ups after E1 signed out on the same tab: {shown}"
+    assert total.endswith("第 1"), total
+    assert not problems, problems
+
+
+def test_a_double_click_on_next_moves_one_page(
+    browser: Browser, home_url: str, auth_header: Callable[..., dict[str, str]]
+) -> None:
+    """A second click while the next page loads is ignored: one double click, page 2."""
+    ctx, page, problems = _new_page(browser, home_url)
+    _sign_in(page, "relationship_manager", "E1")
+    _loaded(page, "#followups")
+    page.dblclick("#fu-next")
+    page.wait_for_selector("#fu-prev:not([disabled])")
+    _loaded(page, "#followups")
+    total = page.locator("#followups .list-total").inner_text()
+    ctx.close()
+    assert total.endswith("第 2"), f"one double click on next: {total}"
+    assert not problems, problems

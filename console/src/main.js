@@ -294,9 +294,20 @@ function customerLink(id, label) {
 
 // Previous / next buttons of a cursor pager: ``state`` holds the page number and the cursor
 // that starts each page; ``load`` shows the page ``state`` points at.
+// A pager moves once: a second click while the page loads is ignored (it would read this page's
+// pageInfo again and skip a page).
 function pagerButtons(state, prefix, pageInfo, load) {
+  let moved = false;
   const button = (suffix, label, disabled, move) =>
-    h("button", { type: "button", class: "btn", id: `${prefix}-${suffix}`, disabled, onclick: () => { move(); load(); } }, t(label));
+    h("button", {
+      type: "button", class: "btn", id: `${prefix}-${suffix}`, disabled,
+      onclick: () => {
+        if (moved) return;
+        moved = true;
+        move();
+        load();
+      },
+    }, t(label));
   return [
     button("prev", "page.prev", state.page === 0, () => {
       state.page -= 1;
@@ -312,6 +323,16 @@ const resetPager = (state) => {
   state.cursors = [null];
   state.page = 0;
 };
+
+// Cursors are sealed to the caller who got them: a new sign-in starts every list on page 1.
+let pagersOwner = null;
+function pagersFor(subject) {
+  if (subject === pagersOwner) return;
+  pagersOwner = subject;
+  for (const state of [homeState, followState, alertState, riskState, unassignedState, queueState]) {
+    resetPager(state);
+  }
+}
 
 // A paged list in ``box``: ``fetch(after)`` answers a connection, ``draw(conn)`` its content;
 // the total, the page number and the pager (ids ``prefix``-prev/-next) around it. Only the newest
@@ -1893,11 +1914,13 @@ async function renderWho(reuse = false) {
     myRoles = [];
     myMe = null;
     out.hidden = true;
+    pagersFor(null);
     return;
   }
   try {
     const me = reuse && myMe ? myMe : (await gql("{ me { subject roles employeeId customerId branchId scope } }")).me;
     myMe = me;
+    pagersFor(me.subject);
     const claim = me.employeeId || me.branchId || me.customerId;
     who.textContent = `${me.roles.map((r) => t(`role.${r}`, r)).join(", ")}${claim ? ` · ${claim}` : ""}`;
     who.dataset.roles = me.roles.join(",");
