@@ -267,6 +267,14 @@ def test_a_referral_hop_leaves_lists_by_fields_its_view_masks(
     assert body["data"]["customers"]["totalCount"] == len(ids)
 
 
+def test_the_branch_filters_one_declared_read_covers_the_home_branch_too():
+    """branchId reads the relationship manager's branch and the home branch; FILTER_READS names
+    one field, so every view must show the two alike."""
+    assert FILTER_READS["branch_id"] == "relationship_manager"
+    for name, view in VIEWS.items():
+        assert view["home_branch"] is view["relationship_manager"], name
+
+
 # C000003 (nobody's customer) and C000004 (E0002's, at BR002) with BR001 as their home branch.
 HOMES_AT_BR001 = """
 MATCH (b:Branch {branch_id: 'BR001'}), (c:Customer) WHERE c.customer_id IN ['C000003', 'C000004']
