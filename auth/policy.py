@@ -172,7 +172,9 @@ FILTER_READS = _reads(
     cities="city",
     statuses="status",
     downgrade_risk="downgrade_risk_level",
-    branch_id="relationship_manager",  # the branch of the customer's relationship manager
+    # the branch of its relationship manager, or its home branch (graph/queries/scope.in_branch);
+    # one field read: every view shows home_branch as it shows relationship_manager (a test holds it)
+    branch_id="relationship_manager",
     relationship_manager_id="relationship_manager",
     unassigned="relationship_manager",  # whether the customer has one
     churn_risk="churn_risk_level",

@@ -42,13 +42,17 @@ def _refusal(ctx: Context, facts: dict[str, Any], *, customer_id: str, employee_
     if not facts["customer_in_scope"]:
         where = f" of your branch {branch!r}" if branch else ""
         raise NotFound(f"customerId {customer_id!r} names no customer{where} visible to you.")
-    if facts["employee"] is None:
-        raise NotFound(f"employeeId {employee_id!r} names no employee.")
-    if branch is not None and branch not in facts["employee_branches"]:
+    # A branch manager gets one answer for an unknown id and another branch's employee, so the
+    # refusal tells nothing of the employees elsewhere.
+    if branch is not None and (
+        facts["employee"] is None or branch not in facts["employee_branches"]
+    ):
         raise NotFound(
             f"employeeId {employee_id!r} names no employee of your branch {branch!r}: a branch "
             "manager assigns only the relationship managers who work at their branch."
         )
+    if facts["employee"] is None:
+        raise NotFound(f"employeeId {employee_id!r} names no employee.")
     if not facts["is_relationship_manager"]:
         title = facts["employee"].get("title")
         raise BadUserInput(

@@ -3,7 +3,8 @@
 - **confirmMatch**: the two records of a review are one person. Their customers become one: the
   smaller customer id survives, every relationship of the other moves to it (one statement per
   relationship type of graph/queries/identity.RELATIONSHIPS), its records follow with rule
-  STEWARD, and the survivor's golden record is recomputed from all its records. Where both link
+  STEWARD, and the survivor's golden record is recomputed from all its records, its home branch
+  by the loader's rule (the absorbed customer's is deleted, not moved: a customer has one). Where both link
   to the same node one link stays: HOLDS the current, then the stronger role; MEMBER_OF the
   current membership; otherwise the survivor's. One RM stays (the survivor's; the other is named
   on it as ``also_managed_by``), and a referral between the two goes. Every relationship dropped
@@ -17,7 +18,7 @@
   group of the record whose id is the customer's keeps it. ``NOT_SAME_AS`` between every two
   records of different groups; an OPEN review between them is closed (REJECTED, reason naming
   the split) so no old review merges them again, and the CONFIRMED review the split undoes
-  becomes SPLIT.
+  becomes SPLIT. Each customer's home branch is then recomputed from what it holds.
 
 Which relationship goes with which record: the loader stamps ``origin`` (and ``origin_to`` on
 the referred end of a REFERRED) with the source record whose row made it; a split sends it to
@@ -60,6 +61,7 @@ from etl.identity import (
 from etl.normalise import stored_phone
 from etl.records import customer_rows
 from graph.queries import identity as q
+from graph.queries import upserts as uq
 from graph.session import all_rows, one_row, scoped
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
@@ -327,6 +329,7 @@ async def _merge(
         dropped.append({"edge": managed.name, "other": r["other"], "props": r["props"]})
     for edge in q.MOVED_EDGES:
         await _run(tx, edge.move, **ids)
+    await _run(tx, q.DROP_DERIVED, customer_id=absorbed)
     await _run(
         tx,
         q.MOVE_RECORDS,
@@ -350,9 +353,19 @@ async def _merge(
 
 
 async def _write_golden(tx: AsyncManagedTransaction, customer_ids: list[str]) -> None:
+    """The golden records of customers whose records and relationships are in place: the fields
+    from their records, then the home branch as the loader derives it."""
     found = await _run(tx, q.RECORDS_OF, customer_ids=customer_ids)
     placed = [(r["customer_id"], r["record"]) for r in found]
     await _run(tx, q.WRITE_GOLDEN, rows=golden_rows(placed, identity_config()))
+    await _write_home_branches(tx, customer_ids)
+
+
+async def _write_home_branches(tx: AsyncManagedTransaction, customer_ids: list[str]) -> None:
+    """The one home branch of each customer, by the loader's rule (never moved by a decision:
+    graph/queries/identity.DERIVED)."""
+    rows = [{"customer_id": c} for c in customer_ids]
+    await _run(tx, uq.UPSERT_HOME_BRANCHES, rows=rows)
 
 
 async def _decide(
@@ -647,6 +660,7 @@ async def _split(
                 customer_ids=sorted(set(target.values())),
                 restored=restored_rms,
             )
+    await _write_home_branches(tx, sorted(set(target.values())))
     pairs = [{"a": list(a), "b": list(b), "review_id": None} for a, b in apart]
     await _run(tx, q.WRITE_NOT_SAME_AS, rows=pairs, reason=reason, **decided.params())
     placed_now = await _records(tx, ctx, sorted(keys))

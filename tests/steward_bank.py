@@ -16,6 +16,9 @@ with day-first dates and minute timestamps. The people:
 | 李娜   | 0000200 |        | K200 | one ID: one customer; spouse in H01, RM E01                  |
 | 陈静   | 0000300 |        | K300 | one ID: one customer; RM E01                                 |
 
+Every core account names its opening branch: 张伟's old time deposit BR02 (Beijing, where his old
+CIF lived), the rest BR01; so each customer has a home branch (the loader's HOME_BRANCH).
+
 The review queue holds the pair (core 0000050, core 0000100) and pairs of the others, each
 created at its own time.
 """
@@ -51,7 +54,10 @@ CHEN_ID = resident_id("33010619950130002")
 HISTORY = "|".join(["125000.00"] * 12)
 
 CORE = {
-    "branches": [{"branch_code": "BR01", "branch_name": "上海陆家嘴支行", "city": "上海"}],
+    "branches": [
+        {"branch_code": "BR01", "branch_name": "上海陆家嘴支行", "city": "上海"},
+        {"branch_code": "BR02", "branch_name": "北京建国路支行", "city": "北京"},
+    ],
     "employees": [
         {"emp_no": "E01", "emp_name": "王丽", "title": "Relationship Manager",
          "branch_code": "BR01"},
@@ -92,19 +98,19 @@ CORE = {
         {"acct_no": "6222020000000100", "prod_code": "SAV01", "prod_type": "SAVINGS",
          "ccy": "CNY", "bal": "125000.00", "credit_limit": "", "open_dt": "2012-03-01",
          "mat_dt": "", "close_dt": "", "acct_status": "OPEN", "bal_hist": HISTORY,
-         "bal_hist_end": "2026-09-30"},
+         "bal_hist_end": "2026-09-30", "branch_code": "BR01"},
         {"acct_no": "6222020000000050", "prod_code": "TD3Y", "prod_type": "TIME_DEPOSIT",
          "ccy": "CNY", "bal": "80000.00", "credit_limit": "", "open_dt": "2004-06-01",
          "mat_dt": "2027-06-01", "close_dt": "", "acct_status": "OPEN", "bal_hist": "",
-         "bal_hist_end": ""},
+         "bal_hist_end": "", "branch_code": "BR02"},
         {"acct_no": "6222020000000200", "prod_code": "SAV01", "prod_type": "SAVINGS",
          "ccy": "CNY", "bal": "4300.00", "credit_limit": "", "open_dt": "2013-05-01",
          "mat_dt": "", "close_dt": "", "acct_status": "OPEN", "bal_hist": "",
-         "bal_hist_end": ""},
+         "bal_hist_end": "", "branch_code": "BR01"},
         {"acct_no": "6222020000000300", "prod_code": "SAV01", "prod_type": "SAVINGS",
          "ccy": "CNY", "bal": "900000.00", "credit_limit": "", "open_dt": "2020-01-15",
          "mat_dt": "", "close_dt": "", "acct_status": "OPEN", "bal_hist": "",
-         "bal_hist_end": ""},
+         "bal_hist_end": "", "branch_code": "BR01"},
     ],
     "holdings": [
         {"acct_no": "6222020000000100", "cust_no": "0000100", "holder_role": "PRIMARY",

@@ -250,6 +250,7 @@ def test_assignments_outside_the_branch_are_refused_naming_the_argument(
         ("not a relationship manager", mine, officer, "BAD_USER_INPUT", "employeeId"),
         ("no such employee", mine, "E99999", "NOT_FOUND", "employeeId"),
     ]
+    messages = {}
     for n, (case, customer, employee, code, argument) in enumerate(cases):
         body = gql(
             ASSIGN, bm(busiest), input={"clientMutationId": f"cov-no-{n}", "customerId": customer,
@@ -257,6 +258,10 @@ def test_assignments_outside_the_branch_are_refused_naming_the_argument(
         )  # fmt: skip
         assert [e["extensions"]["code"] for e in body["errors"]] == [code], case
         assert body["errors"][0]["message"].startswith(argument), (case, body)
+        messages[case] = body["errors"][0]["message"].replace(repr(employee), "<id>")
+    # one answer for an unknown id and another branch's employee: a branch manager cannot probe
+    # which employee ids exist elsewhere
+    assert messages["another branch's RM"] == messages["no such employee"]
     managers = q(
         driver,
         settings,
@@ -282,3 +287,49 @@ def test_a_branch_manager_reads_an_unassigned_customer_at_home_in_the_branch(gql
     other = "BR0001" if busiest != "BR0001" else "BR0002"
     body = gql("query($id: ID!) { customer(id: $id) { id } }", bm(other), id=customer)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+
+
+# -- the lists of a branch manager hold the branch's unassigned home customers -------------------
+
+LIST = """query($first: Int, $after: String) { customers(first: $first, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }"""
+ALERTS = """query($first: Int, $after: String) { alerts(first: $first, after: $after) {
+  pageInfo { hasNextPage endCursor } edges { node { customer { id } } } } }"""
+HOME_UNASSIGNED = """MATCH (:Branch {branch_id: $b})<-[:HOME_BRANCH]-(c:Customer)
+WHERE NOT EXISTS { (:Employee)-[:MANAGES]->(c) } RETURN c.customer_id AS id"""
+
+
+def _every(gql, query: str, who: dict, field: str) -> tuple[list[str], int | None]:
+    """The customer ids of every page of a list (with its totalCount, where it has one)."""
+    ids: list[str] = []
+    after = None
+    while True:
+        body = gql(query, who, first=100, after=after)
+        assert "errors" not in body, body
+        page = body["data"][field]
+        ids += [e["node"].get("id") or e["node"]["customer"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids, page.get("totalCount")
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_the_branch_managers_customer_list_holds_the_unassigned_home_customers(
+    gql, busiest, driver: Driver, settings: Settings
+):
+    home_unassigned = {r["id"] for r in q(driver, settings, HOME_UNASSIGNED, b=busiest)}
+    assert home_unassigned
+    coverage = gql(COVERAGE, bm(busiest))["data"]["branchCoverage"]
+    listed, total = _every(gql, LIST, bm(busiest), "customers")
+    assert home_unassigned <= set(listed), len(home_unassigned - set(listed))
+    assert total == len(listed) and total >= coverage["customers"]
+
+
+def test_the_branch_managers_alerts_cover_the_unassigned_home_customers(
+    gql, busiest, driver: Driver, settings: Settings
+):
+    home_unassigned = {r["id"] for r in q(driver, settings, HOME_UNASSIGNED, b=busiest)}
+    every, _ = _every(gql, ALERTS, {"role": "admin"}, "alerts")
+    expected = home_unassigned & set(every)
+    assert expected, "no alert on an unassigned home customer in this bank"
+    seen, _ = _every(gql, ALERTS, bm(busiest), "alerts")
+    assert expected <= set(seen), len(expected - set(seen))

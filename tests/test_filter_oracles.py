@@ -265,3 +265,71 @@ def test_a_referral_hop_leaves_lists_by_fields_its_view_masks(
     listed = HOP in ids
     assert listed == _shown(ROLES[role].hop_view, field), (role, argument, ids)
     assert body["data"]["customers"]["totalCount"] == len(ids)
+
+
+def test_the_branch_filters_one_declared_read_covers_the_home_branch_too():
+    """branchId reads the relationship manager's branch and the home branch; FILTER_READS names
+    one field, so every view must show the two alike."""
+    assert FILTER_READS["branch_id"] == "relationship_manager"
+    for name, view in VIEWS.items():
+        assert view["home_branch"] is view["relationship_manager"], name
+
+
+# C000003 (nobody's customer) and C000004 (E0002's, at BR002) with BR001 as their home branch.
+HOMES_AT_BR001 = """
+MATCH (b:Branch {branch_id: 'BR001'}), (c:Customer) WHERE c.customer_id IN ['C000003', 'C000004']
+OPTIONAL MATCH (c)-[old:HOME_BRANCH]->()
+DELETE old
+MERGE (c)-[:HOME_BRANCH]->(b)
+"""
+HOMES_AS_LOADED = """
+MATCH (c:Customer) WHERE c.customer_id IN ['C000003', 'C000004']
+OPTIONAL MATCH (c)-[h:HOME_BRANCH]->()
+DELETE h
+WITH DISTINCT c WHERE c.customer_id = 'C000004'
+MATCH (b:Branch {branch_id: 'BR002'})
+MERGE (c)-[:HOME_BRANCH]->(b)
+"""
+# Who belongs to a branch, read off the graph: managed by its staff, or it is their home branch.
+OF_BRANCH = """
+MATCH (b:Branch {branch_id: $b})
+RETURN COLLECT { MATCH (b)<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c:Customer) RETURN c.customer_id
+                 UNION MATCH (b)<-[:HOME_BRANCH]-(c:Customer) RETURN c.customer_id } AS ids
+"""
+
+
+def test_the_branch_filter_is_the_branch_managers_scope(oracle_api, auth_header, driver, settings):
+    """CustomerFilter.branchId and a branch manager's scope are one definition: the customers
+    its staff manage or whose home branch it is (managed at another branch, or by nobody)."""
+
+    def listed(role: Role, variables: dict, **claims: str) -> set[str]:
+        resp = oracle_api.post(
+            "/graphql",
+            json={"query": LIST, "variables": variables},
+            headers=auth_header(role.value, **claims),
+        )
+        return set(_assert_served(resp.json()))
+
+    def write(query: str) -> None:
+        driver.execute_query(
+            query, database_=settings.neo4j_database, routing_control=RoutingControl.WRITE
+        )
+
+    write(HOMES_AT_BR001)
+    try:
+        for branch in ("BR001", "BR002"):
+            [row] = driver.execute_query(
+                OF_BRANCH,
+                b=branch,
+                database_=settings.neo4j_database,
+                routing_control=RoutingControl.READ,
+            ).records
+            expected = set(row["ids"])
+            filtered = listed(Role.ADMIN, {"filter": {"branchId": branch}})
+            scope = listed(Role.BRANCH_MANAGER, {}, branch_id=branch)
+            assert filtered == scope == expected, (branch, filtered, scope, expected)
+        # the home customers are the branch's: the unassigned one and another branch's one
+        assert {"C000003", "C000004"} <= listed(Role.ADMIN, {"filter": {"branchId": "BR001"}})
+        assert "C000004" in listed(Role.ADMIN, {"filter": {"branchId": "BR002"}})
+    finally:
+        write(HOMES_AS_LOADED)

@@ -31,6 +31,7 @@ from etl.identity import GOLDEN_FIELDS
 from graph import model
 from graph.queries.identity import (
     CUSTOMER_EDGES,
+    DERIVED,
     LINEAGE,
     NOT_SAME_AS_PAIRS,
     RELATIONSHIPS,
@@ -38,6 +39,7 @@ from graph.queries.identity import (
     CustomerEdge,
     review_id,
 )
+from graph.queries.upserts import UPSERT_HOME_BRANCHES
 from tests import steward_bank as bank
 from tests.etl_support import load, reset
 
@@ -169,6 +171,26 @@ def relationships(driver: Driver, settings: Settings, customer_id: str) -> Relat
             found[(label, *(row["o"][k] for k in NODE_KEYS[label]))] = _props(row["r"])
         out[edge.name] = found
     return out
+
+
+HOME = "(Customer)-[:HOME_BRANCH]->(Branch) at its start"
+
+
+def home_from_extracts(records: set[tuple[str, str]] | list[tuple[str, str]]) -> dict:
+    """The home branch the loader's rule gives the customer of these source records, read from
+    the extracts as the bank wrote them (graph/MODEL.md: no record of ours names a branch, so
+    the opening branch of the oldest open PRIMARY core account), as :func:`relationships` shows
+    it; empty when none."""
+    core = bank.SYSTEMS["core"]
+    accounts = {a["acct_no"]: a for a in core["accounts"]}
+    held = [
+        accounts[h["acct_no"]]
+        for h in core["holdings"]
+        if ("core", h["cust_no"]) in set(records) and h["holder_role"] == "PRIMARY"
+        and not h["end_dt"]
+    ]  # fmt: skip
+    held.sort(key=lambda a: (a["acct_status"] == "CLOSED", a["open_dt"], a["acct_no"]))
+    return {("Branch", held[0]["branch_code"]): ()} if held else {}
 
 
 def customer(driver: Driver, settings: Settings, customer_id: str) -> dict[str, Any] | None:
@@ -464,6 +486,8 @@ def test_confirm_merges_the_customers_and_moves_every_relationship(
     for edge in CUSTOMER_EDGES:
         if edge.relationship.type == LINEAGE:
             assert set(after[edge.name]) == set(expected[edge.name]), edge.name
+        elif edge.relationship.type in DERIVED:
+            continue  # recomputed, not moved: below
         else:
             assert after[edge.name] == expected[edge.name], edge.name
     # what moved remembers where it came from (a split sends it back)
@@ -475,6 +499,11 @@ def test_confirm_merges_the_customers_and_moves_every_relationship(
         id=survivor,
     )
     assert [m["m"] for m in moved] == [absorbed]
+    # one home branch, the loader's rule over everything the merged customer holds: the two
+    # had different ones, the absorbed one's went with it
+    assert before[survivor][HOME] and before[absorbed][HOME]
+    assert before[survivor][HOME] != before[absorbed][HOME]
+    assert after[HOME] == home_from_extracts(list(records_before))
     # the lineage: the absorbed customer's records now STEWARD links, the confirmed one with the
     # review's evidence; the survivor's own record unchanged
     links = records_of(driver, settings, survivor)
@@ -652,8 +681,10 @@ def test_split_sends_each_relationship_with_the_record_that_made_it(
     moved_kinds = set()
     for cid in set(placed.values()):
         after = relationships(driver, settings, cid)
+        # the home branch is the loader's rule over what each customer holds now
+        assert after[HOME] == home_from_extracts(records_of(driver, settings, cid)), cid
         for edge in CUSTOMER_EDGES:
-            if edge.relationship.type == LINEAGE:
+            if edge.relationship.type == LINEAGE or edge.relationship.type in DERIVED:
                 continue
             assert after[edge.name] == expected[cid][edge.name], (cid, edge.name)
             if cid != MERGED and after[edge.name]:
@@ -753,6 +784,8 @@ def test_a_split_with_the_groups_before_a_wrong_confirmation_restores_both_custo
         groups=[[{"system": s, "sourceId": i} for s, i in g] for g in groups],
     )
     assert "errors" not in body, body
+    # both as they were, each with its own home branch again (recomputed: none moved back)
+    assert before[OLD_CIF]["relationships"][HOME] != before[MERGED]["relationships"][HOME]
     for cid in (OLD_CIF, MERGED):
         assert _state(driver, settings, cid) == before[cid], cid
     # apart only between the groups; the confirmation it undid is SPLIT
@@ -877,6 +910,8 @@ def test_a_merge_keeps_one_link_per_node_by_each_kinds_rule_and_a_split_restores
     client, auth_header, driver, settings, fresh
 ):
     driver.execute_query(CONFLICTS, old=OLD_CIF, merged=MERGED, database_=settings.neo4j_database)
+    homes = [{"customer_id": c} for c in (OLD_CIF, MERGED)]  # as the load's last step would
+    driver.execute_query(UPSERT_HOME_BRANCHES, rows=homes, database_=settings.neo4j_database)
     before = {c: _state(driver, settings, c) for c in (OLD_CIF, MERGED)}
     groups = [sorted(before[c]["records"]) for c in (OLD_CIF, MERGED)]
     body = decide(client, auth_header, CONFIRM, reviewId=REVIEW, reason="同一客户")

@@ -208,6 +208,34 @@ def test_queue_filters(desk_api, ask):
     assert [i["id"] for i in by_opening] == ["Q-G", "Q-F", "Q-J", "Q-D", "Q-E", "Q-I", "Q-C"]
 
 
+# K03 (E2's, at B2) and K05 (nobody's) with B1 as their home branch.
+HOMES_AT_B1 = """
+MATCH (b:Branch {branch_id: 'B1'}), (c:Customer) WHERE c.customer_id IN ['K03', 'K05']
+SET c.home_branch_id = 'B1'
+MERGE (c)-[:HOME_BRANCH]->(b)
+"""
+
+
+def test_the_branch_filters_are_a_branch_managers_scope(desk_api, ask, driver, settings):
+    """The queue's and the figures' branchId mean what a branch manager's scope means: the
+    customers its staff manage or whose home branch it is (graph/queries/scope.in_branch)."""
+    client, _ = desk_api
+    driver.execute_query(
+        HOMES_AT_B1, database_=settings.neo4j_database, routing_control=RoutingControl.WRITE
+    )
+    for branch in ("B1", "B2"):
+        manager = {"role": "branch_manager", "branch_id": branch}
+        scope = {i["id"] for i in queue_all(ask, client, manager)}
+        named = {i["id"] for i in queue_all(ask, client, ADMIN, filter={"branchId": branch})}
+        assert named == scope, branch
+        own = ask(client, STATS, manager)["data"]["complaintStats"]
+        assert ask(client, STATS, ADMIN, branch=branch)["data"]["complaintStats"] == own, branch
+    # B1 now holds K03's complaints (E, F) and K05's (I, J); B2 still K03's
+    b1 = {i["id"] for i in queue_all(ask, client, ADMIN, filter={"branchId": "B1"})}
+    b2 = {i["id"] for i in queue_all(ask, client, ADMIN, filter={"branchId": "B2"})}
+    assert {"Q-E", "Q-F", "Q-I", "Q-J"} <= b1 and {"Q-E", "Q-F"} <= b2
+
+
 def test_channel_service_works_the_queue_with_personal_data_masked(desk_api, ask):
     client, _ = desk_api
     seen = {i["id"]: i for i in queue_all(ask, client, DESK)}

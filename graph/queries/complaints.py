@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.complaints import TRACKED_KINDS
-from graph.queries.scope import ACCESS_EXPR, SCOPE_CANDIDATES, ScopeKind
+from graph.queries.scope import ACCESS_EXPR, SCOPE_CANDIDATES, ScopeKind, in_branch
 from graph.session import all_rows
 
 TRACKED = repr(list(TRACKED_KINDS))
@@ -77,7 +77,10 @@ WITH c, i, status, opened, responded, response_due, resolution_due, sla,
           ELSE coalesce(resolution_due, response_due) END AS next_due
 """
 
-QUEUE_FILTERS = """
+# ``$branch``: the items of the branch's customers as a branch manager's scope defines them
+# (scope.in_branch), here and in STATS.
+QUEUE_FILTERS = (
+    """
 WHERE ($statuses IS NULL OR status IN $statuses)
   AND ($slas IS NULL OR sla IN $slas)
   AND ($severity IS NULL OR coalesce(i.severity, 'MINOR') = $severity)
@@ -85,11 +88,13 @@ WHERE ($statuses IS NULL OR status IN $statuses)
   AND ($category IS NULL OR i.category = $category)
   AND ($due_before IS NULL OR (rank < 3 AND next_due < $due_before))
   AND ($open_only IS NULL OR rank < 3)
-  AND ($branch IS NULL OR EXISTS {
-        (:Branch {branch_id: $branch})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) })
+  AND ($branch IS NULL OR """
+    + in_branch("branch")
+    + """)
   AND ($assignee IS NULL OR EXISTS {
         (i)-[:HANDLED_BY]->(:Employee {employee_id: $assignee}) })
 """
+)
 
 SORT_KEYS = {"DUE_AT": "next_due", "OPENED_AT": "opened"}
 
@@ -248,8 +253,7 @@ STATS: dict[ScopeKind, str] = {
     scope: f"""
 {CANDIDATES[scope]}
 WHERE i.kind = 'COMPLAINT'
-  AND ($branch IS NULL OR EXISTS {{
-        (:Branch {{branch_id: $branch}})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }})
+  AND ($branch IS NULL OR {in_branch("branch")})
 {SLA}
 WITH i, sla, opened, responded, response_due, resolution_due,
      CASE WHEN i.resolved_at IS NOT NULL

@@ -5,7 +5,7 @@ stewards decide them through the API; a rejected pair or a split customer leaves
 between source records, which later loads read (:data:`NOT_SAME_AS_PAIRS`) and never merge.
 
 A confirmed match merges two customers: every relationship of the absorbed customer moves to the
-survivor, one plain Cypher statement per relationship type (no APOC), generated from
+survivor (but the derived home branch, recomputed instead: :data:`DERIVED`), one plain Cypher statement per relationship type (no APOC), generated from
 :data:`RELATIONSHIPS`, the relationships of graph/MODEL.md declared as data. Where both customers
 link to the same node, :data:`CONFLICT_WINS` says which link stays; one RM stays
 (:data:`MERGE_OTHER_RM`), a referral between the two goes; what is dropped goes to the audit
@@ -87,6 +87,7 @@ RELATIONSHIPS: tuple[Relationship, ...] = (
     Relationship("Interaction", "HANDLED_BY", "Employee"),
     Relationship("Employee", "MANAGES", "Customer"),
     Relationship("Employee", "WORKS_AT", "Branch"),
+    Relationship("Customer", "HOME_BRANCH", "Branch"),
     Relationship("TierChange", "OF", "Customer"),
     Relationship("IdentityReview", "CANDIDATE", "SourceRecord"),
     Relationship("SourceRecord", "NOT_SAME_AS", "SourceRecord"),
@@ -111,6 +112,11 @@ CONFLICT_WINS: dict[str, str] = {
 ORIGIN_TYPES = frozenset({"HOLDS", "MEMBER_OF", "MANAGES", "HAD", "REFERRED"})
 # The lineage, which the decisions set themselves (rule STEWARD) rather than move.
 LINEAGE = "RESOLVED_TO"
+# Relationships derived from the others, never moved: a customer has exactly one home branch,
+# so a merge deletes the absorbed customer's (:data:`DROP_DERIVED`) and recomputes the survivor's,
+# and a split recomputes it for every customer it leaves, by the loader's own rule
+# (graph/queries/upserts.UPSERT_HOME_BRANCHES).
+DERIVED = frozenset({"HOME_BRANCH"})
 
 Side = Literal["start", "end"]  # the customer's end of a relationship
 
@@ -249,8 +255,18 @@ def customer_edges() -> tuple[CustomerEdge, ...]:
 
 
 CUSTOMER_EDGES = customer_edges()
-MOVED_EDGES = tuple(e for e in CUSTOMER_EDGES if e.relationship.type != LINEAGE)
+MOVED_EDGES = tuple(
+    e
+    for e in CUSTOMER_EDGES
+    if e.relationship.type != LINEAGE and e.relationship.type not in DERIVED
+)
 EDGE_BY_NAME = {e.name: e for e in CUSTOMER_EDGES}
+
+# The derived relationships (:data:`DERIVED`) of the customer a merge absorbs.
+DROP_DERIVED = f"""
+MATCH (:Customer {{customer_id: $customer_id}})-[r:{"|".join(sorted(DERIVED))}]-()
+DELETE r
+"""
 
 # One relationship manager per customer (graph/queries/coverage.ASSIGN): a merge keeps
 # the survivor's and deletes the absorbed customer's other one, named on the kept assignment

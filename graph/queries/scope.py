@@ -20,6 +20,20 @@ class ScopeKind(StrEnum):
     BRANCH = "branch"
 
 
+def in_branch(parameter: str) -> str:
+    """The one definition of "the bound customer ``c`` belongs to the branch ``$parameter``":
+    managed by one of the branch's staff, or the branch is its home branch (unassigned customers
+    included). The BRANCH scope and the branch filters (customers, complaints) are this
+    predicate; only the parameter's name differs (the caller's ``branch_id``, a filter's own)."""
+    if not parameter.isidentifier():
+        raise ValueError(f"in_branch: parameter {parameter!r} is not a Cypher parameter name")
+    b = f"(:Branch {{branch_id: ${parameter}}})"
+    return (
+        f"(EXISTS {{ (c)-[:HOME_BRANCH]->{b} }}\n"
+        f"  OR EXISTS {{ {b}<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }})"
+    )
+
+
 # The caller's access to a bound customer ``c``: 'direct', 'hop' (shown masked) or null (out of
 # scope). The list queries (search, network, households) use these expressions as they are.
 ACCESS_EXPR: dict[ScopeKind, str] = {
@@ -35,16 +49,13 @@ ACCESS_EXPR: dict[ScopeKind, str] = {
   WHEN EXISTS { (:Employee {employee_id: $employee_id})-[:MANAGES]->(:Customer)-[:REFERRED]-(c) }
     THEN 'hop'
 END""",
-    ScopeKind.BRANCH: """CASE
-  WHEN EXISTS { (c)-[:HOME_BRANCH]->(:Branch {branch_id: $branch_id}) } THEN 'direct'
-  WHEN EXISTS { (:Branch {branch_id: $branch_id})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) }
-    THEN 'direct'
-END""",
+    ScopeKind.BRANCH: f"CASE WHEN {in_branch('branch_id')} THEN 'direct' END",
 }
 
 # Every customer a scope may admit, bound as ``c`` (each once), for the lists that must not scan
 # every customer: a superset (the list still applies ACCESS_EXPR). Scopes without an entry start
-# from every customer. At bank size a branch has a few thousand of them.
+# from every customer. At bank size a branch has a few thousand of them. (BRANCH: the two halves
+# of :func:`in_branch`, each from its index.)
 SCOPE_CANDIDATES: dict[ScopeKind, str] = {
     ScopeKind.BOOK: """
 CALL () {

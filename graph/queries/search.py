@@ -16,7 +16,7 @@ from neo4j import AsyncManagedTransaction
 
 from core.search import SearchMode
 from graph.queries.customers import EVERY_PART, QUERY_TEXTS, details, row
-from graph.queries.scope import ACCESS_EXPR, SCOPE_CANDIDATES, ScopeKind
+from graph.queries.scope import ACCESS_EXPR, SCOPE_CANDIDATES, ScopeKind, in_branch
 from graph.session import all_rows
 
 
@@ -69,14 +69,18 @@ SORT_EXPRESSIONS: dict[SortKey, str] = {
     f"THEN c.downgrade_risk_rank ELSE {_CHURN_RANK} END",
 }
 
-FILTERS = """
+# ``$branch`` (CustomerFilter.branchId): the customers of that branch as a branch manager's scope
+# defines them (scope.in_branch).
+FILTERS = (
+    """
   AND ($tiers IS NULL OR c.tier IN $tiers)
   AND ($segments IS NULL OR c.segment IN $segments)
   AND ($cities IS NULL OR c.city IN $cities)
   AND ($statuses IS NULL OR c.status IN $statuses)
   AND ($risk_levels IS NULL OR c.downgrade_risk_level IN $risk_levels)
-  AND ($branch IS NULL OR EXISTS {
-        (:Branch {branch_id: $branch})<-[:WORKS_AT]-(:Employee)-[:MANAGES]->(c) })
+  AND ($branch IS NULL OR """
+    + in_branch("branch")
+    + """)
   AND ($rm IS NULL OR EXISTS { (:Employee {employee_id: $rm})-[:MANAGES]->(c) })
   AND ($unassigned IS NULL OR EXISTS { (:Employee)-[:MANAGES]->(c) } <> $unassigned)
   AND ($churn_levels IS NULL OR c.churn_risk_level IN $churn_levels)
@@ -94,6 +98,7 @@ FILTERS = """
                            WHERE t.changed_at < u.changed_at <= $win_back_until } })
   AND ($direct_only IS NULL OR access = 'direct')
 """
+)
 
 
 @lru_cache(maxsize=QUERY_TEXTS)

@@ -36,7 +36,8 @@ class ComplaintFilter:
         default=None, description="Open items whose next due time is before this instant"
     )
     branch_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Customers managed by the relationship managers of this branch"
+        default=None,
+        description="Customers of this branch: managed by its staff, or it is their home branch",
     )
     assignee: str | None = strawberry.field(default=None, description="Employee id of the handler")
     open_only: bool | None = strawberry.field(
