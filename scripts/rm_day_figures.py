@@ -20,10 +20,9 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from auth.policy import Role
-from auth.tokens import DevTokenRequest, issue_dev_token
 from c360.app import create_app
-from core.settings import Settings, get_settings
+from core.settings import get_settings
+from scripts.coverage_demo import Api
 
 ADMIN = {"role": "admin"}
 COUNT = """query($filter: CustomerFilter) { customers(filter: $filter, first: 1) { totalCount } }"""
@@ -42,28 +41,6 @@ LISTS = """query($asOf: Date) {
 ALERTS = """query($after: String, $asOf: Date) {
   alerts(first: 100, after: $after, asOf: $asOf) {
     pageInfo { hasNextPage endCursor } nodes { kind } } }"""
-
-
-class Api:
-    """GraphQL to the app in this process, as a development token of ``who`` (role + claims)."""
-
-    def __init__(self, client: TestClient, settings: Settings) -> None:
-        self.client, self.settings = client, settings
-
-    def ask(self, query: str, who: dict[str, Any], **variables: Any) -> dict[str, Any]:
-        claims = dict(who)
-        token = issue_dev_token(
-            self.settings, DevTokenRequest(role=Role(claims.pop("role")), **claims)
-        )
-        resp = self.client.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body = resp.json()
-        if resp.status_code != 200 or body.get("errors"):
-            raise SystemExit(f"{resp.status_code} {body}")
-        return body["data"]
 
 
 def pages(api: Api, query: str, who: dict, field: str, **variables: Any) -> list[dict]:

@@ -1,0 +1,1 @@
+"""Command-line tools of the project: import graph, demo figures, benchmarks helpers."""
