@@ -24,10 +24,6 @@ from typing import Any
 from bench.kpis import BUILD, log
 
 AS_OF = dt.date(2026, 10, 31)
-MATURITIES = """MATCH (a:Account {product_type: 'TIME_DEPOSIT'})
-  CALL (a) { SET a.maturity_date = date('2026-06-01')
-    + duration({days: toInteger(substring(a.account_id, 1, size(a.account_id) - 3)) % 365}) }
-  IN TRANSACTIONS OF 50000 ROWS"""
 
 
 def total_hits(plan: Any) -> int:
@@ -68,23 +64,20 @@ def main() -> None:
     settings = get_settings()
     db = settings.neo4j_database
     with create_sync_driver(settings) as driver:
-        [count] = driver.execute_query("MATCH (c:Customer) RETURN count(c) AS n", database_=db)[0]
+        [count] = driver.execute_query(qa.BENCH_CUSTOMERS, database_=db)[0]
         if count["n"] != args.customers:
             log(f"building a graph of {args.customers:,} customers (found {count['n']:,})")
             lq.wipe(driver, db)
             migrate.apply(driver, database=db)
             params = {"n": args.customers, "branches": max(3, args.customers // 5000),
                       "rms": max(10, args.customers // 500)}  # fmt: skip
-            for name, query in [*BUILD, ("maturities", MATURITIES)]:
+            for name, query in [*BUILD, ("maturities", qa.BENCH_MATURITIES)]:
                 started = time.perf_counter()
                 with driver.session(database=db) as session:
                     session.run(query, params).consume()
                 log(f"  {name}: {time.perf_counter() - started:.0f} s")
         migrate.apply(driver, database=db)
-        rm = driver.execute_query(
-            "MATCH (e:Employee)-[:MANAGES]->() RETURN e.employee_id AS e, e.branch_id AS b LIMIT 1",
-            database_=db,
-        ).records[0]
+        rm = driver.execute_query(qa.BENCH_RM, database_=db).records[0]
         callers = {
             "admin": Principal(subject="bench", roles=frozenset({Role.ADMIN})),
             "branch manager": Principal(

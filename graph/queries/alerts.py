@@ -352,3 +352,11 @@ RETURN c.customer_id AS customer_id, access, changes
 """
     for scope in ScopeKind
 }
+
+# -- for bench/alerts.py: its graph's time deposits mature one a day over a year; one RM --------
+BENCH_MATURITIES = """MATCH (a:Account {product_type: 'TIME_DEPOSIT'})
+  CALL (a) { SET a.maturity_date = date('2026-06-01')
+    + duration({days: toInteger(substring(a.account_id, 1, size(a.account_id) - 3)) % 365}) }
+  IN TRANSACTIONS OF 50000 ROWS"""
+BENCH_CUSTOMERS = "MATCH (c:Customer) RETURN count(c) AS n"
+BENCH_RM = "MATCH (e:Employee)-[:MANAGES]->() RETURN e.employee_id AS e, e.branch_id AS b LIMIT 1"
