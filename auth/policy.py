@@ -73,7 +73,7 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "referrer",
     "referred",
     "source_records",
-    "tier_history",  # tier and AUM are shown to every view, and so is how the tier moved
+    "tier_history",
 )
 INTERNAL_SCORES = (
     "value_score",
@@ -82,6 +82,9 @@ INTERNAL_SCORES = (
     "churn_risk_level",
     "value",
     "risk",
+    # the reviews' tier changes: what value.previousTier and value.tierChangedAt tell (the tier
+    # itself is shown to every view)
+    "tier_history",
 )
 # Other people linked to the customer, and the lineage of source records.
 RELATIONS = ("referred_by", "referrals", "referrer", "referred")

@@ -25,12 +25,14 @@ PROPERTY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("customer_tier", "Customer", "tier"),
     ("customer_value_score", "Customer", "value_score"),
     ("customer_downgrade_rank", "Customer", "downgrade_risk_rank"),
+    ("customer_birth_date", "Customer", "birth_date"),  # the birthdays of a window (alerts)
     ("account_product_type", "Account", "product_type"),
     ("account_status", "Account", "status"),
     ("account_maturity", "Account", "maturity_date"),
     ("interaction_occurred_at", "Interaction", "occurred_at"),
     ("interaction_kind", "Interaction", "kind"),
     ("interaction_client_id", "Interaction", "client_mutation_id"),
+    ("tier_change_changed_at", "TierChange", "changed_at"),
     ("employee_branch", "Employee", "branch_id"),
     ("load_run_started", "LoadRun", "started_at"),
     ("audit_event_at", "AuditEvent", "at"),
@@ -40,9 +42,16 @@ PROPERTY_INDEXES: tuple[tuple[str, str, str], ...] = (
 )
 
 # (name, label, properties) composite range indexes: a filter on the first with an order on the
-# next (the review queue: status, oldest first)
+# next (the review queue: status, oldest first; the customers whose risk rose from one level to
+# another since the previous scoring run, graph/queries/alerts.py)
 COMPOSITE_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("identity_review_status_created", "IdentityReview", ("status", "created_at")),
+    (
+        "customer_downgrade_raised",
+        "Customer",
+        ("previous_downgrade_risk_level", "downgrade_risk_level"),
+    ),
+    ("customer_churn_raised", "Customer", ("previous_churn_risk_level", "churn_risk_level")),
 )
 
 FULLTEXT_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (

@@ -49,12 +49,14 @@ FX_RATE = Node("FxRate", ("currency", "rate_date"), "fx_rate_key")
 IDENTITY_REVIEW = Node("IdentityReview", ("review_id",), "identity_review_id")
 # A persisted operation registered ahead of time (`c360 documents register`); id = SHA-256 of body.
 TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
+# One caller's dismissal of one alert (graph/queries/alerts.DISMISS merges on both).
+ALERT_DISMISSAL = Node("AlertDismissal", ("alert_id", "subject"), "alert_dismissal_key")
 
 # Every label with a key, in the order the migration creates their constraints.
 NODES: tuple[Node, ...] = (
     CUSTOMER, SOURCE_RECORD, ACCOUNT, PRODUCT, HOUSEHOLD, INTERACTION, EMPLOYEE, BRANCH, LOAD_RUN,
     AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN, TRUSTED_DOCUMENT,
-    FX_RATE, IDENTITY_REVIEW,
+    FX_RATE, IDENTITY_REVIEW, ALERT_DISMISSAL,
 )  # fmt: skip
 
 FieldType = Literal["str", "int", "float", "date", "datetime"]

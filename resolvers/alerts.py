@@ -32,15 +32,15 @@ from resolvers.pagination import list_cursors, page_size
 from resolvers.writes import Written, audited_write
 
 LIST = "alerts"
+# Every (previous level, level) pair of a rise, for the index seeks of graph/queries/alerts.py.
+RISK_RAISES = [
+    [old, new] for old in RISK_RANK for new in RISK_RANK if RISK_RANK[new] > RISK_RANK[old]
+]
 MAX_AS_OF_DAYS = 3660  # an as-of date at most ten years from today, either way
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
-def _as_of(as_of: dt.date | None) -> dt.date:
-    today = _today()
+def _as_of(as_of: dt.date | None, now: dt.datetime | None = None) -> dt.date:
+    today = (now or dt.datetime.now(dt.UTC)).date()
     if as_of is None:
         return today
     if abs((as_of - today).days) > MAX_AS_OF_DAYS:
@@ -72,6 +72,7 @@ def _params(ctx: Context, *, as_of: dt.date, now: dt.datetime, kinds: list[str] 
         "birthday_days": cfg.birthday_days,
         "tier_days": cfg.tier_review_days,
         "risk_rank": RISK_RANK,
+        "risk_raises": RISK_RAISES,
         "urgency": cfg.urgency_rank(),
         "subject": ctx.principal.subject,
         "alert_id": None,
@@ -124,11 +125,14 @@ async def alerts_page(
     """A page of the caller's alerts as of a date (default today), soonest due first."""
     enforce.require(ctx.principal, Operation.READ_ALERTS)
     limit = page_size(ctx.settings, first)
-    day = _as_of(as_of)
     wanted = sorted(set(kinds)) if kinds else None
-    cursors = list_cursors(ctx.settings, ctx.principal, LIST, kinds=wanted, as_of=day)
+    # The list is the as-of date asked for, or "today" as of the first page: the cursor seals the
+    # first page's instant, and the later pages take their day from it (a page after midnight
+    # UTC continues yesterday's list).
+    cursors = list_cursors(ctx.settings, ctx.principal, LIST, kinds=wanted, as_of=as_of)
     cursor = cursors.decode(after, arity=4)
     now = dt.datetime.fromisoformat(cursor[0]) if cursor else dt.datetime.now(dt.UTC)
+    day = _as_of(as_of, now)
     scope = enforce.row_scope(ctx.principal)
     fields = list(customer_fields)
     params = {
@@ -233,20 +237,24 @@ async def dismiss(ctx: Context, *, alert_id: str, as_of: dt.date | None) -> dict
     )
 
 
-async def tier_history(ctx: Context, customer_id: str) -> list[dict[str, Any]]:
+async def tier_history(ctx: Context, customer_id: str) -> list[dict[str, Any]] | None:
     """The customer's tier changes, newest first (the customer is already in the caller's
-    scope); the tier histories of one level of a request are one query."""
+    scope), or None where the caller's view hides them as it hides ``value``'s previous tier and
+    its date (auth/policy.py); the tier histories of one level of a request are one query."""
 
-    async def load(customer_ids: list[str]) -> list[list[dict[str, Any]]]:
+    async def load(customer_ids: list[str]) -> list[list[dict[str, Any]] | None]:
         scope = enforce.row_scope(ctx.principal)
         rows = await ctx.read(
             all_rows,
             query=q.TIER_HISTORY[scope.kind],
             params={"customer_ids": customer_ids, **scope.params},
         )
-        found: dict[str, list[dict[str, Any]]] = {}
-        for r in rows:
-            found.setdefault(r["customer_id"], []).append(r)
+        found: dict[str, list[dict[str, Any]] | None] = {
+            r["customer_id"]: enforce.mask_row(
+                ctx.principal, {"access": r["access"], "tier_history": r["changes"]}
+            )["tier_history"]
+            for r in rows
+        }
         return [found.get(cid, []) for cid in customer_ids]
 
     return await ctx.loader(("tierHistory",), load).load(customer_id)

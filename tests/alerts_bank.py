@@ -15,7 +15,7 @@ outside its window, as of AS_OF (or, for complaints, of the moment of the test).
 | A09      | E1                       | churn NONE -> MEDIUM; downgrade HIGH on a first run    |
 | A10      | E1                       | complaints: at risk, on track, breached                |
 | B01      | E2 (B2)                  | a deposit maturing in 5 days                           |
-| B02      | E3 (B1)                  | a deposit maturing in 6 days                           |
+| B02      | E3 (B1)                  | a deposit maturing in 6 days; guarantor of A01's MG-5  |
 | H01      | E2 (B2), referred by A01 | a deposit maturing in 7 days (a referral hop for E1)   |
 """
 
@@ -70,6 +70,9 @@ ACCOUNTS = [
     ("B02", "TD-B02", "TIME_DEPOSIT", 6, 210_000.0, "OPEN"),
     ("H01", "TD-H01", "TIME_DEPOSIT", 7, 220_000.0, "OPEN"),
 ]
+# Holdings besides each account's primary holder: (customer, account, role). A guarantor is not
+# told that the loan it guarantees matures (scoring counts PRIMARY and JOINT holders only).
+OTHER_HOLDINGS = [("B02", "MG-5", "GUARANTOR")]
 PRODUCT_CODES = {"TIME_DEPOSIT": "TD1Y", "WEALTH": "WM", "LOAN": "LN", "MORTGAGE": "MG",
                  "SAVINGS": "SAV"}  # fmt: skip
 
@@ -126,6 +129,7 @@ def load_alerts_bank(driver: Driver, database: str, now: dt.datetime) -> None:
         for _, a, t, days, balance, status in ACCOUNTS
     ]  # fmt: skip
     holdings = [{"customer_id": c, "account_id": a, "role": "PRIMARY"} for c, a, *_ in ACCOUNTS]
+    holdings += [{"customer_id": c, "account_id": a, "role": r} for c, a, r in OTHER_HOLDINGS]
     complaints = [
         {"interaction_id": cid, "customer_id": "A10", "employee_id": "E1",
          "props": {"channel": "PHONE", "kind": "COMPLAINT", "occurred_at": now - hours * H,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from neo4j import RoutingControl
+from neo4j.exceptions import ConstraintError
 from starlette.testclient import TestClient
 
 from core.alerts import AlertKind, parse_alert_id
@@ -355,3 +356,131 @@ def test_a_cursor_serves_only_its_caller_and_its_list(ask):
         body = ask(ALERTS, who, first=2, after=cursor, **variables)
         [error] = body["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT" and "after" in error["message"]
+
+
+# -- second reading (issue 22 review): who is told, the default date, the cost of a page ---------
+
+
+def test_a_guarantor_is_not_told_that_the_loan_matures(ask):
+    # B02 guarantees A01's mortgage MG-5 (the synthetic bank makes children GUARANTOR of a
+    # parent's mortgage); the scoring job counts only PRIMARY and JOINT holders.
+    for who in (ADMIN, BM1, {"role": "relationship_manager", "employee_id": "E3"}):
+        found = alerts(ask, who, asOf=AS_OF, kinds=["LOAN_MATURING"])
+        assert "B02" not in {a["customer"]["id"] for a in found}, who
+    mortgage = [a for a in alerts(ask, ADMIN, asOf=AS_OF) if ":MG-5:" in a["id"]]
+    assert [a["customer"]["id"] for a in mortgage] == ["A01"]
+
+
+def test_the_default_date_holds_for_every_page_of_the_list(ask, settings):
+    """A list asked for without asOf is the list of the first page's day: a next page asked for
+    after midnight UTC continues it (its cursor seals the first page's instant)."""
+    from auth.policy import Role
+    from auth.principal import Principal
+    from resolvers.pagination import list_cursors
+
+    kinds = ["TIME_DEPOSIT_MATURING"]
+    yesterday = dt.datetime.now(dt.UTC).date() - bank.D
+    expected = alerts(ask, RM1, asOf=yesterday.isoformat(), kinds=kinds)
+    assert len(expected) >= 2
+    # The cursor of the first alert of a page asked for at 23:59:59 UTC yesterday.
+    sealed = dt.datetime.combine(yesterday, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    rm1 = Principal(subject="dev-relationship_manager",
+                    roles=frozenset({Role.RELATIONSHIP_MANAGER}), employee_id="E1")  # fmt: skip
+    first = expected[0]
+    due_key = max(dt.date.fromisoformat(first["dueDate"]), yesterday)
+    cursor = list_cursors(settings, rm1, "alerts", kinds=kinds, as_of=None).encode(
+        sealed.isoformat(), due_key.isoformat(), 2, first["id"]
+    )  # 2: the urgency rank of TIME_DEPOSIT_MATURING in core/alerts.toml
+    body = ask(ALERTS, RM1, first=100, after=cursor, kinds=kinds)
+    assert "errors" not in body, body
+    # The rest of yesterday's list, counted from yesterday (daysUntilDue).
+    assert [e["node"] for e in body["data"]["alerts"]["edges"]] == expected[1:]
+
+
+def test_tier_history_is_shown_where_value_is(ask):
+    """tierHistory tells what value.previousTier and value.tierChangedAt tell: hidden from the
+    customer, the channel service desk and on a referral hop, like value."""
+    query = """query($id: ID!) { customer(id: $id) { id value { tierChangedAt }
+      tierHistory { toTier } } }"""
+    body = ask(query, ADMIN, id="A06")
+    assert len(body["data"]["customer"]["tierHistory"]) == 2
+    for who in (DESK, {"role": "customer", "customer_id": "A06"}):
+        got = ask(query, who, id="A06")["data"]["customer"]
+        assert got["value"] is None and got["tierHistory"] is None, (who, got)
+    # H01 is a referral hop for E1 (masked view) and E2's own customer.
+    hop = ask(query, RM1, id="H01")["data"]["customer"]
+    assert hop["value"] is None and hop["tierHistory"] is None
+    assert ask(query, RM2, id="H01")["data"]["customer"]["tierHistory"] == []
+
+
+def test_a_dismissal_is_unique_per_alert_and_subject(client, driver, settings):
+    db = settings.neo4j_database
+    create = "CREATE (:AlertDismissal {alert_id: 'BIRTHDAY:Z:2026-01-01', subject: $s})"
+    driver.execute_query(create, s="dup", database_=db, routing_=RoutingControl.WRITE)
+    driver.execute_query(create, s="other", database_=db, routing_=RoutingControl.WRITE)
+    with pytest.raises(ConstraintError):
+        driver.execute_query(create, s="dup", database_=db, routing_=RoutingControl.WRITE)
+    driver.execute_query(
+        "MATCH (d:AlertDismissal {alert_id: 'BIRTHDAY:Z:2026-01-01'}) DELETE d",
+        database_=db,
+        routing_=RoutingControl.WRITE,
+    )
+
+
+def _admin_page_profile(driver, settings, first: int) -> dict[str, int]:
+    """The most rows each operator of the plan of an admin's page produced (PROFILE)."""
+    from auth.policy import Role
+    from auth.principal import Principal
+    from graph.queries import alerts as qa
+    from graph.queries.customers import parts_for
+    from graph.queries.scope import ScopeKind
+    from resolvers.alerts import _params
+
+    class _Ctx:  # what resolvers.alerts._params reads
+        principal = Principal(subject="review", roles=frozenset({Role.ADMIN}))
+
+        def __init__(self) -> None:
+            self.settings = settings
+
+    params = {**_params(_Ctx(), as_of=bank.AS_OF, now=dt.datetime.now(dt.UTC), kinds=None),  # type: ignore[arg-type]
+              "limit": first, "after_due": None, "after_rank": None, "after_id": None}  # fmt: skip
+    text = "PROFILE " + qa.page_query(ScopeKind.ANY, parts_for(["id", "name", "tier"]))
+    with driver.session(database=settings.neo4j_database) as s:
+        summary = s.run(text, params).consume()
+    rows: dict[str, int] = {}
+
+    def walk(plan) -> None:
+        op = plan["operatorType"].split("@")[0]
+        rows[op] = max(rows.get(op, 0), plan.get("rows", 0))
+        for child in plan.get("children", []):
+            walk(child)
+
+    walk(summary.profile)
+    return rows
+
+
+def test_a_page_of_alerts_does_not_read_every_customer(client, ask, driver, settings):
+    """The admin's list starts from what the alerts are about (accounts maturing, tier changes,
+    risks raised, items about to breach, birth dates of the window), not from every customer:
+    3,000 customers without an alert are never read, and the list is the same."""
+    db = settings.neo4j_database
+    before = alerts(ask, ADMIN, asOf=AS_OF)
+    driver.execute_query(
+        "UNWIND range(1, 3000) AS i CREATE (:Customer {customer_id: 'X' + i, name: 'x',"
+        " birth_date: date('1970-06-15')})",
+        database_=db,
+        routing_=RoutingControl.WRITE,
+    )
+    try:
+        customers = driver.execute_query("MATCH (c:Customer) RETURN count(c) AS n", database_=db)
+        n = customers.records[0]["n"]
+        rows = _admin_page_profile(driver, settings, first=1)
+        assert rows.get("NodeByLabelScan", 0) < n, rows
+        assert max(rows.values()) < 3000, rows
+        assert alerts(ask, ADMIN, asOf=AS_OF) == before
+    finally:
+        driver.execute_query(
+            "MATCH (c:Customer) WHERE c.customer_id STARTS WITH 'X' DETACH DELETE c",
+            database_=db,
+            routing_=RoutingControl.WRITE,
+        )

@@ -258,10 +258,13 @@ class Customer:
         row = await resolve_satisfaction.satisfaction(info.context, str(self.id))
         return Satisfaction.from_row(row)
 
-    @strawberry.field(description="The tier changes the scoring job's reviews made, newest first")
-    async def tier_history(self, info: Info) -> list[TierChange]:
+    @strawberry.field(
+        description="The tier changes the scoring job's reviews made, newest first; null where "
+        "value is hidden (customer and channel roles, a customer reached by a referral hop)"
+    )
+    async def tier_history(self, info: Info) -> list[TierChange] | None:
         rows = await resolve_alerts.tier_history(info.context, str(self.id))
-        return [TierChange.from_row(r) for r in rows]
+        return None if rows is None else [TierChange.from_row(r) for r in rows]
 
     @strawberry.field(
         description="Assets under management in the reporting currency (scoring.toml [money], "
