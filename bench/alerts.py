@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.kpis import BUILD, log
+from bench.kpis import log
+from graph.queries.bench import KPI_GRAPH
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -71,7 +72,7 @@ def main() -> None:
             migrate.apply(driver, database=db)
             params = {"n": args.customers, "branches": max(3, args.customers // 5000),
                       "rms": max(10, args.customers // 500)}  # fmt: skip
-            for name, query in [*BUILD, ("maturities", qa.BENCH_MATURITIES)]:
+            for name, query in [*KPI_GRAPH, ("maturities", qa.BENCH_MATURITIES)]:
                 started = time.perf_counter()
                 with driver.session(database=db) as session:
                     session.run(query, params).consume()
