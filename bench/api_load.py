@@ -40,6 +40,7 @@ from graph.queries.customers import parts_for, profile_query
 from graph.queries.network import NETWORK_QUERIES
 from graph.queries.scope import ScopeKind
 from graph.queries.search import COUNT_QUERIES, SearchMode, SortKey, page_query
+from resolvers.search import CustomerFilterArgs
 from schema.selection import names_under
 
 PROFILE = """query Profile($id: ID!) { customer(id: $id) {
@@ -52,16 +53,9 @@ SEARCH = """query Search($q: String) { customers(search: $q, first: 20) { totalC
 NETWORK = """query Net($id: ID!) { network(customerId: $id, depth: 2, maxNodes: 60) { truncated nodes { id kind } edges { source target type } } }"""
 AT_RISK = """{ atRiskCustomers(first: 20) { edges { node { id name risk { downgrade { level reasons } } } } } }"""
 MIX = [("profile", 60), ("search", 15), ("network", 15), ("at_risk", 10)]
-FILTERS = {
-    "tiers": None,
-    "segments": None,
-    "cities": None,
-    "statuses": None,
-    "risk_levels": None,
-    "branch": None,
-    "rm": None,
-    "direct_only": None,
-}
+# every filter parameter the search queries take, unset (the resolver's own list: a filter added
+# there is a parameter here too)
+FILTERS = CustomerFilterArgs().params()
 
 
 def _free_port() -> int:
