@@ -57,7 +57,7 @@ def fields_of_this_field(info) -> list[str]:
     return _under(info, ())
 
 
-def fields_of_nodes(info) -> list[str]:
+def fields_of_nodes(info, *inner: str) -> list[str]:
     """Fields selected on the nodes of the connection being resolved: ``edges { node { ... } }``
-    and ``nodes { ... }``."""
-    return sorted({*_under(info, ("edges", "node")), *_under(info, ("nodes",))})
+    and ``nodes { ... }``; with ``inner`` (e.g. ``"customer"``), under that field of the nodes."""
+    return sorted({*_under(info, ("edges", "node", *inner)), *_under(info, ("nodes", *inner))})

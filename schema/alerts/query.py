@@ -7,19 +7,7 @@ import strawberry
 from resolvers import alerts as resolve
 from schema.alerts.types import AlertConnection, AlertKind
 from schema.context import Info
-from schema.selection import names_under
-
-
-def _customer_fields(info: Info) -> list[str]:
-    """The Customer fields selected under the page's alerts (edges and nodes)."""
-    raw = info._raw_info  # graphql-core's resolve info: the field's nodes and the fragments
-    sets = [n.selection_set for n in raw.field_nodes]
-    return sorted(
-        {
-            *names_under(sets, raw.fragments, ("edges", "node", "customer")),
-            *names_under(sets, raw.fragments, ("nodes", "customer")),
-        }
-    )
+from schema.selection import fields_of_nodes
 
 
 @strawberry.type
@@ -43,6 +31,6 @@ class AlertsQuery:
             after=after,
             kinds=[k.value for k in kinds] if kinds else None,
             as_of=as_of,
-            customer_fields=_customer_fields(info),
+            customer_fields=fields_of_nodes(info, "customer"),
         )
         return AlertConnection.of(page)

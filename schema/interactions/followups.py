@@ -12,7 +12,7 @@ from schema.context import Info
 from schema.customers.customer import Customer
 from schema.pagination import PageInfo
 from schema.scalars import to_datetime
-from schema.selection import names_under
+from schema.selection import fields_of_nodes
 from schema.value.types import Tier
 
 
@@ -89,18 +89,6 @@ class FollowUpCoverage:
     tiers: list[FollowUpTierCoverage]
 
 
-def _customer_fields(info: Info) -> list[str]:
-    """The Customer fields selected under edges.node.customer and nodes.customer."""
-    raw = info._raw_info  # graphql-core's resolve info: the field's nodes and the fragments
-    sets = [n.selection_set for n in raw.field_nodes]
-    return sorted(
-        {
-            *names_under(sets, raw.fragments, ("edges", "node", "customer")),
-            *names_under(sets, raw.fragments, ("nodes", "customer")),
-        }
-    )
-
-
 @strawberry.type
 class FollowUpsQuery:
     @strawberry.field(
@@ -123,7 +111,7 @@ class FollowUpsQuery:
             after=after,
             overdue_only=overdue_only,
             as_of=as_of,
-            fields=_customer_fields(info),
+            fields=fields_of_nodes(info, "customer"),
         )
         edges = [
             FollowUpEdge(cursor=cursor, node=FollowUp.from_item(item))
