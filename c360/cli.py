@@ -453,10 +453,13 @@ def kpis_command(
         help="2026Q3, 2026H1, 2026 or 2026-07-01..2026-09-30 (default: the last complete quarter)",
     ),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON instead"),
+    live: bool = typer.Option(
+        False, "--live", help="count now rather than read the last scoring run's snapshot"
+    ),
 ) -> None:
     """The bank's service targets for a scope and period, against the period before, as the
     API's `kpis` gives them. Example: `c360 kpis --scope branch:BR0001 --period 2026Q3`"""
-    import datetime as dt
+    import asyncio
 
     from rich.table import Table
 
@@ -482,13 +485,27 @@ def kpis_command(
     except BadUserInput as exc:
         _fail(str(exc))
     settings = get_settings()
-    periods = {"current": when, "previous": when.previous()}
-    query, params = k.request(settings, kinds[kind], scope_id or None, periods, now)
-    with _connected(settings) as driver:
-        records, _, _ = driver.execute_query(
-            query, params, database_=settings.neo4j_database, routing_="r"
-        )
-    r = k.report([rec.data() for rec in records], kinds[kind], scope_id or None, when, True)
+
+    async def counted() -> k.KpiReport:
+        from graph.driver import create_async_driver
+
+        driver = create_async_driver(settings)
+        try:
+            return await k.kpis(
+                k.DriverReader(driver, settings),
+                scope=kinds[kind],
+                scope_id=scope_id or None,
+                period=when,
+                compare=True,
+                live=live,
+                now=now,
+            )
+        finally:
+            await driver.close()
+
+    with _connected(settings):  # a clear exit when the graph cannot be reached
+        pass
+    r = asyncio.run(counted())
     if as_json:
         figures = {
             f.definition.code: {
@@ -500,7 +517,18 @@ def kpis_command(
             }
             for f in r.figures
         }
-        typer.echo(json.dumps({"scope": scope, "period": when.label, "kpis": figures}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "scope": scope,
+                    "period": when.label,
+                    "source": r.source.value,
+                    "computedAt": r.computed_at.isoformat(),
+                    "kpis": figures,
+                },
+                indent=2,
+            )
+        )
         return
 
     def shown(value: float | None, unit: str) -> str:
@@ -512,7 +540,9 @@ def kpis_command(
 
     table = Table(
         title=f"KPIs of {scope}, {when.label} ({when.start}..{when.end}); previous "
-        f"{when.previous().label}; misses in red"
+        f"{when.previous().label}; misses in red",
+        caption=f"{r.source.value.lower()}: counted {r.computed_at:%Y-%m-%d %H:%M} UTC"
+        + (" by the last scoring run" if r.source is k.KpiSource.SNAPSHOT else ""),
     )
     for col in ("KPI", "value", "target", "previous", ""):
         table.add_column(col, justify="left" if col == "KPI" else "right")
@@ -623,9 +653,16 @@ def score(
         None, "--run", help="score only the customers whose records this load run wrote"
     ),
     batch_size: int = typer.Option(2000, min=100, max=50_000),
+    kpi_snapshots: bool = typer.Option(
+        True,
+        "--kpi-snapshots/--no-kpi-snapshots",
+        help="then count the management KPIs of the standard periods for the API to read "
+        "(scoring/kpi_snapshots.py)",
+    ),
 ) -> None:
-    """Score value, tier and risks of every customer (or some). Example: `c360 score`,
-    `c360 score --system legacy`, `c360 score --run 20261201T020000Z-1a2b3c`."""
+    """Score value, tier and risks of every customer (or some), then snapshot the management
+    KPIs. Example: `c360 score`, `c360 score --system legacy`,
+    `c360 score --run 20261201T020000Z-1a2b3c`."""
     import datetime as dt
 
     from rich.progress import Progress, TaskID
@@ -634,6 +671,7 @@ def score(
     from graph import migrate
     from scoring.config import load_config
     from scoring.job import ScoringError, run_scoring
+    from scoring.kpi_snapshots import write_snapshots
 
     settings = get_settings()
     try:
@@ -667,6 +705,13 @@ def score(
                 )
             except ScoringError as exc:
                 _fail(str(exc))
+            snapshots = (
+                write_snapshots(
+                    driver, database=settings.neo4j_database, settings=settings, progress=tick
+                )
+                if kpi_snapshots
+                else None
+            )
     table = Table(
         title=f"Scored {summary.customers} customers as of {summary.as_of} "
         f"({summary.as_of_basis}) in {summary.seconds}s; amounts in {summary.reporting_currency}"
@@ -681,6 +726,12 @@ def score(
     ):
         table.add_row(name, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     table.add_row("tier changes", str(summary.tier_changes))
+    if snapshots is not None:
+        table.add_row(
+            "KPI snapshots",
+            f"{snapshots.snapshots:,} (groups x periods, {snapshots.periods} periods) in "
+            f"{snapshots.seconds:.1f}s",
+        )
     console.print(table)
     if not summary.interaction_source:
         console.print("No interactions in the data scored: churn and activity leave them out.")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from core.settings import Settings
 
@@ -125,3 +126,14 @@ def sla_status(
         now=now,
         targets=targets,
     ).status
+
+
+def sla_params(settings: Settings, now: dt.datetime) -> dict[str, Any]:
+    """The targets of graph/queries/complaints.SLA (and of the KPIs' service levels), in seconds, and the instant it judges at."""
+    return {
+        "now": now,
+        "response_s": int(settings.sla_first_response_hours * 3600),
+        "resolution_s": int(settings.sla_resolution_hours * 3600),
+        "major_s": int(settings.sla_major_resolution_hours * 3600),
+        "risk": float(settings.sla_at_risk_ratio),
+    }

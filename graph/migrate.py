@@ -52,6 +52,8 @@ COMPOSITE_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("previous_downgrade_risk_level", "downgrade_risk_level"),
     ),
     ("customer_churn_raised", "Customer", ("previous_churn_risk_level", "churn_risk_level")),
+    # one snapshot run's counts of a kind of group for some periods (graph/queries/kpi_snapshots)
+    ("kpi_snapshot_lookup", "KpiSnapshot", ("run_id", "groups", "period")),
 )
 
 FULLTEXT_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (

@@ -51,12 +51,16 @@ IDENTITY_REVIEW = Node("IdentityReview", ("review_id",), "identity_review_id")
 TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
 # One caller's dismissal of one alert (graph/queries/alerts.DISMISS merges on both).
 ALERT_DISMISSAL = Node("AlertDismissal", ("alert_id", "subject"), "alert_dismissal_key")
+# The management KPIs' counts per period written after a scoring run (scoring/kpi_snapshots.py):
+# one run's set, and one node per group of customers and period in it.
+KPI_SNAPSHOT_RUN = Node("KpiSnapshotRun", ("run_id",), "kpi_snapshot_run_id")
+KPI_SNAPSHOT = Node("KpiSnapshot", ("snapshot_id",), "kpi_snapshot_id")
 
 # Every label with a key, in the order the migration creates their constraints.
 NODES: tuple[Node, ...] = (
     CUSTOMER, SOURCE_RECORD, ACCOUNT, PRODUCT, HOUSEHOLD, INTERACTION, EMPLOYEE, BRANCH, LOAD_RUN,
     AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN, TRUSTED_DOCUMENT,
-    FX_RATE, IDENTITY_REVIEW, ALERT_DISMISSAL,
+    FX_RATE, IDENTITY_REVIEW, ALERT_DISMISSAL, KPI_SNAPSHOT_RUN, KPI_SNAPSHOT,
 )  # fmt: skip
 
 FieldType = Literal["str", "int", "float", "date", "datetime"]

@@ -22,10 +22,10 @@ from auth.policy import Operation
 from core.alerts import MATURITY_KINDS, RISK_RANK, AlertKind, load_config, parse_alert_id
 from core.errors import BadUserInput
 from core.messages import Reason
+from core.sla import sla_params
 from graph.queries import alerts as q
 from graph.queries.customers import parts_for
 from graph.session import all_rows, one_row
-from resolvers.complaint_view import sla_params
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
 from resolvers.pagination import list_cursors, page_size

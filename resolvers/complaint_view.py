@@ -22,17 +22,6 @@ from resolvers.context import Context
 FREE_TEXT = ("summary", "outcome", "resolution", "next_step")
 
 
-def sla_params(settings: Settings, now: dt.datetime) -> dict[str, Any]:
-    """The targets of graph/queries/complaints.SLA, in seconds, and the instant it judges at."""
-    return {
-        "now": now,
-        "response_s": int(settings.sla_first_response_hours * 3600),
-        "resolution_s": int(settings.sla_resolution_hours * 3600),
-        "major_s": int(settings.sla_major_resolution_hours * 3600),
-        "risk": float(settings.sla_at_risk_ratio),
-    }
-
-
 def with_service_level(item: dict[str, Any], settings: Settings, now: dt.datetime) -> None:
     """Status, due times and the live SLA status of a tracked item read without them (the
     timeline, a write's answer), computed by core/sla.py; the source's own status kept apart."""

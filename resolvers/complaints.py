@@ -17,12 +17,12 @@ from auth import enforce
 from auth.policy import Operation
 from core.complaints import TRACKED_KINDS, Step, next_status
 from core.errors import BadUserInput
-from core.sla import BREACHES, SlaStatus
+from core.sla import BREACHES, SlaStatus, sla_params
 from core.taxonomy import Taxonomy, load_taxonomy
 from graph.queries import complaints as q
 from graph.queries.interactions import for_direct_customer
 from graph.session import one_row
-from resolvers.complaint_view import for_caller, from_queue, sla_params
+from resolvers.complaint_view import for_caller, from_queue
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
 from resolvers.interactions import MAX_TEXT, record_interaction, text_argument

@@ -1,5 +1,7 @@
 """Management KPIs: a scope's report against the previous period, rankings of branches or RMs,
-and trends over several periods, each in one graph read (graph/queries/kpis.py).
+and trends over several periods (graph/queries/kpis.py). Standard periods come from the
+snapshot the last scoring run wrote when it is current (scoring/kpi_snapshots.py: one read of a
+few nodes), others are counted live (one read); the answer says which (``source``).
 
 Who may ask for what: an RM for their own book, a branch manager for their branch (and a ranking
 of its RMs), admins and auditors for the bank, any branch, any RM and every ranking; without a
@@ -10,23 +12,63 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
+
+from neo4j import AsyncDriver
 
 from auth import enforce
 from auth.policy import Operation, Role
 from core.errors import BadUserInput, Forbidden
 from core.kpis import KpiDefinition, definitions, figures
-from core.periods import Period
-from core.quality import quality_config
+from core.periods import Period, PeriodKind
+from core.settings import Settings
+from graph import session
+from graph.queries import kpi_snapshots as sq
 from graph.queries import kpis as q
-from graph.session import all_rows
-from resolvers.complaint_view import sla_params
 from resolvers.context import Context
+from scoring.kpi_snapshots import SNAPSHOT_OF, counts_request, decode
 
 KpiGroups = q.KpiGroups
 # the single-group scopes a report is about
 SCOPES = (KpiGroups.BANK, KpiGroups.BRANCH, KpiGroups.RELATIONSHIP_MANAGER)
 MAX_TREND_PERIODS = 12
+
+
+class Reader(Protocol):
+    """What the counting needs: the settings and a graph read (a request's Context, or
+    DriverReader for the terminal and benchmarks)."""
+
+    settings: Settings
+
+    async def read(self, work: Any, /, **params: Any) -> Any: ...
+
+
+@dataclass
+class DriverReader:
+    """Reads outside a request (``c360 kpis``, bench/kpis.py), the way a Context reads."""
+
+    driver: AsyncDriver
+    settings: Settings
+    round_trips: int = 0
+
+    async def read(self, work: Any, /, **params: Any) -> Any:
+        self.round_trips += 1
+        return await session.read(self.driver, self.settings.neo4j_database, work, **params)
+
+
+class KpiSource(StrEnum):
+    LIVE = "LIVE"  # counted now
+    SNAPSHOT = "SNAPSHOT"  # counted by the last scoring run
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a read counted: window key -> group -> counts, where from and when."""
+
+    windows: dict[str, dict[str, dict]]
+    source: KpiSource
+    computed_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -48,6 +90,8 @@ class KpiReport:
     previous_period: Period | None
     scored_at: Any
     figures: list[KpiFigure]
+    source: KpiSource
+    computed_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -113,29 +157,45 @@ def resolve_ranking(ctx: Context, by: str) -> tuple[KpiGroups, str | None]:
     raise Forbidden(f"by: {by} rankings are for admins and auditors (a branch manager: RM).")
 
 
-def _window(key: str, period: Period) -> dict[str, Any]:
-    lo, hi = period.instants()
-    return {"key": key, "start": period.start, "end": period.end, "from": lo, "to": hi}
-
-
-def request(
-    settings: Any,
+async def count(
+    ctx: Reader,
     groups: KpiGroups,
     group_id: str | None,
     periods: dict[str, Period],
-    now: dt.datetime,
-) -> tuple[str, dict[str, Any]]:
-    """The one query of a report, ranking or trend and its parameters (the API and ``c360
-    kpis`` send the same). ``periods``: window key -> period."""
-    return q.KPI_COUNTS[groups], {
-        **sla_params(settings, now),
-        "windows": [_window(key, p) for key, p in periods.items()],
-        "branch_id": group_id
-        if groups in (KpiGroups.BRANCH, KpiGroups.BRANCH_RELATIONSHIP_MANAGERS)
-        else None,
-        "rm_id": group_id if groups is KpiGroups.RELATIONSHIP_MANAGER else None,
-        "properties": [f.property for f in quality_config().fields],
-    }
+    *,
+    live: bool = False,
+    now: dt.datetime | None = None,
+) -> Counts:
+    """The counts of ``periods`` (window key -> period) for a scope or ranking: from the current
+    snapshot when it holds them all (one read), else live (one more)."""
+    now = now or dt.datetime.now(dt.UTC)
+    if not live and all(p.kind is not PeriodKind.RANGE for p in periods.values()):
+        labels = sorted({p.label for p in periods.values()})
+        branch_rms = groups is KpiGroups.BRANCH_RELATIONSHIP_MANAGERS
+        params = {
+            "groups": SNAPSHOT_OF[groups].value,
+            "labels": labels,
+            "group_id": None if branch_rms else group_id,
+            "branch_rms": branch_rms,
+            "branch_id": group_id if branch_rms else None,
+        }
+        row = await ctx.read(session.one_row, query=sq.READ, params=params)
+        single = groups in SCOPES  # its one group is a report's 'all'
+        if row and row["run_id"] and not row["newer"] and set(labels) <= set(row["periods"]):
+            by_label: dict[str, dict[str, dict]] = {label: {} for label in labels}
+            for s in row["snapshots"]:
+                if s["period"] is not None:
+                    by_label[s["period"]]["all" if single else s["group"]] = decode(
+                        s["counts_json"]
+                    )
+            return Counts(
+                {key: by_label[p.label] for key, p in periods.items()},
+                KpiSource.SNAPSHOT,
+                row["computed_at"],
+            )
+    query, params = counts_request(ctx.settings, groups, group_id, periods, now)
+    rows = await ctx.read(session.all_rows, query=query, params=params)
+    return Counts(_counts(rows), KpiSource.LIVE, now)
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict]]:
@@ -148,13 +208,13 @@ def _figures_of(counts: dict[str, dict], group: str, period: Period) -> dict[str
 
 
 def report(
-    rows: list[dict[str, Any]],
+    read: Counts,
     scope: KpiGroups,
     scope_id: str | None,
     period: Period,
     compare: bool,
 ) -> KpiReport:
-    counts = _counts(rows)
+    counts = read.windows
     previous = period.previous() if compare else None
     current = _figures_of(counts["current"], "all", period)
     before = _figures_of(counts["previous"], "all", previous) if previous is not None else {}
@@ -169,6 +229,8 @@ def report(
             KpiFigure(d, current.get(code), None if d.live else before.get(code))
             for code, d in definitions().items()
         ],
+        source=read.source,
+        computed_at=read.computed_at,
     )
 
 
@@ -180,41 +242,45 @@ def definition(code: str) -> KpiDefinition:
 
 
 async def kpis(
-    ctx: Context,
+    ctx: Reader,
     *,
     scope: KpiGroups,
     scope_id: str | None,
     period: Period,
     compare: bool,
+    live: bool = False,
     now: dt.datetime | None = None,
 ) -> KpiReport:
-    """Every KPI of kpis.toml for ``period`` (and the period before when ``compare``): one read."""
+    """Every KPI of kpis.toml for ``period`` (and the period before when ``compare``)."""
     periods = {"current": period}
     if compare:
         periods["previous"] = period.previous()
-    query, params = request(ctx.settings, scope, scope_id, periods, now or dt.datetime.now(dt.UTC))
-    rows = await ctx.read(all_rows, query=query, params=params)
-    return report(rows, scope, scope_id, period, compare)
+    read = await count(ctx, scope, scope_id, periods, live=live, now=now)
+    return report(read, scope, scope_id, period, compare)
 
 
 async def ranking(
-    ctx: Context, *, code: str, groups: KpiGroups, group_id: str | None, period: Period
-) -> list[RankedGroup]:
+    ctx: Context,
+    *,
+    code: str,
+    groups: KpiGroups,
+    group_id: str | None,
+    period: Period,
+    live: bool = False,
+) -> tuple[list[RankedGroup], Counts]:
     """Every branch or RM by one KPI, best first (the target's direction; without one,
-    highest first), groups without a value last. One read."""
+    highest first), groups without a value last; and where the counts came from."""
     d = definition(code)
-    query, params = request(
-        ctx.settings, groups, group_id, {"current": period}, dt.datetime.now(dt.UTC)
-    )
-    rows = await ctx.read(all_rows, query=query, params=params)
-    counts = _counts(rows)["current"]
+    read = await count(ctx, groups, group_id, {"current": period}, live=live)
+    counts = read.windows["current"]
     ranked = [
         RankedGroup(g, value, d.met(value))
         for g in counts
         for value in [_figures_of(counts, g, period)[code]]
     ]
     sign = 1 if d.better == "lower" else -1
-    return sorted(ranked, key=lambda r: (r.value is None, sign * (r.value or 0.0), r.group_id))
+    ranked.sort(key=lambda r: (r.value is None, sign * (r.value or 0.0), r.group_id))
+    return ranked, read
 
 
 async def trend(
@@ -224,14 +290,14 @@ async def trend(
     scope: KpiGroups,
     scope_id: str | None,
     last: Period,
-    count: int,
-) -> list[tuple[Period, float | None]]:
-    """One KPI over ``count`` periods ending with ``last``, oldest first. One read."""
+    periods: int,
+    live: bool = False,
+) -> tuple[list[tuple[Period, float | None]], Counts]:
+    """One KPI over ``periods`` periods ending with ``last``, oldest first; and where the counts
+    came from."""
     definition(code)
-    if not 1 <= count <= MAX_TREND_PERIODS:
+    if not 1 <= periods <= MAX_TREND_PERIODS:
         raise BadUserInput(f"periods: between 1 and {MAX_TREND_PERIODS}")
-    periods = {p.label: p for p in last.back(count)}
-    query, params = request(ctx.settings, scope, scope_id, periods, dt.datetime.now(dt.UTC))
-    rows = await ctx.read(all_rows, query=query, params=params)
-    counts = _counts(rows)
-    return [(p, _figures_of(counts[key], "all", p)[code]) for key, p in periods.items()]
+    windows = {p.label: p for p in last.back(periods)}
+    read = await count(ctx, scope, scope_id, windows, live=live)
+    return [(p, _figures_of(read.windows[key], "all", p)[code]) for key, p in windows.items()], read

@@ -53,6 +53,16 @@ class KpiUnit(Enum):
     RATIO = "ratio"
 
 
+@strawberry.enum(description="Where figures come from.")
+class KpiSource(Enum):
+    LIVE = strawberry.enum_value("LIVE", description="Counted when asked")
+    SNAPSHOT = strawberry.enum_value(
+        "SNAPSHOT",
+        description="Counted by the last scoring run (`c360 score`) for the standard periods; "
+        "used while no load has run since",
+    )
+
+
 @strawberry.type(description="A reporting period, dates inclusive.")
 class ReportPeriod:
     label: str
@@ -91,6 +101,8 @@ class KpiReport:
     scored_at: dt.datetime | None = strawberry.field(
         description="The scoring run the live risk figures come from"
     )
+    source: KpiSource
+    computed_at: dt.datetime = strawberry.field(description="When the figures were counted")
     kpis: list[Kpi]
 
     @classmethod
@@ -101,6 +113,8 @@ class KpiReport:
             period=ReportPeriod.of(r.period),
             previous_period=ReportPeriod.of(r.previous_period) if r.previous_period else None,
             scored_at=r.scored_at.to_native() if hasattr(r.scored_at, "to_native") else r.scored_at,
+            source=KpiSource(r.source.value),
+            computed_at=r.computed_at,
             kpis=[
                 Kpi(
                     code=f.definition.code,
@@ -141,6 +155,8 @@ class KpiRanking:
     period: ReportPeriod
     target: float | None
     higher_is_better: bool | None
+    source: KpiSource
+    computed_at: dt.datetime = strawberry.field(description="When the figures were counted")
     entries: list[KpiRank]
 
 
@@ -157,6 +173,8 @@ class KpiTrend:
     scope: KpiScopeKind
     scope_id: strawberry.ID | None
     target: float | None
+    source: KpiSource
+    computed_at: dt.datetime = strawberry.field(description="When the figures were counted")
     points: list[KpiPoint]
 
 
@@ -219,7 +237,7 @@ class KpisQuery:
     ) -> KpiRanking:
         groups, group_id = resolve.resolve_ranking(info.context, by.value)
         when = period_of(period, dt.datetime.now(dt.UTC).date())
-        ranked = await resolve.ranking(
+        ranked, read = await resolve.ranking(
             info.context, code=code, groups=groups, group_id=group_id, period=when
         )
         d = resolve.definition(code)
@@ -229,6 +247,8 @@ class KpisQuery:
             period=ReportPeriod.of(when),
             target=d.target,
             higher_is_better=_higher(d.better),
+            source=KpiSource(read.source.value),
+            computed_at=read.computed_at,
             entries=[
                 KpiRank(rank=i + 1, id=strawberry.ID(r.group_id), value=r.value, met=r.met)
                 for i, r in enumerate(ranked)
@@ -255,8 +275,8 @@ class KpisQuery:
             rm_id=str(s.relationship_manager_id) if s.relationship_manager_id else None,
         )
         last = period_of(period, dt.datetime.now(dt.UTC).date())
-        points = await resolve.trend(
-            info.context, code=code, scope=kind, scope_id=scope_id, last=last, count=periods
+        points, read = await resolve.trend(
+            info.context, code=code, scope=kind, scope_id=scope_id, last=last, periods=periods
         )
         d = resolve.definition(code)
         return KpiTrend(
@@ -264,5 +284,7 @@ class KpisQuery:
             scope=KpiScopeKind(kind.value),
             scope_id=strawberry.ID(scope_id) if scope_id else None,
             target=d.target,
+            source=KpiSource(read.source.value),
+            computed_at=read.computed_at,
             points=[KpiPoint(period=ReportPeriod.of(p), value=v, met=d.met(v)) for p, v in points],
         )

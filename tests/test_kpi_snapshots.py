@@ -1,0 +1,246 @@
+"""KPI snapshots (scoring/kpi_snapshots.py): what the scoring job counts ahead for the standard
+periods is, for every KPI, scope and period, what a live count gives; reports read it in one round
+trip and say so; a load after it makes figures live until the next run; a run in progress is
+never read; a new run replaces the old one's nodes.
+
+The KPI codes, the periods and the groups compared are not listed here: they come from
+core/kpis.toml, the snapshot's own period list and the graph's branches and RMs, so a KPI added
+later is held to the same rule."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver, RoutingControl
+from starlette.testclient import TestClient
+
+from core.kpis import definitions
+from core.periods import Period, parse
+from core.settings import Settings
+from graph.driver import create_async_driver
+from graph.queries import kpi_snapshots as sq
+from resolvers import kpis as k
+from scoring.config import load_config
+from scoring.job import run_scoring
+from scoring.kpi_snapshots import snapshot_periods, write_snapshots
+from synthetic import GenerateOptions, generate_bank
+from tests.etl_support import load, reset
+from tests.round_trips import CountingSession, count_queries
+
+pytestmark = pytest.mark.graph
+
+KPIS = """query K($scope: KpiScopeInput, $period: KpiPeriodInput) {
+  kpis(scope: $scope, period: $period) { source computedAt kpis { code value previous } } }"""
+RANKING = """query R($code: String!, $period: KpiPeriodInput) {
+  kpiRanking(code: $code, by: BRANCH, period: $period) { source entries { id value } } }"""
+TREND = """query T($code: String!) {
+  kpiTrend(code: $code, scope: {bank: true}, periods: 8) { source points { value } } }"""
+
+
+def _rows(driver: Driver, settings: Settings, query: str, **params: Any) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        query, params, database_=settings.neo4j_database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory, driver: Driver, settings: Settings) -> dict[str, Any]:
+    out: Path = tmp_path_factory.mktemp("snapshots") / "bank"
+    generate_bank(GenerateOptions(customers=500, seed=31, out=out))
+    reset(driver, settings)
+    load(driver, settings, out)
+    run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
+    summary = write_snapshots(driver, database=settings.neo4j_database, settings=settings)
+    branches = [
+        r["id"] for r in _rows(driver, settings, "MATCH (b:Branch) RETURN b.branch_id AS id")
+    ]
+    rms = [
+        r["id"]
+        for r in _rows(
+            driver,
+            settings,
+            "MATCH (e:Employee) WHERE (e)-[:MANAGES]->() RETURN e.employee_id AS id",
+        )
+    ]
+    return {"summary": summary, "branches": branches, "rms": rms, "out": out}
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, bank) -> Iterator[TestClient]:
+    from c360.app import create_app
+
+    with TestClient(create_app(settings)) as c:
+        count_queries(c.app.state.driver)  # type: ignore[attr-defined]
+        yield c
+
+
+def _both(
+    settings: Settings, groups: k.KpiGroups, group_id: str | None, periods: dict[str, Period]
+) -> tuple[k.Counts, k.Counts]:
+    """The same counts from the snapshot and live."""
+
+    async def go() -> tuple[k.Counts, k.Counts]:
+        driver = create_async_driver(settings)
+        try:
+            reader = k.DriverReader(driver, settings)
+            snap = await k.count(reader, groups, group_id, periods)
+            live = await k.count(reader, groups, group_id, periods, live=True)
+            return snap, live
+        finally:
+            await driver.close()
+
+    return asyncio.run(go())
+
+
+def _assert_same_figures(snap: k.Counts, live: k.Counts, periods: dict[str, Period]) -> int:
+    """Every KPI of every group and period; returns how many figures were compared."""
+    compared = 0
+    for key, period in periods.items():
+        groups = set(snap.windows[key]) | set(live.windows[key])
+        for group in groups:
+            a = k._figures_of(snap.windows[key], group, period)
+            b = k._figures_of(live.windows[key], group, period)
+            for code in definitions():
+                assert (
+                    a[code] == pytest.approx(b[code], abs=1e-9)
+                    if b[code] is not None
+                    else (a[code] is None)
+                ), (code, key, group)
+                compared += 1
+    return compared
+
+
+def test_the_snapshot_holds_what_a_live_count_gives(settings: Settings, bank) -> None:
+    periods = {p.label: p for p in snapshot_periods(dt.datetime.now(dt.UTC).date())}
+    assert len(periods) == bank["summary"].periods >= 12
+    compared = 0
+    cases: list[tuple[k.KpiGroups, str | None]] = [
+        (k.KpiGroups.BANK, None),
+        (k.KpiGroups.EVERY_BRANCH, None),
+        (k.KpiGroups.EVERY_RELATIONSHIP_MANAGER, None),
+        *[(k.KpiGroups.BRANCH, b) for b in bank["branches"]],
+        *[(k.KpiGroups.RELATIONSHIP_MANAGER, e) for e in bank["rms"][:5]],
+        *[(k.KpiGroups.BRANCH_RELATIONSHIP_MANAGERS, b) for b in bank["branches"]],
+    ]
+    assert len(bank["branches"]) >= 2 and len(bank["rms"]) >= 5
+    for groups, group_id in cases:
+        snap, live = _both(settings, groups, group_id, periods)
+        assert snap.source is k.KpiSource.SNAPSHOT and live.source is k.KpiSource.LIVE
+        if groups in k.SCOPES:
+            assert all(set(snap.windows[key]) <= {"all"} for key in periods)
+        compared += _assert_same_figures(snap, live, periods)
+    # every KPI of every period was compared, and not all of them are empty
+    assert compared >= len(cases) * len(periods) * len(definitions())
+    bank_counts = _both(settings, k.KpiGroups.BANK, None, periods)[0]
+    assert sum(c["all"]["complaints"] for c in bank_counts.windows.values() if c) > 0
+
+
+def test_reports_read_the_snapshot_in_one_round_trip(
+    client: TestClient, auth_header, settings: Settings, bank
+) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    quarter = [p for p in snapshot_periods(today) if p.kind.value == "QUARTER"][-1]
+    for query, variables in (
+        (KPIS, {"scope": {"bank": True}, "period": {"label": quarter.label}}),
+        (KPIS, {"scope": {"branchId": bank["branches"][0]}, "period": {"label": quarter.label}}),
+        (RANKING, {"code": "FIRST_RESPONSE_24H_PCT", "period": {"label": quarter.label}}),
+        (TREND, {"code": "CSAT_PCT"}),
+    ):
+        CountingSession.queries = []
+        body = client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers=auth_header("admin"),
+        ).json()
+        assert "errors" not in body, body
+        [answer] = body["data"].values()
+        assert answer["source"] == "SNAPSHOT", (query, answer)
+        assert len(CountingSession.queries) == 1
+    # not a standard period, or older than the snapshot: counted live, and said so
+    for period in (
+        {
+            "from": quarter.start.isoformat(),
+            "to": (quarter.start + dt.timedelta(days=9)).isoformat(),
+        },
+        {"label": parse(quarter.label).back(20)[0].label},
+    ):
+        body = client.post(
+            "/graphql",
+            json={"query": KPIS, "variables": {"scope": {"bank": True}, "period": period}},
+            headers=auth_header("admin"),
+        ).json()
+        assert body["data"]["kpis"]["source"] == "LIVE", period
+    # a role still sees only its scope: the snapshot holds every branch, the answer does not
+    other = bank["branches"][1]
+    refused = client.post(
+        "/graphql",
+        json={"query": KPIS, "variables": {"scope": {"branchId": other}}},
+        headers=auth_header("branch_manager", branch_id=bank["branches"][0]),
+    ).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_run_in_progress_is_never_read_and_a_new_run_replaces_the_old(
+    client: TestClient, auth_header, driver: Driver, settings: Settings, bank
+) -> None:
+    before = _rows(driver, settings, sq.LATEST)[0]
+    driver.execute_query(
+        sq.BEGIN,
+        run_id="in-progress",
+        now=dt.datetime.now(dt.UTC),
+        periods=[p.label for p in snapshot_periods(dt.datetime.now(dt.UTC).date())],
+        database_=settings.neo4j_database,
+    )
+    body = client.post(
+        "/graphql", json={"query": KPIS, "variables": {"scope": {"bank": True}}},
+        headers=auth_header("admin"),
+    ).json()  # fmt: skip
+    assert body["data"]["kpis"]["source"] == "SNAPSHOT"
+    assert body["data"]["kpis"]["computedAt"] == before["computed_at"].to_native().isoformat()
+    again = write_snapshots(driver, database=settings.neo4j_database, settings=settings)
+    runs = _rows(
+        driver,
+        settings,
+        "MATCH (s:KpiSnapshot) RETURN s.run_id AS run, count(*) AS n "
+        "UNION ALL MATCH (r:KpiSnapshotRun) RETURN r.run_id AS run, -1 AS n",
+    )
+    assert {r["run"] for r in runs} == {again.run_id}
+    assert sum(r["n"] for r in runs if r["n"] > 0) == again.snapshots == bank["summary"].snapshots
+
+
+def test_a_load_after_the_snapshot_makes_figures_live_until_the_next_run(
+    client: TestClient, auth_header, driver: Driver, settings: Settings, bank
+) -> None:
+    def bank_report() -> dict:
+        body = client.post(
+            "/graphql", json={"query": KPIS, "variables": {"scope": {"bank": True}}},
+            headers=auth_header("admin"),
+        ).json()  # fmt: skip
+        assert "errors" not in body, body
+        return body["data"]["kpis"]
+
+    before = bank_report()
+    assert before["source"] == "SNAPSHOT"
+    load(driver, settings, bank["out"])  # a re-run: a load run, the same data
+    after_load = bank_report()
+    assert after_load["source"] == "LIVE"
+    run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
+    write_snapshots(driver, database=settings.neo4j_database, settings=settings)
+    rerun = bank_report()
+    assert rerun["source"] == "SNAPSHOT"
+    for report in (after_load, rerun):
+        # the same data counted three times: live, and by two snapshot runs
+        values = {x["code"]: x["value"] for x in report["kpis"]}
+        for x in before["kpis"]:
+            expected = values[x["code"]]
+            assert (
+                x["value"] == pytest.approx(expected, abs=1e-9)
+                if expected is not None
+                else x["value"] is None
+            ), x["code"]
