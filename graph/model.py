@@ -51,12 +51,15 @@ IDENTITY_REVIEW = Node("IdentityReview", ("review_id",), "identity_review_id")
 TRUSTED_DOCUMENT = Node("TrustedDocument", ("id",), "trusted_document_id")
 # One caller's dismissal of one alert (graph/queries/alerts.DISMISS merges on both).
 ALERT_DISMISSAL = Node("AlertDismissal", ("alert_id", "subject"), "alert_dismissal_key")
+# One product the scoring job recommended to one customer (graph/queries/scoring.py
+# WRITE_RECOMMENDATIONS merges on both): the history behind RECOMMENDATION_CONVERSION_PCT.
+RECOMMENDATION = Node("Recommendation", ("customer_id", "product_code"), "recommendation_key")
 
 # Every label with a key, in the order the migration creates their constraints.
 NODES: tuple[Node, ...] = (
     CUSTOMER, SOURCE_RECORD, ACCOUNT, PRODUCT, HOUSEHOLD, INTERACTION, EMPLOYEE, BRANCH, LOAD_RUN,
     AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN, TRUSTED_DOCUMENT,
-    FX_RATE, IDENTITY_REVIEW, ALERT_DISMISSAL,
+    FX_RATE, IDENTITY_REVIEW, ALERT_DISMISSAL, RECOMMENDATION,
 )  # fmt: skip
 
 FieldType = Literal["str", "int", "float", "date", "datetime"]
