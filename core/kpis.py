@@ -1,5 +1,10 @@
 """The management KPIs: their definitions and targets (kpis.toml) and the arithmetic from the
-graph's counts (graph/queries/kpis.py) to figures. Pure: no I/O but reading the config."""
+graph's counts (graph/queries/kpis.py) to figures. Pure: no I/O but reading the config.
+
+A target is absolute (``target``: a floor or a ceiling), taken from another config file
+(``target_from``: the follow-up coverage target lives in core/followups.toml, once), or relative
+to the previous period (``target_change_pct``: met when the value is at least that many per cent
+above the previous period's, for ``better = "higher"``; below it for "lower")."""
 
 from __future__ import annotations
 
@@ -10,11 +15,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core import followups
 from core.periods import Period
 
 KPI_CONFIG = Path(__file__).resolve().parent / "kpis.toml"
 UNITS = ("pct", "hours", "count", "cny", "ratio")
 BETTER = ("higher", "lower", "none")
+MONTHS_PER_DAY = 12 / 365.0
+
+
+def _followup_coverage_target() -> float:
+    return round(100.0 * followups.load().target, 2)
+
+
+# target_from: where a target kept in another config file is read (in the KPI's unit)
+TARGET_SOURCES = {"core/followups.toml coverage.target": _followup_coverage_target}
 
 
 @dataclass(frozen=True)
@@ -25,11 +40,23 @@ class KpiDefinition:
     target: float | None
     live: bool  # as of now / the last scoring run, not per period
     definition: str
+    # relative target: the value must beat the previous period's by this many per cent
+    target_change_pct: float | None = None
 
-    def met(self, value: float | None) -> bool | None:
-        if value is None or self.target is None or self.better == "none":
+    def met(self, value: float | None, previous: float | None = None) -> bool | None:
+        """Whether ``value`` meets the target; a relative target needs the previous period's
+        value (None without it, or when it is 0 or missing: no base to grow from)."""
+        if value is None or self.better == "none":
             return None
-        return value >= self.target if self.better == "higher" else value <= self.target
+        target = self.target
+        if self.target_change_pct is not None:
+            if not previous:
+                return None
+            sign = 1 if self.better == "higher" else -1
+            target = previous * (1 + sign * self.target_change_pct / 100.0)
+        if target is None:
+            return None
+        return value >= target if self.better == "higher" else value <= target
 
 
 @cache
@@ -44,9 +71,27 @@ def definitions(path: Path = KPI_CONFIG) -> dict[str, KpiDefinition]:
             raise ValueError(f"{path}: {code}.unit must be one of {', '.join(UNITS)}")
         if better not in BETTER:
             raise ValueError(f"{path}: {code}.better must be one of {', '.join(BETTER)}")
-        target = entry.get("target")
-        if (target is None) != (better == "none"):
-            raise ValueError(f"{path}: {code} needs a target exactly when better is not 'none'")
+        target, source = entry.get("target"), entry.get("target_from")
+        change = entry.get("target_change_pct")
+        if source is not None:
+            if source not in TARGET_SOURCES:
+                raise ValueError(
+                    f"{path}: {code}.target_from must be one of {', '.join(TARGET_SOURCES)}"
+                )
+            if target is not None:
+                raise ValueError(f"{path}: {code}: give target or target_from, not both")
+            target = TARGET_SOURCES[source]()
+        if change is not None and (
+            isinstance(change, bool) or not isinstance(change, int | float) or change <= 0
+        ):
+            raise ValueError(f"{path}: {code}.target_change_pct must be a number > 0")
+        if change is not None and target is not None:
+            raise ValueError(f"{path}: {code}: give an absolute or a relative target, not both")
+        if (target is None and change is None) != (better == "none"):
+            raise ValueError(
+                f"{path}: {code} needs a target (target, target_from or target_change_pct) "
+                "exactly when better is not 'none'"
+            )
         if not entry.get("definition"):
             raise ValueError(f"{path}: {code}.definition is missing")
         out[code] = KpiDefinition(
@@ -56,8 +101,27 @@ def definitions(path: Path = KPI_CONFIG) -> dict[str, KpiDefinition]:
             None if target is None else float(target),
             bool(entry.get("live", False)),
             str(entry["definition"]),
+            None if change is None else float(change),
         )
     return out
+
+
+PERSONALISED = "PERSONALISED_SERVICES_PER_CORE_CUSTOMER_YEAR"
+
+
+@cache
+def personalised_service_kinds(path: Path = KPI_CONFIG) -> tuple[str, ...]:
+    """The interaction kinds that make a personalised service (``kinds`` of the KPI's entry),
+    when handled by a named employee; refused naming the file when missing or not codes."""
+    with path.open("rb") as fh:
+        kinds = tomllib.load(fh).get(PERSONALISED, {}).get("kinds")
+    if (
+        not isinstance(kinds, list)
+        or not kinds
+        or not all(isinstance(k, str) and followups.CODE.fullmatch(k) for k in kinds)
+    ):
+        raise ValueError(f"{path}: {PERSONALISED}.kinds must be a list of upper-case codes")
+    return tuple(kinds)
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -104,4 +168,19 @@ def figures(counts: Mapping[str, Any], period: Period) -> dict[str, float | None
         "DOWNGRADE_RISK_CUSTOMERS": float(c["risk_customers"]),
         "AUM_AT_RISK": _round(c["aum_at_risk"]),
         "DATA_COMPLETENESS_PCT": round(100.0 * sum(shares) / len(shares), 2) if shares else None,
+        "FOLLOW_UP_COVERAGE_CORE_PCT": _pct(c["core_covered"], c["core_planned"]),
+        "FOLLOW_UP_COVERAGE_KEY_PCT": _pct(c["key_covered"], c["key_planned"]),
+        "FOLLOW_UPS_PER_CORE_CUSTOMER_MONTH": (
+            round(c["core_contacts"] / c["core_customers"] / (period.days * MONTHS_PER_DAY), 2)
+            if c["core_customers"]
+            else None
+        ),
+        PERSONALISED: (
+            round(c["core_services"] / c["core_customers"] * annual, 2)
+            if c["core_customers"]
+            else None
+        ),
+        "RECOMMENDATION_CONVERSION_PCT": _pct(
+            c["recommendations_converted"], c["recommendations_open"]
+        ),
     }

@@ -55,12 +55,15 @@ ALERT_DISMISSAL = Node("AlertDismissal", ("alert_id", "subject"), "alert_dismiss
 # one run's set, and one node per group of customers and period in it.
 KPI_SNAPSHOT_RUN = Node("KpiSnapshotRun", ("run_id",), "kpi_snapshot_run_id")
 KPI_SNAPSHOT = Node("KpiSnapshot", ("snapshot_id",), "kpi_snapshot_id")
+# One product the scoring job recommended to one customer (graph/queries/scoring.py
+# WRITE_RECOMMENDATIONS merges on both): the history behind RECOMMENDATION_CONVERSION_PCT.
+RECOMMENDATION = Node("Recommendation", ("customer_id", "product_code"), "recommendation_key")
 
 # Every label with a key, in the order the migration creates their constraints.
 NODES: tuple[Node, ...] = (
     CUSTOMER, SOURCE_RECORD, ACCOUNT, PRODUCT, HOUSEHOLD, INTERACTION, EMPLOYEE, BRANCH, LOAD_RUN,
     AUDIT_EVENT, IDEMPOTENCY_KEY, TIER_CHANGE, CONSOLE_SESSION, CONSOLE_LOGIN, TRUSTED_DOCUMENT,
-    FX_RATE, IDENTITY_REVIEW, ALERT_DISMISSAL, KPI_SNAPSHOT_RUN, KPI_SNAPSHOT,
+    FX_RATE, IDENTITY_REVIEW, ALERT_DISMISSAL, KPI_SNAPSHOT_RUN, KPI_SNAPSHOT, RECOMMENDATION,
 )  # fmt: skip
 
 FieldType = Literal["str", "int", "float", "date", "datetime"]

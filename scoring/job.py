@@ -598,6 +598,7 @@ def write_recommendations(
                 {
                     "customer_id": r["customer_id"],
                     "recommendations_json": json.dumps(recs, ensure_ascii=False),
+                    "product_codes": [rec["product_code"] for rec in recs],
                 }
             )
         session.run(driver, database, q.WRITE_RECOMMENDATIONS, rows=rows)

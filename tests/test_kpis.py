@@ -1,7 +1,8 @@
 """Management KPIs (`kpis`) on a generated bank: every figure equals a computation written here in
-Python from the graph's raw rows (complaints, scores, tier changes, accounts), for the bank, a
-branch and an RM; each role is held to its own scope; one graph read per report; and the period
-arithmetic at quarter, half-year and year boundaries."""
+Python from the graph's raw rows (complaints, scores, tier changes, accounts, interactions,
+recommendations), for the bank, a branch and an RM; each role is held to its own scope; one
+graph read per report; the follow-up coverage is followUpCoverage's; and the period arithmetic
+at quarter, half-year and year boundaries."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import pytest
 from neo4j import Driver, RoutingControl
 from starlette.testclient import TestClient
 
+from core import followups
 from core.errors import BadUserInput
+from core.kpis import definitions, personalised_service_kinds
 from core.periods import Period, PeriodKind, containing, last_complete, parse
 from core.quality import quality_config
 from core.settings import Settings
@@ -85,6 +88,28 @@ def bank(tmp_path_factory, driver: Driver, settings: Settings) -> dict[str, Any]
         year=year,
         database_=settings.neo4j_database,
     )
+    # The generated accounts all predate the scoring run's recommendations: some customers (of
+    # the busiest RM and of BR0001 among them) now open a recommended product after it was
+    # recommended, and one opens it the day before (not a conversion).
+    planted = driver.execute_query(
+        """MATCH (r:Recommendation)-[:FOR]->(c:Customer)-[:HOLDS]->(:Account {status: 'OPEN'})
+        WITH DISTINCT c, r ORDER BY c.customer_id, r.product_code
+        WITH c, collect(r)[0] AS r
+        WITH c, r, EXISTS { (:Branch {branch_id: 'BR0001'})<-[:WORKS_AT]-(:Employee)
+                              -[:MANAGES]->(c) } AS in_branch,
+             COUNT { (c)<-[:MANAGES]-(:Employee) } > 0 AS managed
+        ORDER BY in_branch DESC, managed DESC, c.customer_id
+        WITH collect([c, r])[0..12] AS chosen
+        UNWIND range(0, size(chosen) - 1) AS k
+        WITH chosen[k][0] AS c, chosen[k][1] AS r, k
+        CREATE (c)-[:HOLDS {role: 'PRIMARY'}]->(a:Account {
+          account_id: 'KPI-PLANTED-' + toString(k), product_code: r.product_code,
+          product_type: 'FUND', currency: 'CNY', balance: 1000.0, status: 'OPEN',
+          opened_at: r.made_on + duration({days: CASE WHEN k = 0 THEN -1 ELSE k END})})
+        RETURN count(a) AS n""",
+        database_=settings.neo4j_database,
+    ).records[0]["n"]
+    assert planted >= 6
     return {"as_of": summary.as_of}
 
 
@@ -118,7 +143,7 @@ def _native(value: Any) -> Any:
     return value.to_native() if hasattr(value, "to_native") else value
 
 
-def expected_kpis(rows: dict[str, list[dict]], ids: set[str], period: Period, settings) -> dict:
+def expected_kpis(rows: dict[str, Any], ids: set[str], period: Period, settings) -> dict:
     """Every KPI of ``period`` over the customers ``ids``, in plain Python from raw rows."""
     lo, hi = period.instants()
     now = dt.datetime.now(dt.UTC)
@@ -235,11 +260,63 @@ def expected_kpis(rows: dict[str, list[dict]], ids: set[str], period: Period, se
         else []
     )
     out["DATA_COMPLETENESS_PCT"] = round(100 * sum(shares) / len(shares), 2) if shares else None
+
+    # follow-ups: core/followups.toml's rule, applied here row by row
+    cfg = followups.load()
+    day = min(period.end, now.date())
+    until = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    kinds = personalised_service_kinds()
+    tier_of = {c["id"]: c["tier"] for c in mine}
+    planned = {"CORE": 0, "KEY": 0}
+    covered = {"CORE": 0, "KEY": 0}
+    core_contacts = core_services = 0
+    for cid, tier in tier_of.items():
+        if tier not in planned:
+            continue
+        done = rows["interactions"].get(cid, [])
+        contacts = [i for i in done if cfg.counts(kind=i["kind"], channel=i["channel"])]
+        if tier in cfg.intervals:
+            planned[tier] += 1
+            last = max((i["at"] for i in contacts if i["at"] < until), default=None)
+            interval = dt.timedelta(days=cfg.intervals[tier])
+            covered[tier] += last is not None and last.date() + interval >= day
+        if tier == "CORE":
+            core_contacts += sum(lo <= i["at"] < hi for i in contacts)
+            core_services += sum(
+                lo <= i["at"] < hi and i["kind"] in kinds and i["handled"] for i in done
+            )
+    out["FOLLOW_UP_COVERAGE_CORE_PCT"] = pct(covered["CORE"], planned["CORE"])
+    out["FOLLOW_UP_COVERAGE_KEY_PCT"] = pct(covered["KEY"], planned["KEY"])
+    core_n = sum(t == "CORE" for t in tier_of.values())
+    months = period.days * 12 / 365
+    out["FOLLOW_UPS_PER_CORE_CUSTOMER_MONTH"] = (
+        round(core_contacts / core_n / months, 2) if core_n else None
+    )
+    out["PERSONALISED_SERVICES_PER_CORE_CUSTOMER_YEAR"] = (
+        round(core_services / core_n * annual, 2) if core_n else None
+    )
+
+    # recommendations: open (made by the period's end, not converted before its start) and
+    # converted in it (an account of the product opened on or after made_on)
+    opened = rows["openings"]
+    open_n = converted_n = 0
+    for r in rows["recommendations"]:
+        if r["id"] not in ids or r["made_on"] > period.end:
+            continue
+        on = min(
+            (d for d in opened.get((r["id"], r["product"]), []) if d >= r["made_on"]),
+            default=None,
+        )
+        if on is not None and on < period.start:
+            continue
+        open_n += 1
+        converted_n += on is not None and on <= period.end
+    out["RECOMMENDATION_CONVERSION_PCT"] = pct(converted_n, open_n)
     return out
 
 
 @pytest.fixture(scope="module")
-def raw(driver: Driver, settings: Settings, bank) -> dict[str, list[dict]]:
+def raw(driver: Driver, settings: Settings, bank) -> dict[str, Any]:
     props = [f.property for f in quality_config().fields]
     return {
         "complaints": _rows(
@@ -267,6 +344,35 @@ def raw(driver: Driver, settings: Settings, bank) -> dict[str, list[dict]]:
             RETURN c.customer_id AS id, t.changed_at AS on, t.direction AS direction,
                    t.from_tier AS from""",
         ),
+        "interactions": _by_customer(
+            _rows(
+                driver,
+                settings,
+                """
+            MATCH (c:Customer)-[:HAD]->(i:Interaction)
+            RETURN c.customer_id AS id, i.kind AS kind, i.channel AS channel,
+                   i.occurred_at AS at, EXISTS { (i)-[:HANDLED_BY]->(:Employee) } AS handled""",
+            )
+        ),
+        "recommendations": [
+            {**r, "made_on": _native(r["made_on"])}
+            for r in _rows(
+                driver,
+                settings,
+                """
+            MATCH (r:Recommendation)-[:FOR]->(c:Customer)
+            RETURN c.customer_id AS id, r.product_code AS product, r.made_on AS made_on""",
+            )
+        ],
+        "openings": _openings(
+            _rows(
+                driver,
+                settings,
+                """
+            MATCH (c:Customer)-[:HOLDS]->(a:Account)
+            RETURN c.customer_id AS id, a.product_code AS product, a.opened_at AS opened""",
+            )
+        ),
         "customers": [
             {
                 **r,
@@ -288,6 +394,21 @@ def raw(driver: Driver, settings: Settings, bank) -> dict[str, list[dict]]:
             )
         ],
     }
+
+
+def _by_customer(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["id"], []).append({**r, "at": _native(r["at"])})
+    return out
+
+
+def _openings(rows: list[dict]) -> dict[tuple[str, str], list[dt.date]]:
+    out: dict[tuple[str, str], list[dt.date]] = {}
+    for r in rows:
+        if r["opened"] is not None:
+            out.setdefault((r["id"], r["product"]), []).append(_native(r["opened"]))
+    return out
 
 
 def _dates(rows: list[dict]) -> None:
@@ -377,6 +498,60 @@ def test_every_kpi_equals_the_python_computation(
     assert values["COMPLAINTS_OPENED"] and values["CSAT_PCT"] is not None
     assert values["CHURN_RATE_PCT"] and values["CHURN_RATE_CORE_PCT"]
     assert values["DOWNGRADE_RISK_CUSTOMERS"] and values["DATA_COMPLETENESS_PCT"]
+    assert (
+        values["FOLLOW_UPS_PER_CORE_CUSTOMER_MONTH"]
+        and values["PERSONALISED_SERVICES_PER_CORE_CUSTOMER_YEAR"]
+    )
+    assert values["RECOMMENDATION_CONVERSION_PCT"]  # the planted openings
+
+
+COVERAGE = """query($branchId: ID) {
+  followUpCoverage(branchId: $branchId) { asOf tiers { tier customers covered } } }"""
+
+
+def test_follow_up_coverage_is_follow_up_coverage_s_figure(
+    client: TestClient, auth_header, driver: Driver, settings: Settings, bank
+) -> None:
+    """The KPI of the period running today is followUpCoverage's share today, per scope."""
+    quarter = containing(PeriodKind.QUARTER, dt.datetime.now(dt.UTC).date())
+    [rm] = _rows(
+        driver,
+        settings,
+        """
+        MATCH (e:Employee)-[:MANAGES]->(c:Customer) WHERE c.tier IN ['CORE', 'KEY']
+        WITH e, count(c) AS n RETURN e.employee_id AS id ORDER BY n DESC, id LIMIT 1""",
+    )
+    seen = 0
+    for scope, role, claims, coverage_args in (
+        ({"bank": True}, "admin", {}, {}),
+        ({"branchId": "BR0001"}, "admin", {}, {"branchId": "BR0001"}),
+        ({"branchId": "BR0002"}, "branch_manager", {"branch_id": "BR0002"}, {}),
+        (
+            {"relationshipManagerId": rm["id"]},
+            "relationship_manager",
+            {"employee_id": rm["id"]},
+            {},
+        ),
+    ):
+        body = _ask(
+            client,
+            auth_header,
+            role,
+            {"scope": scope, "period": {"label": quarter.label}},
+            **claims,
+        )
+        values = {k["code"]: k for k in body["data"]["kpis"]["kpis"]}
+        got = _post(client, auth_header, role, COVERAGE, coverage_args, **claims)
+        assert "errors" not in got, got
+        tiers = {t["tier"]: t for t in got["data"]["followUpCoverage"]["tiers"]}
+        for tier in ("CORE", "KEY"):
+            t = tiers[tier]
+            want = round(100 * t["covered"] / t["customers"], 2) if t["customers"] else None
+            k = values[f"FOLLOW_UP_COVERAGE_{tier}_PCT"]
+            assert k["value"] == want, (scope, tier)
+            assert k["target"] == 100 * followups.load().target
+            seen += t["covered"]
+    assert seen  # somebody is covered: the comparison is not between zeros
 
 
 def test_each_role_keeps_to_its_scope(client: TestClient, auth_header, bank) -> None:
@@ -570,3 +745,42 @@ def test_a_trend_is_each_period_s_report(client: TestClient, auth_header, bank) 
     assert sum(p["value"] is not None for p in points) >= 2
     too_many = _post(client, auth_header, "admin", TREND, {"code": "CSAT_PCT", "n": 40})
     assert [e["extensions"]["code"] for e in too_many["errors"]] == ["BAD_USER_INPUT"]
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / f"kpis-{len(list(tmp_path.iterdir()))}.toml"  # the loaders cache by path
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_targets_absolute_from_another_file_or_relative(tmp_path: Path) -> None:
+    """A target is a number, read from core/followups.toml (once), or a change on the previous
+    period; the loader refuses a malformed one naming the file and the KPI."""
+    d = definitions()
+    assert d["FOLLOW_UP_COVERAGE_CORE_PCT"].target == 100 * followups.load().target
+    conversion = d["RECOMMENDATION_CONVERSION_PCT"]
+    assert conversion.target is None and conversion.target_change_pct == 20.0
+    assert conversion.met(12.0, 10.0) is True and conversion.met(11.9, 10.0) is False
+    assert conversion.met(12.0) is None and conversion.met(5.0, 0.0) is None
+    head = '[X]\nunit = "pct"\ndefinition = "x"\n'
+    for body, message in (
+        ('better = "higher"\n', "needs a target"),
+        ('better = "higher"\ntarget_from = "elsewhere"\n', "target_from must be one of"),
+        ('better = "higher"\ntarget_change_pct = -5\n', "target_change_pct must be"),
+        ('better = "higher"\ntarget = 3\ntarget_change_pct = 5\n', "not both"),
+        (
+            'better = "higher"\ntarget = 3\ntarget_from = "core/followups.toml coverage.target"\n',
+            "not both",
+        ),
+        ('better = "none"\ntarget_change_pct = 5\n', "needs a target"),
+    ):
+        path = _config(tmp_path, head + body)
+        with pytest.raises(ValueError, match=message) as err:
+            definitions(path)
+        assert str(path) in str(err.value) and "X" in str(err.value)
+    lower = definitions(_config(tmp_path, head + 'better = "lower"\ntarget_change_pct = 10\n'))
+    assert lower["X"].met(9.0, 10.0) is True and lower["X"].met(9.5, 10.0) is False
+    with pytest.raises(ValueError, match="kinds"):
+        personalised_service_kinds(
+            _config(tmp_path, '[PERSONALISED_SERVICES_PER_CORE_CUSTOMER_YEAR]\nkinds = ["x"]\n')
+        )

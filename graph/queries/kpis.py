@@ -8,14 +8,28 @@ includes them: managed by its staff or at home there, and for each RM who manage
 [from, to))}. Per period: the complaints opened in it (their service levels), the satisfaction
 scores given in it, the tier changes of its reviews and the customers who left in it; once,
 live: the downgrade risk of the last scoring run and the completeness of the customer fields
-(core/quality.toml). Each part returns a list of per-group maps; core/kpis.py turns the counts
-into figures. The service-level arithmetic is graph/queries/complaints.py's SLA, inlined here
-because that fragment does not carry the group along."""
+(core/quality.toml). Per period also: the follow-up coverage of the planned tiers on the period's
+last day (today while it runs), the plan contacts and personalised services of CORE customers in
+it, and the scoring job's recommendations open and converted in it. Each part returns a list of
+per-group maps; core/kpis.py turns the counts into figures. The service-level arithmetic is
+graph/queries/complaints.py's SLA, inlined here because that fragment does not carry the group
+along.
+
+The follow-up rule is core/followups.toml's, the rule followUpCoverage applies
+(graph/queries/followups.py): its plans and contact kinds are written into the query as
+literals when this module is imported (validated codes and whole numbers, read once per process
+as core/followups.load() is), so the report needs no parameter beyond the API's
+(resolvers/kpis.request). A customer is covered on a day when their last plan contact before
+the end of that day (UTC) plus their tier's interval_days is on or after it."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from enum import StrEnum
 
+from core import followups
+from core.kpis import personalised_service_kinds
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 
 
@@ -49,6 +63,86 @@ _CUSTOMERS: dict[KpiGroups, str] = {
         -[:MANAGES]->(c:Customer)
   WITH c, e.employee_id AS g""",
 }
+
+_CODE = re.compile(r"[A-Z][A-Z_]{0,40}")
+
+
+def _codes(codes: Iterable[str]) -> str:
+    """A Cypher list literal of validated upper-case codes."""
+    listed = list(codes)
+    for code in listed:
+        if not _CODE.fullmatch(code):
+            raise ValueError(f"not a code: {code!r}")
+    return "[" + ", ".join(f"'{code}'" for code in listed) + "]"
+
+
+def _follow_up_part() -> str:
+    """Per period and group: the planned CORE and KEY customers and those covered on the
+    period's last day (today while it runs); the plan contacts and personalised services of the
+    CORE customers in the period."""
+    cfg = followups.load()
+    intervals = ", ".join(f"{t}: {int(cfg.intervals[t])}" for t in cfg.planned_tiers)
+    for tier in cfg.planned_tiers:
+        _codes([tier])
+    contact = (
+        f"(i.kind IN {_codes(cfg.contact_kinds)} OR i.channel IN {_codes(cfg.contact_channels)})"
+        f" AND NOT coalesce(i.kind, '') IN {_codes(cfg.never_kinds)}"
+    )
+    return f"""CALL (w) {{
+  {{customers}}
+  WITH g, c, CASE WHEN w.end < date($now) THEN w.end ELSE date($now) END AS day
+  WHERE c.tier IN ['CORE', 'KEY']
+  CALL (c, w, day) {{
+    OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
+    WHERE i.occurred_at < w.to
+    WITH i, i.occurred_at >= w.from AS in_period,
+         {contact} AS contact
+    RETURN max(CASE WHEN contact
+                    AND i.occurred_at < datetime({{date: day + duration({{days: 1}}), timezone: 'UTC'}})
+                    THEN i.occurred_at END) AS last_contact,
+           count(CASE WHEN contact AND in_period THEN 1 END) AS contacts,
+           count(CASE WHEN in_period AND i.kind IN {_codes(personalised_service_kinds())}
+                      AND EXISTS {{ (i)-[:HANDLED_BY]->(:Employee) }} THEN 1 END) AS services
+  }}
+  WITH g, c.tier AS tier, contacts, services, last_contact, day,
+       {{{intervals}}}[c.tier] AS interval_days
+  WITH g, tier, contacts, services, interval_days,
+       CASE WHEN interval_days IS NULL OR last_contact IS NULL THEN false
+            ELSE date(last_contact) + duration({{days: interval_days}}) >= day END AS covered
+  WITH g, count(CASE WHEN tier = 'CORE' THEN 1 END) AS core_customers,
+       sum(CASE WHEN tier = 'CORE' THEN contacts ELSE 0 END) AS core_contacts,
+       sum(CASE WHEN tier = 'CORE' THEN services ELSE 0 END) AS core_services,
+       count(CASE WHEN tier = 'CORE' AND interval_days IS NOT NULL THEN 1 END) AS core_planned,
+       count(CASE WHEN tier = 'CORE' AND covered THEN 1 END) AS core_covered,
+       count(CASE WHEN tier = 'KEY' AND interval_days IS NOT NULL THEN 1 END) AS key_planned,
+       count(CASE WHEN tier = 'KEY' AND covered THEN 1 END) AS key_covered
+  RETURN collect({{g: g, core_customers: core_customers, core_contacts: core_contacts,
+                  core_services: core_services, core_planned: core_planned,
+                  core_covered: core_covered, key_planned: key_planned,
+                  key_covered: key_covered}}) AS follow_ups
+}}"""
+
+
+# Per period and group: the scoring job's recommendations made on or before the period's last
+# day and not converted before its first ("open"), and those converted in it. Converted: the
+# customer holds an account of the product opened on or after the recommendation's made_on
+# (the earliest such opening is the day it converted).
+_RECOMMENDATIONS = """CALL (w) {
+  {customers}
+  MATCH (r:Recommendation)-[:FOR]->(c)
+  WHERE r.made_on <= w.end
+  CALL (c, r) {
+    OPTIONAL MATCH (c)-[:HOLDS]->(a:Account {product_code: r.product_code})
+    WHERE a.opened_at >= r.made_on
+    RETURN min(a.opened_at) AS converted_on
+  }
+  WITH g, r, converted_on
+  WHERE converted_on IS NULL OR converted_on >= w.start
+  WITH g, count(r) AS recommendations_open,
+       count(CASE WHEN converted_on <= w.end THEN 1 END) AS recommendations_converted
+  RETURN collect({g: g, recommendations_open: recommendations_open,
+                  recommendations_converted: recommendations_converted}) AS recommendations
+}"""
 
 _BODY = """
 CALL () {
@@ -147,11 +241,17 @@ CALL (w) {
                   high_value_at_start: high_value_at_start, high_value_left: high_value_left,
                   core_at_start: core_at_start, core_left: core_left}) AS churn
 }
-RETURN w.key AS key, live, completeness, complaints, satisfaction, tiers, churn
+{follow_ups}
+{recommendations}
+RETURN w.key AS key, live, completeness, complaints, satisfaction, tiers, churn, follow_ups,
+       recommendations
 """
 
 KPI_COUNTS: dict[KpiGroups, str] = {
-    groups: _BODY.replace("{customers}", customers) for groups, customers in _CUSTOMERS.items()
+    groups: _BODY.replace("{follow_ups}", _follow_up_part())
+    .replace("{recommendations}", _RECOMMENDATIONS)
+    .replace("{customers}", customers)
+    for groups, customers in _CUSTOMERS.items()
 }
 
 # the groups' zero counts: a group with no complaint (say) has no map in that part
@@ -163,9 +263,14 @@ ZERO: dict[str, float | int | None] = {
     "nps_n": 0, "promoters": 0, "detractors": 0, "upgrades": 0, "downgrades": 0,
     "downgrades_core": 0, "downgrades_key": 0, "at_start": 0, "left": 0,
     "high_value_at_start": 0, "high_value_left": 0, "core_at_start": 0, "core_left": 0,
+    "core_customers": 0, "core_contacts": 0, "core_services": 0, "core_planned": 0,
+    "core_covered": 0, "key_planned": 0, "key_covered": 0,
+    "recommendations_open": 0, "recommendations_converted": 0,
 }  # fmt: skip
 
-PARTS = ("live", "complaints", "satisfaction", "tiers", "churn")
+PARTS = (
+    "live", "complaints", "satisfaction", "tiers", "churn", "follow_ups", "recommendations",
+)  # fmt: skip
 
 
 def by_group(row: dict) -> dict[str, dict]:

@@ -247,10 +247,22 @@ RETURN c.customer_id AS customer_id, c.tier AS tier, c.city AS city, held,
        household_size, household_products, referral_size, referral_products
 """
 
+# The customer's current recommendations, and their history: one Recommendation per customer
+# and product, made_on the as-of date of the run that first made it (the customer's
+# scored_as_of, written by this run), last_made_on the latest (graph/MODEL.md).
 WRITE_RECOMMENDATIONS = """
 UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 SET c.recommendations_json = row.recommendations_json
+WITH c, row
+UNWIND row.product_codes AS code
+MERGE (r:Recommendation {customer_id: c.customer_id, product_code: code})
+ON CREATE SET r.made_on = c.scored_as_of, r.last_made_on = c.scored_as_of
+ON MATCH SET r.made_on = CASE WHEN c.scored_as_of < r.made_on THEN c.scored_as_of
+                              ELSE r.made_on END,
+             r.last_made_on = CASE WHEN c.scored_as_of > r.last_made_on THEN c.scored_as_of
+                                   ELSE r.last_made_on END
+MERGE (r)-[:FOR]->(c)
 """
 
 CUSTOMER_IDS_PAGE = """
