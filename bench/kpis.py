@@ -4,15 +4,18 @@ The graph is made inside Neo4j by Cypher (customers with tiers, risks and AUM; t
 some closed; three interactions each over two years: complaints with their response and
 resolution times, surveys with CSAT and NPS; tier changes; branches and RMs managing 60 % of the
 customers), because the point is the query's cost, not the loader's (``make bench SIZE=bank``
-measures that). It is kept between runs in ``--work`` (rebuilt when the size differs). Then each
-KPI query of the API (graph/queries/kpis.py, with the API's parameters: resolvers/kpis.request)
-runs once to warm up and ``--repeat`` times timed: a bank-wide quarter against the previous one,
-a branch, an RM, the ranking of every branch and an 8-quarter trend. Figures are printed; the
-target (issue 23) is a bank-wide quarter in at most 2 s."""
+measures that). It is kept between runs in ``--work`` (rebuilt when the size differs). Then,
+through the resolver the API uses (resolvers/kpis.count): each KPI read counted live
+(``--live-repeat`` runs; ``--no-live`` skips them: minutes at a million), the snapshots
+``c360 score`` writes after scoring (timed), and each read again from the snapshot (one warm-up,
+``--repeat`` timed). The reads: a bank-wide quarter against the previous one, a branch, an RM,
+the ranking of every branch and an 8-quarter trend. Figures are printed side by side; the target
+(issue 23) is a bank-wide quarter in at most 2 s."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import os
 import statistics
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def log(message: str) -> None:
@@ -32,6 +36,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(".c360/bench/kpis"))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--period", default="2026Q3")
+    ap.add_argument("--live-repeat", type=int, default=1, help="timed live counts per query")
+    ap.add_argument("--no-live", action="store_true", help="time the snapshot path only")
     args = ap.parse_args()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -52,7 +58,6 @@ def main() -> None:
     from graph.driver import create_sync_driver
     from graph.queries import bench as bq
     from graph.queries import loads as lq
-    from resolvers import kpis as k
 
     settings = get_settings()
     db = settings.neo4j_database
@@ -72,32 +77,114 @@ def main() -> None:
                 with driver.session(database=db) as session:
                     session.run(query, params).consume()
                 log(f"  {name}: {time.perf_counter() - started:.0f} s")
-        period = parse(args.period)
-        now = dt.datetime.now(dt.UTC)
-        [[branch], [rm]] = [
-            driver.execute_query(q, database_=db)[0][0]
-            for q in (bq.FIRST_BRANCH, bq.FIRST_EMPLOYEE)
-        ]
-        cases = [
-            ("bank, quarter vs previous", k.KpiGroups.BANK, None, {"current": period, "previous": period.previous()}),
-            ("one branch, quarter vs previous", k.KpiGroups.BRANCH, branch, {"current": period, "previous": period.previous()}),
-            ("one RM, quarter vs previous", k.KpiGroups.RELATIONSHIP_MANAGER, rm, {"current": period, "previous": period.previous()}),
-            ("ranking of every branch, quarter", k.KpiGroups.EVERY_BRANCH, None, {"current": period}),
-            ("bank trend, 8 quarters", k.KpiGroups.BANK, None, {p.label: p for p in period.back(8)}),
-        ]  # fmt: skip
-        print(f"\nKPI queries on {args.customers:,} customers, {args.period}, "
-              f"{args.repeat} timed runs after one warm-up (seconds)")  # fmt: skip
-        print(f"{'query':40} {'median':>8} {'max':>8}")
+        figures = measure(
+            driver,
+            settings,
+            parse(args.period),
+            repeat=args.repeat,
+            live_repeat=0 if args.no_live else args.live_repeat,
+        )
+    print()
+    print(table(figures, args.customers))
+
+
+def measure(
+    driver: Any, settings: Any, period: Any, *, repeat: int, live_repeat: int
+) -> dict[str, Any]:
+    """Each read counted live (``live_repeat`` runs, 0: none), the snapshots written, each read
+    from the snapshot (median of ``repeat`` after a warm-up): seconds, for bench.run too."""
+    from graph.queries import bench as bq
+    from resolvers import kpis as k
+    from scoring.kpi_snapshots import write_snapshots
+
+    db = settings.neo4j_database
+    [[branch], [rm]] = [
+        driver.execute_query(q, database_=db)[0][0] for q in (bq.FIRST_BRANCH, bq.FIRST_EMPLOYEE)
+    ]
+    pair = {"current": period, "previous": period.previous()}
+    cases = [
+        ("bank, quarter vs previous", k.KpiGroups.BANK, None, pair),
+        ("one branch, quarter vs previous", k.KpiGroups.BRANCH, branch, pair),
+        ("one RM, quarter vs previous", k.KpiGroups.RELATIONSHIP_MANAGER, rm, pair),
+        ("ranking of every branch, quarter", k.KpiGroups.EVERY_BRANCH, None, {"current": period}),
+        ("bank trend, 8 quarters", k.KpiGroups.BANK, None, {p.label: p for p in period.back(8)}),
+    ]  # fmt: skip
+    reads: dict[str, dict[str, float]] = {label: {} for label, *_ in cases}
+    if live_repeat:
+        log("live counts (what a report costs without a snapshot)")
         for label, groups, group_id, periods in cases:
-            query, params = k.request(settings, groups, group_id, periods, now)
-            times = []
-            for run in range(args.repeat + 1):
-                started = time.perf_counter()
-                driver.execute_query(query, params, database_=db, routing_="r")
-                if run:
-                    times.append(time.perf_counter() - started)
-            print(f"{label:40} {statistics.median(times):8.2f} {max(times):8.2f}", flush=True)
-        print("target: a bank-wide quarter in at most 2 s (issue 23)")
+            times = asyncio.run(_timed(settings, groups, group_id, periods, True, live_repeat))
+            reads[label]["live"] = statistics.median(times)
+            log(f"  {label}: {reads[label]['live']:.2f} s")
+    log("writing the snapshots (what c360 score adds after scoring)")
+    summary = write_snapshots(
+        driver, database=db, settings=settings, progress=lambda stage, n: log(f"  {stage}: {n:,}")
+    )
+    log(f"  {summary.snapshots:,} snapshots, {summary.periods} periods, {summary.seconds:.1f} s")
+    for label, groups, group_id, periods in cases:
+        times = asyncio.run(_timed(settings, groups, group_id, periods, False, repeat))
+        reads[label] |= {"snapshot": statistics.median(times), "snapshot_max": max(times)}
+    return {
+        "period": period.label,
+        "repeat": repeat,
+        "live_repeat": live_repeat,
+        "snapshot_seconds": round(summary.seconds, 1),
+        "snapshots": summary.snapshots,
+        "snapshot_periods": summary.periods,
+        "reads": reads,
+    }
+
+
+def table(f: dict[str, Any], customers: int) -> str:
+    """The figures as a markdown table, live and snapshot side by side."""
+    lines = [
+        f"KPI reads on {customers:,} customers, {f['period']} (seconds; live: "
+        f"{f['live_repeat']} run(s), snapshot: median of {f['repeat']} after a warm-up)",
+        "",
+        "| read | live | snapshot | snapshot max | live / snapshot |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, r in f["reads"].items():
+        live = r.get("live")
+        ratio = f"{live / r['snapshot']:,.0f}x" if live is not None else "-"
+        lines.append(
+            f"| {label} | {'-' if live is None else f'{live:.2f}'} | {r['snapshot']:.3f} "
+            f"| {r['snapshot_max']:.3f} | {ratio} |"
+        )
+    lines += [
+        "",
+        f"Snapshots written after scoring: {f['snapshot_seconds']} s ({f['snapshots']:,} nodes, "
+        f"{f['snapshot_periods']} periods). Target (issue 23): a bank-wide quarter in at most 2 s.",
+    ]
+    return "\n".join(lines)
+
+
+async def _timed(
+    settings: Any,
+    groups: Any,
+    group_id: str | None,
+    periods: dict[str, Any],
+    live: bool,
+    repeat: int,
+) -> list[float]:
+    """Seconds of each timed count (after one untimed warm-up when ``repeat`` > 1), through the
+    resolver the API uses."""
+    from graph.driver import create_async_driver
+    from resolvers import kpis as k
+
+    driver = create_async_driver(settings)
+    try:
+        reader = k.DriverReader(driver, settings)
+        times = []
+        for run in range(repeat + (1 if repeat > 1 else 0)):
+            started = time.perf_counter()
+            read = await k.count(reader, groups, group_id, periods, live=live)
+            assert read.source is (k.KpiSource.LIVE if live else k.KpiSource.SNAPSHOT), read.source
+            if repeat <= 1 or run:
+                times.append(time.perf_counter() - started)
+        return times
+    finally:
+        await driver.close()
 
 
 if __name__ == "__main__":

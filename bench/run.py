@@ -15,8 +15,11 @@ so the demo and test graphs are never touched, and wipes it before each load. Ph
 3. baseline: a fresh empty graph, the schema migration, then bench/etl_baseline.py replays the
    loader's spooled batches as bare UNWIND+MERGE transactions: ratio loader / baseline. The
    graph it leaves holds the same nodes and relationships as the load's.
-4. score: ``c360 score`` on that graph: wall time, peak RSS.
-5. api: ``c360 serve`` in its own process and an asyncio load generator (bench/api_load.py):
+4. score: ``c360 score`` on that graph (scoring and its KPI snapshots): wall time, peak RSS.
+5. kpis: the management KPI reads (bench/kpis.py: a bank-wide quarter, a branch, an RM, a
+   ranking, a trend), each counted live once, then the snapshots written again (timed) and each
+   read from them: seconds side by side.
+6. api: ``c360 serve`` in its own process and an asyncio load generator (bench/api_load.py):
    the channel mix at 8, 32 and 64 clients, then the same reads as raw Cypher at the same
    concurrency; throughput, p50/p95/p99, errors, the API's RSS, overhead ratio per operation.
 
@@ -63,7 +66,7 @@ SIZES = {
     "bank": Size(1_000_000, 30, (8, 32, 64), "4g", "8g", 10_000),
 }
 SEED = 7
-PHASES = ("generate", "load", "baseline", "score", "api")
+PHASES = ("generate", "load", "baseline", "score", "kpis", "api")
 
 
 def log(message: str) -> None:
@@ -251,6 +254,26 @@ class Bench:
         self.report["phases"]["score"] = figures
         log(f"score: {figures['seconds']:,} s, peak {figures['peak_rss_mib']} MiB")
 
+    def kpis(self) -> None:
+        from bench.kpis import measure
+        from core.periods import PeriodKind, last_complete
+        from core.settings import get_settings
+        from graph.driver import create_sync_driver
+
+        self.start_neo4j()
+        settings = get_settings()
+        # the generated bank's data ends on its as-of date (2026-10-31): its last full quarter
+        period = last_complete(PeriodKind.QUARTER, dt.date(2026, 10, 31))
+        log(f"kpis: the KPI reads of {period.label}, live and from the snapshots …")
+        with create_sync_driver(settings) as driver:
+            self.report["phases"]["kpis"] = measure(
+                driver, settings, period, repeat=5, live_repeat=1
+            )
+        bank = self.report["phases"]["kpis"]["reads"]["bank, quarter vs previous"]
+        log(
+            f"kpis: bank quarter live {bank.get('live', 0):.1f} s, snapshot {bank['snapshot']:.3f} s"
+        )
+
     def api(self) -> None:
         from bench.api_load import run_levels
         from core.settings import get_settings
@@ -409,6 +432,10 @@ def markdown(r: dict) -> str:
             f"Scoring: {s['seconds']:,} s, peak RSS {s['peak_rss_mib']:,} MiB.",
             "",
         ]
+    if "kpis" in p:
+        from bench.kpis import table
+
+        lines += ["## Management KPIs", "", table(p["kpis"], r["customers"]), ""]
     if "api" in p:
         lines += [
             "## API (channel mix; raw = the same Cypher through the driver, same concurrency)",

@@ -35,7 +35,7 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     [report_path] = tmp_path.glob("*-small.json")
     report = json.loads(report_path.read_text())
     phases = report["phases"]
-    assert set(phases) == {"generate", "load", "score", "api", "baseline"}
+    assert set(phases) == {"generate", "load", "score", "kpis", "api", "baseline"}
     load = phases["load"]
     assert load["loader"]["rows_read"] == report["extract_rows_total"]
     assert load["loader"]["status"] == "SUCCEEDED_WITH_REJECTS"  # the planted bad rows
@@ -48,4 +48,8 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     [level] = [lv for lv in phases["api"]["levels"] if lv["clients"] == 8]
     assert level["errors"] == 0 and level["raw"]["errors"] == 0
     assert set(level["ops"]) == {"profile", "search", "network", "at_risk"}
-    assert "loader / baseline" in (tmp_path / report_path.name.replace(".json", ".md")).read_text()
+    kpis = phases["kpis"]  # every KPI read timed live and from the snapshots score wrote
+    assert kpis["snapshots"] > 0 and len(kpis["reads"]) == 5
+    assert all(r["live"] > 0 and r["snapshot"] > 0 for r in kpis["reads"].values())
+    markdown = (tmp_path / report_path.name.replace(".json", ".md")).read_text()
+    assert "loader / baseline" in markdown and "| bank, quarter vs previous |" in markdown

@@ -17,6 +17,7 @@ import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.graphdb.QueryExecutionException;
 import org.neo4j.kernel.internal.Version;
 
 public final class Launcher {
@@ -47,8 +48,19 @@ public final class Launcher {
 
         if (password != null && !password.isEmpty()) {
             GraphDatabaseService system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
-            system.executeTransactionally(
-                    "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+            try {
+                system.executeTransactionally(
+                        "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+            } catch (QueryExecutionException e) {
+                // A data directory started before already has this password: Neo4j refuses to
+                // "change" it to itself, which is no error for us. Anything else ends the start
+                // (exit runs the shutdown hook), rather than leaving a server that never answers.
+                if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+                    System.out.println("c360-neo4j: could not set the password: " + e.getMessage());
+                    System.out.flush();
+                    System.exit(1);
+                }
+            }
         }
         // Opening the default database makes sure it is available before we report readiness.
         dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME).executeTransactionally("RETURN 1");
