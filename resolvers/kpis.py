@@ -79,7 +79,7 @@ class KpiFigure:
 
     @property
     def met(self) -> bool | None:
-        return self.definition.met(self.value)
+        return self.definition.met(self.value, self.previous)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,10 @@ class Kpi:
     code: str = strawberry.field(description="Stable code, e.g. FIRST_RESPONSE_24H_PCT")
     value: float | None = strawberry.field(description="Null when nothing was there to measure")
     target: float | None
+    target_change_pct: float | None = strawberry.field(
+        description="A relative target: the value must beat the previous period's by this "
+        "many per cent (then `target` is null)"
+    )
     met: bool | None = strawberry.field(description="Whether the value reaches the target")
     previous: float | None = strawberry.field(
         description="The value in the previous period (null for live figures)"
@@ -120,6 +124,7 @@ class KpiReport:
                     code=f.definition.code,
                     value=f.value,
                     target=f.definition.target,
+                    target_change_pct=f.definition.target_change_pct,
                     met=f.met,
                     previous=f.previous,
                     unit=KpiUnit(f.definition.unit),
@@ -154,6 +159,7 @@ class KpiRanking:
     by: KpiRankBy
     period: ReportPeriod
     target: float | None
+    target_change_pct: float | None
     higher_is_better: bool | None
     source: KpiSource
     computed_at: dt.datetime = strawberry.field(description="When the figures were counted")
@@ -173,6 +179,7 @@ class KpiTrend:
     scope: KpiScopeKind
     scope_id: strawberry.ID | None
     target: float | None
+    target_change_pct: float | None
     source: KpiSource
     computed_at: dt.datetime = strawberry.field(description="When the figures were counted")
     points: list[KpiPoint]
@@ -246,6 +253,7 @@ class KpisQuery:
             by=by,
             period=ReportPeriod.of(when),
             target=d.target,
+            target_change_pct=d.target_change_pct,
             higher_is_better=_higher(d.better),
             source=KpiSource(read.source.value),
             computed_at=read.computed_at,
@@ -284,7 +292,15 @@ class KpisQuery:
             scope=KpiScopeKind(kind.value),
             scope_id=strawberry.ID(scope_id) if scope_id else None,
             target=d.target,
+            target_change_pct=d.target_change_pct,
             source=KpiSource(read.source.value),
             computed_at=read.computed_at,
-            points=[KpiPoint(period=ReportPeriod.of(p), value=v, met=d.met(v)) for p, v in points],
+            points=[
+                KpiPoint(
+                    period=ReportPeriod.of(p),
+                    value=v,
+                    met=d.met(v, points[i - 1][1] if i else None),
+                )
+                for i, (p, v) in enumerate(points)
+            ],
         )
