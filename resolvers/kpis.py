@@ -195,12 +195,7 @@ async def count(
             )
     query, params = counts_request(ctx.settings, groups, group_id, periods, now)
     rows = await ctx.read(session.all_rows, query=query, params=params)
-    return Counts(_counts(rows), KpiSource.LIVE, now)
-
-
-def _counts(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict]]:
-    """window key -> group -> counts."""
-    return {r["key"]: q.by_group(r) for r in rows}
+    return Counts(q.by_window(rows[0], periods), KpiSource.LIVE, now)
 
 
 def _figures_of(counts: dict[str, dict], group: str, period: Period) -> dict[str, float | None]:

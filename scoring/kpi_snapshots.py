@@ -64,9 +64,11 @@ def counts_request(
 ) -> tuple[str, dict[str, Any]]:
     """The one query counting a report's, ranking's or trend's periods, and its parameters (the
     API, ``c360 kpis`` and the snapshots send the same). ``periods``: window key -> period."""
+    windows = [window(key, p) for key, p in periods.items()]
     return q.KPI_COUNTS[groups], {
         **sla_params(settings, now),
-        "windows": [window(key, p) for key, p in periods.items()],
+        **q.span(windows),
+        "windows": windows,
         "branch_id": group_id
         if groups in (KpiGroups.BRANCH, KpiGroups.BRANCH_RELATIONSHIP_MANAGERS)
         else None,
@@ -139,18 +141,12 @@ def write_snapshots(
     written = 0
     for groups in SNAPSHOT_GROUPS:
         query, params = counts_request(settings, groups, None, {p.label: p for p in periods}, now)
-        rows = session.rows(driver, database, query, **params)
-        batch: list[dict[str, Any]] = []
-        for row in rows:
-            for group, counts in q.by_group(row).items():
-                batch.append(
-                    {
-                        "groups": groups.value,
-                        "group": group,
-                        "period": row["key"],
-                        "counts_json": encode(counts),
-                    }
-                )
+        [row] = session.rows(driver, database, query, **params)
+        batch = [
+            {"groups": groups.value, "group": group, "period": label, "counts_json": encode(counts)}
+            for label, by_group in q.by_window(row, labels).items()
+            for group, counts in by_group.items()
+        ]
         for i in range(0, len(batch), WRITE_BATCH):
             session.run(driver, database, sq.WRITE, run_id=run_id, rows=batch[i : i + WRITE_BATCH])
         written += len(batch)

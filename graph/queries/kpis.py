@@ -88,35 +88,39 @@ def _follow_up_part() -> str:
         f"(i.kind IN {_codes(cfg.contact_kinds)} OR i.channel IN {_codes(cfg.contact_channels)})"
         f" AND NOT coalesce(i.kind, '') IN {_codes(cfg.never_kinds)}"
     )
-    return f"""CALL (w) {{
+    return f"""CALL () {{
   {{customers}}
-  WITH g, c, CASE WHEN w.end < date($now) THEN w.end ELSE date($now) END AS day
   WHERE c.tier IN ['CORE', 'KEY']
-  CALL (c, w, day) {{
+  CALL (c) {{
     OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
-    WHERE i.occurred_at < w.to
-    WITH i, i.occurred_at >= w.from AS in_period,
-         {contact} AS contact
-    RETURN max(CASE WHEN contact
-                    AND i.occurred_at < datetime({{date: day + duration({{days: 1}}), timezone: 'UTC'}})
-                    THEN i.occurred_at END) AS last_contact,
-           count(CASE WHEN contact AND in_period THEN 1 END) AS contacts,
-           count(CASE WHEN in_period AND i.kind IN {_codes(personalised_service_kinds())}
-                      AND EXISTS {{ (i)-[:HANDLED_BY]->(:Employee) }} THEN 1 END) AS services
+    WHERE i.occurred_at < $span_to
+    WITH i, {contact} AS contact,
+         i.kind IN {_codes(personalised_service_kinds())}
+           AND EXISTS {{ (i)-[:HANDLED_BY]->(:Employee) }} AS service
+    WHERE contact OR service
+    RETURN collect({{at: i.occurred_at, contact: contact, service: service}}) AS items
   }}
-  WITH g, c.tier AS tier, contacts, services, last_contact, day,
-       {{{intervals}}}[c.tier] AS interval_days
-  WITH g, tier, contacts, services, interval_days,
+  UNWIND $windows AS w
+  WITH g, c, items, w, CASE WHEN w.end < date($now) THEN w.end ELSE date($now) END AS day
+  WITH g, c, items, w, day,
+       datetime({{date: day + duration({{days: 1}}), timezone: 'UTC'}}) AS day_over
+  WITH g, w, c.tier AS tier, day, {{{intervals}}}[c.tier] AS interval_days,
+       reduce(last = null, x IN items |
+         CASE WHEN x.contact AND x.at < w.to AND x.at < day_over
+                   AND (last IS NULL OR x.at > last) THEN x.at ELSE last END) AS last_contact,
+       size([x IN items WHERE x.contact AND x.at >= w.from AND x.at < w.to]) AS contacts,
+       size([x IN items WHERE x.service AND x.at >= w.from AND x.at < w.to]) AS services
+  WITH g, w, tier, contacts, services, interval_days,
        CASE WHEN interval_days IS NULL OR last_contact IS NULL THEN false
             ELSE date(last_contact) + duration({{days: interval_days}}) >= day END AS covered
-  WITH g, count(CASE WHEN tier = 'CORE' THEN 1 END) AS core_customers,
+  WITH w.key AS k, g, count(CASE WHEN tier = 'CORE' THEN 1 END) AS core_customers,
        sum(CASE WHEN tier = 'CORE' THEN contacts ELSE 0 END) AS core_contacts,
        sum(CASE WHEN tier = 'CORE' THEN services ELSE 0 END) AS core_services,
        count(CASE WHEN tier = 'CORE' AND interval_days IS NOT NULL THEN 1 END) AS core_planned,
        count(CASE WHEN tier = 'CORE' AND covered THEN 1 END) AS core_covered,
        count(CASE WHEN tier = 'KEY' AND interval_days IS NOT NULL THEN 1 END) AS key_planned,
        count(CASE WHEN tier = 'KEY' AND covered THEN 1 END) AS key_covered
-  RETURN collect({{g: g, core_customers: core_customers, core_contacts: core_contacts,
+  RETURN collect({{k: k, g: g, core_customers: core_customers, core_contacts: core_contacts,
                   core_services: core_services, core_planned: core_planned,
                   core_covered: core_covered, key_planned: key_planned,
                   key_covered: key_covered}}) AS follow_ups
@@ -127,20 +131,20 @@ def _follow_up_part() -> str:
 # day and not converted before its first ("open"), and those converted in it. Converted: the
 # customer holds an account of the product opened on or after the recommendation's made_on
 # (the earliest such opening is the day it converted).
-_RECOMMENDATIONS = """CALL (w) {
+_RECOMMENDATIONS = """CALL () {
   {customers}
   MATCH (r:Recommendation)-[:FOR]->(c)
-  WHERE r.made_on <= w.end
+  WHERE r.made_on <= $span_end
   CALL (c, r) {
     OPTIONAL MATCH (c)-[:HOLDS]->(a:Account {product_code: r.product_code})
     WHERE a.opened_at >= r.made_on
     RETURN min(a.opened_at) AS converted_on
   }
-  WITH g, r, converted_on
-  WHERE converted_on IS NULL OR converted_on >= w.start
-  WITH g, count(r) AS recommendations_open,
+  UNWIND [w IN $windows WHERE r.made_on <= w.end
+                          AND (converted_on IS NULL OR converted_on >= w.start)] AS w
+  WITH w.key AS k, g, count(r) AS recommendations_open,
        count(CASE WHEN converted_on <= w.end THEN 1 END) AS recommendations_converted
-  RETURN collect({g: g, recommendations_open: recommendations_open,
+  RETURN collect({k: k, g: g, recommendations_open: recommendations_open,
                   recommendations_converted: recommendations_converted}) AS recommendations
 }"""
 
@@ -161,19 +165,19 @@ CALL () {
   WITH g, p, count(CASE WHEN c[p] IS NOT NULL AND trim(toString(c[p])) <> '' THEN 1 END) AS filled
   RETURN collect({g: g, property: p, filled: filled}) AS completeness
 }
-UNWIND $windows AS w
-CALL (w) {
+CALL () {
   {customers}
   MATCH (c)-[:HAD]->(i:Interaction)
-  WHERE i.kind = 'COMPLAINT' AND i.occurred_at >= w.from AND i.occurred_at < w.to
-  WITH g, i, i.occurred_at AS opened, coalesce(i.first_response_at, i.resolved_at) AS responded,
+  WHERE i.kind = 'COMPLAINT' AND i.occurred_at >= $span_from AND i.occurred_at < $span_to
+  UNWIND [w IN $windows WHERE i.occurred_at >= w.from AND i.occurred_at < w.to | w.key] AS k
+  WITH k, g, i, i.occurred_at AS opened, coalesce(i.first_response_at, i.resolved_at) AS responded,
        CASE WHEN i.severity = 'MAJOR' THEN $major_s ELSE $resolution_s END AS res_s
-  WITH g, i, opened, responded,
+  WITH k, g, i, opened, responded,
        opened + duration({seconds: $response_s}) AS response_due,
        CASE WHEN res_s > 0 THEN opened + duration({seconds: res_s}) END AS resolution_due,
        CASE WHEN i.resolved_at IS NOT NULL
             THEN duration.inSeconds(opened, i.resolved_at).seconds / 3600.0 END AS hours
-  WITH g, count(i) AS complaints,
+  WITH k, g, count(i) AS complaints,
        count(CASE WHEN responded IS NOT NULL OR $now > response_due THEN 1 END)
          AS response_counted,
        count(CASE WHEN responded IS NOT NULL AND responded <= response_due THEN 1 END)
@@ -184,18 +188,19 @@ CALL (w) {
              AND (i.resolved_at IS NOT NULL OR $now > resolution_due) THEN 1 END) AS major_counted,
        count(CASE WHEN i.severity = 'MAJOR' AND i.resolved_at IS NOT NULL
              AND i.resolved_at <= resolution_due THEN 1 END) AS major_in_time
-  RETURN collect({g: g, complaints: complaints, response_counted: response_counted,
+  RETURN collect({k: k, g: g, complaints: complaints, response_counted: response_counted,
                   responded_in_time: responded_in_time, handled: handled,
                   handling_avg: handling_avg, handling_p90: handling_p90,
                   major_counted: major_counted, major_in_time: major_in_time}) AS complaints
 }
-CALL (w) {
+CALL () {
   {customers}
   MATCH (c)-[:HAD]->(i:Interaction)
-  WHERE i.occurred_at >= w.from AND i.occurred_at < w.to
+  WHERE i.occurred_at >= $span_from AND i.occurred_at < $span_to
     AND (i.satisfaction IS NOT NULL OR i.nps IS NOT NULL)
-  WITH g, i, c.tier = 'CORE' AS core
-  WITH g, count(i.satisfaction) AS csat_n,
+  UNWIND [w IN $windows WHERE i.occurred_at >= w.from AND i.occurred_at < w.to | w.key] AS k
+  WITH k, g, i, c.tier = 'CORE' AS core
+  WITH k, g, count(i.satisfaction) AS csat_n,
        count(CASE WHEN i.satisfaction >= 4 THEN 1 END) AS csat_good,
        avg(i.satisfaction) AS csat_avg,
        count(CASE WHEN core THEN i.satisfaction END) AS core_csat_n,
@@ -203,48 +208,49 @@ CALL (w) {
        count(i.nps) AS nps_n,
        count(CASE WHEN i.nps >= 9 THEN 1 END) AS promoters,
        count(CASE WHEN i.nps <= 6 THEN 1 END) AS detractors
-  RETURN collect({g: g, csat_n: csat_n, csat_good: csat_good, csat_avg: csat_avg,
+  RETURN collect({k: k, g: g, csat_n: csat_n, csat_good: csat_good, csat_avg: csat_avg,
                   core_csat_n: core_csat_n, core_csat_good: core_csat_good, nps_n: nps_n,
                   promoters: promoters, detractors: detractors}) AS satisfaction
 }
-CALL (w) {
+CALL () {
   {customers}
   MATCH (t:TierChange)-[:OF]->(c)
-  WHERE t.changed_at >= w.start AND t.changed_at <= w.end
-  WITH g, count(CASE WHEN t.direction = 'UP' THEN 1 END) AS upgrades,
+  WHERE t.changed_at >= $span_start AND t.changed_at <= $span_end
+  UNWIND [w IN $windows WHERE t.changed_at >= w.start AND t.changed_at <= w.end | w.key] AS k
+  WITH k, g, count(CASE WHEN t.direction = 'UP' THEN 1 END) AS upgrades,
        count(CASE WHEN t.direction = 'DOWN' THEN 1 END) AS downgrades,
        count(CASE WHEN t.direction = 'DOWN' AND t.from_tier = 'CORE' THEN 1 END)
          AS downgrades_core,
        count(CASE WHEN t.direction = 'DOWN' AND t.from_tier = 'KEY' THEN 1 END) AS downgrades_key
-  RETURN collect({g: g, upgrades: upgrades, downgrades: downgrades,
+  RETURN collect({k: k, g: g, upgrades: upgrades, downgrades: downgrades,
                   downgrades_core: downgrades_core, downgrades_key: downgrades_key}) AS tiers
 }
-CALL (w) {
+CALL () {
   {customers}
   OPTIONAL MATCH (c)-[:HOLDS]->(a:Account)
   WITH g, c, count(a) AS accounts, count(CASE WHEN a.status <> 'CLOSED' THEN 1 END) AS open,
        max(a.closed_at) AS closed
   WITH g, c, CASE WHEN accounts > 0 AND open = 0 THEN closed END AS left_on
-  WHERE (c.onboarded_at IS NULL OR c.onboarded_at < w.start)
-    AND (left_on IS NULL OR left_on >= w.start)
   WITH g, left_on,
        CASE WHEN left_on IS NOT NULL AND c.tier = 'ORDINARY' AND c.previous_tier IS NOT NULL
-            THEN c.previous_tier ELSE c.tier END AS tier
-  WITH g, count(*) AS at_start,
+            THEN c.previous_tier ELSE c.tier END AS tier,
+       [w IN $windows WHERE (c.onboarded_at IS NULL OR c.onboarded_at < w.start)
+                        AND (left_on IS NULL OR left_on >= w.start)] AS counted_in
+  UNWIND counted_in AS w
+  WITH w.key AS k, g, count(*) AS at_start,
        count(CASE WHEN left_on <= w.end THEN 1 END) AS left,
        count(CASE WHEN tier IN ['CORE', 'KEY'] THEN 1 END) AS high_value_at_start,
        count(CASE WHEN tier IN ['CORE', 'KEY'] AND left_on <= w.end THEN 1 END)
          AS high_value_left,
        count(CASE WHEN tier = 'CORE' THEN 1 END) AS core_at_start,
        count(CASE WHEN tier = 'CORE' AND left_on <= w.end THEN 1 END) AS core_left
-  RETURN collect({g: g, at_start: at_start, left: left,
+  RETURN collect({k: k, g: g, at_start: at_start, left: left,
                   high_value_at_start: high_value_at_start, high_value_left: high_value_left,
                   core_at_start: core_at_start, core_left: core_left}) AS churn
 }
 {follow_ups}
 {recommendations}
-RETURN w.key AS key, live, completeness, complaints, satisfaction, tiers, churn, follow_ups,
-       recommendations
+RETURN live, completeness, complaints, satisfaction, tiers, churn, follow_ups, recommendations
 """
 
 KPI_COUNTS: dict[KpiGroups, str] = {
@@ -268,20 +274,37 @@ ZERO: dict[str, float | int | None] = {
     "recommendations_open": 0, "recommendations_converted": 0,
 }  # fmt: skip
 
-PARTS = (
-    "live", "complaints", "satisfaction", "tiers", "churn", "follow_ups", "recommendations",
-)  # fmt: skip
+WINDOWED = ("complaints", "satisfaction", "tiers", "churn", "follow_ups", "recommendations")
 
 
-def by_group(row: dict) -> dict[str, dict]:
-    """One period's row -> {group: counts (ZERO filled in), with 'completeness' per group}."""
-    groups: dict[str, dict] = {}
-    for part in PARTS:
-        for entry in row.get(part) or []:
+def span(windows: list[dict]) -> dict:
+    """The parameters bounding every window at once ($span_*): each part reads its items once,
+    then counts each in every window that holds it."""
+    return {
+        "span_from": min((w["from"] for w in windows), default=None),
+        "span_to": max((w["to"] for w in windows), default=None),
+        "span_start": min((w["start"] for w in windows), default=None),
+        "span_end": max((w["end"] for w in windows), default=None),
+    }
+
+
+def by_window(row: dict, keys: Iterable[str]) -> dict[str, dict[str, dict]]:
+    """The query's row -> {window key: {group: counts (ZERO filled in), with 'completeness'}}.
+    The live part and completeness are the same in every window."""
+    out: dict[str, dict[str, dict]] = {}
+    for key in keys:
+        groups: dict[str, dict] = out.setdefault(key, {})
+        for entry in row.get("live") or []:
             counts = groups.setdefault(entry["g"], {**ZERO, "completeness": []})
             counts.update({k: v for k, v in entry.items() if k != "g"})
-    for entry in row.get("completeness") or []:
-        groups.setdefault(entry["g"], {**ZERO, "completeness": []})["completeness"].append(
-            {"property": entry["property"], "filled": entry["filled"]}
-        )
-    return groups
+        for entry in row.get("completeness") or []:
+            groups.setdefault(entry["g"], {**ZERO, "completeness": []})["completeness"].append(
+                {"property": entry["property"], "filled": entry["filled"]}
+            )
+    for part in WINDOWED:
+        for entry in row.get(part) or []:
+            if entry["k"] not in out:
+                continue
+            counts = out[entry["k"]].setdefault(entry["g"], {**ZERO, "completeness": []})
+            counts.update({k: v for k, v in entry.items() if k not in ("g", "k")})
+    return out
