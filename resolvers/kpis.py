@@ -19,7 +19,7 @@ from neo4j import AsyncDriver
 
 from auth import enforce
 from auth.policy import Operation, Role
-from core.errors import BadUserInput, Forbidden
+from core.errors import BadUserInput, DomainError, ErrorCode, Forbidden, ServiceUnavailableError
 from core.kpis import KpiDefinition, definitions, figures
 from core.periods import Period, PeriodKind
 from core.settings import Settings
@@ -46,11 +46,16 @@ class Reader(Protocol):
 
 @dataclass
 class DriverReader:
-    """Reads outside a request (``c360 kpis``, bench/kpis.py), the way a Context reads."""
+    """Reads outside a request (``c360 kpis``, bench/kpis.py), the way a Context reads, without
+    the API's query timeout: a live count at bank size takes minutes."""
 
     driver: AsyncDriver
     settings: Settings
     round_trips: int = 0
+    timeout_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        session.set_query_timeout(self.driver, self.timeout_s)
 
     async def read(self, work: Any, /, **params: Any) -> Any:
         self.round_trips += 1
@@ -194,7 +199,18 @@ async def count(
                 row["computed_at"],
             )
     query, params = counts_request(ctx.settings, groups, group_id, periods, now)
-    rows = await ctx.read(session.all_rows, query=query, params=params)
+    try:
+        rows = await ctx.read(session.all_rows, query=query, params=params)
+    except ServiceUnavailableError as exc:
+        if not isinstance(exc.__cause__, session.GraphTimeout):
+            raise
+        raise DomainError(
+            f"period: counting {', '.join(p.label for p in periods.values())} live for this "
+            "scope takes longer than the API allows; ask for a quarter, half-year or year that "
+            "ended before the last scoring run (`c360 score` counts those ahead), or count it "
+            "in the terminal: `c360 kpis --live`",
+            code=ErrorCode.LIMIT_EXCEEDED,
+        ) from exc
     return Counts(q.by_window(rows[0], periods), KpiSource.LIVE, now)
 
 

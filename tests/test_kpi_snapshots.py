@@ -244,3 +244,24 @@ def test_a_load_after_the_snapshot_makes_figures_live_until_the_next_run(
                 if expected is not None
                 else x["value"] is None
             ), x["code"]
+
+
+def test_a_live_count_beyond_the_api_s_limit_says_what_to_ask_instead(
+    settings: Settings, auth_header, bank
+) -> None:
+    """At bank size a live count takes minutes; the API's query timeout ends it. The answer names
+    the period and what to do, not a bare 'unavailable' (here: a 1 ms limit on a small bank)."""
+    from c360.app import create_app
+
+    hurried = settings.model_copy(update={"graph_query_timeout_s": 0.001})
+    with TestClient(create_app(hurried)) as c:
+        period = {"from": "2026-07-01", "to": "2026-07-10"}  # not a standard period: live
+        body = c.post(
+            "/graphql",
+            json={"query": KPIS, "variables": {"scope": {"bank": True}, "period": period}},
+            headers=auth_header("admin"),
+        ).json()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
+    assert error["message"].startswith("period: counting 2026-07-01..2026-07-10")
+    assert "c360 kpis --live" in error["message"] and "MATCH" not in error["message"]
