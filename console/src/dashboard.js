@@ -83,13 +83,14 @@ export function quarters(today = new Date(), count = QUARTERS_OFFERED) {
 
 const locale = () => (lang() === "zh" ? "zh-CN" : "en-US");
 
+// ``unit``: the API's KpiUnit (PCT, HOURS, COUNT, CNY, RATIO).
 export function formatValue(value, unit) {
   if (value === null || value === undefined) return "—";
-  const d = DECIMALS[unit] ?? 2;
+  const d = DECIMALS[String(unit).toLowerCase()] ?? 2;
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: d, maximumFractionDigits: d }).format(value);
 }
 
-const unitText = (unit) => t(`unit.${unit}`, "");
+const unitText = (unit) => t(`unit.${String(unit).toLowerCase()}`, "");
 const kpiLabel = (code) => t(`kpi.${code}`, code);
 const allowed = (roles, wanted) => roles.some((r) => wanted.includes(r));
 
@@ -232,7 +233,7 @@ function rankingTable(ranking, unit) {
   );
 }
 
-const pct = (share) => (share === null || share === undefined ? "—" : `${formatValue(100 * share, "pct")} %`);
+const pct = (share) => (share === null || share === undefined ? "—" : `${formatValue(100 * share, "PCT")} %`);
 
 function qualityTable(q) {
   const systems = [...new Set(q.fields.flatMap((f) => f.bySource.map((s) => s.system)))].sort();
@@ -276,11 +277,11 @@ function qualityCard(gql, errorBox) {
             "table",
             { class: "grid rejects", id: "rejects-table", dataset: { csvName: `rejects-${q.lastLoadRun || "load"}` } },
             h("thead", {}, h("tr", {}, [t("dq.reason"), t("dq.rows")].map((x) => h("th", { scope: "col" }, x)))),
-            h("tbody", {}, q.rejectsByReason.map((r) => h("tr", {}, h("td", {}, r.code), h("td", { class: "num" }, formatValue(r.rows, "count")))))
+            h("tbody", {}, q.rejectsByReason.map((r) => h("tr", {}, h("td", {}, r.code), h("td", { class: "num" }, formatValue(r.rows, "COUNT")))))
           )
         : h("p", { class: "muted" }, t("dq.noRejects"));
       box.replaceChildren(
-        h("p", { class: "dq-target" }, h("span", { class: "target-mark" }, t("dq.target", pct(q.target))), " · ", t("dq.customers", formatValue(q.customers, "count"))),
+        h("p", { class: "dq-target" }, h("span", { class: "target-mark" }, t("dq.target", pct(q.target))), " · ", t("dq.customers", formatValue(q.customers, "COUNT"))),
         qualityTable(q),
         h("p", { class: "muted" }, t("dq.identity", q.identity.reviewPairs, q.identity.mergedLastLoad)),
         h("h3", {}, t("dq.rejects", q.lastLoadRun || "—")),
@@ -320,7 +321,7 @@ function kpiSection(gql, errorBox, roles, me) {
   );
   const scopeSelect = h("select", { id: "dash-scope", hidden: !wide }, h("option", { value: "bank" }, t("dash.bank")));
   const scopeLabel = h("label", { for: "dash-scope", hidden: !wide }, t("dash.scope"));
-  const ownScope = h("span", { class: "muted", id: "dash-own-scope" });
+  const ownScope = h("span", { class: "muted", id: "dash-own-scope", hidden: wide });
   const tiles = h("div", { class: "tiles kpi-tiles", id: "kpi-tiles", "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
   const trendCanvas = h("canvas", { id: "trend-chart", role: "img", "aria-label": t("dash.trend") });
   const trendTitle = h("h2", { id: "h-trend" }, t("dash.trend"));
@@ -385,12 +386,15 @@ function kpiSection(gql, errorBox, roles, me) {
   const drawTiles = () => {
     tiles.replaceChildren(...report.kpis.map((k) => tile(k, k.code === state.code, select)));
   };
+  // the selected KPI's trend and ranking; then the section says which load it shows (data-ready)
+  const charted = async (mine) => {
+    await Promise.all([loadTrend(mine), loadRanking(mine)]);
+    if (mine === latest) section.dataset.ready = String(mine);
+  };
   const select = (code) => {
     state.code = code;
     drawTiles();
-    const mine = ++latest;
-    loadTrend(mine);
-    loadRanking(mine);
+    charted(++latest);
   };
 
   const load = async () => {
@@ -400,17 +404,17 @@ function kpiSection(gql, errorBox, roles, me) {
       const { kpis } = await gql(KPIS, { scope: scopeInput(), period: { label: state.period } });
       if (mine !== latest) return;
       report = kpis;
-      ownScope.textContent = t(`dash.scope.${kpis.scope}`, kpis.scope) + (kpis.scopeId ? ` ${kpis.scopeId}` : "");
+      ownScope.textContent = t(`dash.scope.${String(kpis.scope).toLowerCase()}`, kpis.scope) + (kpis.scopeId ? ` ${kpis.scopeId}` : "");
       meta.textContent = t("dash.meta", kpis.period.label, kpis.previousPeriod?.label || "—", kpis.scoredAt ? String(kpis.scoredAt).slice(0, 16).replace("T", " ") : "—");
       if (!report.kpis.length) {
         tiles.replaceChildren(h("p", { class: "muted" }, t("none")));
+        section.dataset.ready = String(mine);
         return;
       }
       if (!selected()) state.code = (report.kpis.find((k) => k.target !== null) || report.kpis[0]).code;
       drawTiles();
       tiles.dataset.loaded = String(mine);
-      loadTrend(mine);
-      loadRanking(mine);
+      charted(mine);
     } catch (e) {
       if (mine === latest) tiles.replaceChildren(errorBox(e));
     } finally {
@@ -428,13 +432,12 @@ function kpiSection(gql, errorBox, roles, me) {
   });
   bySelect.addEventListener("change", () => {
     state.by = bySelect.value;
-    loadRanking(++latest);
+    charted(++latest);
   });
   const meta = h("p", { class: "muted", id: "dash-meta" });
-  load();
-  return h(
+  const section = h(
     "div",
-    { class: "kpi-section" },
+    { class: "kpi-section", id: "kpi-section" },
     h(
       "section",
       { class: "card", id: "card-kpis", "aria-labelledby": "h-kpis" },
@@ -466,4 +469,6 @@ function kpiSection(gql, errorBox, roles, me) {
         : null
     )
   );
+  load();
+  return section;
 }
