@@ -57,7 +57,7 @@ const RANKING = `query($code: String!, $by: KpiRankBy!, $period: KpiPeriodInput)
 const TREND = `query($code: String!, $scope: KpiScopeInput, $period: KpiPeriodInput, $periods: Int!) {
   kpiTrend(code: $code, scope: $scope, period: $period, periods: $periods) {
     code target points { period { label } value met } } }`;
-const QUALITY = `{ dataQuality { target customers completeness met
+const QUALITY = `query { dataQuality { target customers completeness met
   fields { entity name completeness met bySource { system completeness } }
   identity { reviewPairs mergedLastLoad } lastLoadRun rejectsByReason { code rows } } }`;
 
