@@ -1,9 +1,9 @@
 // CSV export of any table the console shows: every <table> that appears under the app root gets
-// an "Export CSV" button in its caption (it lives and dies with the table, whichever view drew
-// it). The file holds exactly the table's cells, row by row (header rows included): each cell's
-// text as shown, without the controls in it (buttons, selects, inputs). RFC 4180: fields joined
-// by commas, records by CRLF, a field with a comma, a quote or a line break in double quotes with
-// its quotes doubled. UTF-8 with a byte order mark, so Excel opens Chinese text correctly.
+// an "Export CSV" button right after it, whichever view drew it. The file holds exactly the
+// table's cells, row by row (header rows included): each cell's text as shown, without the
+// controls in it (buttons, selects, inputs). RFC 4180: fields joined by commas, records by CRLF,
+// a field with a comma, a quote or a line break in double quotes with its quotes doubled. UTF-8
+// with a byte order mark, so Excel opens Chinese text correctly.
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
@@ -46,22 +46,32 @@ export function download(table) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+// The button sits right after its table (after it in the tab order too: the table's own links
+// come first). A table a view replaced or removed takes its button with it at the next scan.
+const tools = new WeakMap(); // button bar -> its table
+
 function addButton(table) {
-  if (table.dataset.csv) return;
   table.dataset.csv = "1";
-  let caption = table.caption;
-  if (!caption) {
-    caption = table.createCaption();
-    caption.className = "csv-caption";
-  }
-  caption.append(
+  const bar = h(
+    "div",
+    { class: "csv-tools" },
     h("button", { type: "button", class: "btn small csv-export", onclick: () => download(table) }, t("csv.export"))
   );
+  tools.set(bar, table);
+  table.after(bar);
 }
 
 // Watch ``root`` for tables (views draw theirs after their data arrives).
 export function exportTables(root) {
-  const scan = () => root.querySelectorAll("table:not([data-csv])").forEach(addButton);
+  const scan = () => {
+    for (const bar of root.querySelectorAll(".csv-tools")) {
+      const table = tools.get(bar);
+      if (bar.previousElementSibling === table) continue;
+      bar.remove(); // its table is gone or moved
+      if (table?.isConnected) delete table.dataset.csv;
+    }
+    root.querySelectorAll("table:not([data-csv])").forEach(addButton);
+  };
   new MutationObserver(scan).observe(root, { childList: true, subtree: true });
   scan();
 }
