@@ -219,14 +219,27 @@ def test_the_admin_sees_the_banks_targets_a_ranking_charts_and_exports_it(
     bars = _pixels(page, page.locator("#ranking-chart").screenshot())
     assert bars["colours"] >= 5 and bars["ink"] >= bars["pixels"] // 100, bars
 
-    # the ranking table as CSV: UTF-8 with a byte order mark, parsing back to the table's cells
+    # the ranking table as CSV: UTF-8 with a byte order mark, parsing back to the table's cells;
+    # a KPI in money, whose figures carry thousands separators: fields quoted (RFC 4180)
+    money = next((k for k in report["kpis"] if k["unit"] == "CNY"), None)
+    assert money is not None, "the API reports a KPI in CNY"
+    _ready(page, lambda: page.click(f"#kpi-{money['code']}"))
+    _ready(page, lambda: page.select_option("#dash-by", "BRANCH"))
+    by_branch = _api(
+        dash_url, admin, RANKING, code=money["code"], by="BRANCH", period={"label": period}
+    )
+    _assert_ranking(page, by_branch["kpiRanking"]["entries"], money["unit"])
     with page.expect_download() as download:
         page.click("#card-ranking .csv-export")
     raw = Path(download.value.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    parsed = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
-    assert parsed == _table(page, "#ranking-table")
-    assert download.value.suggested_filename.endswith(".csv")
+    text = raw[3:].decode("utf-8")
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    cells = _table(page, "#ranking-table")
+    assert parsed == cells
+    assert len(cells) == 1 + len(by_branch["kpiRanking"]["entries"])
+    assert any("," in c for row in cells for c in row) and '"' in text  # quoted where needed
+    assert "\r\n" in text and download.value.suggested_filename.endswith(".csv")
 
     # the data-quality table: the API's fields, red exactly where below the 98 % target
     quality = _api(dash_url, admin, QUALITY)["dataQuality"]

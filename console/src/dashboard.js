@@ -172,7 +172,8 @@ function trendChart(canvas, trend, kpi) {
       label: kpiLabel(kpi.code),
       data: trend.points.map((p) => p.value),
       borderColor: GREEN,
-      backgroundColor: trend.points.map((p) => (p.met === false ? RED : GREEN)),
+      backgroundColor: GREEN,
+      pointBackgroundColor: trend.points.map((p) => (p.met === false ? RED : GREEN)),
       pointRadius: 5,
       spanGaps: true,
     },
@@ -186,7 +187,11 @@ function trendChart(canvas, trend, kpi) {
       pointRadius: 0,
     });
   }
-  chartOn(canvas, { type: "line", data: { labels, datasets }, options: { scales: { y: { beginAtZero: false } } } });
+  chartOn(canvas, {
+    type: "line",
+    data: { labels, datasets },
+    options: { plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatValue(c.raw, kpi.unit)}` } } } },
+  });
 }
 
 function rankingChart(canvas, ranking, unit) {
@@ -456,7 +461,7 @@ function kpiSection(gql, errorBox, roles, me) {
     ),
     h(
       "div",
-      { class: "dash-charts" },
+      { class: `dash-charts${state.by ? "" : " single"}` },
       h("section", { class: "card", id: "card-trend", "aria-labelledby": "h-trend" }, trendTitle, trendBox, trendStatus),
       state.by
         ? h(

@@ -103,7 +103,7 @@ const L = {
     // the management dashboard (issue 23); a KPI without a label here is shown by its code
     "nav.dashboard": "经营看板", "dash.title": "经营看板", "dash.kpis": "服务指标", "dash.period": "季度",
     "dash.scope": "范围", "dash.bank": "全行", "dash.branchScope": "支行 {0}",
-    "dash.scope.bank": "全行", "dash.scope.branch": "支行", "dash.scope.rm": "客户经理",
+    "dash.scope.bank": "全行", "dash.scope.branch": "支行", "dash.scope.relationship_manager": "客户经理",
     "dash.meta": "{0}（对比 {1}）· 风险数据来自评分 {2}", "dash.target": "目标 {0}", "dash.noTarget": "无目标",
     "dash.previous": "上期 {0}", "dash.live": "实时", "dash.trend": "趋势", "dash.trendOf": "{0} · 近 {1} 个季度",
     "dash.targetLine": "目标", "dash.ranking": "排名", "dash.rankingOf": "{0} · 排名", "dash.by": "按",
@@ -225,7 +225,7 @@ const L = {
     // the management dashboard (issue 23); a KPI without a label here is shown by its code
     "nav.dashboard": "Dashboard", "dash.title": "Management dashboard", "dash.kpis": "Service targets", "dash.period": "Quarter",
     "dash.scope": "Scope", "dash.bank": "Whole bank", "dash.branchScope": "Branch {0}",
-    "dash.scope.bank": "Whole bank", "dash.scope.branch": "Branch", "dash.scope.rm": "Relationship manager",
+    "dash.scope.bank": "Whole bank", "dash.scope.branch": "Branch", "dash.scope.relationship_manager": "Relationship manager",
     "dash.meta": "{0} (against {1}) · risk figures from the scoring run of {2}", "dash.target": "Target {0}", "dash.noTarget": "No target",
     "dash.previous": "Previous {0}", "dash.live": "live", "dash.trend": "Trend", "dash.trendOf": "{0} · last {1} quarters",
     "dash.targetLine": "Target", "dash.ranking": "Ranking", "dash.rankingOf": "{0} · ranking", "dash.by": "By",
