@@ -352,7 +352,8 @@ function kpiSection(gql, errorBox, roles, me) {
       const { kpiTrend } = await gql(TREND, { code: kpi.code, scope: scopeInput(), period: { label: state.period }, periods: TREND_PERIODS });
       if (mine !== latest) return;
       trendChart(trendCanvas, kpiTrend, kpi);
-      trendStatus.replaceChildren();
+      // a live figure is as of now (or the last scoring run) in every period: say so
+      trendStatus.replaceChildren(kpi.live ? h("p", { class: "muted", id: "trend-live" }, t("dash.liveTrend")) : "");
       trendBox.dataset.loaded = String(mine);
     } catch (e) {
       if (mine === latest) trendStatus.replaceChildren(errorBox(e));
