@@ -70,7 +70,8 @@ def test_the_cost_follows_variables_and_fragments(api, auth_header, settings):
 
 
 def _console_documents() -> dict[str, str]:
-    source = (PROJECT_ROOT / "console" / "src" / "main.js").read_text()
+    scripts = sorted((PROJECT_ROOT / "console" / "src").glob("*.js"))  # main.js and its views
+    source = "\n".join(p.read_text() for p in scripts)
     found = re.findall(r"const ([A-Z_]+) = `((?:query|mutation)\b[^`]*)`", source)
     return {f"console {name}": text for name, text in found}
 

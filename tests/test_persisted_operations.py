@@ -305,10 +305,15 @@ def test_apq_documents_are_kept_per_caller(api, auth_header):
     assert _codes(theirs) == ["PERSISTED_QUERY_NOT_FOUND"]
 
 
+def _console_source() -> str:
+    """The console's scripts (main.js and the views it imports, e.g. dashboard.js), one text."""
+    return "\n".join(p.read_text() for p in sorted((PROJECT_ROOT / "console" / "src").glob("*.js")))
+
+
 def _console_documents() -> list[str]:
     """The console's documents, read from its source independently of the app's extraction:
     the template literals that start an operation, and the inline `gql("{ ... }")` calls."""
-    source = (PROJECT_ROOT / "console" / "src" / "main.js").read_text()
+    source = _console_source()
     literals = re.findall(r"`((?:query|mutation)(?:[^`$]|\$(?!\{))*)`", source)
     inline = re.findall(r'gql\("(\{[^"]*\})"\)', source)
     return literals + inline
@@ -324,7 +329,7 @@ def test_the_console_and_readme_documents_run_in_trusted_mode(
     assert len(console_docs) >= 8
     bundle_dir = tmp_path / "dist"
     bundle_dir.mkdir()
-    (bundle_dir / "main.js").write_text((PROJECT_ROOT / "console/src/main.js").read_text())
+    (bundle_dir / "main.js").write_text(_console_source())
     made = documents_cli("manifest", str(PROJECT_ROOT / "README.md"))
     assert made.exit_code == 0, made.output
     manifest = json.loads(made.stdout)
@@ -357,7 +362,7 @@ def test_the_built_bundle_sends_the_documents_of_the_source():
     from schema import build_schema
 
     schema = build_schema(introspection=False)._schema
-    source = (PROJECT_ROOT / "console" / "src" / "main.js").read_text()
+    source = _console_source()
     bundle = (PROJECT_ROOT / "console" / "dist" / "main.js").read_text()
     from_source = {d.id for d in documents_in_javascript(source, schema)}
     assert from_source == {_sha(text) for text in _console_documents()}

@@ -6,6 +6,9 @@
 // The DOM is built with createElement/textContent (never innerHTML with data).
 import cytoscape from "cytoscape";
 import { t, lang, setLang } from "./i18n.js";
+import { h } from "./dom.js";
+import { dashboardView, DASHBOARD_ROLES } from "./dashboard.js";
+import { exportTables } from "./csv.js";
 
 const TOKEN_KEY = "c360.console.token";
 // What each role may do, as auth/policy.py allows it (the API refuses anything else; the console
@@ -38,22 +41,6 @@ let session = false; // signed in through the provider (the cookie itself is inv
 const app = () => document.getElementById("app");
 
 // ---------------------------------------------------------------- helpers
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "dataset") Object.assign(el.dataset, v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
 const fmtMoney = (n) =>
   n === null || n === undefined
     ? "—"
@@ -1939,14 +1926,20 @@ async function renderWho(reuse = false) {
 function renderNav() {
   const home = document.getElementById("nav-home");
   const queue = document.getElementById("nav-complaints");
+  const dashboard = document.getElementById("nav-dashboard");
   home.textContent = t("nav.home");
   queue.textContent = t("nav.complaints");
+  dashboard.textContent = t("nav.dashboard");
   document.getElementById("main-nav").hidden = !signedIn();
   queue.hidden = !allowed(QUEUE_ROLES);
+  dashboard.hidden = !allowed(DASHBOARD_ROLES);
   const onQueue = location.hash.startsWith("#/complaints");
-  const onHome = !onQueue && !location.hash.startsWith("#/customer/");
+  const onDashboard = location.hash.startsWith("#/dashboard");
+  const onHome = !onQueue && !onDashboard && !location.hash.startsWith("#/customer/");
   if (onQueue) queue.setAttribute("aria-current", "page");
   else queue.removeAttribute("aria-current");
+  if (onDashboard) dashboard.setAttribute("aria-current", "page");
+  else dashboard.removeAttribute("aria-current");
   if (onHome) home.setAttribute("aria-current", "page");
   else home.removeAttribute("aria-current");
 }
@@ -1977,6 +1970,7 @@ async function render({ reuseMe = false } = {}) {
   const m = location.hash.match(/^#\/customer\/(.+)$/);
   if (m) root.replaceChildren(customerView(decodeURIComponent(m[1])));
   else if (location.hash.startsWith("#/complaints")) root.replaceChildren(complaintsView());
+  else if (location.hash.startsWith("#/dashboard")) root.replaceChildren(dashboardView({ gql, errorBox, me: myMe }));
   else root.replaceChildren(homeView());
   window.scrollTo(0, 0);
 }
@@ -1987,6 +1981,7 @@ document.addEventListener("DOMContentLoaded", () => {
     render({ reuseMe: true }); // the same caller: the page at once in the other language
   });
   document.getElementById("sign-out").addEventListener("click", signOut);
+  exportTables(app()); // a CSV button on every table any view draws
   window.addEventListener("hashchange", render);
   render();
 });
