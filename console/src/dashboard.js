@@ -49,8 +49,8 @@ const GREY = "#9ca3af";
 
 const KPIS = `query($scope: KpiScopeInput, $period: KpiPeriodInput) {
   kpis(scope: $scope, period: $period) {
-    scope scopeId period { label } previousPeriod { label } scoredAt
-    kpis { code value target met previous unit higherIsBetter live definition } } }`;
+    scope scopeId period { label } previousPeriod { label } scoredAt source computedAt
+    kpis { code value target targetChangePct met previous unit higherIsBetter live definition } } }`;
 const RANKING = `query($code: String!, $by: KpiRankBy!, $period: KpiPeriodInput) {
   kpiRanking(code: $code, by: $by, period: $period) {
     code by period { label } target higherIsBetter entries { rank id value met } } }`;
@@ -113,6 +113,10 @@ export function move(kpi) {
 }
 
 function targetText(kpi) {
+  if (kpi.targetChangePct !== null && kpi.targetChangePct !== undefined) {
+    const sign = kpi.higherIsBetter === false ? "−" : "+";
+    return t("dash.targetChange", `${sign}${formatValue(kpi.targetChangePct, "PCT")} %`);
+  }
   if (kpi.target === null || kpi.target === undefined) return t("dash.noTarget");
   const sign = kpi.higherIsBetter === false ? "≤" : "≥";
   return t("dash.target", `${sign} ${formatValue(kpi.target, kpi.unit)}${unitText(kpi.unit) ? ` ${unitText(kpi.unit)}` : ""}`);
@@ -411,7 +415,8 @@ function kpiSection(gql, errorBox, roles, me) {
       if (mine !== latest) return;
       report = kpis;
       ownScope.textContent = t(`dash.scope.${String(kpis.scope).toLowerCase()}`, kpis.scope) + (kpis.scopeId ? ` ${kpis.scopeId}` : "");
-      meta.textContent = t("dash.meta", kpis.period.label, kpis.previousPeriod?.label || "—", kpis.scoredAt ? String(kpis.scoredAt).slice(0, 16).replace("T", " ") : "—");
+      meta.textContent = t("dash.meta", kpis.period.label, kpis.previousPeriod?.label || "—", kpis.scoredAt ? String(kpis.scoredAt).slice(0, 16).replace("T", " ") : "—")
+        + " · " + t(`dash.source.${String(kpis.source).toLowerCase()}`, String(kpis.computedAt || "").slice(0, 16).replace("T", " "));
       if (!report.kpis.length) {
         tiles.replaceChildren(h("p", { class: "muted" }, t("none")));
         section.dataset.ready = String(mine);
