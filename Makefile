@@ -59,6 +59,7 @@ demo: neo4j-prepare console-build
 	@echo "A development token for relationship manager E00002 (1 h; more with c360 token --help):"
 	@$(BIN)/c360 token --role relationship_manager --employee E00002
 	@echo "The relationship-manager console: http://127.0.0.1:8000/console/"
+	@echo "The management dashboard: http://127.0.0.1:8000/console/#/dashboard (sign in as a branch manager, an auditor or an admin)"
 	$(BIN)/c360 serve
 
 ## The tests: lint, format check and types first, then pytest against the test Neo4j (started
