@@ -511,6 +511,7 @@ def kpis_command(
             f.definition.code: {
                 "value": f.value,
                 "target": f.definition.target,
+                "targetChangePct": f.definition.target_change_pct,
                 "met": f.met,
                 "previous": f.previous,
                 "unit": f.definition.unit,
@@ -553,7 +554,9 @@ def kpis_command(
         if f.value is not None and f.previous is not None:
             arrow = "↑" if f.value > f.previous else "↓" if f.value < f.previous else "→"
         target = (
-            ""
+            f"{'+' if d.better == 'higher' else '-'}{d.target_change_pct:g} % vs previous"
+            if d.target_change_pct is not None
+            else ""
             if d.target is None
             else ("≥ " if d.better == "higher" else "≤ ") + shown(d.target, d.unit)
         )
