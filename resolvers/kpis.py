@@ -174,6 +174,16 @@ async def count(
     """The counts of ``periods`` (window key -> period) for a scope or ranking: from the current
     snapshot when it holds them all (one read), else live (one more)."""
     now = now or dt.datetime.now(dt.UTC)
+    if (
+        groups
+        in (
+            KpiGroups.BRANCH,
+            KpiGroups.RELATIONSHIP_MANAGER,
+            KpiGroups.BRANCH_RELATIONSHIP_MANAGERS,
+        )
+        and not group_id
+    ):
+        raise BadUserInput(f"scope: a {groups.value} scope needs its id")
     if not live and all(p.kind is not PeriodKind.RANGE for p in periods.values()):
         labels = sorted({p.label for p in periods.values()})
         branch_rms = groups is KpiGroups.BRANCH_RELATIONSHIP_MANAGERS
@@ -282,12 +292,19 @@ async def ranking(
     """Every branch or RM by one KPI, best first (the target's direction; without one,
     highest first), groups without a value last; and where the counts came from."""
     d = definition(code)
-    read = await count(ctx, groups, group_id, {"current": period}, live=live)
+    periods = {"current": period}
+    if d.target_change_pct is not None:  # a relative target is judged against the period before
+        periods["previous"] = period.previous()
+    read = await count(ctx, groups, group_id, periods, live=live)
     counts = read.windows["current"]
+    before = read.windows.get("previous", {})
     ranked = [
-        RankedGroup(g, value, d.met(value))
+        RankedGroup(g, value, d.met(value, previous))
         for g in counts
         for value in [_figures_of(counts, g, period)[code]]
+        for previous in [
+            _figures_of(before, g, period.previous())[code] if "previous" in periods else None
+        ]
     ]
     sign = 1 if d.better == "lower" else -1
     ranked.sort(key=lambda r: (r.value is None, sign * (r.value or 0.0), r.group_id))

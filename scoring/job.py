@@ -42,6 +42,7 @@ from core.messages import Reason
 from graph import session
 from graph.queries import scoring as q
 from scoring.config import ScoringConfig
+from scoring.kpi_snapshots import mark_stale
 from scoring.rules import (
     AccountFacts,
     CustomerFacts,
@@ -436,6 +437,9 @@ def run_scoring(
         raise ValueError("score customers by ids, by system or by load run: one at a time")
     started = time.monotonic()
     tick = progress or (lambda _stage, _n: None)
+    mark_stale(
+        driver, database
+    )  # scores change under the KPI snapshots: `c360 score` rewrites them
     today = dt.datetime.now(dt.UTC).date()
     told = ""
     groups: dict[Basis, list[str] | None]

@@ -39,7 +39,9 @@ from graph.queries import kpi_snapshots as sq
 from graph.queries import kpis as q
 
 KpiGroups = q.KpiGroups
-QUARTERS, HALVES, YEARS = 13, 5, 3
+# The console's dashboard offers the last 12 quarters, each with a trend of 8 (19 quarters) and
+# the previous one; tests/test_kpi_snapshots.py reads its constants and holds them to this.
+QUARTERS, HALVES, YEARS = 20, 5, 3
 # the kinds of group a snapshot holds, and where each scope's figures are found in it
 SNAPSHOT_GROUPS = (KpiGroups.BANK, KpiGroups.EVERY_BRANCH, KpiGroups.EVERY_RELATIONSHIP_MANAGER)
 SNAPSHOT_OF: dict[KpiGroups, KpiGroups] = {
@@ -113,6 +115,15 @@ def decode(counts_json: str) -> dict[str, Any]:
     return counts
 
 
+class SnapshotReplaced(RuntimeError):
+    """A newer snapshot run pruned this one before it finished (two `c360 score` at once)."""
+
+
+def mark_stale(driver: Driver, database: str) -> None:
+    """A scoring run begins: the current snapshots stop being read until new ones are written."""
+    session.run(driver, database, sq.STALE, now=dt.datetime.now(dt.UTC))
+
+
 @dataclass(frozen=True)
 class SnapshotSummary:
     run_id: str
@@ -151,15 +162,20 @@ def write_snapshots(
             session.run(driver, database, sq.WRITE, run_id=run_id, rows=batch[i : i + WRITE_BATCH])
         written += len(batch)
         tick(f"kpi snapshots: {groups.value}", len(batch))
-    session.run(
+    finished = session.run(
         driver,
         database,
         sq.FINISH,
         run_id=run_id,
         computed_at=dt.datetime.now(dt.UTC),
         snapshots=written,
-    )
-    while session.run(driver, database, sq.PRUNE, run_id=run_id, batch=10_000).nodes_deleted:
+    ).properties_set
+    if not finished:
+        raise SnapshotReplaced(
+            f"KPI snapshot run {run_id} was replaced by a newer run while it was written"
+        )
+    [older] = session.rows(driver, database, sq.OLDER_RUNS, run_id=run_id)
+    while session.run(driver, database, sq.PRUNE, runs=older["runs"], batch=10_000).nodes_deleted:
         pass
-    session.run(driver, database, sq.PRUNE_RUNS, run_id=run_id)
+    session.run(driver, database, sq.PRUNE_RUNS, runs=older["runs"])
     return SnapshotSummary(run_id, len(periods), written, time.monotonic() - started)

@@ -168,7 +168,7 @@ def test_reports_read_the_snapshot_in_one_round_trip(
             "from": quarter.start.isoformat(),
             "to": (quarter.start + dt.timedelta(days=9)).isoformat(),
         },
-        {"label": parse(quarter.label).back(20)[0].label},
+        {"label": parse(quarter.label).back(30)[0].label},
     ):
         body = client.post(
             "/graphql",
@@ -203,7 +203,26 @@ def test_a_run_in_progress_is_never_read_and_a_new_run_replaces_the_old(
     ).json()  # fmt: skip
     assert body["data"]["kpis"]["source"] == "SNAPSHOT"
     assert body["data"]["kpis"]["computedAt"] == before["computed_at"].to_native().isoformat()
+    # a load still running (one that started before the snapshot too) makes figures live
+    driver.execute_query(
+        "CREATE (:LoadRun {run_id: 'still-running', status: 'RUNNING', started_at: $at})",
+        at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+        database_=settings.neo4j_database,
+    )
+    running = client.post(
+        "/graphql", json={"query": KPIS, "variables": {"scope": {"bank": True}}},
+        headers=auth_header("admin"),
+    ).json()  # fmt: skip
+    assert running["data"]["kpis"]["source"] == "LIVE"
+    driver.execute_query(
+        "MATCH (l:LoadRun {run_id: 'still-running'}) DELETE l", database_=settings.neo4j_database
+    )
     again = write_snapshots(driver, database=settings.neo4j_database, settings=settings)
+    # the run that started first was pruned under it: it can neither write nor finish
+    assert not driver.execute_query(
+        sq.FINISH, run_id="in-progress", computed_at=dt.datetime.now(dt.UTC), snapshots=0,
+        database_=settings.neo4j_database,
+    ).summary.counters.properties_set  # fmt: skip
     runs = _rows(
         driver,
         settings,
@@ -227,6 +246,11 @@ def test_a_load_after_the_snapshot_makes_figures_live_until_the_next_run(
 
     before = bank_report()
     assert before["source"] == "SNAPSHOT"
+    # a scoring run without new snapshots (`c360 score --no-kpi-snapshots`): live until the next
+    run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
+    assert bank_report()["source"] == "LIVE"
+    write_snapshots(driver, database=settings.neo4j_database, settings=settings)
+    assert bank_report()["source"] == "SNAPSHOT"
     load(driver, settings, bank["out"])  # a re-run: a load run, the same data
     after_load = bank_report()
     assert after_load["source"] == "LIVE"
@@ -265,3 +289,35 @@ def test_a_live_count_beyond_the_api_s_limit_says_what_to_ask_instead(
     assert error["extensions"]["code"] == "LIMIT_EXCEEDED", error
     assert error["message"].startswith("period: counting 2026-07-01..2026-07-10")
     assert "c360 kpis --live" in error["message"] and "MATCH" not in error["message"]
+
+
+def test_every_quarter_the_dashboard_offers_has_its_trend_in_the_snapshot() -> None:
+    """console/src/dashboard.js offers QUARTERS_OFFERED quarters, each with a TREND_PERIODS trend
+    and a comparison with the quarter before: all of it must be in the snapshot, or the
+    dashboard counts live (minutes at bank size, LIMIT_EXCEEDED through the API)."""
+    import re
+
+    source = (Path(__file__).resolve().parent.parent / "console/src/dashboard.js").read_text()
+    offered = int(re.search(r"const QUARTERS_OFFERED = (\d+);", source).group(1))  # type: ignore[union-attr]
+    trend = int(re.search(r"const TREND_PERIODS = (\d+);", source).group(1))  # type: ignore[union-attr]
+    today = dt.datetime.now(dt.UTC).date()
+    held = {p.label for p in snapshot_periods(today)}
+    newest = [p for p in snapshot_periods(today) if p.kind.value == "QUARTER"][-1]
+    for quarter in newest.back(offered):
+        needed = {p.label for p in quarter.back(trend)} | {quarter.previous().label}
+        assert needed <= held, (quarter.label, sorted(needed - held))
+
+
+def test_a_single_scope_needs_its_id(settings: Settings, bank) -> None:
+    from core.errors import BadUserInput
+
+    async def go(groups: k.KpiGroups) -> None:
+        driver = create_async_driver(settings)
+        try:
+            await k.count(k.DriverReader(driver, settings), groups, None, {"q": parse("2026Q3")})
+        finally:
+            await driver.close()
+
+    for groups in (k.KpiGroups.BRANCH, k.KpiGroups.RELATIONSHIP_MANAGER):
+        with pytest.raises(BadUserInput, match="scope"):
+            asyncio.run(go(groups))

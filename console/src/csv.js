@@ -3,7 +3,7 @@
 // table's cells, row by row (header rows included): each cell's text as shown, without the
 // controls in it (buttons, selects, inputs). RFC 4180: fields joined by commas, records by CRLF,
 // a field with a comma, a quote or a line break in double quotes with its quotes doubled. UTF-8
-// with a byte order mark, so Excel opens Chinese text correctly.
+// with a byte order mark, so Excel opens Chinese text correctly; no cell runs as a formula.
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
@@ -22,8 +22,15 @@ export function tableCells(table) {
   return Array.from(table.rows).map((row) => Array.from(row.cells).map(cellText));
 }
 
-function field(value) {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+// A cell Excel would read as a formula (=, +, -, @, tab or carriage return first) gets a leading
+// apostrophe, unless it is a plain negative number ("-43.6 %"): bank data (names, notes, phone
+// numbers) must never run as a formula in the manager's spreadsheet (OWASP "CSV injection").
+const FORMULA = /^[=+\-@\t\r]/;
+const NUMBER = /^-[\d.,\s]+%?$/;
+
+export function field(value) {
+  const safe = FORMULA.test(value) && !NUMBER.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export function toCsv(rows) {

@@ -416,7 +416,7 @@ function kpiSection(gql, errorBox, roles, me) {
       report = kpis;
       ownScope.textContent = t(`dash.scope.${String(kpis.scope).toLowerCase()}`, kpis.scope) + (kpis.scopeId ? ` ${kpis.scopeId}` : "");
       meta.textContent = t("dash.meta", kpis.period.label, kpis.previousPeriod?.label || "—", kpis.scoredAt ? String(kpis.scoredAt).slice(0, 16).replace("T", " ") : "—")
-        + " · " + t(`dash.source.${String(kpis.source).toLowerCase()}`, String(kpis.computedAt || "").slice(0, 16).replace("T", " "));
+        + " · " + t(`dash.source.${String(kpis.source).toLowerCase()}`, String(kpis.computedAt || "").slice(0, 16).replace("T", " ") + " UTC");
       if (!report.kpis.length) {
         tiles.replaceChildren(h("p", { class: "muted" }, t("none")));
         section.dataset.ready = String(mine);
