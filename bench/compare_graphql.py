@@ -379,9 +379,19 @@ def check(ours_url: str, lib_url: str, s: dict) -> dict:
     far = [(first, cid) for cid in s["foreign"]]
     ours_far = [ours_profile(a) for a in asyncio.run(_ask_all(ours_url, OURS, far))]
     lib_far = [library_profile(a) for a in asyncio.run(_ask_all(lib_url, LIBRARY, far))]
+    fields: dict[str, int] = {}
+    masked = 0  # differences where each of our differing values is masked (a '*' in it)
+    for d in differ:
+        o, li = d["ours"] or {}, d["library"] or {}
+        keys = [k for k in o.keys() | li.keys() if o.get(k) != li.get(k)]
+        for k in keys:
+            fields[k] = fields.get(k, 0) + 1
+        masked += bool(keys) and all("*" in json.dumps(o.get(k), ensure_ascii=False) for k in keys)
     return {
         "customers": len(jobs),
         "identical": len(jobs) - len(differ),
+        "differing_fields": fields,
+        "differences_masked_by_ours": masked,
         "differences": differ[:5],
         "foreign": len(far),
         "foreign_refused_ours": sum(p is None for p in ours_far),
@@ -554,9 +564,12 @@ def table(r: dict) -> str:
         lines += [
             "",
             f"Same data for {c['identical']} of {c['customers']} customers of "
-            f"{len(r['sample']['rms'])} RMs' books; foreign customers refused: ours "
-            f"{c['foreign_refused_ours']}/{c['foreign']}, library "
-            f"{c['foreign_refused_library']}/{c['foreign']}. Latency and CPU in ms; "
+            f"{len(r['sample']['rms'])} RMs' books (fields that differ: "
+            f"{c['differing_fields'] or 'none'}; {c['differences_masked_by_ours']} of them only "
+            f"where ours masks); foreign customers refused: ours "
+            f"{c['foreign_refused_ours']}/{c['foreign']} (ours also shows the RM's households and "
+            f"one referral hop), library {c['foreign_refused_library']}/{c['foreign']}. "
+            "Latency and CPU in ms; "
             f"{len(r['rounds'])} interleaved rounds of {r['seconds']:g} s per level and server.",
         ]
     return "\n".join(lines)
