@@ -318,6 +318,7 @@ class Bench:
             self.size.api_seconds,
             self.compare_rounds,
             echo=log,
+            profile_dir=self.work,
         )
 
     def baseline(self) -> None:
@@ -509,6 +510,20 @@ def markdown(r: dict) -> str:
             compare_table(p["compare"]),
             "",
         ]
+        prof = p["compare"].get("profile_ours")
+        if prof:
+            lines += [
+                f"Where our server spends its time on this read at {prof['clients']} clients "
+                f"(py-spy, {prof['samples']:,} samples, one more level after the rounds):",
+                "",
+                "| on the stack | % | | own time (leaf) | % |",
+                "|---|---:|---|---|---:|",
+            ]
+            for (inc, ip), (own, op) in zip(
+                prof["inclusive_pct"][:15], prof["self_pct"][:15], strict=False
+            ):
+                lines.append(f"| `{inc}` | {ip} | | `{own}` | {op} |")
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
