@@ -22,6 +22,10 @@ so the demo and test graphs are never touched, and wipes it before each load. Ph
 6. api: ``c360 serve`` in its own process and an asyncio load generator (bench/api_load.py):
    the channel mix at 8, 32 and 64 clients, then the same reads as raw Cypher at the same
    concurrency; throughput, p50/p95/p99, errors, the API's RSS, overhead ratio per operation.
+7. compare: the customer-360 read of RMs' own customers through our API and through
+   @neo4j/graphql on the same graph (bench/compare_graphql.py: Neo4j restarted with APOC for
+   it, removed after), at 8 and 32 clients, interleaved rounds; ratios ours ÷ library of req/s,
+   p50/p95/p99 and CPU per request of each server and of Neo4j; a same-data and refusal check.
 
 The graph stays in ``.c360/bench/<size>/neo4j`` after the run (the server is stopped), so
 ``--phases api`` measures the API again without loading again.
@@ -66,7 +70,7 @@ SIZES = {
     "bank": Size(1_000_000, 30, (8, 32, 64), "4g", "8g", 10_000),
 }
 SEED = 7
-PHASES = ("generate", "load", "baseline", "score", "kpis", "api")
+PHASES = ("generate", "load", "baseline", "score", "kpis", "api", "compare")
 
 
 def log(message: str) -> None:
@@ -111,6 +115,7 @@ class Bench:
         )
         self.c360 = str(Path(sys.executable).parent / "c360")
         self.api_workers = 1
+        self.compare_rounds = 3
         self.report: dict = {
             "size": size_name,
             "customers": self.size.customers,
@@ -296,6 +301,26 @@ class Bench:
         if prof:
             log(f"api: py-spy profile at 32 clients: {prof['file']}")
 
+    def compare(self) -> None:
+        from bench.compare_graphql import run_compare
+        from core.settings import get_settings
+
+        clients = tuple(c for c in self.size.clients if c in (8, 32)) or self.size.clients[:1]
+        log(
+            f"compare: our API and @neo4j/graphql, customer-360 reads at {clients} clients, "
+            f"{self.compare_rounds} interleaved rounds of {self.size.api_seconds} s …"
+        )
+        self.cli("neo4j", "stop", check=False)  # restarted with APOC by the comparison
+        self.report["phases"]["compare"] = run_compare(
+            get_settings(),
+            self.work,
+            clients,
+            self.size.api_seconds,
+            self.compare_rounds,
+            echo=log,
+            profile_dir=self.work,
+        )
+
     def baseline(self) -> None:
         log("baseline: fresh graph, migration, replay of the loader's batches …")
         self.fresh_graph()
@@ -476,6 +501,29 @@ def markdown(r: dict) -> str:
             ):
                 lines.append(f"| `{inc}` | {ip} | | `{own}` | {op} |")
             lines.append("")
+    if "compare" in p and p["compare"].get("ratios"):
+        from bench.compare_graphql import table as compare_table
+
+        lines += [
+            "## Against @neo4j/graphql (customer-360 read of RMs' own customers, one client)",
+            "",
+            compare_table(p["compare"]),
+            "",
+        ]
+        prof = p["compare"].get("profile_ours")
+        if prof:
+            lines += [
+                f"Where our server spends its time on this read at {prof['clients']} clients "
+                f"(py-spy, {prof['samples']:,} samples, one more level after the rounds):",
+                "",
+                "| on the stack | % | | own time (leaf) | % |",
+                "|---|---:|---|---|---:|",
+            ]
+            for (inc, ip), (own, op) in zip(
+                prof["inclusive_pct"][:15], prof["self_pct"][:15], strict=False
+            ):
+                lines.append(f"| `{inc}` | {ip} | | `{own}` | {op} |")
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -502,12 +550,16 @@ def main() -> None:
     ap.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
     ap.add_argument("--api-seconds", type=float, help="seconds per API level (default: the size's)")
     ap.add_argument("--api-workers", type=int, default=1, help="API worker processes (c360 serve)")
+    ap.add_argument(
+        "--compare-rounds", type=int, default=3, help="interleaved rounds of the compare phase"
+    )
     args = ap.parse_args()
     work = args.work or ROOT / ".c360" / "bench" / args.size
     bench = Bench(args.size, args.out, work.resolve())
     if args.api_seconds:
         bench.size = replace(bench.size, api_seconds=args.api_seconds)
     bench.api_workers = args.api_workers
+    bench.compare_rounds = args.compare_rounds
     bench.run(args.phases)
 
 
