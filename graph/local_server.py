@@ -332,9 +332,13 @@ def check_port(settings: Settings) -> None:
     )
 
 
-def _version_from_log(settings: Settings) -> str | None:
+def _version_from_log(settings: Settings, since: int = 0) -> str | None:
+    """The version the server printed when ready; ``since``: the log's size before this start
+    (the log is appended to, and an earlier start's "ready" line must not count)."""
     try:
-        text = _log_file(settings).read_text(errors="replace")
+        with _log_file(settings).open("rb") as fh:
+            fh.seek(since)
+            text = fh.read().decode(errors="replace")
     except OSError:
         return None
     found = re.findall(r"c360-neo4j: ready version=(\S+)", text)
@@ -404,7 +408,7 @@ def start(
                 f"port {port}, not on {settings.neo4j_local_port}; stop it (`c360 neo4j stop`) "
                 "or use its port"
             )
-        _wait_for_bolt(settings, current.pid)
+        _wait_for_bolt(settings, current.pid, _after_last_stop(settings))
         return status(settings)
     check_port(settings)
     if not download and not runtime_ready(settings):
@@ -423,6 +427,7 @@ def start(
     if stop_with_pid is not None:
         env["C360_NEO4J_STOP_WITH_PID"] = str(stop_with_pid)
     heap = settings.neo4j_heap
+    since = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as log_fh:
         proc = subprocess.Popen(
             [
@@ -448,7 +453,7 @@ def start(
     _pid_file(settings).write_text(str(proc.pid))
     tied = f", stops with pid {stop_with_pid}" if stop_with_pid is not None else ""
     echo(f"Starting Neo4j (pid {proc.pid}{tied}), waiting for Bolt on {settings.bolt_uri}...")
-    _wait_for_bolt(settings, proc.pid)
+    _wait_for_bolt(settings, proc.pid, since)
     return status(settings)
 
 
@@ -472,13 +477,25 @@ def _wait_for_exit(pid: int, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
-def _wait_for_bolt(settings: Settings, pid: int | None) -> None:
+def _after_last_stop(settings: Settings) -> int:
+    """Where in the log the running server's own lines begin: after the last "shutting down"
+    (a server started by another process may still be starting; an earlier one's "ready"
+    line must not count)."""
+    try:
+        data = _log_file(settings).read_bytes()
+    except OSError:
+        return 0
+    at = data.rfind(b"c360-neo4j: shutting down")
+    return 0 if at < 0 else at
+
+
+def _wait_for_bolt(settings: Settings, pid: int | None, since: int = 0) -> None:
     deadline = time.monotonic() + settings.neo4j_start_timeout_s
     while time.monotonic() < deadline:
         if pid is not None and not pid_alive(pid):
             tail = _log_file(settings).read_text(errors="replace")[-3000:]
             raise LocalServerError(f"Neo4j exited during start-up. Log tail:\n{tail}")
-        if _version_from_log(settings) and _bolt_answers(settings):
+        if _version_from_log(settings, since) and _bolt_answers(settings):
             return
         time.sleep(0.5)
     raise LocalServerError(
