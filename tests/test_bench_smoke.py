@@ -1,4 +1,5 @@
-"""`make bench` at the `small` size as a smoke check: it runs end to end and writes its report.
+"""`make bench` at the `small` size as a smoke check: it runs end to end and writes its report,
+the comparison with @neo4j/graphql (npm, APOC from Maven Central) included.
 
 No timing is asserted (benchmarks are not tests); what is checked is that every phase ran on
 real processes against a real Neo4j and that the figures add up: the loader read every source
@@ -35,7 +36,7 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     [report_path] = tmp_path.glob("*-small.json")
     report = json.loads(report_path.read_text())
     phases = report["phases"]
-    assert set(phases) == {"generate", "load", "score", "kpis", "api", "baseline"}
+    assert set(phases) == {"generate", "load", "score", "kpis", "api", "baseline", "compare"}
     load = phases["load"]
     assert load["loader"]["rows_read"] == report["extract_rows_total"]
     assert load["loader"]["status"] == "SUCCEEDED_WITH_REJECTS"  # the planted bad rows
@@ -51,5 +52,13 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     kpis = phases["kpis"]  # every KPI read timed live and from the snapshots score wrote
     assert kpis["snapshots"] > 0 and len(kpis["reads"]) == 5
     assert all(r["live"] > 0 and r["snapshot"] > 0 for r in kpis["reads"].values())
+    # the @neo4j/graphql arm: the same customers answered alike (or only masked by ours), the
+    # library refusing every foreign customer, and ratios for every interleaved round
+    compare = phases["compare"]
+    check = compare["check"]
+    assert check["customers"] > 0 and check["own_refused_ours"] == check["own_refused_library"] == 0
+    assert check["identical"] + check["differences_masked_by_ours"] == check["customers"]
+    assert check["foreign_refused_library"] == check["foreign"] > 0
+    assert len(compare["rounds"]) == 3 and set(compare["ratios"]) == {"8", "32"}
     markdown = (tmp_path / report_path.name.replace(".json", ".md")).read_text()
     assert "loader / baseline" in markdown and "| bank, quarter vs previous |" in markdown
