@@ -9,7 +9,6 @@ Screenshots and the measured load times go to ``.c360/artifacts/console/``.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
@@ -21,6 +20,8 @@ import pytest
 from core.settings import PROJECT_ROOT
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
+from tests.console_support import pixels
+from tests.console_support import sign_in as _sign_in
 from tests.live_server import free_port, served
 from tests.oidc_provider import LocalProvider, User, oidc_settings
 
@@ -112,35 +113,6 @@ def page(browser, console_url):
     assert not problems, problems  # no script errors, no CSP violations
 
 
-def _sign_in(page, role: str, claim: str | None = None) -> None:
-    page.goto("/console/")
-    page.select_option("#role", role)
-    if claim is not None:
-        page.fill("#claim-id", claim)
-    page.click("#signin-submit")
-    page.wait_for_selector("#search-input")
-
-
-def _non_background_pixels(page, png: bytes) -> int:
-    """Decode the screenshot in the browser (no imaging library needed) and count the pixels
-    that differ from its top-left (background) colour."""
-    data_url = "data:image/png;base64," + base64.b64encode(png).decode()
-    return page.evaluate(
-        """async (src) => {
-          const img = new Image(); img.src = src; await img.decode();
-          const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
-          const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
-          const d = ctx.getImageData(0, 0, c.width, c.height).data;
-          let n = 0;
-          for (let i = 0; i < d.length; i += 4) {
-            if (Math.abs(d[i] - d[0]) + Math.abs(d[i+1] - d[1]) + Math.abs(d[i+2] - d[2]) > 30) n++;
-          }
-          return n;
-        }""",
-        data_url,
-    )
-
-
 def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follow_up(page):
     started = time.perf_counter()
     _sign_in(page, "relationship_manager", "E1")
@@ -198,7 +170,7 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
     assert page.locator("#network-graph canvas").count() > 0
     page.wait_for_timeout(300)  # let cytoscape paint its first frame
     graph_png = page.locator("#network-graph").screenshot(path=str(ARTIFACTS / "02-network.png"))
-    drawn = _non_background_pixels(page, graph_png)
+    drawn = pixels(page, graph_png)["ink"]
     assert drawn > 500, f"the network screenshot is blank ({drawn} drawn pixels)"
     page.screenshot(path=str(ARTIFACTS / "03-customer-C1000.png"), full_page=True)
 

@@ -16,20 +16,19 @@ the graph, this fails. Screenshots go to ARTIFACTS (.c360/artifacts/console/).
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
 from scoring.config import load_config
 from scoring.job import run_scoring
 from synthetic import GenerateOptions, generate_bank
+from tests.console_support import api as _api
+from tests.console_support import pixels, sign_in
 from tests.etl_support import load, reset
 from tests.live_server import served
 from tests.test_console_browser import ARTIFACTS, RELAXED, _new_page, browser
@@ -62,24 +61,6 @@ def dash_url(tmp_path_factory, settings, driver) -> Iterator[str]:
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
     with served(create_app(settings.model_copy(update=RELAXED))) as url:
         yield url
-
-
-def _api(url: str, header: dict[str, str], query: str, **variables: Any) -> dict:
-    resp = httpx.post(
-        f"{url}/graphql", json={"query": query, "variables": variables}, headers=header, timeout=60
-    )
-    body = resp.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-def _sign_in(page: Page, role: str, claim: str | None = None) -> None:
-    page.goto("/console/")
-    page.select_option("#role", role)
-    if claim is not None:
-        page.fill("#claim-id", claim)
-    page.click("#signin-submit")
-    page.wait_for_selector("#nav-dashboard:not([hidden])")
 
 
 def _ready(page: Page, act: Callable[[], object] | None = None) -> None:
@@ -145,24 +126,8 @@ def _assert_ranking(page: Page, entries: list[dict], unit: str) -> None:
         assert ("missed" in (rows.nth(i).get_attribute("class") or "")) is (e["met"] is False)
 
 
-def _pixels(page: Page, png: bytes) -> dict[str, int]:
-    """Decode a PNG in the browser: its distinct colours and the pixels unlike its top-left."""
-    data_url = "data:image/png;base64," + base64.b64encode(png).decode()
-    return page.evaluate(
-        """async (src) => {
-          const img = new Image(); img.src = src; await img.decode();
-          const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
-          const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
-          const d = ctx.getImageData(0, 0, c.width, c.height).data;
-          const colours = new Set(); let ink = 0;
-          for (let i = 0; i < d.length; i += 4) {
-            colours.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
-            if (Math.abs(d[i] - d[0]) + Math.abs(d[i+1] - d[1]) + Math.abs(d[i+2] - d[2]) > 30) ink++;
-          }
-          return {colours: colours.size, ink, pixels: d.length / 4};
-        }""",
-        data_url,
-    )
+def _sign_in(page: Page, role: str, claim: str | None = None) -> None:
+    sign_in(page, role, claim, ready="#nav-dashboard:not([hidden])")
 
 
 def _period_with_complaints(page: Page, url: str, admin: dict[str, str]) -> str:
@@ -214,9 +179,9 @@ def test_the_admin_sees_the_banks_targets_a_ranking_charts_and_exports_it(
     assert page.get_attribute("#trend-chart", "data-drawn") == "1"
     assert page.get_attribute("#ranking-chart", "data-drawn") == "1"
     page.screenshot(path=str(ARTIFACTS / "20-dashboard-admin.png"), full_page=True)
-    trend = _pixels(page, page.locator("#trend-chart").screenshot())
+    trend = pixels(page, page.locator("#trend-chart").screenshot())
     assert trend["colours"] >= 20 and trend["ink"] >= trend["pixels"] // 100, trend
-    bars = _pixels(page, page.locator("#ranking-chart").screenshot())
+    bars = pixels(page, page.locator("#ranking-chart").screenshot())
     assert bars["colours"] >= 5 and bars["ink"] >= bars["pixels"] // 100, bars
 
     # the ranking table as CSV: UTF-8 with a byte order mark, parsing back to the table's cells;

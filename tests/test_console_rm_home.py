@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import httpx
 import pytest
 from neo4j import Driver
 from playwright.sync_api import Browser, Page
@@ -29,6 +27,8 @@ from graph.queries import upserts as uq
 from graph.queries.scoring import WRITE_SCORES
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
+from tests.console_support import api as _api
+from tests.console_support import sign_in as _sign_in
 from tests.live_server import served
 from tests.test_console_browser import ARTIFACTS, RELAXED, _new_page, browser
 
@@ -121,26 +121,6 @@ def home_url(settings, driver) -> Iterator[str]:
     _downgrade_at_a_review(driver, settings.neo4j_database)
     with served(create_app(settings.model_copy(update=RELAXED))) as url:
         yield url
-
-
-def _api(url: str, header: dict[str, str], query: str, lang: str = "zh-CN", **variables: Any):
-    resp = httpx.post(
-        f"{url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={**header, "accept-language": lang},
-        timeout=60,
-    )
-    body = resp.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-def _sign_in(page: Page, role: str, claim: str) -> None:
-    page.goto("/console/")
-    page.select_option("#role", role)
-    page.fill("#claim-id", claim)
-    page.click("#signin-submit")
-    page.wait_for_selector("#search-input")
 
 
 def _ids(page: Page, selector: str) -> list[str]:

@@ -17,14 +17,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.bank_graph import customers, load_bank
 from tests.conftest import wipe
+from tests.console_support import api as _api
+from tests.console_support import sign_in as _sign_in
 from tests.live_server import served
 from tests.test_console_browser import ARTIFACTS, RELAXED, _new_page, browser
 
@@ -66,24 +66,6 @@ def desk_url(settings, driver) -> Iterator[str]:
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())
     with served(create_app(settings.model_copy(update=RELAXED))) as url:
         yield url
-
-
-def _api(url: str, header: dict[str, str], query: str, **variables: Any) -> dict:
-    resp = httpx.post(
-        f"{url}/graphql", json={"query": query, "variables": variables}, headers=header, timeout=60
-    )
-    body = resp.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
-def _sign_in(page: Page, role: str, claim: str | None = None) -> None:
-    page.goto("/console/")
-    page.select_option("#role", role)
-    if claim is not None:
-        page.fill("#claim-id", claim)
-    page.click("#signin-submit")
-    page.wait_for_selector("#search-input")
 
 
 def _options(page: Page, selector: str) -> list[tuple[str, str]]:
