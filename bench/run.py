@@ -489,18 +489,11 @@ def markdown(r: dict) -> str:
         lines.append("")
         prof = p["api"].get("profile_32_clients")
         if prof:
-            lines += [
+            lines += _profile_table(
                 f"### Where the API process spends its time at 32 clients (py-spy, "
                 f"{prof['samples']:,} samples)",
-                "",
-                "| on the stack | % | | own time (leaf) | % |",
-                "|---|---:|---|---|---:|",
-            ]
-            for (inc, ip), (own, op) in zip(
-                prof["inclusive_pct"][:15], prof["self_pct"][:15], strict=False
-            ):
-                lines.append(f"| `{inc}` | {ip} | | `{own}` | {op} |")
-            lines.append("")
+                prof,
+            )
     if "compare" in p and p["compare"].get("ratios"):
         from bench.compare_graphql import table as compare_table
 
@@ -512,19 +505,22 @@ def markdown(r: dict) -> str:
         ]
         prof = p["compare"].get("profile_ours")
         if prof:
-            lines += [
+            lines += _profile_table(
                 f"Where our server spends its time on this read at {prof['clients']} clients "
                 f"(py-spy, {prof['samples']:,} samples, one more level after the rounds):",
-                "",
-                "| on the stack | % | | own time (leaf) | % |",
-                "|---|---:|---|---|---:|",
-            ]
-            for (inc, ip), (own, op) in zip(
-                prof["inclusive_pct"][:15], prof["self_pct"][:15], strict=False
-            ):
-                lines.append(f"| `{inc}` | {ip} | | `{own}` | {op} |")
-            lines.append("")
+                prof,
+            )
     return "\n".join(lines) + "\n"
+
+
+def _profile_table(title: str, prof: dict) -> list[str]:
+    """A py-spy profile's top 15 frames: on the stack and own time, side by side."""
+    lines = [title, "", "| on the stack | % | | own time (leaf) | % |", "|---|---:|---|---|---:|"]
+    for (inc, ip), (own, op) in zip(
+        prof["inclusive_pct"][:15], prof["self_pct"][:15], strict=False
+    ):
+        lines.append(f"| `{inc}` | {ip} | | `{own}` | {op} |")
+    return [*lines, ""]
 
 
 def _warm_up_note(w: dict | None) -> str:
