@@ -236,14 +236,16 @@ CALL () {
             THEN c.previous_tier ELSE c.tier END AS tier,
        [w IN $windows WHERE (c.onboarded_at IS NULL OR c.onboarded_at < w.start)
                         AND (left_on IS NULL OR left_on >= w.start)] AS counted_in
+  // customers alike (most: long onboarded, still here) collapse to one row before the windows
+  WITH g, left_on, tier, counted_in, count(*) AS n
   UNWIND counted_in AS w
-  WITH w.key AS k, g, count(*) AS at_start,
-       count(CASE WHEN left_on <= w.end THEN 1 END) AS left,
-       count(CASE WHEN tier IN ['CORE', 'KEY'] THEN 1 END) AS high_value_at_start,
-       count(CASE WHEN tier IN ['CORE', 'KEY'] AND left_on <= w.end THEN 1 END)
+  WITH w.key AS k, g, sum(n) AS at_start,
+       sum(CASE WHEN left_on <= w.end THEN n ELSE 0 END) AS left,
+       sum(CASE WHEN tier IN ['CORE', 'KEY'] THEN n ELSE 0 END) AS high_value_at_start,
+       sum(CASE WHEN tier IN ['CORE', 'KEY'] AND left_on <= w.end THEN n ELSE 0 END)
          AS high_value_left,
-       count(CASE WHEN tier = 'CORE' THEN 1 END) AS core_at_start,
-       count(CASE WHEN tier = 'CORE' AND left_on <= w.end THEN 1 END) AS core_left
+       sum(CASE WHEN tier = 'CORE' THEN n ELSE 0 END) AS core_at_start,
+       sum(CASE WHEN tier = 'CORE' AND left_on <= w.end THEN n ELSE 0 END) AS core_left
   RETURN collect({k: k, g: g, at_start: at_start, left: left,
                   high_value_at_start: high_value_at_start, high_value_left: high_value_left,
                   core_at_start: core_at_start, core_left: core_left}) AS churn
