@@ -11,10 +11,10 @@ customers they MANAGE) and ``c360 serve`` answer the same read (name, phone, e-m
 accounts, household, relationship manager, last 10 interactions) for the same customers, with
 the same HS256 token (our development secret), driven by the same asyncio client. Steps:
 
-1. Neo4j restarted with APOC core on its classpath and in its plugins folder (the library's
+1. Neo4j restarted with APOC core on its classpath and as its plugins folder (the library's
    Cypher calls ``apoc.date.convertFormat``): jars from Maven Central (graph_lib/apoc/pom.xml),
-   a copy of the project's cached runtime whose classpath also names them, the plugins removed
-   again at the end, so the bench server is left as the product runs it.
+   given to the server for this phase only (``C360_NEO4J_EXTRA_CLASSPATH``,
+   ``C360_NEO4J_PLUGINS``), so the bench server is left as the product runs it.
 2. The sample: the books of the ``--rms`` relationship managers with the most customers, read
    through our API as admin (``customers(filter: {relationshipManagerId})``); 100 foreign
    customers (managed by someone else) for the refusal check.
@@ -194,48 +194,29 @@ def apoc_jars(work: Path, echo: Callable[[str], object] = print) -> list[Path]:
 
 @contextlib.contextmanager
 def neo4j_with_apoc(settings: Settings, work: Path, echo=print) -> Iterator[int]:
-    """The bench server restarted with APOC; yields its pid; stopped and APOC removed after.
+    """The bench server restarted with APOC; yields its pid; restarted without it after.
 
-    The embedded server scans ``<data dir>/plugins`` for procedures, but APOC's extension (its
-    ApocConfig) is found on the JVM classpath only, so the jars go in both places. The classpath
-    is a copy of the project's cached runtime (``prepare``'s classpath file and classes) with
-    the jars appended, used through ``C360_CACHE_DIR``, so graph/ needs no change."""
+    APOC's extension (its ApocConfig) is found on the JVM classpath only and its procedures in
+    the plugins folder, so the jars go in both: ``C360_NEO4J_EXTRA_CLASSPATH`` and
+    ``C360_NEO4J_PLUGINS`` (graph/local_server.py, graph/server/Launcher.java), a folder under
+    ``work``: nothing is written into the data directory, so a killed run leaves nothing that
+    a normal start would load."""
     jars = apoc_jars(work, echo)
-    classpath, classes = local_server.prepare(settings, echo=echo)
-    runtime = work / "apoc-runtime" / classes.parent.name  # same fingerprint as the project's
-    runtime.mkdir(parents=True, exist_ok=True)
-    (runtime / "classpath.txt").write_text(os.pathsep.join([classpath, *map(str, jars)]))
-    link = runtime / "classes"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(classes, target_is_directory=True)
-    plugins = settings.local_data_dir / "plugins"
-    apoc_settings = settings.model_copy(update={"neo4j_cache_dir": runtime.parent})
-    local_server.stop(settings)
+    plugins = work / "apoc-plugins"
     plugins.mkdir(parents=True, exist_ok=True)
     for jar in jars:
         shutil.copy2(jar, plugins / jar.name)
-    log = local_server.status(settings).log_file
-    offset = log.stat().st_size if log.exists() else 0
+    local_server.stop(settings)
+    os.environ["C360_NEO4J_EXTRA_CLASSPATH"] = os.pathsep.join(map(str, jars))
+    os.environ["C360_NEO4J_PLUGINS"] = str(plugins)
     try:
-        status = local_server.start(apoc_settings, echo=echo, stop_with_pid=os.getpid())
+        status = local_server.start(settings, echo=echo, stop_with_pid=os.getpid())
         assert status.pid is not None
-        _wait_ready(log, offset, status.pid, settings.neo4j_start_timeout_s)
         yield status.pid
     finally:
         local_server.stop(settings)
-        shutil.rmtree(plugins, ignore_errors=True)
-
-
-def _wait_ready(log: Path, offset: int, pid: int, timeout_s: float) -> None:
-    """Until the server's log says ready after ``offset``: ``local_server.start`` returns once
-    Bolt answers and the log holds a ready line, which may be an earlier start's (the log is
-    appended to), while the default database is still starting."""
-    deadline = time.monotonic() + timeout_s
-    while b"c360-neo4j: ready" not in log.read_bytes()[offset:]:
-        if time.monotonic() > deadline or not local_server.pid_alive(pid):
-            raise SystemExit(f"compare: Neo4j with APOC did not become ready; see {log}")
-        time.sleep(0.5)
+        os.environ.pop("C360_NEO4J_EXTRA_CLASSPATH", None)
+        os.environ.pop("C360_NEO4J_PLUGINS", None)
 
 
 def start_library(settings: Settings) -> tuple[subprocess.Popen, str]:

@@ -438,7 +438,7 @@ def start(
                 "-XX:+ExitOnOutOfMemoryError",
                 "-Dfile.encoding=UTF-8",
                 "-cp",
-                f"{classes}{os.pathsep}{classpath}",
+                os.pathsep.join([str(classes), classpath, *_extra_classpath()]),
                 "Launcher",
                 str(data_dir),
                 str(settings.neo4j_local_port),
@@ -475,6 +475,14 @@ def _wait_for_exit(pid: int, timeout_s: float) -> None:
                 f"not end within {timeout_s:.0f}s; stop it (`c360 neo4j stop`) and start again"
             )
         time.sleep(0.2)
+
+
+def _extra_classpath() -> list[str]:
+    """Jars a benchmark adds to the server (``C360_NEO4J_EXTRA_CLASSPATH``, path-separated: the
+    comparison with @neo4j/graphql adds APOC; with ``C360_NEO4J_PLUGINS`` naming a folder of
+    procedures outside the data directory, a killed run leaves nothing behind)."""
+    extra = os.environ.get("C360_NEO4J_EXTRA_CLASSPATH", "")
+    return [jar for jar in extra.split(os.pathsep) if jar]
 
 
 def _after_last_stop(settings: Settings) -> int:

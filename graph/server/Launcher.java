@@ -37,6 +37,8 @@ public final class Launcher {
                 .setConfig(GraphDatabaseSettings.auth_enabled, password != null && !password.isEmpty())
                 .setConfig(GraphDatabaseSettings.pagecache_memory,
                         org.neo4j.io.ByteUnit.parse(pagecache))
+                // procedures from a folder outside the data directory (a benchmark's APOC)
+                .setConfig(GraphDatabaseSettings.plugin_dir, pluginDir(home))
                 .build();
 
         CountDownLatch stopped = new CountDownLatch(1);
@@ -68,6 +70,12 @@ public final class Launcher {
                 + " bolt=127.0.0.1:" + port + " home=" + home);
         System.out.flush();
         stopped.await();
+    }
+
+    /** C360_NEO4J_PLUGINS when set, else Neo4j's default: the data directory's plugins. */
+    private static Path pluginDir(Path home) {
+        String dir = System.getenv("C360_NEO4J_PLUGINS");
+        return dir == null || dir.isEmpty() ? home.resolve("plugins") : Path.of(dir);
     }
 
     /** Exits (running the shutdown hook) once the process {@code pid} has ended. */
