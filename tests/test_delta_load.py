@@ -237,6 +237,7 @@ def measure(customers: int, out: Path) -> dict[str, object]:
             "source_rows_unchanged": unchanged,
             "golden_customers_written": r.golden.loaded,
             "graph_rows_written": r.rows_written,
+            "seconds_by_entity": {k: round(c.seconds, 1) for k, c in r.counts.items()},
         }
         print(name, figures[name], flush=True)
     driver.close()
