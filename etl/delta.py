@@ -24,9 +24,10 @@ the customer ids, links and golden rows are those a full load computes; only the
 skipped. A row is also written when an earlier row of the run wrote the same key (two records
 of one system resolving to one customer write the same relationship: the last one wins, as in a
 full load). Deletes are out of scope: a row absent from the extract is left as it is (as in a
-full load). The hash is what the loader last wrote: a node changed by something else (a data
-steward's merge, a hand edit) is written again only when its source row changes, or by a full
-load (``c360 load --full``, :attr:`etl.loader.LoadOptions.full`).
+full load). The hash is what was last written from a source row (a data steward's merge or
+split writes golden records with their hash: etl/records.customer_rows): a node changed by
+something else (a hand edit) is written again only when its source row changes, or by a full
+load (:attr:`etl.loader.LoadOptions.full`; the CLI does not pass a ``--full`` yet).
 """
 
 from __future__ import annotations
