@@ -12,6 +12,10 @@ At most ``depth`` batches wait in the queue (bounded memory). ``flush`` waits un
 batches are committed; a failed write stops the thread and is raised in the loader at its next
 ``add``/``flush``, and no later batch is written (the checkpoint keeps the run resumable).
 The transaction work is graph/queries/loads.write_with_checkpoint.
+A delta load (etl/delta.py) writes a step with :meth:`CheckpointedWriter.write_chunk`: one
+numbered batch per chunk the loader read (the changed rows of the chunk, however few, and none
+written for a chunk without any), so the numbering does not depend on what the graph holds and a
+resumed delta run skips exactly the chunks its killed attempt committed.
 Optionally every batch is also appended to a spool file as ``(step, query, rows)`` pickles: the
 benchmark replays them as its bare UNWIND+MERGE baseline (bench/etl_baseline.py).
 """
@@ -54,6 +58,7 @@ class CheckpointedWriter:
         self._next: dict[str, int] = defaultdict(int)
         self._buffers: dict[str, tuple[str, list[Row]]] = {}
         self.batches_written = 0
+        self.rows_written = 0
         self.batches_skipped = 0
         self._queue: queue.Queue[tuple[str, list[Row], str] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
@@ -67,6 +72,23 @@ class CheckpointedWriter:
         while len(buffered) >= self.batch_size:
             self._write(step, query, buffered[: self.batch_size])
             del buffered[: self.batch_size]
+
+    def pending(self, step: str) -> bool:
+        """Whether the next batch of ``step`` is to be written (not covered by the checkpoint)."""
+        return self._next[step] >= self.done.get(step, 0)
+
+    def write_chunk(self, step: str, query: str, rows: list[Row]) -> None:
+        """One numbered batch of ``step`` holding ``rows`` (a delta load's changed rows of one
+        chunk); none is written when ``rows`` is empty, but the number is taken."""
+        assert step not in self._buffers, f"{step} is written by chunks, not buffered"
+        if rows:
+            self._write(step, query, rows)
+            return
+        self._raise_failure()
+        number = self._next[step]
+        self._next[step] += 1
+        if number >= self.done.get(step, 0):
+            self.done[step] = number + 1  # the next checkpoint written covers it
 
     def flush(self, step: str) -> None:
         """Write what a step still buffers and wait until all its batches are committed."""
@@ -102,6 +124,7 @@ class CheckpointedWriter:
                         q.write_with_checkpoint, query, rows, self.run_id, checkpoint
                     )
                     self.batches_written += 1
+                    self.rows_written += len(rows)
                 except BaseException as exc:  # handed to the loader's thread
                     self._error = exc
             self._queue.task_done()

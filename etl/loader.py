@@ -49,7 +49,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from core.settings import Settings
-from etl import records
+from etl import delta, records
 from etl.batches import CheckpointedWriter
 from etl.engine import Engine, Source, SystemPlan
 from etl.entities import CUSTOMER_REF_TARGET, ENTITIES, LOAD_ORDER, Entity
@@ -114,6 +114,8 @@ REF_TARGETS = _ref_targets()
 PARTIAL = "customers:partial"
 # spill key scopes: the customers and the accounts of this load, whose home branch it may change
 HOME_CUSTOMERS, HOME_ACCOUNTS = "home_branch:customers", "home_branch:accounts"
+# ... and of them, those a delta load wrote (etl/delta.py): the ones whose home branch it changes
+TOUCHED_CUSTOMERS, TOUCHED_ACCOUNTS = "touched:customers", "touched:accounts"
 
 
 class LoadError(RuntimeError):
@@ -143,6 +145,7 @@ class LoadOptions:
     identity_config: Path | None = None
     spool: Path | None = None  # also append every written batch here (the benchmark's baseline)
     allow_shrink: bool = False  # load a file far shorter than its previous load
+    full: bool = False  # write every row, changed or not (no delta: etl/delta.py)
 
 
 @dataclass
@@ -150,6 +153,7 @@ class Counts:
     read: int = 0
     loaded: int = 0
     rejected: int = 0
+    unchanged: int = 0  # valid rows a delta load did not write (their content hash is stored)
     seconds: float = 0.0
 
     @property
@@ -172,6 +176,9 @@ class LoadResult:
     batches_skipped: int = 0
     error: str | None = None
     spool_seconds: float = 0.0  # of ``seconds``, spent writing the benchmark's spool
+    delta: bool = False  # only changed rows written (etl/delta.py)
+    rows_written: int = 0  # rows of the committed batches (golden customers, home branches too)
+    golden: Counts = field(default_factory=Counts)  # golden customers written / unchanged
 
     def to_dict(self) -> dict[str, Any]:
         """The figures of the run, as ``c360 load --report-json`` writes them."""
@@ -184,6 +191,7 @@ class LoadResult:
                     "read": c.read,
                     "loaded": c.loaded,
                     "rejected": c.rejected,
+                    "unchanged": c.unchanged,
                     "seconds": round(c.seconds, 2),
                     "rows_per_s": round(c.rate, 1),
                 }
@@ -194,6 +202,10 @@ class LoadResult:
             "warnings_by_reason": self.warnings_by_reason,
             "identity_review_pairs": self.review,
             "batches_written": self.batches_written,
+            "delta": self.delta,
+            "rows_written": self.rows_written,
+            "rows_unchanged": sum(c.unchanged for c in self.counts.values()),
+            "golden_customers": {"written": self.golden.loaded, "unchanged": self.golden.unchanged},
             "spool_seconds": round(self.spool_seconds, 2),
             "exit_code": self.exit_code,
         }
@@ -273,6 +285,8 @@ def fingerprint(
         "identity": identity_text,
         "batch_size": opts.batch_size,
     }
+    if opts.full:  # (absent otherwise: the fingerprints of earlier runs stay what they were)
+        doc["full"] = True
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -329,23 +343,35 @@ class Loader:
         if found:
             run_id, done = found[0]["run_id"], json.loads(found[0]["checkpoint_json"] or "{}")
             loaded_at = found[0]["started_at"]
+            self.delta = bool(found[0]["delta"])  # as the killed attempt decided
             self.console.print(f"Resuming load run {run_id} ({sum(done.values())} batches done)")
         else:
             loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
             run_id = f"{loaded_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
             done = {}
+            # a first load writes everything without asking the graph for hashes
+            self.delta = not self.opts.full and self._read(lq.ANY_LOAD_DONE)[0]["done"]
             self._write(
                 lq.CREATE_RUN,
                 run_id=run_id,
                 source=str(self.opts.directory.resolve()),
                 fingerprint=fp,
                 started_at=loaded_at,
+                delta=self.delta,
             )
         self.loaded_at = loaded_at
         rejects_dir = self.opts.rejects_dir or self.settings.rejects_root / run_id
         result = LoadResult(
-            run_id=run_id, status="RUNNING", resumed=bool(found), rejects_dir=rejects_dir
+            run_id=run_id,
+            status="RUNNING",
+            resumed=bool(found),
+            rejects_dir=rejects_dir,
+            delta=self.delta,
         )
+        # home branches of every customer of the load (as a full load) unless a delta load
+        # knows which it changed: not when a branch changed or a killed attempt wrote rows
+        self.all_home_branches = not self.delta or bool(found)
+        self.golden = result.golden
         self.rejects = RejectsWriter(rejects_dir)
         spool = open(self.opts.spool, "wb") if self.opts.spool else None  # noqa: SIM115
         self.writer = CheckpointedWriter(
@@ -403,6 +429,7 @@ class Loader:
             result.warnings_by_reason = dict(sorted(self.rejects.warnings_by_reason.items()))
             result.seconds = time.perf_counter() - started
             result.batches_written = self.writer.batches_written
+            result.rows_written = self.writer.rows_written
             result.batches_skipped = self.writer.batches_skipped
             result.spool_seconds = self.writer.spool_seconds
             if result.status == "SUCCEEDED" and result.exit_code == EXIT_REJECTS:
@@ -413,6 +440,7 @@ class Loader:
     def _finish(self, result: LoadResult) -> None:
         counts = {
             k: {"read": c.read, "loaded": c.loaded, "rejected": c.rejected}
+            | ({"unchanged": c.unchanged} if result.delta else {})
             for k, c in result.counts.items()
         }
         with contextlib.suppress(Exception):  # the graph may be what failed; the exit code says so
@@ -432,6 +460,9 @@ class Loader:
                 shrink_allowed=self.opts.allow_shrink,
                 rejects_by_reason_json=json.dumps(result.by_reason, sort_keys=True),
                 warnings_by_reason_json=json.dumps(result.warnings_by_reason, sort_keys=True),
+                delta=result.delta,
+                rows_written=result.rows_written,
+                rows_unchanged=sum(c.unchanged for c in result.counts.values()),
             )
 
     # -- checks before the load ----------------------------------------------------------------
@@ -595,7 +626,8 @@ class Loader:
         for golden in _golden_in_slices(spill, self._known_records, cfg):
             for start in range(0, len(golden), bs):  # rows built a batch at a time
                 batch = records.customer_rows(golden.iloc[start : start + bs])
-                self.writer.add("customers:golden", uq.UPSERT_CUSTOMERS, batch)
+                written = self._put("customers:golden", uq.CUSTOMERS, batch, self.golden)
+                self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
                 self.progress.advance(task, len(batch))
             golden_count += len(golden)
         self.writer.flush("customers:golden")
@@ -609,10 +641,10 @@ class Loader:
                 self.loaded_at,
                 [was or cid in partial for cid, was in zip(ids, resolved, strict=True)],
             )
-            self.writer.add("customers:source_records", uq.UPSERT_SOURCE_RECORDS, batch)
+            written = self._put("customers:source_records", uq.SOURCE_RECORDS, batch, counts)
+            self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
             self.progress.advance(task, len(batch))
         self.writer.flush("customers:source_records")
-        counts.loaded += spill.n
         return self._write_review(spill.review_rows())
 
     def _add_graph_records(self) -> None:
@@ -717,7 +749,6 @@ class Loader:
             self.rejects.write(entity, source_file, chunk, errors)
             counts.read += len(chunk)
             counts.rejected += len(errors)
-            counts.loaded += len(good)
             if entity in REF_TARGETS:
                 self.spill.add_keys(f"keys:{entity}", good[spec.key[0]])
             if entity == "accounts":
@@ -725,23 +756,72 @@ class Loader:
             elif entity == "holdings":
                 self.spill.add_keys(HOME_CUSTOMERS, good["customer_id"])
             assert spec.upsert is not None  # every entity but customers has one
-            self.writer.add(step, spec.upsert.query, self._with_origins(spec, m.system, good))
+            rows = self._with_origins(spec, m.system, good)
+            written = self._put(step, spec.upsert, rows, counts)
+            if entity == "accounts":
+                self._touched(TOUCHED_ACCOUNTS, (r["account_id"] for r in written))
+            elif entity == "holdings":
+                self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
+            elif entity == "branches" and written:
+                self.all_home_branches = True  # a new branch may be anyone's home branch
         self.writer.flush(step)
+
+    def _touched(self, scope: str, keys: Iterable[str]) -> None:
+        """Note what a delta load wrote whose customers' home branch may change."""
+        if not self.all_home_branches:
+            self.spill.add_keys(scope, keys)
+
+    def _put(
+        self, step: str, upsert: uq.Upsert, rows: list[dict[str, Any]], counts: Counts
+    ) -> list:
+        """Write a chunk's rows of ``step``, each with its content hash; a delta load writes only
+        those whose hash the graph does not hold already (etl/delta.py), as one batch per chunk,
+        and counts the others ``unchanged``. Returns the rows written."""
+        hashes = delta.stamp(upsert, rows)
+        if not self.delta:
+            self.writer.add(step, upsert.query, rows)
+            counts.loaded += len(rows)
+            return rows
+        if not rows or not self.writer.pending(step):  # (committed by a killed attempt)
+            self.writer.write_chunk(step, upsert.query, rows)
+            counts.loaded += len(rows)
+            return rows
+        query = uq.unchanged_query(upsert)
+        same = {r["i"] for r in self._read(query, rows=delta.lookup_rows(upsert, rows, hashes))}
+        # a key an earlier row of the run wrote is written again (the last row wins, as in a
+        # full load), whatever the graph held before
+        scope = f"written:{upsert.match}"
+        texts = [delta.key_text(upsert, r) for r in rows]
+        again = self.spill.known(scope, list(dict.fromkeys(texts)))
+        written, keys = [], []
+        for i, (row, text) in enumerate(zip(rows, texts, strict=True)):
+            if i not in same or text in again:
+                written.append(row)
+                keys.append(text)
+                again.add(text)
+        self.spill.add_keys(scope, keys)
+        self.writer.write_chunk(step, upsert.query, written)
+        counts.loaded += len(written)
+        counts.unchanged += len(rows) - len(written)
+        return written
 
     def _home_branches(self) -> None:
         """The last step: the home branch of every customer this load may have changed (its
         records, its holdings, the holders of its accounts), derived from the graph as it now
         is (graph/queries/upserts.UPSERT_HOME_BRANCHES)."""
         spill, bs = self.spill, self.opts.batch_size
-        if spill.has_ids:  # (no customers in this load: none resolved)
+        customers, accounts = HOME_CUSTOMERS, HOME_ACCOUNTS
+        if not self.all_home_branches:  # a delta load: the customers of what it wrote
+            customers, accounts = TOUCHED_CUSTOMERS, TOUCHED_ACCOUNTS
+        elif spill.has_ids:  # (no customers in this load: none resolved)
             for ids in spill.customer_ids_in_slices(BATCH_OF_IDS):
-                spill.add_keys(HOME_CUSTOMERS, ids)
-        for account_ids in spill.keys_in_slices(HOME_ACCOUNTS, BATCH_OF_IDS):
+                spill.add_keys(customers, ids)
+        for account_ids in spill.keys_in_slices(accounts, BATCH_OF_IDS):
             holders = self._read(uq.HOLDERS_OF_ACCOUNTS, account_ids=account_ids)
-            spill.add_keys(HOME_CUSTOMERS, (r["customer_id"] for r in holders))
+            spill.add_keys(customers, (r["customer_id"] for r in holders))
         task = self.progress.add_task("home branches", total=None)
         step = "home_branches"
-        for ids in spill.keys_in_slices(HOME_CUSTOMERS, bs):
+        for ids in spill.keys_in_slices(customers, bs):
             self.writer.add(step, uq.UPSERT_HOME_BRANCHES, [{"customer_id": i} for i in ids])
             self.progress.advance(task, len(ids))
         self.writer.flush(step)

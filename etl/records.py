@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from etl import delta
 from etl.normalise import (
     DEFAULT_COUNTRY,
     DEFAULT_ID_TYPE,
@@ -202,8 +203,12 @@ def source_record_rows(
 
 
 def customer_rows(golden: pd.DataFrame) -> list[Row]:
+    """The golden customers' rows, each with its content hash (etl/delta.py): whoever writes a
+    golden record (the loader, a data steward's merge or split) stores the hash of what it wrote,
+    so a delta load compares against the golden record the graph holds."""
     cols = list(golden.columns)
     rows = _rows(golden, cols)
     for r in rows:
         r["status"] = r.get("status") or "ACTIVE"
+        r[delta.HASH] = delta.content_hash(r)
     return rows

@@ -10,14 +10,17 @@ from etl.loader import LoadResult
 
 def load_summary(result: LoadResult) -> Group:
     table = Table(title=f"Load run {result.run_id}: {result.status}", title_justify="left")
-    for name in ("entity", "read", "loaded", "rejected", "seconds", "rows/s"):
+    names = ("entity", "read", "loaded", "rejected", *(("unchanged",) * result.delta))
+    for name in (*names, "seconds", "rows/s"):
         table.add_column(name, justify="left" if name == "entity" else "right")
+    unchanged = (lambda c: (f"{c.unchanged:,}",)) if result.delta else (lambda c: ())
     for entity, c in result.counts.items():
         table.add_row(
             entity,
             f"{c.read:,}",
             f"{c.loaded:,}",
             f"{c.rejected:,}",
+            *unchanged(c),
             f"{c.seconds:.1f}",
             f"{c.rate:,.0f}",
         )
@@ -27,6 +30,7 @@ def load_summary(result: LoadResult) -> Group:
         f"{total_read:,}",
         f"{sum(c.loaded for c in result.counts.values()):,}",
         f"{sum(c.rejected for c in result.counts.values()):,}",
+        *((f"{sum(c.unchanged for c in result.counts.values()):,}",) * result.delta),
         f"{result.seconds:.1f}",
         f"{total_read / result.seconds if result.seconds else 0:,.0f}",
         style="bold",
@@ -44,6 +48,13 @@ def load_summary(result: LoadResult) -> Group:
         f"identity pairs for review: {result.review} (er_review.csv there)",
         f"batches written {result.batches_written}, skipped (already done) {result.batches_skipped}"
         + (" — resumed run" if result.resumed else ""),
+        (
+            f"delta load: {result.rows_written:,} rows written (golden customers "
+            f"{result.golden.loaded:,} written, {result.golden.unchanged:,} unchanged); "
+            "a full load (LoadOptions.full) writes every row"
+            if result.delta
+            else f"full load: {result.rows_written:,} rows written"
+        ),
         f"exit code {result.exit_code}",
     ]
     return Group(*parts, *notes)

@@ -13,14 +13,23 @@ from graph.model import Node
 FIND_RESUMABLE_RUN = """
 MATCH (r:LoadRun {job: 'load', fingerprint: $fingerprint})
 WHERE r.status IN ['RUNNING', 'FAILED']
-RETURN r.run_id AS run_id, r.checkpoint_json AS checkpoint_json, r.started_at AS started_at
+RETURN r.run_id AS run_id, r.checkpoint_json AS checkpoint_json, r.started_at AS started_at,
+       coalesce(r.delta, false) AS delta
 ORDER BY r.started_at DESC
 LIMIT 1
 """
 
 CREATE_RUN = """
 CREATE (r:LoadRun {run_id: $run_id, job: 'load', source: $source, fingerprint: $fingerprint,
-                   started_at: $started_at, status: 'RUNNING', checkpoint_json: '{}'})
+                   started_at: $started_at, status: 'RUNNING', checkpoint_json: '{}',
+                   delta: $delta})
+"""
+
+# whether a load finished before: a later one is a delta load (etl/delta.py)
+ANY_LOAD_DONE = """
+OPTIONAL MATCH (r:LoadRun {job: 'load'})
+WHERE r.status IN ['SUCCEEDED', 'SUCCEEDED_WITH_REJECTS']
+RETURN count(r) > 0 AS done
 """
 
 SET_CHECKPOINT = """
@@ -36,7 +45,8 @@ SET r.finished_at = $finished_at, r.status = $status, r.counts_json = $counts_js
     r.extract_files = $extract_files, r.extract_rows = $extract_rows,
     r.shrink_allowed = $shrink_allowed,
     r.rejects_by_reason_json = $rejects_by_reason_json,
-    r.warnings_by_reason_json = $warnings_by_reason_json
+    r.warnings_by_reason_json = $warnings_by_reason_json,
+    r.delta = $delta, r.rows_written = $rows_written, r.rows_unchanged = $rows_unchanged
 """
 
 # per extract file ("core/customers.csv"), the rows of the latest finished load that read it

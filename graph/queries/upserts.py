@@ -19,7 +19,7 @@ from graph.session import run
 UPSERT_FX_RATES = """
 UNWIND $rows AS row
 MERGE (f:FxRate {currency: row.currency, rate_date: row.rate_date})
-SET f.rate = row.rate
+SET f.rate = row.rate, f.content_hash = row.content_hash
 """
 
 UPSERT_BRANCHES = """
@@ -63,7 +63,8 @@ UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (a:Account {account_id: row.account_id})
 MERGE (c)-[h:HOLDS]->(a)
-SET h.role = row.role, h.ended_at = row.ended_at, h.origin = row.customer_id_origin
+SET h.role = row.role, h.ended_at = row.ended_at, h.origin = row.customer_id_origin,
+    h.content_hash = row.content_hash
 """
 
 UPSERT_HOUSEHOLDS = """
@@ -78,7 +79,7 @@ MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (h:Household {household_id: row.household_id})
 MERGE (c)-[m:MEMBER_OF]->(h)
 SET m.role = row.role, m.since = row.since, m.ended_at = row.ended_at,
-    m.origin = row.customer_id_origin
+    m.origin = row.customer_id_origin, m.content_hash = row.content_hash
 """
 
 UPSERT_MANAGES = """
@@ -86,7 +87,7 @@ UNWIND $rows AS row
 MATCH (e:Employee {employee_id: row.employee_id})
 MATCH (c:Customer {customer_id: row.customer_id})
 MERGE (e)-[m:MANAGES]->(c)
-SET m.since = row.since, m.origin = row.customer_id_origin
+SET m.since = row.since, m.origin = row.customer_id_origin, m.content_hash = row.content_hash
 """
 
 # A source record and its lineage; a record that now resolves elsewhere loses its old link.
@@ -116,7 +117,8 @@ MATCH (a:Customer {customer_id: row.referrer_id})
 MATCH (b:Customer {customer_id: row.referred_id})
 MERGE (a)-[r:REFERRED]->(b)
 SET r.referred_at = row.referred_at, r.channel = row.channel, r.status = row.status,
-    r.origin = row.referrer_id_origin, r.origin_to = row.referred_id_origin
+    r.origin = row.referrer_id_origin, r.origin_to = row.referred_id_origin,
+    r.content_hash = row.content_hash
 """
 
 # An item worked through the service desk's API (it has a ``status``) keeps the lifecycle the
@@ -192,25 +194,65 @@ RETURN DISTINCT c.customer_id AS customer_id
 @dataclass(frozen=True)
 class Upsert:
     """How the rows of one entity are written: ``query`` (``UNWIND $rows``), and the node it
-    merges on by that node's key (None: relationships between nodes written before)."""
+    merges on by that node's key (None: relationships between nodes written before).
+
+    Delta loads (etl/delta.py): every row carries ``content_hash`` (in ``row.props`` when
+    ``in_props``), which the query stores on what it writes; ``match`` binds ``x`` (the node or
+    relationship a row writes) from the row's ``keys``, so :func:`unchanged_query` can read the
+    stored hashes of a batch in one query."""
 
     query: str
     node: model.Node | None = None
+    match: str = ""
+    keys: tuple[str, ...] = ()
+    in_props: bool = False
 
 
-FX_RATES = Upsert(UPSERT_FX_RATES, model.FX_RATE)
-BRANCHES = Upsert(UPSERT_BRANCHES, model.BRANCH)
-EMPLOYEES = Upsert(UPSERT_EMPLOYEES, model.EMPLOYEE)
-PRODUCTS = Upsert(UPSERT_PRODUCTS, model.PRODUCT)
-CUSTOMERS = Upsert(UPSERT_CUSTOMERS, model.CUSTOMER)
-SOURCE_RECORDS = Upsert(UPSERT_SOURCE_RECORDS, model.SOURCE_RECORD)
-ACCOUNTS = Upsert(UPSERT_ACCOUNTS, model.ACCOUNT)
-HOLDINGS = Upsert(UPSERT_HOLDINGS)
-HOUSEHOLDS = Upsert(UPSERT_HOUSEHOLDS, model.HOUSEHOLD)
-MEMBERSHIPS = Upsert(UPSERT_MEMBERSHIPS)
-MANAGES = Upsert(UPSERT_MANAGES)
-REFERRALS = Upsert(UPSERT_REFERRALS)
-INTERACTIONS = Upsert(UPSERT_INTERACTIONS, model.INTERACTION)
+def _on_node(query: str, node: model.Node, *, in_props: bool = False) -> Upsert:
+    """An upsert merging on ``node`` by its key (the key fields are top-level in the row)."""
+    where = ", ".join(f"{k}: row.{k}" for k in node.key)
+    return Upsert(query, node, f"MATCH (x:{node.label} {{{where}}})", node.key, in_props)
+
+
+def unchanged_query(upsert: Upsert) -> str:
+    """``$rows`` of ``{i, h, <keys>}`` → the ``i`` of the rows whose node or relationship holds
+    the content hash ``h`` already (what a delta load does not write again)."""
+    return f"UNWIND $rows AS row {upsert.match} WHERE x.content_hash = row.h RETURN row.i AS i"
+
+
+FX_RATES = _on_node(UPSERT_FX_RATES, model.FX_RATE)
+BRANCHES = _on_node(UPSERT_BRANCHES, model.BRANCH)
+EMPLOYEES = _on_node(UPSERT_EMPLOYEES, model.EMPLOYEE)
+PRODUCTS = _on_node(UPSERT_PRODUCTS, model.PRODUCT)
+CUSTOMERS = _on_node(UPSERT_CUSTOMERS, model.CUSTOMER)
+SOURCE_RECORDS = _on_node(UPSERT_SOURCE_RECORDS, model.SOURCE_RECORD, in_props=True)
+ACCOUNTS = _on_node(UPSERT_ACCOUNTS, model.ACCOUNT, in_props=True)
+HOLDINGS = Upsert(
+    UPSERT_HOLDINGS,
+    match="MATCH (:Customer {customer_id: row.customer_id})-[x:HOLDS]->"
+    "(:Account {account_id: row.account_id})",
+    keys=("customer_id", "account_id"),
+)
+HOUSEHOLDS = _on_node(UPSERT_HOUSEHOLDS, model.HOUSEHOLD)
+MEMBERSHIPS = Upsert(
+    UPSERT_MEMBERSHIPS,
+    match="MATCH (:Customer {customer_id: row.customer_id})-[x:MEMBER_OF]->"
+    "(:Household {household_id: row.household_id})",
+    keys=("customer_id", "household_id"),
+)
+MANAGES = Upsert(
+    UPSERT_MANAGES,
+    match="MATCH (:Employee {employee_id: row.employee_id})-[x:MANAGES]->"
+    "(:Customer {customer_id: row.customer_id})",
+    keys=("employee_id", "customer_id"),
+)
+REFERRALS = Upsert(
+    UPSERT_REFERRALS,
+    match="MATCH (:Customer {customer_id: row.referrer_id})-[x:REFERRED]->"
+    "(:Customer {customer_id: row.referred_id})",
+    keys=("referrer_id", "referred_id"),
+)
+INTERACTIONS = _on_node(UPSERT_INTERACTIONS, model.INTERACTION, in_props=True)
 
 
 def write_batch(driver: Driver, query: str, rows: list[dict[str, Any]], *, database: str) -> None:

@@ -1,0 +1,86 @@
+"""Delta loads: a later extract writes only the rows whose content changed.
+
+Every row the loader writes carries a content hash (:func:`content_hash`: BLAKE2b-128, hex, over
+the row as the upsert takes it, after mapping, validation, normalisation and the resolution of
+customer references, in a canonical JSON with sorted keys and typed dates), which the upsert
+stores on the node or relationship it writes (``content_hash``). Before a batch is written,
+:meth:`DeltaFilter.changed` reads the stored hashes of the batch's keys in one query
+(graph/queries/upserts.unchanged_query) and drops the rows whose hash is unchanged.
+
+What the hash covers decides what "unchanged" means:
+
+- a source record (``SourceRecord``): its stored fields and the customer it resolves to, not
+  ``loaded_at`` (bookkeeping) nor its link's rule and confidence (a record already in the graph
+  keeps its link while it resolves to the same customer: graph/queries/upserts.py), so a record
+  that re-links to another customer is written again;
+- a golden customer: the golden row, computed by survivorship over all of the customer's
+  records as in a full load; if none of them changed, the row is the same and is not written;
+- relationships to customers (holdings, memberships, manages, referrals, interactions' ``HAD``):
+  the resolved customer ids and the origin, so a re-linked customer's rows are written again.
+
+Identity resolution and survivorship still run over every record of the extract (the linker
+compares the whole population: an unchanged record may be the best match of a changed one), so
+the customer ids, links and golden rows are those a full load computes; only the writes are
+skipped. A row is also written when an earlier row of the run wrote the same key (two records
+of one system resolving to one customer write the same relationship: the last one wins, as in a
+full load). Deletes are out of scope: a row absent from the extract is left as it is (as in a
+full load). The hash is what was last written from a source row (a data steward's merge or
+split writes golden records with their hash: etl/records.customer_rows): a node changed by
+something else (a hand edit) is written again only when its source row changes, or by a full
+load (:attr:`etl.loader.LoadOptions.full`; the CLI does not pass a ``--full`` yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from graph.queries import upserts as uq
+
+# what a row's hash leaves out: bookkeeping and the link of a record (see the module docstring)
+NOT_HASHED = frozenset(
+    {"content_hash", "loaded_at", "keep_link", "rule", "confidence", "match_weight",
+     "comparisons_json"}
+)  # fmt: skip
+HASH = "content_hash"
+
+
+def _typed(value: Any) -> str:
+    """A JSON stand-in for what json does not know: dates and times with their type."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return f"{type(value).__name__}:{value.isoformat()}"
+    return f"{type(value).__name__}:{value}"
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """The hash of a graph row (nested ``props`` included), without :data:`NOT_HASHED`."""
+    flat = {k: v for k, v in row.items() if k not in NOT_HASHED and k != "props"}
+    if "props" in row:
+        flat["props"] = {k: v for k, v in row["props"].items() if k not in NOT_HASHED}
+    text = json.dumps(flat, sort_keys=True, ensure_ascii=False, default=_typed)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def stamp(upsert: uq.Upsert, rows: list[dict[str, Any]]) -> list[str]:
+    """Put each row's content hash where ``upsert`` stores it; the hashes, in row order."""
+    hashes = []
+    for row in rows:
+        h = content_hash(row)
+        (row["props"] if upsert.in_props else row)[HASH] = h
+        hashes.append(h)
+    return hashes
+
+
+def key_text(upsert: uq.Upsert, row: dict[str, Any]) -> str:
+    """The key of what a row writes, as one string (for the run's set of written keys)."""
+    return "\x1f".join(str(row[k]) for k in upsert.keys)
+
+
+def lookup_rows(upsert: uq.Upsert, rows: list[dict[str, Any]], hashes: list[str]) -> list[dict]:
+    """The parameters of graph/queries/upserts.unchanged_query for ``rows``."""
+    return [
+        {"i": i, "h": h, **{k: row[k] for k in upsert.keys}}
+        for i, (row, h) in enumerate(zip(rows, hashes, strict=True))
+    ]
