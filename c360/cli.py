@@ -287,8 +287,15 @@ def load(
             help="identity resolution config to use instead of etl/mappings/identity.yaml",
         ),
     ] = None,
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="write every row, changed or not (by default a load after a successful one writes "
+        "only the rows whose content changed)",
+    ),
 ) -> None:
-    """Load source extracts into the graph; resumable, idempotent.
+    """Load source extracts into the graph; resumable, idempotent; after a first load, only the
+    rows whose content changed are written (delta; `--full` writes every row).
 
     Each system's files are views of an in-process DuckDB and each entity of its mapping a
     query (a file's rows, or the mapping's SQL). Every mapping and file is checked first: a
@@ -320,6 +327,7 @@ def load(
         spool=spool,
         allow_shrink=allow_shrink,
         identity_config=identity_config,
+        full=full,
     )
     with create_sync_driver(settings) as driver:
         try:

@@ -51,7 +51,7 @@ def load_summary(result: LoadResult) -> Group:
         (
             f"delta load: {result.rows_written:,} rows written (golden customers "
             f"{result.golden.loaded:,} written, {result.golden.unchanged:,} unchanged); "
-            "a full load (LoadOptions.full) writes every row"
+            "`c360 load --full` writes every row"
             if result.delta
             else f"full load: {result.rows_written:,} rows written"
         ),

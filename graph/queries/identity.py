@@ -91,6 +91,7 @@ RELATIONSHIPS: tuple[Relationship, ...] = (
     Relationship("TierChange", "OF", "Customer"),
     Relationship("IdentityReview", "CANDIDATE", "SourceRecord"),
     Relationship("SourceRecord", "NOT_SAME_AS", "SourceRecord"),
+    Relationship("Recommendation", "FOR", "Customer"),
 )
 CUSTOMER = "Customer"
 # When both merged customers link to the same node, which relationship the merged customer keeps:
@@ -115,8 +116,10 @@ LINEAGE = "RESOLVED_TO"
 # Relationships derived from the others, never moved: a customer has exactly one home branch,
 # so a merge deletes the absorbed customer's (:data:`DROP_DERIVED`) and recomputes the survivor's,
 # and a split recomputes it for every customer it leaves, by the loader's own rule
-# (graph/queries/upserts.UPSERT_HOME_BRANCHES).
-DERIVED = frozenset({"HOME_BRANCH"})
+# (graph/queries/upserts.UPSERT_HOME_BRANCHES). The scoring job's recommendations (FOR) are
+# its output for that customer: a merge deletes the absorbed customer's (the next scoring run
+# recommends to the survivor, recording the history anew); a split leaves them where they are.
+DERIVED = frozenset({"HOME_BRANCH", "FOR"})
 
 Side = Literal["start", "end"]  # the customer's end of a relationship
 
@@ -263,9 +266,16 @@ MOVED_EDGES = tuple(
 EDGE_BY_NAME = {e.name: e for e in CUSTOMER_EDGES}
 
 # The derived relationships (:data:`DERIVED`) of the customer a merge absorbs.
-DROP_DERIVED = f"""
-MATCH (:Customer {{customer_id: $customer_id}})-[r:{"|".join(sorted(DERIVED))}]-()
-DELETE r
+DROP_DERIVED = """
+MATCH (c:Customer {customer_id: $customer_id})
+CALL (c) {
+  MATCH (c)-[r:HOME_BRANCH]-()
+  DELETE r
+}
+CALL (c) {
+  MATCH (rec:Recommendation)-[:FOR]->(c)
+  DETACH DELETE rec
+}
 """
 
 # One relationship manager per customer (graph/queries/coverage.ASSIGN): a merge keeps
