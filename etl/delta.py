@@ -27,7 +27,7 @@ full load). Deletes are out of scope: a row absent from the extract is left as i
 full load). The hash is what was last written from a source row (a data steward's merge or
 split writes golden records with their hash: etl/records.customer_rows): a node changed by
 something else (a hand edit) is written again only when its source row changes, or by a full
-load (:attr:`etl.loader.LoadOptions.full`; the CLI does not pass a ``--full`` yet).
+load (``c360 load --full``, :attr:`etl.loader.LoadOptions.full`).
 """
 
 from __future__ import annotations
