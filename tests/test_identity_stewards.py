@@ -275,7 +275,9 @@ def test_the_declared_relationships_are_the_model_and_the_loaded_graph(driver, s
     have = relationships(
         driver, settings, bank.customer_of_record(driver, settings, "core", "0000100")
     )
-    assert [e for e, found in have.items() if not found] == []
+    # (but the scoring job's recommendations: made for some customers only, and a merge deletes
+    # the absorbed customer's rather than move them, tests/test_recommendation_history.py)
+    assert [e for e, found in have.items() if not found and "Recommendation" not in e] == []
 
 
 # -- explain every link ---------------------------------------------------------------------------

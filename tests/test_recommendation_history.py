@@ -100,3 +100,13 @@ def test_each_run_records_its_recommendations_keeping_the_first_date(
         else:
             assert h["last_made_on"] == before["last_made_on"], key
             assert h["made_on"] == (FIRST if key in third else before["made_on"]), key
+
+    # a steward merge absorbs a customer: the derived relationships of the absorbed one go
+    # (graph/queries/identity.DROP_DERIVED, the statement resolvers/stewards.py runs), its
+    # recommendations with them, and nobody else's
+    from graph.queries.identity import DROP_DERIVED
+
+    absorbed, _ = next(iter(again))
+    others = {k for k in again if k[0] != absorbed}
+    driver.execute_query(DROP_DERIVED, customer_id=absorbed, database_=settings.neo4j_database)
+    assert set(_history(driver, settings)) == others
