@@ -340,6 +340,7 @@ class Loader:
         read = [p for source in self.engine.sources.values() for p in source.files]
         fp = fingerprint(self.opts, mappings, self.identity_text, read)
         found = self._read(lq.FIND_RESUMABLE_RUN, fingerprint=fp)
+        last_failed = False
         if found:
             run_id, done = found[0]["run_id"], json.loads(found[0]["checkpoint_json"] or "{}")
             loaded_at = found[0]["started_at"]
@@ -350,7 +351,9 @@ class Loader:
             run_id = f"{loaded_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
             done = {}
             # a first load writes everything without asking the graph for hashes
-            self.delta = not self.opts.full and self._read(lq.ANY_LOAD_DONE)[0]["done"]
+            before = self._read(lq.ANY_LOAD_DONE)[0]
+            self.delta = not self.opts.full and before["done"]
+            last_failed = not before["last_succeeded"]
             self._write(
                 lq.CREATE_RUN,
                 run_id=run_id,
@@ -369,8 +372,10 @@ class Loader:
             delta=self.delta,
         )
         # home branches of every customer of the load (as a full load) unless a delta load
-        # knows which it changed: not when a branch changed or a killed attempt wrote rows
-        self.all_home_branches = not self.delta or bool(found)
+        # knows which it changed: not when a branch changed, a killed attempt wrote rows, or the
+        # newest load before this one failed or was killed (its rows are in, its home branches
+        # perhaps not, and their hashes now match)
+        self.all_home_branches = not self.delta or bool(found) or last_failed
         self.golden = result.golden
         self.rejects = RejectsWriter(rejects_dir)
         spool = open(self.opts.spool, "wb") if self.opts.spool else None  # noqa: SIM115

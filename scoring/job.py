@@ -309,7 +309,8 @@ def select_customers(
         if not ids:
             raise ScoringError(
                 f"--run {run_id!r} ({run[0]['status']}) wrote no customer record that is still "
-                "its own (a later load re-loaded them, or the run loaded no customers)"
+                "its own (a later load re-loaded them, the run loaded no customers, or it was a "
+                "delta load that changed no customer record: score by --system or all)"
             )
         return ids
     raise ValueError("select_customers needs a system or a run id")

@@ -209,6 +209,48 @@ def test_a_delta_load_killed_with_sigkill_resumes_to_the_graph_of_a_full_load(
     same(resumed, canonical_dump(driver, settings.neo4j_database))
 
 
+def test_a_delta_load_after_a_failed_one_recomputes_every_home_branch(
+    driver: Driver, settings: Settings, banks: tuple[Path, Path, dict[str, int]], tmp_path: Path
+) -> None:
+    """A load that fails after writing accounts (moved to other branches) never reaches its
+    home-branch step; the next extract holds the same accounts, so a delta finds their hashes
+    unchanged and writes nothing: it must still give every customer the home branch a full load
+    gives (a second reader's case)."""
+    import shutil
+
+    from etl.loader import LoadError
+
+    a = banks[0]
+    reset(driver, settings)
+    assert load(driver, settings, a).status.startswith("SUCCEEDED")
+    moved = tmp_path / "moved"
+    shutil.copytree(a, moved)
+    accounts = read_csv(moved / "core/accounts.csv")
+    branches = sorted(set(read_csv(moved / "core/branches.csv")["branch_code"]))
+    accounts["branch_code"] = [
+        branches[(branches.index(b) + 1) % len(branches)] if b else b
+        for b in accounts["branch_code"]
+    ]
+    accounts.to_csv(moved / "core/accounts.csv", index=False)
+    interactions = read_csv(moved / "crm/interactions.csv")
+    interactions["contact_id"] = "NOBODY"  # every row refused: the load fails there
+    interactions.to_csv(moved / "crm/interactions.csv", index=False)
+    with pytest.raises(LoadError):
+        load(driver, settings, moved)
+    shutil.copy(a / "crm/interactions.csv", moved / "crm/interactions.csv")
+    homes = (
+        "MATCH (c:Customer) OPTIONAL MATCH (c)-[:HOME_BRANCH]->(b:Branch) "
+        "RETURN c.customer_id AS id, c.home_branch_id AS home, b.branch_id AS linked ORDER BY id"
+    )
+    after = load(driver, settings, moved)
+    assert after.delta and not after.resumed
+    delta_homes = q(driver, settings, homes)
+    load(driver, settings, moved, full=True)
+    full_homes = q(driver, settings, homes)
+    assert delta_homes == full_homes
+    assert sum(r[1] is not None for r in full_homes) > len(full_homes) // 2  # homes to compare
+
+
 def measure(customers: int, out: Path) -> dict[str, object]:
     """A full reload against a delta reload of a generated bank with 1 % of rows changed, on the
     tests' Neo4j (``C360_TEST_NEO4J_PORT``, running): load A into an empty graph, then time a

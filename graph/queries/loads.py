@@ -26,10 +26,15 @@ CREATE (r:LoadRun {run_id: $run_id, job: 'load', source: $source, fingerprint: $
 """
 
 # whether a load finished before: a later one is a delta load (etl/delta.py)
+# Whether any load succeeded (a later one can be a delta), and whether the newest one did (a
+# failed or killed one may have written rows whose derived state, the home branches, it never
+# finished: the next delta recomputes them for every customer of the load)
 ANY_LOAD_DONE = """
 OPTIONAL MATCH (r:LoadRun {job: 'load'})
-WHERE r.status IN ['SUCCEEDED', 'SUCCEEDED_WITH_REJECTS']
-RETURN count(r) > 0 AS done
+WITH r ORDER BY r.started_at DESC
+WITH collect(r.status) AS statuses
+RETURN any(s IN statuses WHERE s IN ['SUCCEEDED', 'SUCCEEDED_WITH_REJECTS']) AS done,
+       coalesce(statuses[0] IN ['SUCCEEDED', 'SUCCEEDED_WITH_REJECTS'], false) AS last_succeeded
 """
 
 SET_CHECKPOINT = """
