@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from neo4j import Driver, RoutingControl
+from starlette.testclient import TestClient
 
 from core.settings import Settings
 from etl.loader import LoadResult
@@ -105,7 +106,7 @@ def banks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
 
 
 def test_a_delta_load_writes_the_changed_rows_and_equals_a_full_load(
-    driver: Driver, settings: Settings, banks: tuple[Path, Path, dict[str, int]]
+    auth_header, driver: Driver, settings: Settings, banks: tuple[Path, Path, dict[str, int]]
 ) -> None:
     a, a2, changed = banks
     reset(driver, settings)
@@ -150,6 +151,23 @@ def test_a_delta_load_writes_the_changed_rows_and_equals_a_full_load(
     counts = json.loads(stored["r"]["counts_json"])
     assert counts["accounts"]["unchanged"] == delta.counts["accounts"].unchanged > 0
     assert stored["r"]["delta"] is True and stored["r"]["rows_written"] == delta.rows_written
+    # and the API says so to data engineers: a delta run, what each entity wrote and left alone
+    from c360.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        body = client.post(
+            "/graphql",
+            json={"query": "{ loadRunsConnection(first: 1) { nodes { id delta "
+                  "counts { entity loaded unchanged } } } }"},
+            headers=auth_header("data_engineer"),
+        ).json()  # fmt: skip
+    [run] = body["data"]["loadRunsConnection"]["nodes"]
+    assert run["id"] == delta.run_id and run["delta"] is True
+    shown = {c["entity"]: (c["loaded"], c["unchanged"]) for c in run["counts"]}
+    assert shown["accounts"] == (
+        delta.counts["accounts"].loaded,
+        delta.counts["accounts"].unchanged,
+    )
 
     # the same extract again: nothing to write but the identity review queue
     again = load(driver, settings, a2)

@@ -27,8 +27,11 @@ class Me:
 class EntityCount:
     entity: str
     read: int
-    loaded: int
+    loaded: int = strawberry.field(description="Rows written (a delta load writes changed rows)")
     rejected: int
+    unchanged: int = strawberry.field(
+        description="Rows a delta load found unchanged (same content hash) and did not write"
+    )
 
 
 @strawberry.type(description="One run of the loader.")
@@ -37,6 +40,10 @@ class LoadRun:
     job: str | None
     source: str | None
     status: str | None
+    delta: bool = strawberry.field(
+        description="A delta load: after a successful one, only the rows whose content changed "
+        "were written (`c360 load --full` writes every row)"
+    )
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     counts: list[EntityCount]
@@ -59,6 +66,7 @@ class LoadRun:
             job=row.get("job"),
             source=row.get("source"),
             status=row.get("status"),
+            delta=bool(row.get("delta")),
             started_at=to_datetime(row.get("started_at")),
             finished_at=to_datetime(row.get("finished_at")),
             counts=[
@@ -67,6 +75,7 @@ class LoadRun:
                     read=int(c.get("read", 0)),
                     loaded=int(c.get("loaded", 0)),
                     rejected=int(c.get("rejected", 0)),
+                    unchanged=int(c.get("unchanged", 0)),
                 )
                 for name, c in sorted(counts.items())
                 if isinstance(c, dict)
