@@ -1,7 +1,7 @@
 """Test fixtures. Anything that touches the graph runs against a real Neo4j 5.26 server.
 
 The tests use their own local server (port ``C360_TEST_NEO4J_PORT``, default 17687, data in
-``.c360/neo4j-test``) so they never wipe the demo graph; it is started when missing and reused
+``.c360/neo4j-test``, their data folder ``.c360/test-home``) so they never wipe the demo graph; it is started when missing and reused
 when running. ``C360_TEST_NEO4J_URI`` points the tests at another (throwaway!) server instead.
 When the server cannot be had, the tests that need it fail, saying why. They never skip.
 
@@ -15,6 +15,7 @@ process other than the test servers themselves, naming the port and the holder's
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,9 @@ from graph import local_server, migrate
 from graph.driver import GraphUnavailable, create_sync_driver, verify
 
 BENCH_SMOKE_WORK = PROJECT_ROOT / ".c360" / "bench" / "ci-small"
+# The tests' data folder (identity model, rejects), emptied when a run starts: a model trained
+# by an earlier run (or by the demo, in .c360) would make a run here differ from a clean checkout.
+TEST_HOME = PROJECT_ROOT / ".c360" / "test-home"
 KEEP_SERVER = os.environ.get("C360_TEST_KEEP_NEO4J") == "1"
 
 
@@ -40,6 +44,7 @@ def bench_port() -> int:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Ports held by foreign processes end the run before any test, naming port and holder."""
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
     test = _test_settings()
     bench = test.model_copy(
         update={"neo4j_local_port": bench_port(), "neo4j_data_dir": BENCH_SMOKE_WORK / "neo4j"}
@@ -63,7 +68,7 @@ def _test_settings() -> Settings:
         neo4j_data_dir=home / ("neo4j-test" if port == 17687 else f"neo4j-test-{port}"),
         neo4j_heap=os.environ.get("C360_TEST_NEO4J_HEAP", "1g"),
         neo4j_pagecache=os.environ.get("C360_TEST_NEO4J_PAGECACHE", "512m"),
-        c360_home=home,
+        c360_home=TEST_HOME,
         # A shared 2-core test machine plans a cold query in seconds: the production bounds
         # (4 s, 15 s) are tested where they are the subject (test_frozen_graph.py).
         graph_query_timeout_s=30.0,

@@ -45,6 +45,7 @@ CHANGES = (
 )
 SHARE = 0.01
 LINK_EVIDENCE = {"rule", "confidence", "match_weight", "comparisons_json"}
+REVIEW_EVIDENCE = {"match_weight", "probability", "comparisons_json"}
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -85,7 +86,17 @@ def same(a: tuple[list, list], b: tuple[list, list]) -> None:
 
 
 def without_link_evidence(dump: tuple[list, list]) -> tuple[list, list]:
+    """``dump`` without the evidence of RESOLVED_TO links and of identity reviews (rule,
+    weights, comparison levels): a record the graph has resolved is not scored again (etl/
+    linkage.py), so that evidence is from the load that scored the pair; a record that counts
+    as fresh again (a load killed and resumed) is scored with its values of then."""
     nodes, rels = dump
+    nodes = [
+        (labels, tuple(p for p in props if p[0] not in REVIEW_EVIDENCE))
+        if labels == ("IdentityReview",)
+        else (labels, props)
+        for labels, props in nodes
+    ]
     return nodes, [
         (
             a,
@@ -95,6 +106,16 @@ def without_link_evidence(dump: tuple[list, list]) -> tuple[list, list]:
         )
         for a, t, b, props in rels
     ]
+
+
+@pytest.fixture(scope="session")  # (session: the driver fixture asks for settings too)
+def settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The tests' settings with a data folder of this module's own: the identity model is the
+    one the first load here trains, whichever test loaded before. Identity resolution is
+    incremental (a resolved record is not scored again), so the graph a history of loads leaves
+    may differ from the last extract's alone where a change moves a pair across a threshold; with
+    a model trained on these extracts no change here does (the end of the first test)."""
+    return settings.model_copy(update={"c360_home": tmp_path_factory.mktemp("delta-home")})
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +245,10 @@ def test_a_delta_load_killed_with_sigkill_resumes_to_the_graph_of_a_full_load(
     reset(driver, settings)
     load(driver, settings, a)
     load(driver, settings, much, full=True)
-    same(resumed, canonical_dump(driver, settings.neo4j_database))
+    same(
+        without_link_evidence(resumed),
+        without_link_evidence(canonical_dump(driver, settings.neo4j_database)),
+    )
 
 
 def test_a_delta_load_after_a_failed_one_recomputes_every_home_branch(

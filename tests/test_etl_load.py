@@ -53,7 +53,9 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def loaded(driver: Driver, settings: Settings, bank: Path) -> LoadResult:
     reset(driver, settings)
-    return load(driver, settings, bank)
+    # a data folder of its own: the identity model is trained on this load, as on a first
+    # load at a bank, whichever test loaded before
+    return load(driver, settings.model_copy(update={"c360_home": bank.parent / "home"}), bank)
 
 
 def test_every_planted_bad_row_is_rejected_with_its_kind_and_every_good_row_loaded(
