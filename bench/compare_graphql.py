@@ -4,6 +4,7 @@ Usage (on a graph our tools loaded and scored, the bench server's environment se
 sets it; ``python -m bench.run --phases compare`` does all of that):
 
     python -m bench.compare_graphql [--clients 8 32] [--seconds 10] [--rounds 3] [--rms 4]
+                                    [--interactions 10 100]
 
 Issue 24's measuring stick, not a dependency of the product. The library (bench/graphql_lib:
 pinned @neo4j/graphql 7 behind Apollo Server, an ``@authorization`` rule that shows an RM the
@@ -24,6 +25,9 @@ the same HS256 token (our development secret), driven by the same asyncio client
    alternates), ``--seconds`` each; req/s, p50/p95/p99, and the CPU per request of each server
    process and of Neo4j from /proc (utime+stime deltas over the requests: on a shared machine the
    fair figure, where req/s also measures the neighbours).
+5. Larger answers (``--interactions 10 100``): steps 3 and 4 again after each book customer is
+   given that many interactions (older than its own, ids ``BENCH-…``; deleted at the end), so
+   how each server's cost grows with the answer is measured too.
 
 Prints a table of ratios ours ÷ library, median [min-max] over the rounds, and returns the
 figures as a dict (bench/run.py puts them in its report). Only 127.0.0.1 is contacted, apart from
@@ -34,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import json
@@ -61,19 +66,19 @@ LIB_DIR = Path(__file__).resolve().parent / "graphql_lib"
 APOC_POM = LIB_DIR / "apoc" / "pom.xml"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-OURS = """query C360($id: ID!) { customer(id: $id) {
+OURS = """query C360($id: ID!, $n: Int!) { customer(id: $id) {
   id name phone email city
   accounts { id productType balance }
   householdMembership { household { id name } }
   relationshipManager { id name }
-  timeline(first: 10) { edges { node { id channel kind occurredAt summary } } }
+  timeline(first: $n) { edges { node { id channel kind occurredAt summary } } }
 } }"""
-LIBRARY = """query C360($id: ID!) { customers(where: { id: { eq: $id } }) {
+LIBRARY = """query C360($id: ID!, $n: Int!) { customers(where: { id: { eq: $id } }) {
   id name phone email city
   accounts { id productType balance }
   households { id name }
   relationshipManager { id name }
-  interactions(sort: [{ occurredAt: DESC }, { id: DESC }], limit: 10) {
+  interactions(sort: [{ occurredAt: DESC }, { id: DESC }], limit: $n) {
     id channel kind occurredAt summary
   }
 } }"""
@@ -326,7 +331,9 @@ def sample(url: str, settings: Settings, rms: int, foreign: int = 100) -> dict:
     }
 
 
-async def _ask_all(url: str, query: str, jobs: list[tuple[str, str]], clients: int = 8) -> list:
+async def _ask_all(
+    url: str, query: str, jobs: list[tuple[str, str]], n: int, clients: int = 8
+) -> list:
     """Each (token, customer id) once, ``clients`` at a time; the JSON answers in order. An
     answer of SERVICE_UNAVAILABLE (our 4 s bound on a read, on a cold cache) is asked again."""
     out: list = [None] * len(jobs)
@@ -334,15 +341,15 @@ async def _ask_all(url: str, query: str, jobs: list[tuple[str, str]], clients: i
 
     async def worker(session: aiohttp.ClientSession) -> None:
         while queue:
-            n, (token, cid) = queue.pop()
+            i, (token, cid) = queue.pop()
             for _ in range(5):
                 async with session.post(
                     url,
-                    json={"query": query, "variables": {"id": cid}},
+                    json={"query": query, "variables": {"id": cid, "n": n}},
                     headers={"Authorization": f"Bearer {token}"},
                 ) as resp:
-                    out[n] = await resp.json()
-                codes = {e.get("extensions", {}).get("code") for e in out[n].get("errors") or []}
+                    out[i] = await resp.json()
+                codes = {e.get("extensions", {}).get("code") for e in out[i].get("errors") or []}
                 if "SERVICE_UNAVAILABLE" not in codes:
                     break
 
@@ -351,12 +358,13 @@ async def _ask_all(url: str, query: str, jobs: list[tuple[str, str]], clients: i
     return out
 
 
-def check(ours_url: str, lib_url: str, s: dict) -> dict:
-    """Both servers on every book customer (same data?) and on the foreign ones (refused?)."""
+def check(ours_url: str, lib_url: str, s: dict, n: int = 10) -> dict:
+    """Both servers on every book customer (same data?) and on the foreign ones (refused?),
+    with the last ``n`` interactions."""
     jobs = [(s["tokens"][rm], cid) for rm, ids in s["books"].items() for cid in ids]
-    ours_answers = asyncio.run(_ask_all(ours_url, OURS, jobs))
+    ours_answers = asyncio.run(_ask_all(ours_url, OURS, jobs, n))
     ours = [ours_profile(a) for a in ours_answers]
-    lib = [library_profile(a) for a in asyncio.run(_ask_all(lib_url, LIBRARY, jobs))]
+    lib = [library_profile(a) for a in asyncio.run(_ask_all(lib_url, LIBRARY, jobs, n))]
     differ = [
         {"customer": cid, "ours": o, "library": li}
         for (_, cid), o, li in zip(jobs, ours, lib, strict=True)
@@ -364,8 +372,8 @@ def check(ours_url: str, lib_url: str, s: dict) -> dict:
     ]
     first = next(iter(s["tokens"].values()))
     far = [(first, cid) for cid in s["foreign"]]
-    ours_far = [ours_profile(a) for a in asyncio.run(_ask_all(ours_url, OURS, far))]
-    lib_far = [library_profile(a) for a in asyncio.run(_ask_all(lib_url, LIBRARY, far))]
+    ours_far = [ours_profile(a) for a in asyncio.run(_ask_all(ours_url, OURS, far, n))]
+    lib_far = [library_profile(a) for a in asyncio.run(_ask_all(lib_url, LIBRARY, far, n))]
     fields: dict[str, int] = {}
     masked = 0  # differences where each of our differing values is masked (a '*' in it)
     for d in differ:
@@ -398,14 +406,17 @@ def _pct(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else (values or [0.0])[0]
 
 
-async def _drive(url: str, query: str, jobs: list[tuple[str, str]], clients: int, seconds: float):
+async def _drive(
+    url: str, query: str, jobs: list[tuple[str, str]], clients: int, seconds: float, n: int
+):
     lat: list[float] = []
     errors = 0
+    kinds: collections.Counter[str] = collections.Counter()  # what the failed answers said
     deadline = time.monotonic() + seconds
 
-    async def worker(n: int) -> None:
+    async def worker(seed: int) -> None:
         nonlocal errors
-        rng = random.Random(n)
+        rng = random.Random(seed)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
             while time.monotonic() < deadline:
                 token, cid = rng.choice(jobs)
@@ -413,31 +424,41 @@ async def _drive(url: str, query: str, jobs: list[tuple[str, str]], clients: int
                 try:
                     async with session.post(
                         url,
-                        json={"query": query, "variables": {"id": cid}},
+                        json={"query": query, "variables": {"id": cid, "n": n}},
                         headers={"Authorization": f"Bearer {token}"},
                     ) as resp:
                         answer = await resp.json()
                         failed = resp.status != 200 or bool(answer.get("errors"))
-                except (aiohttp.ClientError, TimeoutError, ValueError):  # counted, goes on
+                        if failed:
+                            codes = [
+                                e.get("extensions", {}).get("code") or e.get("message", "")[:60]
+                                for e in answer.get("errors")
+                                or [{"message": f"HTTP {resp.status}"}]
+                            ]
+                            kinds.update(codes)
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # counted, goes on
                     failed = True
+                    kinds[type(exc).__name__] += 1
                 lat.append((time.perf_counter() - started) * 1000)
                 errors += failed
 
     started = time.monotonic()
     await asyncio.gather(*(worker(i) for i in range(clients)))
-    return lat, errors, time.monotonic() - started
+    return lat, errors, dict(kinds), time.monotonic() - started
 
 
-def measure(url, query, jobs, clients, seconds, server_pid, neo4j_pid) -> dict:
-    """One level on one server: latency, throughput, CPU per request of the server and Neo4j."""
+def measure(url, query, jobs, clients, seconds, server_pid, neo4j_pid, n: int = 10) -> dict:
+    """One level on one server, the last ``n`` interactions per profile: latency, throughput,
+    CPU per request of the server and Neo4j."""
     server0, neo0 = cpu_ticks(server_pid), cpu_ticks(neo4j_pid)
-    lat, errors, elapsed = asyncio.run(_drive(url, query, jobs, clients, seconds))
+    lat, errors, kinds, elapsed = asyncio.run(_drive(url, query, jobs, clients, seconds, n))
     server_ms = (cpu_ticks(server_pid) - server0) * 1000 / CLK_TCK
     neo_ms = (cpu_ticks(neo4j_pid) - neo0) * 1000 / CLK_TCK
     n = max(len(lat), 1)
     return {
         "requests": len(lat),
         "errors": errors,
+        "error_kinds": kinds,
         "rps": round(len(lat) / elapsed, 1),
         "p50": round(_pct(lat, 50), 1),
         "p95": round(_pct(lat, 95), 1),
@@ -477,12 +498,13 @@ def run_compare(
     rms: int = 4,
     echo: Callable[[str], object] = print,
     profile_dir: Path | None = None,
+    answers: tuple[int, ...] = (10, 100),
 ) -> dict:
     """Everything of the module docstring; the figures as a dict. With ``profile_dir``, one
     more level of ours at the highest concurrency after the rounds (not in the figures), with
     py-spy sampling our server: where its time goes."""
     install_library(echo)
-    out: dict = {"clients": list(clients_levels), "seconds": seconds, "rounds": []}
+    out: dict = {"clients": list(clients_levels), "seconds": seconds}
     with neo4j_with_apoc(settings, work, echo) as neo4j_pid:
         api, api_port = start_api()
         lib, lib_url = start_library(settings)
@@ -492,48 +514,103 @@ def run_compare(
             jobs = [(s["tokens"][rm], cid) for rm, ids in s["books"].items() for cid in ids]
             out["sample"] = {"rms": {rm: len(ids) for rm, ids in s["books"].items()}}
             echo(f"compare: {len(jobs)} customers of {len(s['books'])} RMs' books; checking …")
-            out["check"] = check(ours_url, lib_url, s)  # also warms both servers and the cache
-            c = out["check"]
-            echo(
-                f"compare: identical answers for {c['identical']} of {c['customers']}; foreign "
-                f"refused by ours {c['foreign_refused_ours']}/{c['foreign']}, by the library "
-                f"{c['foreign_refused_library']}/{c['foreign']}"
-            )
             arms = {"ours": (ours_url, OURS, api.pid), "library": (lib_url, LIBRARY, lib.pid)}
-            for url, query, pid in arms.values():  # both processes warm before round 1
-                measure(url, query, jobs, 8, min(seconds, 5.0), pid, neo4j_pid)
-            for n in range(rounds):
-                this: dict = {}
-                order = ["ours", "library"] if n % 2 == 0 else ["library", "ours"]
-                for clients in clients_levels:
-                    level = this.setdefault(str(clients), {})
-                    for arm in order:
-                        url, query, pid = arms[arm]
-                        level[arm] = measure(url, query, jobs, clients, seconds, pid, neo4j_pid)
-                        m = level[arm]
-                        echo(
-                            f"  round {n + 1} {clients:>2} clients {arm:<7}: {m['rps']:>6} req/s "
-                            f"p50 {m['p50']} p95 {m['p95']} p99 {m['p99']} ms, CPU/req server "
-                            f"{m['server_cpu_ms']} ms Neo4j {m['neo4j_cpu_ms']} ms, "
-                            f"errors {m['errors']}"
-                        )
-                out["rounds"].append(this)
-            out["ratios"] = {str(c): ratios(out["rounds"], c) for c in clients_levels}
-            if profile_dir is not None:
-                spy_out = profile_dir / "compare-ours-profile.txt"
-                top = max(clients_levels)
-                spy = start_profiler(api.pid, seconds, spy_out)
-                measure(ours_url, OURS, jobs, top, seconds, api.pid, neo4j_pid)
-                if spy is not None:
-                    spy.wait(timeout=120)
-                    if spy_out.exists():
-                        out["profile_ours"] = {"file": str(spy_out), "clients": top}
-                        out["profile_ours"] |= summarise_profile(spy_out)
-                        echo(f"compare: py-spy profile of our server: {spy_out}")
+            for n in answers:
+                if n > 10:  # the books' customers given n interactions (removed after)
+                    pad_interactions(settings, [cid for _, cid in jobs], n, echo)
+                part = _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid,
+                                   echo)  # fmt: skip
+                if n == answers[0]:
+                    out |= part
+                else:
+                    out.setdefault("larger_answers", {})[str(n)] = part
+            if profile_dir is not None:  # the first and the largest answer
+                for n in dict.fromkeys((answers[0], answers[-1])):
+                    name = "profile_ours" if n == answers[0] else f"profile_ours_{n}"
+                    spy_out = profile_dir / f"compare-ours-profile-{n}.txt"
+                    top = max(clients_levels)
+                    spy = start_profiler(api.pid, seconds, spy_out)
+                    measure(ours_url, OURS, jobs, top, seconds, api.pid, neo4j_pid, n)
+                    if spy is not None:
+                        spy.wait(timeout=120)
+                        if spy_out.exists():
+                            out[name] = {"file": str(spy_out), "clients": top, "interactions": n}
+                            out[name] |= summarise_profile(spy_out)
+                            echo(f"compare: py-spy profile of our server, {n} interactions: "
+                                 f"{spy_out}")  # fmt: skip
         finally:
             stop(api)
             stop(lib)
+            if max(answers) > 10:
+                unpad_interactions(settings)
     return out
+
+
+def _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, echo) -> dict:
+    """The check and the interleaved rounds with the last ``n`` interactions per profile."""
+    part: dict = {"interactions": n, "rounds": []}
+    part["check"] = check(arms["ours"][0], arms["library"][0], s, n)  # also warms both
+    c = part["check"]
+    echo(
+        f"compare, {n} interactions: identical answers for {c['identical']} of "
+        f"{c['customers']}; foreign refused by ours {c['foreign_refused_ours']}/{c['foreign']}, "
+        f"by the library {c['foreign_refused_library']}/{c['foreign']}"
+    )
+    for url, query, pid in arms.values():  # both processes warm before round 1
+        measure(url, query, jobs, 8, min(seconds, 5.0), pid, neo4j_pid, n)
+    for r in range(rounds):
+        this: dict = {}
+        order = ["ours", "library"] if r % 2 == 0 else ["library", "ours"]
+        for clients in clients_levels:
+            level = this.setdefault(str(clients), {})
+            for arm in order:
+                url, query, pid = arms[arm]
+                level[arm] = m = measure(url, query, jobs, clients, seconds, pid, neo4j_pid, n)
+                echo(
+                    f"  round {r + 1}, {n} interactions, {clients:>2} clients {arm:<7}: "
+                    f"{m['rps']:>6} req/s p50 {m['p50']} p95 {m['p95']} p99 {m['p99']} ms, "
+                    f"CPU/req server {m['server_cpu_ms']} ms Neo4j {m['neo4j_cpu_ms']} ms, "
+                    f"errors {m['errors']}"
+                )
+        part["rounds"].append(this)
+    part["ratios"] = {str(c): ratios(part["rounds"], c) for c in clients_levels}
+    return part
+
+
+def pad_interactions(settings: Settings, customer_ids: list[str], n: int, echo=print) -> None:
+    """Give each of ``customer_ids`` at least ``n`` interactions, older than any it has (ids
+    BENCH-…, on the bench server only; :func:`unpad_interactions` removes them)."""
+    from graph import session
+    from graph.driver import create_sync_driver
+    from graph.queries import bench as bq
+
+    driver = create_sync_driver(settings)
+    try:
+        for start in range(0, len(customer_ids), 200):
+            session.run(
+                driver,
+                settings.neo4j_database,
+                bq.PAD_INTERACTIONS,
+                customer_ids=customer_ids[start : start + 200],
+                n=n,
+            )
+    finally:
+        driver.close()
+    echo(f"compare: {len(customer_ids)} customers given {n} interactions each")
+
+
+def unpad_interactions(settings: Settings) -> None:
+    """The interactions :func:`pad_interactions` made, deleted."""
+    from graph import session
+    from graph.driver import create_sync_driver
+    from graph.queries import bench as bq
+
+    driver = create_sync_driver(settings)
+    try:
+        while session.run(driver, settings.neo4j_database, bq.UNPAD_INTERACTIONS).nodes_deleted:
+            pass
+    finally:
+        driver.close()
 
 
 _LABELS = {
@@ -581,6 +658,10 @@ def table(r: dict) -> str:
             "Latency and CPU in ms; "
             f"{len(r['rounds'])} interleaved rounds of {r['seconds']:g} s per level and server.",
         ]
+    for n, part in (r.get("larger_answers") or {}).items():
+        shared = {k: r[k] for k in ("clients", "seconds", "sample")}
+        lines += ["", f"The same read with the last {n} interactions per profile:", ""]
+        lines.append(table(shared | part))
     return "\n".join(lines)
 
 
@@ -590,12 +671,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rms", type=int, default=4, help="relationship managers whose books to read")
+    ap.add_argument(
+        "--interactions", type=int, nargs="+", default=[10, 100],
+        help="interactions per profile, one set of rounds each (at most MAX_PAGE_SIZE)",
+    )  # fmt: skip
     ap.add_argument("--work", type=Path, default=Path(".c360/compare"))
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
     ap.add_argument("--profile", action="store_true", help="py-spy our server, one more level")
     args = ap.parse_args()
     if args.rounds < 1 or args.seconds <= 0:
         sys.exit("--rounds must be at least 1 and --seconds positive")
+    if sorted(set(args.interactions)) != args.interactions or args.interactions[0] < 1:
+        sys.exit("--interactions: positive numbers in increasing order, e.g. 10 100")
     work = args.work.resolve()
     report = run_compare(
         get_settings(),
@@ -605,6 +692,7 @@ def main() -> None:
         args.rounds,
         args.rms,
         profile_dir=work if args.profile else None,
+        answers=tuple(args.interactions),
     )
     print(table(report))
     if args.out:

@@ -503,11 +503,12 @@ def markdown(r: dict) -> str:
             compare_table(p["compare"]),
             "",
         ]
-        prof = p["compare"].get("profile_ours")
-        if prof:
+        profiles = [v for k, v in p["compare"].items() if k.startswith("profile_ours")]
+        for prof in profiles:
             lines += _profile_table(
-                f"Where our server spends its time on this read at {prof['clients']} clients "
-                f"(py-spy, {prof['samples']:,} samples, one more level after the rounds):",
+                f"Where our server spends its time on this read at {prof['clients']} clients, "
+                f"{prof.get('interactions', 10)} interactions (py-spy, {prof['samples']:,} "
+                "samples, one more level after the rounds):",
                 prof,
             )
     return "\n".join(lines) + "\n"

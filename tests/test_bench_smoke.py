@@ -60,5 +60,12 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     assert check["identical"] + check["differences_masked_by_ours"] == check["customers"]
     assert check["foreign_refused_library"] == check["foreign"] > 0
     assert len(compare["rounds"]) == 3 and set(compare["ratios"]) == {"8", "32"}
+    larger = compare["larger_answers"]["100"]  # the same with 100 interactions per profile
+    big = larger["check"]
+    assert (
+        big["customers"] == check["customers"] and big["foreign_refused_library"] == big["foreign"]
+    )
+    assert big["identical"] + big["differences_masked_by_ours"] == big["customers"]
+    assert len(larger["rounds"]) == 3 and set(larger["ratios"]) == {"8", "32"}
     markdown = (tmp_path / report_path.name.replace(".json", ".md")).read_text()
     assert "loader / baseline" in markdown and "| bank, quarter vs previous |" in markdown

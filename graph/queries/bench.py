@@ -89,3 +89,22 @@ KPI_GRAPH = [
 
 FIRST_BRANCH = "MATCH (b:Branch) RETURN b.branch_id ORDER BY b.branch_id LIMIT 1"
 FIRST_EMPLOYEE = "MATCH (e:Employee) RETURN e.employee_id ORDER BY e.employee_id LIMIT 1"
+
+# bench/compare_graphql.py's larger answers: each of $customer_ids given at least $n interactions,
+# older than any real one (ids BENCH-…), and their removal, a slice per query
+PAD_INTERACTIONS = """
+UNWIND $customer_ids AS cid
+MATCH (c:Customer {customer_id: cid})
+WITH c, $n - COUNT { (c)-[:HAD]->(:Interaction) } AS missing
+UNWIND range(1, missing) AS k
+CREATE (c)-[:HAD]->(:Interaction {
+  interaction_id: 'BENCH-' + c.customer_id + '-' + right('000' + toString(k), 4),
+  channel: ['BRANCH', 'PHONE', 'APP', 'EMAIL'][k % 4], kind: 'SERVICE',
+  occurred_at: datetime('2015-01-01T00:00:00Z') - duration({hours: k}),
+  summary: 'service contact ' + k})
+"""
+UNPAD_INTERACTIONS = """
+MATCH (i:Interaction) WHERE i.interaction_id STARTS WITH 'BENCH-'
+WITH i LIMIT 20000
+DETACH DELETE i
+"""
