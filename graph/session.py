@@ -27,6 +27,7 @@ from neo4j import (
     AsyncSession,
     Driver,
     Query,
+    Record,
     RoutingControl,
 )
 from neo4j.exceptions import (
@@ -36,6 +37,7 @@ from neo4j.exceptions import (
     ServiceUnavailable,
     SessionExpired,
 )
+from neo4j.graph import Node, Path, Relationship
 
 from core.errors import ServiceUnavailableError
 from graph.queries.scope import SCOPE_MATCH, ScopeKind
@@ -186,7 +188,7 @@ def rows(driver: Driver, database: str, query: str, /, **params: Any) -> list[di
     records = driver.execute_query(
         query, params, database_=database, routing_control=RoutingControl.READ
     ).records
-    return [native(r.data()) for r in records]
+    return [record_dict(r) for r in records]
 
 
 def run(driver: Driver, database: str, query: str, /, **params: Any) -> Any:
@@ -198,24 +200,44 @@ def run(driver: Driver, database: str, query: str, /, **params: Any) -> Any:
 
 async def all_rows(tx: Any, *, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Transaction work: every record of one query, as dicts with Python temporal values."""
-    return [native(r.data()) async for r in await tx.run(query, params)]
+    return [record_dict(r) async for r in await tx.run(query, params)]
 
 
 async def one_row(tx: Any, *, query: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
     """Transaction work: the single record of one query as a dict, or None."""
     record = await (await tx.run(query, params)).single()
-    return native(record.data()) if record else None
+    return record_dict(record) if record else None
 
 
 def native(value: Any) -> Any:
-    """``value`` with Neo4j's temporal values (in maps and lists too) as Python's own."""
-    if isinstance(value, dict):
+    """``value`` as :meth:`neo4j.Record.data` gives it (a node as its properties, a relationship
+    as (start, type, end), a path as a list) with Neo4j's temporal values, in maps and lists too,
+    as Python's own. One pass, the plain types first: a page of 100 interactions holds some
+    thousands of values, and the driver's own transformer tests each against abstract classes."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
         return {k: native(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [native(v) for v in value]
+    if isinstance(value, Node):
+        return {k: native(v) for k, v in value.items()}
+    if isinstance(value, Relationship):
+        return (native(value.start_node), type(value).__name__, native(value.end_node))
+    if isinstance(value, Path):
+        path = [native(value.start_node)]
+        for rel, node in zip(value.relationships, value.nodes[1:], strict=True):
+            path += [type(rel).__name__, native(node)]
+        return path
     if hasattr(value, "to_native") and not isinstance(value, dt.date | dt.time):
         return value.to_native()
     return value
+
+
+def record_dict(record: Record) -> dict[str, Any]:
+    """A record as a dict, its values as :func:`native` gives them."""
+    return {k: native(v) for k, v in record.items()}
 
 
 def scoped(kind: ScopeKind, tail: str) -> str:

@@ -91,9 +91,7 @@ async def _timelines(
         query=q.INTERACTIONS_PAGES[scope.kind],
         params={"customer_ids": customer_ids, **scope.params, **page},
     )
-    found: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        found.setdefault(row["customer_id"], []).append(row)
+    found = {row["customer_id"]: row for row in rows}
     return [
         _page(ctx, found[cid], _cursors(ctx, cid, page))
         if cid in found
@@ -102,9 +100,18 @@ async def _timelines(
     ]
 
 
-def _page(ctx: Context, rows: list[dict[str, Any]], cursors: CursorCodec) -> dict[str, Any]:
-    items = [r["item"] for r in rows if r["item"] is not None]
-    customer = rows[0]["customer"]
+def _instant(value: Any) -> Any:
+    """An item's temporal as the page query sends it (ISO text: graph/queries/interactions.py),
+    as a Python datetime; the text of a zoned value ends in its [zone id]: the offset is kept."""
+    return dt.datetime.fromisoformat(value.split("[", 1)[0]) if isinstance(value, str) else value
+
+
+def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, Any]:
+    items = row["items"]
+    for item in items:
+        for key in q.TEMPORALS:
+            item[key] = _instant(item[key])
+    customer = row["customer"]
     now = dt.datetime.now(dt.UTC)
     # A cursor per item (Relay edges): the position after which the next page starts.
     item_cursors = [
@@ -113,10 +120,10 @@ def _page(ctx: Context, rows: list[dict[str, Any]], cursors: CursorCodec) -> dic
     for item in items:
         with_service_level(item, ctx.settings, now)
     return {
-        "total": rows[0]["total"],
+        "total": row["total"],
         "items": [for_caller(ctx, item, customer) for item in items],
         "cursors": item_cursors,
-        "has_next": rows[0]["has_next"],
+        "has_next": row["has_next"],
         "end_cursor": item_cursors[-1] if item_cursors else None,
     }
 

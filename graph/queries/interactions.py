@@ -12,7 +12,15 @@ from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import scoped
 
 # Newest first; keyset on (occurred_at, interaction_id). $before_at/$before_id null on page one.
-INTERACTIONS_PAGE_TAIL = """
+# One row per customer, its page a list: the customer once, not once per item. An item's
+# temporals (TEMPORALS) go out as ISO text, overriding ``.*``'s values: the driver's hydration of
+# a zoned DateTime costs more than the API's fromisoformat (resolvers/interactions.py).
+TEMPORALS = (
+    "occurred_at", "first_response_at", "resolved_at", "acknowledged_at", "closed_at",
+    "reopened_at", "last_resolved_at",
+)  # fmt: skip
+_AS_TEXT = ", ".join(f"{k}: toString(i.{k})" for k in TEMPORALS)
+INTERACTIONS_PAGE_TAIL = f"""
 OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
 WHERE ($channels IS NULL OR i.channel IN $channels)
   AND ($kinds IS NULL OR i.kind IN $kinds)
@@ -24,13 +32,13 @@ WITH c, collect(i) AS all_items
 WITH c, size(all_items) AS total,
      [x IN all_items WHERE $before_at IS NULL OR x.occurred_at < $before_at
         OR (x.occurred_at = $before_at AND x.interaction_id < $before_id)] AS rest
-UNWIND (CASE WHEN size(rest) = 0 THEN [null] ELSE rest[0..$limit] END) AS i
-OPTIONAL MATCH (i)-[:HANDLED_BY]->(e:Employee)
 RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
-       CASE WHEN i IS NULL THEN NULL ELSE i {.*, handled_by: e.employee_id, handled_by_name: e.name,
-         progress: COLLECT { MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
-                             RETURN p {.*} AS note ORDER BY note.at, note.note }} END AS item,
-       c {.customer_id, .name, .phone, .email, .address, .city, .national_id_last4} AS customer
+       [i IN rest[0..$limit] | i {{.*, {_AS_TEXT},
+         handled_by: [(i)-[:HANDLED_BY]->(e:Employee) | e.employee_id][0],
+         handled_by_name: [(i)-[:HANDLED_BY]->(e:Employee) | e.name][0],
+         progress: COLLECT {{ MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
+                             RETURN p {{.*}} AS note ORDER BY note.at, note.note }}}}] AS items,
+       c {{.customer_id, .name, .phone, .email, .address, .city, .national_id_last4}} AS customer
 """
 
 # The timelines of several customers in one query (the DataLoader's batch): the scope admits each
@@ -41,7 +49,7 @@ UNWIND $customer_ids AS wanted
 MATCH (c:Customer {{customer_id: wanted}})
 WITH c, {access} AS access WHERE access IS NOT NULL
 CALL (c) {{{INTERACTIONS_PAGE_TAIL}}}
-RETURN customer_id, total, has_next, item, customer
+RETURN customer_id, total, has_next, items, customer
 """
     for scope, access in ACCESS_EXPR.items()
 }
