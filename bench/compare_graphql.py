@@ -454,7 +454,7 @@ def measure(url, query, jobs, clients, seconds, server_pid, neo4j_pid, n: int = 
     lat, errors, kinds, elapsed = asyncio.run(_drive(url, query, jobs, clients, seconds, n))
     server_ms = (cpu_ticks(server_pid) - server0) * 1000 / CLK_TCK
     neo_ms = (cpu_ticks(neo4j_pid) - neo0) * 1000 / CLK_TCK
-    n = max(len(lat), 1)
+    count = max(len(lat), 1)
     return {
         "requests": len(lat),
         "errors": errors,
@@ -463,8 +463,8 @@ def measure(url, query, jobs, clients, seconds, server_pid, neo4j_pid, n: int = 
         "p50": round(_pct(lat, 50), 1),
         "p95": round(_pct(lat, 95), 1),
         "p99": round(_pct(lat, 99), 1),
-        "server_cpu_ms": round(server_ms / n, 2),
-        "neo4j_cpu_ms": round(neo_ms / n, 2),
+        "server_cpu_ms": round(server_ms / count, 2),
+        "neo4j_cpu_ms": round(neo_ms / count, 2),
     }
 
 
@@ -515,35 +515,45 @@ def run_compare(
             out["sample"] = {"rms": {rm: len(ids) for rm, ids in s["books"].items()}}
             echo(f"compare: {len(jobs)} customers of {len(s['books'])} RMs' books; checking …")
             arms = {"ours": (ours_url, OURS, api.pid), "library": (lib_url, LIBRARY, lib.pid)}
+            unpad_interactions(settings)  # what a killed run may have left
             for n in answers:
                 if n > 10:  # the books' customers given n interactions (removed after)
+                    unpad_interactions(settings)
                     pad_interactions(settings, [cid for _, cid in jobs], n, echo)
                 part = _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid,
                                    echo)  # fmt: skip
+                if profile_dir is not None and n in (answers[0], answers[-1]):
+                    part |= _profile_ours(arms["ours"], jobs, n, max(clients_levels), seconds,
+                                          neo4j_pid, profile_dir, echo)  # fmt: skip
                 if n == answers[0]:
                     out |= part
                 else:
                     out.setdefault("larger_answers", {})[str(n)] = part
-            if profile_dir is not None:  # the first and the largest answer
-                for n in dict.fromkeys((answers[0], answers[-1])):
-                    name = "profile_ours" if n == answers[0] else f"profile_ours_{n}"
-                    spy_out = profile_dir / f"compare-ours-profile-{n}.txt"
-                    top = max(clients_levels)
-                    spy = start_profiler(api.pid, seconds, spy_out)
-                    measure(ours_url, OURS, jobs, top, seconds, api.pid, neo4j_pid, n)
-                    if spy is not None:
-                        spy.wait(timeout=120)
-                        if spy_out.exists():
-                            out[name] = {"file": str(spy_out), "clients": top, "interactions": n}
-                            out[name] |= summarise_profile(spy_out)
-                            echo(f"compare: py-spy profile of our server, {n} interactions: "
-                                 f"{spy_out}")  # fmt: skip
         finally:
             stop(api)
             stop(lib)
             if max(answers) > 10:
                 unpad_interactions(settings)
     return out
+
+
+def _profile_ours(ours, jobs, n, clients, seconds, neo4j_pid, profile_dir, echo) -> dict:
+    """One more level of ours at ``clients`` with py-spy sampling our server (not in the
+    figures): where its time goes, with the last ``n`` interactions per profile."""
+    url, query, pid = ours
+    spy_out = profile_dir / f"compare-ours-profile-{n}.txt"
+    spy = start_profiler(pid, seconds, spy_out)
+    measure(url, query, jobs, clients, seconds, pid, neo4j_pid, n)
+    if spy is None:
+        return {}
+    spy.wait(timeout=120)
+    if not spy_out.exists():
+        return {}
+    echo(f"compare: py-spy profile of our server, {n} interactions: {spy_out}")
+    return {
+        "profile_ours": {"file": str(spy_out), "clients": clients, "interactions": n}
+        | summarise_profile(spy_out)
+    }
 
 
 def _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, echo) -> dict:

@@ -503,7 +503,10 @@ def markdown(r: dict) -> str:
             compare_table(p["compare"]),
             "",
         ]
-        profiles = [v for k, v in p["compare"].items() if k.startswith("profile_ours")]
+        larger = p["compare"].get("larger_answers") or {}
+        profiles = [
+            x["profile_ours"] for x in (p["compare"], *larger.values()) if "profile_ours" in x
+        ]
         for prof in profiles:
             lines += _profile_table(
                 f"Where our server spends its time on this read at {prof['clients']} clients, "

@@ -111,6 +111,9 @@ def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, 
     for item in items:
         for key in q.TEMPORALS:
             item[key] = _instant(item[key])
+        [handler] = item.pop("handler") or [None]  # the first by id of those a re-load left
+        item["handled_by"] = handler and handler["employee_id"]
+        item["handled_by_name"] = handler and handler["name"]
     customer = row["customer"]
     now = dt.datetime.now(dt.UTC)
     # A cursor per item (Relay edges): the position after which the next page starts.

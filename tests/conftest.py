@@ -1,8 +1,9 @@
 """Test fixtures. Anything that touches the graph runs against a real Neo4j 5.26 server.
 
 The tests use their own local server (port ``C360_TEST_NEO4J_PORT``, default 17687, data in
-``.c360/neo4j-test``, their data folder ``.c360/test-home``) so they never wipe the demo graph; it is started when missing and reused
-when running. ``C360_TEST_NEO4J_URI`` points the tests at another (throwaway!) server instead.
+``.c360/neo4j-test``) and data folder (``.c360/test-home``, one per port, emptied when a run
+starts) so they never wipe the demo graph or its identity model; the server is started when
+missing and reused when running. ``C360_TEST_NEO4J_URI`` points the tests at another (throwaway!) server instead.
 When the server cannot be had, the tests that need it fail, saying why. They never skip.
 
 A server the tests start is tied to the pytest process: it stops when the run ends, however it
@@ -29,7 +30,10 @@ from graph.driver import GraphUnavailable, create_sync_driver, verify
 BENCH_SMOKE_WORK = PROJECT_ROOT / ".c360" / "bench" / "ci-small"
 # The tests' data folder (identity model, rejects), emptied when a run starts: a model trained
 # by an earlier run (or by the demo, in .c360) would make a run here differ from a clean checkout.
-TEST_HOME = PROJECT_ROOT / ".c360" / "test-home"
+TEST_PORT = int(os.environ.get("C360_TEST_NEO4J_PORT", "17687"))
+TEST_HOME = (
+    PROJECT_ROOT / ".c360" / ("test-home" if TEST_PORT == 17687 else f"test-home-{TEST_PORT}")
+)
 KEEP_SERVER = os.environ.get("C360_TEST_KEEP_NEO4J") == "1"
 
 

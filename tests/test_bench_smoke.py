@@ -66,6 +66,7 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
         big["customers"] == check["customers"] and big["foreign_refused_library"] == big["foreign"]
     )
     assert big["identical"] + big["differences_masked_by_ours"] == big["customers"]
+    assert big["own_refused_ours"] == big["own_refused_library"] == 0
     assert len(larger["rounds"]) == 3 and set(larger["ratios"]) == {"8", "32"}
     markdown = (tmp_path / report_path.name.replace(".json", ".md")).read_text()
     assert "loader / baseline" in markdown and "| bank, quarter vs previous |" in markdown

@@ -34,8 +34,8 @@ WITH c, size(all_items) AS total,
         OR (x.occurred_at = $before_at AND x.interaction_id < $before_id)] AS rest
 RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
        [i IN rest[0..$limit] | i {{.*, {_AS_TEXT},
-         handled_by: [(i)-[:HANDLED_BY]->(e:Employee) | e.employee_id][0],
-         handled_by_name: [(i)-[:HANDLED_BY]->(e:Employee) | e.name][0],
+         handler: COLLECT {{ MATCH (i)-[:HANDLED_BY]->(e:Employee)
+                             RETURN e {{.employee_id, .name}} AS e ORDER BY e.employee_id LIMIT 1 }},
          progress: COLLECT {{ MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
                              RETURN p {{.*}} AS note ORDER BY note.at, note.note }}}}] AS items,
        c {{.customer_id, .name, .phone, .email, .address, .city, .national_id_last4}} AS customer
