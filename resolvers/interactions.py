@@ -46,13 +46,11 @@ class InteractionFilter:
                 )
 
 
-async def timeline(
-    ctx: Context, *, customer_id: str, flt: InteractionFilter, first: int | None, after: str | None
+def page_params(
+    ctx: Context, customer_id: str, flt: InteractionFilter, first: int | None, after: str | None
 ) -> dict[str, Any]:
-    """A page of the customer's interactions, newest first (the customer is already in scope).
-
-    Through the request's DataLoader: the timelines a list of customers asks for with the same
-    arguments are one query (``_timelines``), not one per customer."""
+    """The graph query's parameters for this page of the customer's timeline (BAD_USER_INPUT
+    naming ``first`` or ``after`` when one is not valid)."""
     params: dict[str, Any] = {
         "channels": tuple(flt.channels) if flt.channels else None,
         "kinds": tuple(flt.kinds) if flt.kinds else None,
@@ -63,6 +61,37 @@ async def timeline(
     cursor = _cursors(ctx, customer_id, params).decode(after, arity=2)
     params["before_at"] = dt.datetime.fromisoformat(cursor[0]) if cursor and cursor[0] else None
     params["before_id"] = cursor[1] if cursor else None
+    return params
+
+
+def first_page_params(ctx: Context, customer_id: str, first: int | None) -> dict[str, Any] | None:
+    """The parameters of the unfiltered first page, for a profile that fetches it with itself
+    (resolvers/customers.py); None when ``first`` is not valid: the timeline field, resolved on
+    its own, then answers with the error."""
+    try:
+        return page_params(ctx, customer_id, InteractionFilter(), first, None)
+    except BadUserInput:
+        return None
+
+
+async def timeline(
+    ctx: Context,
+    *,
+    customer_id: str,
+    flt: InteractionFilter,
+    first: int | None,
+    after: str | None,
+    fetched: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A page of the customer's interactions, newest first (the customer is already in scope).
+
+    ``fetched``: (parameters, row) of a page the profile query brought with the customer; used
+    when this page has the same parameters. Otherwise through the request's DataLoader: the
+    timelines a list of customers asks for with the same arguments are one query
+    (``_timelines``), not one per customer."""
+    params = page_params(ctx, customer_id, flt, first, after)
+    if fetched is not None and fetched[0] == params:
+        return _page(ctx, fetched[1], _cursors(ctx, customer_id, params))
 
     async def load(customer_ids: list[str]) -> list[dict[str, Any] | NotFound]:
         return await _timelines(ctx, customer_ids, params)
@@ -107,7 +136,7 @@ def _instant(value: Any) -> Any:
 
 
 def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, Any]:
-    items = row["items"]
+    items = [dict(item) for item in row["items"]]  # the row may serve two fields: left as it is
     for item in items:
         for key in q.TEMPORALS:
             item[key] = _instant(item[key])

@@ -10,14 +10,18 @@ names a field the caller wrote, and a query may fetch a part it then does not sh
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     InlineFragmentNode,
     SelectionSetNode,
+    get_named_type,
 )
+from graphql.execution.values import VariableValues, get_argument_values
 
 Fragments = dict[str, FragmentDefinitionNode]
 
@@ -61,3 +65,32 @@ def fields_of_nodes(info, *inner: str) -> list[str]:
     """Fields selected on the nodes of the connection being resolved: ``edges { node { ... } }``
     and ``nodes { ... }``; with ``inner`` (e.g. ``"customer"``), under that field of the nodes."""
     return sorted({*_under(info, ("edges", "node", *inner)), *_under(info, ("nodes", *inner))})
+
+
+def first_page_wanted(info, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The arguments of the sub-field named in ``names`` (e.g. a customer's ``timeline``), when
+    the selection asks for exactly one such field and for its first page unfiltered (no argument
+    but ``first``, literal or variable, defaults applied); None otherwise."""
+    raw = info._raw_info
+    nodes = [
+        f
+        for f in _fields([n.selection_set for n in raw.field_nodes], raw.fragments)
+        if f.name.value in names
+    ]
+    if len(nodes) != 1:
+        return None
+    [node] = nodes
+    parent = get_named_type(raw.return_type)
+    definition = getattr(parent, "fields", {}).get(node.name.value)
+    if definition is None:
+        return None
+    variables = raw.variable_values  # strawberry hands the coerced values as a plain dict
+    if isinstance(variables, dict):
+        variables = VariableValues(sources={}, coerced=variables)
+    try:
+        args = get_argument_values(definition, node, variables)
+    except GraphQLError:  # the field's own resolution names the problem
+        return None
+    if any(value is not None for name, value in args.items() if name != "first"):
+        return None
+    return args

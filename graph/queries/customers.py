@@ -17,6 +17,7 @@ from neo4j import AsyncManagedTransaction
 
 from core.products import ASSET_TYPES, MONEY_CONFIG
 from graph.model import CUSTOMER, SHOWN_CUSTOMER_FIELDS
+from graph.queries.interactions import PROFILE_TIMELINE_PART
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import one_row, scoped
 
@@ -130,6 +131,9 @@ CALL (c) {{
   WITH a {{.currency, .balance, fx_rate: fx_rate}} AS a
   RETURN round(sum({_IN_REPORTING}), 2) AS computed_aum
 }}""",
+    # The first page of the timeline (graph/queries/interactions.py), when the resolver asks
+    # for it with the page's parameters (``fetch_profile(timeline=...)``); never by field name.
+    "timeline": PROFILE_TIMELINE_PART,
 }
 # Parts of the row itself (no subquery): maps the API decodes only when they are asked for.
 # Temporals go out as ISO strings: hydrating a zoned DateTime in the driver costs more than
@@ -143,7 +147,7 @@ ROW_PARTS: dict[str, str] = {
                 .downgrade_reasons, .churn_risk_level, .churn_reasons_json, .churn_reasons}""",
     "recommendations": "recommendations: coalesce(c.recommendations_json, '[]')",
 }
-EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum"}
+EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum", "timeline"}
 # GraphQL field of Customer -> the part it needs.
 FIELD_PARTS = {
     "household": "household",
@@ -206,8 +210,14 @@ async def fetch_profile(
     customer_id: str,
     scope_params: dict[str, Any],
     parts: frozenset[str] = EVERY_PART,
+    timeline: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """The customer's profile row if the scope lets the caller see it, else None."""
+    """The customer's profile row if the scope lets the caller see it, else None; with
+    ``timeline`` (a page's parameters: resolvers/interactions.py) the row's ``timeline`` holds
+    that page."""
     params = {"customer_id": customer_id, **scope_params}
+    if timeline is not None:
+        parts |= {"timeline"}
+        params |= {f"timeline_{name}": value for name, value in timeline.items()}
     record = await one_row(tx, query=profile_query(scope, parts), params=params)
     return None if record is None else {**record["customer"], "access": record["access"]}

@@ -8,6 +8,8 @@ their scope.
 
 from __future__ import annotations
 
+import re
+
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import scoped
 
@@ -40,6 +42,14 @@ RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
                              RETURN p {{.*}} AS note ORDER BY note.at, note.note }}}}] AS items,
        c {{.customer_id, .name, .phone, .email, .address, .city, .national_id_last4}} AS customer
 """
+# The first page inside a profile query (graph/queries/customers.py): the same page as a part
+# of the profile's row, so a profile that shows its latest interactions is one round trip. Its
+# parameters are the page's, prefixed ``timeline_`` (they must not meet the profile's).
+PROFILE_TIMELINE_PART = (
+    "\nCALL (c) {\nCALL (c) {"
+    + re.sub(r"\$(\w+)", r"$timeline_\1", INTERACTIONS_PAGE_TAIL)
+    + "}\nRETURN {total: total, has_next: has_next, items: items, customer: customer} AS timeline\n}"
+)
 
 # The timelines of several customers in one query (the DataLoader's batch): the scope admits each
 # customer of $customer_ids, then the page above runs per customer.

@@ -178,6 +178,8 @@ class Customer:
     _referrals: strawberry.Private[list[dict[str, Any]] | None] = None
     _stored_aum: strawberry.Private[float | None] = None
     _computed_aum: strawberry.Private[float | None] = None
+    # (parameters, row) of the timeline's first page when the profile query brought it along.
+    _timeline_page: strawberry.Private[tuple[dict[str, Any], dict[str, Any]] | None] = None
 
     @strawberry.field(
         description="Interactions, newest first; filter by channel, kind and time.",
@@ -246,6 +248,7 @@ class Customer:
             ),
             first=first,
             after=after,
+            fetched=self._timeline_page,
         )
 
     @strawberry.field(
@@ -320,4 +323,5 @@ class Customer:
             _referrals=row.get("referrals"),
             _stored_aum=row.get("aum"),
             _computed_aum=row.get("computed_aum"),
+            _timeline_page=row.get("timeline_page"),
         )

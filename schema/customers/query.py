@@ -17,7 +17,7 @@ from schema.customers.connection import (
 )
 from schema.customers.customer import Customer
 from schema.pagination import PageInfo
-from schema.selection import fields_of_nodes, fields_of_this_field
+from schema.selection import fields_of_nodes, fields_of_this_field, first_page_wanted
 
 
 def _filters(flt: CustomerFilter | None) -> search.CustomerFilterArgs:
@@ -62,8 +62,12 @@ class CustomersQuery:
         "A customer outside your scope is NOT_FOUND, like one that does not exist."
     )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer:
+        timeline = first_page_wanted(info, ("timeline", "interactions"))
         row = await resolve.customer_profile(
-            info.context, str(id), fields=fields_of_this_field(info)
+            info.context,
+            str(id),
+            fields=fields_of_this_field(info),
+            timeline_first=None if timeline is None else (timeline.get("first"),),
         )
         return Customer.from_row(row)
 

@@ -1,0 +1,162 @@
+"""A profile that shows the first page of its timeline brings that page in its own graph query
+(one round trip fewer: graph/queries/customers.py, part ``timeline``). The page must be the one
+the timeline's own query answers, for every role and every customer the policy graph holds (in
+scope directly, by a hop, out of scope, missing), field by field as the schema declares them.
+
+The same document is asked twice: as it is (the page comes with the profile), and with the
+timeline selected a second time under an alias, which leaves both to the timeline's own query
+(the profile brings a page only for a single, unfiltered first page). Cursors are sealed with a
+fresh nonce each time, so pages are compared by what they hold and by the page each
+``endCursor`` leads to.
+"""
+
+from __future__ import annotations
+
+import pytest
+from graphql import get_named_type
+from neo4j import RoutingControl
+from starlette.testclient import TestClient
+
+from auth.policy import ROLES, Role
+from tests.policy_graph import CLAIMS, CUSTOMER_IDS, MISSING_ID, load_policy_graph
+from tests.round_trips import CountingSession, count_queries
+from tests.test_leak_crawler import GQL, selection
+
+# Every field of a timeline page and of its items, generated from the schema.
+CONNECTION = {
+    name: selection(
+        GQL.get_type("Customer").fields[name].type,  # type: ignore[union-attr]
+        2,
+        frozenset({"Customer", get_named_type(GQL.get_type("Customer").fields[name].type).name}),  # type: ignore[union-attr]
+        set(),
+    )
+    for name in ("timeline", "interactions")
+}
+CURSOR = {"timeline": ("pageInfo", "endCursor"), "interactions": ("pageInfo", "endCursor")}
+# More interactions for the first customer than a page holds, one a complaint with a handler and
+# progress notes, so pages, has-next and the handler are all exercised.
+EXTRA = """
+MATCH (c:Customer {customer_id: 'C000001'}), (e:Employee {employee_id: 'E0001'})
+UNWIND range(1, 7) AS k
+CREATE (c)-[:HAD]->(i:Interaction {interaction_id: 'PT-' + k, kind: 'SERVICE', channel: 'PHONE',
+  occurred_at: datetime('2026-11-01T09:00:00Z') - duration({days: k}), summary: 'call ' + k})
+WITH DISTINCT c, e
+CREATE (c)-[:HAD]->(i:Interaction {interaction_id: 'PT-C', kind: 'COMPLAINT', channel: 'BRANCH',
+  severity: 'MAJOR', summary: 'fee charged twice', status: 'OPEN',
+  occurred_at: datetime('2026-11-02T08:00:00+08:00')})
+CREATE (i)-[:HANDLED_BY]->(e)
+CREATE (i)-[:HAS_PROGRESS]->(:ComplaintProgress {at: datetime('2026-11-02T09:00:00Z'),
+  note: 'called back', by: 'E0001'})
+"""
+CASES = [(role, cid) for role in Role for cid in (*CUSTOMER_IDS, MISSING_ID)]
+
+
+@pytest.fixture(scope="module")
+def api(settings, driver):
+    from c360.app import create_app
+
+    load_policy_graph(driver, settings.neo4j_database, scored_contacts=True)
+    driver.execute_query(
+        EXTRA, database_=settings.neo4j_database, routing_control=RoutingControl.WRITE
+    )
+    with TestClient(create_app(settings)) as client:
+        count_queries(client.app.state.driver)
+        yield client
+
+
+def _ask(api, auth_header, role: Role, query: str, variables: dict) -> tuple[dict, int]:
+    claims = {c: CLAIMS[c] for c in ROLES[role].requires_claims}
+    CountingSession.queries = []
+    resp = api.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers=auth_header(role.value, **claims),
+    )
+    assert resp.status_code == 200, resp.text
+    return resp.json(), len(CountingSession.queries)
+
+
+def _document(field: str, *aliases: str, after: bool = False) -> str:
+    args = "first: $n, after: $after" if after else "first: $n"
+    fields = " ".join(f"{a}: {field}({args}) {{ {CONNECTION[field]} }}" for a in aliases)
+    head = "$id: ID!, $n: Int, $after: String" if after else "$id: ID!, $n: Int"
+    return f"query({head}) {{ customer(id: $id) {{ id {fields} }} }}"
+
+
+def _without_cursors(value):
+    """The answer without its sealed cursors (a fresh nonce each time)."""
+    if isinstance(value, dict):
+        return {
+            k: _without_cursors(v) for k, v in value.items() if k not in ("cursor", "endCursor")
+        }
+    if isinstance(value, list):
+        return [_without_cursors(v) for v in value]
+    return value
+
+
+def _end_cursor(page: dict | None) -> str | None:
+    return None if page is None else page["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize("field", ["timeline", "interactions"])
+@pytest.mark.parametrize(("role", "customer_id"), CASES, ids=[f"{r.value}-{c}" for r, c in CASES])
+def test_the_page_a_profile_brings_is_the_timelines_own(api, auth_header, role, customer_id, field):
+    variables = {"id": customer_id, "n": 3}
+    alone, alone_trips = _ask(api, auth_header, role, _document(field, "page"), variables)
+    twice, twice_trips = _ask(api, auth_header, role, _document(field, "page", "again"), variables)
+    assert alone.get("errors") == twice.get("errors")
+    if twice["data"] is None or twice["data"]["customer"] is None:
+        assert alone["data"] == twice["data"]
+        return
+    own = _without_cursors(twice["data"]["customer"])
+    assert _without_cursors(alone["data"]["customer"])["page"] == own["page"] == own["again"]
+    if own["page"] is not None:
+        assert (alone_trips, twice_trips) == (2, 3)  # the profile (+ the timeline), the audit
+    # The next page each end cursor leads to is the same page.
+    nexts = []
+    for answer in (alone, twice):
+        cursor = _end_cursor(answer["data"]["customer"]["page"])
+        if cursor is None:
+            continue
+        body, _ = _ask(
+            api,
+            auth_header,
+            role,
+            _document(field, "page", after=True),
+            {**variables, "after": cursor},
+        )
+        assert "errors" not in body, body
+        nexts.append(_without_cursors(body["data"]["customer"]["page"]))
+    assert nexts == [] or nexts[0] == nexts[1]
+
+
+def test_the_first_customer_has_a_paged_timeline_with_a_handled_complaint(api, auth_header):
+    """The fixture's customer: the page above is not trivially empty."""
+    body, trips = _ask(
+        api,
+        auth_header,
+        Role.ADMIN,
+        "query($id: ID!) { customer(id: $id) { timeline(first: 20) { totalCount "
+        "pageInfo { hasNextPage } nodes { id handledBy } } } }",
+        {"id": "C000001"},
+    )
+    page = body["data"]["customer"]["timeline"]
+    assert page["totalCount"] >= 10 and not page["pageInfo"]["hasNextPage"]
+    complaint = next(n for n in page["nodes"] if n["id"] == "PT-C")
+    assert complaint["handledBy"] == "E0001"
+    assert trips == 2
+
+
+def test_a_first_out_of_range_is_the_timelines_error_with_the_customer_still_shown(
+    api, auth_header
+):
+    body, _ = _ask(
+        api,
+        auth_header,
+        Role.ADMIN,
+        'query { customer(id: "C000001") { id timeline(first: 500) { totalCount } } }',
+        {},
+    )
+    assert body["data"]["customer"] == {"id": "C000001", "timeline": None}
+    [error] = body["errors"]
+    assert error["path"] == ["customer", "timeline"] and "first" in error["message"]
