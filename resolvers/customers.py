@@ -10,7 +10,7 @@ from auth.policy import Operation
 from core.errors import BadUserInput, NotFound
 from graph.queries import customers as q
 from resolvers.context import Context
-from resolvers.interactions import first_page_params
+from resolvers.interactions import FirstPage, first_page_params
 
 MAX_ID_LENGTH = 64
 
@@ -20,27 +20,25 @@ async def customer_profile(
     customer_id: str,
     *,
     fields: Iterable[str],
-    timeline_first: tuple[int | None] | None = None,
+    timeline: FirstPage | None = None,
 ) -> dict[str, Any]:
-    """The profile row, masked. ``timeline_first``: (``first``,) when the selection shows the
-    first page of the timeline unfiltered; that page then comes in the same graph query, as the
-    row's ``timeline_page`` (parameters, page row), and the timeline field answers from it."""
+    """The profile row, masked. ``timeline``: the first page of the timeline, unfiltered, when
+    the selection shows it; that page then comes in the same graph query, as the row's
+    ``timeline_page`` (resolvers/interactions.Fetched), and the timeline field answers from it."""
     customer_id = customer_id.strip()
     if not customer_id or len(customer_id) > MAX_ID_LENGTH:
         raise BadUserInput(f"id must be 1 to {MAX_ID_LENGTH} characters")
     enforce.require(ctx.principal, Operation.READ_CUSTOMER)
     scope = enforce.row_scope(ctx.principal)
     fields = list(fields)
-    page = None
-    if timeline_first is not None:
-        page = first_page_params(ctx, customer_id, timeline_first[0])
+    page = None if timeline is None else first_page_params(ctx, customer_id, timeline)
     row = await ctx.read(
         q.fetch_profile,
         scope=scope.kind,
         customer_id=customer_id,
         scope_params=scope.params,
         parts=q.parts_for(fields),
-        timeline=page,
+        **({} if page is None else {"timeline": page[0], "timeline_parts": page[1]}),
     )
     # Recorded whether or not the customer is there: a probe is a read, and its event looks like
     # any other, so the trail does not tell absent from out of scope either.
@@ -50,5 +48,5 @@ async def customer_profile(
     timeline_row = row.pop("timeline", None)
     masked = enforce.mask_row(ctx.principal, row)
     if page is not None and timeline_row is not None:
-        masked["timeline_page"] = (page, timeline_row)
+        masked["timeline_page"] = (*page, timeline_row)
     return masked

@@ -9,7 +9,7 @@ operation, bound to the arguments; the same request again answers with the first
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,14 +64,30 @@ def page_params(
     return params
 
 
-def first_page_params(ctx: Context, customer_id: str, first: int | None) -> dict[str, Any] | None:
-    """The parameters of the unfiltered first page, for a profile that fetches it with itself
-    (resolvers/customers.py); None when ``first`` is not valid: the timeline field, resolved on
-    its own, then answers with the error."""
+@dataclass(frozen=True)
+class FirstPage:
+    """The unfiltered first page of a timeline a profile's selection shows: ``first`` and the
+    Interaction fields selected on its items (GraphQL names)."""
+
+    first: int | None
+    item_fields: tuple[str, ...]
+
+
+# (page parameters, item parts, page row) of a page a profile query brought along.
+Fetched = tuple[dict[str, Any], frozenset[str], dict[str, Any]]
+
+
+def first_page_params(
+    ctx: Context, customer_id: str, page: FirstPage
+) -> tuple[dict[str, Any], frozenset[str]] | None:
+    """The parameters and item parts of the unfiltered first page, for a profile that fetches it
+    with itself (resolvers/customers.py); None when ``first`` is not valid: the timeline field,
+    resolved on its own, then answers with the error."""
     try:
-        return page_params(ctx, customer_id, InteractionFilter(), first, None)
+        params = page_params(ctx, customer_id, InteractionFilter(), page.first, None)
     except BadUserInput:
         return None
+    return params, q.item_parts_for(page.item_fields)
 
 
 async def timeline(
@@ -81,22 +97,25 @@ async def timeline(
     flt: InteractionFilter,
     first: int | None,
     after: str | None,
-    fetched: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    item_fields: Iterable[str],
+    fetched: Fetched | None = None,
 ) -> dict[str, Any]:
-    """A page of the customer's interactions, newest first (the customer is already in scope).
+    """A page of the customer's interactions, newest first (the customer is already in scope);
+    its items carry what ``item_fields`` (GraphQL names) need.
 
-    ``fetched``: (parameters, row) of a page the profile query brought with the customer; used
-    when this page has the same parameters. Otherwise through the request's DataLoader: the
-    timelines a list of customers asks for with the same arguments are one query
-    (``_timelines``), not one per customer."""
+    ``fetched``: a page the profile query brought with the customer; used when this page has the
+    same parameters and parts. Otherwise through the request's DataLoader: the timelines a list
+    of customers asks for with the same arguments are one query (``_timelines``), not one per
+    customer."""
     params = page_params(ctx, customer_id, flt, first, after)
-    if fetched is not None and fetched[0] == params:
-        return _page(ctx, fetched[1], _cursors(ctx, customer_id, params))
+    parts = q.item_parts_for(item_fields)
+    if fetched is not None and fetched[0] == params and fetched[1] >= parts:
+        return _page(ctx, fetched[2], _cursors(ctx, customer_id, params))
 
     async def load(customer_ids: list[str]) -> list[dict[str, Any] | NotFound]:
-        return await _timelines(ctx, customer_ids, params)
+        return await _timelines(ctx, customer_ids, params, parts)
 
-    key = ("interactions", *sorted(params.items()))
+    key = ("interactions", parts, *sorted(params.items()))
     return await ctx.loader(key, load).load(customer_id)
 
 
@@ -112,12 +131,12 @@ def _cursors(ctx: Context, customer_id: str, page: dict[str, Any]) -> CursorCode
 
 
 async def _timelines(
-    ctx: Context, customer_ids: list[str], page: dict[str, Any]
+    ctx: Context, customer_ids: list[str], page: dict[str, Any], parts: frozenset[str]
 ) -> list[dict[str, Any] | NotFound]:
     scope = enforce.row_scope(ctx.principal)
     rows = await ctx.read(
         all_rows,
-        query=q.INTERACTIONS_PAGES[scope.kind],
+        query=q.pages_query(scope.kind, parts),
         params={"customer_ids": customer_ids, **scope.params, **page},
     )
     found = {row["customer_id"]: row for row in rows}
@@ -140,7 +159,8 @@ def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, 
     for item in items:
         for key in q.TEMPORALS:
             item[key] = _instant(item[key])
-        [handler] = item.pop("handler") or [None]  # the first by id of those a re-load left
+        # The first by id of those a re-load left; not fetched when not selected.
+        [handler] = item.pop("handler", None) or [None]
         item["handled_by"] = handler and handler["employee_id"]
         item["handled_by_name"] = handler and handler["name"]
     customer = row["customer"]

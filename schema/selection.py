@@ -67,10 +67,24 @@ def fields_of_nodes(info, *inner: str) -> list[str]:
     return sorted({*_under(info, ("edges", "node", *inner)), *_under(info, ("nodes", *inner))})
 
 
-def first_page_wanted(info, names: tuple[str, ...]) -> dict[str, Any] | None:
-    """The arguments of the sub-field named in ``names`` (e.g. a customer's ``timeline``), when
-    the selection asks for exactly one such field and for its first page unfiltered (no argument
-    but ``first``, literal or variable, defaults applied); None otherwise."""
+# Where a page's items are, per page field: a Relay connection's edges' nodes and nodes, or the
+# deprecated connections' items.
+ITEM_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "timeline": (("edges", "node"), ("nodes",)),
+    "interactions": (("items",),),
+}
+
+
+def item_fields(info) -> list[str]:
+    """Fields selected on the items of the page being resolved (the field's ITEM_PATHS)."""
+    return sorted({f for path in ITEM_PATHS[info.field_name] for f in _under(info, path)})
+
+
+def first_page_wanted(info, names: tuple[str, ...]) -> tuple[dict[str, Any], list[str]] | None:
+    """For the page sub-field named in ``names`` (e.g. a customer's ``timeline``): its arguments
+    and the fields selected on its items (ITEM_PATHS), when the selection asks for exactly one
+    such field and for its first page unfiltered (no argument but ``first``, literal or
+    variable, defaults applied); None otherwise."""
     raw = info._raw_info
     nodes = [
         f
@@ -93,4 +107,6 @@ def first_page_wanted(info, names: tuple[str, ...]) -> dict[str, Any] | None:
         return None
     if any(value is not None for name, value in args.items() if name != "first"):
         return None
-    return args
+    paths = ITEM_PATHS[node.name.value]
+    fields = {f for path in paths for f in names_under([node.selection_set], raw.fragments, path)}
+    return args, sorted(fields)

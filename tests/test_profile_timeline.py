@@ -32,7 +32,24 @@ CONNECTION = {
     )
     for name in ("timeline", "interactions")
 }
-CURSOR = {"timeline": ("pageInfo", "endCursor"), "interactions": ("pageInfo", "endCursor")}
+# Items selected more narrowly: the page then leaves out what they do not show (an item's
+# handler, its progress notes), and must hold the same values for what they do.
+NARROW = {
+    "plain": "id channel kind occurredAt summary",
+    "handler": "id handledBy",
+    "progress": "id progress { at note }",
+}
+ITEMS = {"timeline": "edges {{ cursor node {{ {} }} }}", "interactions": "items {{ {} }}"}
+
+
+def _narrow(field: str, items: str) -> str:
+    return f"totalCount pageInfo {{ hasNextPage endCursor }} {ITEMS[field].format(items)}"
+
+
+def _items(page: dict, field: str) -> list[dict]:
+    return [e["node"] for e in page["edges"]] if field == "timeline" else page["items"]
+
+
 # More interactions for the first customer than a page holds, one a complaint with a handler and
 # progress notes, so pages, has-next and the handler are all exercised.
 EXTRA = """
@@ -59,7 +76,11 @@ def api(settings, driver):
     driver.execute_query(
         EXTRA, database_=settings.neo4j_database, routing_control=RoutingControl.WRITE
     )
-    with TestClient(create_app(settings)) as client:
+    # Many requests as a few subjects; the limiter has its own tests.
+    relaxed = settings.model_copy(
+        update={"rate_limit_per_second": 1000.0, "rate_limit_burst": 5000}
+    )
+    with TestClient(create_app(relaxed)) as client:
         count_queries(client.app.state.driver)
         yield client
 
@@ -73,12 +94,17 @@ def _ask(api, auth_header, role: Role, query: str, variables: dict) -> tuple[dic
         headers=auth_header(role.value, **claims),
     )
     assert resp.status_code == 200, resp.text
+    # An item's handler and progress notes are read only when the items show them.
+    sent = " ".join(CountingSession.queries)
+    assert ("HANDLED_BY]" in sent) <= ("handledBy" in query), sent
+    assert ("HAS_PROGRESS]" in sent) <= ("progress" in query), sent
     return resp.json(), len(CountingSession.queries)
 
 
-def _document(field: str, *aliases: str, after: bool = False) -> str:
+def _document(field: str, *aliases: str, after: bool = False, items: str | None = None) -> str:
     args = "first: $n, after: $after" if after else "first: $n"
-    fields = " ".join(f"{a}: {field}({args}) {{ {CONNECTION[field]} }}" for a in aliases)
+    page = CONNECTION[field] if items is None else _narrow(field, items)
+    fields = " ".join(f"{a}: {field}({args}) {{ {page} }}" for a in aliases)
     head = "$id: ID!, $n: Int, $after: String" if after else "$id: ID!, $n: Int"
     return f"query({head}) {{ customer(id: $id) {{ id {fields} }} }}"
 
@@ -92,6 +118,15 @@ def _without_cursors(value):
     if isinstance(value, list):
         return [_without_cursors(v) for v in value]
     return value
+
+
+def _project(whole, narrow):
+    """``whole`` cut down to the keys ``narrow`` has (recursively, lists item by item)."""
+    if isinstance(narrow, dict) and isinstance(whole, dict):
+        return {k: _project(whole.get(k), v) for k, v in narrow.items()}
+    if isinstance(narrow, list) and isinstance(whole, list) and len(whole) == len(narrow):
+        return [_project(w, n) for w, n in zip(whole, narrow, strict=True)]
+    return whole
 
 
 def _end_cursor(page: dict | None) -> str | None:
@@ -128,6 +163,23 @@ def test_the_page_a_profile_brings_is_the_timelines_own(api, auth_header, role, 
         assert "errors" not in body, body
         nexts.append(_without_cursors(body["data"]["customer"]["page"]))
     assert nexts == [] or nexts[0] == nexts[1]
+    # Narrower selections of the items: the same values for what they show, by either path.
+    whole = own["page"]
+    for items in NARROW.values():
+        narrow, _ = _ask(api, auth_header, role, _document(field, "page", items=items), variables)
+        narrow_twice, _ = _ask(
+            api, auth_header, role, _document(field, "page", "again", items=items), variables
+        )
+        assert "errors" not in narrow and "errors" not in narrow_twice
+        pages = [narrow["data"]["customer"]["page"], *narrow_twice["data"]["customer"].values()]
+        pages = [p for p in pages if isinstance(p, dict)]  # "id" is the customer's own
+        if whole is None:
+            assert pages == []
+            continue
+        for page in pages:
+            narrow_items = _items(_without_cursors(page), field)
+            assert narrow_items == _project(_items(whole, field), narrow_items)
+            assert page["totalCount"] == whole["totalCount"]
 
 
 def test_the_first_customer_has_a_paged_timeline_with_a_handled_complaint(api, auth_header):

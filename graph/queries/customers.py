@@ -17,7 +17,11 @@ from neo4j import AsyncManagedTransaction
 
 from core.products import ASSET_TYPES, MONEY_CONFIG
 from graph.model import CUSTOMER, SHOWN_CUSTOMER_FIELDS
-from graph.queries.interactions import PROFILE_TIMELINE_PART
+from graph.queries.interactions import (
+    EVERY_ITEM_PART,
+    PROFILE_TIMELINE_PREFIX,
+    profile_timeline_part,
+)
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import one_row, scoped
 
@@ -131,10 +135,11 @@ CALL (c) {{
   WITH a {{.currency, .balance, fx_rate: fx_rate}} AS a
   RETURN round(sum({_IN_REPORTING}), 2) AS computed_aum
 }}""",
-    # The first page of the timeline (graph/queries/interactions.py), when the resolver asks
-    # for it with the page's parameters (``fetch_profile(timeline=...)``); never by field name.
-    "timeline": PROFILE_TIMELINE_PART,
 }
+# The first page of the timeline (graph/queries/interactions.py), when the resolver asks for it
+# with the page's parameters (``fetch_profile(timeline=...)``), never by field name; the parts
+# of its items as ``timeline.<part>``.
+TIMELINE = "timeline"
 # Parts of the row itself (no subquery): maps the API decodes only when they are asked for.
 # Temporals go out as ISO strings: hydrating a zoned DateTime in the driver costs more than
 # the API's fromisoformat.
@@ -147,7 +152,7 @@ ROW_PARTS: dict[str, str] = {
                 .downgrade_reasons, .churn_risk_level, .churn_reasons_json, .churn_reasons}""",
     "recommendations": "recommendations: coalesce(c.recommendations_json, '[]')",
 }
-EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum", "timeline"}
+EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum"}
 # GraphQL field of Customer -> the part it needs.
 FIELD_PARTS = {
     "household": "household",
@@ -179,7 +184,12 @@ def parts_for(fields: Iterable[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=QUERY_TEXTS)
 def details(parts: frozenset[str], scope: ScopeKind) -> str:
-    text = "".join(PARTS[name] for name in PARTS if name in parts) + "\n"
+    text = "".join(PARTS[name] for name in PARTS if name in parts)
+    if TIMELINE in parts:
+        prefix = f"{TIMELINE}."
+        item_parts = frozenset(p.removeprefix(prefix) for p in parts if p.startswith(prefix))
+        text += profile_timeline_part(item_parts)
+    text += "\n"
     text = text.replace("__REPORTING__", reporting_currency())
     return text.replace("__ACCESS__", ACCESS_EXPR[scope])
 
@@ -189,7 +199,7 @@ def details(parts: frozenset[str], scope: ScopeKind) -> str:
 # parts fetched.
 @lru_cache(maxsize=QUERY_TEXTS)
 def row(parts: frozenset[str]) -> str:
-    fetched = "".join(f"{name}: {name}, " for name in PARTS if name in parts)
+    fetched = "".join(f"{name}: {name}, " for name in (*PARTS, TIMELINE) if name in parts)
     own = "".join(f"{ROW_PARTS[name]}, " for name in ROW_PARTS if name in parts)
     if "accounts" in parts:
         fetched += _AUM_OF_ACCOUNTS.replace("__REPORTING__", reporting_currency())
@@ -211,13 +221,14 @@ async def fetch_profile(
     scope_params: dict[str, Any],
     parts: frozenset[str] = EVERY_PART,
     timeline: dict[str, Any] | None = None,
+    timeline_parts: frozenset[str] = EVERY_ITEM_PART,
 ) -> dict[str, Any] | None:
     """The customer's profile row if the scope lets the caller see it, else None; with
     ``timeline`` (a page's parameters: resolvers/interactions.py) the row's ``timeline`` holds
-    that page."""
+    that page, its items with ``timeline_parts``."""
     params = {"customer_id": customer_id, **scope_params}
     if timeline is not None:
-        parts |= {"timeline"}
-        params |= {f"timeline_{name}": value for name, value in timeline.items()}
+        parts |= {TIMELINE, *(f"{TIMELINE}.{p}" for p in timeline_parts)}
+        params |= {f"{PROFILE_TIMELINE_PREFIX}{k}": value for k, value in timeline.items()}
     record = await one_row(tx, query=profile_query(scope, parts), params=params)
     return None if record is None else {**record["customer"], "access": record["access"]}

@@ -9,6 +9,8 @@ their scope.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 from graph.session import scoped
@@ -22,7 +24,30 @@ TEMPORALS = (
     "reopened_at", "last_resolved_at",
 )  # fmt: skip
 _AS_TEXT = ", ".join(f"{k}: toString(i.{k})" for k in TEMPORALS)
-INTERACTIONS_PAGE_TAIL = f"""
+# What an item carries beyond its own properties, each fetched only when the selection shows it
+# (a subquery per item: at 100 items, 100 expansions each).
+ITEM_PARTS: dict[str, str] = {
+    "handler": """handler: COLLECT { MATCH (i)-[:HANDLED_BY]->(e:Employee)
+                            RETURN e {.employee_id, .name} AS e ORDER BY e.employee_id LIMIT 1 }""",
+    "progress": """progress: COLLECT { MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
+                            RETURN p {.*} AS note ORDER BY note.at, note.note }""",
+}
+EVERY_ITEM_PART = frozenset(ITEM_PARTS)
+# GraphQL field of Interaction -> the part it needs.
+ITEM_FIELD_PARTS = {"handledBy": "handler", "progress": "progress"}
+
+
+def item_parts_for(fields: Iterable[str]) -> frozenset[str]:
+    """The item parts a selection of Interaction fields needs (GraphQL names)."""
+    return frozenset(ITEM_FIELD_PARTS[f] for f in fields if f in ITEM_FIELD_PARTS)
+
+
+@lru_cache(maxsize=len(ITEM_PARTS) ** 2 * 4)
+def page_tail(parts: frozenset[str] = EVERY_ITEM_PART, prefix: str = "") -> str:
+    """The page of the bound customer ``c``, its items with ``parts``; the parameters' names
+    start with ``prefix``."""
+    extra = "".join(f",\n         {ITEM_PARTS[name]}" for name in ITEM_PARTS if name in parts)
+    tail = f"""
 OPTIONAL MATCH (c)-[:HAD]->(i:Interaction)
 WHERE ($channels IS NULL OR i.channel IN $channels)
   AND ($kinds IS NULL OR i.kind IN $kinds)
@@ -35,34 +60,36 @@ WITH c, size(all_items) AS total,
      [x IN all_items WHERE $before_at IS NULL OR x.occurred_at < $before_at
         OR (x.occurred_at = $before_at AND x.interaction_id < $before_id)] AS rest
 RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
-       [i IN rest[0..$limit] | i {{.*, {_AS_TEXT},
-         handler: COLLECT {{ MATCH (i)-[:HANDLED_BY]->(e:Employee)
-                             RETURN e {{.employee_id, .name}} AS e ORDER BY e.employee_id LIMIT 1 }},
-         progress: COLLECT {{ MATCH (i)-[:HAS_PROGRESS]->(p:ComplaintProgress)
-                             RETURN p {{.*}} AS note ORDER BY note.at, note.note }}}}] AS items,
+       [i IN rest[0..$limit] | i {{.*, {_AS_TEXT}{extra}}}] AS items,
        c {{.customer_id, .name, .phone, .email, .address, .city, .national_id_last4}} AS customer
 """
+    return re.sub(r"\$(\w+)", rf"${prefix}\1", tail) if prefix else tail
+
+
 # The first page inside a profile query (graph/queries/customers.py): the same page as a part
 # of the profile's row, so a profile that shows its latest interactions is one round trip. Its
 # parameters are the page's, prefixed ``timeline_`` (they must not meet the profile's).
-PROFILE_TIMELINE_PART = (
-    "\nCALL (c) {\nCALL (c) {"
-    + re.sub(r"\$(\w+)", r"$timeline_\1", INTERACTIONS_PAGE_TAIL)
-    + "}\nRETURN {total: total, has_next: has_next, items: items, customer: customer} AS timeline\n}"
-)
+PROFILE_TIMELINE_PREFIX = "timeline_"
 
-# The timelines of several customers in one query (the DataLoader's batch): the scope admits each
-# customer of $customer_ids, then the page above runs per customer.
-INTERACTIONS_PAGES: dict[ScopeKind, str] = {
-    scope: f"""
+
+def profile_timeline_part(parts: frozenset[str]) -> str:
+    return (
+        f"\nCALL (c) {{\nCALL (c) {{{page_tail(parts, PROFILE_TIMELINE_PREFIX)}}}\n"
+        "RETURN {total: total, has_next: has_next, items: items, customer: customer} AS timeline\n}"
+    )
+
+
+@lru_cache(maxsize=len(ACCESS_EXPR) * len(ITEM_PARTS) ** 2 * 2)
+def pages_query(scope: ScopeKind, parts: frozenset[str] = EVERY_ITEM_PART) -> str:
+    """The timelines of several customers in one query (the DataLoader's batch): the scope admits
+    each customer of $customer_ids, then the page above runs per customer."""
+    return f"""
 UNWIND $customer_ids AS wanted
 MATCH (c:Customer {{customer_id: wanted}})
-WITH c, {access} AS access WHERE access IS NOT NULL
-CALL (c) {{{INTERACTIONS_PAGE_TAIL}}}
+WITH c, {ACCESS_EXPR[scope]} AS access WHERE access IS NOT NULL
+CALL (c) {{{page_tail(parts)}}}
 RETURN customer_id, total, has_next, items, customer
 """
-    for scope, access in ACCESS_EXPR.items()
-}
 
 
 # Writes change only customers the caller serves directly (not a referral hop).

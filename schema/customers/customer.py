@@ -32,6 +32,7 @@ from schema.interactions.types import (
     TimelineConnection,
 )
 from schema.scalars import to_date
+from schema.selection import item_fields
 from schema.value.types import Recommendation, Risk, Value
 
 
@@ -179,7 +180,7 @@ class Customer:
     _stored_aum: strawberry.Private[float | None] = None
     _computed_aum: strawberry.Private[float | None] = None
     # (parameters, row) of the timeline's first page when the profile query brought it along.
-    _timeline_page: strawberry.Private[tuple[dict[str, Any], dict[str, Any]] | None] = None
+    _timeline_page: strawberry.Private[resolve_interactions.Fetched | None] = None
 
     @strawberry.field(
         description="Interactions, newest first; filter by channel, kind and time.",
@@ -248,6 +249,7 @@ class Customer:
             ),
             first=first,
             after=after,
+            item_fields=item_fields(info),
             fetched=self._timeline_page,
         )
 

@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers import customers as resolve
 from resolvers import search
+from resolvers.interactions import FirstPage
 from schema.context import Info
 from schema.customers.connection import (
     AtRiskKind,
@@ -62,12 +63,14 @@ class CustomersQuery:
         "A customer outside your scope is NOT_FOUND, like one that does not exist."
     )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer:
-        timeline = first_page_wanted(info, ("timeline", "interactions"))
+        wanted = first_page_wanted(info, ("timeline", "interactions"))
         row = await resolve.customer_profile(
             info.context,
             str(id),
             fields=fields_of_this_field(info),
-            timeline_first=None if timeline is None else (timeline.get("first"),),
+            timeline=None
+            if wanted is None
+            else FirstPage(first=wanted[0].get("first"), item_fields=tuple(wanted[1])),
         )
         return Customer.from_row(row)
 
