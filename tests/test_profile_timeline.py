@@ -13,7 +13,7 @@ fresh nonce each time, so pages are compared by what they hold and by the page e
 from __future__ import annotations
 
 import pytest
-from graphql import get_named_type
+from graphql import GraphQLObjectType, get_named_type
 from neo4j import RoutingControl
 from starlette.testclient import TestClient
 
@@ -23,11 +23,13 @@ from tests.round_trips import CountingSession, count_queries
 from tests.test_leak_crawler import GQL, selection
 
 # Every field of a timeline page and of its items, generated from the schema.
+CUSTOMER = GQL.get_type("Customer")
+assert isinstance(CUSTOMER, GraphQLObjectType)
 CONNECTION = {
     name: selection(
-        GQL.get_type("Customer").fields[name].type,  # type: ignore[union-attr]
+        CUSTOMER.fields[name].type,
         2,
-        frozenset({"Customer", get_named_type(GQL.get_type("Customer").fields[name].type).name}),  # type: ignore[union-attr]
+        frozenset({"Customer", get_named_type(CUSTOMER.fields[name].type).name}),
         set(),
     )
     for name in ("timeline", "interactions")
