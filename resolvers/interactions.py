@@ -22,7 +22,7 @@ from graph.session import all_rows, one_row
 from resolvers.complaint_view import for_caller, with_service_level
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
-from resolvers.pagination import CursorCodec, list_cursors, page_size
+from resolvers.pagination import CursorCodec, Cursors, list_cursors, page_size
 from resolvers.writes import Written, audited_write
 
 MAX_TEXT = 2000
@@ -165,10 +165,11 @@ def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, 
         item["handled_by_name"] = handler and handler["name"]
     customer = row["customer"]
     now = dt.datetime.now(dt.UTC)
-    # A cursor per item (Relay edges): the position after which the next page starts.
-    item_cursors = [
-        cursors.encode(i["occurred_at"].isoformat(), i["interaction_id"]) for i in items
-    ]
+    # A cursor per item (Relay edges): the position after which the next page starts; sealed
+    # only when selected.
+    item_cursors = Cursors(
+        cursors, [(i["occurred_at"].isoformat(), i["interaction_id"]) for i in items]
+    )
     for item in items:
         with_service_level(item, ctx.settings, now)
     return {

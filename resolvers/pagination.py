@@ -17,9 +17,10 @@ import binascii
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -115,3 +116,30 @@ def list_cursors(
         default=str,
     )  # ASCII (escapes even a lone surrogate), so it always encodes
     return CursorCodec(_aead(settings.id_pepper.get_secret_value()), binding.encode())
+
+
+class Cursors(Sequence[str]):
+    """The cursors of a page's items, each sealed when first asked for: the cursor of an edge
+    nobody selects is never sealed (at 100 items, 100 encryptions saved)."""
+
+    def __init__(self, codec: CursorCodec, positions: list[tuple[Any, ...]]) -> None:
+        self._codec = codec
+        self._positions = positions
+        self._sealed: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]  # IndexError beyond the page, negatives from the end
+        if index not in self._sealed:
+            self._sealed[index] = self._codec.encode(*self._positions[index])
+        return self._sealed[index]

@@ -341,6 +341,21 @@ def test_the_codec_round_trips_and_hides_the_length_of_the_sort_value():
     assert codec.decode(None, arity=2) is None
 
 
+def test_a_pages_cursors_are_sealed_when_asked_for_each_once():
+    from resolvers.pagination import Cursors, list_cursors
+
+    codec = list_cursors(Settings(), _principal(), "interactions", customer_id="C1")
+    positions = [(f"2026-11-0{d}T09:00:00+00:00", f"I{d}") for d in (3, 2, 1)]
+    cursors = Cursors(codec, positions)
+    assert len(cursors) == 3 and cursors._sealed == {}  # none sealed before one is asked for
+    last = cursors[-1]
+    assert cursors._sealed == {2: last} and cursors[2] is last  # the same cursor, sealed once
+    assert [codec.decode(c, arity=2) for c in cursors] == positions
+    assert cursors[0:2] == [cursors[0], cursors[1]]
+    with pytest.raises(IndexError):
+        cursors[3]
+
+
 def test_the_codec_refuses_other_callers_queries_and_keys():
     from resolvers.pagination import list_cursors
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -192,10 +193,17 @@ class InteractionConnection:
     page_info: InteractionPageInfo = strawberry.field(deprecation_reason=_USE_TIMELINE)
 
 
+def _edge_cursor(root: TimelineEdge) -> str:
+    return root._cursors[root._index]
+
+
 @strawberry.type
 class TimelineEdge:
-    cursor: str
+    # The page's cursors (resolvers/pagination.Cursors): this edge's is sealed when selected.
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: Interaction
+    _cursors: strawberry.Private[Sequence[str]]
+    _index: strawberry.Private[int]
 
 
 @strawberry.type(
@@ -214,8 +222,8 @@ class TimelineConnection:
     def of(cls, page: dict[str, Any]) -> TimelineConnection:
         return cls(
             edges=[
-                TimelineEdge(cursor=c, node=Interaction.from_row(i))
-                for i, c in zip(page["items"], page["cursors"], strict=True)
+                TimelineEdge(_cursors=page["cursors"], _index=k, node=Interaction.from_row(i))
+                for k, i in enumerate(page["items"])
             ],
             page_info=PageInfo(has_next_page=page["has_next"], end_cursor=page["end_cursor"]),
             total_count=page["total"],
