@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import OperationType as GraphQLOperationType
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -153,6 +154,12 @@ class GraphQLApp(GraphQL[Context, None]):
             if request.state.media == GRAPHQL_RESPONSE:
                 body.pop("data", None)
         return body
+
+    def encode_json(self, data: object) -> str:
+        """The response body: orjson (UTF-8 as it is, not \\u escapes; NaN as null, never the
+        invalid JSON ``NaN``), several times faster than the standard library on a large page.
+        Text, as strawberry's streaming and websocket paths expect."""
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
     def parse_json(self, data: str | bytes) -> Any:
         """Malformed JSON (and non-UTF-8 bytes, and nesting beyond the parser's recursion
