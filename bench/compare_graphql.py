@@ -4,7 +4,7 @@ Usage (on a graph our tools loaded and scored, the bench server's environment se
 sets it; ``python -m bench.run --phases compare`` does all of that):
 
     python -m bench.compare_graphql [--clients 8 32] [--seconds 10] [--rounds 3] [--rms 4]
-                                    [--interactions 10 100]
+                                    [--interactions 10 100] [--accounts 100]
 
 Issue 24's measuring stick, not a dependency of the product. The library (bench/graphql_lib:
 pinned @neo4j/graphql 7 behind Apollo Server, an ``@authorization`` rule that shows an RM the
@@ -27,7 +27,9 @@ the same HS256 token (our development secret), driven by the same asyncio client
    fair figure, where req/s also measures the neighbours).
 5. Larger answers (``--interactions 10 100``): steps 3 and 4 again after each book customer is
    given that many interactions (older than its own, ids ``BENCH-…``; deleted at the end), so
-   how each server's cost grows with the answer is measured too.
+   how each server's cost grows with the answer is measured too; then (``--accounts 100``) the
+   same with the first size of interactions and each book customer holding that many accounts
+   (ids ``BENCH-…``, deleted at the end too).
 
 Prints a table of ratios ours ÷ library, median [min-max] over the rounds, and returns the
 figures as a dict (bench/run.py puts them in its report). Only 127.0.0.1 is contacted, apart from
@@ -61,8 +63,14 @@ from auth.tokens import DevTokenRequest, issue_dev_token
 from bench.api_load import start_api, start_profiler, summarise_profile
 from core.settings import Settings, get_settings
 from graph import local_server
+from graph.queries import bench as bq
 
 LIB_DIR = Path(__file__).resolve().parent / "graphql_lib"
+# The larger answers: (what gives the books' customers more of it, what removes it again).
+PADDING = {
+    "interactions": (bq.PAD_INTERACTIONS, bq.UNPAD_INTERACTIONS),
+    "accounts": (bq.PAD_ACCOUNTS, bq.UNPAD_ACCOUNTS),
+}
 APOC_POM = LIB_DIR / "apoc" / "pom.xml"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -398,6 +406,9 @@ def check(ours_url: str, lib_url: str, s: dict, n: int = 10) -> dict:
         "foreign_refused_library": sum(p is None for p in lib_far),
         # our scope is wider (the RM's households, one referral hop): a foreign customer in it
         "foreign_shown_by_ours": [cid for (_, cid), p in zip(far, ours_far, strict=True) if p],
+        # the size of the answers (the fewest over the book's customers, in ours)
+        "fewest_accounts": min((len(p["accounts"]) for p in ours if p), default=0),
+        "fewest_interactions": min((len(p["interactions"]) for p in ours if p), default=0),
     }
 
 
@@ -499,6 +510,7 @@ def run_compare(
     echo: Callable[[str], object] = print,
     profile_dir: Path | None = None,
     answers: tuple[int, ...] = (10, 100),
+    accounts: tuple[int, ...] = (100,),
 ) -> dict:
     """Everything of the module docstring; the figures as a dict. With ``profile_dir``, one
     more level of ours at the highest concurrency after the rounds (not in the figures), with
@@ -515,11 +527,12 @@ def run_compare(
             out["sample"] = {"rms": {rm: len(ids) for rm, ids in s["books"].items()}}
             echo(f"compare: {len(jobs)} customers of {len(s['books'])} RMs' books; checking …")
             arms = {"ours": (ours_url, OURS, api.pid), "library": (lib_url, LIBRARY, lib.pid)}
-            unpad_interactions(settings)  # what a killed run may have left
+            book = [cid for _, cid in jobs]
+            unpad(settings)  # what a killed run may have left
             for n in answers:
                 if n > 10:  # the books' customers given n interactions (removed after)
-                    unpad_interactions(settings)
-                    pad_interactions(settings, [cid for _, cid in jobs], n, echo)
+                    unpad(settings)
+                    pad(settings, "interactions", book, n, echo)
                 part = _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid,
                                    echo)  # fmt: skip
                 if profile_dir is not None and n in (answers[0], answers[-1]):
@@ -529,19 +542,31 @@ def run_compare(
                     out |= part
                 else:
                     out.setdefault("larger_answers", {})[str(n)] = part
+            for m in accounts:  # the same read, the books' customers holding m accounts each
+                unpad(settings)
+                pad(settings, "accounts", book, m, echo)
+                n = answers[0]
+                label = f"{n} interactions and {m} accounts"
+                part = _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid,
+                                   echo, label)  # fmt: skip
+                part["accounts"] = m
+                if profile_dir is not None:
+                    part |= _profile_ours(arms["ours"], jobs, n, max(clients_levels), seconds,
+                                          neo4j_pid, profile_dir, echo, f"accounts-{m}")  # fmt: skip
+                out.setdefault("larger_accounts", {})[str(m)] = part
         finally:
             stop(api)
             stop(lib)
-            if max(answers) > 10:
-                unpad_interactions(settings)
+            unpad(settings)
     return out
 
 
-def _profile_ours(ours, jobs, n, clients, seconds, neo4j_pid, profile_dir, echo) -> dict:
+def _profile_ours(ours, jobs, n, clients, seconds, neo4j_pid, profile_dir, echo, tag=None) -> dict:
     """One more level of ours at ``clients`` with py-spy sampling our server (not in the
-    figures): where its time goes, with the last ``n`` interactions per profile."""
+    figures): where its time goes, with the last ``n`` interactions per profile (``tag``: the
+    file's, ``n`` by default)."""
     url, query, pid = ours
-    spy_out = profile_dir / f"compare-ours-profile-{n}.txt"
+    spy_out = profile_dir / f"compare-ours-profile-{tag or n}.txt"
     spy = start_profiler(pid, seconds, spy_out)
     measure(url, query, jobs, clients, seconds, pid, neo4j_pid, n)
     if spy is None:
@@ -549,20 +574,23 @@ def _profile_ours(ours, jobs, n, clients, seconds, neo4j_pid, profile_dir, echo)
     spy.wait(timeout=120)
     if not spy_out.exists():
         return {}
-    echo(f"compare: py-spy profile of our server, {n} interactions: {spy_out}")
+    echo(f"compare: py-spy profile of our server, {tag or n} ({n} interactions): {spy_out}")
     return {
-        "profile_ours": {"file": str(spy_out), "clients": clients, "interactions": n}
+        "profile_ours": {"file": str(spy_out), "clients": clients, "interactions": n, "tag": tag}
         | summarise_profile(spy_out)
     }
 
 
-def _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, echo) -> dict:
+def _compare_at(  # noqa: PLR0917
+    arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, echo, label=None
+) -> dict:
     """The check and the interleaved rounds with the last ``n`` interactions per profile."""
+    label = label or f"{n} interactions"
     part: dict = {"interactions": n, "rounds": []}
     part["check"] = check(arms["ours"][0], arms["library"][0], s, n)  # also warms both
     c = part["check"]
     echo(
-        f"compare, {n} interactions: identical answers for {c['identical']} of "
+        f"compare, {label}: identical answers for {c['identical']} of "
         f"{c['customers']}; foreign refused by ours {c['foreign_refused_ours']}/{c['foreign']}, "
         f"by the library {c['foreign_refused_library']}/{c['foreign']}"
     )
@@ -577,7 +605,7 @@ def _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, ec
                 url, query, pid = arms[arm]
                 level[arm] = m = measure(url, query, jobs, clients, seconds, pid, neo4j_pid, n)
                 echo(
-                    f"  round {r + 1}, {n} interactions, {clients:>2} clients {arm:<7}: "
+                    f"  round {r + 1}, {label}, {clients:>2} clients {arm:<7}: "
                     f"{m['rps']:>6} req/s p50 {m['p50']} p95 {m['p95']} p99 {m['p99']} ms, "
                     f"CPU/req server {m['server_cpu_ms']} ms Neo4j {m['neo4j_cpu_ms']} ms, "
                     f"errors {m['errors']}"
@@ -587,12 +615,12 @@ def _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, ec
     return part
 
 
-def pad_interactions(settings: Settings, customer_ids: list[str], n: int, echo=print) -> None:
-    """Give each of ``customer_ids`` at least ``n`` interactions, older than any it has (ids
-    BENCH-…, on the bench server only; :func:`unpad_interactions` removes them)."""
+def pad(settings: Settings, what: str, customer_ids: list[str], n: int, echo=print) -> None:
+    """Give each of ``customer_ids`` at least ``n`` ``what`` (PADDING: interactions older than
+    any it has, or accounts), ids BENCH-…, on the bench server only; :func:`unpad` removes them."""
     from graph import session
     from graph.driver import create_sync_driver
-    from graph.queries import bench as bq
+    from graph.queries.customers import reporting_currency
 
     driver = create_sync_driver(settings)
     try:
@@ -600,25 +628,26 @@ def pad_interactions(settings: Settings, customer_ids: list[str], n: int, echo=p
             session.run(
                 driver,
                 settings.neo4j_database,
-                bq.PAD_INTERACTIONS,
+                PADDING[what][0],
                 customer_ids=customer_ids[start : start + 200],
                 n=n,
+                currency=reporting_currency(),
             )
     finally:
         driver.close()
-    echo(f"compare: {len(customer_ids)} customers given {n} interactions each")
+    echo(f"compare: {len(customer_ids)} customers given {n} {what} each")
 
 
-def unpad_interactions(settings: Settings) -> None:
-    """The interactions :func:`pad_interactions` made, deleted."""
+def unpad(settings: Settings) -> None:
+    """What :func:`pad` made (every kind), deleted."""
     from graph import session
     from graph.driver import create_sync_driver
-    from graph.queries import bench as bq
 
     driver = create_sync_driver(settings)
     try:
-        while session.run(driver, settings.neo4j_database, bq.UNPAD_INTERACTIONS).nodes_deleted:
-            pass
+        for _, remove in PADDING.values():
+            while session.run(driver, settings.neo4j_database, remove).nodes_deleted:
+                pass
     finally:
         driver.close()
 
@@ -672,6 +701,10 @@ def table(r: dict) -> str:
         shared = {k: r[k] for k in ("clients", "seconds", "sample")}
         lines += ["", f"The same read with the last {n} interactions per profile:", ""]
         lines.append(table(shared | part))
+    for m, part in (r.get("larger_accounts") or {}).items():
+        shared = {k: r[k] for k in ("clients", "seconds", "sample")}
+        lines += ["", f"The same read with {m} accounts per customer:", ""]
+        lines.append(table(shared | part))
     return "\n".join(lines)
 
 
@@ -684,6 +717,10 @@ def main() -> None:
     ap.add_argument(
         "--interactions", type=int, nargs="+", default=[10, 100],
         help="interactions per profile, one set of rounds each (at most MAX_PAGE_SIZE)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--accounts", type=int, nargs="*", default=[100],
+        help="accounts per customer, one more set of rounds each (none: --accounts)",
     )  # fmt: skip
     ap.add_argument("--work", type=Path, default=Path(".c360/compare"))
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
@@ -703,6 +740,7 @@ def main() -> None:
         args.rms,
         profile_dir=work if args.profile else None,
         answers=tuple(args.interactions),
+        accounts=tuple(args.accounts),
     )
     print(table(report))
     if args.out:

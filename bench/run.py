@@ -503,15 +503,21 @@ def markdown(r: dict) -> str:
             compare_table(p["compare"]),
             "",
         ]
-        larger = p["compare"].get("larger_answers") or {}
-        profiles = [
-            x["profile_ours"] for x in (p["compare"], *larger.values()) if "profile_ours" in x
+        larger = [
+            *(p["compare"].get("larger_answers") or {}).values(),
+            *(p["compare"].get("larger_accounts") or {}).values(),
         ]
-        for prof in profiles:
+        profiles = [
+            (x["profile_ours"], x.get("accounts"))
+            for x in (p["compare"], *larger)
+            if "profile_ours" in x
+        ]
+        for prof, accounts in profiles:
+            held = f" and {accounts} accounts" if accounts else ""
             lines += _profile_table(
                 f"Where our server spends its time on this read at {prof['clients']} clients, "
-                f"{prof.get('interactions', 10)} interactions (py-spy, {prof['samples']:,} "
-                "samples, one more level after the rounds):",
+                f"{prof.get('interactions', 10)} interactions{held} (py-spy, "
+                f"{prof['samples']:,} samples, one more level after the rounds):",
                 prof,
             )
     return "\n".join(lines) + "\n"

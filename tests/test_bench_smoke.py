@@ -68,5 +68,14 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     assert big["identical"] + big["differences_masked_by_ours"] == big["customers"]
     assert big["own_refused_ours"] == big["own_refused_library"] == 0
     assert len(larger["rounds"]) == 3 and set(larger["ratios"]) == {"8", "32"}
+    assert big["fewest_interactions"] == 100  # every book customer's answer that size
+    held = compare["larger_accounts"]["100"]  # the same holding 100 accounts each
+    assert held["check"]["fewest_accounts"] >= 100
+    assert (
+        held["check"]["identical"] + held["check"]["differences_masked_by_ours"]
+        == (held["check"]["customers"])
+    )
+    assert held["check"]["foreign_refused_library"] == held["check"]["foreign"]
+    assert len(held["rounds"]) == 3 and set(held["ratios"]) == {"8", "32"}
     markdown = (tmp_path / report_path.name.replace(".json", ".md")).read_text()
     assert "loader / baseline" in markdown and "| bank, quarter vs previous |" in markdown

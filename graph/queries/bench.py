@@ -108,3 +108,21 @@ MATCH (i:Interaction) WHERE i.interaction_id STARTS WITH 'BENCH-'
 WITH i LIMIT 20000
 DETACH DELETE i
 """
+
+# The same for accounts: each of $customer_ids holding at least $n accounts (ids BENCH-…, held as
+# PRIMARY, open, in the reporting currency), and their removal, a slice per query
+PAD_ACCOUNTS = """
+UNWIND $customer_ids AS cid
+MATCH (c:Customer {customer_id: cid})
+WITH c, $n - COUNT { (c)-[:HOLDS]->(:Account) } AS missing
+UNWIND range(1, missing) AS k
+CREATE (c)-[:HOLDS {role: 'PRIMARY'}]->(:Account {
+  account_id: 'BENCH-' + c.customer_id + '-' + right('000' + toString(k), 4),
+  product_type: ['SAVINGS', 'TIME_DEPOSIT', 'FUND', 'CURRENT'][k % 4],
+  balance: toFloat(k * 100), currency: $currency, status: 'OPEN'})
+"""
+UNPAD_ACCOUNTS = """
+MATCH (a:Account) WHERE a.account_id STARTS WITH 'BENCH-'
+WITH a LIMIT 20000
+DETACH DELETE a
+"""
