@@ -86,12 +86,13 @@ CALL (c) {
   }
   RETURN household {.*, people: people} AS household
 }""",
+    # Each account's FX rate only for the AUM (AUM_OF_ACCOUNTS): a subquery per account.
     "accounts": f"""
 CALL (c) {{
   OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)
-  OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product){_FX_RATE}
+  OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)__FX_RATE__
   RETURN collect(CASE WHEN a IS NULL THEN NULL ELSE a {{{_props(_ACCOUNT_FIELDS)},
-         holder_role: r.role, product_name: p.name, fx_rate: fx_rate}} END) AS accounts
+         holder_role: r.role, product_name: p.name__FX_FIELD__}} END) AS accounts
 }}""",
     "relationship_manager": """
 CALL (c) {
@@ -140,6 +141,9 @@ CALL (c) {{
 # with the page's parameters (``fetch_profile(timeline=...)``), never by field name; the parts
 # of its items as ``timeline.<part>``.
 TIMELINE = "timeline"
+# ``aum`` and ``accounts`` both selected: the AUM summed from the accounts fetched (with their FX
+# rates) rather than fetched again.
+AUM_OF_ACCOUNTS = "aum_of_accounts"
 # Parts of the row itself (no subquery): maps the API decodes only when they are asked for.
 # Temporals go out as ISO strings: hydrating a zoned DateTime in the driver costs more than
 # the API's fromisoformat.
@@ -152,7 +156,7 @@ ROW_PARTS: dict[str, str] = {
                 .downgrade_reasons, .churn_risk_level, .churn_reasons_json, .churn_reasons}""",
     "recommendations": "recommendations: coalesce(c.recommendations_json, '[]')",
 }
-EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS)) - {"computed_aum"}
+EVERY_PART = (frozenset(PARTS) | frozenset(ROW_PARTS) | {AUM_OF_ACCOUNTS}) - {"computed_aum"}
 # GraphQL field of Customer -> the part it needs.
 FIELD_PARTS = {
     "household": "household",
@@ -177,14 +181,18 @@ FIELD_PARTS = {
 def parts_for(fields: Iterable[str]) -> frozenset[str]:
     """The parts a selection of Customer fields needs (GraphQL names)."""
     parts = {FIELD_PARTS[f] for f in fields if f in FIELD_PARTS}
-    if "accounts" in parts:  # aum falls back on the accounts themselves
-        parts.discard("computed_aum")
+    if "accounts" in parts and "computed_aum" in parts:  # summed from the accounts themselves
+        parts -= {"computed_aum"}
+        parts |= {AUM_OF_ACCOUNTS}
     return frozenset(parts)
 
 
 @lru_cache(maxsize=QUERY_TEXTS)
 def details(parts: frozenset[str], scope: ScopeKind) -> str:
     text = "".join(PARTS[name] for name in PARTS if name in parts)
+    fx = AUM_OF_ACCOUNTS in parts
+    text = text.replace("__FX_RATE__", _FX_RATE if fx else "")
+    text = text.replace("__FX_FIELD__", ", fx_rate: fx_rate" if fx else "")
     if TIMELINE in parts:
         prefix = f"{TIMELINE}."
         item_parts = frozenset(p.removeprefix(prefix) for p in parts if p.startswith(prefix))
@@ -201,7 +209,7 @@ def details(parts: frozenset[str], scope: ScopeKind) -> str:
 def row(parts: frozenset[str]) -> str:
     fetched = "".join(f"{name}: {name}, " for name in (*PARTS, TIMELINE) if name in parts)
     own = "".join(f"{ROW_PARTS[name]}, " for name in ROW_PARTS if name in parts)
-    if "accounts" in parts:
+    if AUM_OF_ACCOUNTS in parts:
         fetched += _AUM_OF_ACCOUNTS.replace("__REPORTING__", reporting_currency())
     return f"""c {{{_props(_CUSTOMER_FIELDS)}, birth_year: c.birth_date.year, {fetched}
        {own}interactions: true, satisfaction: true}}"""

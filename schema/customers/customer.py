@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -34,6 +35,15 @@ from schema.interactions.types import (
 from schema.scalars import to_date
 from schema.selection import item_fields
 from schema.value.types import Recommendation, Risk, Value
+
+
+# Accounts are made into objects only when selected (a customer may hold a hundred).
+def _accounts(root: Customer) -> list[Account]:
+    return [Account.from_row(a) for a in root._account_rows]
+
+
+def _holdings(root: Customer) -> list[Holding]:
+    return [Holding.from_row(a) for a in root._account_rows]
 
 
 # The people linked to the customer are shown under the caller's access to each of them, not
@@ -118,9 +128,10 @@ class Customer:
     churn_risk_level: str | None = strawberry.field(
         description="Internal churn risk level; null for customer and channel roles"
     )
-    accounts: list[Account]
+    accounts: list[Account] = strawberry.field(resolver=_accounts)
     holdings: list[Holding] = strawberry.field(
-        description="The accounts the customer holds, each with the customer's holder role"
+        resolver=_holdings,
+        description="The accounts the customer holds, each with the customer's holder role",
     )
     household: HouseholdMembership | None = strawberry.field(
         resolver=_household,
@@ -172,6 +183,9 @@ class Customer:
     # Not in the schema. Whether the policy lets the caller read the timeline (masked to None
     # when not); the scoring job's AUM, the one lists sort by; the AUM summed by the query when
     # no accounts were asked for; the rows of the linked people as the view left them.
+    _account_rows: strawberry.Private[list[dict[str, Any]]] = dataclasses.field(
+        default_factory=list
+    )
     _interactions_allowed: strawberry.Private[bool] = False
     _satisfaction_allowed: strawberry.Private[bool] = False
     _household: strawberry.Private[dict[str, Any] | None] = None
@@ -303,8 +317,7 @@ class Customer:
             risk_rating=row.get("risk_rating"),
             downgrade_risk_level=row.get("downgrade_risk_level"),
             churn_risk_level=row.get("churn_risk_level"),
-            accounts=[Account.from_row(a) for a in row.get("accounts") or []],
-            holdings=[Holding.from_row(a) for a in row.get("accounts") or []],
+            _account_rows=row.get("accounts") or [],
             value=Value.from_row(row["value"]) if row.get("value") else None,
             risk=Risk.from_row(row["risk"]) if row.get("risk") else None,
             recommendations=Recommendation.list_from_json(row["recommendations"])
