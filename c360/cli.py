@@ -817,7 +817,7 @@ def serve(
     """
     import uvicorn
 
-    from c360.app import create_app
+    from c360.app import serving_app
     from c360.http.middleware import http_protocol
     from graph.driver import GraphUnavailable
 
@@ -834,7 +834,7 @@ def serve(
     try:
         if workers > 1:  # each worker process builds its own app from the environment
             uvicorn.run(
-                "c360.app:create_app",
+                "c360.app:serving_app",
                 factory=True,
                 host=host,
                 port=port,
@@ -846,7 +846,7 @@ def serve(
             )
         else:
             uvicorn.run(
-                create_app(settings),
+                serving_app(settings),
                 host=host,
                 port=port,
                 log_level="info",
