@@ -661,7 +661,10 @@ def score(
         None, "--system", help="score only the customers with records of this source system"
     ),
     run: str = typer.Option(
-        None, "--run", help="score only the customers whose records this load run wrote"
+        None,
+        "--run",
+        help="score only the customers this load run wrote anything of (records, accounts "
+        "held, holdings, memberships, referrals, interactions)",
     ),
     batch_size: int = typer.Option(2000, min=100, max=50_000),
     kpi_snapshots: bool = typer.Option(

@@ -10,7 +10,7 @@ stores on the node or relationship it writes (``content_hash``). Before a batch 
 What the hash covers decides what "unchanged" means:
 
 - a source record (``SourceRecord``): its stored fields and the customer it resolves to, not
-  ``loaded_at`` (bookkeeping) nor its link's rule and confidence (a record already in the graph
+  ``loaded_at`` nor ``load_run_id`` (bookkeeping: the run writing a row) nor its link's rule and confidence (a record already in the graph
   keeps its link while it resolves to the same customer: graph/queries/upserts.py), so a record
   that re-links to another customer is written again;
 - a golden customer: the golden row, computed by survivorship over all of the customer's
@@ -41,8 +41,8 @@ from graph.queries import upserts as uq
 
 # what a row's hash leaves out: bookkeeping and the link of a record (see the module docstring)
 NOT_HASHED = frozenset(
-    {"content_hash", "loaded_at", "keep_link", "rule", "confidence", "match_weight",
-     "comparisons_json"}
+    {"content_hash", "loaded_at", "load_run_id", "keep_link", "rule", "confidence",
+     "match_weight", "comparisons_json"}
 )  # fmt: skip
 HASH = "content_hash"
 

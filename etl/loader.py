@@ -781,8 +781,13 @@ class Loader:
     ) -> list:
         """Write a chunk's rows of ``step``, each with its content hash; a delta load writes only
         those whose hash the graph does not hold already (etl/delta.py), as one batch per chunk,
-        and counts the others ``unchanged``. Returns the rows written."""
+        and counts the others ``unchanged``. Returns the rows written. A customer's data carries
+        the run's id, which the upsert stamps on the customers it writes of (``load_run_id``:
+        what ``c360 score --run`` selects; graph/queries/upserts.py)."""
         hashes = delta.stamp(upsert, rows)
+        if upsert.stamps_run:
+            for row in rows:
+                row["load_run_id"] = self.writer.run_id
         if not self.delta:
             self.writer.add(step, upsert.query, rows)
             counts.loaded += len(rows)

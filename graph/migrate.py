@@ -26,6 +26,7 @@ PROPERTY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("customer_value_score", "Customer", "value_score"),
     ("customer_downgrade_rank", "Customer", "downgrade_risk_rank"),
     ("customer_birth_date", "Customer", "birth_date"),  # the birthdays of a window (alerts)
+    ("customer_load_run", "Customer", "load_run_id"),  # the customers of a load (c360 score --run)
     ("account_product_type", "Account", "product_type"),
     ("account_status", "Account", "status"),
     ("account_maturity", "Account", "maturity_date"),

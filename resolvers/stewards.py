@@ -626,6 +626,7 @@ async def _split(
         )
     placed = [(target[(r["system"], r["source_id"])], r) for r in records]
     await _run(tx, q.WRITE_GOLDEN, rows=golden_rows(placed, cfg))
+    await _run(tx, q.INHERIT_LOAD_RUN, from_id=customer_id, customer_ids=others)
     rows = [{"system": k[0], "source_id": k[1], "customer_id": target[k]} for k in keys]
     apart = [(a, b) for a, b in itertools.combinations(sorted(keys), 2) if target[a] != target[b]]
     undone = await _run(

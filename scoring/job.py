@@ -7,10 +7,15 @@ brought in by referrals) run inside Neo4j in batched transactions; when some cus
 another bank's households at the first one's as-of rates.
 
 What is scored: every customer, or those of one source system (``system``: customers with a
-SourceRecord of it), of one load run (``run_id``: customers whose records that run wrote), or
-given ids. As of: the date given, else the newest month-end in the data scored (the newest
-month-end balance; without any, the end of the month of the newest account or interaction date,
-never after today; dates after today, keying errors, are ignored). Amounts are converted to the reporting currency with the FX rates in force
+SourceRecord of it), of one load run (``run_id``: customers that run wrote anything of, their
+records or the accounts they hold, holdings, memberships, RM assignments, referrals or
+interactions, so a delta load that changed only a balance rescores its holders; the customers
+stamped with the run, ``Customer.load_run_id``), or given ids. What a run writes for everyone
+(an FX rate, a product) or for the referral graph as a whole (PageRank moves with any referral:
+only the referral's two customers are the run's) is not a selection of customers: after such a
+load, score every customer. As of: the date given, else the newest month-end in the data
+scored (the newest month-end balance; without any, the end of the month of the newest account or
+interaction date, never after today; dates after today, keying errors, are ignored). Amounts are converted to the reporting currency with the FX rates in force
 at that date (scoring.toml ``[money]``). Whether the data has an interaction source at all (a
 CRM) is decided over the same data: without one, no customer is held to have lost touch.
 
@@ -308,9 +313,10 @@ def select_customers(
         ids = [r["id"] for r in session.rows(driver, database, q.CUSTOMERS_OF_RUN, run_id=run_id)]
         if not ids:
             raise ScoringError(
-                f"--run {run_id!r} ({run[0]['status']}) wrote no customer record that is still "
-                "its own (a later load re-loaded them, the run loaded no customers, or it was a "
-                "delta load that changed no customer record: score by --system or all)"
+                f"--run {run_id!r} ({run[0]['status']}) wrote nothing of a customer that is "
+                "still its own (a later load wrote those customers again, the run loaded no "
+                "customer data, or it was a delta load that changed none: score by --system "
+                "or all)"
             )
         return ids
     raise ValueError("select_customers needs a system or a run id")
@@ -537,8 +543,8 @@ def rollup(
     batch_size: int,
 ) -> None:
     """Household AUM and tier at ``money``'s rates: every household, or only those the given
-    customers belong to (scoring one system never rolls up another system's households at its
-    own as-of rates)."""
+    customers belong or belonged to (scoring one system never rolls up another system's
+    households at its own as-of rates; one a scored customer left is rolled up without them)."""
     params: dict[str, Any] = {
         "asset_types": sorted(cfg.asset_types),
         "reporting": money.reporting,

@@ -27,8 +27,8 @@ KEYS = {
     "Employee": ("employee_id",),
     "Branch": ("branch_id",),
 }
-# bookkeeping of a run (a LoadRun, an IdentityReview), not data
-VOLATILE = {"loaded_at", "run_id", "created_at"}
+# bookkeeping of a run (a LoadRun, an IdentityReview, the run that last wrote a customer), not data
+VOLATILE = {"loaded_at", "run_id", "created_at", "load_run_id"}
 ROOT = Path(__file__).resolve().parent.parent  # this checkout: what a `c360` subprocess runs
 
 DUMP_NODES = "MATCH (n) WHERE NOT n:LoadRun RETURN labels(n) AS labels, properties(n) AS props"

@@ -517,6 +517,16 @@ MERGE (c:Customer {customer_id: row.customer_id})
 SET c += row
 """
 
+# The customers a split creates hold data the loads of the split customer wrote: they take its
+# load run (``load_run_id``, graph/MODEL.md: what `c360 score --run` selects). A merge leaves
+# the survivor's.
+INHERIT_LOAD_RUN = """
+MATCH (src:Customer {customer_id: $from_id})
+UNWIND $customer_ids AS id
+MATCH (c:Customer {customer_id: id})
+SET c.load_run_id = src.load_run_id
+"""
+
 # Source records by key with the customer each resolves to and the caller's access to it.
 RECORDS: dict[ScopeKind, str] = {
     scope: f"""

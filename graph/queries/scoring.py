@@ -72,10 +72,7 @@ WITH f.currency AS currency, collect(f)[0] AS newest
 RETURN currency, newest.rate AS rate, newest.rate_date AS rate_date
 """
 
-# The customers behind a system's source records, and behind the records a load run wrote: a
-# record carries the start of the run that last wrote it as ``loaded_at`` (one loaded again later
-# belongs to the later run), and a finished run lists its files as "<system>/<file>", which tells
-# apart two runs of other systems started in the same second.
+# The customers behind a system's source records.
 CUSTOMERS_OF_SYSTEM = """
 MATCH (s:SourceRecord {system: $system})-[:RESOLVED_TO]->(c:Customer)
 RETURN DISTINCT c.customer_id AS id
@@ -94,11 +91,27 @@ MATCH (r:LoadRun {run_id: $run_id})
 RETURN r.started_at AS started_at, r.status AS status, r.source AS source
 """
 
+# The customers a load run wrote anything of: the loader stamps ``load_run_id`` on every
+# customer a row of its data is about (golden and source records, accounts held, holdings,
+# memberships, RM assignments, referrals, interactions: graph/queries/upserts.py), so a delta
+# load that changed only an account's balance selects its holders. The stamp names the last run
+# that wrote the customer (one written again later belongs to the later run). Customers of runs
+# from before the stamp are still found by their source records: a record carries the start of
+# the run that last wrote it as ``loaded_at``, and a finished run lists its files as
+# "<system>/<file>", which tells apart two runs of other systems started in the same second.
+# The first arm is a seek of the index customer_load_run (graph/migrate.py); the second scans
+# the source records, as this query always did.
 CUSTOMERS_OF_RUN = """
 MATCH (r:LoadRun {run_id: $run_id})
-MATCH (s:SourceRecord) WHERE s.loaded_at = r.started_at
-  AND (r.extract_files IS NULL OR any(f IN r.extract_files WHERE f STARTS WITH s.system + '/'))
-MATCH (s)-[:RESOLVED_TO]->(c:Customer)
+CALL (r) {
+  MATCH (c:Customer {load_run_id: r.run_id})
+  RETURN c
+  UNION
+  MATCH (s:SourceRecord) WHERE s.loaded_at = r.started_at
+    AND (r.extract_files IS NULL OR any(f IN r.extract_files WHERE f STARTS WITH s.system + '/'))
+  MATCH (s)-[:RESOLVED_TO]->(c:Customer)
+  RETURN c
+}
 RETURN DISTINCT c.customer_id AS id
 """
 
@@ -198,10 +211,11 @@ HOUSEHOLD_ROLLUP = (
     "MATCH (h:Household)\nCALL (h) {" + _HOUSEHOLD_AUM + "} IN TRANSACTIONS OF 10000 ROWS\n"
 )
 
-# The households a page of customers ($ids) is a current member of.
+# The households a page of customers ($ids) is or was a member of: one a customer has left (a
+# delta load that ended the membership, scored by `c360 score --run`) is rolled up without them.
 HOUSEHOLD_ROLLUP_OF_CUSTOMERS = (
     "UNWIND $ids AS id\n"
-    "MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(h:Household) WHERE m.ended_at IS NULL\n"
+    "MATCH (:Customer {customer_id: id})-[:MEMBER_OF]->(h:Household)\n"
     "WITH DISTINCT h\nCALL (h) {" + _HOUSEHOLD_AUM + "}\n"
 )
 

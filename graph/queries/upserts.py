@@ -3,6 +3,14 @@
 A re-run with the same rows changes nothing; a later row updates the fields it carries. Each
 entity the loader writes from its rows has an :class:`Upsert` (its Cypher and the node it merges
 on), which etl/entities.py names in the entity's declaration.
+
+The rows of a customer's data (its golden and source records, the accounts it holds, holdings,
+memberships, RM assignments, referrals, interactions) carry ``load_run_id``, the run writing
+them (:attr:`Upsert.stamps_run`), and the query stamps it on every customer the row is about:
+``Customer.load_run_id`` names the last load run that wrote anything of the customer, so
+``c360 score --run`` finds every customer a delta load changed, whichever of its rows changed
+(graph/queries/scoring.CUSTOMERS_OF_RUN). A row without it (a hand-built graph, etl/sample.py)
+leaves the stamp as it is.
 """
 
 from __future__ import annotations
@@ -49,10 +57,16 @@ MERGE (c:Customer {customer_id: row.customer_id})
 SET c += row
 """
 
+# An account written (new or changed: a balance, a status) is its holders' data, of any role.
 UPSERT_ACCOUNTS = """
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 SET a += row.props
+WITH a, row
+CALL (a, row) {
+  MATCH (c:Customer)-[:HOLDS]->(a)
+  SET c.load_run_id = coalesce(row.load_run_id, c.load_run_id)
+}
 WITH a, row
 MATCH (p:Product {product_code: row.props.product_code})
 MERGE (a)-[:OF_PRODUCT]->(p)
@@ -64,7 +78,7 @@ MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (a:Account {account_id: row.account_id})
 MERGE (c)-[h:HOLDS]->(a)
 SET h.role = row.role, h.ended_at = row.ended_at, h.origin = row.customer_id_origin,
-    h.content_hash = row.content_hash
+    h.content_hash = row.content_hash, c.load_run_id = coalesce(row.load_run_id, c.load_run_id)
 """
 
 UPSERT_HOUSEHOLDS = """
@@ -79,7 +93,8 @@ MATCH (c:Customer {customer_id: row.customer_id})
 MATCH (h:Household {household_id: row.household_id})
 MERGE (c)-[m:MEMBER_OF]->(h)
 SET m.role = row.role, m.since = row.since, m.ended_at = row.ended_at,
-    m.origin = row.customer_id_origin, m.content_hash = row.content_hash
+    m.origin = row.customer_id_origin, m.content_hash = row.content_hash,
+    c.load_run_id = coalesce(row.load_run_id, c.load_run_id)
 """
 
 UPSERT_MANAGES = """
@@ -87,20 +102,25 @@ UNWIND $rows AS row
 MATCH (e:Employee {employee_id: row.employee_id})
 MATCH (c:Customer {customer_id: row.customer_id})
 MERGE (e)-[m:MANAGES]->(c)
-SET m.since = row.since, m.origin = row.customer_id_origin, m.content_hash = row.content_hash
+SET m.since = row.since, m.origin = row.customer_id_origin, m.content_hash = row.content_hash,
+    c.load_run_id = coalesce(row.load_run_id, c.load_run_id)
 """
 
 # A source record and its lineage; a record that now resolves elsewhere loses its old link.
 # ``keep_link``: the customer has records this load does not bring, so the link computed from
 # this load's records alone is partial; a link the record already has to it stays as it is.
+# Both customers are stamped with the run: the one it resolves to, and the one it left.
 UPSERT_SOURCE_RECORDS = """
 UNWIND $rows AS row
 MERGE (s:SourceRecord {system: row.system, source_id: row.source_id})
 SET s += row.props
 WITH s, row
 MATCH (c:Customer {customer_id: row.customer_id})
+SET c.load_run_id = coalesce(row.load_run_id, c.load_run_id)
+WITH s, c, row
 OPTIONAL MATCH (s)-[old:RESOLVED_TO]->(other:Customer)
 WHERE other.customer_id <> row.customer_id
+SET other.load_run_id = coalesce(row.load_run_id, other.load_run_id)
 DELETE old
 WITH DISTINCT s, c, row
 MERGE (s)-[r:RESOLVED_TO]->(c)
@@ -118,7 +138,8 @@ MATCH (b:Customer {customer_id: row.referred_id})
 MERGE (a)-[r:REFERRED]->(b)
 SET r.referred_at = row.referred_at, r.channel = row.channel, r.status = row.status,
     r.origin = row.referrer_id_origin, r.origin_to = row.referred_id_origin,
-    r.content_hash = row.content_hash
+    r.content_hash = row.content_hash, a.load_run_id = coalesce(row.load_run_id, a.load_run_id),
+    b.load_run_id = coalesce(row.load_run_id, b.load_run_id)
 """
 
 # An item worked through the service desk's API (it has a ``status``) keeps the lifecycle the
@@ -138,7 +159,7 @@ FOREACH (_ IN CASE WHEN worked THEN [1] ELSE [] END |
 WITH i, row
 MATCH (c:Customer {customer_id: row.customer_id})
 MERGE (c)-[had:HAD]->(i)
-SET had.origin = row.customer_id_origin
+SET had.origin = row.customer_id_origin, c.load_run_id = coalesce(row.load_run_id, c.load_run_id)
 WITH i, row
 WHERE row.employee_id IS NOT NULL
 MATCH (e:Employee {employee_id: row.employee_id})
@@ -199,19 +220,28 @@ class Upsert:
     Delta loads (etl/delta.py): every row carries ``content_hash`` (in ``row.props`` when
     ``in_props``), which the query stores on what it writes; ``match`` binds ``x`` (the node or
     relationship a row writes) from the row's ``keys``, so :func:`unchanged_query` can read the
-    stored hashes of a batch in one query."""
+    stored hashes of a batch in one query.
+
+    ``stamps_run``: the rows are a customer's data; the loader puts the run's id in each
+    (``load_run_id``, top-level, not hashed) and the query stamps it on the customers the row is
+    about (the module docstring)."""
 
     query: str
     node: model.Node | None = None
     match: str = ""
     keys: tuple[str, ...] = ()
     in_props: bool = False
+    stamps_run: bool = False
 
 
-def _on_node(query: str, node: model.Node, *, in_props: bool = False) -> Upsert:
+def _on_node(
+    query: str, node: model.Node, *, in_props: bool = False, stamps_run: bool = False
+) -> Upsert:
     """An upsert merging on ``node`` by its key (the key fields are top-level in the row)."""
     where = ", ".join(f"{k}: row.{k}" for k in node.key)
-    return Upsert(query, node, f"MATCH (x:{node.label} {{{where}}})", node.key, in_props)
+    return Upsert(
+        query, node, f"MATCH (x:{node.label} {{{where}}})", node.key, in_props, stamps_run
+    )
 
 
 def unchanged_query(upsert: Upsert) -> str:
@@ -224,14 +254,17 @@ FX_RATES = _on_node(UPSERT_FX_RATES, model.FX_RATE)
 BRANCHES = _on_node(UPSERT_BRANCHES, model.BRANCH)
 EMPLOYEES = _on_node(UPSERT_EMPLOYEES, model.EMPLOYEE)
 PRODUCTS = _on_node(UPSERT_PRODUCTS, model.PRODUCT)
-CUSTOMERS = _on_node(UPSERT_CUSTOMERS, model.CUSTOMER)
-SOURCE_RECORDS = _on_node(UPSERT_SOURCE_RECORDS, model.SOURCE_RECORD, in_props=True)
-ACCOUNTS = _on_node(UPSERT_ACCOUNTS, model.ACCOUNT, in_props=True)
+CUSTOMERS = _on_node(UPSERT_CUSTOMERS, model.CUSTOMER, stamps_run=True)  # SET c += row
+SOURCE_RECORDS = _on_node(
+    UPSERT_SOURCE_RECORDS, model.SOURCE_RECORD, in_props=True, stamps_run=True
+)
+ACCOUNTS = _on_node(UPSERT_ACCOUNTS, model.ACCOUNT, in_props=True, stamps_run=True)
 HOLDINGS = Upsert(
     UPSERT_HOLDINGS,
     match="MATCH (:Customer {customer_id: row.customer_id})-[x:HOLDS]->"
     "(:Account {account_id: row.account_id})",
     keys=("customer_id", "account_id"),
+    stamps_run=True,
 )
 HOUSEHOLDS = _on_node(UPSERT_HOUSEHOLDS, model.HOUSEHOLD)
 MEMBERSHIPS = Upsert(
@@ -239,20 +272,23 @@ MEMBERSHIPS = Upsert(
     match="MATCH (:Customer {customer_id: row.customer_id})-[x:MEMBER_OF]->"
     "(:Household {household_id: row.household_id})",
     keys=("customer_id", "household_id"),
+    stamps_run=True,
 )
 MANAGES = Upsert(
     UPSERT_MANAGES,
     match="MATCH (:Employee {employee_id: row.employee_id})-[x:MANAGES]->"
     "(:Customer {customer_id: row.customer_id})",
     keys=("employee_id", "customer_id"),
+    stamps_run=True,
 )
 REFERRALS = Upsert(
     UPSERT_REFERRALS,
     match="MATCH (:Customer {customer_id: row.referrer_id})-[x:REFERRED]->"
     "(:Customer {customer_id: row.referred_id})",
     keys=("referrer_id", "referred_id"),
+    stamps_run=True,
 )
-INTERACTIONS = _on_node(UPSERT_INTERACTIONS, model.INTERACTION, in_props=True)
+INTERACTIONS = _on_node(UPSERT_INTERACTIONS, model.INTERACTION, in_props=True, stamps_run=True)
 
 
 def write_batch(driver: Driver, query: str, rows: list[dict[str, Any]], *, database: str) -> None:
