@@ -52,6 +52,13 @@ def view_for(principal: Principal, access: str) -> View:
     return policy.hop_view if access == "hop" else policy.view
 
 
+def hidden_when_direct(principal: Principal, field_name: str) -> bool:
+    """Whether the caller's view of a customer they reach directly hides this field: what a read
+    for that caller need not fetch at all. (A customer reached by a referral hop is shown with
+    the hop view, which may hide more.)"""
+    return VIEWS[_policy(principal).view].get(field_name) is Mask.HIDDEN
+
+
 def mask_row(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
     """The row as this caller may see it. ``row['access']`` comes from the scope fragment."""
     treatments = VIEWS[view_for(principal, row.get("access") or "direct")]

@@ -159,8 +159,13 @@ class GraphQLApp(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         """The response body: orjson (UTF-8 as it is, not \\u escapes; NaN as null, never the
         invalid JSON ``NaN``), several times faster than the standard library on a large page.
-        Text, as strawberry's streaming and websocket paths expect."""
-        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+        Text, as strawberry's streaming and websocket paths expect. An integer beyond 64 bits
+        (orjson refuses it; the JSON scalar could carry one) goes through the standard library.
+        """
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     def parse_json(self, data: str | bytes) -> Any:
         """Malformed JSON (and non-UTF-8 bytes, and nesting beyond the parser's recursion
@@ -521,9 +526,10 @@ SERVING_GC_THRESHOLD = 20_000
 
 def serving_app(settings: Settings | None = None) -> Starlette:
     """The app of a serving process (``c360 serve``, each ``--workers`` process): created, then
-    what start-up made (the schema, its types, modules) is frozen out of the garbage collector
-    (``gc.freeze``): it lives as long as the process, and a full collection no longer walks
-    it. Tests create apps with :func:`create_app` and are left with the interpreter's defaults."""
+    what exists by then (the schema, its types, the modules; not what the lifespan makes later:
+    the driver, trusted documents) is frozen out of the garbage collector (``gc.freeze``): it
+    lives as long as the process, and a full collection no longer walks it. Tests create apps
+    with :func:`create_app` and are left with the interpreter's defaults."""
     app = create_app(settings)
     gc.collect()
     gc.freeze()

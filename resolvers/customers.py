@@ -24,14 +24,19 @@ async def customer_profile(
 ) -> dict[str, Any]:
     """The profile row, masked. ``timeline``: the first page of the timeline, unfiltered, when
     the selection shows it; that page then comes in the same graph query, as the row's
-    ``timeline_page`` (resolvers/interactions.Fetched), and the timeline field answers from it."""
+    ``timeline_page`` (resolvers/interactions.Fetched), and the timeline field answers from it.
+    Not for a caller whose view hides interactions: nothing is read for them. A failure of that
+    page's part (a timeout on a very long history) is the profile's failure, no longer the
+    timeline field's alone."""
     customer_id = customer_id.strip()
     if not customer_id or len(customer_id) > MAX_ID_LENGTH:
         raise BadUserInput(f"id must be 1 to {MAX_ID_LENGTH} characters")
     enforce.require(ctx.principal, Operation.READ_CUSTOMER)
     scope = enforce.row_scope(ctx.principal)
     fields = list(fields)
-    page = None if timeline is None else first_page_params(ctx, customer_id, timeline)
+    page = None
+    if timeline is not None and not enforce.hidden_when_direct(ctx.principal, "interactions"):
+        page = first_page_params(ctx, customer_id, timeline)
     row = await ctx.read(
         q.fetch_profile,
         scope=scope.kind,

@@ -155,7 +155,7 @@ def _instant(value: Any) -> Any:
 
 
 def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, Any]:
-    items = [dict(item) for item in row["items"]]  # the row may serve two fields: left as it is
+    items = [dict(item) for item in row["items"]]  # the row itself left as it came
     for item in items:
         for key in q.TEMPORALS:
             item[key] = _instant(item[key])

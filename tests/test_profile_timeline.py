@@ -17,7 +17,9 @@ from graphql import GraphQLObjectType, get_named_type
 from neo4j import RoutingControl
 from starlette.testclient import TestClient
 
+from auth import enforce
 from auth.policy import ROLES, Role
+from auth.principal import Principal
 from tests.policy_graph import CLAIMS, CUSTOMER_IDS, MISSING_ID, load_policy_graph
 from tests.round_trips import CountingSession, count_queries
 from tests.test_leak_crawler import GQL, selection
@@ -103,6 +105,11 @@ def _ask(api, auth_header, role: Role, query: str, variables: dict) -> tuple[dic
     return resp.json(), len(CountingSession.queries)
 
 
+def _principal(role: Role) -> Principal:
+    claims = {c: CLAIMS[c] for c in ROLES[role].requires_claims}
+    return Principal(subject="t", roles=frozenset({role}), **claims)
+
+
 def _document(field: str, *aliases: str, after: bool = False, items: str | None = None) -> str:
     args = "first: $n, after: $after" if after else "first: $n"
     page = CONNECTION[field] if items is None else _narrow(field, items)
@@ -140,6 +147,8 @@ def _end_cursor(page: dict | None) -> str | None:
 def test_the_page_a_profile_brings_is_the_timelines_own(api, auth_header, role, customer_id, field):
     variables = {"id": customer_id, "n": 3}
     alone, alone_trips = _ask(api, auth_header, role, _document(field, "page"), variables)
+    if enforce.hidden_when_direct(_principal(role), "interactions"):  # nothing read for them
+        assert ":HAD]" not in " ".join(CountingSession.queries), CountingSession.queries
     twice, twice_trips = _ask(api, auth_header, role, _document(field, "page", "again"), variables)
     assert alone.get("errors") == twice.get("errors")
     if twice["data"] is None or twice["data"]["customer"] is None:

@@ -18,3 +18,15 @@ def test_a_serving_process_freezes_its_start_up_heap():
     before, frozen, threshold, wanted = map(int, out.stdout.split())
     assert before == 0 and frozen > 10_000  # the schema, its types, the modules
     assert threshold == wanted > 700
+
+
+def test_a_response_with_an_integer_beyond_64_bits_is_still_json():
+    """orjson refuses integers beyond 64 bits (the JSON scalar could carry one): the standard
+    library encodes that response instead of a failure."""
+    import json
+
+    from c360.app import GraphQLApp
+
+    data = {"data": {"n": 2**70, "name": "张伟", "nan": None}}
+    assert json.loads(GraphQLApp.encode_json(None, data)) == data  # type: ignore[arg-type]
+    assert GraphQLApp.encode_json(None, {"data": {"name": "张伟"}}) == '{"data":{"name":"张伟"}}'  # type: ignore[arg-type]

@@ -58,7 +58,16 @@ _FX_RATE = """
     WITH f ORDER BY f.rate_date DESC LIMIT 1
     RETURN f.rate AS fx_rate
   }"""
-# With ``accounts`` fetched, the unscored AUM is summed from them rather than fetched again.
+# The same for the accounts of a profile: only for a customer not scored yet (no ``c.aum``),
+# the only one whose AUM is summed from them.
+_FX_RATE_UNSCORED = """
+  CALL (a, c) {
+    OPTIONAL MATCH (f:FxRate {currency: a.currency}) WHERE c.aum IS NULL AND f.rate_date <= date()
+    WITH f ORDER BY f.rate_date DESC LIMIT 1
+    RETURN f.rate AS fx_rate
+  }"""
+# With ``accounts`` and ``aum`` both selected (AUM_OF_ACCOUNTS), the unscored AUM is summed from
+# the accounts rather than fetched again.
 _AUM_OF_ACCOUNTS = f"""computed_aum: CASE WHEN c.aum IS NULL THEN round(reduce(
          s = 0.0, a IN [a IN accounts WHERE {_ASSET}] | s + coalesce({_IN_REPORTING}, 0.0)), 2)
          END, """
@@ -191,7 +200,7 @@ def parts_for(fields: Iterable[str]) -> frozenset[str]:
 def details(parts: frozenset[str], scope: ScopeKind) -> str:
     text = "".join(PARTS[name] for name in PARTS if name in parts)
     fx = AUM_OF_ACCOUNTS in parts
-    text = text.replace("__FX_RATE__", _FX_RATE if fx else "")
+    text = text.replace("__FX_RATE__", _FX_RATE_UNSCORED if fx else "")
     text = text.replace("__FX_FIELD__", ", fx_rate: fx_rate" if fx else "")
     if TIMELINE in parts:
         prefix = f"{TIMELINE}."

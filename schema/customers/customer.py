@@ -193,7 +193,8 @@ class Customer:
     _referrals: strawberry.Private[list[dict[str, Any]] | None] = None
     _stored_aum: strawberry.Private[float | None] = None
     _computed_aum: strawberry.Private[float | None] = None
-    # (parameters, row) of the timeline's first page when the profile query brought it along.
+    # (parameters, item parts, row) of the timeline's first page when the profile query brought
+    # it along (resolvers/interactions.Fetched).
     _timeline_page: strawberry.Private[resolve_interactions.Fetched | None] = None
 
     @strawberry.field(
