@@ -40,7 +40,7 @@ from synthetic.people import (
     month_end,
     pick_scenario,
 )
-from synthetic.pools import CITIES, Pools, address, build_pools, mobile
+from synthetic.pools import CITIES, Pools, address, build_pools, mobile, unique_national_id
 from synthetic.writer import ExtractWriter
 
 Row = dict[str, Any]
@@ -114,6 +114,7 @@ class Bank:
     def __init__(self, opts: GenerateOptions) -> None:
         self.opts = opts
         self.pools = build_pools(opts.seed)
+        self.issued_ids: set[str] = set()
         self.ids = {k: count(1) for k in ("card", "crm", "acct", "card_acct", "hh", "int")}
         ref = random.Random(opts.seed)
         n_branches = max(3, opts.customers // 500)
@@ -158,6 +159,8 @@ class Bank:
         o = self.opts
         rng = random.Random(o.seed * 1_000_003 + number)
         people = [make_person(rng, self.pools, i, o.as_of) for i in range(start, stop)]
+        for p in people:  # two people never share a resident ID (as real ones do not)
+            p.national_id = unique_national_id(p.national_id, self.issued_ids)
         for p in people:
             p.scenario = pick_scenario(rng)
             in_card, in_crm = rng.random() < 0.6, rng.random() < 0.75

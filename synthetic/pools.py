@@ -52,9 +52,27 @@ def build_pools(seed: int, size: int = 4000) -> Pools:
 def national_id(rng: random.Random, birth: dt.date, gender: str) -> str:
     """An 18-character resident ID with a valid GB 11643 check character."""
     seq = rng.randrange(0, 500) * 2 + (1 if gender == "M" else 0)
-    body = f"{rng.choice(REGION_CODES)}{birth:%Y%m%d}{seq:03d}"
-    check = _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
-    return body + check
+    return national_id_with(f"{rng.choice(REGION_CODES)}{birth:%Y%m%d}{seq:03d}")
+
+
+def national_id_with(body: str) -> str:
+    """The 17 characters ``body`` with their GB 11643 check character."""
+    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def unique_national_id(candidate: str, issued: set[str]) -> str:
+    """``candidate``, or when another person holds it already, the ID with the next free
+    sequence number of the same parity (gender), as the issuing office would give: a resident
+    ID is one person's (GB 11643: region, birth date, sequence). Adds the result to ``issued``.
+    Draws nothing from a generator, so the bank's other values stay as they were."""
+    body = candidate[:17]
+    seq = int(body[14:])
+    for step in range(500):
+        nid = national_id_with(f"{body[:14]}{(seq + 2 * step) % 1000:03d}")
+        if nid not in issued:
+            issued.add(nid)
+            return nid
+    raise ValueError(f"no free resident ID for region and birth date {body[:14]}")
 
 
 def mobile(rng: random.Random) -> str:
