@@ -135,10 +135,14 @@ def _score(
             if level._has_tf_adjustments:
                 linker.table_management.compute_tf_table(level._tf_adjustment_input_column.name)
     review = cfg.thresholds.review
+    rules = _rules_outside_veto(cfg)
     echo("scoring the new records with each other")
     parts = [
         linker.inference.predict_within(
-            db_api.register("fresh"), threshold_match_probability=review, warning_mode="never"
+            db_api.register("fresh"),
+            blocking_rules_to_generate_predictions=rules,
+            threshold_match_probability=review,
+            warning_mode="never",
         )
     ]
     if _count(db, "SELECT count(*) FROM resolved"):
@@ -147,10 +151,31 @@ def _score(
             linker.inference.predict_between(
                 db_api.register("fresh"),
                 db_api.register("resolved"),
+                blocking_rules_to_generate_predictions=rules,
                 threshold_match_probability=review,
                 warning_mode="never",
             )
         )
+    if cfg.national_id_veto:
+        # pairs with the same checked ID link by the ID: scored only for their evidence
+        types = ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+        db.execute(
+            f"""
+            CREATE OR REPLACE TABLE same_id_pairs AS
+            SELECT '0' AS match_key, a.unique_id AS join_key_l, b.unique_id AS join_key_r
+            FROM allrec a JOIN allrec b
+              ON a.id_hash = b.id_hash AND a.id_type = b.id_type AND a.unique_id < b.unique_id
+            WHERE a.id_type IN ({types}) AND (a.is_fresh OR b.is_fresh)
+            """  # noqa: S608 - config values checked
+        )
+        if _count(db, "SELECT count(*) FROM same_id_pairs"):
+            echo("scoring the pairs with the same national ID (their evidence)")
+            linker.table_management.register_blocked_pairs_for_predict(
+                db_api.register("same_id_pairs")
+            )
+            parts.append(
+                linker.inference.predict(threshold_match_probability=review, warning_mode="never")
+            )
     comps = _comparisons_sql(linker)
     selects = " UNION ALL ".join(
         f"SELECT least(unique_id_l, unique_id_r) AS l, greatest(unique_id_l, unique_id_r) AS r, "  # noqa: S608
@@ -162,6 +187,20 @@ def _score(
     for part in parts:
         part.drop_table_from_database_and_remove_from_cache()
     return linker
+
+
+def _rules_outside_veto(cfg: IdentityConfig) -> list[str]:
+    """The blocking rules without the pairs whose two records carry IDs of one veto type: the
+    IDs decide those (equal: one customer, rule NATIONAL_ID; different: never one), so scoring
+    them would change nothing but the cost (at bank size most records have a checked ID)."""
+    if not cfg.national_id_veto:
+        return list(cfg.blocking_rules)
+    types = ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+    both = (
+        f"coalesce(l.id_type = r.id_type AND l.id_type IN ({types}) "
+        "AND l.id_hash IS NOT NULL AND r.id_hash IS NOT NULL, false)"
+    )
+    return [f"({rule}) AND NOT {both}" for rule in cfg.blocking_rules]
 
 
 def _no_dedupe_filter(cfg: IdentityConfig, a: str, b: str) -> str:
