@@ -44,7 +44,7 @@ class Thresholds:
     """Match probabilities: ``link`` merges, ``review`` lists the pair for a steward,
     below ``separate`` two records are never in one customer (not even through others)."""
 
-    link: float = 0.99
+    link: float = 0.9
     review: float = 0.5
     separate: float = 0.001
 
@@ -94,7 +94,7 @@ def load_identity_config(path: Path | None = None) -> IdentityConfig:
         dedupe = dict(doc.get("dedupe_within_system") or {})
         th = doc.get("thresholds") or {}
         thresholds = Thresholds(
-            link=float(th.get("link", 0.99)),
+            link=float(th.get("link", 0.9)),
             review=float(th.get("review", 0.5)),
             separate=float(th.get("separate", 0.001)),
         )

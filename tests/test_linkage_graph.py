@@ -160,7 +160,7 @@ def test_a_resumed_load_scores_the_pairs_its_killed_attempt_wrote_like_a_clean_l
     from synthetic import GenerateOptions, generate_bank
 
     folder = tmp_path / "bank"
-    generate_bank(GenerateOptions(customers=400, seed=23, out=folder))
+    generate_bank(GenerateOptions(customers=400, seed=29, out=folder))
     reset(driver, settings)
     clean = load(driver, settings, folder, rejects_dir=tmp_path / "clean")
     assert clean.review > 0  # the check needs pairs to lose
