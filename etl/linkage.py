@@ -9,7 +9,9 @@ customer) and ``known`` (the graph's records this load does not bring, with thei
    with each other), on the configured blocking rules, term frequencies from all the records.
    (Fewer records than ``model.min_training_records``: no term-frequency adjustment, a name's
    frequency among a few records says nothing.) Pairs of one system are dropped when the
-   system does not dedupe (identity.yaml). Kept: pairs
+   system does not dedupe (identity.yaml). Pairs whose two records both carry IDs of a
+   ``national_id_veto`` type are left out of blocking (the IDs decide them); those with the same
+   ID are scored from their own list, for their evidence only. Kept: pairs
    at or above the ``review`` threshold, and pairs with the same national-ID hash of one type
    (rule ``NATIONAL_ID``, whatever their score).
 2. **Cluster**: Splink's connected components over the links (``link`` threshold, or same ID),
@@ -135,7 +137,7 @@ def _score(
             if level._has_tf_adjustments:
                 linker.table_management.compute_tf_table(level._tf_adjustment_input_column.name)
     review = cfg.thresholds.review
-    rules = _rules_outside_veto(cfg)
+    rules: list[Any] = list(_rules_outside_veto(cfg))
     echo("scoring the new records with each other")
     parts = [
         linker.inference.predict_within(
