@@ -18,7 +18,7 @@ import pytest
 from neo4j import Driver
 
 from core.settings import Settings
-from etl.mapping import load_mapping
+from etl.mapping import MAPPINGS_DIR, load_mapping
 from graph import session
 from graph.queries import identity as iq
 from tests.etl_support import load, reset
@@ -160,9 +160,18 @@ def test_a_resumed_load_scores_the_pairs_its_killed_attempt_wrote_like_a_clean_l
     from synthetic import GenerateOptions, generate_bank
 
     folder = tmp_path / "bank"
-    generate_bank(GenerateOptions(customers=400, seed=29, out=folder))
+    generate_bank(GenerateOptions(customers=400, seed=23, out=folder))
+    # a strict link threshold, so that this small bank has review pairs whatever model it uses
+    strict = tmp_path / "identity.yaml"
+    strict.write_text(
+        (MAPPINGS_DIR / "identity.yaml")
+        .read_text(encoding="utf-8")
+        .replace("  link: 0.9 ", "  link: 0.999 "),
+        encoding="utf-8",
+    )
+    assert "link: 0.999" in strict.read_text(encoding="utf-8")
     reset(driver, settings)
-    clean = load(driver, settings, folder, rejects_dir=tmp_path / "clean")
+    clean = load(driver, settings, folder, rejects_dir=tmp_path / "clean", identity_config=strict)
     assert clean.review > 0  # the check needs pairs to lose
     # the run as a crash leaves it: resumable, every batch written
     session.run(
@@ -171,7 +180,9 @@ def test_a_resumed_load_scores_the_pairs_its_killed_attempt_wrote_like_a_clean_l
         "MATCH (r:LoadRun {run_id: $id}) SET r.status = 'FAILED'",
         id=clean.run_id,
     )
-    resumed = load(driver, settings, folder, rejects_dir=tmp_path / "resumed")
+    resumed = load(
+        driver, settings, folder, rejects_dir=tmp_path / "resumed", identity_config=strict
+    )
     assert resumed.resumed and resumed.run_id == clean.run_id
     assert resumed.review == clean.review
     assert (tmp_path / "resumed" / "er_review.csv").read_text(encoding="utf-8") == (
