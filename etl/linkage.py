@@ -160,7 +160,7 @@ def _score(
         )
     if cfg.national_id_veto:
         # pairs with the same checked ID link by the ID: scored only for their evidence
-        types = ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+        types = _veto_types(cfg)
         db.execute(
             f"""
             CREATE OR REPLACE TABLE same_id_pairs AS
@@ -191,13 +191,18 @@ def _score(
     return linker
 
 
+def _veto_types(cfg: IdentityConfig) -> str:
+    """SQL list of the ``national_id_veto`` types (config values, checked on load)."""
+    return ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+
+
 def _rules_outside_veto(cfg: IdentityConfig) -> list[str]:
     """The blocking rules without the pairs whose two records carry IDs of one veto type: the
     IDs decide those (equal: one customer, rule NATIONAL_ID; different: never one), so scoring
     them would change nothing but the cost (at bank size most records have a checked ID)."""
     if not cfg.national_id_veto:
         return list(cfg.blocking_rules)
-    types = ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+    types = _veto_types(cfg)
     both = (
         f"coalesce(l.id_type = r.id_type AND l.id_type IN ({types}) "
         "AND l.id_hash IS NOT NULL AND r.id_hash IS NOT NULL, false)"
@@ -223,7 +228,7 @@ def _no_dedupe_filter(cfg: IdentityConfig, a: str, b: str) -> str:
 def _veto_sql(cfg: IdentityConfig, a: str, b: str) -> str:
     if not cfg.national_id_veto:
         return "false"
-    types = ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+    types = _veto_types(cfg)
     return (
         f"coalesce({a}.id_type = {b}.id_type AND {a}.id_type IN ({types}) "
         f"AND {a}.id_hash <> {b}.id_hash, false)"
@@ -313,7 +318,7 @@ def _vetoed_ids(db: duckdb.DuckDBPyConnection, cfg: IdentityConfig) -> None:
             "CREATE OR REPLACE TABLE vid (unique_id BIGINT, id_type VARCHAR, id_hash VARCHAR)"
         )
         return
-    types = ", ".join(f"'{t}'" for t in cfg.national_id_veto)
+    types = _veto_types(cfg)
     db.execute(
         f"""
         CREATE OR REPLACE TABLE vid AS
