@@ -183,6 +183,7 @@ REFERRED_AUM = """
 MATCH (c:Customer)
 CALL (c) {
   OPTIONAL MATCH (c)-[:REFERRED]->(r:Customer)
+  WITH c, r ORDER BY r.customer_id
   WITH c, sum(coalesce(r.aum, 0.0)) AS referred_aum
   SET c.referred_aum = referred_aum
 } IN TRANSACTIONS OF 10000 ROWS
@@ -190,12 +191,15 @@ CALL (c) {
 
 # Household AUM in the reporting currency: $rates maps a currency to its rate at the as-of date;
 # an account in a currency without one is left out (as in the customers' AUM), and so is the
-# overdraft of an overdrawn account. The body is shared by the roll-up of every household and
-# that of the households of some customers (a system's, a load's: the others keep theirs).
+# overdraft of an overdrawn account. The accounts are summed in the order of their ids, so a
+# household's AUM is the same float whichever way the planner reached them (a delta's roll-up
+# equals a full one's). The body is shared by the roll-up of every household and that of the
+# households of some customers (a system's, a load's: the others keep theirs).
 _HOUSEHOLD_AUM = """
   OPTIONAL MATCH (h)<-[m:MEMBER_OF]-(c:Customer) WHERE m.ended_at IS NULL
   OPTIONAL MATCH (c)-[hold:HOLDS]->(a:Account)
   WHERE a.status <> 'CLOSED' AND a.product_type IN $asset_types AND hold.ended_at IS NULL
+  WITH h, a ORDER BY a.account_id
   WITH h, collect(DISTINCT a) AS accounts
   WITH h, reduce(s = 0.0, a IN accounts |
     s + CASE WHEN coalesce(a.balance, 0.0) <= 0.0 THEN 0.0
