@@ -12,6 +12,9 @@ so the demo and test graphs are never touched, and wipes it before each load. Ph
 2. load: ``c360 load`` as a separate process on an empty graph, with the full pipeline (mapping,
    validation, identity resolution, checkpoints, rejects) and ``--spool``; wall time, rows/s per
    entity, peak RSS of the loader and of Neo4j.
+   import: the same first load with ``--bulk-import`` (Neo4j's offline importer, then the
+   constraints and the rows left to Cypher): wall time, the importer's own time, peak RSS of the
+   loader and of the importer, and whether the graph's counts equal the online load's.
 3. baseline: a fresh empty graph, the schema migration, then bench/etl_baseline.py replays the
    loader's spooled batches as bare UNWIND+MERGE transactions: ratio loader / baseline. The
    graph it leaves holds the same nodes and relationships as the load's.
@@ -70,7 +73,7 @@ SIZES = {
     "bank": Size(1_000_000, 30, (8, 32, 64), "4g", "8g", 10_000),
 }
 SEED = 7
-PHASES = ("generate", "load", "baseline", "score", "kpis", "api", "compare")
+PHASES = ("generate", "load", "import", "baseline", "score", "kpis", "api", "compare")
 
 
 def log(message: str) -> None:
@@ -236,6 +239,36 @@ class Bench:
             f"loader peak {figures['peak_rss_mib']} MiB, Neo4j peak {figures['neo4j_peak_rss_mib']} MiB"
         )
 
+    def bulk(self) -> None:
+        """The same first load through Neo4j's offline importer (``--bulk-import``): the server
+        is stopped for the import and started again, so Neo4j's peak is not this phase's."""
+        log("import: fresh graph, then c360 load --bulk-import …")
+        self.fresh_graph()
+        report_json = self.work / "import-report.json"
+        figures = self.measured(
+            [self.c360, "load", str(self.extracts), "--no-progress", "--bulk-import",
+             "--report-json", str(report_json)],
+            self.work / "import.log",
+            ok=(0, 1),
+        )  # fmt: skip
+        figures.pop("neo4j_peak_rss_mib")
+        loader = json.loads(report_json.read_text())
+        figures["loader"] = loader
+        figures |= loader["bulk_import"] or {}
+        figures["graph"] = self.graph_counts()
+        online = self.report["phases"].get("load")
+        if online:
+            figures["same_counts_as_online"] = figures["graph"] == online["graph"]
+            figures["online_over_import"] = round(online["seconds"] / figures["seconds"], 2)
+        self.report["phases"]["import"] = figures
+        log(
+            f"import: {loader['rows_read']:,} rows in {figures['seconds']:,} s (importer "
+            f"{figures.get('import_seconds')} s), loader peak "
+            f"{figures.get('loader_peak_rss_mib')} MiB, importer peak "
+            f"{figures.get('importer_peak_rss_mib')} MiB, same graph counts as online: "
+            f"{figures.get('same_counts_as_online')}"
+        )
+
     def graph_counts(self) -> dict:
         from core.settings import get_settings
         from graph import session
@@ -341,7 +374,7 @@ class Bench:
         try:
             for phase in PHASES:
                 if phase in phases:
-                    getattr(self, phase)()
+                    getattr(self, "bulk" if phase == "import" else phase)()
                     self.save()
         finally:
             self.cli("neo4j", "stop", check=False)
@@ -451,6 +484,31 @@ def markdown(r: dict) -> str:
                 "batches to the spool the baseline replays (benchmark only)."
             )
         lines.append("")
+    if "import" in p:
+        im = p["import"]
+        same = im.get("same_counts_as_online")
+        lines += [
+            "## First load through the offline importer (`c360 load --bulk-import`)",
+            "",
+            f"End to end (read, map, validate, resolve, import, constraints, the rows left to "
+            f"Cypher, home branches): **{im['seconds']:,} s**"
+            + (
+                f", {im['online_over_import']}× faster than the online load"
+                if same is not None
+                else ""
+            )
+            + f". The importer itself: {im.get('import_seconds')} s for {im.get('nodes', 0):,} "
+            f"nodes and {im.get('relationships', 0):,} relationships; "
+            f"{im.get('rows_left_to_cypher', 0):,} rows left to Cypher.",
+            f"Peak RSS: loader {im.get('loader_peak_rss_mib')} MiB, importer "
+            f"{im.get('importer_peak_rss_mib')} MiB."
+            + (
+                ""
+                if same is None
+                else f" Node and relationship counts equal the online load's: {same}."
+            ),
+            "",
+        ]
     if "score" in p:
         s = p["score"]
         lines += [

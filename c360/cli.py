@@ -293,6 +293,12 @@ def load(
         help="write every row, changed or not (by default a load after a successful one writes "
         "only the rows whose content changed)",
     ),
+    bulk_import: bool = typer.Option(
+        False,
+        "--bulk-import",
+        help="a first load into an empty local graph through Neo4j's offline importer (the "
+        "server is stopped during the import and started again); otherwise it loads online",
+    ),
 ) -> None:
     """Load source extracts into the graph; resumable, idempotent; after a first load, only the
     rows whose content changed are written (delta; `--full` writes every row).
@@ -328,6 +334,7 @@ def load(
         allow_shrink=allow_shrink,
         identity_config=identity_config,
         full=full,
+        bulk_import=bulk_import,
     )
     with create_sync_driver(settings) as driver:
         try:

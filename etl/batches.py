@@ -28,10 +28,14 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from neo4j import Driver
 
+from core.settings import Settings
+from graph import bulk_import, local_server, migrate, session
+from graph.bulk_import import ImportFiles, ImportReport
 from graph.queries import loads as q
 
 Row = dict[str, Any]
@@ -139,3 +143,70 @@ class CheckpointedWriter:
         self._queue.put(None)
         self._thread.join()
         self.session.close()
+
+
+class BulkImportWriter:
+    """The writer of a first load into an empty local graph (``c360 load --bulk-import``): the
+    rows go to the offline importer's files (graph/bulk_import.py) instead of Cypher, and
+    :meth:`finish` imports them, then writes what the files left to Cypher. Same interface as
+    :class:`CheckpointedWriter`; the checkpoint is written once, when all is in (a run killed
+    before that starts over: the graph holds nothing of it but its ``LoadRun``)."""
+
+    def __init__(self, files: ImportFiles, *, run_id: str, batch_size: int) -> None:
+        self.files = files
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.done: dict[str, int] = {}
+        self._rows: dict[str, int] = defaultdict(int)
+        self.batches_written = 0
+        self.rows_written = 0
+        self.batches_skipped = 0
+        self.spool_seconds = 0.0
+
+    def add(self, step: str, query: str, rows: list[Row]) -> None:
+        self.files.add(query, rows)
+        self._rows[step] += len(rows)
+
+    def pending(self, step: str) -> bool:
+        return True
+
+    def write_chunk(self, step: str, query: str, rows: list[Row]) -> None:
+        raise AssertionError("a delta load writes online")
+
+    def flush(self, step: str) -> None:
+        # the batches the online writer would have numbered (the checkpoint a resume reads)
+        self.done[step] = -(-self._rows.pop(step, 0) // self.batch_size)
+
+    def close(self) -> None:
+        self.files.close()
+
+    def finish(
+        self, driver: Driver, settings: Settings, echo: Callable[[str], None]
+    ) -> ImportReport:
+        """Import the files into the stopped local server, start it, create the constraints,
+        put back the load runs, write the deferred rows, and set the run's checkpoint."""
+        database = settings.neo4j_database
+        self.files.close()
+        runs = session.rows(driver, database, q.ALL_RUNS)
+        report = local_server.restart_around(
+            settings,
+            lambda: bulk_import.run_import(
+                settings, self.files, classpath=local_server.classpath(settings), echo=echo
+            ),
+            echo=echo,
+        )
+        bulk_import.reconnect(driver, database)
+        echo(f"bulk import: {report.seconds:,.1f} s; constraints and indexes …")
+        migrate.apply(driver, database=database)
+        session.run(driver, database, q.RESTORE_RUNS, runs=[r["props"] for r in runs])
+        echo(f"bulk import: {self.files.deferred_rows:,} rows left to Cypher …")
+        for query, rows in self.files.deferred():
+            for start in range(0, len(rows), self.batch_size):
+                session.run(driver, database, query, rows=rows[start : start + self.batch_size])
+                self.batches_written += 1
+        checkpoint = json.dumps(self.done, sort_keys=True)
+        session.run(
+            driver, database, q.SET_CHECKPOINT, run_id=self.run_id, checkpoint_json=checkpoint
+        )
+        self.rows_written = self.files.nodes + self.files.relationships + self.files.deferred_rows
+        return report

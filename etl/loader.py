@@ -35,6 +35,8 @@ import functools
 import hashlib
 import inspect
 import json
+import resource
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -50,7 +52,7 @@ from rich.text import Text
 
 from core.settings import Settings
 from etl import delta, records
-from etl.batches import CheckpointedWriter
+from etl.batches import BulkImportWriter, CheckpointedWriter
 from etl.engine import Engine, Source, SystemPlan
 from etl.entities import CUSTOMER_REF_TARGET, ENTITIES, LOAD_ORDER, Entity
 from etl.extracts import (
@@ -79,6 +81,7 @@ from etl.sources import extract_files
 from etl.spill import CustomerSpill
 from etl.validation import validate
 from graph import migrate, session
+from graph.bulk_import import ImportFiles
 from graph.model import LOADED_CUSTOMER_FIELDS, Node
 from graph.queries import identity as iq
 from graph.queries import loads as lq
@@ -146,6 +149,8 @@ class LoadOptions:
     spool: Path | None = None  # also append every written batch here (the benchmark's baseline)
     allow_shrink: bool = False  # load a file far shorter than its previous load
     full: bool = False  # write every row, changed or not (no delta: etl/delta.py)
+    # a first load into an empty local graph through Neo4j's offline importer (etl/batches.py)
+    bulk_import: bool = False
 
 
 @dataclass
@@ -179,6 +184,8 @@ class LoadResult:
     delta: bool = False  # only changed rows written (etl/delta.py)
     rows_written: int = 0  # rows of the committed batches (golden customers, home branches too)
     golden: Counts = field(default_factory=Counts)  # golden customers written / unchanged
+    # the offline importer's figures (``--bulk-import``), or why the load went online instead
+    bulk_import: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The figures of the run, as ``c360 load --report-json`` writes them."""
@@ -207,6 +214,7 @@ class LoadResult:
             "rows_unchanged": sum(c.unchanged for c in self.counts.values()),
             "golden_customers": {"written": self.golden.loaded, "unchanged": self.golden.unchanged},
             "spool_seconds": round(self.spool_seconds, 2),
+            "bulk_import": self.bulk_import,
             "exit_code": self.exit_code,
         }
 
@@ -363,6 +371,9 @@ class Loader:
                 delta=self.delta,
             )
         self.loaded_at = loaded_at
+        bulk = self._bulk_import(found)
+        if bulk:
+            self.delta = False  # (an empty graph: every row is new)
         rejects_dir = self.opts.rejects_dir or self.settings.rejects_root / run_id
         result = LoadResult(
             run_id=run_id,
@@ -379,14 +390,20 @@ class Loader:
         self.golden = result.golden
         self.rejects = RejectsWriter(rejects_dir)
         spool = open(self.opts.spool, "wb") if self.opts.spool else None  # noqa: SIM115
-        self.writer = CheckpointedWriter(
-            self.driver,
-            database=self.db,
-            run_id=run_id,
-            done=done,
-            batch_size=self.opts.batch_size,
-            spool=spool,
-        )
+        self.writer: CheckpointedWriter | BulkImportWriter
+        if bulk:
+            folder = self.settings.c360_home / "bulk-import" / run_id
+            files = ImportFiles(folder)
+            self.writer = BulkImportWriter(files, run_id=run_id, batch_size=self.opts.batch_size)
+        else:
+            self.writer = CheckpointedWriter(
+                self.driver,
+                database=self.db,
+                run_id=run_id,
+                done=done,
+                batch_size=self.opts.batch_size,
+                spool=spool,
+            )
         self.spill = CustomerSpill(KEPT_CUSTOMER_COLUMNS)
         columns = [
             TextColumn("{task.description:<14}"),
@@ -419,6 +436,8 @@ class Loader:
                     counts.seconds += time.perf_counter() - t0
                     self._check_all_refused(entity)
                 self._home_branches()
+                if isinstance(self.writer, BulkImportWriter):
+                    result.bulk_import = self._imported(self.writer)
             result.status = "SUCCEEDED"
         except Exception as exc:
             result.status, result.error = "FAILED", f"{type(exc).__name__}: {exc}"
@@ -429,6 +448,8 @@ class Loader:
             if spool:
                 spool.close()
             self.rejects.close()
+            if bulk and result.bulk_import is None:
+                result.bulk_import = {"imported": False}
             result.counts = self.counts
             result.by_reason = dict(sorted(self.rejects.by_reason.items()))
             result.warnings_by_reason = dict(sorted(self.rejects.warnings_by_reason.items()))
@@ -441,6 +462,44 @@ class Loader:
                 result.status = "SUCCEEDED_WITH_REJECTS"
             self._finish(result)
         return result
+
+    def _bulk_import(self, resumed: list[dict[str, Any]]) -> bool:
+        """Whether this load goes through the offline importer: asked for, the local server,
+        and a graph that holds nothing but load runs (a run killed before its import finished
+        left nothing else). Otherwise it loads online, saying why."""
+        if not self.opts.bulk_import:
+            return False
+        why = None
+        if not self.settings.uses_local_server:
+            why = f"the graph is not the local server (NEO4J_URI={self.settings.neo4j_uri})"
+        elif self._read(lq.HOLDS_DATA):
+            why = "the graph is not empty (an offline import replaces the whole database)"
+        if why:
+            self.console.print(f"bulk import: not possible, {why}; loading online")
+            return False
+        return True
+
+    def _imported(self, writer: BulkImportWriter) -> dict[str, Any]:
+        """Import the files, start the server again, write the rows left to Cypher."""
+
+        def say(message: str) -> None:
+            if self.opts.show_progress:
+                self.console.print(message, highlight=False)
+
+        report = writer.finish(self.driver, self.settings, say)
+        shutil.rmtree(writer.files.folder, ignore_errors=True)
+        return {
+            "imported": True,
+            "nodes": writer.files.nodes,
+            "relationships": writer.files.relationships,
+            "rows_left_to_cypher": writer.files.deferred_rows,
+            "import_seconds": round(report.seconds, 2),
+            "importer_peak_rss_mib": report.peak_rss_mib,
+            # this process's own peak (the importer's is not in it): the loader's memory
+            "loader_peak_rss_mib": round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+            ),
+        }
 
     def _finish(self, result: LoadResult) -> None:
         counts = {

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from core.settings import Settings
 
@@ -528,3 +529,46 @@ def stop(settings: Settings, *, timeout_s: float = 90.0) -> bool:
         raise LocalServerError(f"Neo4j (pid {pid}) did not stop within {timeout_s:.0f}s")
     _pid_file(settings).unlink(missing_ok=True)
     return True
+
+
+T = TypeVar("T")
+
+
+def restart_around(settings: Settings, work: Callable[[], T], *, echo=print) -> T:
+    """Stop the running local server, run ``work`` on its stopped database (the offline
+    importer: graph/bulk_import.py), and start the same server again: the same command line and
+    environment, so a server tied to a test run or a benchmark stays tied to it. The server is
+    started again whether ``work`` succeeds or fails."""
+    pid = _read_pid(settings)
+    if pid is None:
+        raise LocalServerError(f"no local Neo4j of {settings.local_data_dir} runs")
+    command = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    environ = dict(
+        item.decode().split("=", 1)
+        for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        if b"=" in item
+    )
+    echo(f"Stopping Neo4j (pid {pid}) for the offline import …")
+    stop(settings)
+    try:
+        return work()
+    finally:
+        log = _log_file(settings)
+        since = log.stat().st_size if log.exists() else 0
+        with open(log, "ab") as log_fh:
+            proc = subprocess.Popen(
+                command,
+                stdout=log_fh,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=environ,
+                start_new_session=True,
+            )
+        _pid_file(settings).write_text(str(proc.pid))
+        echo(f"Starting Neo4j again (pid {proc.pid}), waiting for Bolt on {settings.bolt_uri}...")
+        _wait_for_bolt(settings, proc.pid, since)
+
+
+def classpath(settings: Settings) -> str:
+    """The Java classpath of the resolved Neo4j (its admin tool and importer included)."""
+    return prepare(settings)[0]

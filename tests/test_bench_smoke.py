@@ -36,12 +36,17 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     [report_path] = tmp_path.glob("*-small.json")
     report = json.loads(report_path.read_text())
     phases = report["phases"]
-    assert set(phases) == {"generate", "load", "score", "kpis", "api", "baseline", "compare"}
+    assert set(phases) == {
+        "generate", "load", "import", "score", "kpis", "api", "baseline", "compare"
+    }  # fmt: skip
     load = phases["load"]
     assert load["loader"]["rows_read"] == report["extract_rows_total"]
     assert load["loader"]["status"] == "SUCCEEDED_WITH_REJECTS"  # the planted bad rows
     assert load["graph"]["nodes"]["Customer"] > 0
     assert load["peak_rss_mib"] > 0 and load["neo4j_peak_rss_mib"] > 0
+    bulk = phases["import"]  # the offline importer's first load: the same graph
+    assert bulk["imported"] and bulk["same_counts_as_online"], bulk
+    assert bulk["nodes"] > 0 and bulk["loader_peak_rss_mib"] > 0
     assert phases["baseline"]["rows"] > 0 and phases["baseline"]["loader_over_baseline"] > 0
     assert phases["score"]["exit_code"] == 0
     warm = phases["api"]["warm_up"]  # every distinct read once, unless its time ran out

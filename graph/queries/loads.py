@@ -42,6 +42,13 @@ MATCH (r:LoadRun {run_id: $run_id})
 SET r.checkpoint_json = $checkpoint_json
 """
 
+# Every load run, kept across an offline import (which replaces the database: etl/batches.py).
+ALL_RUNS = "MATCH (r:LoadRun) RETURN properties(r) AS props"
+RESTORE_RUNS = "UNWIND $runs AS props MERGE (r:LoadRun {run_id: props.run_id}) SET r = props"
+
+# Whether the graph holds anything but load runs (an offline import needs it empty).
+HOLDS_DATA = "MATCH (n) WHERE NOT n:LoadRun RETURN n LIMIT 1"
+
 FINISH_RUN = """
 MATCH (r:LoadRun {run_id: $run_id})
 SET r.finished_at = $finished_at, r.status = $status, r.counts_json = $counts_json,

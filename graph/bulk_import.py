@@ -1,0 +1,449 @@
+"""First loads through Neo4j's offline importer (``neo4j-admin database import full``).
+
+A load into an empty local graph need not go through Cypher at all: the rows the loader hands to
+the upserts of graph/queries/upserts.py become the importer's CSV files instead (:class:`ImportFiles`),
+one node or relationship per row with the same keys and properties the upsert's ``MERGE`` and
+``SET`` would write, and the importer builds the store in one pass. What the files cannot say
+exactly is left to Cypher after the import (:meth:`ImportFiles.deferred`, replayed by the loader
+in the order it came): a row whose node or relationship an earlier row of the load already wrote
+(the online path merges the second into the first: ``SET +=`` of the later row wins), and every
+query without a translation here (the home branches, derived from the graph; the review queue).
+
+The files: one per label or relationship type and *shape* (the properties a row has, with their
+types), so every column of a file is set in every row and typed in its header: a missing value is
+a missing property, as ``SET n += row`` leaves it, and an ``int`` stays a long, a ``float`` a
+double, a ``date`` a date (tests/test_bulk_import.py compares the graph with the online path's,
+types included).
+
+:func:`run_import` runs the importer of the Neo4j the project resolved from Maven Central (the
+classes of ``neo4j-import-tool`` are on the local server's classpath: no distribution to
+download) on the local server's database while the server is stopped
+(graph/local_server.restart_around).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import numbers
+import os
+import pickle
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+from neo4j import Driver
+
+from core.settings import Settings
+from graph import model
+from graph.queries import upserts as uq
+
+Row = dict[str, Any]
+# Inside a CSV field holding an array: a character no key or text of ours contains.
+ARRAY_DELIMITER = "\x1f"
+
+
+class BulkImportError(RuntimeError):
+    """The importer failed, or a value cannot be written to its files."""
+
+
+@dataclass(frozen=True)
+class _Node:
+    label: str
+    id: str
+    props: Row
+
+
+@dataclass(frozen=True)
+class _Rel:
+    type: str
+    start: tuple[str, str]  # (label, node id)
+    end: tuple[str, str]
+    props: Row
+
+
+def node_id(node: model.Node, values: list[Any]) -> str:
+    """The importer's id of a node: its key (one string as it is, else JSON of the parts)."""
+    if len(values) == 1 and isinstance(values[0], str):
+        return values[0]
+    return json.dumps([v.isoformat() if isinstance(v, dt.date) else v for v in values])
+
+
+def _ref(node: model.Node, *values: Any) -> tuple[str, str] | None:
+    """The endpoint of a relationship (None when a key part is missing: ``MATCH`` finds none)."""
+    if any(v is None for v in values):
+        return None
+    return node.label, node_id(node, list(values))
+
+
+def _node(node: model.Node, props: Row) -> _Node:
+    return _Node(node.label, node_id(node, [props[k] for k in node.key]), props)
+
+
+def _rel(type_: str, start: tuple[str, str] | None, end: tuple[str, str] | None, props: Row):
+    return [] if start is None or end is None else [_Rel(type_, start, end, props)]
+
+
+# A translation: a row → the nodes and relationships its upsert writes, and the key that makes
+# the row a repeat (a node's label and id, or a relationship's type and ends).
+Translation = tuple[list[_Node], list[_Rel], str]
+
+
+def _key(n: _Node) -> str:
+    return f"{n.label}\t{n.id}"
+
+
+def _plain(node: model.Node) -> Callable[[Row], Translation]:
+    """``MERGE (x:Label {key: row.key}) SET x += row``."""
+
+    def translate(row: Row) -> Translation:
+        n = _node(node, row)
+        return [n], [], _key(n)
+
+    return translate
+
+
+def _fx_rate(row: Row) -> Translation:
+    n = _node(
+        model.FX_RATE, {k: row.get(k) for k in ("currency", "rate_date", "rate", "content_hash")}
+    )
+    return [n], [], _key(n)
+
+
+def _employee(row: Row) -> Translation:
+    n = _node(model.EMPLOYEE, row)
+    return (
+        [n],
+        _rel("WORKS_AT", (n.label, n.id), _ref(model.BRANCH, row.get("branch_id")), {}),
+        _key(n),
+    )
+
+
+def _account(row: Row) -> Translation:
+    props = {**row["props"], "account_id": row["account_id"]}
+    n = _node(model.ACCOUNT, props)
+    product = _ref(model.PRODUCT, props.get("product_code"))
+    return [n], _rel("OF_PRODUCT", (n.label, n.id), product, {}), _key(n)
+
+
+def _source_record(row: Row) -> Translation:
+    props = {**row["props"], "system": row["system"], "source_id": row["source_id"]}
+    n = _node(model.SOURCE_RECORD, props)
+    link = {k: row.get(k) for k in ("rule", "confidence", "match_weight", "comparisons_json")}
+    customer = _ref(model.CUSTOMER, row.get("customer_id"))
+    return [n], _rel("RESOLVED_TO", (n.label, n.id), customer, link), _key(n)
+
+
+def _interaction(row: Row) -> Translation:
+    props = {**row["props"], "interaction_id": row["interaction_id"]}
+    n = _node(model.INTERACTION, props)
+    customer = _ref(model.CUSTOMER, row.get("customer_id"))
+    if customer is None:  # (MATCH finds no customer: the row writes the node alone)
+        return [n], [], _key(n)
+    rels = _rel("HAD", customer, (n.label, n.id), {"origin": row.get("customer_id_origin")})
+    rels += _rel("HANDLED_BY", (n.label, n.id), _ref(model.EMPLOYEE, row.get("employee_id")), {})
+    return [n], rels, _key(n)
+
+
+def _between(
+    type_: str, start: tuple[model.Node, str], end: tuple[model.Node, str], props: dict[str, str]
+) -> Callable[[Row], Translation]:
+    """A relationship between two nodes written before, its properties from the row's fields
+    (``props``: property → field)."""
+
+    def translate(row: Row) -> Translation:
+        a, b = _ref(start[0], row.get(start[1])), _ref(end[0], row.get(end[1]))
+        rels = _rel(type_, a, b, {p: row.get(f) for p, f in props.items()})
+        return [], rels, f"{type_}\t{a}\t{b}"
+
+    return translate
+
+
+_COMMON = {"origin": "customer_id_origin", "content_hash": "content_hash"}
+TRANSLATIONS: dict[str, Callable[[Row], Translation]] = {
+    uq.UPSERT_FX_RATES: _fx_rate,
+    uq.UPSERT_BRANCHES: _plain(model.BRANCH),
+    uq.UPSERT_EMPLOYEES: _employee,
+    uq.UPSERT_PRODUCTS: _plain(model.PRODUCT),
+    uq.UPSERT_CUSTOMERS: _plain(model.CUSTOMER),
+    uq.UPSERT_ACCOUNTS: _account,
+    uq.UPSERT_HOLDINGS: _between(
+        "HOLDS", (model.CUSTOMER, "customer_id"), (model.ACCOUNT, "account_id"),
+        {"role": "role", "ended_at": "ended_at", **_COMMON},
+    ),
+    uq.UPSERT_HOUSEHOLDS: _plain(model.HOUSEHOLD),
+    uq.UPSERT_MEMBERSHIPS: _between(
+        "MEMBER_OF", (model.CUSTOMER, "customer_id"), (model.HOUSEHOLD, "household_id"),
+        {"role": "role", "since": "since", "ended_at": "ended_at", **_COMMON},
+    ),
+    uq.UPSERT_MANAGES: _between(
+        "MANAGES", (model.EMPLOYEE, "employee_id"), (model.CUSTOMER, "customer_id"),
+        {"since": "since", **_COMMON},
+    ),
+    uq.UPSERT_SOURCE_RECORDS: _source_record,
+    uq.UPSERT_REFERRALS: _between(
+        "REFERRED", (model.CUSTOMER, "referrer_id"), (model.CUSTOMER, "referred_id"),
+        {"referred_at": "referred_at", "channel": "channel", "status": "status",
+         "origin": "referrer_id_origin", "origin_to": "referred_id_origin",
+         "content_hash": "content_hash"},
+    ),
+    uq.UPSERT_INTERACTIONS: _interaction,
+}  # fmt: skip
+
+
+def encode(value: Any) -> tuple[str, str] | None:
+    """A property value → (the importer's type, the field's text); None: no property (what
+    ``SET n += row`` does with a null). A value the importer cannot hold raises."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "boolean", "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return "long", str(int(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "double", "NaN"
+        if math.isinf(value):
+            return "double", "Infinity" if value > 0 else "-Infinity"
+        return "double", repr(float(value))
+    if isinstance(value, str):
+        return "string", value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return "localdatetime", value.isoformat()
+        zone = getattr(value.tzinfo, "key", None) or getattr(value.tzinfo, "zone", None)
+        return "datetime", value.isoformat() + (f"[{zone}]" if zone else "")
+    if isinstance(value, dt.date):
+        return "date", value.isoformat()
+    if isinstance(value, list | tuple) and value:
+        parts = [encode(v) for v in value]
+        types = {p[0] if p else None for p in parts}
+        if len(types) == 1 and None not in types:
+            texts = [p[1] for p in parts if p]
+            if not any(ARRAY_DELIMITER in t for t in texts):
+                return f"{types.pop()}[]", ARRAY_DELIMITER.join(texts)
+    raise BulkImportError(f"the importer cannot hold the value {value!r} ({type(value).__name__})")
+
+
+def _escaped(key: str) -> str:
+    """The key as pandas hashes it whole (its hash of a string stops at a NUL): one-to-one."""
+    if "\0" in key or "\\" in key:
+        return key.replace("\\", "\\\\").replace("\0", "\\0")
+    return key
+
+
+class _Seen:
+    """The keys written so far, as two 64-bit hashes (128 bits) in sorted runs: 16 bytes a key,
+    a million-customer bank's 15 M keys in a quarter of a GiB. A collision would send a new
+    node's row to Cypher after the import and lose the relationships imported to it; at 128
+    bits that takes some 10^19 keys."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (first hash sorted, second)
+
+    def first_time(self, keys: list[str]) -> list[bool]:
+        values = np.array([_escaped(k) for k in keys], dtype=object)
+        h1 = pd.util.hash_array(values, hash_key="c360-bulk-key-01", categorize=False)
+        h2 = pd.util.hash_array(values, hash_key="c360-bulk-key-02", categorize=False)
+        old = np.zeros(len(keys), dtype=bool)
+        order = np.argsort(h1)
+        q1 = h1[order]  # (sorted needles: a search starts where the last one ended)
+        for r1, r2 in self.runs:
+            at = np.searchsorted(r1, q1)
+            found = np.zeros(len(keys), dtype=bool)
+            inside = at < len(r1)
+            found[inside] = r1[at[inside]] == q1[inside]
+            for j in np.flatnonzero(found):  # the first hash met before: a repeat, most likely
+                i, end = order[j], at[j]
+                while end < len(r1) and r1[end] == q1[j]:
+                    end += 1
+                old[i] |= bool((r2[at[j] : end] == h2[i]).any())
+        # a repeat within the batch is not new either
+        again = np.zeros(len(keys), dtype=bool)
+        if len(np.unique(h1)) < len(keys):
+            met: set[tuple[int, int]] = set()
+            for i, pair in enumerate(zip(h1.tolist(), h2.tolist(), strict=True)):
+                again[i] = pair in met
+                met.add(pair)
+        new = ~(old | again)
+        if new.any():
+            self._add(h1[new], h2[new])
+        return new.tolist()
+
+    def _add(self, h1: np.ndarray, h2: np.ndarray) -> None:
+        order = np.argsort(h1, kind="stable")
+        run = (h1[order], h2[order])
+        # merge runs of like size (a binary counter): a few runs to search, each sorted
+        while self.runs and len(self.runs[-1][0]) <= len(run[0]):
+            r1, r2 = self.runs.pop()
+            a1, a2 = np.concatenate([r1, run[0]]), np.concatenate([r2, run[1]])
+            order = np.argsort(a1, kind="stable")
+            run = (a1[order], a2[order])
+        self.runs.append(run)
+
+
+@dataclass
+class _File:
+    kind: str  # "nodes" or "relationships"
+    name: str  # label or type
+    path: Path
+    handle: IO[str]
+    writer: Any
+    rows: int = 0
+
+
+@dataclass
+class ImportFiles:
+    """The importer's CSV files of one load, written in ``folder`` as the loader's rows come,
+    and the rows left to Cypher (a pickle stream of ``(query, rows)``)."""
+
+    folder: Path
+    files: dict[tuple, _File] = field(default_factory=dict)
+    seen: _Seen = field(default_factory=_Seen)
+    nodes: int = 0
+    relationships: int = 0
+    deferred_rows: int = 0
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.csv"):
+            old.unlink()
+        self._deferred: BinaryIO = open(self.folder / "deferred.pickle", "wb")  # noqa: SIM115
+
+    def add(self, query: str, rows: list[Row]) -> None:
+        translate = TRANSLATIONS.get(query)
+        if translate is None:
+            self._defer(query, rows)
+            return
+        done = [translate(row) for row in rows]
+        later = []
+        for row, (nodes, rels, _), new in zip(
+            rows, done, self.seen.first_time([key for _, _, key in done]), strict=True
+        ):
+            if not new:
+                later.append(row)
+                continue
+            for n in nodes:
+                self._write("nodes", n.label, (f":ID({n.label})",), (n.id,), n.props)
+            for r in rels:
+                head = (f":START_ID({r.start[0]})", f":END_ID({r.end[0]})")
+                self._write("relationships", r.type, head, (r.start[1], r.end[1]), r.props)
+            self.nodes += len(nodes)
+            self.relationships += len(rels)
+        if later:
+            self._defer(query, later)
+
+    def _defer(self, query: str, rows: list[Row]) -> None:
+        if rows:
+            pickle.dump((query, rows), self._deferred, protocol=pickle.HIGHEST_PROTOCOL)
+            self.deferred_rows += len(rows)
+
+    def _write(self, kind: str, name: str, head: tuple, ids: tuple, props: Row) -> None:
+        fields = []
+        for prop, value in props.items():
+            typed = encode(value)
+            if typed is not None:
+                fields.append((prop, *typed))
+        fields.sort()
+        shape = (kind, name, head, tuple((p, t) for p, t, _ in fields))
+        out = self.files.get(shape)
+        if out is None:
+            path = self.folder / f"{kind}-{name}-{len(self.files):04d}.csv"
+            handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
+            writer.writerow([*head, *(f"{p}:{t}" for p, t, _ in fields)])
+            out = self.files[shape] = _File(kind, name, path, handle, writer)
+        out.writer.writerow([*ids, *(text for _, _, text in fields)])
+        out.rows += 1
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.handle.close()
+        self._deferred.close()
+
+    def arguments(self) -> list[str]:
+        """The importer's ``--nodes``/``--relationships`` arguments for the files written."""
+        return [f"--{f.kind}={f.name}={f.path}" for f in self.files.values()]
+
+    def deferred(self) -> Iterator[tuple[str, list[Row]]]:
+        """The rows left to Cypher, in the order they came."""
+        with open(self.folder / "deferred.pickle", "rb") as handle:
+            while True:
+                try:
+                    yield pickle.load(handle)  # noqa: S301 (this run's own file)
+                except EOFError:
+                    return
+
+
+def reconnect(driver: Driver, database: str) -> None:
+    """After the import the server is a new one and the database's transaction ids start over:
+    the connections pooled before are dead, and a bookmark the driver's ``execute_query`` kept
+    names a transaction the new database does not have yet (it would wait for it and fail).
+    A retried read drops the dead connections; the kept bookmarks are replaced by the new one."""
+    with driver.session(database=database) as s:
+        s.execute_read(lambda tx: tx.run("RETURN 1").consume())
+        fresh = s.last_bookmarks()
+    manager = driver.execute_query_bookmark_manager
+    manager.update_bookmarks(manager.get_bookmarks(), fresh.raw_values)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    seconds: float
+    peak_rss_mib: float
+    log: Path
+
+
+def run_import(
+    settings: Settings, files: ImportFiles, *, classpath: str, echo: Callable[[str], None] = print
+) -> ImportReport:
+    """``neo4j-admin database import full`` of ``files`` into the local server's database
+    (which must be stopped), replacing what it held."""
+    java = os.environ.get("JAVA", "java")
+    log = files.folder / "import.log"
+    report = files.folder / "import.report"
+    home = settings.local_data_dir
+    args = [
+        java,
+        f"-Xmx{settings.neo4j_heap}",
+        "-Dfile.encoding=UTF-8",
+        "-cp",
+        classpath,
+        "org.neo4j.cli.AdminTool",
+        "database",
+        "import",
+        "full",
+        settings.neo4j_database,
+        "--overwrite-destination=true",
+        "--multiline-fields=true",
+        f"--array-delimiter={ARRAY_DELIMITER}",
+        # a relationship to a node the load did not write: online, its MATCH finds nothing
+        "--skip-bad-relationships=true",
+        "--bad-tolerance=1000000000",
+        f"--report-file={report}",
+        f"--threads={os.cpu_count() or 2}",
+        *files.arguments(),
+    ]
+    env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(files.folder / "conf")}
+    (files.folder / "conf").mkdir(exist_ok=True)
+    echo(f"bulk import: {files.nodes:,} nodes, {files.relationships:,} relationships …")
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    code = proc.returncode
+    if code != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-8:]
+        raise BulkImportError(
+            f"neo4j-admin database import exited with {code} (log: {log}):\n" + "\n".join(tail)
+        )
+    return ImportReport(seconds, round(usage.ru_maxrss / 1024, 1), log)  # (KiB on Linux)

@@ -1,0 +1,161 @@
+"""A first load through Neo4j's offline importer (``c360 load --bulk-import``) leaves the graph
+the online path leaves: the same nodes, relationships and properties, of the same types.
+
+It runs on a Neo4j server of its own (the import stops and starts it), on a bank generated with
+the usual noise: duplicate records of one person in one system, bad rows, several systems."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from core.settings import PROJECT_ROOT, Settings
+from graph import bulk_import, local_server, migrate
+from graph.driver import create_sync_driver
+from graph.model import NODES
+from synthetic import GenerateOptions, generate_bank
+from tests.conftest import TEST_PORT, server_owner, wipe
+from tests.etl_support import DUMP_NODES, DUMP_RELS, VOLATILE, _key, load
+
+pytestmark = pytest.mark.graph
+IMPORT_PORT = int(os.environ.get("C360_TEST_IMPORT_PORT", str(TEST_PORT + 3)))
+
+
+@pytest.fixture(scope="module")
+def own(settings: Settings) -> Iterator[Settings]:
+    """A server of this module's own: the import replaces its database."""
+    s = settings.model_copy(
+        update={
+            "neo4j_local_port": IMPORT_PORT,
+            "neo4j_data_dir": PROJECT_ROOT / ".c360" / f"neo4j-test-import-{IMPORT_PORT}",
+        }
+    )
+    started = not local_server.status(s).running
+    local_server.start(s, stop_with_pid=server_owner(), download=False)
+    yield s
+    if started and server_owner() is not None:
+        local_server.stop(s)
+
+
+@pytest.fixture(scope="module")
+def own_driver(own: Settings) -> Iterator[Driver]:
+    with create_sync_driver(own) as drv:
+        yield drv
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bulk") / "bank"
+    generate_bank(GenerateOptions(customers=600, seed=13, out=out))
+    return out
+
+
+def _typed(v: Any) -> Any:
+    """A value with its type: a long and a double of the same number differ here."""
+    if isinstance(v, list):
+        return ("list", tuple(_typed(x) for x in v))
+    if hasattr(v, "iso_format"):
+        return (type(v).__name__, v.iso_format(), str(getattr(v, "tzinfo", None)))
+    return (type(v).__name__, v)
+
+
+def typed_dump(driver: Driver, database: str) -> tuple[list, list]:
+    def read(query: str) -> list:
+        return driver.execute_query(query, database_=database).records
+
+    def props(p: dict[str, Any]) -> tuple:
+        return tuple(sorted((k, _typed(v)) for k, v in p.items() if k not in VOLATILE))
+
+    nodes = sorted((tuple(sorted(r["labels"])), props(r["props"])) for r in read(DUMP_NODES))
+    rels = sorted(
+        (_key(r["la"], r["pa"]), r["type"], _key(r["lb"], r["pb"]), props(r["pr"]))
+        for r in read(DUMP_RELS)
+    )
+    return nodes, rels
+
+
+def _empty(driver: Driver, s: Settings) -> None:
+    wipe(driver, s.neo4j_database)
+    migrate.apply(driver, database=s.neo4j_database)
+
+
+def test_a_bulk_imported_first_load_equals_the_online_load_and_a_reload_changes_nothing(
+    own: Settings, own_driver: Driver, bank: Path
+) -> None:
+    db = own.neo4j_database
+    home = own.model_copy(update={"c360_home": bank.parent / "home"})  # one identity model
+    _empty(own_driver, own)
+    online = load(own_driver, home, bank)
+    assert online.bulk_import is None
+    expected = typed_dump(own_driver, db)
+    assert len(expected[0]) > 2000 and len(expected[1]) > 2000
+
+    _empty(own_driver, own)
+    bulk = load(own_driver, home, bank, bulk_import=True)
+    assert bulk.bulk_import is not None and bulk.bulk_import["imported"], bulk.bulk_import
+    assert bulk.status == online.status
+    assert {k: (c.read, c.loaded, c.rejected) for k, c in bulk.counts.items()} == {
+        k: (c.read, c.loaded, c.rejected) for k, c in online.counts.items()
+    }
+    got = typed_dump(own_driver, db)
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
+    # the files wrote most of it; what they could not say exactly went through Cypher
+    assert bulk.bulk_import["nodes"] > len(expected[0]) // 2
+
+    # the constraints are back, and the run is a finished first load: the same extracts again
+    # are a delta load that writes nothing
+    names = {r["name"] for r in own_driver.execute_query("SHOW CONSTRAINTS", database_=db).records}
+    assert {n.constraint for n in NODES} <= names
+    again = load(own_driver, home, bank)
+    assert again.delta and again.rows_written == 0, again.to_dict()
+    assert typed_dump(own_driver, db) == got
+
+
+def test_a_graph_that_holds_data_is_loaded_online_and_says_why(
+    own: Settings, own_driver: Driver, bank: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _empty(own_driver, own)
+    home = own.model_copy(update={"c360_home": bank.parent / "home"})
+    own_driver.execute_query("CREATE (:Branch {branch_id: 'B-X'})", database_=own.neo4j_database)
+    result = load(own_driver, home, bank, bulk_import=True)
+    assert result.bulk_import is None
+    assert result.status.startswith("SUCCEEDED")
+    n = own_driver.execute_query(
+        "MATCH (b:Branch {branch_id: 'B-X'}) RETURN count(b) AS n", database_=own.neo4j_database
+    ).records[0]["n"]
+    assert n == 1  # nothing was replaced
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        (True, ("boolean", "true")),
+        (3, ("long", "3")),
+        (0.1 + 0.2, ("double", "0.30000000000000004")),
+        (float("nan"), ("double", "NaN")),
+        ("", ("string", "")),
+        (dt.date(1899, 12, 31), ("date", "1899-12-31")),
+        (
+            dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+            ("datetime", "2026-01-02T03:04:05+00:00"),
+        ),
+        (dt.datetime(2026, 1, 2, 3, 4, 5), ("localdatetime", "2026-01-02T03:04:05")),
+        (["core", "C1;2"], ("string[]", "core\x1fC1;2")),
+    ],
+)
+def test_values_are_written_with_the_type_cypher_would_store(value: Any, expected: Any) -> None:
+    assert bulk_import.encode(value) == expected
+
+
+@pytest.mark.parametrize("value", [[], [1, "a"], {"a": 1}, dt.time(1, 2)])
+def test_a_value_the_importer_cannot_hold_is_refused_by_name(value: Any) -> None:
+    with pytest.raises(bulk_import.BulkImportError, match="cannot hold"):
+        bulk_import.encode(value)
