@@ -183,27 +183,36 @@ class BulkImportWriter:
     def finish(
         self, driver: Driver, settings: Settings, echo: Callable[[str], None]
     ) -> ImportReport:
-        """Import the files into the stopped local server, start it, create the constraints,
-        put back the load runs, write the deferred rows, and set the run's checkpoint."""
+        """Import the files into the stopped local server and start it again, put back the load
+        runs, create the constraints, write the rows left to Cypher, and set the run's
+        checkpoint. The load runs are put back whether the import succeeds or not."""
         database = settings.neo4j_database
         self.files.close()
-        runs = session.rows(driver, database, q.ALL_RUNS)
-        report = local_server.restart_around(
-            settings,
-            lambda: bulk_import.run_import(
-                settings, self.files, classpath=local_server.classpath(settings), echo=echo
-            ),
-            echo=echo,
-        )
-        bulk_import.reconnect(driver, database)
+        if session.rows(driver, database, q.HOLDS_DATA):  # (written by another since it began)
+            raise bulk_import.BulkImportError(
+                "the graph received data during the load and an import would replace it; "
+                "load again without --bulk-import"
+            )
+        runs = [
+            bulk_import.restorable(r["props"]) for r in session.rows(driver, database, q.ALL_RUNS)
+        ]
+        try:
+            report = local_server.restart_around(
+                settings,
+                lambda: bulk_import.run_import(
+                    settings, self.files, classpath=local_server.classpath(settings), echo=echo
+                ),
+                echo=echo,
+            )
+        finally:
+            bulk_import.reconnect(driver, database)
+            session.run(driver, database, q.RESTORE_RUNS, runs=runs)
         echo(f"bulk import: {report.seconds:,.1f} s; constraints and indexes …")
         migrate.apply(driver, database=database)
-        session.run(driver, database, q.RESTORE_RUNS, runs=[r["props"] for r in runs])
         echo(f"bulk import: {self.files.deferred_rows:,} rows left to Cypher …")
-        for query, rows in self.files.deferred():
-            for start in range(0, len(rows), self.batch_size):
-                session.run(driver, database, query, rows=rows[start : start + self.batch_size])
-                self.batches_written += 1
+        for query, rows in self.files.deferred(self.batch_size):
+            session.run(driver, database, query, rows=rows)
+            self.batches_written += 1
         checkpoint = json.dumps(self.done, sort_keys=True)
         session.run(
             driver, database, q.SET_CHECKPOINT, run_id=self.run_id, checkpoint_json=checkpoint

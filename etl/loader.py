@@ -78,9 +78,9 @@ from etl.mapping import (
 from etl.normalise import stored_phone
 from etl.rejects import RejectsWriter
 from etl.sources import extract_files
-from etl.spill import CustomerSpill
+from etl.spill import CustomerSpill, size_bytes
 from etl.validation import validate
-from graph import migrate, session
+from graph import local_server, migrate, session
 from graph.bulk_import import ImportFiles
 from graph.model import LOADED_CUSTOMER_FIELDS, Node
 from graph.queries import identity as iq
@@ -226,6 +226,7 @@ class LoadResult:
 
 
 GOLDEN_SLICE = 50_000  # customers whose golden records are computed together
+AFTER_RESOLUTION_MEMORY = "384MB"  # DuckDB's bound once identities are resolved
 BATCH_OF_IDS = 20_000  # ids per lookup of the home-branch step
 
 
@@ -445,6 +446,8 @@ class Loader:
         finally:
             self.spill.close()
             self.writer.close()
+            if isinstance(self.writer, BulkImportWriter):  # (a resumed run writes them anew)
+                shutil.rmtree(self.writer.files.folder, ignore_errors=True)
             if spool:
                 spool.close()
             self.rejects.close()
@@ -472,6 +475,8 @@ class Loader:
         why = None
         if not self.settings.uses_local_server:
             why = f"the graph is not the local server (NEO4J_URI={self.settings.neo4j_uri})"
+        elif not local_server.status(self.settings).running:
+            why = "the local server this project started does not serve this port"
         elif self._read(lq.HOLDS_DATA):
             why = "the graph is not empty (an offline import replaces the whole database)"
         if why:
@@ -487,13 +492,13 @@ class Loader:
                 self.console.print(message, highlight=False)
 
         report = writer.finish(self.driver, self.settings, say)
-        shutil.rmtree(writer.files.folder, ignore_errors=True)
         return {
             "imported": True,
             "nodes": writer.files.nodes,
             "relationships": writer.files.relationships,
             "rows_left_to_cypher": writer.files.deferred_rows,
             "import_seconds": round(report.seconds, 2),
+            "skipped_relationships": report.skipped_relationships,
             "importer_peak_rss_mib": report.peak_rss_mib,
             # this process's own peak (the importer's is not in it): the loader's memory
             "loader_peak_rss_mib": round(
@@ -684,6 +689,13 @@ class Loader:
 
         path = model_path(self.settings.c360_home, cfg)
         spill.resolve(cfg, model_for_load(path, cfg, echo), echo)
+        # what DuckDB does from here (golden records by slice, records in load order, key sets)
+        # needs little memory; its buffers of the resolution are given back, so the loader
+        # stays within its bound while the graph is written (2.2 GiB at 1 M customers before)
+        spill.configure(
+            memory_limit=min(AFTER_RESOLUTION_MEMORY, cfg.memory_limit, key=size_bytes),
+            threads=cfg.threads,
+        )
         task = self.progress.add_task("customers/graph", total=None)
         bs = self.opts.batch_size
         golden_count = 0

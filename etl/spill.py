@@ -278,6 +278,17 @@ class CustomerSpill:
         return self._scopes.setdefault(scope, len(self._scopes))
 
 
+def size_bytes(text: str) -> float:
+    """A DuckDB memory size in bytes ("384MB" → 384e6; GiB-style units in 1024s)."""
+    value = _size(text)
+    units = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20,
+             "GIB": 2**30, "TIB": 2**40, "B": 1}  # fmt: skip
+    for unit, factor in units.items():
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * factor
+    return float(value)
+
+
 def _size(text: str) -> str:
     """A DuckDB memory size ("1.5GB", "800MB"), refused when it is not one."""
     value = text.strip().upper().replace(" ", "")

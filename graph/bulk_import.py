@@ -213,7 +213,7 @@ def encode(value: Any) -> tuple[str, str] | None:
         if math.isinf(value):
             return "double", "Infinity" if value > 0 else "-Infinity"
         return "double", repr(float(value))
-    if isinstance(value, str):
+    if isinstance(value, str) and "\0" not in value:  # (a NUL: Cypher's, after)
         return "string", value
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
@@ -289,14 +289,27 @@ class _Seen:
         self.runs.append(run)
 
 
+OPEN_FILES = 200  # files kept open at once (the others are opened again to append)
+
+
 @dataclass
 class _File:
     kind: str  # "nodes" or "relationships"
     name: str  # label or type
     path: Path
-    handle: IO[str]
-    writer: Any
+    handle: IO[str] | None = None
+    writer: Any = None
     rows: int = 0
+
+    def open(self, mode: str) -> Any:
+        self.handle = open(self.path, mode, newline="", encoding="utf-8")  # noqa: SIM115
+        self.writer = csv.writer(self.handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        return self.writer
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+        self.handle = self.writer = None
 
 
 @dataclass
@@ -306,6 +319,7 @@ class ImportFiles:
 
     folder: Path
     files: dict[tuple, _File] = field(default_factory=dict)
+    _open: dict[tuple, _File] = field(default_factory=dict)
     seen: _Seen = field(default_factory=_Seen)
     nodes: int = 0
     relationships: int = 0
@@ -330,11 +344,21 @@ class ImportFiles:
             if not new:
                 later.append(row)
                 continue
+            # A value the files cannot hold (an empty list, say) is left out and the row goes
+            # to Cypher after as well: its MERGE finds what the files wrote and its SET adds
+            # the rest (a node is written all the same, so what the files relate to it finds it).
+            complete = True
             for n in nodes:
-                self._write("nodes", n.label, (f":ID({n.label})",), (n.id,), n.props)
+                fields, whole = _typed(n.props)
+                self._write("nodes", n.label, (f":ID({n.label})",), (n.id,), fields)
+                complete &= whole
             for r in rels:
+                fields, whole = _typed(r.props)
                 head = (f":START_ID({r.start[0]})", f":END_ID({r.end[0]})")
-                self._write("relationships", r.type, head, (r.start[1], r.end[1]), r.props)
+                self._write("relationships", r.type, head, (r.start[1], r.end[1]), fields)
+                complete &= whole
+            if not complete:
+                later.append(row)
             self.nodes += len(nodes)
             self.relationships += len(rels)
         if later:
@@ -345,41 +369,69 @@ class ImportFiles:
             pickle.dump((query, rows), self._deferred, protocol=pickle.HIGHEST_PROTOCOL)
             self.deferred_rows += len(rows)
 
-    def _write(self, kind: str, name: str, head: tuple, ids: tuple, props: Row) -> None:
-        fields = []
-        for prop, value in props.items():
-            typed = encode(value)
-            if typed is not None:
-                fields.append((prop, *typed))
-        fields.sort()
+    def _write(self, kind: str, name: str, head: tuple, ids: tuple, fields: list) -> None:
         shape = (kind, name, head, tuple((p, t) for p, t, _ in fields))
         out = self.files.get(shape)
         if out is None:
             path = self.folder / f"{kind}-{name}-{len(self.files):04d}.csv"
-            handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
-            writer.writerow([*head, *(f"{p}:{t}" for p, t, _ in fields)])
-            out = self.files[shape] = _File(kind, name, path, handle, writer)
+            out = self.files[shape] = _File(kind, name, path)
+            out.open("w").writerow([*head, *(f"{p}:{t}" for p, t, _ in fields)])
+        elif out.handle is None:
+            out.open("a")
+        self._open.pop(shape, None)
+        self._open[shape] = out  # (the most recently written last)
+        while len(self._open) > OPEN_FILES:  # sparse data: many shapes, a bounded few open
+            self._open.pop(next(iter(self._open))).close()
+        assert out.writer is not None
         out.writer.writerow([*ids, *(text for _, _, text in fields)])
         out.rows += 1
 
     def close(self) -> None:
         for f in self.files.values():
-            f.handle.close()
+            f.close()
+        self._open.clear()
         self._deferred.close()
 
     def arguments(self) -> list[str]:
         """The importer's ``--nodes``/``--relationships`` arguments for the files written."""
         return [f"--{f.kind}={f.name}={f.path}" for f in self.files.values()]
 
-    def deferred(self) -> Iterator[tuple[str, list[Row]]]:
-        """The rows left to Cypher, in the order they came."""
+    def deferred(self, batch_size: int) -> Iterator[tuple[str, list[Row]]]:
+        """The rows left to Cypher, in the order they came, ``batch_size`` at most at a time
+        (consecutive rows of one query together: the review queue comes a row at a time)."""
+        query, rows = "", list[Row]()
         with open(self.folder / "deferred.pickle", "rb") as handle:
             while True:
                 try:
-                    yield pickle.load(handle)  # noqa: S301 (this run's own file)
+                    q, more = pickle.load(handle)  # noqa: S301 (this run's own file)
                 except EOFError:
-                    return
+                    break
+                if q != query and rows:
+                    yield query, rows
+                    rows = []
+                query = q
+                rows.extend(more)
+                while len(rows) >= batch_size:
+                    yield query, rows[:batch_size]
+                    rows = rows[batch_size:]
+        if rows:
+            yield query, rows
+
+
+def _typed(props: Row) -> tuple[list[tuple[str, str, str]], bool]:
+    """The (property, type, text) of the values the files can hold, sorted, and whether that
+    is all of them."""
+    fields, whole = [], True
+    for prop, value in props.items():
+        try:
+            typed = encode(value)
+        except BulkImportError:
+            whole = False
+            continue
+        if typed is not None:
+            fields.append((prop, *typed))
+    fields.sort()
+    return fields, whole
 
 
 def reconnect(driver: Driver, database: str) -> None:
@@ -399,6 +451,8 @@ class ImportReport:
     seconds: float
     peak_rss_mib: float
     log: Path
+    # relationships to a node the load did not write (online, their MATCH finds nothing)
+    skipped_relationships: int = 0
 
 
 def run_import(
@@ -410,6 +464,8 @@ def run_import(
     log = files.folder / "import.log"
     report = files.folder / "import.report"
     home = settings.local_data_dir
+    argfile = files.folder / "import.args"
+    argfile.write_text("\n".join(_quoted(a) for a in files.arguments()) + "\n", encoding="utf-8")
     args = [
         java,
         f"-Xmx{settings.neo4j_heap}",
@@ -429,7 +485,7 @@ def run_import(
         "--bad-tolerance=1000000000",
         f"--report-file={report}",
         f"--threads={os.cpu_count() or 2}",
-        *files.arguments(),
+        f"@{argfile}",  # (picocli's argument file: as many files as the load wrote)
     ]
     env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(files.folder / "conf")}
     (files.folder / "conf").mkdir(exist_ok=True)
@@ -437,7 +493,12 @@ def run_import(
     started = time.perf_counter()
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # (Ctrl-C: the importer ends before the server starts again)
+            proc.kill()
+            proc.wait()
+            raise
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     code = proc.returncode
@@ -446,4 +507,26 @@ def run_import(
         raise BulkImportError(
             f"neo4j-admin database import exited with {code} (log: {log}):\n" + "\n".join(tail)
         )
-    return ImportReport(seconds, round(usage.ru_maxrss / 1024, 1), log)  # (KiB on Linux)
+    skipped = 0
+    if report.exists():
+        with open(report, encoding="utf-8", errors="replace") as lines:
+            skipped = sum(1 for _ in lines)
+    return ImportReport(seconds, round(usage.ru_maxrss / 1024, 1), log, skipped)  # (KiB)
+
+
+def _quoted(arg: str) -> str:
+    """One argument of an argument file (picocli: quoted, backslashes and quotes escaped)."""
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def restorable(props: Row) -> Row:
+    """A node's properties as read, ready to be written again as they were: a time read with
+    offset zero comes back with pytz's UTC zone, which the driver would write as the zone
+    ``UTC``; it is written with offset zero again."""
+    out = {}
+    for k, v in props.items():
+        tz = getattr(v, "tzinfo", None)
+        if tz is not None and getattr(tz, "zone", None) == "UTC" and hasattr(v, "replace"):
+            v = v.replace(tzinfo=dt.UTC)
+        out[k] = v
+    return out

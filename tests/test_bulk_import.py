@@ -19,6 +19,8 @@ from core.settings import PROJECT_ROOT, Settings
 from graph import bulk_import, local_server, migrate
 from graph.driver import create_sync_driver
 from graph.model import NODES
+from graph.queries import identity as iq
+from graph.queries import upserts
 from synthetic import GenerateOptions, generate_bank
 from tests.conftest import TEST_PORT, server_owner, wipe
 from tests.etl_support import DUMP_NODES, DUMP_RELS, VOLATILE, _key, load
@@ -159,3 +161,30 @@ def test_values_are_written_with_the_type_cypher_would_store(value: Any, expecte
 def test_a_value_the_importer_cannot_hold_is_refused_by_name(value: Any) -> None:
     with pytest.raises(bulk_import.BulkImportError, match="cannot hold"):
         bulk_import.encode(value)
+
+
+def test_what_the_files_cannot_say_goes_to_cypher_after_and_the_node_is_written_all_the_same(
+    tmp_path: Path,
+) -> None:
+    files = bulk_import.ImportFiles(tmp_path / "files")
+    customers = upserts.UPSERT_CUSTOMERS
+    files.add(customers, [{"customer_id": "C1", "tags": []}, {"customer_id": "C2", "n": 1}])
+    files.add(customers, [{"customer_id": "C1", "n": 2}])  # a repeat: the later SET wins online
+    files.add(upserts.UPSERT_HOME_BRANCHES, [{"customer_id": "C1"}])  # no translation
+    for i in range(3):
+        files.add(iq.UPSERT_REVIEWS, [{"review_id": f"R{i}"}])  # one row at a time
+    files.close()
+    assert files.nodes == 2
+    written = {
+        p.name: p.read_text(encoding="utf-8").splitlines() for p in files.folder.glob("*.csv")
+    }
+    assert sorted(written.values()) == [
+        ['":ID(Customer)","customer_id:string"', '"C1","C1"'],
+        ['":ID(Customer)","customer_id:string","n:long"', '"C2","C2","1"'],
+    ]
+    assert list(files.deferred(batch_size=2)) == [
+        (customers, [{"customer_id": "C1", "tags": []}, {"customer_id": "C1", "n": 2}]),
+        (upserts.UPSERT_HOME_BRANCHES, [{"customer_id": "C1"}]),
+        (iq.UPSERT_REVIEWS, [{"review_id": "R0"}, {"review_id": "R1"}]),
+        (iq.UPSERT_REVIEWS, [{"review_id": "R2"}]),
+    ]
