@@ -422,29 +422,40 @@ def start(
     data_dir = settings.local_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     java = _need("java")
-    log = _log_file(settings)
     env = {**os.environ, "C360_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()}
     env.pop("C360_NEO4J_STOP_WITH_PID", None)
     if stop_with_pid is not None:
         env["C360_NEO4J_STOP_WITH_PID"] = str(stop_with_pid)
     heap = settings.neo4j_heap
+    command = [
+        java,
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Dfile.encoding=UTF-8",
+        "-cp",
+        os.pathsep.join([str(classes), classpath, *_extra_classpath()]),
+        "Launcher",
+        str(data_dir),
+        str(settings.neo4j_local_port),
+        settings.neo4j_pagecache,
+    ]
+    pid, since = _launch(settings, command, env)
+    tied = f", stops with pid {stop_with_pid}" if stop_with_pid is not None else ""
+    echo(f"Starting Neo4j (pid {pid}{tied}), waiting for Bolt on {settings.bolt_uri}...")
+    _wait_for_bolt(settings, pid, since)
+    return status(settings)
+
+
+def _launch(settings: Settings, command: list[str], env: dict[str, str]) -> tuple[int, int]:
+    """Start the server process, its output appended to the log: its pid, and where its own
+    lines begin in the log."""
+    log = _log_file(settings)
     since = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as log_fh:
         proc = subprocess.Popen(
-            [
-                java,
-                f"-Xms{heap}",
-                f"-Xmx{heap}",
-                "-XX:+UseG1GC",
-                "-XX:+ExitOnOutOfMemoryError",
-                "-Dfile.encoding=UTF-8",
-                "-cp",
-                os.pathsep.join([str(classes), classpath, *_extra_classpath()]),
-                "Launcher",
-                str(data_dir),
-                str(settings.neo4j_local_port),
-                settings.neo4j_pagecache,
-            ],
+            command,
             stdout=log_fh,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -452,10 +463,7 @@ def start(
             start_new_session=True,
         )
     _pid_file(settings).write_text(str(proc.pid))
-    tied = f", stops with pid {stop_with_pid}" if stop_with_pid is not None else ""
-    echo(f"Starting Neo4j (pid {proc.pid}{tied}), waiting for Bolt on {settings.bolt_uri}...")
-    _wait_for_bolt(settings, proc.pid, since)
-    return status(settings)
+    return proc.pid, since
 
 
 def _shutting_down(settings: Settings) -> bool:
@@ -553,20 +561,9 @@ def restart_around(settings: Settings, work: Callable[[], T], *, echo=print) -> 
     try:
         return work()
     finally:
-        log = _log_file(settings)
-        since = log.stat().st_size if log.exists() else 0
-        with open(log, "ab") as log_fh:
-            proc = subprocess.Popen(
-                command,
-                stdout=log_fh,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=environ,
-                start_new_session=True,
-            )
-        _pid_file(settings).write_text(str(proc.pid))
-        echo(f"Starting Neo4j again (pid {proc.pid}), waiting for Bolt on {settings.bolt_uri}...")
-        _wait_for_bolt(settings, proc.pid, since)
+        pid, since = _launch(settings, command, environ)
+        echo(f"Starting Neo4j again (pid {pid}), waiting for Bolt on {settings.bolt_uri}...")
+        _wait_for_bolt(settings, pid, since)
 
 
 def classpath(settings: Settings) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,8 @@ def _value(v: Any) -> Any:
     return v
 
 
-def _props(p: dict[str, Any]) -> tuple:
-    return tuple(sorted((k, _value(v)) for k, v in p.items() if k not in VOLATILE))
+def _props(p: dict[str, Any], value: Callable[[Any], Any] = _value) -> tuple:
+    return tuple(sorted((k, value(v)) for k, v in p.items() if k not in VOLATILE))
 
 
 def _key(labels: list[str], props: dict[str, Any]) -> tuple:
@@ -56,17 +57,22 @@ def _key(labels: list[str], props: dict[str, Any]) -> tuple:
     return (label, *(props.get(k) for k in KEYS.get(label, ())))
 
 
-def canonical_dump(driver: Driver, database: str) -> tuple[list, list]:
-    """Sorted nodes (label, properties) and relationships (from key, type, to key, properties)."""
+def canonical_dump(
+    driver: Driver, database: str, value: Callable[[Any], Any] = _value
+) -> tuple[list, list]:
+    """Sorted nodes (label, properties) and relationships (from key, type, to key, properties);
+    ``value`` is what a property's value is compared by."""
 
     def read(query: str) -> list:
         return driver.execute_query(
             query, database_=database, routing_control=RoutingControl.READ
         ).records
 
-    nodes = sorted((tuple(sorted(r["labels"])), _props(r["props"])) for r in read(DUMP_NODES))
+    nodes = sorted(
+        (tuple(sorted(r["labels"])), _props(r["props"], value)) for r in read(DUMP_NODES)
+    )
     rels = sorted(
-        (_key(r["la"], r["pa"]), r["type"], _key(r["lb"], r["pb"]), _props(r["pr"]))
+        (_key(r["la"], r["pa"]), r["type"], _key(r["lb"], r["pb"]), _props(r["pr"], value))
         for r in read(DUMP_RELS)
     )
     return nodes, rels

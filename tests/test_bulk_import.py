@@ -23,7 +23,7 @@ from graph.queries import identity as iq
 from graph.queries import upserts
 from synthetic import GenerateOptions, generate_bank
 from tests.conftest import TEST_PORT, server_owner, wipe
-from tests.etl_support import DUMP_NODES, DUMP_RELS, VOLATILE, _key, load
+from tests.etl_support import canonical_dump, load
 
 pytestmark = pytest.mark.graph
 IMPORT_PORT = int(os.environ.get("C360_TEST_IMPORT_PORT", str(TEST_PORT + 3)))
@@ -68,18 +68,7 @@ def _typed(v: Any) -> Any:
 
 
 def typed_dump(driver: Driver, database: str) -> tuple[list, list]:
-    def read(query: str) -> list:
-        return driver.execute_query(query, database_=database).records
-
-    def props(p: dict[str, Any]) -> tuple:
-        return tuple(sorted((k, _typed(v)) for k, v in p.items() if k not in VOLATILE))
-
-    nodes = sorted((tuple(sorted(r["labels"])), props(r["props"])) for r in read(DUMP_NODES))
-    rels = sorted(
-        (_key(r["la"], r["pa"]), r["type"], _key(r["lb"], r["pb"]), props(r["pr"]))
-        for r in read(DUMP_RELS)
-    )
-    return nodes, rels
+    return canonical_dump(driver, database, value=_typed)
 
 
 def _empty(driver: Driver, s: Settings) -> None:
