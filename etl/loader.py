@@ -678,6 +678,7 @@ class Loader:
                     good, m.system, self.settings.id_pepper.get_secret_value()
                 )
                 spill.add(prepared)
+            spill.forget(scope)
         self._add_graph_records()
         task = self.progress.add_task("customers/match", total=None)
 
@@ -840,6 +841,7 @@ class Loader:
                 self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
             elif entity == "branches" and written:
                 self.all_home_branches = True  # a new branch may be anyone's home branch
+        self.spill.forget(scope)
         self.writer.flush(step)
 
     def _touched(self, scope: str, keys: Iterable[str]) -> None:

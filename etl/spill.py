@@ -26,13 +26,16 @@ import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+from core import keyset
 from etl import linkage
 from etl.identity import IdentityConfig, Link
 from etl.linkage_frame import match_frame
@@ -50,6 +53,16 @@ MATCH_DDL = """
     id_hash VARCHAR, id_type VARCHAR, cid VARCHAR, fresh BOOLEAN
 """
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """One system's records: (source_id hashes, sorted by the first) -> customer_id."""
+
+    system: str
+    h1: np.ndarray
+    h2: np.ndarray
+    cids: np.ndarray
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -103,6 +116,8 @@ class CustomerSpill:
         self.n = 0
         self.known_count = 0
         self._scopes: dict[str, int] = {}
+        self._sets: dict[int, keyset.KeySet] = {}  # a scope's keys, once asked (known)
+        self._ids: _Ids | None = None  # one system's source_id -> customer_id (customer_ids)
         self.has_ids = False
         self.review_count = 0
 
@@ -231,35 +246,62 @@ class CustomerSpill:
 
     # -- 4. lookups for the other entities --------------------------------------------------
     def customer_ids(self, system: str, source_ids: list[str]) -> dict[str, str]:
-        """source_id -> customer_id of this load's records of ``system``."""
+        """source_id -> customer_id of this load's records of ``system``: looked up in memory,
+        in a table of one system's records at a time built once from the resolution (a query
+        per chunk would scan every record of the load, for every chunk)."""
         if not self.has_ids or not source_ids:
             return {}
-        wanted = pd.DataFrame({"source_id": pd.Series(source_ids, dtype=object).astype(str)})
-        self.db.register("_wanted", wanted)
-        try:
-            rows = self.db.execute(
+        ids = self._ids_of(system)
+        wanted = [str(v) for v in source_ids]
+        h1, h2 = keyset.hashes(wanted)
+        at = np.searchsorted(ids.h1, h1)
+        at[at >= len(ids.h1)] = 0
+        found = {}
+        for i in np.flatnonzero(ids.h1[at] == h1) if len(ids.h1) else ():
+            j = at[i]  # equal first hashes are adjacent: the one whose second hash agrees
+            while j < len(ids.h1) and ids.h1[j] == h1[i]:
+                if ids.h2[j] == h2[i]:
+                    found[wanted[i]] = ids.cids[j]
+                    break
+                j += 1
+        return found
+
+    def _ids_of(self, system: str) -> _Ids:
+        if self._ids is None or self._ids.system != system:
+            self._ids = None  # (one system's table in memory at a time)
+            frame = self.db.execute(
                 "SELECT r.source_id, o.cid FROM rec r JOIN out o ON o.idx = r.idx "
-                "WHERE r.system = ? AND r.source_id IN (SELECT source_id FROM _wanted)",
+                "WHERE r.system = ?",
                 [system],
-            ).fetchall()
-        finally:
-            self.db.unregister("_wanted")
-        return dict(rows)
+            ).df()
+            h1, h2 = keyset.hashes(frame["source_id"].tolist())
+            order = np.argsort(h1, kind="stable")
+            cids = frame["cid"].to_numpy(dtype=object)[order]
+            self._ids = _Ids(system, h1[order], h2[order], cids)
+        return self._ids
 
     def known(self, scope: str, keys: list[str]) -> set[str]:
-        """Which of these keys were added to ``scope``."""
+        """Which of these keys were added to ``scope`` (in memory: core/keyset.py)."""
         if not keys:
             return set()
-        wanted = pd.DataFrame({"k": pd.Series(keys, dtype=object).astype(str)})
-        self.db.register("_wanted", wanted)
-        try:
-            rows = self.db.execute(
-                "SELECT DISTINCT k FROM keyset WHERE scope = ? AND k IN (SELECT k FROM _wanted)",
-                [self._scope(scope)],
-            ).fetchall()
-        finally:
-            self.db.unregister("_wanted")
-        return {k for (k,) in rows}
+        texts = [str(k) for k in keys]
+        member = self._keyset(scope).contains(texts)
+        return {k for k, m in zip(texts, member.tolist(), strict=True) if m}
+
+    def _keyset(self, scope: str) -> keyset.KeySet:
+        """The scope's keys in memory, read once from the key table on first use."""
+        number = self._scope(scope)
+        if number not in self._sets:
+            made = self._sets[number] = keyset.KeySet()
+            cursor = self.db.execute("SELECT k FROM keyset WHERE scope = ?", [number])
+            while batch := cursor.fetchmany(BATCH * 10):
+                made.add(k for (k,) in batch)
+        return self._sets[number]
+
+    def forget(self, scope: str) -> None:
+        """Drop the in-memory keys of a scope asked no more (a file's keys once it is read);
+        the key table keeps them."""
+        self._sets.pop(self._scope(scope), None)
 
     def keys_in_slices(self, scope: str, size: int) -> Iterator[list[str]]:
         """The distinct keys added to ``scope``, ascending, ``size`` at a time."""
@@ -272,6 +314,8 @@ class CustomerSpill:
         values = [str(k) for k in keys]
         if values:
             self._append("keyset", pd.DataFrame({"scope": self._scope(scope), "k": values}))
+            if (held := self._sets.get(self._scope(scope))) is not None:
+                held.add(values)
 
     def _scope(self, scope: str) -> int:
         """A small number per scope name: the key table does not repeat the name in every row."""

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from neo4j import Driver
 
+from core.keyset import KeySet
 from core.settings import Settings
 from graph import model
 from graph.queries import upserts as uq
@@ -232,63 +233,6 @@ def encode(value: Any) -> tuple[str, str] | None:
     raise BulkImportError(f"the importer cannot hold the value {value!r} ({type(value).__name__})")
 
 
-def _escaped(key: str) -> str:
-    """The key as pandas hashes it whole (its hash of a string stops at a NUL): one-to-one."""
-    if "\0" in key or "\\" in key:
-        return key.replace("\\", "\\\\").replace("\0", "\\0")
-    return key
-
-
-class _Seen:
-    """The keys written so far, as two 64-bit hashes (128 bits) in sorted runs: 16 bytes a key,
-    a million-customer bank's 15 M keys in a quarter of a GiB. A collision would send a new
-    node's row to Cypher after the import and lose the relationships imported to it; at 128
-    bits that takes some 10^19 keys."""
-
-    def __init__(self) -> None:
-        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (first hash sorted, second)
-
-    def first_time(self, keys: list[str]) -> list[bool]:
-        values = np.array([_escaped(k) for k in keys], dtype=object)
-        h1 = pd.util.hash_array(values, hash_key="c360-bulk-key-01", categorize=False)
-        h2 = pd.util.hash_array(values, hash_key="c360-bulk-key-02", categorize=False)
-        old = np.zeros(len(keys), dtype=bool)
-        order = np.argsort(h1)
-        q1 = h1[order]  # (sorted needles: a search starts where the last one ended)
-        for r1, r2 in self.runs:
-            at = np.searchsorted(r1, q1)
-            found = np.zeros(len(keys), dtype=bool)
-            inside = at < len(r1)
-            found[inside] = r1[at[inside]] == q1[inside]
-            for j in np.flatnonzero(found):  # the first hash met before: a repeat, most likely
-                i, end = order[j], at[j]
-                while end < len(r1) and r1[end] == q1[j]:
-                    end += 1
-                old[i] |= bool((r2[at[j] : end] == h2[i]).any())
-        # a repeat within the batch is not new either
-        again = np.zeros(len(keys), dtype=bool)
-        if len(np.unique(h1)) < len(keys):
-            met: set[tuple[int, int]] = set()
-            for i, pair in enumerate(zip(h1.tolist(), h2.tolist(), strict=True)):
-                again[i] = pair in met
-                met.add(pair)
-        new = ~(old | again)
-        if new.any():
-            self._add(h1[new], h2[new])
-        return new.tolist()
-
-    def _add(self, h1: np.ndarray, h2: np.ndarray) -> None:
-        order = np.argsort(h1, kind="stable")
-        run = (h1[order], h2[order])
-        # merge runs of like size (a binary counter): a few runs to search, each sorted
-        while self.runs and len(self.runs[-1][0]) <= len(run[0]):
-            r1, r2 = self.runs.pop()
-            a1, a2 = np.concatenate([r1, run[0]]), np.concatenate([r2, run[1]])
-            order = np.argsort(a1, kind="stable")
-            run = (a1[order], a2[order])
-        self.runs.append(run)
-
-
 OPEN_FILES = 200  # files kept open at once (the others are opened again to append)
 
 
@@ -320,7 +264,7 @@ class ImportFiles:
     folder: Path
     files: dict[tuple, _File] = field(default_factory=dict)
     _open: dict[tuple, _File] = field(default_factory=dict)
-    seen: _Seen = field(default_factory=_Seen)
+    seen: KeySet = field(default_factory=KeySet)  # the keys written so far
     nodes: int = 0
     relationships: int = 0
     deferred_rows: int = 0
