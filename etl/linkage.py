@@ -121,9 +121,12 @@ def _score(
 
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    db_api = DuckDBAPI(connection=db)
     records = _count(db, "SELECT count(*) FROM allrec")
-    model = model_for(db_api, "allrec", records)
+    model = model_for(DuckDBAPI(connection=db), "allrec", records)
+    # a Splink API of its own for scoring: the one training used caches the term-frequency
+    # tables it computed on its sample, which scoring would take for the whole load's (a first
+    # load, which trains, would then resolve otherwise than every later one)
+    db_api = DuckDBAPI(connection=db)
     settings = model.for_config(cfg) | {"retain_matching_columns": True}
     if records < cfg.model.min_training_records:
         # a name's frequency among a few records says nothing of its frequency in the bank

@@ -60,7 +60,9 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _resolve(folder: Path, model_file: Path, max_training: int) -> tuple[lm.Model, pd.DataFrame]:
+def _resolve(
+    folder: Path, model_file: Path, max_training: int, weights: list | None = None
+) -> tuple[lm.Model, pd.DataFrame]:
     """Spill the bank's customer records as a load does, train on first use with the given
     sample limit and resolve: the model and (system, source_id, customer_id)."""
     base = load_identity_config()
@@ -84,6 +86,8 @@ def _resolve(folder: Path, model_file: Path, max_training: int) -> tuple[lm.Mode
         predicted = spill.db.execute(
             "SELECT r.system, r.source_id, o.cid FROM rec r JOIN out o ON o.idx = r.idx"
         ).df()
+        if weights is not None:  # every scored pair's match weight
+            weights += spill.db.execute("SELECT l, r, w FROM scored ORDER BY l, r").fetchall()
     return lm.read_model(model_file), predicted.set_axis(
         ["system", "source_id", "customer_id"], axis=1
     )
@@ -105,3 +109,28 @@ def test_a_model_trained_on_two_fifths_of_the_records_resolves_the_bank_as_well(
     weights = {(c, lv): w for c, lv, _, _, w in lm.level_weights(sampled_model)}
     for key in [("family_name", "same name"), ("birth_date", "same date"), ("phone", "same")]:
         assert (weights[key] or 0) > 3, key
+
+
+def test_the_load_that_trains_the_model_resolves_as_every_later_load_with_it(
+    bank: Path, tmp_path: Path
+) -> None:
+    """Training on a sample computes the names' frequencies in the sample; scoring the load must
+    use their frequencies in the whole load, as a later load with the saved model does. (Before,
+    the first load took the sample's: 10 customers of a million differed from a load with the
+    model it saved.)"""
+    model_file = tmp_path / "model.json"
+    trained: list = []
+    _, first = _resolve(bank, model_file, 1_500, trained)
+    assert lm.read_model(model_file).meta["sampled_records"] == 1_500  # trained, on a sample
+    saved: list = []
+    _, again = _resolve(bank, model_file, 1_500, saved)
+    assert len(trained) > 1_000
+    assert trained == saved
+    assert _clusters(first) == _clusters(again)
+
+
+def _clusters(ids: pd.DataFrame) -> set[frozenset[tuple[str, str]]]:
+    return {
+        frozenset(zip(group["system"], group["source_id"], strict=True))
+        for _, group in ids.groupby("customer_id")
+    }
