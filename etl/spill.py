@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core import keyset
 from etl import linkage
@@ -62,7 +63,7 @@ class _Ids:
     system: str
     h1: np.ndarray
     h2: np.ndarray
-    cids: np.ndarray
+    cids: pa.Array
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -117,7 +118,7 @@ class CustomerSpill:
         self.known_count = 0
         self._scopes: dict[str, int] = {}
         self._sets: dict[int, keyset.KeySet] = {}  # a scope's keys, once asked (known)
-        self._ids: _Ids | None = None  # one system's source_id -> customer_id (customer_ids)
+        self._ids: dict[str, _Ids] = {}  # per system: source_id -> customer_id (customer_ids)
         self.has_ids = False
         self.review_count = 0
 
@@ -247,8 +248,8 @@ class CustomerSpill:
     # -- 4. lookups for the other entities --------------------------------------------------
     def customer_ids(self, system: str, source_ids: list[str]) -> dict[str, str]:
         """source_id -> customer_id of this load's records of ``system``: looked up in memory,
-        in a table of one system's records at a time built once from the resolution (a query
-        per chunk would scan every record of the load, for every chunk)."""
+        in a table of the system's records built once after the resolution (a query per chunk
+        would scan every record of the load, for every chunk)."""
         if not self.has_ids or not source_ids:
             return {}
         ids = self._ids_of(system)
@@ -256,29 +257,34 @@ class CustomerSpill:
         h1, h2 = keyset.hashes(wanted)
         at = np.searchsorted(ids.h1, h1)
         at[at >= len(ids.h1)] = 0
-        found = {}
+        hits: list[int] = []
+        rows: list[int] = []
         for i in np.flatnonzero(ids.h1[at] == h1) if len(ids.h1) else ():
             j = at[i]  # equal first hashes are adjacent: the one whose second hash agrees
             while j < len(ids.h1) and ids.h1[j] == h1[i]:
                 if ids.h2[j] == h2[i]:
-                    found[wanted[i]] = ids.cids[j]
+                    hits.append(int(i))
+                    rows.append(int(j))
                     break
                 j += 1
-        return found
+        cids = ids.cids.take(pa.array(rows, pa.int64())).to_pylist()
+        return {wanted[i]: cid for i, cid in zip(hits, cids, strict=True)}
 
     def _ids_of(self, system: str) -> _Ids:
-        if self._ids is None or self._ids.system != system:
-            self._ids = None  # (one system's table in memory at a time)
-            frame = self.db.execute(
+        """A system's table, built on first use and kept: a caller may alternate systems
+        (etl/loader.py's records already in the graph). The customer ids are one Arrow string
+        array (their bytes and an offset each), not a Python string each."""
+        if system not in self._ids:
+            table = self.db.sql(
                 "SELECT r.source_id, o.cid FROM rec r JOIN out o ON o.idx = r.idx "
                 "WHERE r.system = ?",
-                [system],
-            ).df()
-            h1, h2 = keyset.hashes(frame["source_id"].tolist())
+                params=[system],
+            ).to_arrow_table()
+            h1, h2 = keyset.hashes(table.column("source_id").to_pylist())
             order = np.argsort(h1, kind="stable")
-            cids = frame["cid"].to_numpy(dtype=object)[order]
-            self._ids = _Ids(system, h1[order], h2[order], cids)
-        return self._ids
+            cids = table.column("cid").combine_chunks().take(pa.array(order))
+            self._ids[system] = _Ids(system, h1[order], h2[order], cids)
+        return self._ids[system]
 
     def known(self, scope: str, keys: list[str]) -> set[str]:
         """Which of these keys were added to ``scope`` (in memory: core/keyset.py)."""
@@ -292,10 +298,11 @@ class CustomerSpill:
         """The scope's keys in memory, read once from the key table on first use."""
         number = self._scope(scope)
         if number not in self._sets:
-            made = self._sets[number] = keyset.KeySet()
+            made = keyset.KeySet()
             cursor = self.db.execute("SELECT k FROM keyset WHERE scope = ?", [number])
             while batch := cursor.fetchmany(BATCH * 10):
                 made.add(k for (k,) in batch)
+            self._sets[number] = made  # (only once whole)
         return self._sets[number]
 
     def forget(self, scope: str) -> None:
