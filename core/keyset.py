@@ -35,6 +35,28 @@ def hashes(keys: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
     return h1, h2
 
 
+def find(r1: np.ndarray, r2: np.ndarray, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+    """Where each key hashed ``(h1, h2)`` is in a run (``r1`` sorted, ``r2`` beside it): its
+    position, or -1."""
+    at = np.full(len(h1), -1, dtype=np.int64)
+    if not len(r1):
+        return at
+    order = np.argsort(h1)
+    q1 = h1[order]  # (sorted needles: a search starts where the last one ended)
+    start = np.searchsorted(r1, q1)
+    inside = start < len(r1)
+    found = np.zeros(len(h1), dtype=bool)
+    found[inside] = r1[start[inside]] == q1[inside]
+    for j in np.flatnonzero(found):  # the first hash met before: a repeat, most likely
+        i, k = order[j], start[j]
+        while k < len(r1) and r1[k] == q1[j]:  # equal first hashes are adjacent
+            if r2[k] == h2[i]:
+                at[i] = k
+                break
+            k += 1
+    return at
+
+
 class KeySet:
     """Keys added so far; membership a chunk at a time."""
 
@@ -47,18 +69,8 @@ class KeySet:
 
     def _member(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
         old = np.zeros(len(h1), dtype=bool)
-        order = np.argsort(h1)
-        q1 = h1[order]  # (sorted needles: a search starts where the last one ended)
         for r1, r2 in self.runs:
-            at = np.searchsorted(r1, q1)
-            inside = at < len(r1)
-            found = np.zeros(len(h1), dtype=bool)
-            found[inside] = r1[at[inside]] == q1[inside]
-            for j in np.flatnonzero(found):  # the first hash met before: a repeat, most likely
-                i, end = order[j], at[j]
-                while end < len(r1) and r1[end] == q1[j]:
-                    end += 1
-                old[i] |= bool((r2[at[j] : end] == h2[i]).any())
+            old |= find(r1, r2, h1, h2) >= 0
         return old
 
     def contains(self, keys: list[str]) -> np.ndarray:

@@ -60,7 +60,6 @@ T = TypeVar("T")
 class _Ids:
     """One system's records: (source_id hashes, sorted by the first) -> customer_id."""
 
-    system: str
     h1: np.ndarray
     h2: np.ndarray
     cids: pa.Array
@@ -254,21 +253,10 @@ class CustomerSpill:
             return {}
         ids = self._ids_of(system)
         wanted = [str(v) for v in source_ids]
-        h1, h2 = keyset.hashes(wanted)
-        at = np.searchsorted(ids.h1, h1)
-        at[at >= len(ids.h1)] = 0
-        hits: list[int] = []
-        rows: list[int] = []
-        for i in np.flatnonzero(ids.h1[at] == h1) if len(ids.h1) else ():
-            j = at[i]  # equal first hashes are adjacent: the one whose second hash agrees
-            while j < len(ids.h1) and ids.h1[j] == h1[i]:
-                if ids.h2[j] == h2[i]:
-                    hits.append(int(i))
-                    rows.append(int(j))
-                    break
-                j += 1
-        cids = ids.cids.take(pa.array(rows, pa.int64())).to_pylist()
-        return {wanted[i]: cid for i, cid in zip(hits, cids, strict=True)}
+        at = keyset.find(ids.h1, ids.h2, *keyset.hashes(wanted))
+        hits = np.flatnonzero(at >= 0)
+        cids = ids.cids.take(pa.array(at[hits], pa.int64())).to_pylist()
+        return {wanted[i]: cid for i, cid in zip(hits.tolist(), cids, strict=True)}
 
     def _ids_of(self, system: str) -> _Ids:
         """A system's table, built on first use and kept: a caller may alternate systems
@@ -283,7 +271,7 @@ class CustomerSpill:
             h1, h2 = keyset.hashes(table.column("source_id").to_pylist())
             order = np.argsort(h1, kind="stable")
             cids = table.column("cid").combine_chunks().take(pa.array(order))
-            self._ids[system] = _Ids(system, h1[order], h2[order], cids)
+            self._ids[system] = _Ids(h1[order], h2[order], cids)
         return self._ids[system]
 
     def known(self, scope: str, keys: list[str]) -> set[str]:
