@@ -357,6 +357,13 @@ class Loader:
             self.console.print(f"Resuming load run {run_id} ({sum(done.values())} batches done)")
         else:
             loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            # the records of this run are told from earlier ones by their loaded_at (to the
+            # second: SOURCE_RECORDS_FOR_MATCHING): a run started within the second of the last
+            # one would take that one's records for its own and not link to them
+            latest = self._read(lq.LATEST_RUN_START)[0]["latest"]
+            latest = latest.to_native() if hasattr(latest, "to_native") else latest
+            if latest is not None and loaded_at <= latest:
+                loaded_at = latest + dt.timedelta(seconds=1)
             run_id = f"{loaded_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
             done = {}
             # a first load writes everything without asking the graph for hashes

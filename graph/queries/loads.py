@@ -143,6 +143,9 @@ RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_i
 
 COUNT_SOURCE_RECORDS = "MATCH (s:SourceRecord) RETURN count(s) AS n"
 
+# the start of the latest load run (a new run starts a second after it at the earliest)
+LATEST_RUN_START = "MATCH (r:LoadRun) RETURN max(r.started_at) AS latest"
+
 
 def stream_rows(
     driver: Any, database: str, query: str, batch: int, **params: Any
