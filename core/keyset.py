@@ -35,13 +35,15 @@ def hashes(keys: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
     return h1, h2
 
 
-def find(r1: np.ndarray, r2: np.ndarray, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+def find(
+    r1: np.ndarray, r2: np.ndarray, h1: np.ndarray, h2: np.ndarray, order: np.ndarray | None = None
+) -> np.ndarray:
     """Where each key hashed ``(h1, h2)`` is in a run (``r1`` sorted, ``r2`` beside it): its
-    position, or -1."""
+    position, or -1. ``order``: ``np.argsort(h1)``, when the caller searches several runs."""
     at = np.full(len(h1), -1, dtype=np.int64)
     if not len(r1):
         return at
-    order = np.argsort(h1)
+    order = np.argsort(h1) if order is None else order
     q1 = h1[order]  # (sorted needles: a search starts where the last one ended)
     start = np.searchsorted(r1, q1)
     inside = start < len(r1)
@@ -69,17 +71,18 @@ class KeySet:
 
     def _member(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
         old = np.zeros(len(h1), dtype=bool)
+        order = np.argsort(h1)  # (once for every run)
         for r1, r2 in self.runs:
-            old |= find(r1, r2, h1, h2) >= 0
+            old |= find(r1, r2, h1, h2, order) >= 0
         return old
 
-    def contains(self, keys: list[str]) -> np.ndarray:
+    def contains(self, keys: list) -> np.ndarray:
         """Which of ``keys`` were added (a boolean array, in their order)."""
         if not keys or not self.runs:
             return np.zeros(len(keys), dtype=bool)
         return self._member(*hashes(keys))
 
-    def first_time(self, keys: list[str]) -> list[bool]:
+    def first_time(self, keys: list) -> list[bool]:
         """Add ``keys``; for each, whether it is new (neither added before nor earlier in the
         list)."""
         if not keys:
@@ -98,7 +101,7 @@ class KeySet:
         return new.tolist()
 
     def add(self, keys: Iterable[object]) -> None:
-        self.first_time([str(k) for k in keys])
+        self.first_time(list(keys))  # (hashes takes each key's str)
 
     def _add(self, h1: np.ndarray, h2: np.ndarray) -> None:
         self.count += len(h1)
