@@ -20,6 +20,7 @@ from schema.customers.coverage import CoverageQuery
 from schema.customers.mutation import CustomersMutation
 from schema.customers.query import CustomersQuery
 from schema.errors import CodedErrors, CodedSchema
+from schema.execution import LeafFastExecution
 from schema.extensions import CACHED_DOCUMENTS, CostLimit, Metrics, ParseCache, RoundTrips
 from schema.households.query import HouseholdsQuery
 from schema.identity.mutation import StewardsMutation
@@ -87,7 +88,12 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         Metrics,
         RoundTrips,
     ]
-    return CodedSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return CodedSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        execution_context_class=LeafFastExecution,
+    )
 
 
 def sdl() -> str:
