@@ -12,6 +12,8 @@ so the demo and test graphs are never touched, and wipes it before each load. Ph
 2. load: ``c360 load`` as a separate process on an empty graph, with the full pipeline (mapping,
    validation, identity resolution, checkpoints, rejects) and ``--spool``; wall time, rows/s per
    entity, peak RSS of the loader and of Neo4j.
+   delta: the same bank re-loaded into the graph the load left, with about 1 % of the rows of
+   six files changed (bench/delta_extract.py): wall time, rows read, written and unchanged.
    import: the same first load with ``--bulk-import`` (Neo4j's offline importer, then the
    constraints and the rows left to Cypher): wall time, the importer's own time, peak RSS of the
    loader and of the importer, and whether the graph's counts equal the online load's.
@@ -73,7 +75,7 @@ SIZES = {
     "bank": Size(1_000_000, 30, (8, 32, 64), "4g", "8g", 10_000),
 }
 SEED = 7
-PHASES = ("generate", "load", "import", "baseline", "score", "kpis", "api", "compare")
+PHASES = ("generate", "load", "delta", "import", "baseline", "score", "kpis", "api", "compare")
 
 
 def log(message: str) -> None:
@@ -237,6 +239,43 @@ class Bench:
         log(
             f"load: {rows:,} rows in {figures['seconds']:,} s ({figures['rows_per_s']:,} rows/s), "
             f"loader peak {figures['peak_rss_mib']} MiB, Neo4j peak {figures['neo4j_peak_rss_mib']} MiB"
+        )
+
+    def delta(self) -> None:
+        """The next extract (about 1 % of the rows of six files changed) loaded into the graph
+        that the load left: a delta load writes only the changed rows (etl/delta.py)."""
+        from bench.delta_extract import change_rows
+
+        changed_dir = self.work / "extracts-delta"
+        stamp = changed_dir / ".changed.json"
+        if not stamp.exists():
+            shutil.rmtree(changed_dir, ignore_errors=True)
+            log("delta: the next extract, about 1 % of the rows of six files changed …")
+            stamp_text = json.dumps(change_rows(self.extracts, changed_dir))
+            stamp.write_text(stamp_text)
+        changed = json.loads(stamp.read_text())
+        self.start_neo4j()  # `--phases delta` on the graph an earlier run left
+        log(f"delta: c360 load of the next extract ({sum(changed.values()):,} rows changed) …")
+        report_json = self.work / "delta-report.json"
+        figures = self.measured(
+            [self.c360, "load", str(changed_dir), "--no-progress", "--report-json",
+             str(report_json)],
+            self.work / "delta.log",
+            ok=(0, 1),
+        )  # fmt: skip
+        loader = json.loads(report_json.read_text())
+        figures |= {
+            "loader": loader,
+            "rows_changed": changed,
+            "rows_read": loader["rows_read"],
+            "rows_written": loader["rows_written"],
+            "rows_unchanged": loader["rows_unchanged"],
+            "delta": loader["delta"],
+        }
+        self.report["phases"]["delta"] = figures
+        log(
+            f"delta: {loader['rows_read']:,} rows read, {loader['rows_written']:,} written, "
+            f"{loader['rows_unchanged']:,} unchanged in {figures['seconds']:,} s"
         )
 
     def bulk(self) -> None:
@@ -484,6 +523,21 @@ def markdown(r: dict) -> str:
                 "batches to the spool the baseline replays (benchmark only)."
             )
         lines.append("")
+    if "delta" in p:
+        d = p["delta"]
+        steps = ", ".join(
+            f"{k} {e['seconds']:,} s" for k, e in d["loader"]["entities"].items() if e["read"]
+        )
+        lines += [
+            "## The next extract, 1 % of rows changed (delta load into the loaded graph)",
+            "",
+            f"{sum(d['rows_changed'].values()):,} rows changed in "
+            f"{len(d['rows_changed'])} files; {d['rows_read']:,} rows read, "
+            f"{d['rows_written']:,} graph rows written, {d['rows_unchanged']:,} unchanged "
+            f"(delta: {d['delta']}): **{d['seconds']:,} s** end to end; loader peak RSS "
+            f"{d['peak_rss_mib']:,} MiB. By step: {steps}.",
+            "",
+        ]
     if "import" in p:
         im = p["import"]
         same = im.get("same_counts_as_online")

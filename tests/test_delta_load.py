@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from neo4j import Driver, RoutingControl
 from starlette.testclient import TestClient
 
+from bench.delta_extract import change_rows, read_csv
 from core.settings import Settings
 from etl.loader import LoadResult
 from synthetic import GenerateOptions, generate_bank
@@ -34,37 +34,8 @@ from tests.etl_support import c360, canonical_dump, cli_env, load, reset
 
 pytestmark = pytest.mark.graph
 
-# (file, column changed, how): what the next extract changes, in about 1 % of each file's rows
-CHANGES = (
-    ("core/customers.csv", "email", lambda v, i: f"changed{i}@example.org"),
-    ("core/accounts.csv", "bal", lambda v, i: f"{1000 + i}.50"),
-    ("core/holdings.csv", "end_dt", lambda v, i: "2026-06-30"),
-    ("core/household_members.csv", "member_role", lambda v, i: "OTHER"),
-    ("crm/interactions.csv", "summary", lambda v, i: f"changed summary {i}"),
-    ("crm/customers.csv", "address", lambda v, i: f"{i} Changed Road"),
-)
-SHARE = 0.01
 LINK_EVIDENCE = {"rule", "confidence", "match_weight", "comparisons_json"}
 REVIEW_EVIDENCE = {"match_weight", "probability", "comparisons_json"}
-
-
-def read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding_errors="replace")
-
-
-def change_rows(bank: Path, out: Path, share: float = SHARE, seed: int = 5) -> dict[str, int]:
-    """A copy of ``bank`` with ``share`` of the rows of the files of :data:`CHANGES` changed;
-    the rows changed per file. Every file is rewritten as pandas writes it (quoting may differ
-    from the generator's: the rows' content does not)."""
-    shutil.copytree(bank, out)
-    changed = {}
-    for name, column, new in CHANGES:
-        frame = read_csv(out / name)
-        rows = frame.sample(frac=share, random_state=seed).index
-        frame.loc[rows, column] = [new(frame.at[i, column], i) for i in rows]
-        frame.to_csv(out / name, index=False)
-        changed[name] = len(rows)
-    return changed
 
 
 def rows_of(result: LoadResult) -> tuple[int, int, int]:
@@ -258,7 +229,6 @@ def test_a_delta_load_after_a_failed_one_recomputes_every_home_branch(
     home-branch step; the next extract holds the same accounts, so a delta finds their hashes
     unchanged and writes nothing: it must still give every customer the home branch a full load
     gives (a second reader's case)."""
-    import shutil
 
     from etl.loader import LoadError
 
