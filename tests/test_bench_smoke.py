@@ -37,13 +37,17 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     report = json.loads(report_path.read_text())
     phases = report["phases"]
     assert set(phases) == {
-        "generate", "load", "import", "score", "kpis", "api", "baseline", "compare"
+        "generate", "load", "delta", "import", "score", "kpis", "api", "baseline", "compare"
     }  # fmt: skip
     load = phases["load"]
     assert load["loader"]["rows_read"] == report["extract_rows_total"]
     assert load["loader"]["status"] == "SUCCEEDED_WITH_REJECTS"  # the planted bad rows
     assert load["graph"]["nodes"]["Customer"] > 0
     assert load["peak_rss_mib"] > 0 and load["neo4j_peak_rss_mib"] > 0
+    delta = phases["delta"]  # the next extract into the loaded graph: the changed rows written
+    changed = sum(delta["rows_changed"].values())
+    assert delta["delta"] and delta["rows_read"] == load["loader"]["rows_read"]
+    assert changed <= delta["rows_written"] < load["loader"]["rows_written"] / 10, delta
     bulk = phases["import"]  # the offline importer's first load: the same graph
     assert bulk["imported"] and bulk["same_counts_as_online"], bulk
     assert bulk["nodes"] > 0 and bulk["loader_peak_rss_mib"] > 0
