@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from neo4j import Driver
@@ -398,3 +399,17 @@ def access(kind: ScopeKind, claims: Mapping[str, str | None], customer_id: str) 
             return "hop"
         return None
     raise AssertionError(f"tests/leak_bank.access does not know the scope kind {kind!r}")
+
+
+@contextmanager
+def leak_bank_client(settings: Any, driver: Driver) -> Iterator[Any]:
+    """The API over this bank, loaded now; thousands of requests as one subject (the rate
+    limiter has its own tests)."""
+    from starlette.testclient import TestClient
+
+    from c360.app import create_app
+
+    load_leak_bank(driver, settings.neo4j_database)
+    relaxed = settings.model_copy(update={"rate_limit_per_second": 1e6, "rate_limit_burst": 10**6})
+    with TestClient(create_app(relaxed)) as client:
+        yield client

@@ -87,13 +87,7 @@ def _compare(client: Any, headers: dict[str, str], query: str, variables=None) -
 
 @pytest.fixture(scope="module")
 def leak_api(settings, driver):
-    from c360.app import create_app
-
-    bank.load_leak_bank(driver, settings.neo4j_database)
-    relaxed = settings.model_copy(update={"rate_limit_per_second": 1e6, "rate_limit_burst": 10**6})
-    from starlette.testclient import TestClient
-
-    with TestClient(create_app(relaxed)) as client:
+    with bank.leak_bank_client(settings, driver) as client:
         yield client
 
 

@@ -808,12 +808,7 @@ def _order_oracles(score: str, among: set[str], lists: Listings, hidden: Hidden)
 
 @pytest.fixture(scope="module")
 def leak_api(settings, driver):
-    from c360.app import create_app
-
-    bank.load_leak_bank(driver, settings.neo4j_database)
-    # Thousands of requests as one subject; the limiter has its own tests.
-    relaxed = settings.model_copy(update={"rate_limit_per_second": 1e6, "rate_limit_burst": 10**6})
-    with TestClient(create_app(relaxed)) as client:
+    with bank.leak_bank_client(settings, driver) as client:
         yield client
 
 
