@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,9 +277,11 @@ def _to_date(value: Any) -> dt.date | None:
 def _parse_list(value: Any, sep: str, factor: float) -> list[float] | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    if isinstance(value, str):
-        return [round(float(v) * factor, 2) for v in value.split(sep)]
-    return [round(float(v) * factor, 2) for v in value]  # a query's LIST
+    items = value.split(sep) if isinstance(value, str) else value  # text, or a query's LIST
+    out = [round(float(v) * factor, 2) for v in items]
+    if not all(math.isfinite(v) for v in out):
+        raise ValueError("not finite")
+    return out
 
 
 def _blank(v: Any) -> Any:
@@ -378,6 +381,8 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
                 frame.at[idx, col] = _as_date(v) if kind == "date" else _as_utc(v, m.timezone)
     for col in (*entity.floats, *entity.ints):
         parsed = pd.to_numeric(frame[col], errors="coerce")
+        # "inf" and "nan" parse as numbers but are no amounts: refused, never kept as a balance
+        parsed = parsed.where(parsed.abs() != float("inf"))
         _add(
             errors,
             parsed.isna() & frame[col].notna(),

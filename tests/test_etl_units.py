@@ -63,6 +63,24 @@ def test_card_mapping_renames_decodes_and_converts_fen_to_yuan() -> None:
     assert row["monthly_balances"] == [1.0, 2.0, 3.0] and row["maturity_date"] is None
 
 
+@pytest.mark.parametrize("bad", ["inf", "-Infinity", "nan", "NaN"])
+def test_a_number_that_is_no_finite_number_is_refused_not_kept(bad: str) -> None:
+    """pandas reads "inf" and "nan" as numbers; an amount or a list of them holding one is
+    refused as ``wrong_type`` (content hashes write non-finite floats as null: etl/delta.py)."""
+    m = load_mapping("card").entities["accounts"]
+    good = {
+        "card_acct_no": "CC1", "card_product": "CC-GOLD", "ccy": "CNY", "balance_fen": "1",
+        "limit_fen": "5000000", "open_date": "20240131", "expiry_date": "", "close_date": "",
+        "acct_state": "C", "stmt_hist_fen": "100;200;300", "stmt_hist_end": "20261031",
+    }  # fmt: skip
+    rows = [good, good | {"limit_fen": bad}, good | {"stmt_hist_fen": f"100;{bad};300"}]
+    frame, errors = apply_mapping(raw(rows), m)
+    assert sorted(errors) == [2, 3], "the good row is kept, each bad one refused"
+    assert [e[0][0] for e in (errors[2], errors[3])] == ["wrong_type", "wrong_type"]
+    assert "credit_limit" in errors[2][0][1] and "monthly_balances" in errors[3][0][1]
+    assert frame.iloc[1]["credit_limit"] is None and frame.iloc[2]["monthly_balances"] is None
+
+
 def test_core_mapping_decodes_gender_and_localises_datetimes_to_utc() -> None:
     m = load_mapping("core").entities["customers"]
     rows = [{c: "" for c in m.columns}]
