@@ -395,6 +395,10 @@ class Loader:
         # newest load before this one failed or was killed (its rows are in, its home branches
         # perhaps not, and their hashes now match)
         self.all_home_branches = not self.delta or bool(found) or last_failed
+        # before a first attempt into a graph where nobody holds an account, the holders of the
+        # load's accounts are those of its own holdings, which the home branches take anyway:
+        # neither they nor the accounts' keys are gathered
+        self.holders_known = not found and not self._read(lq.ANY_HOLDING)
         self.golden = result.golden
         self.rejects = RejectsWriter(rejects_dir)
         spool = open(self.opts.spool, "wb") if self.opts.spool else None  # noqa: SIM115
@@ -835,7 +839,7 @@ class Loader:
             counts.rejected += len(errors)
             if entity in REF_TARGETS:
                 self.spill.add_keys(f"keys:{entity}", good[spec.key[0]])
-            if entity == "accounts":
+            if entity == "accounts" and not self.holders_known:
                 self.spill.add_keys(HOME_ACCOUNTS, good["account_id"])
             elif entity == "holdings":
                 self.spill.add_keys(HOME_CUSTOMERS, good["customer_id"])
@@ -906,9 +910,10 @@ class Loader:
         elif spill.has_ids:  # (no customers in this load: none resolved)
             for ids in spill.customer_ids_in_slices(BATCH_OF_IDS):
                 spill.add_keys(customers, ids)
-        for account_ids in spill.keys_in_slices(accounts, BATCH_OF_IDS):
-            holders = self._read(uq.HOLDERS_OF_ACCOUNTS, account_ids=account_ids)
-            spill.add_keys(customers, (r["customer_id"] for r in holders))
+        if not self.holders_known:
+            for account_ids in spill.keys_in_slices(accounts, BATCH_OF_IDS):
+                holders = self._read(uq.HOLDERS_OF_ACCOUNTS, account_ids=account_ids)
+                spill.add_keys(customers, (r["customer_id"] for r in holders))
         task = self.progress.add_task("home branches", total=None)
         step = "home_branches"
         for ids in spill.keys_in_slices(customers, bs):

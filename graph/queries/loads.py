@@ -49,6 +49,10 @@ RESTORE_RUNS = "UNWIND $runs AS props MERGE (r:LoadRun {run_id: props.run_id}) S
 # Whether the graph holds anything but load runs (an offline import needs it empty).
 HOLDS_DATA = "MATCH (n) WHERE NOT n:LoadRun RETURN n LIMIT 1"
 
+# Whether any customer holds any account (before a load: whether its accounts can have holders
+# it does not bring itself, etl/loader.py's home branches).
+ANY_HOLDING = "MATCH ()-[h:HOLDS]->() RETURN 1 AS one LIMIT 1"
+
 FINISH_RUN = """
 MATCH (r:LoadRun {run_id: $run_id})
 SET r.finished_at = $finished_at, r.status = $status, r.counts_json = $counts_json,
