@@ -206,8 +206,7 @@ function developmentSignInView() {
             return;
           }
           sessionStorage.setItem(TOKEN_KEY, body.token);
-          location.hash = "#/";
-          render();
+          goHome();
         } catch (e) {
           status.textContent = t("signin.failed");
         }
@@ -1891,14 +1890,17 @@ function complaintsView() {
 
 // ---------------------------------------------------------------- shell
 // ``reuse``: label the caller known from the last `me` again (a language switch), no round trip.
-async function renderWho(reuse = false) {
+// ``current``: false once a newer render has started; an older render's answer changes nothing.
+async function renderWho(reuse = false, current = () => true) {
   const who = document.getElementById("whoami");
   const out = document.getElementById("sign-out");
   out.textContent = t("signout");
   document.getElementById("lang-toggle").textContent = t("lang.other");
   if (!signedIn()) {
     who.textContent = "";
+    delete who.dataset.roles;
     myRoles = [];
+    myBranch = null;
     myMe = null;
     out.hidden = true;
     pagersFor(null);
@@ -1906,6 +1908,7 @@ async function renderWho(reuse = false) {
   }
   try {
     const me = reuse && myMe ? myMe : (await gql("{ me { subject roles employeeId customerId branchId scope } }")).me;
+    if (!current()) return;
     myMe = me;
     pagersFor(me.subject);
     const claim = me.employeeId || me.branchId || me.customerId;
@@ -1914,7 +1917,9 @@ async function renderWho(reuse = false) {
     myRoles = me.roles;
     myBranch = me.branchId || null;
   } catch {
+    if (!current()) return;
     who.textContent = "";
+    delete who.dataset.roles;
     myRoles = [];
     myBranch = null;
     myMe = null;
@@ -1951,15 +1956,28 @@ async function signOut() {
   }
   sessionStorage.removeItem(TOKEN_KEY);
   session = false;
-  location.hash = "#/";
-  render();
+  goHome();
 }
 
+// The home page: drawn by the hash change, or at once when the hash is already home's.
+function goHome() {
+  if (location.hash === "#/") render();
+  else location.hash = "#/";
+}
+
+// Renders overlap (a hash change while the caller is still being asked for): only the newest
+// one draws, so an older answer cannot hide the navigation or replace a newer view.
+let renderSeq = 0;
+
 async function render({ reuseMe = false } = {}) {
+  const mine = ++renderSeq;
+  const current = () => mine === renderSeq;
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   document.title = t("title");
   await loadOptions();
-  await renderWho(reuseMe);
+  if (!current()) return;
+  await renderWho(reuseMe, current);
+  if (!current()) return;
   const root = app();
   if (!signedIn()) {
     renderNav();
