@@ -5,10 +5,12 @@ imaging library needed)."""
 from __future__ import annotations
 
 import base64
+import uuid
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 
 def api(url: str, header: dict[str, str], query: str, lang: str = "zh-CN", **variables: Any):
@@ -34,6 +36,32 @@ def sign_in(page: Page, role: str, claim: str | None = None, ready: str = "#sear
         page.fill("#claim-id", claim)
     page.click("#signin-submit")
     page.wait_for_selector(ready)
+
+
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
+def marker(length: int = 8) -> str:
+    """A unique word to find a written text by, in letters only: a view that masks contact data
+    masks any run of seven or more digits in free text (auth/masking.py), which a random hex
+    word is about one time in twenty."""
+    return uuid.uuid4().hex[:length].translate(_LETTERS)
+
+
+def wait_shown(page: Page, locator: Locator, problems: list[str] | None = None) -> None:
+    """Wait for ``locator`` to be visible; when it is not, fail with what the page showed instead
+    (its address, the text of the app and the script errors), so that a failure in CI says why."""
+    try:
+        locator.wait_for()
+    except PlaywrightTimeout:
+        try:
+            text = page.locator("#app").inner_text(timeout=2_000)[:1_500]
+        except PlaywrightTimeout:
+            text = "(the app's text could not be read)"
+        raise AssertionError(
+            f"{locator} did not show on {page.url}; the page showed:\n{text}\n"
+            f"script errors: {problems or []}"
+        ) from None
 
 
 def pixels(page: Page, png: bytes) -> dict[str, int]:

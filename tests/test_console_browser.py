@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ import pytest
 from core.settings import PROJECT_ROOT
 from tests.bank_graph import load_bank
 from tests.conftest import wipe
-from tests.console_support import pixels
+from tests.console_support import marker, pixels
 from tests.console_support import sign_in as _sign_in
 from tests.live_server import free_port, served
 from tests.oidc_provider import LocalProvider, User, oidc_settings
@@ -206,7 +205,7 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
     page.wait_for_selector("#timeline")
 
     # log a follow-up: visible at once in the timeline
-    summary = f"console follow-up {uuid.uuid4().hex[:8]}"
+    summary = f"console follow-up {marker()}"
     page.select_option("#log-channel", "VISIT")
     page.fill("#log-summary", summary)
     page.click("#log-submit")
@@ -215,7 +214,7 @@ def test_rm_signs_in_searches_opens_a_customer_sees_the_network_and_logs_a_follo
     assert "kind-follow_up" in item.get_attribute("class")
 
     # open a complaint, then resolve it: SLA state shown
-    complaint = f"console complaint {uuid.uuid4().hex[:8]}"
+    complaint = f"console complaint {marker()}"
     page.fill("#complaint-summary", complaint)
     page.click("#complaint-submit")
     opened = page.locator("#timeline .tl-item", has_text=complaint)

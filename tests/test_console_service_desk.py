@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page
 from tests.bank_graph import customers, load_bank
 from tests.conftest import wipe
 from tests.console_support import api as _api
+from tests.console_support import marker, wait_shown
 from tests.console_support import sign_in as _sign_in
 from tests.live_server import served
 from tests.test_console_browser import ARTIFACTS, RELAXED, _new_page, browser
@@ -90,9 +91,9 @@ def test_an_agent_opens_a_complaint_and_the_rm_acknowledges_resolves_and_closes_
     browser: Browser, desk_url: str, auth_header: Callable[..., dict[str, str]]
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    summary = f"卡片被冻结 {uuid.uuid4().hex[:8]}"
-    contact = f"热线来电 {uuid.uuid4().hex[:8]}"
-    progress_note = f"已联系发卡中心 {uuid.uuid4().hex[:6]}"
+    summary = f"卡片被冻结 {marker()}"
+    contact = f"热线来电 {marker()}"
+    progress_note = f"已联系发卡中心 {marker(6)}"
 
     # ---- the hotline agent: opens a complaint with a category, logs the call
     agent_ctx, agent, agent_problems = _new_page(browser, desk_url)
@@ -125,7 +126,7 @@ def test_an_agent_opens_a_complaint_and_the_rm_acknowledges_resolves_and_closes_
     # the agent's queue: the new complaint, open, masked customer, acknowledge but not resolve
     agent.click("#nav-complaints")
     row = agent.locator("#queue tr.q-row", has_text=summary)
-    row.wait_for()
+    wait_shown(agent, row, agent_problems)
     assert row.get_attribute("data-status") == "OPEN"
     assert row.locator(".q-status").inner_text() == "待响应"
     assert row.get_attribute("data-sla") == "ON_TRACK"
@@ -146,7 +147,7 @@ def test_an_agent_opens_a_complaint_and_the_rm_acknowledges_resolves_and_closes_
     _sign_in(rm, "relationship_manager", "E1")
     rm.click("#nav-complaints")
     row = rm.locator(f"#queue tr.q-row[data-id='{complaint_id}']")
-    row.wait_for()
+    wait_shown(rm, row, rm_problems)
     assert NAME in row.locator("a.cust-link").inner_text()  # the RM's own book: in full
     slas = rm.locator("#queue tr.q-row").evaluate_all("rs => rs.map(r => r.dataset.sla)")
     ranks = [0 if s in BREACHED_FAMILY else 1 for s in slas]
@@ -185,12 +186,12 @@ def test_an_agent_opens_a_complaint_and_the_rm_acknowledges_resolves_and_closes_
     # no longer open: gone from the default queue, listed among the resolved
     row.wait_for(state="detached")
     rm.select_option("#f-status", "RESOLVED")
-    row.wait_for()
+    wait_shown(rm, row, rm_problems)
     other = next(code for code, _ in categories if code != category)
     rm.select_option("#f-category", other)  # the category filter: another category hides it
     row.wait_for(state="detached")
     rm.select_option("#f-category", category)
-    row.wait_for()
+    wait_shown(rm, row, rm_problems)
     assert row.get_attribute("data-status") == "RESOLVED"
     assert row.locator(".q-status").inner_text() == "已解决"
     assert row.get_attribute("data-sla") == "MET"  # a MAJOR complaint resolved within 4 h
@@ -308,13 +309,13 @@ def test_the_queue_is_in_the_navigation_of_the_roles_that_work_it(
 ) -> None:
     context, page, problems = _new_page(browser, desk_url)
     _sign_in(page, role, claim)
-    page.locator("#nav-home[aria-current='page']").wait_for()
-    assert page.locator("#nav-complaints").is_visible() is shown
+    wait_shown(page, page.locator("#nav-home[aria-current='page']"), problems)
+    assert page.locator("#nav-complaints").is_visible() is shown, (page.url, problems)
     if shown:
         page.click("#nav-complaints")
-        page.wait_for_selector("#queue[data-loaded]")
-        assert page.get_attribute("#nav-complaints", "aria-current") == "page"
-        assert page.locator("#queue .error").count() == 0
+        wait_shown(page, page.locator("#queue[data-loaded]"), problems)
+        assert page.get_attribute("#nav-complaints", "aria-current") == "page", problems
+        assert page.locator("#queue .error").count() == 0, page.locator("#queue").inner_text()
     context.close()
     assert not problems, problems
 
