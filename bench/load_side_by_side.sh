@@ -8,7 +8,8 @@
 #   bench/load_side_by_side.sh after  .            .c360/bench/bank/extracts
 #
 # Figures: WORK/NAME/report.json (the loader's --report-json), WORK/NAME/time.log (GNU time:
-# wall clock, peak RSS), Neo4j's peak RSS printed at the end. WORK defaults to /tmp/c360-sbs.
+# wall clock, peak RSS, the loader's CPU), Neo4j's peak RSS and CPU printed at the end. WORK
+# defaults to /tmp/c360-sbs.
 set -euo pipefail
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 NAME=$1
@@ -30,4 +31,7 @@ rc=0
   >"$W/load.log" 2>"$W/time.log" || rc=$?
 echo "$(date +%T) $NAME: load end, exit $rc (1: loaded, the planted bad rows refused)"
 grep -E "Elapsed|Maximum resident" "$W/time.log"
-grep VmHWM "/proc/$(cat "$W/neo4j/c360-neo4j.pid")/status"
+PID=$(cat "$W/neo4j/c360-neo4j.pid")
+grep VmHWM "/proc/$PID/status"
+# Neo4j's CPU time since it started (user + system, /proc/PID/stat fields 14 and 15)
+awk -v hz="$(getconf CLK_TCK)" '{printf "Neo4j CPU: %.1f s\n", ($14 + $15) / hz}' "/proc/$PID/stat"
