@@ -1,10 +1,13 @@
-"""The fast datetime path sends exactly what the driver's own path sends, and Neo4j agrees."""
+"""The fast datetime and date paths send exactly what the driver's own paths send, and Neo4j
+agrees."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 
+import neo4j.time
+from neo4j._codec.hydration.v1 import temporal as temporal_v1
 from neo4j._codec.hydration.v2 import temporal
 
 from graph import fast_temporal
@@ -43,3 +46,38 @@ def test_values_sent_by_the_fast_path_come_back_equal_from_neo4j(driver, setting
     for sent, record in zip(values, got, strict=True):
         back = record["v"].to_native()
         assert back == sent and back.utcoffset() == sent.utcoffset()
+
+
+def _dates() -> list[dt.date]:
+    rng = random.Random(7)
+    ends = [
+        dt.date.min,
+        dt.date.max,
+        dt.date(1970, 1, 1),
+        dt.date(1969, 12, 31),
+        dt.date(2000, 2, 29),
+    ]
+    return ends + [
+        dt.date.fromordinal(rng.randrange(1, dt.date.max.toordinal())) for _ in range(3000)
+    ]
+
+
+def test_fast_date_path_is_installed_and_gives_the_drivers_structures() -> None:
+    assert fast_temporal.install()
+    assert temporal_v1.dehydrate_date is fast_temporal.dehydrate_date
+    original = fast_temporal._original_date
+    for value in [*_dates(), neo4j.time.Date(2024, 2, 29), neo4j.time.Date(1, 1, 1)]:
+        fast, slow = fast_temporal.dehydrate_date(value), original(value)
+        assert (fast.tag, fast.fields) == (slow.tag, slow.fields), value
+
+
+def test_dates_sent_by_the_fast_path_come_back_equal_from_neo4j(driver, settings) -> None:
+    values = _dates()[:600]
+    got = driver.execute_query(
+        "UNWIND $values AS v RETURN v, toString(v) AS text",
+        values=values,
+        database_=settings.neo4j_database,
+    ).records
+    for sent, record in zip(values, got, strict=True):
+        assert record["v"].to_native() == sent
+        assert record["text"] == sent.isoformat()  # Neo4j's own reading of what was sent
