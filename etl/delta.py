@@ -2,8 +2,9 @@
 
 Every row the loader writes carries a content hash (:func:`content_hash`: BLAKE2b-128, hex, over
 the row as the upsert takes it, after mapping, validation, normalisation and the resolution of
-customer references, in a canonical JSON with sorted keys, by orjson: dates and times in ISO
-8601, anything else JSON lacks as its type and text), which the upsert
+customer references, in a canonical JSON with sorted keys, by orjson: dates and times as their
+type and ISO 8601 text, so a date and the string of its text differ; a float's subclass, such as
+numpy's, as the float; anything else JSON lacks as its type and text), which the upsert
 stores on the node or relationship it writes (``content_hash``). Before a batch is written,
 :meth:`DeltaFilter.changed` reads the stored hashes of the batch's keys in one query
 (graph/queries/upserts.unchanged_query) and drops the rows whose hash is unchanged.
@@ -33,6 +34,7 @@ load (``c360 load --full``, :attr:`etl.loader.LoadOptions.full`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -48,9 +50,17 @@ NOT_HASHED = frozenset(
 HASH = "content_hash"
 
 
-def _typed(value: Any) -> str:
-    """A JSON stand-in for what orjson does not know (a Decimal, a numpy scalar): its type and
-    text."""
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def _typed(value: Any) -> Any:
+    """A JSON stand-in for what orjson hands over: a date, datetime or time as its type and ISO
+    text (a date that was a string before, with the same text, is a change), a float's subclass
+    (numpy's float64) as the float it is, anything else (a Decimal) as its type and text."""
+    if isinstance(value, dt.date | dt.time):
+        return f"{type(value).__name__}:{value.isoformat()}"
+    if isinstance(value, float):
+        return float(value)
     return f"{type(value).__name__}:{value}"
 
 
@@ -65,7 +75,7 @@ def content_hash(row: dict[str, Any]) -> str:
     flat = {k: v for k, v in row.items() if k not in NOT_HASHED and k != "props"}
     if "props" in row:
         flat["props"] = {k: v for k, v in row["props"].items() if k not in NOT_HASHED}
-    text = orjson.dumps(flat, default=_typed, option=orjson.OPT_SORT_KEYS)
+    text = orjson.dumps(flat, default=_typed, option=_OPTIONS)
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 

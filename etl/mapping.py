@@ -274,6 +274,9 @@ def _to_date(value: Any) -> dt.date | None:
     return None if pd.isna(value) else value.date()
 
 
+_INT_LIMIT = 2.0**63
+
+
 def _parse_list(value: Any, sep: str, factor: float) -> list[float] | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
@@ -380,8 +383,10 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
             for idx, v in typed.items():
                 frame.at[idx, col] = _as_date(v) if kind == "date" else _as_utc(v, m.timezone)
     for col in (*entity.floats, *entity.ints):
-        parsed = pd.to_numeric(frame[col], errors="coerce")
-        # "inf" and "nan" parse as numbers but are no amounts: refused, never kept as a balance
+        number = pd.to_numeric(frame[col], errors="coerce")
+        parsed = number * m.units.get(col, 1.0)
+        # "inf" and "nan" parse as numbers, and a huge one can overflow in its unit: no amounts,
+        # refused, never kept as a balance
         parsed = parsed.where(parsed.abs() != float("inf"))
         _add(
             errors,
@@ -391,9 +396,12 @@ def apply_mapping(raw: pd.DataFrame, m: EntityMapping) -> tuple[pd.DataFrame, Er
             frame[col],
         )
         if col in entity.ints:
-            whole = parsed.notna() & (parsed % 1 != 0)
+            whole = parsed.notna() & (number % 1 != 0)
             _add(errors, whole, "wrong_type", f"{col} is not a whole number", frame[col])
-        parsed = parsed * m.units.get(col, 1.0)
+            # Neo4j's integers (and the content hash's) are 64-bit: "1e300" is whole, not one
+            wide = parsed.notna() & (parsed.abs() >= _INT_LIMIT)
+            _add(errors, wide, "wrong_type", f"{col} is beyond a 64-bit integer", frame[col])
+            parsed = parsed.where(~wide)
         frame[col] = parsed.round(2).astype(object).where(parsed.notna(), None)
         if col in entity.ints:
             frame[col] = frame[col].map(lambda v: None if v is None else int(v))

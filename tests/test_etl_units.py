@@ -444,3 +444,18 @@ def test_only_a_file_far_shorter_than_its_previous_load_is_named() -> None:
         "core/customers.csv has 600 rows, its previous load (run R1) had 1,000: 40% fewer"
     ]
     assert shrunk_files(scans, previous, 0.5) == []
+
+
+def test_a_whole_number_beyond_64_bits_is_refused_not_kept() -> None:
+    """ "1e300" is a whole number to pandas; Neo4j's integers (and the content hash's) are 64-bit:
+    the row is refused as ``wrong_type`` naming the column, the good row kept."""
+    m = load_mapping("crm").entities["interactions"]
+    assert "nps" in m.columns.values()
+    col = next(k for k, v in m.columns.items() if v == "nps")
+    rows = [{c: "" for c in m.columns}, {c: "" for c in m.columns}]
+    rows[0][col], rows[1][col] = "7", "1e300"
+    frame, errors = apply_mapping(raw(rows), m)
+    # errors by row number (1 = the first row)
+    assert ("wrong_type", "nps is beyond a 64-bit integer: '1e300'") in errors[2]
+    assert frame.iloc[0]["nps"] == 7 and frame.iloc[1]["nps"] is None
+    assert not [e for e in errors.get(1, []) if "nps" in e[1]]
