@@ -71,6 +71,18 @@ def test_fast_date_path_is_installed_and_gives_the_drivers_structures() -> None:
         assert (fast.tag, fast.fields) == (slow.tag, slow.fields), value
 
 
+def test_a_connection_made_now_packs_dates_and_datetimes_the_fast_way() -> None:
+    """The hooks a Bolt 5 connection takes when it is made (the driver builds a hydration handler
+    per connection): the fast functions, not only the patched module attributes."""
+    from neo4j._codec.hydration.v2 import HydrationHandler
+
+    assert fast_temporal.install()
+    hooks = HydrationHandler().dehydration_hooks.exact_types
+    assert hooks[dt.date] is fast_temporal.dehydrate_date
+    assert hooks[dt.datetime] is fast_temporal.dehydrate_datetime
+    assert hooks[neo4j.time.Date] is fast_temporal.dehydrate_date  # (it passes them on)
+
+
 def test_dates_sent_by_the_fast_path_come_back_equal_from_neo4j(driver, settings) -> None:
     values = _dates()[:600]
     got = driver.execute_query(
