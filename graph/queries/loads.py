@@ -9,6 +9,7 @@ from typing import Any
 from neo4j import READ_ACCESS, ManagedTransaction
 
 from graph.model import Node
+from graph.session import Rows, native, quiet
 
 FIND_RESUMABLE_RUN = """
 MATCH (r:LoadRun {job: 'load', fingerprint: $fingerprint})
@@ -99,7 +100,7 @@ def write_with_checkpoint(
 ) -> None:
     """Transaction work: one batch of an upsert and the load run's checkpoint that covers it,
     committed together (etl/batches.py)."""
-    tx.run(query, rows=rows).consume()
+    tx.run(query, rows=Rows(rows)).consume()
     tx.run(SET_CHECKPOINT, run_id=run_id, checkpoint_json=checkpoint).consume()
 
 
@@ -156,10 +157,8 @@ def stream_rows(
 ) -> Iterator[list[dict[str, Any]]]:
     """The records of a read query, ``batch`` at a time as dicts with Python temporal values,
     as the server streams them (memory bounded by ``batch``, not by the result)."""
-    from graph.session import native
-
     with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
-        result = session.run(query, params)
+        result = session.run(query, quiet(params))
         rows: list[dict[str, Any]] = []
         for record in result:
             rows.append(native(record.data()))

@@ -6,13 +6,15 @@ from typing import Any
 
 from neo4j import Driver
 
+from graph.session import quiet
+
 
 def run_in_transactions(driver: Driver, database: str, query: str, /, **params: Any) -> None:
     """A query with ``CALL ... IN TRANSACTIONS`` (the roll-ups below): it commits its own inner
     transactions, so it runs in an implicit (auto-commit) one, which ``execute_query`` and
     managed transactions cannot give."""
     with driver.session(database=database) as session:
-        session.run(query, params).consume()
+        session.run(query, quiet(params)).consume()
 
 
 AS_OF = """
