@@ -23,10 +23,12 @@ from neo4j import ManagedTransaction
 
 from core.settings import get_settings
 from graph.driver import create_sync_driver
+from graph.session import Rows
 
 
 def _write_batch(tx: ManagedTransaction, query: str, rows: list[dict[str, Any]]) -> None:
-    tx.run(query, rows=rows).consume()
+    # as the loader sends them: the driver's debug line names the batch, not every row
+    tx.run(query, rows=Rows(rows)).consume()
 
 
 def replay(spool: Path) -> dict:

@@ -7,7 +7,7 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from graph.session import all_rows
+from graph.session import Rows, all_rows
 
 # Many events in one transaction (the API's group commit, auth/audit.py); a null is not stored.
 RECORD_AUDIT_EVENTS = """
@@ -36,7 +36,7 @@ RETURN count(a) AS total
 
 
 async def record_events(tx: AsyncManagedTransaction, events: list[dict[str, Any]]) -> None:
-    result = await tx.run(RECORD_AUDIT_EVENTS, events=events)
+    result = await tx.run(RECORD_AUDIT_EVENTS, events=Rows(events))  # no reader data in debug
     summary = await result.consume()
     if summary.counters.nodes_created != len(events):
         raise RuntimeError("audit events not written")
