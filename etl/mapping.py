@@ -276,8 +276,8 @@ def _to_date(value: Any) -> dt.date | None:
 
 def _dates_of(parsed: pd.Series) -> list[dt.date | None]:
     """Parsed dates as Python dates (None for NaT). A naive column goes through numpy, which
-    makes the dates in C (pandas' Timestamp per value took 3.9 s of a 100,000-customer load's
-    main thread); a column with offsets (a ``%z`` format) keeps each value's own local date."""
+    makes the dates in C (0.004 s for 100,000 against 0.098 s by a pandas Timestamp per value);
+    a column with offsets (a ``%z`` format) keeps each value's own local date."""
     if parsed.dtype == "datetime64[ns]":
         out: list[dt.date | None] = parsed.to_numpy("datetime64[D]").astype(object).tolist()
         return out
@@ -286,7 +286,8 @@ def _dates_of(parsed: pd.Series) -> list[dt.date | None]:
 
 def _utc_datetimes_of(utc: pd.Series) -> list[dt.datetime | None]:
     """A UTC column as Python datetimes with ``datetime.UTC`` (None for NaT), made in C by numpy
-    (microseconds: what ``Timestamp.to_pydatetime`` keeps too)."""
+    (microseconds: what ``Timestamp.to_pydatetime`` keeps too). A Timestamp per value took 3.9 s
+    of a 100,000-customer load's main thread."""
     naive = utc.dt.tz_convert(None).to_numpy("datetime64[us]").astype(object).tolist()
     return [None if v is None else v.replace(tzinfo=dt.UTC) for v in naive]
 
