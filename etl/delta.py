@@ -20,6 +20,12 @@ What the hash covers decides what "unchanged" means:
 - relationships to customers (holdings, memberships, manages, referrals, interactions' ``HAD``):
   the resolved customer ids and the origin, so a re-linked customer's rows are written again.
 
+The lookup of a chunk's stored hashes runs on a thread of its own (:class:`LookAhead`) while the
+loader reads, maps and validates the next chunk: in a delta load, where few rows are written,
+the loader's main thread otherwise waited on these lookups for a quarter of the load (py-spy,
+100,000 customers). The chunks are still decided and handed to the writer one after the other,
+in the order they were read, on the loader's thread.
+
 Identity resolution and survivorship still run over every record of the extract (the linker
 compares the whole population: an unchanged record may be the best match of a changed one), so
 the customer ids, links and golden rows are those a full load computes; only the writes are
@@ -36,6 +42,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -100,3 +108,33 @@ def lookup_rows(upsert: uq.Upsert, rows: list[dict[str, Any]], hashes: list[str]
         {"i": i, "h": h, **{k: row[k] for k in upsert.keys}}
         for i, (row, h) in enumerate(zip(rows, hashes, strict=True))
     ]
+
+
+class LookAhead:
+    """At most one lookup of stored hashes in flight, on a thread of its own, while the caller
+    prepares the next chunk. :meth:`submit` first settles the lookup before it, so the chunks
+    are decided in the order they were submitted; :meth:`settle` runs the waiting chunk's
+    ``then`` (with the indices the graph holds unchanged) on the caller's thread, and raises
+    there what the lookup raised."""
+
+    def __init__(self, read: Callable[..., list[dict[str, Any]]]) -> None:
+        self._read = read
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delta-lookup")
+        self._waiting: tuple[Future, Callable[[set[int]], None]] | None = None
+
+    def submit(self, query: str, rows: list[dict], then: Callable[[set[int]], None]) -> None:
+        self.settle()
+        self._waiting = (self._pool.submit(self._read, query, rows=rows), then)
+
+    def settle(self) -> None:
+        if self._waiting is None:
+            return
+        future, then = self._waiting
+        self._waiting = None
+        then({r["i"] for r in future.result()})
+
+    def close(self) -> None:
+        """Wait for a lookup still running and drop its answer (the load failed before it
+        was settled)."""
+        self._waiting = None
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -417,6 +417,7 @@ class Loader:
                 spool=spool,
             )
         self.spill = CustomerSpill(KEPT_CUSTOMER_COLUMNS)
+        self.lookahead = delta.LookAhead(self._read)  # a delta load's lookups of stored hashes
         columns = [
             TextColumn("{task.description:<14}"),
             BarColumn(),
@@ -455,6 +456,7 @@ class Loader:
             result.status, result.error = "FAILED", f"{type(exc).__name__}: {exc}"
             raise
         finally:
+            self.lookahead.close()
             self.spill.close()
             self.writer.close()
             if isinstance(self.writer, BulkImportWriter):  # (a resumed run writes them anew)
@@ -711,14 +713,17 @@ class Loader:
         task = self.progress.add_task("customers/graph", total=None)
         bs = self.opts.batch_size
         golden_count = 0
+
+        def touched(written: list[dict[str, Any]]) -> None:
+            self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
+
         for golden in _golden_in_slices(spill, self._known_records, cfg):
             for start in range(0, len(golden), bs):  # rows built a batch at a time
                 batch = records.customer_rows(golden.iloc[start : start + bs])
-                written = self._put("customers:golden", uq.CUSTOMERS, batch, self.golden)
-                self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
+                self._put("customers:golden", uq.CUSTOMERS, batch, self.golden, touched)
                 self.progress.advance(task, len(batch))
             golden_count += len(golden)
-        self.writer.flush("customers:golden")
+        self._flush("customers:golden")
         self.progress.update(task, total=golden_count + spill.n)
         for frame, ids, links, resolved in spill.in_load_order(bs):
             partial = spill.known(PARTIAL, list(set(ids)))
@@ -729,10 +734,9 @@ class Loader:
                 self.loaded_at,
                 [was or cid in partial for cid, was in zip(ids, resolved, strict=True)],
             )
-            written = self._put("customers:source_records", uq.SOURCE_RECORDS, batch, counts)
-            self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
+            self._put("customers:source_records", uq.SOURCE_RECORDS, batch, counts, touched)
             self.progress.advance(task, len(batch))
-        self.writer.flush("customers:source_records")
+        self._flush("customers:source_records")
         return self._write_review(spill.review_rows())
 
     def _add_graph_records(self) -> None:
@@ -845,15 +849,18 @@ class Loader:
                 self.spill.add_keys(HOME_CUSTOMERS, good["customer_id"])
             assert spec.upsert is not None  # every entity but customers has one
             rows = self._with_origins(spec, m.system, good)
-            written = self._put(step, spec.upsert, rows, counts)
-            if entity == "accounts":
-                self._touched(TOUCHED_ACCOUNTS, (r["account_id"] for r in written))
-            elif entity == "holdings":
-                self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
-            elif entity == "branches" and written:
-                self.all_home_branches = True  # a new branch may be anyone's home branch
+            self._put(step, spec.upsert, rows, counts, functools.partial(self._wrote, entity))
+        self._flush(step)
         self.spill.forget(scope)
-        self.writer.flush(step)
+
+    def _wrote(self, entity: str, written: list[dict[str, Any]]) -> None:
+        """Note what was written of ``entity`` whose customers' home branch may change."""
+        if entity == "accounts":
+            self._touched(TOUCHED_ACCOUNTS, (r["account_id"] for r in written))
+        elif entity == "holdings":
+            self._touched(TOUCHED_CUSTOMERS, (r["customer_id"] for r in written))
+        elif entity == "branches" and written:
+            self.all_home_branches = True  # a new branch may be anyone's home branch
 
     def _touched(self, scope: str, keys: Iterable[str]) -> None:
         """Note what a delta load wrote whose customers' home branch may change."""
@@ -861,13 +868,20 @@ class Loader:
             self.spill.add_keys(scope, keys)
 
     def _put(
-        self, step: str, upsert: uq.Upsert, rows: list[dict[str, Any]], counts: Counts
-    ) -> list:
+        self,
+        step: str,
+        upsert: uq.Upsert,
+        rows: list[dict[str, Any]],
+        counts: Counts,
+        then: Callable[[list[dict[str, Any]]], None] = lambda written: None,
+    ) -> None:
         """Write a chunk's rows of ``step``, each with its content hash; a delta load writes only
         those whose hash the graph does not hold already (etl/delta.py), as one batch per chunk,
-        and counts the others ``unchanged``. Returns the rows written. A customer's data carries
-        the run's id, which the upsert stamps on the customers it writes of (``load_run_id``:
-        what ``c360 score --run`` selects; graph/queries/upserts.py)."""
+        and counts the others ``unchanged``. ``then`` gets the rows written: at once, or in a
+        delta load once the chunk's lookup is settled (at the next chunk's ``_put`` or at
+        :meth:`_flush`, in the order the chunks came). A customer's data carries the run's id,
+        which the upsert stamps on the customers it writes of (``load_run_id``: what
+        ``c360 score --run`` selects; graph/queries/upserts.py)."""
         hashes = delta.stamp(upsert, rows)
         if upsert.stamps_run:
             for row in rows:
@@ -875,29 +889,40 @@ class Loader:
         if not self.delta:
             self.writer.add(step, upsert.query, rows)
             counts.loaded += len(rows)
-            return rows
+            then(rows)
+            return
+        self.lookahead.settle()  # (the chunk before is numbered before this one is looked at)
         if not rows or not self.writer.pending(step):  # (committed by a killed attempt)
             self.writer.write_chunk(step, upsert.query, rows)
             counts.loaded += len(rows)
-            return rows
+            then(rows)
+            return
+
+        def decide(same: set[int]) -> None:
+            # a key an earlier row of the run wrote is written again (the last row wins, as in
+            # a full load), whatever the graph held before
+            scope = f"written:{upsert.match}"
+            texts = [delta.key_text(upsert, r) for r in rows]
+            again = self.spill.known(scope, list(dict.fromkeys(texts)))
+            written, keys = [], []
+            for i, (row, text) in enumerate(zip(rows, texts, strict=True)):
+                if i not in same or text in again:
+                    written.append(row)
+                    keys.append(text)
+                    again.add(text)
+            self.spill.add_keys(scope, keys)
+            self.writer.write_chunk(step, upsert.query, written)
+            counts.loaded += len(written)
+            counts.unchanged += len(rows) - len(written)
+            then(written)
+
         query = uq.unchanged_query(upsert)
-        same = {r["i"] for r in self._read(query, rows=delta.lookup_rows(upsert, rows, hashes))}
-        # a key an earlier row of the run wrote is written again (the last row wins, as in a
-        # full load), whatever the graph held before
-        scope = f"written:{upsert.match}"
-        texts = [delta.key_text(upsert, r) for r in rows]
-        again = self.spill.known(scope, list(dict.fromkeys(texts)))
-        written, keys = [], []
-        for i, (row, text) in enumerate(zip(rows, texts, strict=True)):
-            if i not in same or text in again:
-                written.append(row)
-                keys.append(text)
-                again.add(text)
-        self.spill.add_keys(scope, keys)
-        self.writer.write_chunk(step, upsert.query, written)
-        counts.loaded += len(written)
-        counts.unchanged += len(rows) - len(written)
-        return written
+        self.lookahead.submit(query, delta.lookup_rows(upsert, rows, hashes), decide)
+
+    def _flush(self, step: str) -> None:
+        """Settle the chunk whose lookup is in flight, then wait until ``step`` is committed."""
+        self.lookahead.settle()
+        self.writer.flush(step)
 
     def _home_branches(self) -> None:
         """The last step: the home branch of every customer this load may have changed (its
