@@ -6,8 +6,8 @@ customer references, in a canonical JSON with sorted keys, by orjson: dates and 
 type and ISO 8601 text, so a date and the string of its text differ; a float's subclass, such as
 numpy's, as the float; anything else JSON lacks as its type and text), which the upsert
 stores on the node or relationship it writes (``content_hash``). Before a batch is written,
-:meth:`DeltaFilter.changed` reads the stored hashes of the batch's keys in one query
-(graph/queries/upserts.unchanged_query) and drops the rows whose hash is unchanged.
+:meth:`etl.loader.Loader._put` asks in one query which of the batch's rows the graph does not
+hold with that hash (graph/queries/upserts.changed_query) and writes only those.
 
 What the hash covers decides what "unchanged" means:
 
@@ -103,7 +103,7 @@ def key_text(upsert: uq.Upsert, row: dict[str, Any]) -> str:
 
 
 def lookup_rows(upsert: uq.Upsert, rows: list[dict[str, Any]], hashes: list[str]) -> list[dict]:
-    """The parameters of graph/queries/upserts.unchanged_query for ``rows``."""
+    """The parameters of graph/queries/upserts.changed_query for ``rows``."""
     return [
         {"i": i, "h": h, **{k: row[k] for k in upsert.keys}}
         for i, (row, h) in enumerate(zip(rows, hashes, strict=True))
@@ -114,7 +114,7 @@ class LookAhead:
     """At most one lookup of stored hashes in flight, on a thread of its own, while the caller
     prepares the next chunk. :meth:`submit` first settles the lookup before it, so the chunks
     are decided in the order they were submitted; :meth:`settle` runs the waiting chunk's
-    ``then`` (with the indices the graph holds unchanged) on the caller's thread, and raises
+    ``then`` (with the ``i`` the lookup returned) on the caller's thread, and raises
     there what the lookup raised."""
 
     def __init__(self, read: Callable[..., list[dict[str, Any]]]) -> None:

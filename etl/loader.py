@@ -898,7 +898,7 @@ class Loader:
             then(rows)
             return
 
-        def decide(same: set[int]) -> None:
+        def decide(changed: set[int]) -> None:
             # a key an earlier row of the run wrote is written again (the last row wins, as in
             # a full load), whatever the graph held before
             scope = f"written:{upsert.match}"
@@ -906,7 +906,7 @@ class Loader:
             again = self.spill.known(scope, list(dict.fromkeys(texts)))
             written, keys = [], []
             for i, (row, text) in enumerate(zip(rows, texts, strict=True)):
-                if i not in same or text in again:
+                if i in changed or text in again:
                     written.append(row)
                     keys.append(text)
                     again.add(text)
@@ -916,7 +916,7 @@ class Loader:
             counts.unchanged += len(rows) - len(written)
             then(written)
 
-        query = uq.unchanged_query(upsert)
+        query = uq.changed_query(upsert)
         self.lookahead.submit(query, delta.lookup_rows(upsert, rows, hashes), decide)
 
     def _flush(self, step: str) -> None:
