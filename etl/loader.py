@@ -741,17 +741,28 @@ class Loader:
 
     def _add_graph_records(self) -> None:
         """The records already behind golden customers (cross-load linking: etl/spill.py) and
-        the pairs data stewards said are different people, into the spill."""
+        the pairs data stewards said are different people, into the spill. The graph's keys
+        first: of a record this load brings again only its customer is kept, so only the
+        fields of the others are read (a delta load of the same systems reads almost none)."""
         if not self._read(lq.COUNT_SOURCE_RECORDS)[0]["n"]:
             return
         task = self.progress.add_task("customers/known", total=None)
-        for rows in lq.stream_rows(
-            self.driver, self.db, lq.SOURCE_RECORDS_FOR_MATCHING, 50_000, this_run=self.loaded_at
-        ):
-            frame = pd.DataFrame(rows)
+        query, this_run = lq.SOURCE_RECORD_KEYS_FOR_MATCHING, self.loaded_at
+        for rows in lq.stream_rows(self.driver, self.db, query, 50_000, this_run=this_run):
+            self.spill.add_graph_keys(pd.DataFrame(rows))
+            self.progress.advance(task, len(rows))
+        on = ["system", "source_id", "customer_id"]
+        for keys in self.spill.absent_graph_keys(20_000):
+            found = self._read(
+                lq.SOURCE_RECORDS_FOR_MATCHING_BY_KEY,
+                keys=keys[["system", "source_id"]].values.tolist(),
+            )
+            keys = keys.rename(columns={"cid": "customer_id"})
+            # in the keys' order (one row per record and customer, as the stream gave them)
+            frame = keys.merge(pd.DataFrame(found, columns=lq.MATCHING_COLUMNS), on=on)
             frame["phone"] = frame["phone"].map(stored_phone)
-            self.spill.add_known(frame)
-            self.progress.advance(task, len(frame))
+            self.spill.add_known(frame.drop(columns="unique_id"), frame["unique_id"])
+        self.spill.keep_assignments()
         pairs = self._read(iq.NOT_SAME_AS_PAIRS)
         self.spill.add_not_same_as(
             [(p["system_a"], p["source_id_a"], p["system_b"], p["source_id_b"]) for p in pairs]

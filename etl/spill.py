@@ -109,6 +109,8 @@ class CustomerSpill:
             CREATE TABLE keyset (scope INTEGER, k VARCHAR);
             CREATE TABLE nsa (system_a VARCHAR, source_id_a VARCHAR, system_b VARCHAR,
                               source_id_b VARCHAR);
+            CREATE TABLE graph_keys (unique_id BIGINT, system VARCHAR, source_id VARCHAR,
+                                     cid VARCHAR);
             """
         )
         for table in ("m", "known"):
@@ -166,16 +168,80 @@ class CustomerSpill:
         self._append("m", match)
         self.n += len(part)
 
-    def add_known(self, frame: pd.DataFrame) -> None:
+    def add_known(self, frame: pd.DataFrame, unique_ids: Iterable[int] | None = None) -> None:
         """Records already behind golden customers (columns of the graph's SourceRecords and
-        ``customer_id``); call after the last :meth:`add`."""
+        ``customer_id``); call after the last :meth:`add`. ``unique_ids``: those
+        :meth:`add_graph_keys` gave them (default: the next ones)."""
         if frame.empty:
             return
         match = match_frame(frame, self.n + self.known_count).assign(
             cid=frame["customer_id"].astype(str).to_numpy(), fresh=False
         )
-        self.known_count += len(frame)
+        if unique_ids is None:
+            self.known_count += len(frame)
+        else:
+            match["unique_id"] = np.fromiter(unique_ids, dtype=np.int64, count=len(frame))
         self._append("known", match)
+
+    def add_graph_keys(self, frame: pd.DataFrame) -> None:
+        """The keys of the records already behind golden customers (``system``, ``source_id``,
+        ``customer_id``), as the graph streams them, each given the unique id its record has
+        as a known record (:meth:`add_known` in the same order gives the same ids). Then
+        :meth:`absent_graph_keys` gives those this load does not bring, whose records are
+        compared (read them and :meth:`add_known` them with their ids), and
+        :meth:`keep_assignments` the others: a record this load brings again needs nothing of
+        the graph's but its customer (etl/linkage._prepare), so reading its fields is spared."""
+        if frame.empty:
+            return
+        first = self.n + self.known_count
+        self._append(
+            "graph_keys",
+            pd.DataFrame(
+                {
+                    "unique_id": np.arange(first, first + len(frame), dtype=np.int64),
+                    "system": frame["system"].astype(str).to_numpy(),
+                    "source_id": frame["source_id"].astype(str).to_numpy(),
+                    "cid": frame["customer_id"].astype(str).to_numpy(),
+                }
+            ),
+        )
+        self.known_count += len(frame)
+
+    def absent_graph_keys(self, size: int) -> Iterator[pd.DataFrame]:
+        """The graph keys of :meth:`add_graph_keys` whose record this load does not bring, in
+        their order, ``size`` at a time (``unique_id``, ``system``, ``source_id``, ``cid``)."""
+        self.db.execute(
+            """
+            CREATE OR REPLACE TABLE graph_absent AS
+            SELECT * FROM graph_keys g WHERE NOT EXISTS (
+                SELECT 1 FROM m WHERE m.system = g.system AND m.source_id = g.source_id)
+            """
+        )
+        last = -1
+        while True:
+            part = self.db.execute(
+                "SELECT * FROM graph_absent WHERE unique_id > ? ORDER BY unique_id LIMIT ?",
+                [last, size],
+            ).df()
+            if part.empty:
+                break
+            yield part
+            last = int(part["unique_id"].iloc[-1])
+        self.db.execute("DROP TABLE graph_absent")
+
+    def keep_assignments(self) -> None:
+        """The customers of the graph keys whose record this load brings again, as known
+        records (with nothing else: etl/linkage._prepare takes their customer, then drops
+        them)."""
+        self.db.execute(
+            """
+            INSERT INTO known BY NAME
+            SELECT unique_id, system, source_id, cid, false AS fresh FROM graph_keys g
+            WHERE EXISTS (
+                SELECT 1 FROM m WHERE m.system = g.system AND m.source_id = g.source_id);
+            DELETE FROM graph_keys;
+            """
+        )
 
     def add_not_same_as(self, pairs: list[tuple[str, str, str, str]]) -> None:
         """(system_a, source_id_a, system_b, source_id_b): never in one customer."""

@@ -135,16 +135,40 @@ RETURN s {.*} AS record
 # load's new records are scored against (cross-load linking) and the assignments it keeps;
 # ``$this_run`` (the run's start, or null): a resumed run leaves out the records its killed
 # attempt wrote, so it resolves them again exactly as a clean run would (and writes their reviews)
-SOURCE_RECORDS_FOR_MATCHING = """
-MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
-WHERE $this_run IS NULL OR s.loaded_at IS NULL
-      OR s.loaded_at.epochSeconds <> $this_run.epochSeconds
+_FOR_MATCHING = """
 RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id,
        s.name AS name, s.given_name AS given_name, s.family_name AS family_name,
        s.birth_date AS birth_date, s.gender AS gender, coalesce(s.phone_e164, s.phone) AS phone, s.email AS email,
        s.address AS address, s.city AS city, s.postcode AS postcode,
        s.national_id_hash AS national_id_hash, s.national_id_type AS national_id_type
 """
+_BEHIND_CUSTOMERS = """
+MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
+WHERE $this_run IS NULL OR s.loaded_at IS NULL
+      OR s.loaded_at.epochSeconds <> $this_run.epochSeconds
+"""
+SOURCE_RECORDS_FOR_MATCHING = _BEHIND_CUSTOMERS + _FOR_MATCHING
+MATCHING_COLUMNS = [
+    "system", "source_id", "customer_id", "name", "given_name", "family_name", "birth_date",
+    "gender", "phone", "email", "address", "city", "postcode", "national_id_hash",
+    "national_id_type",
+]  # fmt: skip
+
+# the keys of the same records: a load reads the fields only of those it does not bring again
+# (etl/spill.CustomerSpill.add_graph_keys), by key
+SOURCE_RECORD_KEYS_FOR_MATCHING = (
+    _BEHIND_CUSTOMERS
+    + """
+RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id
+"""
+)
+SOURCE_RECORDS_FOR_MATCHING_BY_KEY = (
+    """
+UNWIND $keys AS key
+MATCH (s:SourceRecord {system: key[0], source_id: key[1]})-[:RESOLVED_TO]->(c:Customer)
+"""
+    + _FOR_MATCHING
+)
 
 COUNT_SOURCE_RECORDS = "MATCH (s:SourceRecord) RETURN count(s) AS n"
 
