@@ -8,7 +8,9 @@
    columns of etl/linkage_frame.py);
 2. :meth:`add_known`: the records already behind golden customers in the graph (earlier loads,
    other systems): a record this load brings again takes the customer it has (its assignment),
-   the others are scored against this load's new records (cross-load linking);
+   the others are scored against this load's new records (cross-load linking). The loader gives
+   their keys first (:meth:`add_graph_keys`), then the fields of those this load does not bring
+   (:meth:`absent_graph_keys`), then :meth:`keep_assignments` for the others;
    :meth:`add_not_same_as`: the pairs data stewards said are different people;
 3. :meth:`resolve`: etl/linkage.py scores, clusters and names the customers;
 4. the outputs, in bounded slices: golden-record slices (:meth:`records_of`), the records in load
@@ -186,7 +188,8 @@ class CustomerSpill:
     def add_graph_keys(self, frame: pd.DataFrame) -> None:
         """The keys of the records already behind golden customers (``system``, ``source_id``,
         ``customer_id``), as the graph streams them, each given the unique id its record has
-        as a known record (:meth:`add_known` in the same order gives the same ids). Then
+        as a known record (the ids :meth:`add_known` of all the records in full, in that order,
+        would give them). Then
         :meth:`absent_graph_keys` gives those this load does not bring, whose records are
         compared (read them and :meth:`add_known` them with their ids), and
         :meth:`keep_assignments` the others: a record this load brings again needs nothing of
@@ -215,7 +218,8 @@ class CustomerSpill:
             CREATE OR REPLACE TABLE graph_absent AS
             SELECT * FROM graph_keys g WHERE NOT EXISTS (
                 SELECT 1 FROM m WHERE m.system = g.system AND m.source_id = g.source_id)
-            """
+            ORDER BY unique_id
+            """  # (in order: a page's ``unique_id > ?`` skips the row groups before it)
         )
         last = -1
         while True:

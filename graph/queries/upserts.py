@@ -249,6 +249,9 @@ def changed_query(upsert: Upsert) -> str:
     absent or does not hold the content hash ``h`` (what a delta load writes). The changed rows,
     not the unchanged: in a delta load they are the few, and every row returned is one more
     record for the server to send and the driver to read (99 % of the rows before)."""
+    # one MATCH clause, made optional whole (a second clause would stay mandatory: the rows
+    # absent from the graph would never be written)
+    assert upsert.match.startswith("MATCH ") and upsert.match.count("MATCH") == 1, upsert.match
     return (
         f"UNWIND $rows AS row OPTIONAL {upsert.match} WHERE x.content_hash = row.h "
         "WITH row, x WHERE x IS NULL RETURN row.i AS i"
