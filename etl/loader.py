@@ -772,25 +772,11 @@ class Loader:
         """The records earlier loads put behind these customers, of every system, except those
         this load brings again (their new row replaces them): survivorship takes them all, so a
         record absent from this load keeps its values in the golden record. The customers that
-        have such records are noted in the spill (``PARTIAL``)."""
-        unique = sorted(set(ids))
-        absent: list[tuple[str, str, str]] = []  # (customer_id, system, source_id)
+        have such records are noted in the spill (``PARTIAL``). Which records those are, the
+        spill knows since :meth:`_add_graph_records` (its known records); their fields are read
+        from the graph by key."""
+        absent = self.spill.known_of(sorted(set(ids)))  # (customer_id, system, source_id)
         step = 20_000
-        for start in range(0, len(unique), step):
-            keys = self._read(lq.SOURCE_RECORD_KEYS_OF_CUSTOMERS, ids=unique[start : start + step])
-            by_system: dict[str, list[str]] = {}
-            for r in keys:
-                by_system.setdefault(r["system"], []).append(r["source_id"])
-            again = {
-                (system, source_id)
-                for system, source_ids in by_system.items()
-                for source_id in self.spill.customer_ids(system, source_ids)
-            }
-            absent += [
-                (r["customer_id"], r["system"], r["source_id"])
-                for r in keys
-                if (r["system"], r["source_id"]) not in again
-            ]
         rows = []
         for start in range(0, len(absent), step):
             part = absent[start : start + step]

@@ -247,6 +247,20 @@ class CustomerSpill:
             """
         )
 
+    def known_of(self, ids: list[str]) -> list[tuple[str, str, str]]:
+        """(customer_id, system, source_id) of the graph's records behind the customers ``ids``
+        that this load does not bring again (the known records once :meth:`resolve` has taken
+        the assignments of the others), by customer, in the order the graph gave them."""
+        self.db.register("_ids", pd.DataFrame({"cid": pd.Series(ids, dtype=object)}))
+        try:
+            rows = self.db.execute(
+                "SELECT k.cid, k.system, k.source_id FROM known k "
+                "WHERE k.cid IN (SELECT cid FROM _ids) ORDER BY k.cid, k.unique_id"
+            ).fetchall()
+        finally:
+            self.db.unregister("_ids")
+        return [(str(c), str(s), str(i)) for c, s, i in rows]
+
     def add_not_same_as(self, pairs: list[tuple[str, str, str, str]]) -> None:
         """(system_a, source_id_a, system_b, source_id_b): never in one customer."""
         if pairs:

@@ -78,6 +78,20 @@ def test_graph_keys_then_fields_of_the_absent_equal_every_record_in_full() -> No
         assert keyed.known_count == full.known_count == len(graph)
         assert read == len(set(graph.source_id) - set(load.source_id))  # only the absent read
         expected, got = _state(full), _state(keyed)
+
+        # the records survivorship adds to a slice of customers (etl/loader._known_records):
+        # those behind the customers that this load does not bring again, by customer
+        customers = sorted(set(graph.customer_id))[::3] + ["C-not-in-the-graph"]
+        brought = set(zip(load.system, load.source_id, strict=True))
+        behind = sorted(
+            (cid, system, source_id)
+            for system, source_id, cid in zip(
+                graph.system, graph.source_id, graph.customer_id, strict=True
+            )
+            if cid in customers and (system, source_id) not in brought
+        )
+        assert behind and sorted(keyed.known_of(customers)) == behind
+        assert keyed.known_of(customers) == full.known_of(customers)
     assert expected["m"] and expected["known"] and any(not r[-1] for r in expected["m"])
     for table in TABLES:
         assert got[table] == expected[table], table
