@@ -117,13 +117,6 @@ MATCH (s:SourceRecord)-[:RESOLVED_TO]->(c:Customer)
 RETURN s.system AS system, s.source_id AS source_id, c.customer_id AS customer_id
 """
 
-# the source records already behind these customers (keys only: most come again in a load)
-SOURCE_RECORD_KEYS_OF_CUSTOMERS = """
-UNWIND $ids AS id
-MATCH (c:Customer {customer_id: id})<-[:RESOLVED_TO]-(s:SourceRecord)
-RETURN id AS customer_id, s.system AS system, s.source_id AS source_id
-"""
-
 # source records by key, with everything the source system had (survivorship across loads)
 SOURCE_RECORDS_BY_KEY = """
 UNWIND $keys AS key
