@@ -358,8 +358,8 @@ class Loader:
         else:
             loaded_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
             # the records of this run are told from earlier ones by their loaded_at (to the
-            # second: graph/queries/loads._BEHIND_CUSTOMERS): a run started within the second of the last
-            # one would take that one's records for its own and not link to them
+            # second: graph/queries/loads._BEHIND_CUSTOMERS): a run started within the second
+            # of the last one would take that one's records for its own and not link to them
             latest = self._read(lq.LATEST_RUN_START)[0]["latest"]
             latest = latest.to_native() if hasattr(latest, "to_native") else latest
             if latest is not None and loaded_at <= latest:

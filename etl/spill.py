@@ -189,9 +189,8 @@ class CustomerSpill:
         """The keys of the records already behind golden customers (``system``, ``source_id``,
         ``customer_id``), as the graph streams them, each given the unique id its record has
         as a known record (the ids :meth:`add_known` of all the records in full, in that order,
-        would give them). Then
-        :meth:`absent_graph_keys` gives those this load does not bring, whose records are
-        compared (read them and :meth:`add_known` them with their ids), and
+        would give them). Then :meth:`absent_graph_keys` gives those this load does not bring,
+        whose records are compared (read them and :meth:`add_known` them with their ids), and
         :meth:`keep_assignments` the others: a record this load brings again needs nothing of
         the graph's but its customer (etl/linkage._prepare), so reading its fields is spared."""
         if frame.empty:
