@@ -56,6 +56,8 @@ MATCH_DDL = """
     id_hash VARCHAR, id_type VARCHAR, cid VARCHAR, fresh BOOLEAN
 """
 T = TypeVar("T")
+# a graph key ``g`` whose record this load brings again (etl/linkage._prepare's test)
+_BROUGHT_AGAIN = "EXISTS (SELECT 1 FROM m WHERE m.system = g.system AND m.source_id = g.source_id)"
 
 
 @dataclass(frozen=True)
@@ -212,13 +214,12 @@ class CustomerSpill:
     def absent_graph_keys(self, size: int) -> Iterator[pd.DataFrame]:
         """The graph keys of :meth:`add_graph_keys` whose record this load does not bring, in
         their order, ``size`` at a time (``unique_id``, ``system``, ``source_id``, ``cid``)."""
+        # in order: a page's ``unique_id > ?`` skips the row groups before it
         self.db.execute(
-            """
+            f"""
             CREATE OR REPLACE TABLE graph_absent AS
-            SELECT * FROM graph_keys g WHERE NOT EXISTS (
-                SELECT 1 FROM m WHERE m.system = g.system AND m.source_id = g.source_id)
-            ORDER BY unique_id
-            """  # (in order: a page's ``unique_id > ?`` skips the row groups before it)
+            SELECT * FROM graph_keys g WHERE NOT {_BROUGHT_AGAIN} ORDER BY unique_id
+            """  # noqa: S608 - constant SQL
         )
         last = -1
         while True:
@@ -237,13 +238,12 @@ class CustomerSpill:
         records (with nothing else: etl/linkage._prepare takes their customer, then drops
         them)."""
         self.db.execute(
-            """
+            f"""
             INSERT INTO known BY NAME
             SELECT unique_id, system, source_id, cid, false AS fresh FROM graph_keys g
-            WHERE EXISTS (
-                SELECT 1 FROM m WHERE m.system = g.system AND m.source_id = g.source_id);
+            WHERE {_BROUGHT_AGAIN};
             DELETE FROM graph_keys;
-            """
+            """  # noqa: S608 - constant SQL
         )
 
     def known_of(self, ids: list[str]) -> list[tuple[str, str, str]]:
