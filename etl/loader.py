@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from neo4j import Driver
 from rich.console import Console
@@ -648,23 +649,19 @@ class Loader:
 
     def _dedupe(self, entity: str, good: pd.DataFrame, errors: Errors, scope: str) -> pd.DataFrame:
         """Refuse a row whose key an earlier row of the file had (the file's keys so far are in
-        the spill's ``scope``, on disk)."""
+        the spill's ``scope``, in memory as 128-bit hashes: core/keyset.py)."""
         key = ENTITIES[entity].key
-        values_of = list(good[list(key)].itertuples(index=False, name=None))
-        texts = ["\x1f".join(str(v) for v in values) for values in values_of]
-        seen = self.spill.known(scope, list(dict.fromkeys(texts)))
-        keep, new = [], []
-        for idx, values, k in zip(good.index, values_of, texts, strict=True):
-            if k in seen:
-                errors.setdefault(idx, []).append(
-                    ("duplicate_key", f"duplicate_key: {key} {values} seen earlier in the file")
-                )
-                keep.append(False)
-            else:
-                seen.add(k)
-                new.append(k)
-                keep.append(True)
-        self.spill.add_keys(scope, new)
+        if len(key) == 1:
+            texts = [str(v) for v in good[key[0]].tolist()]
+        else:
+            columns = [good[c].tolist() for c in key]
+            texts = ["\x1f".join(str(v) for v in values) for values in zip(*columns, strict=True)]
+        keep = self.spill.first_time(scope, texts)
+        for i in np.flatnonzero(~np.asarray(keep, dtype=bool)).tolist():
+            idx, values = good.index[i], tuple(good[c].iat[i] for c in key)
+            errors.setdefault(idx, []).append(
+                ("duplicate_key", f"duplicate_key: {key} {values} seen earlier in the file")
+            )
         # a mask, not a list: an all-False list is empty, and good[[]] would drop every column
         return good[pd.Series(keep, index=good.index, dtype=bool)]
 
