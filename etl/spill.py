@@ -115,6 +115,8 @@ class CustomerSpill:
         # and never reopened; memory stays bounded by memory_limit (blocks not yet checkpointed
         # are evicted to temp_directory like any other)
         self.db.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        # nor a last checkpoint when it closes: the file is deleted right after
+        self.db.execute("PRAGMA disable_checkpoint_on_shutdown")
         self.db.execute(
             """
             CREATE TABLE rec (idx BIGINT, system VARCHAR, source_id VARCHAR, row BLOB);
@@ -389,11 +391,11 @@ class CustomerSpill:
         the list), adding it: in memory only (core/keyset.py), for a scope asked of nothing but
         this (a file's keys while it is read, for its duplicates): the key table is not
         written, and each key is hashed once."""
-        return self._keyset(scope).first_time([str(k) for k in keys])
+        return self._keyset(scope).first_time(keys)  # (which takes each key's str)
 
     def forget(self, scope: str) -> None:
         """Drop the in-memory keys of a scope asked no more (a file's keys once it is read);
-        the key table keeps them."""
+        the key table keeps those :meth:`add_keys` wrote (not those of :meth:`first_time`)."""
         self._sets.pop(self._scope(scope), None)
 
     def keys_in_slices(self, scope: str, size: int) -> Iterator[list[str]]:
