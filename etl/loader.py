@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from neo4j import Driver
 from rich.console import Console
@@ -651,17 +650,13 @@ class Loader:
         """Refuse a row whose key an earlier row of the file had (the file's keys so far are in
         the spill's ``scope``, in memory as 128-bit hashes: core/keyset.py)."""
         key = ENTITIES[entity].key
-        if len(key) == 1:
-            texts = [str(v) for v in good[key[0]].tolist()]
-        else:
-            columns = [good[c].tolist() for c in key]
-            texts = ["\x1f".join(str(v) for v in values) for values in zip(*columns, strict=True)]
-        keep = self.spill.first_time(scope, texts)
-        for i in np.flatnonzero(~np.asarray(keep, dtype=bool)).tolist():
-            idx, values = good.index[i], tuple(good[c].iat[i] for c in key)
-            errors.setdefault(idx, []).append(
-                ("duplicate_key", f"duplicate_key: {key} {values} seen earlier in the file")
-            )
+        rows = list(zip(*(good[c].tolist() for c in key), strict=True))
+        keep = self.spill.first_time(scope, ["\x1f".join(map(str, values)) for values in rows])
+        for idx, values, new in zip(good.index, rows, keep, strict=True):
+            if not new:
+                errors.setdefault(idx, []).append(
+                    ("duplicate_key", f"duplicate_key: {key} {values} seen earlier in the file")
+                )
         # a mask, not a list: an all-False list is empty, and good[[]] would drop every column
         return good[pd.Series(keep, index=good.index, dtype=bool)]
 
