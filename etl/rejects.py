@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import IO, Any
@@ -24,10 +25,12 @@ WARNINGS = "warnings"  # the file's name, beside the entities' rejects
 
 
 class RejectsWriter:
-    """Opens each entity's file on its first reject (truncating what an earlier attempt left)."""
+    """Opens each entity's file on its first reject (truncating what an earlier attempt left).
+    Two threads of a load may write at once (etl/loader.py): a chunk's rows are written whole."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._lock = threading.Lock()
         self._files: dict[str, tuple[IO[str], Any]] = {}
         self.by_reason: dict[str, int] = {}
         self.warnings_by_reason: dict[str, int] = {}
@@ -47,6 +50,10 @@ class RejectsWriter:
     def write(self, entity: str, source_file: str, raw: pd.DataFrame, errors: Errors) -> None:
         if not errors:
             return
+        with self._lock:
+            self._write(entity, source_file, raw, errors)
+
+    def _write(self, entity: str, source_file: str, raw: pd.DataFrame, errors: Errors) -> None:
         writer = self._writer(entity, COLUMNS)
         tally = self.by_source.setdefault((entity, source_file), Counter())
         for idx in sorted(errors):
@@ -62,6 +69,10 @@ class RejectsWriter:
         alone is taken too)."""
         if not warnings:
             return
+        with self._lock:
+            self._warn(source_file, warnings)
+
+    def _warn(self, source_file: str, warnings: dict[int, Any]) -> None:
         writer = self._writer(WARNINGS, WARNING_COLUMNS)
         for idx in sorted(warnings):
             found = warnings[idx]
@@ -71,6 +82,10 @@ class RejectsWriter:
                 writer.writerow([source_file, idx, code, message])
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         for f, _ in self._files.values():
             f.close()
         self._files.clear()

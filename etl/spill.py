@@ -19,6 +19,11 @@
 It also keeps the bounded lookups the loader needs after the customers: (system, source_id) ->
 customer_id for the references of accounts, holdings, interactions..., and sets of keys
 (duplicate detection within a file, keys loaded in this run).
+
+Two threads may use one spill: the loader reads and resolves the customers on its main thread
+while the entities that refer to no customer load on another (etl/loader.py). A DuckDB
+connection is not to be shared by threads; each other thread gets a cursor of its own (a
+connection to the same database: DuckDB's transactions keep their appends apart).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -104,7 +110,11 @@ class CustomerSpill:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"c360-spill-{os.getpid()}-", dir=directory)
         self.folder = Path(self._tmp.name)
         self.path = self.folder / "load.duckdb"
-        self.db = duckdb.connect(str(self.path))
+        self._main = duckdb.connect(str(self.path))
+        self._owner = threading.get_ident()
+        self._local = threading.local()  # another thread's cursor (:attr:`db`)
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
         self.configure(memory_limit=memory_limit, threads=threads)
         self.db.execute(f"SET temp_directory = '{self.folder / 'tmp'}'")
         self.db.execute("SET preserve_insertion_order = false")
@@ -137,6 +147,19 @@ class CustomerSpill:
         self.has_ids = False
         self.review_count = 0
 
+    @property
+    def db(self) -> duckdb.DuckDBPyConnection:
+        """This thread's connection: the spill's own on the thread that made it, else a cursor
+        made for the thread on first use."""
+        if threading.get_ident() == self._owner:
+            return self._main
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._main.cursor()
+            with self._lock:
+                self._cursors.append(cursor)
+        return cursor
+
     def configure(self, *, memory_limit: str, threads: int) -> None:
         """DuckDB's memory bound (beyond it, it spills to the temporary folder) and threads."""
         self.db.execute(f"SET memory_limit = '{_size(memory_limit)}'")
@@ -149,7 +172,9 @@ class CustomerSpill:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
+        for cursor in self._cursors:
+            cursor.close()
+        self._main.close()
         self._tmp.cleanup()
 
     def _append(self, table: str, frame: pd.DataFrame) -> None:
@@ -414,7 +439,8 @@ class CustomerSpill:
 
     def _scope(self, scope: str) -> int:
         """A small number per scope name: the key table does not repeat the name in every row."""
-        return self._scopes.setdefault(scope, len(self._scopes))
+        with self._lock:  # (two threads naming two new scopes get two numbers)
+            return self._scopes.setdefault(scope, len(self._scopes))
 
 
 def size_bytes(text: str) -> float:
