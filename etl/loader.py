@@ -5,7 +5,8 @@ the files its mapping reads (CSV, Parquet or JSON). Each system's files become v
 in-process DuckDB and each entity a query over them (etl/engine.py): a file's rows for the simple
 form of a mapping, a ``SELECT`` for the SQL form. Entities load in
 :data:`etl.entities.LOAD_ORDER`; customers of every system first go through identity resolution
-together. The engine's batches go through the mapping's formats (etl/mapping.apply_mapping),
+together, while the entities that refer to no customer (households, accounts:
+:data:`ALONGSIDE_CUSTOMERS`) load on a thread of their own. The engine's batches go through the mapping's formats (etl/mapping.apply_mapping),
 validation, the rejects files and the checkpointed writer, one batch at a time.
 
 Resumable: a run is identified by a fingerprint of the files the mappings read, the mappings and
@@ -130,6 +131,10 @@ PARTIAL = "customers:partial"
 HOME_CUSTOMERS, HOME_ACCOUNTS = "home_branch:customers", "home_branch:accounts"
 # ... and of them, those a delta load wrote (etl/delta.py): the ones whose home branch it changes
 TOUCHED_CUSTOMERS, TOUCHED_ACCOUNTS = "touched:customers", "touched:accounts"
+
+
+class _Stopped(Exception):
+    """A thread of the load stops because the other failed (Loader._meanwhile)."""
 
 
 class LoadError(RuntimeError):
@@ -330,7 +335,8 @@ class Loader:
         self.engine: Engine
         # the customer records, customer ids and key sets of the run, on disk (etl/spill.py)
         self.spill: CustomerSpill
-        self._cancelled = threading.Event()  # the steps alongside the customers stop
+        # the steps alongside the customers stop; they failed (Loader._meanwhile)
+        self._cancelled, self._alongside_failed = threading.Event(), threading.Event()
 
     # -- graph helpers ----------------------------------------------------------------------
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
@@ -703,16 +709,21 @@ class Loader:
             try:
                 for entity, units in steps.items():
                     self._load_step(entity, units)
+            except _Stopped:
+                pass
             except BaseException as exc:  # raised on the loader's thread
                 failures.append(exc)
+                self._alongside_failed.set()
 
         thread = threading.Thread(target=run, name="loader-alongside", daemon=True)
         thread.start()
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self._cancelled.set()
             thread.join()
+            if isinstance(exc, _Stopped) and failures:
+                raise failures[0] from None
             raise
         thread.join()
         if failures:
@@ -740,6 +751,8 @@ class Loader:
             scope = f"dedupe:customers:{m.system}/{source.name}"
             source_file = f"{m.system}/{source.name}"
             for chunk in self._chunks(f"customers/{m.system}", source, em):
+                if self._alongside_failed.is_set():  # (its failure is raised: _meanwhile)
+                    raise _Stopped
                 mapped, parse_errors = apply_mapping(chunk, em)
                 mapped = compose_name(mapped)
                 good, errors = self._validate("customers", mapped, parse_errors, source_file)
@@ -896,7 +909,7 @@ class Loader:
         step = f"{entity}:{m.system}"
         for chunk in self._chunks(f"{entity}/{m.system}", source, em):
             if self._cancelled.is_set():  # (the customers read alongside failed)
-                raise LoadError(f"{entity}: stopped, the load failed")
+                raise _Stopped
             mapped, parse_errors = apply_mapping(chunk, em)
             good, errors = self._validate(entity, mapped, parse_errors, source_file)
             good = self._check_refs(entity, m.system, good, errors)

@@ -110,7 +110,10 @@ class CustomerSpill:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"c360-spill-{os.getpid()}-", dir=directory)
         self.folder = Path(self._tmp.name)
         self.path = self.folder / "load.duckdb"
-        self._main = duckdb.connect(str(self.path))
+        # connections are made from a root one that runs nothing (DuckDB refuses to make a
+        # cursor of a connection while another thread runs a statement on it)
+        self._root = duckdb.connect(str(self.path))
+        self._main = self._root.cursor()
         self._owner = threading.get_ident()
         self._local = threading.local()  # another thread's cursor (:attr:`db`)
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -155,8 +158,8 @@ class CustomerSpill:
             return self._main
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
-            cursor = self._local.cursor = self._main.cursor()
             with self._lock:
+                cursor = self._local.cursor = self._root.cursor()
                 self._cursors.append(cursor)
         return cursor
 
@@ -172,9 +175,8 @@ class CustomerSpill:
         self.close()
 
     def close(self) -> None:
-        for cursor in self._cursors:
+        for cursor in [*self._cursors, self._main, self._root]:
             cursor.close()
-        self._main.close()
         self._tmp.cleanup()
 
     def _append(self, table: str, frame: pd.DataFrame) -> None:
