@@ -24,7 +24,8 @@ The lookup of a chunk's stored hashes runs on a thread of its own (:class:`LookA
 loader reads, maps and validates the next chunk: in a delta load, where few rows are written,
 the loader's main thread otherwise waited on these lookups for a quarter of the load (py-spy,
 100,000 customers). The chunks are still decided and handed to the writer one after the other,
-in the order they were read, on the loader's thread.
+in the order they were read, on the thread that reads them (households and accounts load on a
+thread of their own while the customers are resolved: etl/loader.py; one thread at a time).
 
 Identity resolution and survivorship still run over every record of the extract (the linker
 compares the whole population: an unchanged record may be the best match of a changed one), so

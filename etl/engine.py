@@ -156,6 +156,7 @@ class Engine:
         _sweep(base)
         self._tmp = tempfile.TemporaryDirectory(prefix=f"{PREFIX}-{os.getpid()}-", dir=base)
         self.workdir = Path(self._tmp.name)
+        self._cursor_lock = threading.Lock()
         self.con = duckdb.connect(
             config={
                 "memory_limit": memory_limit,
@@ -338,7 +339,8 @@ class Engine:
         )
 
     def _cursor(self, system: str) -> duckdb.DuckDBPyConnection:
-        cur = self.con.cursor()
+        with self._cursor_lock:  # (DuckDB refuses a cursor of a connection another thread uses)
+            cur = self.con.cursor()
         cur.execute(f"SET search_path = {literal(f'sys_{system},main')}")
         return cur
 

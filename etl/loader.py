@@ -7,7 +7,9 @@ form of a mapping, a ``SELECT`` for the SQL form. Entities load in
 :data:`etl.entities.LOAD_ORDER`; customers of every system first go through identity resolution
 together, while the entities that refer to no customer (households, accounts:
 :data:`ALONGSIDE_CUSTOMERS`) load on a thread of their own. The engine's batches go through the mapping's formats (etl/mapping.apply_mapping),
-validation, the rejects files and the checkpointed writer, one batch at a time.
+validation, the rejects files and the checkpointed writer, one batch at a time on each of the
+two threads; only one of them hands batches to the writer at a time (the customers are written
+once the steps alongside are done).
 
 Resumable: a run is identified by a fingerprint of the files the mappings read, the mappings and
 the batch size; re-running the same command after a crash finds the unfinished ``LoadRun`` and
@@ -470,7 +472,6 @@ class Loader:
                         t0 = time.perf_counter()
                         result.review = self._load_customers(units, self.counts[entity], alongside)
                         self.counts[entity].seconds += time.perf_counter() - t0
-                        self._check_all_refused(entity)
                     elif entity not in alongside:
                         self._load_step(entity, units)
                 self._home_branches()
@@ -658,7 +659,8 @@ class Loader:
     def _check_all_refused(self, entity: str) -> None:
         """A source of ``entity`` that read rows and kept none fails the load: the mapping (or
         the extract) is wrong, and loading what depends on it would only refuse more."""
-        for (ent, source_file), read in self.read_by_source.items():
+        # (a copy: the other thread of the load adds its sources meanwhile)
+        for (ent, source_file), read in list(self.read_by_source.items()):
             refused: dict[str, int] = self.rejects.by_source.get((entity, source_file), {})
             if ent != entity or not read or sum(refused.values()) < read:
                 continue
@@ -668,7 +670,7 @@ class Loader:
                 f"every row of {source_file} ({entity}, {read:,} rows) was refused; top reasons: "
                 + ", ".join(f"{code} {n:,}" for code, n in top)
                 + f" (the first: {first}); see {self.rejects.directory / f'{entity}.csv'}. "
-                "Nothing after it is loaded: fix the mapping or the extract and load again"
+                "The load stops there: fix the mapping or the extract and load again"
             )
 
     def _dedupe(self, entity: str, good: pd.DataFrame, errors: Errors, scope: str) -> pd.DataFrame:
@@ -724,10 +726,18 @@ class Loader:
             thread.join()
             if isinstance(exc, _Stopped) and failures:
                 raise failures[0] from None
+            for failure in failures:  # (both failed: the body's failure is raised, with a note)
+                exc.add_note(f"meanwhile the steps alongside the customers failed: {failure}")
             raise
         thread.join()
         if failures:
             raise failures[0]
+
+    def _raise_if_alongside_failed(self) -> None:
+        """Stop reading and resolving the customers when a step alongside failed (its failure
+        is what :meth:`_meanwhile` raises)."""
+        if self._alongside_failed.is_set():
+            raise _Stopped
 
     def _load_customers(
         self, units: list[Unit], counts: Counts, alongside: dict[str, list[Unit]] | None = None
@@ -751,8 +761,7 @@ class Loader:
             scope = f"dedupe:customers:{m.system}/{source.name}"
             source_file = f"{m.system}/{source.name}"
             for chunk in self._chunks(f"customers/{m.system}", source, em):
-                if self._alongside_failed.is_set():  # (its failure is raised: _meanwhile)
-                    raise _Stopped
+                self._raise_if_alongside_failed()
                 mapped, parse_errors = apply_mapping(chunk, em)
                 mapped = compose_name(mapped)
                 good, errors = self._validate("customers", mapped, parse_errors, source_file)
@@ -766,7 +775,10 @@ class Loader:
                 )
                 spill.add(prepared)
             spill.forget(scope)
+        # (before resolution: a customers source that kept nothing stops the steps alongside)
+        self._check_all_refused("customers")
         self._add_graph_records()
+        self._raise_if_alongside_failed()
         task = self.progress.add_task("customers/match", total=None)
 
         def echo(message: str) -> None:
@@ -776,6 +788,7 @@ class Loader:
             self.console.print(f"identity resolution: {message}", highlight=False)
 
         path = model_path(self.settings.c360_home, cfg)
+        self._raise_if_alongside_failed()
         spill.resolve(cfg, model_for_load(path, cfg, echo), echo)
         # what DuckDB does from here (golden records by slice, records in load order, key sets)
         # needs little memory; its buffers of the resolution are given back, so the loader

@@ -23,7 +23,9 @@ customer_id for the references of accounts, holdings, interactions..., and sets 
 Two threads may use one spill: the loader reads and resolves the customers on its main thread
 while the entities that refer to no customer load on another (etl/loader.py). A DuckDB
 connection is not to be shared by threads; each other thread gets a cursor of its own (a
-connection to the same database: DuckDB's transactions keep their appends apart).
+connection to the same database: DuckDB's transactions keep their appends apart). Adding keys to
+a scope and reading them into memory take a lock; the records, the customer ids and the
+resolution belong to the main thread.
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ class CustomerSpill:
         self._local = threading.local()  # another thread's cursor (:attr:`db`)
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
+        self._sets_lock = threading.Lock()  # a scope's keys: the table and the set in memory
         self.configure(memory_limit=memory_limit, threads=threads)
         self.db.execute(f"SET temp_directory = '{self.folder / 'tmp'}'")
         self.db.execute("SET preserve_insertion_order = false")
@@ -405,13 +408,14 @@ class CustomerSpill:
     def _keyset(self, scope: str) -> keyset.KeySet:
         """The scope's keys in memory, read once from the key table on first use."""
         number = self._scope(scope)
-        if number not in self._sets:
-            made = keyset.KeySet()
-            cursor = self.db.execute("SELECT k FROM keyset WHERE scope = ?", [number])
-            while batch := cursor.fetchmany(BATCH * 10):
-                made.add(k for (k,) in batch)
-            self._sets[number] = made  # (only once whole)
-        return self._sets[number]
+        with self._sets_lock:  # (keys another thread adds meanwhile are in the table or the set)
+            if number not in self._sets:
+                made = keyset.KeySet()
+                cursor = self.db.execute("SELECT k FROM keyset WHERE scope = ?", [number])
+                while batch := cursor.fetchmany(BATCH * 10):
+                    made.add(k for (k,) in batch)
+                self._sets[number] = made  # (only once whole)
+            return self._sets[number]
 
     def first_time(self, scope: str, keys: list[str]) -> list[bool]:
         """For each key, whether it is new to ``scope`` (neither added before nor earlier in
@@ -435,9 +439,11 @@ class CustomerSpill:
     def add_keys(self, scope: str, keys: Iterable[str]) -> None:
         values = [str(k) for k in keys]
         if values:
-            self._append("keyset", pd.DataFrame({"scope": self._scope(scope), "k": values}))
-            if (held := self._sets.get(self._scope(scope))) is not None:
-                held.add(values)
+            number = self._scope(scope)
+            with self._sets_lock:
+                self._append("keyset", pd.DataFrame({"scope": number, "k": values}))
+                if (held := self._sets.get(number)) is not None:
+                    held.add(values)
 
     def _scope(self, scope: str) -> int:
         """A small number per scope name: the key table does not repeat the name in every row."""
