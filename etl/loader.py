@@ -6,10 +6,10 @@ in-process DuckDB and each entity a query over them (etl/engine.py): a file's ro
 form of a mapping, a ``SELECT`` for the SQL form. Entities load in
 :data:`etl.entities.LOAD_ORDER`; customers of every system first go through identity resolution
 together, while the entities that refer to no customer (households, accounts:
-:data:`ALONGSIDE_CUSTOMERS`) load on a thread of their own. The engine's batches go through the mapping's formats (etl/mapping.apply_mapping),
-validation, the rejects files and the checkpointed writer, one batch at a time on each of the
-two threads; only one of them hands batches to the writer at a time (the customers are written
-once the steps alongside are done).
+:data:`ALONGSIDE_CUSTOMERS`) load on a thread of their own. The engine's batches go through the
+mapping's formats (etl/mapping.apply_mapping), validation, the rejects files and the
+checkpointed writer, one batch at a time on each of the two threads; only one of them hands
+batches to the writer at a time (the customers are written once the steps alongside are done).
 
 Resumable: a run is identified by a fingerprint of the files the mappings read, the mappings and
 the batch size; re-running the same command after a crash finds the unfinished ``LoadRun`` and
