@@ -10,8 +10,9 @@ The writes run on one background thread, in order, so the graph commits batch *n
 loader reads, maps and validates batch *n + 1* (two cores: Python on one, Neo4j on the other).
 At most ``depth`` batches wait in the queue (bounded memory). One thread of the loader at a time
 hands it batches (etl/loader.py: the customers are written after the steps alongside them).
-``flush`` waits until a step's batches are committed; a failed write stops the thread and is raised in the loader at its next
-``add``/``flush``, and no later batch is written (the checkpoint keeps the run resumable).
+``flush`` waits until a step's batches are committed; a failed write stops the thread and is
+raised in the loader at its next ``add``/``flush``, and no later batch is written (the
+checkpoint keeps the run resumable).
 The transaction work is graph/queries/loads.write_with_checkpoint.
 A delta load (etl/delta.py) writes a step with :meth:`CheckpointedWriter.write_chunk`: one
 numbered batch per chunk the loader read (the changed rows of the chunk, however few, and none
