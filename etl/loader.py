@@ -778,7 +778,6 @@ class Loader:
         # (before resolution: a customers source that kept nothing stops the steps alongside)
         self._check_all_refused("customers")
         self._add_graph_records()
-        self._raise_if_alongside_failed()
         task = self.progress.add_task("customers/match", total=None)
 
         def echo(message: str) -> None:
