@@ -9,7 +9,10 @@
 #
 # Figures: WORK/NAME/report.json (the loader's --report-json), WORK/NAME/time.log (GNU time:
 # wall clock, peak RSS, the loader's CPU), Neo4j's peak RSS and CPU printed at the end. WORK
-# defaults to /tmp/c360-sbs.
+# defaults to /tmp/c360-sbs. The trace, to see what waits for what: WORK/NAME/load.log has the
+# seconds since the start before each of the loader's lines, and WORK/NAME/cpu.tsv once a second
+# the seconds since the start, the CPU seconds used so far by the loader and by Neo4j (user +
+# system, /proc/PID/stat) and the loader's RSS in MiB.
 set -euo pipefail
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 NAME=$1
@@ -26,12 +29,36 @@ C=$TREE/.venv/bin/c360
 trap '"$C" neo4j stop >/dev/null 2>&1 || true' EXIT
 "$C" graph migrate >"$W/migrate.log" 2>&1
 echo "$(date +%T) $NAME: load start"
+PID=$(cat "$W/neo4j/c360-neo4j.pid")
+HZ=$(getconf CLK_TCK)
+T0=$(date +%s.%N)
+since() { awk -v t0="$T0" -v t="$(date +%s.%N)" 'BEGIN { printf "%7.1f", t - t0 }'; }
+cpu() { awk -v hz="$HZ" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null; }
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$(since)" "$line"; done; }
+sample() {  # until the loader (GNU time's child that runs `c360 load`) is gone
+  local loader=""
+  while [ -z "$loader" ] && kill -0 "$1" 2>/dev/null; do
+    loader=$(pgrep -P "$1" -f " load " || true)
+    sleep 0.2
+  done
+  [ -n "$loader" ] || return 0
+  printf 'seconds\tloader_cpu_s\tneo4j_cpu_s\tloader_rss_mib\n' >"$W/cpu.tsv"
+  while kill -0 "$loader" 2>/dev/null; do
+    rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$loader/status" 2>/dev/null || true)
+    printf '%s\t%s\t%s\t%s\n' "$(since)" "$(cpu "$loader")" "$(cpu "$PID")" "$rss" >>"$W/cpu.tsv"
+    sleep 1
+  done
+}
 rc=0
-/usr/bin/time -v "$C" load "$EXTRACTS" --no-progress --report-json "$W/report.json" \
-  >"$W/load.log" 2>"$W/time.log" || rc=$?
+/usr/bin/time -v -o "$W/time.log" "$C" load "$EXTRACTS" --no-progress \
+  --report-json "$W/report.json" > >(stamp >"$W/load.log") 2>&1 &
+TIMED=$!
+sample "$TIMED" &
+SAMPLER=$!
+wait "$TIMED" || rc=$?
+wait "$SAMPLER" || true
 echo "$(date +%T) $NAME: load end, exit $rc (1: loaded, the planted bad rows refused)"
 grep -E "Elapsed|Maximum resident" "$W/time.log"
-PID=$(cat "$W/neo4j/c360-neo4j.pid")
 grep VmHWM "/proc/$PID/status"
 # Neo4j's CPU time since it started (user + system, /proc/PID/stat fields 14 and 15)
 awk -v hz="$(getconf CLK_TCK)" '{printf "Neo4j CPU: %.1f s\n", ($14 + $15) / hz}' "/proc/$PID/stat"
