@@ -11,9 +11,8 @@
 # wall clock, peak RSS, the loader's CPU), Neo4j's peak RSS and CPU printed at the end. WORK
 # defaults to /tmp/c360-sbs. The trace, to see what waits for what: WORK/NAME/load.log has the
 # seconds since the start before each of the loader's lines, and WORK/NAME/cpu.tsv once a second
-# the seconds since the start, the CPU seconds used so far by the loader and by Neo4j (since it
-# started: subtract the first row's; user +
-# system, /proc/PID/stat) and the loader's RSS in MiB.
+# the seconds since the start, the CPU seconds (user + system, /proc/PID/stat) used so far by the
+# loader and by Neo4j (since it started: subtract the first row's) and the loader's RSS in MiB.
 set -euo pipefail
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 NAME=$1
