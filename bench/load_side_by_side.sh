@@ -60,5 +60,4 @@ wait "$SAMPLER" || true
 echo "$(date +%T) $NAME: load end, exit $rc (1: loaded, the planted bad rows refused)"
 grep -E "Elapsed|Maximum resident" "$W/time.log"
 grep VmHWM "/proc/$PID/status"
-# Neo4j's CPU time since it started (user + system, /proc/PID/stat fields 14 and 15)
-awk -v hz="$(getconf CLK_TCK)" '{printf "Neo4j CPU: %.1f s\n", ($14 + $15) / hz}' "/proc/$PID/stat"
+echo "Neo4j CPU since it started: $(cpu "$PID") s"
