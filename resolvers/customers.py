@@ -21,13 +21,15 @@ async def customer_profile(
     *,
     fields: Iterable[str],
     timeline: FirstPage | None = None,
+    account_fields: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """The profile row, masked. ``timeline``: the first page of the timeline, unfiltered, when
     the selection shows it; that page then comes in the same graph query, as the row's
     ``timeline_page`` (resolvers/interactions.Fetched), and the timeline field answers from it.
     Not for a caller whose view hides interactions: nothing is read for them. A failure of that
     page's part (a timeout on a very long history) is the profile's failure, no longer the
-    timeline field's alone."""
+    timeline field's alone. ``account_fields``: the Account fields the selection shows, when
+    known; its accounts then carry only those."""
     customer_id = customer_id.strip()
     if not customer_id or len(customer_id) > MAX_ID_LENGTH:
         raise BadUserInput(f"id must be 1 to {MAX_ID_LENGTH} characters")
@@ -42,7 +44,7 @@ async def customer_profile(
         scope=scope.kind,
         customer_id=customer_id,
         scope_params=scope.params,
-        parts=q.parts_for(fields),
+        parts=q.parts_for(fields, account_fields),
         **({} if page is None else {"timeline": page[0], "timeline_parts": page[1]}),
     )
     # Recorded whether or not the customer is there: a probe is a read, and its event looks like

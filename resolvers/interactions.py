@@ -158,7 +158,8 @@ def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, 
     items = [dict(item) for item in row["items"]]  # the row itself left as it came
     for item in items:
         for key in q.TEMPORALS:
-            item[key] = _instant(item[key])
+            if key in item:  # a selection of plain fields brings only the keys it shows
+                item[key] = _instant(item[key])
         # The first by id of those a re-load left; not fetched when not selected.
         [handler] = item.pop("handler", None) or [None]
         item["handled_by"] = handler and handler["employee_id"]

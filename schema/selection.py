@@ -67,6 +67,19 @@ def fields_of_nodes(info, *inner: str) -> list[str]:
     return sorted({*_under(info, ("edges", "node", *inner)), *_under(info, ("nodes", *inner))})
 
 
+def account_fields(info) -> list[str]:
+    """The Account fields a Customer selection shows: under ``accounts``, under ``holdings {
+    account }``, and ``holderRole`` for ``holdings { role }``."""
+    holdings = _under(info, ("holdings",))
+    return sorted(
+        {
+            *_under(info, ("accounts",)),
+            *_under(info, ("holdings", "account")),
+            *(["holderRole"] if "role" in holdings else []),
+        }
+    )
+
+
 # Where a page's items are, per page field: a Relay connection's edges' nodes and nodes, or the
 # deprecated connections' items.
 ITEM_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {

@@ -42,6 +42,7 @@ NARROW = {
     "plain": "id channel kind occurredAt summary",
     "handler": "id handledBy",
     "progress": "id progress { at note }",
+    "keys": "id kind severity nextStepDue customerName handledBy __typename",
 }
 ITEMS = {"timeline": "edges {{ cursor node {{ {} }} }}", "interactions": "items {{ {} }}"}
 
@@ -178,10 +179,14 @@ def test_the_page_a_profile_brings_is_the_timelines_own(api, auth_header, role, 
     whole = own["page"]
     for items in NARROW.values():
         narrow, _ = _ask(api, auth_header, role, _document(field, "page", items=items), variables)
+        sent = " ".join(CountingSession.queries)  # the page with the profile
         narrow_twice, _ = _ask(
             api, auth_header, role, _document(field, "page", "again", items=items), variables
         )
         assert "errors" not in narrow and "errors" not in narrow_twice
+        # Plain fields only: the items' keys are projected one by one, not all of them.
+        sent += " ".join(CountingSession.queries)  # the timeline's own query
+        assert ("i {.*" in sent) <= (whole is None), items
         pages = [narrow["data"]["customer"]["page"], *narrow_twice["data"]["customer"].values()]
         pages = [p for p in pages if isinstance(p, dict)]  # "id" is the customer's own
         if whole is None:

@@ -77,6 +77,44 @@ def _props(names: tuple[str, ...]) -> str:
     return ", ".join(f".{n}" for n in names)
 
 
+# What the accounts part projects per account. With markers ``accounts.<key>`` in the parts
+# (``account_parts_for``: a selection that says which Account fields it shows) only those keys
+# and the id, without the Product expansion unless its name is shown; without markers, all of
+# them. ``holder_role`` and ``product_name`` come from the HOLDS edge and the Product.
+ACCOUNT_PREFIX = "accounts."
+_ACCOUNT_EXTRA = {"holder_role": "holder_role: r.role", "product_name": "product_name: p.name"}
+# GraphQL field of Account -> the key it reads.
+ACCOUNT_FIELD_KEYS = {
+    "productType": "product_type", "productCode": "product_code", "productName": "product_name",
+    "currency": "currency", "balance": "balance", "status": "status", "holderRole": "holder_role",
+    "openedAt": "opened_at", "maturityDate": "maturity_date", "closedAt": "closed_at",
+}  # fmt: skip
+# What the unscored AUM is summed from (AUM_OF_ACCOUNTS), whatever the selection shows.
+_AUM_KEYS = ("product_type", "status", "currency", "balance")
+
+
+def account_parts_for(fields: Iterable[str]) -> frozenset[str]:
+    """The markers of the Account fields a selection shows (GraphQL names; unknown names, such
+    as ``__typename``, need nothing): the accounts part then projects only those."""
+    keys = {"account_id", *(ACCOUNT_FIELD_KEYS[f] for f in fields if f in ACCOUNT_FIELD_KEYS)}
+    return frozenset(f"{ACCOUNT_PREFIX}{key}" for key in keys)
+
+
+def _account_part(parts: frozenset[str]) -> str:
+    marked = {p.removeprefix(ACCOUNT_PREFIX) for p in parts if p.startswith(ACCOUNT_PREFIX)}
+    if not marked:
+        keys = {*_ACCOUNT_FIELDS, *_ACCOUNT_EXTRA}
+    else:
+        keys = marked | (set(_AUM_KEYS) if AUM_OF_ACCOUNTS in parts else set())
+    fields = [f".{k}" for k in _ACCOUNT_FIELDS if k in keys]
+    fields += [expr for k, expr in _ACCOUNT_EXTRA.items() if k in keys]
+    if AUM_OF_ACCOUNTS in parts:
+        fields.append("fx_rate: fx_rate")
+    product = "\n  OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)" if "product_name" in keys else ""
+    text = PARTS["accounts"].replace("__ACCOUNT__", ", ".join(fields))
+    return text.replace("__PRODUCT__", product)
+
+
 # The related parts of a profile, each one subquery per bound customer ``c``; a query fetches
 # only the parts its GraphQL selection asks for (``parts_for``). ``__ACCESS__`` stands for the
 # caller's scope expression (graph/queries/scope.ACCESS_EXPR) over another customer bound as ``c``.
@@ -95,14 +133,13 @@ CALL (c) {
   }
   RETURN household {.*, people: people} AS household
 }""",
-    # Each account's FX rate only for the AUM (AUM_OF_ACCOUNTS): a subquery per account.
-    "accounts": f"""
-CALL (c) {{
-  OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)
-  OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)__FX_RATE__
-  RETURN collect(CASE WHEN a IS NULL THEN NULL ELSE a {{{_props(_ACCOUNT_FIELDS)},
-         holder_role: r.role, product_name: p.name__FX_FIELD__}} END) AS accounts
-}}""",
+    # Each account's FX rate only for the AUM (AUM_OF_ACCOUNTS): a subquery per account. Its
+    # projection: __ACCOUNT__ (``_account_part``: every field, or those the selection shows).
+    "accounts": """
+CALL (c) {
+  OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)__PRODUCT____FX_RATE__
+  RETURN collect(CASE WHEN a IS NULL THEN NULL ELSE a {__ACCOUNT__} END) AS accounts
+}""",
     "relationship_manager": """
 CALL (c) {
   OPTIONAL MATCH (e:Employee)-[m:MANAGES]->(c)
@@ -187,9 +224,13 @@ FIELD_PARTS = {
 }
 
 
-def parts_for(fields: Iterable[str]) -> frozenset[str]:
-    """The parts a selection of Customer fields needs (GraphQL names)."""
+def parts_for(fields: Iterable[str], account_fields: Iterable[str] | None = None) -> frozenset[str]:
+    """The parts a selection of Customer fields needs (GraphQL names); with ``account_fields``
+    (the Account fields it shows under ``accounts`` and ``holdings``) its accounts carry only
+    those."""
     parts = {FIELD_PARTS[f] for f in fields if f in FIELD_PARTS}
+    if "accounts" in parts and account_fields is not None:
+        parts |= account_parts_for(account_fields)
     if "accounts" in parts and "computed_aum" in parts:  # summed from the accounts themselves
         parts -= {"computed_aum"}
         parts |= {AUM_OF_ACCOUNTS}
@@ -198,10 +239,12 @@ def parts_for(fields: Iterable[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=QUERY_TEXTS)
 def details(parts: frozenset[str], scope: ScopeKind) -> str:
-    text = "".join(PARTS[name] for name in PARTS if name in parts)
-    fx = AUM_OF_ACCOUNTS in parts
-    text = text.replace("__FX_RATE__", _FX_RATE_UNSCORED if fx else "")
-    text = text.replace("__FX_FIELD__", ", fx_rate: fx_rate" if fx else "")
+    text = "".join(
+        _account_part(parts) if name == "accounts" else PARTS[name]
+        for name in PARTS
+        if name in parts
+    )
+    text = text.replace("__FX_RATE__", _FX_RATE_UNSCORED if AUM_OF_ACCOUNTS in parts else "")
     if TIMELINE in parts:
         prefix = f"{TIMELINE}."
         item_parts = frozenset(p.removeprefix(prefix) for p in parts if p.startswith(prefix))

@@ -37,12 +37,48 @@ EVERY_ITEM_PART = frozenset(ITEM_PARTS)
 ITEM_FIELD_PARTS = {"handledBy": "handler", "progress": "progress"}
 
 
+# GraphQL field of Interaction -> the stored key it shows as stored (None: it needs none of the
+# item's own keys). A selection of only these fields projects its items key by key (markers
+# ``key.<key>`` among the parts) instead of ``.*``: at a hundred items, the keys nobody asked
+# for (the content hash, the complaint's fields) are neither sent nor decoded. Any other field
+# (a service level, a status, a due time: derived from several keys) takes ``.*``.
+PLAIN_ITEM_FIELDS: dict[str, str | None] = {
+    "id": "interaction_id", "channel": "channel", "kind": "kind", "occurredAt": "occurred_at",
+    "summary": "summary", "outcome": "outcome", "satisfaction": "satisfaction", "nps": "nps",
+    "severity": "severity", "category": "category", "causeType": "cause_type",
+    "causeSubtype": "cause_subtype", "acknowledgedBy": "acknowledged_by",
+    "nextStep": "next_step", "nextStepDue": "next_step_due", "customerId": None,
+    "customerName": None, "handledBy": None, "progress": None, "__typename": None,
+}  # fmt: skip
+ITEM_KEY_PREFIX = "key."
+# What the resolver reads of every item whatever is shown: the cursor's (occurred_at,
+# interaction_id), and the kind that says whether it is a tracked item.
+_ITEM_KEYS_ALWAYS = ("interaction_id", "occurred_at", "kind")
+# Query texts kept per builder: item selections combine keys in many ways (LRU, bounded).
+ITEM_QUERY_TEXTS = 256
+
+
 def item_parts_for(fields: Iterable[str]) -> frozenset[str]:
-    """The item parts a selection of Interaction fields needs (GraphQL names)."""
-    return frozenset(ITEM_FIELD_PARTS[f] for f in fields if f in ITEM_FIELD_PARTS)
+    """The item parts a selection of Interaction fields needs (GraphQL names), with the markers
+    of its keys when it shows only PLAIN_ITEM_FIELDS."""
+    fields = set(fields)
+    parts = {ITEM_FIELD_PARTS[f] for f in fields if f in ITEM_FIELD_PARTS}
+    if fields <= PLAIN_ITEM_FIELDS.keys():
+        keys = {*_ITEM_KEYS_ALWAYS, *(PLAIN_ITEM_FIELDS[f] for f in fields)} - {None}
+        parts |= {f"{ITEM_KEY_PREFIX}{key}" for key in keys}
+    return frozenset(parts)
 
 
-@lru_cache(maxsize=len(ITEM_PARTS) ** 2 * 4)
+def _item_projection(parts: frozenset[str]) -> str:
+    """An item's map: its keys as marked in ``parts`` (all of them, ``.*``, without markers),
+    temporals as text."""
+    keys = {p.removeprefix(ITEM_KEY_PREFIX) for p in parts if p.startswith(ITEM_KEY_PREFIX)}
+    if not keys:
+        return f".*, {_AS_TEXT}"
+    return ", ".join(f"{k}: toString(i.{k})" if k in TEMPORALS else f".{k}" for k in sorted(keys))
+
+
+@lru_cache(maxsize=ITEM_QUERY_TEXTS)
 def page_tail(parts: frozenset[str] = EVERY_ITEM_PART, prefix: str = "") -> str:
     """The page of the bound customer ``c``, its items with ``parts``; the parameters' names
     start with ``prefix``."""
@@ -60,7 +96,7 @@ WITH c, size(all_items) AS total,
      [x IN all_items WHERE $before_at IS NULL OR x.occurred_at < $before_at
         OR (x.occurred_at = $before_at AND x.interaction_id < $before_id)] AS rest
 RETURN c.customer_id AS customer_id, total, size(rest) > $limit AS has_next,
-       [i IN rest[0..$limit] | i {{.*, {_AS_TEXT}{extra}}}] AS items,
+       [i IN rest[0..$limit] | i {{{_item_projection(parts)}{extra}}}] AS items,
        c {{.customer_id, .name, .phone, .email, .address, .city, .national_id_last4}} AS customer
 """
     return re.sub(r"\$(\w+)", rf"${prefix}\1", tail) if prefix else tail
@@ -79,7 +115,7 @@ def profile_timeline_part(parts: frozenset[str]) -> str:
     )
 
 
-@lru_cache(maxsize=len(ACCESS_EXPR) * len(ITEM_PARTS) ** 2 * 2)
+@lru_cache(maxsize=ITEM_QUERY_TEXTS)
 def pages_query(scope: ScopeKind, parts: frozenset[str] = EVERY_ITEM_PART) -> str:
     """The timelines of several customers in one query (the DataLoader's batch): the scope admits
     each customer of $customer_ids, then the page above runs per customer."""

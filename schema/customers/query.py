@@ -18,7 +18,12 @@ from schema.customers.connection import (
 )
 from schema.customers.customer import Customer
 from schema.pagination import PageInfo
-from schema.selection import fields_of_nodes, fields_of_this_field, first_page_wanted
+from schema.selection import (
+    account_fields,
+    fields_of_nodes,
+    fields_of_this_field,
+    first_page_wanted,
+)
 
 
 def _filters(flt: CustomerFilter | None) -> search.CustomerFilterArgs:
@@ -68,6 +73,7 @@ class CustomersQuery:
             info.context,
             str(id),
             fields=fields_of_this_field(info),
+            account_fields=account_fields(info),
             timeline=None
             if wanted is None
             else FirstPage(first=wanted[0].get("first"), item_fields=tuple(wanted[1])),

@@ -1,0 +1,62 @@
+"""A profile's accounts carry only the Account fields its selection shows (graph/queries/
+customers.py, ``account_parts_for``): the Product is expanded only for ``productName``, a date
+is read only when shown. Narrow selections must hold the same values as the whole one, which is
+generated from the schema, for every role and every customer the policy graph holds; the unscored
+AUM summed from the accounts must not change with what the accounts show.
+"""
+
+from __future__ import annotations
+
+import pytest
+from graphql import GraphQLObjectType
+
+from auth.policy import Role
+from tests.policy_graph import CUSTOMER_IDS, MISSING_ID
+from tests.round_trips import CountingSession
+from tests.test_leak_crawler import GQL, selection
+from tests.test_profile_timeline import _ask, _project, api  # noqa: F401 (the fixture)
+
+CUSTOMER = GQL.get_type("Customer")
+assert isinstance(CUSTOMER, GraphQLObjectType)
+WHOLE = " ".join(
+    f"{name} {{ {selection(CUSTOMER.fields[name].type, 2, frozenset({'Customer'}), set())} }}"
+    for name in ("accounts", "holdings")
+)
+NARROW = {
+    "compared": "accounts { id productType balance }",
+    "product": "accounts { id productName }",
+    "dates": "holdings { role account { id openedAt maturityDate closedAt } }",
+    "aum": "aum accounts { id }",
+    "typename": "accounts { __typename } holdings { account { __typename id } }",
+}
+CASES = [(role, cid) for role in Role for cid in (*CUSTOMER_IDS, MISSING_ID)]
+
+
+def _document(fields: str) -> str:
+    return f"query($id: ID!) {{ customer(id: $id) {{ id aum {fields} }} }}"
+
+
+@pytest.mark.parametrize(("role", "customer_id"), CASES, ids=[f"{r.value}-{c}" for r, c in CASES])
+def test_narrow_account_selections_hold_the_wholes_values(api, auth_header, role, customer_id):  # noqa: F811
+    variables = {"id": customer_id}
+    whole, _ = _ask(api, auth_header, role, _document(WHOLE), variables)
+    assert "OF_PRODUCT]" in " ".join(CountingSession.queries) or whole["data"] is None
+    for name, fields in NARROW.items():
+        narrow, _ = _ask(api, auth_header, role, _document(fields), variables)
+        sent = " ".join(CountingSession.queries)
+        assert narrow.get("errors") == whole.get("errors"), name
+        if whole["data"] is None or whole["data"]["customer"] is None:
+            assert narrow["data"] == whole["data"], name
+            continue
+        assert ("OF_PRODUCT]" in sent) == ("productName" in fields), (name, sent)
+        assert (".opened_at" in sent) == ("openedAt" in fields), (name, sent)
+        got = narrow["data"]["customer"]
+        assert got == _project(whole["data"]["customer"], got), name
+
+
+def test_the_compared_customer_holds_accounts(api, auth_header):  # noqa: F811
+    """The fixture's first customer: the comparison above is not trivially empty."""
+    body, _ = _ask(api, auth_header, Role.ADMIN, _document(WHOLE), {"id": "C000001"})
+    accounts = body["data"]["customer"]["accounts"]
+    assert accounts and all(a["productName"] for a in accounts)
+    assert any(a["openedAt"] for a in accounts) and body["data"]["customer"]["aum"] > 0
