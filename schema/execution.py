@@ -27,6 +27,7 @@ own for every operation the API's clients send.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -62,14 +63,28 @@ def _leaf(parent_type: GraphQLObjectType, field_name: str) -> _Leaf:
 
 
 def _attribute(parent_type: GraphQLObjectType, field_name: str) -> tuple[Any, Any] | None:
-    """The default resolver and type of an attribute field without arguments, or None."""
+    """How to read an attribute field without arguments (a one-argument reader: ``attrgetter``
+    of strawberry's attribute when its default resolver is ``getattr``, else that resolver)
+    and its type; or None."""
     field_def = parent_type.fields.get(field_name)
     if field_def is None or field_def.args:
         return None
     resolve = field_def.resolve
     if resolve is None or not getattr(resolve, "_is_default", False):
         return None
-    return resolve, field_def.type
+    definition = (field_def.extensions or {}).get("strawberry-definition")
+    if (
+        definition is not None
+        and getattr(definition, "default_resolver", None) is getattr
+        and getattr(definition, "is_basic_field", False)
+    ):
+        return attrgetter(definition.python_name), field_def.type
+    return (lambda source: resolve(source, None)), field_def.type
+
+
+# A step of an object's walk: (response name, reader or None for __typename, the type's name
+# for __typename, leaf (coerce, non-null) or None, the field's type and selection)
+_Step = tuple[str, Any, str, tuple[Any, bool] | None, Any, FieldDetailsList]
 
 
 class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
@@ -138,98 +153,61 @@ class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
             return Undefined if coerced is None or coerced is Undefined else coerced
         return Undefined  # an interface or a union: graphql-core resolves the type
 
-    def _walk_object(self, type_: GraphQLObjectType, grouped: GroupedFieldSet, value: Any) -> Any:
-        out: dict[str, Any] = {}
+    def _plan(self, type_: GraphQLObjectType, grouped: GroupedFieldSet) -> list[_Step] | None:
+        """The steps of walking ``type_`` with ``grouped`` (per execution: collect_subfields
+        keeps ``grouped`` for it), or None when a field needs graphql-core."""
+        key = (type_, id(grouped))
+        plans = self.__dict__.setdefault("_plans", {})
+        if key in plans:
+            return plans[key][1]
+        steps: list[_Step] | None = []
         attributes = self._attributes
         for response_name, details in grouped.items():
-            node = details[0].node
-            name = node.name.value
+            name = details[0].node.name.value
             if name == "__typename":
-                out[response_name] = type_.name
+                steps.append((response_name, None, type_.name, None, None, details))
                 continue
-            key = (type_, name)
+            field_key = (type_, name)
             try:
-                attribute = attributes[key]
+                attribute = attributes[field_key]
             except KeyError:
-                attribute = attributes[key] = _attribute(type_, name)
+                attribute = attributes[field_key] = _attribute(type_, name)
             if attribute is None or any(d.node.arguments or d.node.directives for d in details):
-                return Undefined
-            resolve, field_type = attribute
+                steps = None
+                break
+            read, field_type = attribute
+            inner, non_null = field_type, False
+            if isinstance(inner, GraphQLNonNull):
+                inner, non_null = inner.of_type, True
+            leaf = (inner.coerce_output_value, non_null) if is_leaf_type(inner) else None
+            steps.append((response_name, read, name, leaf, field_type, details))
+        plans[key] = (grouped, steps)  # ``grouped`` kept alive with its id
+        return steps
+
+    def _walk_object(self, type_: GraphQLObjectType, grouped: GroupedFieldSet, value: Any) -> Any:
+        steps = self._plan(type_, grouped)
+        if steps is None:
+            return Undefined
+        out: dict[str, Any] = {}
+        for response_name, read, name, leaf, field_type, details in steps:
+            if read is None:
+                out[response_name] = name  # __typename
+                continue
             try:
-                field_value = resolve(value, None)
+                field_value = read(value)
+                if leaf is None:
+                    done = self._walk(field_type, details, field_value)
+                elif field_value is None:
+                    done = Undefined if leaf[1] else None
+                elif isinstance(field_value, Exception):
+                    done = Undefined
+                else:
+                    done = leaf[0](field_value)
+                    if done is None:
+                        done = Undefined
             except Exception:
                 return Undefined
-            done = self._walk(field_type, details, field_value)
             if done is Undefined:
                 return Undefined
             out[response_name] = done
         return out
-
-    def execute_fields(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        grouped_field_set: GroupedFieldSet,
-        position_context: Any,
-    ) -> Any:
-        manager = self.middleware_manager  # strawberry passes one, empty without resolve hooks
-        if manager is not None and manager.middlewares:
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
-        usual: GroupedFieldSet = {}  # the fields graphql-core executes, in the answer's order
-        results: dict[str, Any] = {}
-        leaves = self._leaves
-        for response_name, details in grouped_field_set.items():
-            node = details[0].node
-            name = node.name.value
-            key = (parent_type, name)
-            try:
-                leaf = leaves[key]
-            except KeyError:
-                leaf = leaves[key] = _leaf(parent_type, name)
-            if leaf is not None and not node.arguments and not node.directives:
-                value = _read(leaf, source_value)
-                if value is not Undefined:
-                    results[response_name] = value
-                    continue
-            usual[response_name] = details
-            results[response_name] = None  # keeps the position; filled below
-        if not usual:
-            return results
-        done = super().execute_fields(parent_type, source_value, path, usual, position_context)
-        if isinstance(done, dict):
-            return _merge(results, usual, done)
-
-        async def merged() -> dict[str, Any]:
-            return _merge(results, usual, await done)
-
-        return merged()
-
-
-def _merge(results: dict[str, Any], usual: dict[str, Any], done: dict[str, Any]) -> dict[str, Any]:
-    """The leaves and graphql-core's answers in the selection's order (a field graphql-core
-    leaves out of its answer is left out here too)."""
-    for response_name in usual:
-        if response_name in done:
-            results[response_name] = done[response_name]
-        else:
-            del results[response_name]
-    return results
-
-
-def _read(leaf: tuple[Any, GraphQLLeafType, bool], source: Any) -> Any:
-    """The leaf's answer, or Undefined when graphql-core must decide (a null under non-null, an
-    error, a value the type does not coerce)."""
-    resolve, leaf_type, non_null = leaf
-    try:
-        value = resolve(source, None)
-        if value is None:
-            return Undefined if non_null else None
-        if isinstance(value, Exception):
-            return Undefined
-        coerced = leaf_type.coerce_output_value(value)
-    except Exception:
-        return Undefined
-    return Undefined if coerced is None or coerced is Undefined else coerced
