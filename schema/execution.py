@@ -160,7 +160,8 @@ class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
         plans = self.__dict__.setdefault("_plans", {})
         if key in plans:
             return plans[key][1]
-        steps: list[_Step] | None = []
+        steps: list[_Step] = []
+        walkable = True
         attributes = self._attributes
         for response_name, details in grouped.items():
             name = details[0].node.name.value
@@ -173,7 +174,7 @@ class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
             except KeyError:
                 attribute = attributes[field_key] = _attribute(type_, name)
             if attribute is None or any(d.node.arguments or d.node.directives for d in details):
-                steps = None
+                walkable = False
                 break
             read, field_type = attribute
             inner, non_null = field_type, False
@@ -181,8 +182,8 @@ class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
                 inner, non_null = inner.of_type, True
             leaf = (inner.coerce_output_value, non_null) if is_leaf_type(inner) else None
             steps.append((response_name, read, name, leaf, field_type, details))
-        plans[key] = (grouped, steps)  # ``grouped`` kept alive with its id
-        return steps
+        plans[key] = (grouped, steps if walkable else None)  # ``grouped`` kept alive with its id
+        return plans[key][1]
 
     def _walk_object(self, type_: GraphQLObjectType, grouped: GroupedFieldSet, value: Any) -> Any:
         steps = self._plan(type_, grouped)

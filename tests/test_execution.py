@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -182,3 +183,70 @@ def test_only_attribute_leaves_without_arguments_take_the_short_way():
     resolve, leaf_type, non_null = execution._leaf(thing, "plain")  # type: ignore[misc]
     assert leaf_type is GraphQLString and non_null
     assert isinstance(thing.fields["plain"].type, GraphQLNonNull)
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Leaf:
+    name: str
+    colour: Colour
+    tags: list[str]
+    note: str | None = None
+
+
+@strawberry.type
+class Box:
+    leaves: list[Leaf]
+    first: Leaf | None
+
+    @strawberry.field
+    def computed(self) -> str:
+        return "c"
+
+
+@strawberry.type
+class BoxQuery:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        leaves = [
+            Leaf(name="a", colour=Colour.RED, tags=["x"]),
+            Leaf(name="b", colour=Colour.BLUE, tags=[]),
+        ]
+        broken = [Leaf(name=None, colour=Colour.RED, tags=[])]  # type: ignore[arg-type]
+        return [Box(leaves=leaves, first=leaves[0]), Box(leaves=broken, first=None)]
+
+
+WALKED = """{ boxes { __typename leaves { n: name colour tags ...F } first { name }
+  more: leaves { note } } } fragment F on Leaf { name note }"""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        WALKED,
+        "{ boxes { leaves { name } computed } }",
+        "{ boxes { leaves { name @include(if: false) colour } first { tags } } }",
+        "{ boxes { first { name } } }",
+    ],
+)
+def test_a_walked_value_answers_as_graphql_cores_own(query):
+    """Objects and lists of objects made only of attribute fields are walked in one go; a
+    resolver, a directive or a null under non-null (the second box's leaf) hands the value
+    back to graphql-core: the same data, the same errors and paths."""
+    LeafFastExecution._attributes.clear()
+    ours = strawberry.Schema(BoxQuery, execution_context_class=LeafFastExecution)
+    theirs = strawberry.Schema(BoxQuery)
+    mine, other = ours.execute_sync(query), theirs.execute_sync(query)
+    assert mine.data == other.data
+    assert [(e.message, e.path) for e in mine.errors or []] == [
+        (e.message, e.path) for e in other.errors or []
+    ]
+    if query == WALKED:
+        assert other.errors and other.errors[0].path == ["boxes", 1, "leaves", 0, "n"]
+        walked = {(t.name, f) for (t, f), read in LeafFastExecution._attributes.items() if read}
+        assert {("Leaf", "colour"), ("Leaf", "tags"), ("Box", "first")} <= walked
