@@ -69,30 +69,39 @@ def for_caller(
     ctx: Context, item: dict[str, Any], customer: dict[str, Any], access: str = "direct"
 ) -> dict[str, Any]:
     """The item as the caller's view of its customer lets it be seen."""
+    return for_caller_all(ctx, [item], customer, access)[0]
+
+
+def for_caller_all(
+    ctx: Context, items: list[dict[str, Any]], customer: dict[str, Any], access: str = "direct"
+) -> list[dict[str, Any]]:
+    """Items of one customer as the caller's view of that customer lets them be seen (the view
+    and the customer's shown name worked out once for all of them)."""
     view = enforce.view_for(ctx.principal, access)
     treatments = VIEWS[view]
-    shown = dict(item)
-    shown["customer_id"] = customer.get("customer_id")
-    shown["customer_name"] = apply_mask(treatments["name"], customer.get("name"), customer)
-    progress = list(item.get("progress") or [])
-    if view is View.SELF:  # the customer: only what was fed back to them
-        progress = [p for p in progress if p.get("visible_to_customer")]
-    if view is View.PSEUDONYMISED:  # auditors, engineers: service levels, never the free text
-        for name in FREE_TEXT:
-            shown[name] = None
-        progress = [{**p, "note": ""} for p in progress]  # the note is there, its text is not
-    elif treatments["timeline"] is not Mask.CLEAR:  # free text may carry personal data
-        masks_names = treatments["name"] is not Mask.CLEAR
+    customer_id = customer.get("customer_id")
+    customer_name = apply_mask(treatments["name"], customer.get("name"), customer)
+    masks_names = treatments["name"] is not Mask.CLEAR
 
-        def masked(text: Any) -> Any:
-            return (
-                text
-                if text is None
-                else mask_free_text(str(text), customer, mask_names=masks_names)
-            )
+    def masked(text: Any) -> Any:
+        return text if text is None else mask_free_text(str(text), customer, mask_names=masks_names)
 
-        for name in FREE_TEXT:
-            shown[name] = masked(shown.get(name))
-        progress = [{**p, "note": masked(p.get("note"))} for p in progress]
-    shown["progress"] = progress
-    return shown
+    out = []
+    for item in items:
+        shown = dict(item)
+        shown["customer_id"] = customer_id
+        shown["customer_name"] = customer_name
+        progress = list(item.get("progress") or [])
+        if view is View.SELF:  # the customer: only what was fed back to them
+            progress = [p for p in progress if p.get("visible_to_customer")]
+        if view is View.PSEUDONYMISED:  # auditors, engineers: service levels, never the free text
+            for name in FREE_TEXT:
+                shown[name] = None
+            progress = [{**p, "note": ""} for p in progress]  # the note is there, its text is not
+        elif treatments["timeline"] is not Mask.CLEAR:  # free text may carry personal data
+            for name in FREE_TEXT:
+                shown[name] = masked(shown.get(name))
+            progress = [{**p, "note": masked(p.get("note"))} for p in progress]
+        shown["progress"] = progress
+        out.append(shown)
+    return out

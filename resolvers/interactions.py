@@ -19,7 +19,7 @@ from core.complaints import TRACKED_KINDS
 from core.errors import BadUserInput, NotFound
 from graph.queries import interactions as q
 from graph.session import all_rows, one_row
-from resolvers.complaint_view import for_caller, with_service_level
+from resolvers.complaint_view import for_caller, for_caller_all, with_service_level
 from resolvers.context import Context
 from resolvers.idempotency import idempotency_key
 from resolvers.pagination import CursorCodec, Cursors, list_cursors, page_size
@@ -175,7 +175,7 @@ def _page(ctx: Context, row: dict[str, Any], cursors: CursorCodec) -> dict[str, 
         with_service_level(item, ctx.settings, now)
     return {
         "total": row["total"],
-        "items": [for_caller(ctx, item, customer) for item in items],
+        "items": for_caller_all(ctx, items, customer),
         "cursors": item_cursors,
         "has_next": row["has_next"],
         "end_cursor": item_cursors[-1] if item_cursors else None,

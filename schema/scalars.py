@@ -32,4 +32,4 @@ def to_datetime(value: Any) -> dt.datetime | None:
 
 def enum_or_none(cls: type[Enum], value: Any) -> Any:
     """The enum member for a stored value, or None for a value the enum does not know."""
-    return cls(value) if value in cls._value2member_map_ else None
+    return cls._value2member_map_.get(value)  # the member itself, as cls(value) gives it
