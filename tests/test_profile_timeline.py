@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from auth import enforce
 from auth.policy import ROLES, Role
 from auth.principal import Principal
+from graph.queries.interactions import PLAIN_ITEM_FIELDS
 from tests.policy_graph import CLAIMS, CUSTOMER_IDS, MISSING_ID, load_policy_graph
 from tests.round_trips import CountingSession, count_queries
 from tests.test_leak_crawler import GQL, selection
@@ -43,7 +44,13 @@ NARROW = {
     "handler": "id handledBy",
     "progress": "id progress { at note }",
     "keys": "id kind severity nextStepDue customerName handledBy __typename",
+    # every field the items' key-by-key projection serves (graph/queries/interactions.py)
+    "every plain": " ".join(f for f in PLAIN_ITEM_FIELDS if f != "progress") + " progress { at }",
 }
+ITEM_TYPE = GQL.get_type("Interaction")
+assert isinstance(ITEM_TYPE, GraphQLObjectType)
+# a plain field the schema no longer has would be projected for nothing
+assert set(PLAIN_ITEM_FIELDS) - {"__typename"} <= set(ITEM_TYPE.fields)
 ITEMS = {"timeline": "edges {{ cursor node {{ {} }} }}", "interactions": "items {{ {} }}"}
 
 
