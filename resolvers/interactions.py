@@ -109,7 +109,7 @@ async def timeline(
     customer."""
     params = page_params(ctx, customer_id, flt, first, after)
     parts = q.item_parts_for(item_fields)
-    if fetched is not None and fetched[0] == params and fetched[1] >= parts:
+    if fetched is not None and fetched[0] == params and q.parts_cover(fetched[1], parts):
         return _page(ctx, fetched[2], _cursors(ctx, customer_id, params))
 
     async def load(customer_ids: list[str]) -> list[dict[str, Any] | NotFound]:

@@ -73,11 +73,9 @@ def _attribute(parent_type: GraphQLObjectType, field_name: str) -> tuple[Any, An
     if resolve is None or not getattr(resolve, "_is_default", False):
         return None
     definition = (field_def.extensions or {}).get("strawberry-definition")
-    if (
-        definition is not None
-        and getattr(definition, "default_resolver", None) is getattr
-        and getattr(definition, "is_basic_field", False)
-    ):
+    if definition is None or not getattr(definition, "is_basic_field", False):
+        return None  # extensions or permissions: strawberry's resolver needs its info
+    if getattr(definition, "default_resolver", None) is getattr:
         return attrgetter(definition.python_name), field_def.type
     return (lambda source: resolve(source, None)), field_def.type
 
@@ -212,3 +210,72 @@ class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
                 return Undefined
             out[response_name] = done
         return out
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        manager = self.middleware_manager  # strawberry passes one, empty without resolve hooks
+        if manager is not None and manager.middlewares:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        usual: GroupedFieldSet = {}  # the fields graphql-core executes, in the answer's order
+        results: dict[str, Any] = {}
+        leaves = self._leaves
+        for response_name, details in grouped_field_set.items():
+            node = details[0].node
+            name = node.name.value
+            key = (parent_type, name)
+            try:
+                leaf = leaves[key]
+            except KeyError:
+                leaf = leaves[key] = _leaf(parent_type, name)
+            if leaf is not None and not node.arguments and not node.directives:
+                value = _read(leaf, source_value)
+                if value is not Undefined:
+                    results[response_name] = value
+                    continue
+            usual[response_name] = details
+            results[response_name] = None  # keeps the position; filled below
+        if not usual:
+            return results
+        done = super().execute_fields(parent_type, source_value, path, usual, position_context)
+        if isinstance(done, dict):
+            return _merge(results, usual, done)
+
+        async def merged() -> dict[str, Any]:
+            return _merge(results, usual, await done)
+
+        return merged()
+
+
+def _merge(results: dict[str, Any], usual: dict[str, Any], done: dict[str, Any]) -> dict[str, Any]:
+    """The leaves and graphql-core's answers in the selection's order (a field graphql-core
+    leaves out of its answer is left out here too)."""
+    for response_name in usual:
+        if response_name in done:
+            results[response_name] = done[response_name]
+        else:
+            del results[response_name]
+    return results
+
+
+def _read(leaf: tuple[Any, GraphQLLeafType, bool], source: Any) -> Any:
+    """The leaf's answer, or Undefined when graphql-core must decide (a null under non-null, an
+    error, a value the type does not coerce)."""
+    resolve, leaf_type, non_null = leaf
+    try:
+        value = resolve(source, None)
+        if value is None:
+            return Undefined if non_null else None
+        if isinstance(value, Exception):
+            return Undefined
+        coerced = leaf_type.coerce_output_value(value)
+    except Exception:
+        return Undefined
+    return Undefined if coerced is None or coerced is Undefined else coerced

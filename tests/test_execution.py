@@ -132,6 +132,8 @@ def test_the_customer_360_read_with_100_timeline_items_answers_as_graphql_cores_
         short | walked
     )
     assert {("TimelineEdge", "node"), ("Interaction", "channel"), ("Account", "id")} <= walked
+    # the leaves of an object that cannot be walked (the customer: fields with resolvers)
+    assert ("Customer", "name") in short
 
 
 @strawberry.type

@@ -60,3 +60,28 @@ def test_the_compared_customer_holds_accounts(api, auth_header):  # noqa: F811
     accounts = body["data"]["customer"]["accounts"]
     assert accounts and all(a["productName"] for a in accounts)
     assert any(a["openedAt"] for a in accounts) and body["data"]["customer"]["aum"] > 0
+
+
+def test_an_account_whose_product_code_changed_is_listed_once(api, auth_header, driver, settings):  # noqa: F811
+    """A later load that changes an account's product code leaves the old OF_PRODUCT edge: the
+    account is still one account, named after its current product, whatever the selection (and
+    the unscored AUM summed from the accounts counts it once)."""
+    [record] = driver.execute_query(
+        """MATCH (:Customer {customer_id: 'C000001'})-[:HOLDS]->(a:Account)-[:OF_PRODUCT]->(p)
+        WITH a, p ORDER BY a.account_id LIMIT 1
+        MERGE (old:Product {product_code: 'OLD-' + p.product_code}) SET old.name = 'retired'
+        MERGE (a)-[:OF_PRODUCT]->(old)
+        RETURN a.account_id AS account, p.name AS name""",
+        database_=settings.neo4j_database,
+    ).records
+    answers = {}
+    for fields in ("aum accounts { id }", "aum accounts { id productName }", WHOLE):
+        body, _ = _ask(api, auth_header, Role.ADMIN, _document(fields), {"id": "C000001"})
+        customer = body["data"]["customer"]
+        ids = [a["id"] for a in customer["accounts"]]
+        assert ids.count(record["account"]) == 1 and ids == sorted(ids), fields
+        answers[fields] = customer["aum"]
+        if "productName" in fields:
+            named = {a["id"]: a["productName"] for a in customer["accounts"]}
+            assert named[record["account"]] == record["name"], fields
+    assert len(set(answers.values())) == 1, answers

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from auth import enforce
 from auth.policy import ROLES, Role
 from auth.principal import Principal
-from graph.queries.interactions import PLAIN_ITEM_FIELDS
+from graph.queries.interactions import PLAIN_ITEM_FIELDS, item_parts_for, parts_cover
 from tests.policy_graph import CLAIMS, CUSTOMER_IDS, MISSING_ID, load_policy_graph
 from tests.round_trips import CountingSession, count_queries
 from tests.test_leak_crawler import GQL, selection
@@ -235,3 +235,15 @@ def test_a_first_out_of_range_is_the_timelines_error_with_the_customer_still_sho
     assert body["data"]["customer"] == {"id": "C000001", "timeline": None}
     [error] = body["errors"]
     assert error["path"] == ["customer", "timeline"] and "first" in error["message"]
+
+
+def test_a_page_fetched_with_fewer_keys_is_not_taken_for_one_that_needs_more():
+    """The page a profile brought answers a timeline field only if its items hold what that
+    field's items show: no markers means every key, which a key-by-key page does not hold."""
+    plain = item_parts_for(["id", "summary"])
+    derived = item_parts_for(["id", "slaStatus"])  # a service level: every key
+    handled = item_parts_for(["id", "handledBy"])
+    assert parts_cover(plain, plain) and parts_cover(derived, plain)
+    assert not parts_cover(plain, derived) and not parts_cover(plain, handled)
+    assert parts_cover(item_parts_for(["id", "slaStatus", "handledBy"]), handled)
+    assert not parts_cover(derived, handled)

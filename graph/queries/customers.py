@@ -79,10 +79,18 @@ def _props(names: tuple[str, ...]) -> str:
 
 # What the accounts part projects per account. With markers ``accounts.<key>`` in the parts
 # (``account_parts_for``: a selection that says which Account fields it shows) only those keys
-# and the id, without the Product expansion unless its name is shown; without markers, all of
-# them. ``holder_role`` and ``product_name`` come from the HOLDS edge and the Product.
+# and the id (the Product's name only when shown); without markers, all of them.
+# ``holder_role`` and ``product_name`` come from the HOLDS edge and the Product.
 ACCOUNT_PREFIX = "accounts."
-_ACCOUNT_EXTRA = {"holder_role": "holder_role: r.role", "product_name": "product_name: p.name"}
+# The product's name without a row per OF_PRODUCT edge: a product code changed by a later load
+# leaves the old edge (graph/queries/upserts.UPSERT_ACCOUNTS merges the new one), so the name of
+# the product of the account's current code first.
+_ACCOUNT_EXTRA = {
+    "holder_role": "holder_role: r.role",
+    "product_name": """product_name: coalesce(
+         head([(a)-[:OF_PRODUCT]->(p:Product) WHERE p.product_code = a.product_code | p.name]),
+         head([(a)-[:OF_PRODUCT]->(p:Product) | p.name]))""",
+}
 # GraphQL field of Account -> the key it reads.
 ACCOUNT_FIELD_KEYS = {
     "productType": "product_type", "productCode": "product_code", "productName": "product_name",
@@ -110,9 +118,7 @@ def _account_part(parts: frozenset[str]) -> str:
     fields += [expr for k, expr in _ACCOUNT_EXTRA.items() if k in keys]
     if AUM_OF_ACCOUNTS in parts:
         fields.append("fx_rate: fx_rate")
-    product = "\n  OPTIONAL MATCH (a)-[:OF_PRODUCT]->(p:Product)" if "product_name" in keys else ""
-    text = PARTS["accounts"].replace("__ACCOUNT__", ", ".join(fields))
-    return text.replace("__PRODUCT__", product)
+    return PARTS["accounts"].replace("__ACCOUNT__", ", ".join(fields))
 
 
 # The related parts of a profile, each one subquery per bound customer ``c``; a query fetches
@@ -137,7 +143,8 @@ CALL (c) {
     # projection: __ACCOUNT__ (``_account_part``: every field, or those the selection shows).
     "accounts": """
 CALL (c) {
-  OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)__PRODUCT____FX_RATE__
+  OPTIONAL MATCH (c)-[r:HOLDS]->(a:Account)__FX_RATE__
+  WITH * ORDER BY a.account_id
   RETURN collect(CASE WHEN a IS NULL THEN NULL ELSE a {__ACCOUNT__} END) AS accounts
 }""",
     "relationship_manager": """
@@ -270,7 +277,8 @@ def row(parts: frozenset[str]) -> str:
 @lru_cache(maxsize=QUERY_TEXTS)
 def profile_query(scope: ScopeKind, parts: frozenset[str] = EVERY_PART) -> str:
     """The scope fragment followed by the profile with the given parts."""
-    return scoped(scope, details(parts, scope) + f"RETURN {row(parts)} AS customer, access\n")
+    shape = frozenset(p for p in parts if "." not in p)  # the row needs no part's markers
+    return scoped(scope, details(parts, scope) + f"RETURN {row(shape)} AS customer, access\n")
 
 
 async def fetch_profile(

@@ -69,6 +69,16 @@ def item_parts_for(fields: Iterable[str]) -> frozenset[str]:
     return frozenset(parts)
 
 
+def parts_cover(fetched: frozenset[str], wanted: frozenset[str]) -> bool:
+    """Whether items fetched with ``fetched`` hold what ``wanted`` needs: its parts, and its keys
+    (no markers: every key, which only a page fetched without markers holds)."""
+    keys = {p for p in wanted if p.startswith(ITEM_KEY_PREFIX)}
+    held = {p for p in fetched if p.startswith(ITEM_KEY_PREFIX)}
+    if not (wanted - keys) <= (fetched - held):
+        return False
+    return not held or (bool(keys) and keys <= held)
+
+
 def _item_projection(parts: frozenset[str]) -> str:
     """An item's map: its keys as marked in ``parts`` (all of them, ``.*``, without markers),
     temporals as text."""
