@@ -1,6 +1,6 @@
 """A profile's accounts carry only the Account fields its selection shows (graph/queries/
-customers.py, ``account_parts_for``): the Product is expanded only for ``productName``, a date
-is read only when shown. Narrow selections must hold the same values as the whole one, which is
+customers.py, ``account_parts_for``): the product's name is read only for ``productName``, a
+date only when shown. Narrow selections must hold the same values as the whole one, which is
 generated from the schema, for every role and every customer the policy graph holds; the unscored
 AUM summed from the accounts must not change with what the accounts show.
 """
@@ -8,16 +8,18 @@ AUM summed from the accounts must not change with what the accounts show.
 from __future__ import annotations
 
 import pytest
-from graphql import GraphQLObjectType
 
 from auth.policy import Role
-from tests.policy_graph import CUSTOMER_IDS, MISSING_ID
 from tests.round_trips import CountingSession
-from tests.test_leak_crawler import GQL, selection
-from tests.test_profile_timeline import _ask, _project, api  # noqa: F401 (the fixture)
+from tests.test_leak_crawler import selection
+from tests.test_profile_timeline import (  # noqa: F401 (api: the fixture)
+    CASES,
+    CUSTOMER,
+    _ask,
+    _project,
+    api,
+)
 
-CUSTOMER = GQL.get_type("Customer")
-assert isinstance(CUSTOMER, GraphQLObjectType)
 WHOLE = " ".join(
     f"{name} {{ {selection(CUSTOMER.fields[name].type, 2, frozenset({'Customer'}), set())} }}"
     for name in ("accounts", "holdings")
@@ -29,7 +31,6 @@ NARROW = {
     "aum": "aum accounts { id }",
     "typename": "accounts { __typename } holdings { account { __typename id } }",
 }
-CASES = [(role, cid) for role in Role for cid in (*CUSTOMER_IDS, MISSING_ID)]
 
 
 def _document(fields: str) -> str:
