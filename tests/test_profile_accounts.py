@@ -8,6 +8,7 @@ AUM summed from the accounts must not change with what the accounts show.
 from __future__ import annotations
 
 import pytest
+from graphql import GraphQLObjectType
 
 from auth.policy import Role
 from tests.round_trips import CountingSession
@@ -20,6 +21,7 @@ from tests.test_profile_timeline import (  # noqa: F401 (api: the fixture)
     api,
 )
 
+assert isinstance(CUSTOMER, GraphQLObjectType)
 WHOLE = " ".join(
     f"{name} {{ {selection(CUSTOMER.fields[name].type, 2, frozenset({'Customer'}), set())} }}"
     for name in ("accounts", "holdings")
