@@ -169,6 +169,11 @@ def test_later_extract_updates_fields_closes_accounts_and_ends_memberships(
     i = acc.index[(acc["acct_status"] == "OPEN") & (acc["prod_type"] == "SAVINGS")][0]
     acc.loc[i, ["acct_status", "close_dt", "bal"]] = ["CLOSED", "2026-10-15", "0.00"]
     acct = acc.loc[i, "acct_no"]
+    # another account moves to another product of its type (SAV-STD <-> SAV-PLUS)
+    k = acc.index[(acc["prod_type"] == "SAVINGS") & (acc.index != i)][0]
+    moved, new_code = acc.loc[k, "acct_no"], "SAV-PLUS"
+    new_code = "SAV-STD" if acc.loc[k, "prod_code"] == new_code else new_code
+    acc.loc[k, "prod_code"] = new_code
     acc.to_csv(later / "core" / "accounts.csv", index=False)
     mem = pd.read_csv(later / "core" / "household_members.csv", dtype=str, keep_default_na=False)
     j = mem.index[(mem["end_dt"] == "") & (mem["member_role"] != "HEAD")][0]
@@ -197,6 +202,13 @@ def test_later_extract_updates_fields_closes_accounts_and_ends_memberships(
         c=mem.loc[j, "cust_no"], h=mem.loc[j, "hh_no"],
     )  # fmt: skip
     assert str(m[0]["e"]) == "2026-09-30"
+    products = q(
+        driver,
+        settings,
+        "MATCH (:Account {account_id: $id})-[:OF_PRODUCT]->(p:Product) RETURN p.product_code AS p",
+        id=moved,
+    )
+    assert [r["p"] for r in products] == [new_code]  # the old product's edge is gone
 
 
 LEGACY_MAPPING = """

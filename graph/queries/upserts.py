@@ -70,6 +70,10 @@ CALL (a, row) {
 WITH a, row
 MATCH (p:Product {product_code: row.props.product_code})
 MERGE (a)-[:OF_PRODUCT]->(p)
+WITH a, p
+// a product code changed: the account is no longer of the product it was
+OPTIONAL MATCH (a)-[old:OF_PRODUCT]->(q:Product) WHERE q <> p
+DELETE old
 """
 
 UPSERT_HOLDINGS = """
