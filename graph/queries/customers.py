@@ -82,9 +82,9 @@ def _props(names: tuple[str, ...]) -> str:
 # and the id (the Product's name only when shown); without markers, all of them.
 # ``holder_role`` and ``product_name`` come from the HOLDS edge and the Product.
 ACCOUNT_PREFIX = "accounts."
-# The product's name without a row per OF_PRODUCT edge: a product code changed by a later load
-# leaves the old edge (graph/queries/upserts.UPSERT_ACCOUNTS merges the new one), so the name of
-# the product of the account's current code first.
+# The product's name without a row per OF_PRODUCT edge, the product of the account's current
+# code first: a graph loaded before UPSERT_ACCOUNTS deleted the edge of a changed product code
+# (graph/queries/upserts.py) may hold two.
 _ACCOUNT_EXTRA = {
     "holder_role": "holder_role: r.role",
     "product_name": """product_name: coalesce(
