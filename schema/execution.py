@@ -42,24 +42,35 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# a field of a type: its default resolver, its leaf type and whether it is non-null; or None
+# a field of a type: its reader (one argument: the source), its leaf type and whether it is
+# non-null; or None
 _Leaf = tuple[Any, GraphQLLeafType, bool] | None
 
 
 def _leaf(parent_type: GraphQLObjectType, field_name: str) -> _Leaf:
     """How to read ``field_name`` of ``parent_type`` the short way, or None."""
-    field_def = parent_type.fields.get(field_name)
-    if field_def is None or field_def.args:
+    attribute = _attribute(parent_type, field_name)
+    if attribute is None:
         return None
-    resolve = field_def.resolve
-    if resolve is None or not getattr(resolve, "_is_default", False):
-        return None  # strawberry marks the resolver of a plain attribute field _is_default
-    field_type, non_null = field_def.type, False
-    if isinstance(field_type, GraphQLNonNull):
-        field_type, non_null = field_type.of_type, True
-    if not is_leaf_type(field_type):
-        return None
-    return resolve, field_type, non_null
+    read, field_type = attribute
+    non_null = isinstance(field_type, GraphQLNonNull)
+    if non_null:
+        field_type = field_type.of_type
+    return (read, field_type, non_null) if is_leaf_type(field_type) else None
+
+
+def _coerced(coerce: Any, non_null: bool, value: Any) -> Any:
+    """A leaf's value as its type answers it, or Undefined when graphql-core must decide (a null
+    under non-null, an error, a value the type does not coerce)."""
+    if value is None:
+        return Undefined if non_null else None
+    if isinstance(value, Exception):
+        return Undefined
+    try:
+        coerced = coerce(value)
+    except Exception:
+        return Undefined
+    return Undefined if coerced is None or coerced is Undefined else coerced
 
 
 def _attribute(parent_type: GraphQLObjectType, field_name: str) -> tuple[Any, Any] | None:
@@ -144,11 +155,7 @@ class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
             grouped, deferred, _ = self.collect_subfields(type_, field_details_list)
             return Undefined if deferred else self._walk_object(type_, grouped, value)
         if is_leaf_type(type_):
-            try:
-                coerced = type_.coerce_output_value(value)
-            except Exception:
-                return Undefined
-            return Undefined if coerced is None or coerced is Undefined else coerced
+            return _coerced(type_.coerce_output_value, False, value)
         return Undefined  # an interface or a union: graphql-core resolves the type
 
     def _plan(self, type_: GraphQLObjectType, grouped: GroupedFieldSet) -> list[_Step] | None:
@@ -196,14 +203,8 @@ class LeafFastExecution(StrawberryGraphQLCoreExecutionContext):
                 field_value = read(value)
                 if leaf is None:
                     done = self._walk(field_type, details, field_value)
-                elif field_value is None:
-                    done = Undefined if leaf[1] else None
-                elif isinstance(field_value, Exception):
-                    done = Undefined
                 else:
-                    done = leaf[0](field_value)
-                    if done is None:
-                        done = Undefined
+                    done = _coerced(*leaf, field_value)
             except Exception:
                 return Undefined
             if done is Undefined:
@@ -266,16 +267,10 @@ def _merge(results: dict[str, Any], usual: dict[str, Any], done: dict[str, Any])
 
 
 def _read(leaf: tuple[Any, GraphQLLeafType, bool], source: Any) -> Any:
-    """The leaf's answer, or Undefined when graphql-core must decide (a null under non-null, an
-    error, a value the type does not coerce)."""
-    resolve, leaf_type, non_null = leaf
+    """The leaf's answer, or Undefined when graphql-core must decide."""
+    read, leaf_type, non_null = leaf
     try:
-        value = resolve(source, None)
-        if value is None:
-            return Undefined if non_null else None
-        if isinstance(value, Exception):
-            return Undefined
-        coerced = leaf_type.coerce_output_value(value)
+        value = read(source)
     except Exception:
         return Undefined
-    return Undefined if coerced is None or coerced is Undefined else coerced
+    return _coerced(leaf_type.coerce_output_value, non_null, value)
