@@ -176,14 +176,16 @@ CALL () {
        opened + duration({seconds: $response_s}) AS response_due,
        CASE WHEN res_s > 0 THEN opened + duration({seconds: res_s}) END AS resolution_due,
        CASE WHEN i.resolved_at IS NOT NULL
-            THEN duration.inSeconds(opened, i.resolved_at).seconds / 3600.0 END AS hours
+            THEN duration.inSeconds(opened, i.resolved_at).seconds END AS handling_s
   WITH k, g, count(i) AS complaints,
        count(CASE WHEN responded IS NOT NULL OR $now > response_due THEN 1 END)
          AS response_counted,
        count(CASE WHEN responded IS NOT NULL AND responded <= response_due THEN 1 END)
          AS responded_in_time,
-       count(hours) AS handled, avg(hours) AS handling_avg,
-       percentileCont(hours, 0.9) AS handling_p90,
+       count(handling_s) AS handled,
+       CASE WHEN count(handling_s) > 0
+            THEN toFloat(sum(handling_s)) / count(handling_s) / 3600.0 END AS handling_avg,
+       percentileCont(handling_s / 3600.0, 0.9) AS handling_p90,
        count(CASE WHEN i.severity = 'MAJOR'
              AND (i.resolved_at IS NOT NULL OR $now > resolution_due) THEN 1 END) AS major_counted,
        count(CASE WHEN i.severity = 'MAJOR' AND i.resolved_at IS NOT NULL
@@ -202,7 +204,8 @@ CALL () {
   WITH k, g, i, c.tier = 'CORE' AS core
   WITH k, g, count(i.satisfaction) AS csat_n,
        count(CASE WHEN i.satisfaction >= 4 THEN 1 END) AS csat_good,
-       avg(i.satisfaction) AS csat_avg,
+       CASE WHEN count(i.satisfaction) > 0
+            THEN toFloat(sum(i.satisfaction)) / count(i.satisfaction) END AS csat_avg,
        count(CASE WHEN core THEN i.satisfaction END) AS core_csat_n,
        count(CASE WHEN core AND i.satisfaction >= 4 THEN 1 END) AS core_csat_good,
        count(i.nps) AS nps_n,
