@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.complaints import TRACKED_KINDS
+from graph.queries import mean
 from graph.queries.scope import ACCESS_EXPR, SCOPE_CANDIDATES, ScopeKind, in_branch
 from graph.session import all_rows
 
@@ -257,8 +258,8 @@ WHERE i.kind = 'COMPLAINT'
 {SLA}
 WITH i, sla, opened, responded, response_due, resolution_due,
      CASE WHEN i.resolved_at IS NOT NULL
-          THEN duration.inSeconds(opened, i.resolved_at).seconds / 3600.0 END AS hours
-WITH i, sla, opened, responded, response_due, resolution_due, hours,
+          THEN duration.inSeconds(opened, i.resolved_at).seconds END AS handling_s
+WITH i, sla, opened, responded, response_due, resolution_due, handling_s,
      opened >= $from AND opened < $to AS opened_in,
      i.resolved_at >= $from AND i.resolved_at < $to AS resolved_in
 RETURN count(CASE WHEN opened_in THEN 1 END) AS opened,
@@ -271,8 +272,8 @@ RETURN count(CASE WHEN opened_in THEN 1 END) AS opened,
          AS response_counted,
        count(CASE WHEN opened_in AND responded IS NOT NULL AND responded <= response_due
              THEN 1 END) AS responded_in_time,
-       avg(CASE WHEN resolved_in THEN hours END) AS average_hours,
-       percentileCont(CASE WHEN resolved_in THEN hours END, 0.9) AS p90_hours,
+       {mean("CASE WHEN resolved_in THEN handling_s END")} / 3600.0 AS average_hours,
+       percentileCont(CASE WHEN resolved_in THEN handling_s / 3600.0 END, 0.9) AS p90_hours,
        count(CASE WHEN opened_in AND i.severity = 'MAJOR'
              AND (i.resolved_at IS NOT NULL OR $now > resolution_due) THEN 1 END) AS major_counted,
        count(CASE WHEN opened_in AND i.severity = 'MAJOR' AND i.resolved_at IS NOT NULL

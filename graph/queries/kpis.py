@@ -30,6 +30,7 @@ from enum import StrEnum
 
 from core import followups
 from core.kpis import personalised_service_kinds
+from graph.queries import mean
 from graph.queries.scope import ACCESS_EXPR, ScopeKind
 
 
@@ -183,8 +184,7 @@ CALL () {
        count(CASE WHEN responded IS NOT NULL AND responded <= response_due THEN 1 END)
          AS responded_in_time,
        count(handling_s) AS handled,
-       CASE WHEN count(handling_s) > 0
-            THEN toFloat(sum(handling_s)) / count(handling_s) / 3600.0 END AS handling_avg,
+       {handling_s_mean} / 3600.0 AS handling_avg,
        percentileCont(handling_s / 3600.0, 0.9) AS handling_p90,
        count(CASE WHEN i.severity = 'MAJOR'
              AND (i.resolved_at IS NOT NULL OR $now > resolution_due) THEN 1 END) AS major_counted,
@@ -204,8 +204,7 @@ CALL () {
   WITH k, g, i, c.tier = 'CORE' AS core
   WITH k, g, count(i.satisfaction) AS csat_n,
        count(CASE WHEN i.satisfaction >= 4 THEN 1 END) AS csat_good,
-       CASE WHEN count(i.satisfaction) > 0
-            THEN toFloat(sum(i.satisfaction)) / count(i.satisfaction) END AS csat_avg,
+       {satisfaction_mean} AS csat_avg,
        count(CASE WHEN core THEN i.satisfaction END) AS core_csat_n,
        count(CASE WHEN core AND i.satisfaction >= 4 THEN 1 END) AS core_csat_good,
        count(i.nps) AS nps_n,
@@ -260,6 +259,8 @@ RETURN live, completeness, complaints, satisfaction, tiers, churn, follow_ups, r
 
 KPI_COUNTS: dict[KpiGroups, str] = {
     groups: _BODY.replace("{follow_ups}", _follow_up_part())
+    .replace("{handling_s_mean}", mean("handling_s"))
+    .replace("{satisfaction_mean}", mean("i.satisfaction"))
     .replace("{recommendations}", _RECOMMENDATIONS)
     .replace("{customers}", customers)
     for groups, customers in _CUSTOMERS.items()

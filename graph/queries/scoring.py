@@ -6,6 +6,7 @@ from typing import Any
 
 from neo4j import Driver
 
+from graph.queries import mean
 from graph.session import quiet
 
 
@@ -125,7 +126,8 @@ RETURN a.customer_id AS referrer, b.customer_id AS referred
 # One page of customers with everything the rules need. $after is the last key of the previous
 # page ('' for the first); $ids restricts to given customers when not null. $since_12m, $since_6m
 # and $since_complaints: the as-of date less 12 months, 6 months, churn.recent_complaint_days.
-CUSTOMER_FACTS_PAGE = """
+CUSTOMER_FACTS_PAGE = (
+    """
 MATCH (c:Customer)
 WHERE c.customer_id > $after AND ($ids IS NULL OR c.customer_id IN $ids)
 WITH c ORDER BY c.customer_id LIMIT $limit
@@ -144,15 +146,21 @@ CALL (c) {
          count(CASE WHEN i.kind = 'COMPLAINT' AND i.resolved_at IS NULL THEN 1 END) AS open_complaints,
          min(CASE WHEN i.kind = 'COMPLAINT' AND i.resolved_at IS NULL THEN d END) AS oldest_open_complaint_at,
          count(CASE WHEN i.kind = 'COMPLAINT' AND d > $since_complaints THEN 1 END) AS recent_complaints,
-         avg(CASE WHEN d > $since_6m THEN i.satisfaction END) AS satisfaction_recent,
-         avg(CASE WHEN d <= $since_6m AND d > $since_12m THEN i.satisfaction END) AS satisfaction_earlier,
-         avg(CASE WHEN d > $since_6m THEN i.nps END) AS nps_recent
+         {satisfaction_recent} AS satisfaction_recent,
+         {satisfaction_earlier} AS satisfaction_earlier,
+         {nps_recent} AS nps_recent
 }
 RETURN c.customer_id AS customer_id, c.status AS status, c.onboarded_at AS onboarded_at,
        c.tier AS previous_tier, c.city AS city, accounts, last_interaction_at, interactions_12m,
        open_complaints, oldest_open_complaint_at, recent_complaints, satisfaction_recent,
        satisfaction_earlier, nps_recent
-"""
+""".replace("{satisfaction_recent}", mean("CASE WHEN d > $since_6m THEN i.satisfaction END"))
+    .replace(
+        "{satisfaction_earlier}",
+        mean("CASE WHEN d <= $since_6m AND d > $since_12m THEN i.satisfaction END"),
+    )
+    .replace("{nps_recent}", mean("CASE WHEN d > $since_6m THEN i.nps END"))
+)
 
 # The levels before this run are kept first (null on a first run): the "risk raised since the
 # previous scoring run" alerts compare them with the new ones. Each moves when the as-of date
