@@ -143,7 +143,10 @@ def figures(counts: Mapping[str, Any], period: Period) -> dict[str, float | None
 
     completeness = c.get("completeness") or []
     customers = int(c.get("customers") or 0)
-    shares = [int(f["filled"]) / customers for f in completeness] if customers else []
+    # filled fields over customers × fields, in whole numbers: a sum of per-field shares followed
+    # the order the fields came in, and a snapshot and a live count of one group differed
+    fields = len(completeness) if customers else 0
+    filled = sum(int(f["filled"]) for f in completeness)
     return {
         "COMPLAINTS_OPENED": float(c["complaints"]),
         "FIRST_RESPONSE_24H_PCT": _pct(c["responded_in_time"], c["response_counted"]),
@@ -167,7 +170,7 @@ def figures(counts: Mapping[str, Any], period: Period) -> dict[str, float | None
         "TIER_DOWNGRADES_KEY": float(c["downgrades_key"]),
         "DOWNGRADE_RISK_CUSTOMERS": float(c["risk_customers"]),
         "AUM_AT_RISK": _round(c["aum_at_risk"]),
-        "DATA_COMPLETENESS_PCT": round(100.0 * sum(shares) / len(shares), 2) if shares else None,
+        "DATA_COMPLETENESS_PCT": _pct(filled, customers * fields),
         "FOLLOW_UP_COVERAGE_CORE_PCT": _pct(c["core_covered"], c["core_planned"]),
         "FOLLOW_UP_COVERAGE_KEY_PCT": _pct(c["key_covered"], c["key_planned"]),
         "FOLLOW_UPS_PER_CORE_CUSTOMER_MONTH": (

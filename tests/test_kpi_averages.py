@@ -5,7 +5,8 @@ rows, and an average that lies on a rounding tie (3.845) came out 3.84 in one re
 another: a KPI snapshot and a live count of the same period disagreed (CI, stop 41). Here several
 RMs each manage one customer with the same 200 survey scores and the same 200 complaint handling
 times, written in a different shuffle per RM; every RM's CSAT_AVERAGE and AVERAGE_HANDLING_HOURS
-must be the exact mean rounded as Python rounds it."""
+must be the exact mean rounded as Python rounds it. DATA_COMPLETENESS_PCT, a mean of the
+fields' shares, is likewise the same whatever order the fields come in."""
 
 from __future__ import annotations
 
@@ -13,17 +14,22 @@ import asyncio
 import datetime as dt
 import random
 
+import pytest
 from neo4j import Driver
 
+from core.kpis import figures
 from core.periods import parse
 from core.settings import Settings
 from graph.driver import create_async_driver
+from graph.queries.kpis import ZERO
 from resolvers import kpis as k
 from tests.etl_support import reset
 
 SCORES = [4] * 169 + [3] * 31  # mean 769 / 200 = 3.845, a tie at two decimals
 HOURS = [4] * 169 + [3] * 31  # the same tie in hours from opening to resolution
 RMS = 8
+
+pytestmark = pytest.mark.graph
 
 WRITE = """
 MERGE (e:Employee {employee_id: $rm})
@@ -84,3 +90,16 @@ def test_an_average_on_a_rounding_tie_does_not_follow_row_order(
         got = k._figures_of(counts.windows["q"], f"E{rm}", period)
         assert got["CSAT_AVERAGE"] == round(sum(SCORES) / len(SCORES), 2), rm
         assert got["AVERAGE_HANDLING_HOURS"] == round(sum(HOURS) / len(HOURS), 2), rm
+
+
+def test_completeness_does_not_follow_the_order_of_the_fields() -> None:
+    # 96 customers, nine fields: summed as shares in some orders this was 46.87, in others 46.88
+    filled = [63, 24, 64, 2, 27, 49, 91, 29, 56]
+    period = parse("2026Q3")
+    seen = set()
+    for seed in range(30):
+        order = filled[:]
+        random.Random(seed).shuffle(order)
+        counts = {**ZERO, "customers": 96, "completeness": [{"filled": f} for f in order]}
+        seen.add(figures(counts, period)["DATA_COMPLETENESS_PCT"])
+    assert seen == {round(100.0 * sum(filled) / (96 * len(filled)), 2)}

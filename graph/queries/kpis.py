@@ -154,8 +154,8 @@ CALL () {
   {customers}
   WITH g, count(c) AS customers,
        count(CASE WHEN c.downgrade_risk_level IN ['HIGH', 'MEDIUM'] THEN 1 END) AS risk_customers,
-       sum(CASE WHEN c.downgrade_risk_level IN ['HIGH', 'MEDIUM'] THEN coalesce(c.aum, 0.0)
-           ELSE 0.0 END) AS aum_at_risk,
+       sum(CASE WHEN c.downgrade_risk_level IN ['HIGH', 'MEDIUM']
+           THEN toInteger(round(coalesce(c.aum, 0.0) * 100)) ELSE 0 END) / 100.0 AS aum_at_risk,
        max(c.scored_at) AS scored_at
   RETURN collect({g: g, customers: customers, risk_customers: risk_customers,
                   aum_at_risk: aum_at_risk, scored_at: scored_at}) AS live
