@@ -52,8 +52,10 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from bench import targets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -191,6 +193,7 @@ class Bench:
         }
 
     def save(self) -> None:
+        self.report["targets"] = [asdict(t) for t in targets.evaluate(self.report)]
         self.json_path.write_text(json.dumps(self.report, indent=2, ensure_ascii=False))
         self.md_path.write_text(markdown(self.report))
 
@@ -482,6 +485,7 @@ def markdown(r: dict) -> str:
     if "extract_rows_total" in r:
         lines.append(f"Source rows: {r['extract_rows_total']:,}")
         lines.append("")
+    lines += [targets.table(r), ""]
     if "load" in p:
         ld = p["load"]
         # the baseline's write seconds per entity (runs from 2026-11-23 on have them)

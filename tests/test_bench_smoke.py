@@ -89,3 +89,13 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     assert len(held["rounds"]) == 3 and set(held["ratios"]) == {"8", "32"}
     markdown = (tmp_path / report_path.name.replace(".json", ".md")).read_text()
     assert "loader / baseline" in markdown and "| bank, quarter vs previous |" in markdown
+    # the targets of issues 19 and 24, each with this run's figure: verdicts for the read (the
+    # load targets are set for the bank's size)
+    rows = {x["target"]: x for x in report["targets"]}
+    assert "## Targets (issues 19 and 24)" in markdown
+    assert rows["throughput ≥ 1.2× @neo4j/graphql's (10 interactions, 32 clients)"]["verdict"] in (
+        "met", "**missed**"
+    )  # fmt: skip
+    assert rows["loader peak memory ≤ 2 GiB (online load)"]["figure"] == (
+        f"{load['peak_rss_mib']:,} MiB"
+    )
