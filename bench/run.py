@@ -193,7 +193,11 @@ class Bench:
         }
 
     def save(self) -> None:
-        self.report["targets"] = [asdict(t) for t in targets.evaluate(self.report)]
+        try:
+            self.report["targets"] = [asdict(t) for t in targets.evaluate(self.report)]
+        except Exception as exc:  # noqa: BLE001 - the figures are saved whatever the table does
+            self.report["targets"] = []
+            self.report["targets_error"] = repr(exc)
         self.json_path.write_text(json.dumps(self.report, indent=2, ensure_ascii=False))
         self.md_path.write_text(markdown(self.report))
 
@@ -485,7 +489,10 @@ def markdown(r: dict) -> str:
     if "extract_rows_total" in r:
         lines.append(f"Source rows: {r['extract_rows_total']:,}")
         lines.append("")
-    lines += [targets.table(r), ""]
+    try:
+        lines += [targets.table(r), ""]
+    except Exception as exc:  # noqa: BLE001 - the rest of the report is written all the same
+        lines += [f"Targets: not evaluated ({exc!r}).", ""]
     if "load" in p:
         ld = p["load"]
         # the baseline's write seconds per entity (runs from 2026-11-23 on have them)

@@ -96,6 +96,6 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     assert rows["throughput ≥ 1.2× @neo4j/graphql's (10 interactions, 32 clients)"]["verdict"] in (
         "met", "**missed**"
     )  # fmt: skip
-    assert rows["loader peak memory ≤ 2 GiB (online load)"]["figure"] == (
-        f"{load['peak_rss_mib']:,} MiB"
-    )
+    online = rows["peak memory ≤ 2 GiB (online first load)"]
+    assert online["figure"] == f"{load['peak_rss_mib']:,} MiB"
+    assert online["verdict"] == "not measured (set for 1 M customers)"
