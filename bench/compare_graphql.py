@@ -24,7 +24,10 @@ the same HS256 token (our development secret), driven by the same asyncio client
 4. Interleaved rounds: each round measures every level on both servers (which one goes first
    alternates), ``--seconds`` each; req/s, p50/p95/p99, and the CPU per request of each server
    process and of Neo4j from /proc (utime+stime deltas over the requests: on a shared machine the
-   fair figure, where req/s also measures the neighbours).
+   fair figure, where req/s also measures the neighbours). After the two servers, the same
+   level as raw Cypher (the ``raw`` arm): the very reads our API sent the graph for each of the
+   jobs (recorded from the app run in this process), replayed through the async driver at the
+   same concurrency, without HTTP, GraphQL or the audit: our p99 ÷ its p99 per round.
 5. Larger answers (``--interactions 10 100``): steps 3 and 4 again after each book customer is
    given that many interactions (older than its own, ids ``BENCH-…``; deleted at the end), so
    how each server's cost grows with the answer is measured too; then (``--accounts 100``) the
@@ -458,6 +461,122 @@ async def _drive(
     return lat, errors, dict(kinds), time.monotonic() - started
 
 
+def our_reads(settings: Settings, jobs: list[tuple[str, str]], n: int) -> list[list[tuple]]:
+    """Per job (token, customer), the reads our API sends the graph for the customer-360 read
+    with the last ``n`` interactions (the audit's write left out): recorded on the wire side from
+    the app itself, run in this process (c360.app.create_app behind starlette's TestClient),
+    its driver's sessions a recording subclass of the driver's own class. The raw-Cypher arm
+    replays exactly these: the query texts and parameters the resolvers chose, not a copy."""
+    from neo4j import READ_ACCESS, AsyncSession
+    from starlette.testclient import TestClient
+
+    from c360.app import create_app
+
+    recorded: list[tuple[str, dict]] = []
+
+    class Recording(AsyncSession):
+        async def run(self, query, parameters=None, **kwargs):  # type: ignore[override]
+            if self._config.default_access_mode == READ_ACCESS:
+                recorded.append((getattr(query, "text", query), {**(parameters or {}), **kwargs}))
+            return await super().run(query, parameters, **kwargs)
+
+    unlimited = settings.model_copy(
+        update={"rate_limit_per_second": 1e9, "rate_limit_burst": 1_000_000_000}
+    )
+    out = []
+    with TestClient(create_app(unlimited, apply_migration=False)) as client:
+        driver = client.app.state.driver  # type: ignore[attr-defined]
+
+        class RecordingDriver(type(driver)):  # type: ignore[misc]
+            def _session(self, session_config):
+                return Recording(self._pool, session_config)
+
+        driver.__class__ = RecordingDriver
+        for token, cid in jobs:
+            recorded.clear()
+            answer = client.post(
+                "/graphql",
+                json={"query": OURS, "variables": {"id": cid, "n": n}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if answer.status_code != 200 or answer.json().get("errors") or not recorded:
+                raise RuntimeError(f"our API did not answer {cid} in process: {answer.text[:300]}")
+            out.append(list(recorded))
+    return out
+
+
+async def _drive_raw(settings: Settings, reads: list[list[tuple]], clients: int, seconds: float):
+    """``clients`` workers, each replaying a random job's reads through the async driver, one
+    auto-commit read session per query (as the API's Context.read), until ``seconds`` pass."""
+    from neo4j import READ_ACCESS
+
+    from graph.driver import create_async_driver
+
+    lat: list[float] = []
+    errors = 0
+    kinds: collections.Counter[str] = collections.Counter()
+    driver = create_async_driver(settings)
+    try:
+        deadline = time.monotonic() + seconds
+
+        async def worker(seed: int) -> None:
+            nonlocal errors
+            rng = random.Random(seed)
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                try:
+                    for text, params in rng.choice(reads):
+                        async with driver.session(
+                            database=settings.neo4j_database, default_access_mode=READ_ACCESS
+                        ) as session:
+                            result = await session.run(text, params)
+                            [r async for r in result]  # every record, as the resolvers take them
+                except Exception as exc:  # noqa: BLE001 - counted, goes on
+                    errors += 1
+                    kinds[type(exc).__name__] += 1
+                lat.append((time.perf_counter() - started) * 1000)
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        return lat, errors, dict(kinds), time.monotonic() - started
+    finally:
+        await driver.close()
+
+
+def measure_raw(settings: Settings, reads, clients: int, seconds: float, neo4j_pid: int) -> dict:
+    """The raw-Cypher arm at one level: latency, throughput, Neo4j's CPU per request (the
+    driver runs in this process, the load generator's: no server CPU of its own)."""
+    neo0 = cpu_ticks(neo4j_pid)
+    lat, errors, kinds, elapsed = asyncio.run(_drive_raw(settings, reads, clients, seconds))
+    count = max(len(lat), 1)
+    return {
+        "requests": len(lat),
+        "errors": errors,
+        "error_kinds": kinds,
+        "rps": round(len(lat) / elapsed, 1),
+        "p50": round(_pct(lat, 50), 1),
+        "p95": round(_pct(lat, 95), 1),
+        "p99": round(_pct(lat, 99), 1),
+        "neo4j_cpu_ms": round((cpu_ticks(neo4j_pid) - neo0) * 1000 / CLK_TCK / count, 2),
+    }
+
+
+def p99_over_raw(rounds: list[dict], clients: int) -> dict | None:
+    """Per round: our p99 ÷ the raw-Cypher arm's, and their median, min and max."""
+    values = [
+        r[str(clients)]["ours"]["p99"] / r[str(clients)]["raw"]["p99"]
+        for r in rounds
+        if (r[str(clients)].get("raw") or {}).get("p99")
+    ]
+    if not values:
+        return None
+    return {
+        "median": round(statistics.median(values), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+    }
+
+
 def measure(url, query, jobs, clients, seconds, server_pid, neo4j_pid, n: int = 10) -> dict:
     """One level on one server, the last ``n`` interactions per profile: latency, throughput,
     CPU per request of the server and Neo4j."""
@@ -534,7 +653,7 @@ def run_compare(
                     unpad(settings)
                     pad(settings, "interactions", book, n, echo)
                 part = _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid,
-                                   echo)  # fmt: skip
+                                   echo, settings=settings)  # fmt: skip
                 if profile_dir is not None and n in (answers[0], answers[-1]):
                     part |= _profile_ours(arms["ours"], jobs, n, max(clients_levels), seconds,
                                           neo4j_pid, profile_dir, echo)  # fmt: skip
@@ -548,7 +667,7 @@ def run_compare(
                 n = answers[0]
                 label = f"{n} interactions and {m} accounts"
                 part = _compare_at(arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid,
-                                   echo, label)  # fmt: skip
+                                   echo, label, settings=settings)  # fmt: skip
                 part["accounts"] = m
                 if profile_dir is not None:
                     part |= _profile_ours(arms["ours"], jobs, n, max(clients_levels), seconds,
@@ -582,9 +701,11 @@ def _profile_ours(ours, jobs, n, clients, seconds, neo4j_pid, profile_dir, echo,
 
 
 def _compare_at(  # noqa: PLR0917
-    arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, echo, label=None
+    arms, s, jobs, n, clients_levels, seconds, rounds, neo4j_pid, echo, label=None, settings=None
 ) -> dict:
-    """The check and the interleaved rounds with the last ``n`` interactions per profile."""
+    """The check and the interleaved rounds with the last ``n`` interactions per profile; with
+    ``settings``, each level of each round also replays our reads as raw Cypher (the ``raw``
+    arm: :func:`our_reads`), after the two servers."""
     label = label or f"{n} interactions"
     part: dict = {"interactions": n, "rounds": []}
     part["check"] = check(arms["ours"][0], arms["library"][0], s, n)  # also warms both
@@ -596,6 +717,7 @@ def _compare_at(  # noqa: PLR0917
     )
     for url, query, pid in arms.values():  # both processes warm before round 1
         measure(url, query, jobs, 8, min(seconds, 5.0), pid, neo4j_pid, n)
+    reads = our_reads(settings, jobs, n) if settings is not None else None
     for r in range(rounds):
         this: dict = {}
         order = ["ours", "library"] if r % 2 == 0 else ["library", "ours"]
@@ -610,8 +732,17 @@ def _compare_at(  # noqa: PLR0917
                     f"CPU/req server {m['server_cpu_ms']} ms Neo4j {m['neo4j_cpu_ms']} ms, "
                     f"errors {m['errors']}"
                 )
+            if reads is not None:
+                level["raw"] = m = measure_raw(settings, reads, clients, seconds, neo4j_pid)
+                echo(
+                    f"  round {r + 1}, {label}, {clients:>2} clients raw    : "
+                    f"{m['rps']:>6} req/s p50 {m['p50']} p95 {m['p95']} p99 {m['p99']} ms, "
+                    f"CPU/req Neo4j {m['neo4j_cpu_ms']} ms, errors {m['errors']}"
+                )
         part["rounds"].append(this)
     part["ratios"] = {str(c): ratios(part["rounds"], c) for c in clients_levels}
+    if reads is not None:
+        part["p99_over_raw"] = {str(c): p99_over_raw(part["rounds"], c) for c in clients_levels}
     return part
 
 
@@ -683,6 +814,19 @@ def table(r: dict) -> str:
                 else ""
             )
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if r.get("p99_over_raw"):  # ours ÷ our own reads as raw Cypher, not ÷ the library
+        cells = []
+        for c in levels:
+            q = r["p99_over_raw"].get(c)
+            raw = [rd[c]["raw"]["p99"] for rd in r["rounds"] if rd[c].get("raw")]
+            cells.append(
+                f"{q['median']} [{q['min']}-{q['max']}] (raw p99 {statistics.median(raw):g})"
+                if q and raw
+                else ""
+            )
+        lines.append(
+            "| p99 ÷ our reads as raw Cypher (not ÷ the library) | " + " | ".join(cells) + " |"
+        )
     c = r.get("check", {})
     if c:
         lines += [

@@ -70,6 +70,10 @@ def test_bench_small_runs_end_to_end(tmp_path: Path) -> None:
     assert check["identical"] + check["differences_masked_by_ours"] == check["customers"]
     assert check["foreign_refused_library"] == check["foreign"] > 0
     assert len(compare["rounds"]) == 3 and set(compare["ratios"]) == {"8", "32"}
+    # the raw arm: our own reads for the same jobs replayed as raw Cypher, without errors
+    assert all(rd[c]["raw"]["requests"] > 0 and rd[c]["raw"]["errors"] == 0
+               for rd in compare["rounds"] for c in ("8", "32"))  # fmt: skip
+    assert set(compare["p99_over_raw"]) == {"8", "32"}
     larger = compare["larger_answers"]["100"]  # the same with 100 interactions per profile
     big = larger["check"]
     assert (

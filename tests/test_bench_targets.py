@@ -46,6 +46,7 @@ def _edge_report(customers: int, over: bool) -> dict[str, Any]:
     grown = 1.0 + d  # the larger answer's cost ratio: equal (met) or above (missed)
     larger_rounds = [{c: _arms((2.0 * grown, 1.0 * grown), (2.0, 1.0)) for c in ("8", "32")}]
     compare = _part(1.2 - d, 1.0 + d, 1.0 + d, base_rounds)
+    compare["p99_over_raw"] = {c: _q(2.0 + d) for c in ("8", "32")}
     compare["larger_answers"] = {"100": _part(1.2 - d, 1.0 + d, 1.0 + d, larger_rounds)}
     s = 0.1 if over else 0.0
     mib = 2049.0 if over else 2048.0
@@ -70,8 +71,8 @@ def test_every_threshold_is_the_issue_s(over: bool) -> None:
     got = _verdicts(_edge_report(1_000_000, over))
     want = MISSED if over else t.MET
     judged = {k: v for k, v in got.items() if not v.startswith(t.NOT_MEASURED)}
-    # 3 figures × 2 answers × 2 levels, 2 growth rows, first load, delta, 3 memory rows
-    assert len(judged) == 12 + 2 + 1 + 1 + 3, got
+    # 3 figures × 2 answers × 2 levels, 2 growth rows, 2 p99 rows, first load, delta, 3 memory
+    assert len(judged) == 12 + 2 + 2 + 1 + 1 + 3, got
     assert set(judged.values()) == {want}, got
 
 
@@ -87,6 +88,7 @@ def test_no_verdict_without_the_figure_it_needs() -> None:
     report["phases"]["import"]["imported"] = False  # the loader fell back to the online path
     failed = report["phases"]["compare"]["rounds"][0]["32"]["library"]
     failed["errors"] = 3  # a fast error would count as throughput
+    report["phases"]["compare"]["rounds"][0]["8"]["raw"] = {"errors": 1, "p99": 5.0}
     del report["phases"]["compare"]["larger_answers"]["100"]["ratios"]["8"]["neo4j_cpu_ms"]
     del report["phases"]["delta"]
     got = _verdicts(report)
@@ -101,6 +103,10 @@ def test_no_verdict_without_the_figure_it_needs() -> None:
         "not measured (no neo4j_cpu_ms at this level)"
     )
     assert got["peak memory ≤ 2 GiB (delta load)"] == "not measured (delta)"
+    assert got["customer-360 p99 ≤ 2× our reads as raw Cypher (8 clients)"] == (
+        "not measured (requests failed)"
+    )
+    assert got["customer-360 p99 ≤ 2× our reads as raw Cypher (32 clients)"] == t.MET
     # and a report with no phase at all still renders, every row "not measured"
     empty = {"customers": 0, "phases": {}}
     assert all(x.verdict.startswith(t.NOT_MEASURED) for x in t.evaluate(empty))
@@ -124,9 +130,9 @@ COMMITTED = [
     ("2026-12-02-small-compare-4036969.json",
      "Neo4j CPU per request ≤ the library's (100 interactions, 8 clients)", "0.85× [0.72-1.04]",
      t.MET),
-    ("2026-11-24-bank-score-api.json", "customer-360 p99 ≤ 2× raw Cypher's (32 clients)",
-     "1.59× (214.9 / 135.4 ms)", "not measured (no raw-Cypher arm in compare; shown: the api "
-     "phase's admin profiles, a proxy)"),
+    ("2026-11-24-bank-score-api.json",
+     "customer-360 p99 ≤ 2× our reads as raw Cypher (32 clients)", "1.59× (214.9 / 135.4 ms)",
+     "not measured (no raw arm in compare; shown: the api phase's admin profiles, a proxy)"),
 ]  # fmt: skip
 
 
