@@ -48,6 +48,7 @@ def _edge_report(customers: int, over: bool) -> dict[str, Any]:
     compare = _part(1.2 - d, 1.0 + d, 1.0 + d, base_rounds)
     compare["p99_over_raw"] = {c: _q(2.0 + d) for c in ("8", "32")}
     compare["larger_answers"] = {"100": _part(1.2 - d, 1.0 + d, 1.0 + d, larger_rounds)}
+    compare["larger_answers"]["100"]["p99_over_raw"] = {c: _q(2.0 + d) for c in ("8", "32")}
     s = 0.1 if over else 0.0
     mib = 2049.0 if over else 2048.0
     return {
@@ -71,8 +72,9 @@ def test_every_threshold_is_the_issue_s(over: bool) -> None:
     got = _verdicts(_edge_report(1_000_000, over))
     want = MISSED if over else t.MET
     judged = {k: v for k, v in got.items() if not v.startswith(t.NOT_MEASURED)}
-    # 3 figures × 2 answers × 2 levels, 2 growth rows, 2 p99 rows, first load, delta, 3 memory
-    assert len(judged) == 12 + 2 + 2 + 1 + 1 + 3, got
+    # 4 figures (3 ÷ library, p99 ÷ raw) × 2 answers × 2 levels, 2 growth rows, first load,
+    # delta, 3 memory rows
+    assert len(judged) == 16 + 2 + 1 + 1 + 3, got
     assert set(judged.values()) == {want}, got
 
 
@@ -103,10 +105,12 @@ def test_no_verdict_without_the_figure_it_needs() -> None:
         "not measured (no neo4j_cpu_ms at this level)"
     )
     assert got["peak memory ≤ 2 GiB (delta load)"] == "not measured (delta)"
-    assert got["customer-360 p99 ≤ 2× our reads as raw Cypher (8 clients)"] == (
+    assert got["customer-360 p99 ≤ 2× our reads as raw Cypher (10 interactions, 8 clients)"] == (
         "not measured (requests failed)"
     )
-    assert got["customer-360 p99 ≤ 2× our reads as raw Cypher (32 clients)"] == t.MET
+    assert (
+        got["customer-360 p99 ≤ 2× our reads as raw Cypher (10 interactions, 32 clients)"] == t.MET
+    )
     # and a report with no phase at all still renders, every row "not measured"
     empty = {"customers": 0, "phases": {}}
     assert all(x.verdict.startswith(t.NOT_MEASURED) for x in t.evaluate(empty))
@@ -131,7 +135,7 @@ COMMITTED = [
      "Neo4j CPU per request ≤ the library's (100 interactions, 8 clients)", "0.85× [0.72-1.04]",
      t.MET),
     ("2026-11-24-bank-score-api.json",
-     "customer-360 p99 ≤ 2× our reads as raw Cypher (32 clients)", "1.59× (214.9 / 135.4 ms)",
+     "customer-360 p99 ≤ 2× our reads as raw Cypher (10 interactions, 32 clients)", "1.59× (214.9 / 135.4 ms)",
      "not measured (no raw arm in compare; shown: the api phase's admin profiles, a proxy)"),
 ]  # fmt: skip
 
