@@ -24,8 +24,8 @@ the same HS256 token (our development secret), driven by the same asyncio client
 4. Interleaved rounds: each round measures every level on both servers (which one goes first
    alternates), ``--seconds`` each; req/s, p50/p95/p99, and the CPU per request of each server
    process and of Neo4j from /proc (utime+stime deltas over the requests: on a shared machine the
-   fair figure, where req/s also measures the neighbours). After the two servers, the same
-   level as raw Cypher (the ``raw`` arm): the very reads our API sent the graph for each of the
+   fair figure, where req/s also measures the neighbours). In each round, the same level also
+   as raw Cypher (the ``raw`` arm): the very reads our API sent the graph for each of the
    jobs (recorded from the app run in this process), replayed through the async driver at the
    same concurrency, without HTTP, GraphQL or the audit: our p99 ÷ its p99 per round.
 5. Larger answers (``--interactions 10 100``): steps 3 and 4 again after each book customer is
@@ -60,6 +60,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
+from neo4j import Query
 
 from auth.policy import Role
 from auth.tokens import DevTokenRequest, issue_dev_token
@@ -466,18 +467,23 @@ def our_reads(settings: Settings, jobs: list[tuple[str, str]], n: int) -> list[l
     with the last ``n`` interactions (the audit's write left out): recorded on the wire side from
     the app itself, run in this process (c360.app.create_app behind starlette's TestClient),
     its driver's sessions a recording subclass of the driver's own class. The raw-Cypher arm
-    replays exactly these: the query texts and parameters the resolvers chose, not a copy."""
+    replays exactly these: the query texts, timeouts and parameters the resolvers chose, not a
+    copy. A job our API cannot answer (a graph busy after the padding: retried like
+    :func:`_post`) is left out of the replay; none answered stops the phase."""
     from neo4j import READ_ACCESS, AsyncSession
     from starlette.testclient import TestClient
 
     from c360.app import create_app
 
-    recorded: list[tuple[str, dict]] = []
+    recorded: list[tuple[str, float | None, dict]] = []
 
     class Recording(AsyncSession):
         async def run(self, query, parameters=None, **kwargs):  # type: ignore[override]
             if self._config.default_access_mode == READ_ACCESS:
-                recorded.append((getattr(query, "text", query), {**(parameters or {}), **kwargs}))
+                text = getattr(query, "text", query)
+                recorded.append(
+                    (text, getattr(query, "timeout", None), {**(parameters or {}), **kwargs})
+                )
             return await super().run(query, parameters, **kwargs)
 
     unlimited = settings.model_copy(
@@ -493,15 +499,20 @@ def our_reads(settings: Settings, jobs: list[tuple[str, str]], n: int) -> list[l
 
         driver.__class__ = RecordingDriver
         for token, cid in jobs:
-            recorded.clear()
-            answer = client.post(
-                "/graphql",
-                json={"query": OURS, "variables": {"id": cid, "n": n}},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            if answer.status_code != 200 or answer.json().get("errors") or not recorded:
-                raise RuntimeError(f"our API did not answer {cid} in process: {answer.text[:300]}")
-            out.append(list(recorded))
+            for attempt in range(6):
+                recorded.clear()
+                answer = client.post(
+                    "/graphql",
+                    json={"query": OURS, "variables": {"id": cid, "n": n}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                body = answer.json() if answer.status_code == 200 else {}
+                if body.get("data") and not body.get("errors") and recorded:
+                    out.append(list(recorded))
+                    break
+                time.sleep(0.5 * (attempt + 1))
+    if not out:
+        raise RuntimeError("our API answered none of the jobs in process: no raw arm")
     return out
 
 
@@ -516,7 +527,18 @@ async def _drive_raw(settings: Settings, reads: list[list[tuple]], clients: int,
     errors = 0
     kinds: collections.Counter[str] = collections.Counter()
     driver = create_async_driver(settings)
+
+    async def replay(job: list[tuple]) -> None:
+        for text, timeout, params in job:
+            async with driver.session(
+                database=settings.neo4j_database, default_access_mode=READ_ACCESS
+            ) as session:
+                result = await session.run(Query(text, timeout=timeout), params)
+                [r async for r in result]  # every record, as the resolvers take them
+
     try:
+        # a connection per worker opened before the clock starts: the API's pool is warm too
+        await asyncio.gather(*(replay(random.Random(i).choice(reads)) for i in range(clients)))
         deadline = time.monotonic() + seconds
 
         async def worker(seed: int) -> None:
@@ -525,12 +547,8 @@ async def _drive_raw(settings: Settings, reads: list[list[tuple]], clients: int,
             while time.monotonic() < deadline:
                 started = time.perf_counter()
                 try:
-                    for text, params in rng.choice(reads):
-                        async with driver.session(
-                            database=settings.neo4j_database, default_access_mode=READ_ACCESS
-                        ) as session:
-                            result = await session.run(text, params)
-                            [r async for r in result]  # every record, as the resolvers take them
+                    async with asyncio.timeout(60):
+                        await replay(rng.choice(reads))
                 except Exception as exc:  # noqa: BLE001 - counted, goes on
                     errors += 1
                     kinds[type(exc).__name__] += 1
@@ -562,11 +580,14 @@ def measure_raw(settings: Settings, reads, clients: int, seconds: float, neo4j_p
 
 
 def p99_over_raw(rounds: list[dict], clients: int) -> dict | None:
-    """Per round: our p99 ÷ the raw-Cypher arm's, and their median, min and max."""
+    """Per round: our p99 ÷ the raw-Cypher arm's, and their median, min and max (rounds where
+    either arm had a failed request left out)."""
     values = [
         r[str(clients)]["ours"]["p99"] / r[str(clients)]["raw"]["p99"]
         for r in rounds
         if (r[str(clients)].get("raw") or {}).get("p99")
+        and not r[str(clients)]["raw"]["errors"]
+        and not r[str(clients)]["ours"]["errors"]
     ]
     if not values:
         return None
@@ -705,7 +726,7 @@ def _compare_at(  # noqa: PLR0917
 ) -> dict:
     """The check and the interleaved rounds with the last ``n`` interactions per profile; with
     ``settings``, each level of each round also replays our reads as raw Cypher (the ``raw``
-    arm: :func:`our_reads`), after the two servers."""
+    arm: :func:`our_reads`), its place among the arms turning from round to round."""
     label = label or f"{n} interactions"
     part: dict = {"interactions": n, "rounds": []}
     part["check"] = check(arms["ours"][0], arms["library"][0], s, n)  # also warms both
@@ -721,9 +742,19 @@ def _compare_at(  # noqa: PLR0917
     for r in range(rounds):
         this: dict = {}
         order = ["ours", "library"] if r % 2 == 0 else ["library", "ours"]
+        if reads is not None:  # the raw arm's place turns too: first, between, last
+            order.insert(r % 3, "raw")
         for clients in clients_levels:
             level = this.setdefault(str(clients), {})
             for arm in order:
+                if arm == "raw":
+                    level["raw"] = m = measure_raw(settings, reads, clients, seconds, neo4j_pid)
+                    echo(
+                        f"  round {r + 1}, {label}, {clients:>2} clients raw    : "
+                        f"{m['rps']:>6} req/s p50 {m['p50']} p95 {m['p95']} p99 {m['p99']} ms, "
+                        f"CPU/req Neo4j {m['neo4j_cpu_ms']} ms, errors {m['errors']}"
+                    )
+                    continue
                 url, query, pid = arms[arm]
                 level[arm] = m = measure(url, query, jobs, clients, seconds, pid, neo4j_pid, n)
                 echo(
@@ -731,13 +762,6 @@ def _compare_at(  # noqa: PLR0917
                     f"{m['rps']:>6} req/s p50 {m['p50']} p95 {m['p95']} p99 {m['p99']} ms, "
                     f"CPU/req server {m['server_cpu_ms']} ms Neo4j {m['neo4j_cpu_ms']} ms, "
                     f"errors {m['errors']}"
-                )
-            if reads is not None:
-                level["raw"] = m = measure_raw(settings, reads, clients, seconds, neo4j_pid)
-                echo(
-                    f"  round {r + 1}, {label}, {clients:>2} clients raw    : "
-                    f"{m['rps']:>6} req/s p50 {m['p50']} p95 {m['p95']} p99 {m['p99']} ms, "
-                    f"CPU/req Neo4j {m['neo4j_cpu_ms']} ms, errors {m['errors']}"
                 )
         part["rounds"].append(this)
     part["ratios"] = {str(c): ratios(part["rounds"], c) for c in clients_levels}
