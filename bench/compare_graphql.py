@@ -566,7 +566,13 @@ def measure_raw(settings: Settings, reads, clients: int, seconds: float, neo4j_p
     driver runs in this process, the load generator's: no server CPU of its own)."""
     neo0 = cpu_ticks(neo4j_pid)
     lat, errors, kinds, elapsed = asyncio.run(_drive_raw(settings, reads, clients, seconds))
-    count = max(len(lat), 1)
+    return _figures(lat, errors, kinds, elapsed) | {
+        "neo4j_cpu_ms": _per_request(cpu_ticks(neo4j_pid) - neo0, lat)
+    }
+
+
+def _figures(lat: list[float], errors: int, kinds: dict, elapsed: float) -> dict:
+    """A level's requests, errors, throughput and latency percentiles (ms)."""
     return {
         "requests": len(lat),
         "errors": errors,
@@ -575,7 +581,19 @@ def measure_raw(settings: Settings, reads, clients: int, seconds: float, neo4j_p
         "p50": round(_pct(lat, 50), 1),
         "p95": round(_pct(lat, 95), 1),
         "p99": round(_pct(lat, 99), 1),
-        "neo4j_cpu_ms": round((cpu_ticks(neo4j_pid) - neo0) * 1000 / CLK_TCK / count, 2),
+    }
+
+
+def _per_request(ticks: int, lat: list[float]) -> float:
+    """CPU ms per request from a process's clock ticks over a level."""
+    return round(ticks * 1000 / CLK_TCK / max(len(lat), 1), 2)
+
+
+def _median_spread(values: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
     }
 
 
@@ -589,13 +607,7 @@ def p99_over_raw(rounds: list[dict], clients: int) -> dict | None:
         and not r[str(clients)]["raw"]["errors"]
         and not r[str(clients)]["ours"]["errors"]
     ]
-    if not values:
-        return None
-    return {
-        "median": round(statistics.median(values), 2),
-        "min": round(min(values), 2),
-        "max": round(max(values), 2),
-    }
+    return _median_spread(values) if values else None
 
 
 def measure(url, query, jobs, clients, seconds, server_pid, neo4j_pid, n: int = 10) -> dict:
@@ -603,19 +615,9 @@ def measure(url, query, jobs, clients, seconds, server_pid, neo4j_pid, n: int = 
     CPU per request of the server and Neo4j."""
     server0, neo0 = cpu_ticks(server_pid), cpu_ticks(neo4j_pid)
     lat, errors, kinds, elapsed = asyncio.run(_drive(url, query, jobs, clients, seconds, n))
-    server_ms = (cpu_ticks(server_pid) - server0) * 1000 / CLK_TCK
-    neo_ms = (cpu_ticks(neo4j_pid) - neo0) * 1000 / CLK_TCK
-    count = max(len(lat), 1)
-    return {
-        "requests": len(lat),
-        "errors": errors,
-        "error_kinds": kinds,
-        "rps": round(len(lat) / elapsed, 1),
-        "p50": round(_pct(lat, 50), 1),
-        "p95": round(_pct(lat, 95), 1),
-        "p99": round(_pct(lat, 99), 1),
-        "server_cpu_ms": round(server_ms / count, 2),
-        "neo4j_cpu_ms": round(neo_ms / count, 2),
+    return _figures(lat, errors, kinds, elapsed) | {
+        "server_cpu_ms": _per_request(cpu_ticks(server_pid) - server0, lat),
+        "neo4j_cpu_ms": _per_request(cpu_ticks(neo4j_pid) - neo0, lat),
     }
 
 
@@ -632,11 +634,7 @@ def ratios(rounds: list[dict], clients: int) -> dict:
             if r[str(clients)]["library"][f]
         ]
         if values:
-            out[f] = {
-                "median": round(statistics.median(values), 2),
-                "min": round(min(values), 2),
-                "max": round(max(values), 2),
-            }
+            out[f] = _median_spread(values)
     return out
 
 
