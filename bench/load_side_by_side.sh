@@ -13,6 +13,7 @@
 # seconds since the start before each of the loader's lines, and WORK/NAME/cpu.tsv once a second
 # the seconds since the start, the CPU seconds (user + system, /proc/PID/stat) used so far by the
 # loader and by Neo4j (since it started: subtract the first row's) and the loader's RSS in MiB.
+# LOAD_ARGS adds options to `c360 load` (e.g. LOAD_ARGS=--bulk-import: the offline importer).
 set -euo pipefail
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 NAME=$1
@@ -50,7 +51,7 @@ sample() {  # until the loader (GNU time's child that runs `c360 load`) is gone
   done
 }
 rc=0
-/usr/bin/time -v -o "$W/time.log" "$C" load "$EXTRACTS" --no-progress \
+/usr/bin/time -v -o "$W/time.log" "$C" load "$EXTRACTS" --no-progress ${LOAD_ARGS:-} \
   --report-json "$W/report.json" > >(stamp >"$W/load.log") 2>&1 &
 TIMED=$!
 sample "$TIMED" &

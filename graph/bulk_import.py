@@ -79,6 +79,11 @@ def node_id(node: model.Node, values: list[Any]) -> str:
 
 def _ref(node: model.Node, *values: Any) -> tuple[str, str] | None:
     """The endpoint of a relationship (None when a key part is missing: ``MATCH`` finds none)."""
+    if len(values) == 1:  # (the common case, without a generator per row)
+        value = values[0]
+        if value is None:
+            return None
+        return node.label, value if type(value) is str else node_id(node, [value])
     if any(v is None for v in values):
         return None
     return node.label, node_id(node, list(values))
@@ -268,6 +273,7 @@ class ImportFiles:
     nodes: int = 0
     relationships: int = 0
     deferred_rows: int = 0
+    _last: _File | None = None  # the file written last (kept at the end of ``_open``)
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -293,13 +299,13 @@ class ImportFiles:
             # the rest (a node is written all the same, so what the files relate to it finds it).
             complete = True
             for n in nodes:
-                fields, whole = _typed(n.props)
-                self._write("nodes", n.label, (f":ID({n.label})",), (n.id,), fields)
+                typed, texts, whole = _typed(n.props)
+                self._write(("nodes", n.label, typed), n.id, texts)
                 complete &= whole
             for r in rels:
-                fields, whole = _typed(r.props)
-                head = (f":START_ID({r.start[0]})", f":END_ID({r.end[0]})")
-                self._write("relationships", r.type, head, (r.start[1], r.end[1]), fields)
+                typed, texts, whole = _typed(r.props)
+                self._write(("relationships", r.type, r.start[0], r.end[0], typed),
+                            r.start[1], texts, r.end[1])  # fmt: skip
                 complete &= whole
             if not complete:
                 later.append(row)
@@ -313,21 +319,30 @@ class ImportFiles:
             pickle.dump((query, rows), self._deferred, protocol=pickle.HIGHEST_PROTOCOL)
             self.deferred_rows += len(rows)
 
-    def _write(self, kind: str, name: str, head: tuple, ids: tuple, fields: list) -> None:
-        shape = (kind, name, head, tuple((p, t) for p, t, _ in fields))
+    def _write(self, shape: tuple, start: str, texts: list[str], end: str | None = None) -> None:
+        """One row of the file of its ``shape``: ``("nodes", label, typed)`` with the node's id,
+        or ``("relationships", type, start label, end label, typed)`` with both ends' ids."""
         out = self.files.get(shape)
         if out is None:
+            kind, name, typed = shape[0], shape[1], shape[-1]
+            head = (
+                [f":ID({name})"]
+                if kind == "nodes"
+                else [f":START_ID({shape[2]})", f":END_ID({shape[3]})"]
+            )
             path = self.folder / f"{kind}-{name}-{len(self.files):04d}.csv"
             out = self.files[shape] = _File(kind, name, path)
-            out.open("w").writerow([*head, *(f"{p}:{t}" for p, t, _ in fields)])
+            out.open("w").writerow([*head, *(f"{p}:{t}" for p, t in typed)])
         elif out.handle is None:
             out.open("a")
-        self._open.pop(shape, None)
-        self._open[shape] = out  # (the most recently written last)
-        while len(self._open) > OPEN_FILES:  # sparse data: many shapes, a bounded few open
-            self._open.pop(next(iter(self._open))).close()
+        if self._last is not out:  # (rows of one shape come together: the order kept as is)
+            self._open.pop(shape, None)
+            self._open[shape] = out  # (the most recently written last)
+            while len(self._open) > OPEN_FILES:  # sparse data: many shapes, a bounded few open
+                self._open.pop(next(iter(self._open))).close()
+            self._last = out
         assert out.writer is not None
-        out.writer.writerow([*ids, *(text for _, _, text in fields)])
+        out.writer.writerow([start, *texts] if end is None else [start, end, *texts])
         out.rows += 1
 
     def close(self) -> None:
@@ -362,20 +377,51 @@ class ImportFiles:
             yield query, rows
 
 
-def _typed(props: Row) -> tuple[list[tuple[str, str, str]], bool]:
-    """The (property, type, text) of the values the files can hold, sorted, and whether that
-    is all of them."""
-    fields, whole = [], True
-    for prop, value in props.items():
+def _typed(props: Row) -> tuple[tuple[tuple[str, str], ...], list[str], bool]:
+    """The (property, type) and the text of the values the files can hold, in the order of
+    the properties' names, and whether that is all of them. (Strings, whole numbers and finite
+    floats, most of a load's values, are typed here without :func:`encode`'s checks in turn.)"""
+    typed, texts, whole = [], [], True
+    for prop in sorted(props):
+        value = props[prop]
+        kind = type(value)
+        if kind is str and "\0" not in value:
+            typed.append((prop, "string"))
+            texts.append(value)
+            continue
+        if kind is int:
+            typed.append((prop, "long"))
+            texts.append(str(value))
+            continue
+        if kind is float:
+            typed.append((prop, "double"))
+            texts.append(repr(value) if math.isfinite(value) else encode(value)[1])  # type: ignore[index]
+            continue
+        if value is None:
+            continue
+        if kind is dt.date:
+            typed.append((prop, "date"))
+            texts.append(value.isoformat())
+            continue
+        if kind is list and value and all(type(v) is str for v in value):
+            text = ARRAY_DELIMITER.join(value)
+            if "\0" not in text and text.count(ARRAY_DELIMITER) == len(value) - 1:
+                typed.append((prop, "string[]"))
+                texts.append(text)
+                continue
+        if kind is list and value and all(type(v) is float and math.isfinite(v) for v in value):
+            typed.append((prop, "double[]"))
+            texts.append(ARRAY_DELIMITER.join(map(repr, value)))
+            continue
         try:
-            typed = encode(value)
+            encoded = encode(value)
         except BulkImportError:
             whole = False
             continue
-        if typed is not None:
-            fields.append((prop, *typed))
-    fields.sort()
-    return fields, whole
+        if encoded is not None:
+            typed.append((prop, encoded[0]))
+            texts.append(encoded[1])
+    return tuple(typed), texts, whole
 
 
 def reconnect(driver: Driver, database: str) -> None:

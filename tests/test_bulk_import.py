@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from neo4j import Driver
 
@@ -144,6 +146,38 @@ def test_a_graph_that_holds_data_is_loaded_online_and_says_why(
 )
 def test_values_are_written_with_the_type_cypher_would_store(value: Any, expected: Any) -> None:
     assert bulk_import.encode(value) == expected
+
+
+# Every shape of value a row can carry, the edge ones of each fast path of ``_typed`` included
+# (a subclass takes ``encode``'s way: numpy's float, pandas' timestamp, a datetime that is a date).
+FIELD_VALUES: list[Any] = [
+    None, True, np.bool_(False), 0, -7, 2**62, np.int64(5), 0.5, -0.0, 1e300, float("nan"),
+    float("inf"), float("-inf"), np.float64(2.5), "", "a;b", "x\0y", "\x1f",
+    dt.date(1899, 12, 31), dt.datetime(2026, 1, 2, 3, 4, 5), pd.Timestamp("2026-01-02"),
+    dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), ["core", "C1;2"], ["a\x1fb", "c"],
+    ["a\0"], [0.5, 1.5], [0.5, float("nan")], [1, 2], [], [1, "a"], dt.time(1, 2),
+]  # fmt: skip
+
+
+def test_a_rows_fields_are_typed_as_encode_types_each_value() -> None:
+    props = {f"p{i:02d}": v for i, v in enumerate(FIELD_VALUES)}
+    expected, held = [], True
+    for prop in sorted(props):
+        try:
+            encoded = bulk_import.encode(props[prop])
+        except bulk_import.BulkImportError:
+            held = False
+            continue
+        if encoded is not None:
+            expected.append((prop, *encoded))
+    typed, texts, whole = bulk_import._typed(dict(reversed(props.items())))
+    assert [(p, t, text) for (p, t), text in zip(typed, texts, strict=True)] == expected
+    assert whole is held is False
+    assert bulk_import._typed({"a": "x", "b": 1}) == (
+        (("a", "string"), ("b", "long")),
+        ["x", "1"],
+        True,
+    )
 
 
 @pytest.mark.parametrize("value", [[], [1, "a"], {"a": 1}, dt.time(1, 2)])
