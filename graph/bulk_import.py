@@ -43,7 +43,7 @@ from neo4j import Driver
 
 from core.keyset import KeySet
 from core.settings import Settings
-from graph import model
+from graph import local_server, model
 from graph.queries import upserts as uq
 
 Row = dict[str, Any]
@@ -449,13 +449,17 @@ def run_import(
     settings: Settings, files: ImportFiles, *, classpath: str, echo: Callable[[str], None] = print
 ) -> ImportReport:
     """``neo4j-admin database import full`` of ``files`` into the local server's database
-    (which must be stopped), replacing what it held."""
+    (which must be stopped), replacing what it held. The importer writes a database beside it
+    (:func:`graph.local_server.staged_database`) that takes its place once the importer has
+    finished: a run killed during the import leaves the server's database as it was."""
     java = os.environ.get("JAVA", "java")
     log = files.folder / "import.log"
     report = files.folder / "import.report"
     home = settings.local_data_dir
     argfile = files.folder / "import.args"
     argfile.write_text("\n".join(_quoted(a) for a in files.arguments()) + "\n", encoding="utf-8")
+    staged = local_server.staged_database(settings)
+    local_server.clear_staged(settings)
     args = [
         java,
         f"-Xmx{settings.neo4j_heap}",
@@ -466,7 +470,7 @@ def run_import(
         "database",
         "import",
         "full",
-        settings.neo4j_database,
+        staged,  # (beside the server's database, which it replaces once finished)
         "--overwrite-destination=true",
         "--multiline-fields=true",
         f"--array-delimiter={ARRAY_DELIMITER}",
@@ -497,6 +501,7 @@ def run_import(
         raise BulkImportError(
             f"neo4j-admin database import exited with {code} (log: {log}):\n" + "\n".join(tail)
         )
+    local_server.replace_database(settings)
     skipped = 0
     if report.exists():
         with open(report, encoding="utf-8", errors="replace") as lines:

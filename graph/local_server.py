@@ -421,6 +421,7 @@ def start(
     classpath, classes = prepare(settings, echo=echo, on_fetch=on_fetch)
     data_dir = settings.local_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    settle_import(settings)
     java = _need("java")
     env = {**os.environ, "C360_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()}
     env.pop("C360_NEO4J_STOP_WITH_PID", None)
@@ -564,6 +565,55 @@ def restart_around(settings: Settings, work: Callable[[], T], *, echo=print) -> 
         pid, since = _launch(settings, command, environ)
         echo(f"Starting Neo4j again (pid {pid}), waiting for Bolt on {settings.bolt_uri}...")
         _wait_for_bolt(settings, pid, since)
+
+
+# An offline import (graph/bulk_import.py) builds its database beside the server's, under this
+# name, and only a finished import takes the server's database's place: an import killed half-way
+# leaves the server's database as it was.
+STAGED_SUFFIX = "-import"
+_KINDS = ("databases", "transactions")  # the store's folder and its transaction logs' folder
+
+
+def staged_database(settings: Settings) -> str:
+    """The name the offline importer writes the database under (``neo4j-import``)."""
+    return settings.neo4j_database + STAGED_SUFFIX
+
+
+def _imported_marker(settings: Settings) -> Path:
+    return settings.local_data_dir / "data" / f"{staged_database(settings)}.imported"
+
+
+def clear_staged(settings: Settings) -> None:
+    """Remove what an earlier import left beside the database (the server is stopped)."""
+    data = settings.local_data_dir / "data"
+    _imported_marker(settings).unlink(missing_ok=True)
+    for kind in _KINDS:
+        shutil.rmtree(data / kind / staged_database(settings), ignore_errors=True)
+        shutil.rmtree(data / kind / f"{settings.neo4j_database}.replaced", ignore_errors=True)
+
+
+def replace_database(settings: Settings) -> None:
+    """The database the importer finished takes the place of the server's (stopped) one."""
+    _imported_marker(settings).write_text(settings.neo4j_database, encoding="utf-8")
+    settle_import(settings)
+
+
+def settle_import(settings: Settings) -> None:
+    """Before a start: finish a replacement of the database that was cut short (the marker says
+    the import had finished), and remove what an unfinished import left. Each step is a rename
+    within one folder, so a process killed between two steps leaves a state this resumes from."""
+    data = settings.local_data_dir / "data"
+    db, staged = settings.neo4j_database, staged_database(settings)
+    if _imported_marker(settings).exists():
+        for kind in _KINDS:
+            live, new, old = data / kind / db, data / kind / staged, data / kind / f"{db}.replaced"
+            if not new.exists():  # (moved before the cut)
+                continue
+            if live.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                live.rename(old)
+            new.rename(live)
+    clear_staged(settings)
 
 
 def classpath(settings: Settings) -> str:

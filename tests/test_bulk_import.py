@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from graph.queries import identity as iq
 from graph.queries import upserts
 from synthetic import GenerateOptions, generate_bank
 from tests.conftest import TEST_PORT, server_owner, wipe
-from tests.etl_support import canonical_dump, load
+from tests.etl_support import c360, canonical_dump, cli_env, load
 
 pytestmark = pytest.mark.graph
 IMPORT_PORT = int(os.environ.get("C360_TEST_IMPORT_PORT", str(TEST_PORT + 3)))
@@ -146,6 +149,107 @@ def test_a_graph_that_holds_data_is_loaded_online_and_says_why(
 )
 def test_values_are_written_with_the_type_cypher_would_store(value: Any, expected: Any) -> None:
     assert bulk_import.encode(value) == expected
+
+
+def _importer_of(loader: subprocess.Popen[bytes], home: Path, deadline_s: float) -> int:
+    """The pid of the importer the loader ``loader`` (of ``C360_HOME`` ``home``) runs, once it
+    is writing the store: its log says it imports nodes (waits at most ``deadline_s``)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        assert loader.poll() is None, loader.stdout.read().decode() if loader.stdout else ""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (stat.parent / "cmdline").read_bytes()
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid != loader.pid or b"org.neo4j.cli.AdminTool" not in cmdline:
+                continue
+            logs = list(home.glob("bulk-import/*/import.log"))
+            if any("Node import" in p.read_text(errors="replace") for p in logs):
+                return int(stat.parent.name)
+        time.sleep(0.02)
+    raise AssertionError(f"the importer did not start writing within {deadline_s} s")
+
+
+def test_an_import_killed_half_way_leaves_the_graph_as_it_was_and_the_same_command_loads_it(
+    own: Settings, own_driver: Driver, bank: Path, tmp_path: Path
+) -> None:
+    db = own.neo4j_database
+    home = tmp_path / "home"
+    home_settings = own.model_copy(update={"c360_home": home})
+    _empty(own_driver, own)
+    load(own_driver, home_settings, bank)
+    expected = typed_dump(own_driver, db)
+
+    _empty(own_driver, own)
+    env = cli_env(own, home) | {"NEO4J_DATA_DIR": str(own.local_data_dir)}
+    command = c360(
+        "load", str(bank), "--bulk-import", "--no-progress", "--rejects-dir", str(tmp_path)
+    )
+    loader = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        importer = _importer_of(loader, home, deadline_s=300)
+        os.killpg(loader.pid, signal.SIGKILL)  # the loader and its importer, half-way
+    finally:
+        loader.kill()
+        loader.wait()
+    gone = time.monotonic() + 30  # (the orphaned importer, killed, is reaped by init)
+    while Path(f"/proc/{importer}").exists() and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{importer}").exists()
+    assert not local_server.status(own).running  # (stopped for the import, never started again)
+
+    local_server.start(own, stop_with_pid=server_owner(), download=False)
+    bulk_import.reconnect(own_driver, db)
+    labels = own_driver.execute_query(
+        "MATCH (n) RETURN collect(DISTINCT labels(n)) AS l", database_=db
+    ).records[0]["l"]
+    assert labels == [["LoadRun"]]  # the graph as the killed run left it before its import
+    data = own.local_data_dir / "data"
+    assert not list(data.glob(f"*/{local_server.staged_database(own)}"))
+
+    again = load(own_driver, home_settings, bank, bulk_import=True)
+    assert again.resumed and again.bulk_import is not None and again.bulk_import["imported"]
+    assert typed_dump(own_driver, db) == expected
+
+
+@pytest.mark.parametrize("cut", ["before", "databases", "both", "after"])
+def test_a_replacement_cut_short_is_finished_before_the_server_starts(
+    tmp_path: Path, cut: str
+) -> None:
+    s = Settings(neo4j_data_dir=tmp_path, neo4j_database="graph")
+    data = tmp_path / "data"
+    for kind in ("databases", "transactions"):
+        for name, text in (("graph", "old"), ("graph-import", "new")):
+            (data / kind / name).mkdir(parents=True)
+            (data / kind / name / "store").write_text(text)
+    # the steps of replace_database, up to the cut
+    (data / "graph-import.imported").write_text("graph")
+    moved = {"before": [], "databases": ["databases"], "both": ["databases", "transactions"]}
+    for kind in moved.get(cut, ["databases", "transactions"]):
+        (data / kind / "graph").rename(data / kind / "graph.replaced")
+        (data / kind / "graph-import").rename(data / kind / "graph")
+    if cut == "after":
+        (data / "graph-import.imported").unlink()
+    local_server.settle_import(s)
+    expected = {"databases/graph/store": "new", "transactions/graph/store": "new"}
+    assert {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")} == expected
+    assert sorted(p.name for p in data.iterdir()) == ["databases", "transactions"]
+
+
+def test_an_unfinished_import_is_removed_and_the_database_kept(tmp_path: Path) -> None:
+    s = Settings(neo4j_data_dir=tmp_path, neo4j_database="graph")
+    data = tmp_path / "data"
+    for name, text in (("graph", "old"), ("graph-import", "half")):
+        (data / "databases" / name).mkdir(parents=True)
+        (data / "databases" / name / "store").write_text(text)
+    local_server.settle_import(s)  # (no marker: the importer did not finish)
+    assert {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")} == {
+        "databases/graph/store": "old"
+    }
 
 
 # Every shape of value a row can carry, the edge ones of each fast path of ``_typed`` included
