@@ -421,6 +421,7 @@ def start(
     classpath, classes = prepare(settings, echo=echo, on_fetch=on_fetch)
     data_dir = settings.local_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    _refuse_during_offline_work(settings)
     settle_import(settings)
     java = _need("java")
     env = {**os.environ, "C360_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value()}
@@ -557,14 +558,22 @@ def restart_around(settings: Settings, work: Callable[[], T], *, echo=print) -> 
         for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         if b"=" in item
     )
-    echo(f"Stopping Neo4j (pid {pid}) for the offline import …")
-    stop(settings)
-    try:
-        return work()
-    finally:
-        pid, since = _launch(settings, command, environ)
-        echo(f"Starting Neo4j again (pid {pid}), waiting for Bolt on {settings.bolt_uri}...")
-        _wait_for_bolt(settings, pid, since)
+    with open(_offline_lock(settings), "a") as lock:
+        try:  # (held until the server runs again: a start meanwhile is refused)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalServerError(
+                f"another offline import into {settings.local_data_dir} is running"
+            ) from None
+        echo(f"Stopping Neo4j (pid {pid}) for the offline import …")
+        stop(settings)
+        try:
+            return work()
+        finally:
+            settle_import(settings)  # (never a start beside a replacement left half-done)
+            pid, since = _launch(settings, command, environ)
+            echo(f"Starting Neo4j again (pid {pid}), waiting for Bolt on {settings.bolt_uri}...")
+            _wait_for_bolt(settings, pid, since)
 
 
 # An offline import (graph/bulk_import.py) builds its database beside the server's, under this
@@ -572,29 +581,56 @@ def restart_around(settings: Settings, work: Callable[[], T], *, echo=print) -> 
 # leaves the server's database as it was.
 STAGED_SUFFIX = "-import"
 _KINDS = ("databases", "transactions")  # the store's folder and its transaction logs' folder
+# Neo4j's rule for a database name, once lower-cased (as it names the database's folders)
+_DATABASE_NAME = re.compile(r"[a-z][a-z0-9.\-]{2,62}")
+
+
+def _folder(settings: Settings) -> str | None:
+    """The name of the database's folders (Neo4j lower-cases the name), or None for a name
+    Neo4j would not take (no folder of ours can exist beside it)."""
+    name = settings.neo4j_database.lower()
+    return name if _DATABASE_NAME.fullmatch(name + STAGED_SUFFIX) else None
 
 
 def staged_database(settings: Settings) -> str:
     """The name the offline importer writes the database under (``neo4j-import``)."""
-    return settings.neo4j_database + STAGED_SUFFIX
+    folder = _folder(settings)
+    if folder is None:
+        raise LocalServerError(
+            f"NEO4J_DATABASE={settings.neo4j_database!r}: an offline import needs a name of "
+            f"letters, digits, dots and dashes, starting with a letter, of at most "
+            f"{63 - len(STAGED_SUFFIX)} characters"
+        )
+    return folder + STAGED_SUFFIX
 
 
-def _imported_marker(settings: Settings) -> Path:
-    return settings.local_data_dir / "data" / f"{staged_database(settings)}.imported"
+def _imported_marker(data: Path, folder: str) -> Path:
+    return data / f"{folder}{STAGED_SUFFIX}.imported"
 
 
 def clear_staged(settings: Settings) -> None:
     """Remove what an earlier import left beside the database (the server is stopped)."""
-    data = settings.local_data_dir / "data"
-    _imported_marker(settings).unlink(missing_ok=True)
+    data, folder = settings.local_data_dir / "data", _folder(settings)
+    if folder is None:
+        return
+    _imported_marker(data, folder).unlink(missing_ok=True)
     for kind in _KINDS:
-        shutil.rmtree(data / kind / staged_database(settings), ignore_errors=True)
-        shutil.rmtree(data / kind / f"{settings.neo4j_database}.replaced", ignore_errors=True)
+        shutil.rmtree(data / kind / (folder + STAGED_SUFFIX), ignore_errors=True)
+        shutil.rmtree(data / kind / f"{folder}.replaced", ignore_errors=True)
 
 
 def replace_database(settings: Settings) -> None:
     """The database the importer finished takes the place of the server's (stopped) one."""
-    _imported_marker(settings).write_text(settings.neo4j_database, encoding="utf-8")
+    data, staged = settings.local_data_dir / "data", staged_database(settings)
+    missing = [kind for kind in _KINDS if not (data / kind / staged).is_dir()]
+    if missing:
+        raise LocalServerError(
+            f"the importer ended without writing {' and '.join(missing)} of {data / '*' / staged}; "
+            "the server's database is left as it was"
+        )
+    _imported_marker(data, staged.removesuffix(STAGED_SUFFIX)).write_text(
+        settings.neo4j_database, encoding="utf-8"
+    )
     settle_import(settings)
 
 
@@ -602,11 +638,13 @@ def settle_import(settings: Settings) -> None:
     """Before a start: finish a replacement of the database that was cut short (the marker says
     the import had finished), and remove what an unfinished import left. Each step is a rename
     within one folder, so a process killed between two steps leaves a state this resumes from."""
-    data = settings.local_data_dir / "data"
-    db, staged = settings.neo4j_database, staged_database(settings)
-    if _imported_marker(settings).exists():
+    data, folder = settings.local_data_dir / "data", _folder(settings)
+    if folder is None:
+        return
+    if _imported_marker(data, folder).exists():
         for kind in _KINDS:
-            live, new, old = data / kind / db, data / kind / staged, data / kind / f"{db}.replaced"
+            live, old = data / kind / folder, data / kind / f"{folder}.replaced"
+            new = data / kind / (folder + STAGED_SUFFIX)
             if not new.exists():  # (moved before the cut)
                 continue
             if live.exists():
@@ -614,6 +652,26 @@ def settle_import(settings: Settings) -> None:
                 live.rename(old)
             new.rename(live)
     clear_staged(settings)
+
+
+def _offline_lock(settings: Settings) -> Path:
+    return settings.local_data_dir / "c360-offline.lock"
+
+
+def _refuse_during_offline_work(settings: Settings) -> None:
+    """A start while a load has stopped the server to import into its database is refused
+    (the import would replace the database under the started server)."""
+    path = _offline_lock(settings)
+    if not path.exists():
+        return
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalServerError(
+                f"an offline import into {settings.local_data_dir} is running (`c360 load "
+                "--bulk-import` stopped the server and starts it again when it ends)"
+            ) from None
 
 
 def classpath(settings: Settings) -> str:

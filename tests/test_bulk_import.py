@@ -7,6 +7,7 @@ the usual noise: duplicate records of one person in one system, bad rows, severa
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import signal
 import subprocess
@@ -152,11 +153,11 @@ def test_values_are_written_with_the_type_cypher_would_store(value: Any, expecte
 
 
 def _importer_of(loader: subprocess.Popen[bytes], home: Path, deadline_s: float) -> int:
-    """The pid of the importer the loader ``loader`` (of ``C360_HOME`` ``home``) runs, once it
-    is writing the store: its log says it imports nodes (waits at most ``deadline_s``)."""
+    """The pid of the importer the loader ``loader`` (of ``C360_HOME`` ``home``) runs, stopped
+    (SIGSTOP) as soon as its log says it imports nodes (waits at most ``deadline_s``)."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        assert loader.poll() is None, loader.stdout.read().decode() if loader.stdout else ""
+        assert loader.poll() is None, f"the load ended first (exit {loader.returncode})"
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
@@ -167,9 +168,23 @@ def _importer_of(loader: subprocess.Popen[bytes], home: Path, deadline_s: float)
                 continue
             logs = list(home.glob("bulk-import/*/import.log"))
             if any("Node import" in p.read_text(errors="replace") for p in logs):
+                os.kill(int(stat.parent.name), signal.SIGSTOP)
                 return int(stat.parent.name)
         time.sleep(0.02)
     raise AssertionError(f"the importer did not start writing within {deadline_s} s")
+
+
+def _gone(pid: int, deadline_s: float) -> bool:
+    """Whether the process ``pid`` ended (a zombie counts) within ``deadline_s``."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_an_import_killed_half_way_leaves_the_graph_as_it_was_and_the_same_command_loads_it(
@@ -187,19 +202,19 @@ def test_an_import_killed_half_way_leaves_the_graph_as_it_was_and_the_same_comma
     command = c360(
         "load", str(bank), "--bulk-import", "--no-progress", "--rejects-dir", str(tmp_path)
     )
-    loader = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        importer = _importer_of(loader, home, deadline_s=300)
-        os.killpg(loader.pid, signal.SIGKILL)  # the loader and its importer, half-way
-    finally:
-        loader.kill()
-        loader.wait()
-    gone = time.monotonic() + 30  # (the orphaned importer, killed, is reaped by init)
-    while Path(f"/proc/{importer}").exists() and time.monotonic() < gone:
-        time.sleep(0.05)
-    assert not Path(f"/proc/{importer}").exists()
+    with open(tmp_path / "load.log", "wb") as out:
+        loader = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            importer = _importer_of(loader, home, deadline_s=300)
+            os.killpg(loader.pid, signal.SIGKILL)  # the loader and its importer, half-way
+        finally:
+            loader.kill()
+            loader.wait()
+    assert _gone(importer, deadline_s=30)
+    logs = list(home.glob("bulk-import/*/import.log"))
+    assert logs and not any("IMPORT DONE" in p.read_text(errors="replace") for p in logs)
     assert not local_server.status(own).running  # (stopped for the import, never started again)
 
     local_server.start(own, stop_with_pid=server_owner(), download=False)
@@ -238,6 +253,50 @@ def test_a_replacement_cut_short_is_finished_before_the_server_starts(
     expected = {"databases/graph/store": "new", "transactions/graph/store": "new"}
     assert {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")} == expected
     assert sorted(p.name for p in data.iterdir()) == ["databases", "transactions"]
+
+
+def test_the_folders_are_the_lower_cased_name_neo4j_gives_them(tmp_path: Path) -> None:
+    s = Settings(neo4j_data_dir=tmp_path, neo4j_database="Graph")
+    data = tmp_path / "data"
+    for kind in ("databases", "transactions"):
+        for name, text in (("graph", "old"), ("graph-import", "new")):
+            (data / kind / name).mkdir(parents=True)
+            (data / kind / name / "store").write_text(text)
+    assert local_server.staged_database(s) == "graph-import"
+    local_server.replace_database(s)
+    assert {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")} == {
+        "databases/graph/store": "new",
+        "transactions/graph/store": "new",
+    }
+
+
+def test_an_import_that_left_no_transaction_logs_does_not_replace_the_database(
+    tmp_path: Path,
+) -> None:
+    s = Settings(neo4j_data_dir=tmp_path, neo4j_database="graph")
+    data = tmp_path / "data"
+    for name in ("graph", "graph-import"):
+        (data / "databases" / name).mkdir(parents=True)
+    (data / "databases" / "graph" / "store").write_text("old")
+    with pytest.raises(local_server.LocalServerError, match="transactions"):
+        local_server.replace_database(s)
+    assert (data / "databases" / "graph" / "store").read_text() == "old"
+    assert not list(data.glob("*.imported"))
+
+
+def test_a_start_during_an_offline_import_is_refused(settings: Settings, tmp_path: Path) -> None:
+    s = settings.model_copy(
+        update={"neo4j_local_port": IMPORT_PORT + 1, "neo4j_data_dir": tmp_path}
+    )
+    with open(tmp_path / "c360-offline.lock", "a") as lock:  # (as restart_around holds it)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            with pytest.raises(local_server.LocalServerError, match="offline import .* is running"):
+                local_server.start(s, stop_with_pid=server_owner(), download=False)
+        finally:
+            started = local_server.status(s).running
+            local_server.stop(s)
+    assert not started
 
 
 def test_an_unfinished_import_is_removed_and_the_database_kept(tmp_path: Path) -> None:
