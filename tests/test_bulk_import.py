@@ -231,16 +231,30 @@ def test_an_import_killed_half_way_leaves_the_graph_as_it_was_and_the_same_comma
     assert typed_dump(own_driver, db) == expected
 
 
+def _old_and_imported(data_dir: Path) -> Path:
+    """A data folder with a database ``graph`` (its store and logs "old") and a finished import
+    beside it ("new"); its ``data`` folder."""
+    data = data_dir / "data"
+    for kind in ("databases", "transactions"):
+        for name, text in (("graph", "old"), ("graph-import", "new")):
+            (data / kind / name).mkdir(parents=True)
+            (data / kind / name / "store").write_text(text)
+    return data
+
+
+def _stores(data: Path) -> dict[str, str]:
+    return {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")}
+
+
+NEW = {"databases/graph/store": "new", "transactions/graph/store": "new"}
+
+
 @pytest.mark.parametrize("cut", ["before", "databases", "both", "after"])
 def test_a_replacement_cut_short_is_finished_before_the_server_starts(
     tmp_path: Path, cut: str
 ) -> None:
     s = Settings(neo4j_data_dir=tmp_path, neo4j_database="graph")
-    data = tmp_path / "data"
-    for kind in ("databases", "transactions"):
-        for name, text in (("graph", "old"), ("graph-import", "new")):
-            (data / kind / name).mkdir(parents=True)
-            (data / kind / name / "store").write_text(text)
+    data = _old_and_imported(tmp_path)
     # the steps of replace_database, up to the cut
     (data / "graph-import.imported").write_text("graph")
     moved = {"before": [], "databases": ["databases"], "both": ["databases", "transactions"]}
@@ -250,24 +264,16 @@ def test_a_replacement_cut_short_is_finished_before_the_server_starts(
     if cut == "after":
         (data / "graph-import.imported").unlink()
     local_server.settle_import(s)
-    expected = {"databases/graph/store": "new", "transactions/graph/store": "new"}
-    assert {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")} == expected
+    assert _stores(data) == NEW
     assert sorted(p.name for p in data.iterdir()) == ["databases", "transactions"]
 
 
 def test_the_folders_are_the_lower_cased_name_neo4j_gives_them(tmp_path: Path) -> None:
     s = Settings(neo4j_data_dir=tmp_path, neo4j_database="Graph")
-    data = tmp_path / "data"
-    for kind in ("databases", "transactions"):
-        for name, text in (("graph", "old"), ("graph-import", "new")):
-            (data / kind / name).mkdir(parents=True)
-            (data / kind / name / "store").write_text(text)
+    data = _old_and_imported(tmp_path)
     assert local_server.staged_database(s) == "graph-import"
     local_server.replace_database(s)
-    assert {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")} == {
-        "databases/graph/store": "new",
-        "transactions/graph/store": "new",
-    }
+    assert _stores(data) == NEW
 
 
 def test_an_import_that_left_no_transaction_logs_does_not_replace_the_database(
@@ -306,9 +312,7 @@ def test_an_unfinished_import_is_removed_and_the_database_kept(tmp_path: Path) -
         (data / "databases" / name).mkdir(parents=True)
         (data / "databases" / name / "store").write_text(text)
     local_server.settle_import(s)  # (no marker: the importer did not finish)
-    assert {str(p.relative_to(data)): p.read_text() for p in data.rglob("store")} == {
-        "databases/graph/store": "old"
-    }
+    assert _stores(data) == {"databases/graph/store": "old"}
 
 
 # Every shape of value a row can carry, the edge ones of each fast path of ``_typed`` included
