@@ -14,6 +14,7 @@ asked for it (``stop_with_pid``): it stops when that process ends, however it en
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -22,7 +23,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -558,13 +559,10 @@ def restart_around(settings: Settings, work: Callable[[], T], *, echo=print) -> 
         for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         if b"=" in item
     )
-    with open(_offline_lock(settings), "a") as lock:
-        try:  # (held until the server runs again: a start meanwhile is refused)
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LocalServerError(
-                f"another offline import into {settings.local_data_dir} is running"
-            ) from None
+    # (held until the server runs again: a start meanwhile is refused)
+    with _offline_work(
+        settings, f"another offline import into {settings.local_data_dir} is running"
+    ):
         echo(f"Stopping Neo4j (pid {pid}) for the offline import …")
         stop(settings)
         try:
@@ -654,24 +652,27 @@ def settle_import(settings: Settings) -> None:
     clear_staged(settings)
 
 
-def _offline_lock(settings: Settings) -> Path:
-    return settings.local_data_dir / "c360-offline.lock"
+@contextlib.contextmanager
+def _offline_work(settings: Settings, busy: str) -> Iterator[None]:
+    """Held while a load has the server stopped to import into its database (restart_around);
+    raises ``busy`` (a LocalServerError) when another process holds it."""
+    with open(settings.local_data_dir / "c360-offline.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalServerError(busy) from None
+        yield
 
 
 def _refuse_during_offline_work(settings: Settings) -> None:
     """A start while a load has stopped the server to import into its database is refused
     (the import would replace the database under the started server)."""
-    path = _offline_lock(settings)
-    if not path.exists():
-        return
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LocalServerError(
-                f"an offline import into {settings.local_data_dir} is running (`c360 load "
-                "--bulk-import` stopped the server and starts it again when it ends)"
-            ) from None
+    with _offline_work(
+        settings,
+        f"an offline import into {settings.local_data_dir} is running (`c360 load "
+        "--bulk-import` stopped the server and starts it again when it ends)",
+    ):
+        pass
 
 
 def classpath(settings: Settings) -> str:
