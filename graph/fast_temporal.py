@@ -13,12 +13,21 @@ sends (3.5 us a date, against 0.1 us for a string); a customer row carries two d
 account row two, so dates were half of what packing the loader's customer and account rows cost.
 
 :func:`install` replaces the module attributes the driver's Bolt 5 hydration handler reads when a
-connection is made. It touches a private module of the driver: if that module is not where this
+connection is made.
+
+The packer (the driver's Rust extension, as its Python fallback) asks of every value that is not
+a string or a number, a row's ``dict`` and each date included, whether it is a sequence, among them
+pandas' ``Categorical`` and ``ExtensionArray``: two abstract classes, whose ``isinstance`` runs
+Python code (``ABCMeta.__instancecheck__``), 4 s of a 100,000-customer load's writer thread
+(py-spy) and a sixth of what packing an interaction row costs. Nothing here sends pandas arrays
+as parameters (a list or a ``Series`` does, and still can), so :func:`install` takes those two out
+of the packer's sequence types; one sent would be refused by the driver, loudly. It touches a private module of the driver: if that module is not where this
 driver version keeps it, nothing is changed and the driver's own path is used.
 """
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import logging
 from typing import Any
@@ -74,4 +83,14 @@ def install() -> bool:
     if temporal_v1.dehydrate_date is not dehydrate_date:
         _original_date = temporal_v1.dehydrate_date
         temporal_v1.dehydrate_date = dehydrate_date
+    _lean_sequence_types()
     return True
+
+
+def _lean_sequence_types() -> None:
+    """The packer's sequence types without the abstract ones (the module docstring)."""
+    try:
+        from neo4j._codec.packstream.v1 import types
+    except ImportError:
+        return
+    types.SEQUENCE_TYPES = tuple(t for t in types.SEQUENCE_TYPES if type(t) is not abc.ABCMeta)

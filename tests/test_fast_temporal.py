@@ -93,3 +93,79 @@ def test_dates_sent_by_the_fast_path_come_back_equal_from_neo4j(driver, settings
     for sent, record in zip(values, got, strict=True):
         assert record["v"].to_native() == sent
         assert record["text"] == sent.isoformat()  # Neo4j's own reading of what was sent
+
+
+def _rows() -> list[dict]:
+    """Rows as the loader sends them: nested maps, lists, dates, NumPy numbers, None."""
+    import numpy as np
+
+    when = dt.datetime(2025, 3, 9, 8, 30, tzinfo=dt.UTC)
+    return [
+        {
+            "interaction_id": f"I{k}",
+            "origin": ["crm", f"S{k}"],
+            "props": {
+                "occurred_at": when,
+                "day": dt.date(2020, 1, k + 1),
+                "nps": None,
+                "amount": np.float64(k / 3),
+                "count": np.int64(k),
+                "tags": ["a", "b"],
+            },
+        }
+        for k in range(20)
+    ]
+
+
+def _packed(rows: list[dict]) -> bytes:
+    from neo4j._codec.hydration.v2 import HydrationHandler
+    from neo4j._codec.packstream.v1 import Packer
+
+    out = bytearray()
+
+    class Sink:
+        def write(self, b: bytes) -> None:
+            out.extend(b)
+
+    hooks = HydrationHandler().new_hydration_scope().dehydration_hooks
+    Packer(Sink()).pack_struct(b"\x10", ("RETURN 1", {"rows": rows}, {}), hooks)
+    return bytes(out)
+
+
+def test_the_packer_asks_no_abstract_class_of_a_row_and_packs_the_same_bytes(monkeypatch) -> None:
+    """The packer's sequence types without pandas' abstract array classes: packing the loader's
+    rows calls no ``ABCMeta.__instancecheck__`` (it did for every map and date), and the bytes
+    are those the driver's full list of sequence types gives."""
+    import abc
+
+    import pandas as pd
+    from neo4j._codec.packstream.v1 import types
+
+    assert fast_temporal.install()
+    assert pd.Categorical not in types.SEQUENCE_TYPES
+    assert pd.Series in types.SEQUENCE_TYPES  # (a Series is still sent as a list)
+    asked: list[type] = []
+    real = abc.ABCMeta.__instancecheck__
+
+    def spy(cls: abc.ABCMeta, instance: object) -> bool:
+        asked.append(cls)
+        return real(cls, instance)
+
+    lean = types.SEQUENCE_TYPES
+    with monkeypatch.context() as m:
+        m.setattr(abc.ABCMeta, "__instancecheck__", spy)
+        packed = _packed(_rows())
+    assert asked == []
+    # the driver's own list, for the same rows
+    full = (*lean, pd.Categorical, pd.core.arrays.ExtensionArray)
+    monkeypatch.setattr(types, "SEQUENCE_TYPES", full)
+    assert _packed(_rows()) == packed
+
+
+def test_a_series_parameter_still_reaches_neo4j_as_a_list(driver, settings) -> None:
+    import pandas as pd
+
+    got = driver.execute_query(
+        "RETURN $values AS v", values=pd.Series([3, 1, 2]), database_=settings.neo4j_database
+    ).records
+    assert got[0]["v"] == [3, 1, 2]
