@@ -12,12 +12,12 @@ import pytest
 from etl.mapping import _parse_list, _plain_list
 
 
-def _rounded(value: object, sep: str, factor: float) -> list[float] | None:
+def _rounded(value: str | list | None, sep: str, factor: float) -> list[float] | None:
     """The definition: each item times the unit, rounded to cents; finite or refused."""
     if value is None:
         return None
     items = value.split(sep) if isinstance(value, str) else value
-    out = [round(float(v) * factor, 2) for v in items]  # type: ignore[union-attr]
+    out = [round(float(v) * factor, 2) for v in items]
     if not all(math.isfinite(v) for v in out):
         raise ValueError("not finite")
     return out
