@@ -305,7 +305,11 @@ _PLAIN_NUMBER = r"\s*[-+]?(?:\d{1,12}(?:\.\d{0,2})?|\.\d{1,2})\s*"
 
 @functools.cache
 def _plain_list(sep: str) -> re.Pattern[str]:
-    """A list of :data:`_PLAIN_NUMBER` joined by ``sep``."""
+    """A list of :data:`_PLAIN_NUMBER` joined by ``sep``. A separator that shares a character with
+    a number (a digit, a space, a point, a sign) matches nothing: the pattern could then find its
+    items elsewhere than ``str.split`` does ("1...149" split at ".." is "1." and ".149")."""
+    if not sep or re.search(r"[\d\s.+-]", sep):
+        return re.compile(r"(?!)")
     return re.compile(f"{_PLAIN_NUMBER}(?:{re.escape(sep)}{_PLAIN_NUMBER})*")
 
 

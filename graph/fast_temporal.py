@@ -15,14 +15,15 @@ account row two, so dates were half of what packing the loader's customer and ac
 :func:`install` replaces the module attributes the driver's Bolt 5 hydration handler reads when a
 connection is made.
 
-The packer (the driver's Rust extension, as its Python fallback) asks of every value that is not
-a string or a number, a row's ``dict`` and each date included, whether it is a sequence, among them
-pandas' ``Categorical`` and ``ExtensionArray``: two abstract classes, whose ``isinstance`` runs
-Python code (``ABCMeta.__instancecheck__``), 4 s of a 100,000-customer load's writer thread
-(py-spy) and a sixth of what packing an interaction row costs. Nothing here sends pandas arrays
-as parameters (a list or a ``Series`` does, and still can), so :func:`install` takes those two out
-of the packer's sequence types; one sent would be refused by the driver, loudly. It touches a private module of the driver: if that module is not where this
-driver version keeps it, nothing is changed and the driver's own path is used.
+The packer asks of every value that is not a string or a number, a row's ``dict`` and each date
+included, whether it is a sequence, among them pandas' ``Categorical``: an abstract class, whose
+``isinstance`` runs Python code (``ABCMeta.__instancecheck__``), 4 s of a 100,000-customer load's
+writer thread (py-spy) and a sixth of what packing an interaction row costs. :func:`install`
+takes it out of the packer's sequence types; a ``Categorical`` is still packed as a list, as the
+``ExtensionArray`` it is (a class the packer still asks about, without Python code). The driver's
+Rust extension reads those types once, at the first value it packs in the process: graph/driver.py
+installs this when it is imported, before any driver is made. Its Python fallback reads its own
+copy of the tuple, which is changed too.
 """
 
 from __future__ import annotations
@@ -88,9 +89,13 @@ def install() -> bool:
 
 
 def _lean_sequence_types() -> None:
-    """The packer's sequence types without the abstract ones (the module docstring)."""
+    """The packer's sequence types without the abstract one (the module docstring)."""
     try:
+        from neo4j._codec.packstream import v1
         from neo4j._codec.packstream.v1 import types
     except ImportError:
         return
-    types.SEQUENCE_TYPES = tuple(t for t in types.SEQUENCE_TYPES if type(t) is not abc.ABCMeta)
+    lean = tuple(t for t in types.SEQUENCE_TYPES if type(t) is not abc.ABCMeta)
+    types.SEQUENCE_TYPES = lean  # (what the Rust extension reads)
+    if hasattr(v1, "SEQUENCE_TYPES"):
+        v1.SEQUENCE_TYPES = lean  # (the Python fallback's copy)

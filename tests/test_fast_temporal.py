@@ -117,7 +117,9 @@ def _rows() -> list[dict]:
     ]
 
 
-def _packed(rows: list[dict]) -> bytes:
+def _packed(rows: list[dict], *, python: bool = False) -> bytes:
+    """The bytes of ``rows`` as a query's parameter: by the packer the driver uses (its Rust
+    extension), or by the driver's own Python packer."""
     from neo4j._codec.hydration.v2 import HydrationHandler
     from neo4j._codec.packstream.v1 import Packer
 
@@ -127,18 +129,20 @@ def _packed(rows: list[dict]) -> bytes:
         def write(self, b: bytes) -> None:
             out.extend(b)
 
-    hooks = HydrationHandler().new_hydration_scope().dehydration_hooks
-    Packer(Sink()).pack_struct(b"\x10", ("RETURN 1", {"rows": rows}, {}), hooks)
+    packer = Packer(Sink())
+    hooks = packer._inject_hooks(HydrationHandler().new_hydration_scope().dehydration_hooks)
+    (packer._py_pack if python else packer._pack)({"rows": rows}, hooks)
     return bytes(out)
 
 
 def test_the_packer_asks_no_abstract_class_of_a_row_and_packs_the_same_bytes(monkeypatch) -> None:
-    """The packer's sequence types without pandas' abstract array classes: packing the loader's
-    rows calls no ``ABCMeta.__instancecheck__`` (it did for every map and date), and the bytes
-    are those the driver's full list of sequence types gives."""
+    """The packer's sequence types without pandas' abstract ``Categorical``: packing the loader's
+    rows calls no ``ABCMeta.__instancecheck__`` (it did for every map and date), and the bytes are
+    those the driver's own Python packer writes with its full list of sequence types."""
     import abc
 
     import pandas as pd
+    from neo4j._codec.packstream import v1
     from neo4j._codec.packstream.v1 import types
 
     assert fast_temporal.install()
@@ -151,21 +155,22 @@ def test_the_packer_asks_no_abstract_class_of_a_row_and_packs_the_same_bytes(mon
         asked.append(cls)
         return real(cls, instance)
 
-    lean = types.SEQUENCE_TYPES
     with monkeypatch.context() as m:
         m.setattr(abc.ABCMeta, "__instancecheck__", spy)
         packed = _packed(_rows())
     assert asked == []
-    # the driver's own list, for the same rows
-    full = (*lean, pd.Categorical, pd.core.arrays.ExtensionArray)
-    monkeypatch.setattr(types, "SEQUENCE_TYPES", full)
-    assert _packed(_rows()) == packed
+    # the driver's own list of sequence types, for its Python packer
+    monkeypatch.setattr(v1, "SEQUENCE_TYPES", (*types.SEQUENCE_TYPES, pd.Categorical))
+    assert _packed(_rows(), python=True) == packed
 
 
-def test_a_series_parameter_still_reaches_neo4j_as_a_list(driver, settings) -> None:
+def test_a_series_and_a_categorical_still_reach_neo4j_as_lists(driver, settings) -> None:
     import pandas as pd
 
     got = driver.execute_query(
-        "RETURN $values AS v", values=pd.Series([3, 1, 2]), database_=settings.neo4j_database
+        "RETURN $values AS v, $codes AS c",
+        values=pd.Series([3, 1, 2]),
+        codes=pd.Categorical(["b", "a", "b"]),
+        database_=settings.neo4j_database,
     ).records
-    assert got[0]["v"] == [3, 1, 2]
+    assert got[0]["v"] == [3, 1, 2] and got[0]["c"] == ["b", "a", "b"]

@@ -31,7 +31,9 @@ def _item(rng: random.Random) -> str:
     if rng.random() < 0.2:
         text = "-" + text
     if rng.random() < 0.05:
-        text = rng.choice([" ", "\t"]) + text + " "
+        text = rng.choice([" ", "\t", "\u00a0", "\u2003"]) + text + " "
+    if rng.random() < 0.02:  # digits of other scripts (float reads them)
+        text = text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     if rng.random() < 0.02:
         text = rng.choice(["1e3", "1E-2", "inf", "-inf", "nan", "1_000", "", "0x10", ".5", "5.",
                            "-0.00", "+.01", "12.345", "１２.5", "abc"])  # fmt: skip
@@ -40,7 +42,7 @@ def _item(rng: random.Random) -> str:
 
 def _texts(sep: str) -> list[str]:
     rng = random.Random(17)
-    return [sep.join(_item(rng) for _ in range(rng.randrange(1, 25))) for _ in range(20_000)]
+    return [sep.join(_item(rng) for _ in range(rng.randrange(1, 25))) for _ in range(5_000)]
 
 
 def _outcome(fn, value: object, sep: str, factor: float) -> str:  # type: ignore[no-untyped-def]
@@ -50,12 +52,14 @@ def _outcome(fn, value: object, sep: str, factor: float) -> str:  # type: ignore
         return type(exc).__name__
 
 
-@pytest.mark.parametrize("sep", ["|", ";", ","])
+# the usual separators, and some that share characters with numbers (the fast path must then
+# cut where str.split does: "1...149" split at ".." is "1." and ".149")
+@pytest.mark.parametrize("sep", ["|", ";", ",", "..", ".", ".0.", " ", "\t", "-", "0"])
 @pytest.mark.parametrize("factor", [1.0, 0.01, 10_000.0])
 def test_a_list_parses_as_its_items_times_the_unit_rounded_to_cents(
     sep: str, factor: float
 ) -> None:
-    texts = [*_texts(sep), "", sep, f"1{sep}{sep}2", "0.1 ", f"-0.0{sep}0.005{sep}2.675"]
+    texts = [*_texts(sep), "", sep, f"1{sep}{sep}2", "0.1 ", f"-0.0{sep}0.005{sep}2.675", "1...149"]
     differ = [
         t
         for t in texts
