@@ -13,7 +13,8 @@ sends (3.5 us a date, against 0.1 us for a string); a customer row carries two d
 account row two, so dates were half of what packing the loader's customer and account rows cost.
 
 :func:`install` replaces the module attributes the driver's Bolt 5 hydration handler reads when a
-connection is made.
+connection is made. It touches a private module of the driver: if that module is not where this
+driver version keeps it, nothing is changed and the driver's own path is used.
 
 The packer asks of every value that is not a string or a number, a row's ``dict`` and each date
 included, whether it is a sequence, among them pandas' ``Categorical``: an abstract class, whose
