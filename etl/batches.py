@@ -25,20 +25,25 @@ benchmark replays them as its bare UNWIND+MERGE baseline (bench/etl_baseline.py)
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import pickle
 import queue
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from neo4j import Driver
 
 from core.settings import Settings
+from etl import delta
 from graph import bulk_import, local_server, migrate, session
-from graph.bulk_import import ImportFiles, ImportReport
+from graph.bulk_import import ImportFiles, ImportReport, Written
 from graph.queries import loads as q
+from graph.queries import upserts as uq
 
 Row = dict[str, Any]
 
@@ -71,8 +76,11 @@ class CheckpointedWriter:
         self._thread = threading.Thread(target=self._drain, name="graph-writer", daemon=True)
         self._thread.start()
 
-    def add(self, step: str, query: str, rows: list[Row]) -> None:
-        """Buffer rows of a step; full batches are written as they fill."""
+    def add(self, step: str, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
+        """Buffer rows of a step; full batches are written as they fill. ``stamp``: the rows'
+        upsert, to put each row's content hash in first (etl/delta.stamp)."""
+        if stamp is not None:
+            delta.stamp(stamp, rows)
         buffered = self._buffers.setdefault(step, (query, []))[1]
         buffered.extend(rows)
         while len(buffered) >= self.batch_size:
@@ -147,15 +155,116 @@ class CheckpointedWriter:
         self.session.close()
 
 
+def _write_files(folder: str, inbox: Any, outbox: Any, loader_pid: int) -> None:
+    """The process writing a bulk load's files (:class:`FilesProcess`): each ``(query, rows,
+    stamp)`` pickle from ``inbox`` is stamped with its content hashes and written, until None;
+    then what was written (or why it failed) goes to ``outbox``. Ends when the loader is gone."""
+    try:
+        files = ImportFiles(Path(folder))
+        while True:
+            try:
+                item = inbox.get(timeout=2)
+            except queue.Empty:
+                if os.getppid() != loader_pid:  # (the loader was killed: nobody will read)
+                    return
+                continue
+            if item is None:
+                break
+            query, rows, stamp = pickle.loads(item)  # noqa: S301 (the loader's own rows)
+            if stamp is not None:
+                delta.stamp(stamp, rows)
+            files.add(query, rows)
+        files.close()
+        outbox.put(("written", files.written()))
+    except BaseException as exc:  # noqa: BLE001 (handed to the loader, which raises it)
+        outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+class FilesProcess:
+    """:class:`graph.bulk_import.ImportFiles` in a process of its own: the rows' content hashes,
+    their translation to nodes and relationships and the CSV text (some 30 µs a row) run on the
+    second core while the loader reads, maps and validates on the first; the loader only
+    pickles each chunk (some 4 µs a row). Chunks are written in the order they were added (one
+    process, one queue of at most ``depth`` chunks: bounded memory); a failure there is raised
+    here at the next :meth:`add` or at :meth:`close`."""
+
+    def __init__(self, folder: Path, *, depth: int = 4) -> None:
+        ctx = multiprocessing.get_context("spawn")  # (the loader has threads: no fork)
+        self.folder = folder
+        self._inbox = ctx.Queue(maxsize=depth)
+        self._outbox = ctx.Queue()
+        self._process = ctx.Process(
+            target=_write_files,
+            args=(str(folder), self._inbox, self._outbox, os.getpid()),
+            name="c360-import-files",
+            daemon=True,
+        )
+        self._process.start()
+        self._lock = threading.Lock()  # (two threads of the loader add)
+        self._written: Written | None = None
+
+    def add(self, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
+        # pickled here, now: the rows may change after this returns
+        self._put(pickle.dumps((query, rows, stamp), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _put(self, item: bytes | None) -> None:
+        with self._lock:
+            while True:
+                self._check()
+                try:
+                    self._inbox.put(item, timeout=1)
+                    return
+                except queue.Full:
+                    continue
+
+    def _check(self) -> None:
+        """Raise what the process reported, or its end before it reported."""
+        if not self._outbox.empty():
+            self._settle(self._outbox.get())
+        if self._written is None and not self._process.is_alive():
+            raise bulk_import.BulkImportError(
+                f"the process writing the import files in {self.folder} stopped "
+                f"(exit code {self._process.exitcode})"
+            )
+
+    def _settle(self, message: tuple[str, Any]) -> None:
+        kind, value = message
+        if kind == "failed":
+            raise bulk_import.BulkImportError(
+                f"writing the import files in {self.folder} failed: {value}"
+            )
+        self._written = value
+
+    def close(self) -> Written:
+        """Wait until every chunk is written; what the files hold."""
+        if self._written is None:
+            self._put(None)
+            while self._written is None:
+                try:
+                    self._settle(self._outbox.get(timeout=1))
+                except queue.Empty:
+                    self._check()
+            self._process.join()
+        return self._written
+
+    def stop(self) -> None:
+        """End the process at once (a load that failed: its files are not wanted)."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
 class BulkImportWriter:
     """The writer of a first load into an empty local graph (``c360 load --bulk-import``): the
-    rows go to the offline importer's files (graph/bulk_import.py) instead of Cypher, and
-    :meth:`finish` imports them, then writes what the files left to Cypher. Same interface as
-    :class:`CheckpointedWriter`; the checkpoint is written once, when all is in (a run killed
-    before that starts over: the graph holds nothing of it but its ``LoadRun``)."""
+    rows go to the offline importer's files (graph/bulk_import.py, written by a process of their
+    own: :class:`FilesProcess`) instead of Cypher, and :meth:`finish` imports them, then writes
+    what the files left to Cypher. Same interface as :class:`CheckpointedWriter`; the checkpoint
+    is written once, when all is in (a run killed before that starts over: the graph holds
+    nothing of it but its ``LoadRun``)."""
 
-    def __init__(self, files: ImportFiles, *, run_id: str, batch_size: int) -> None:
-        self.files = files
+    def __init__(self, folder: Path, *, run_id: str, batch_size: int) -> None:
+        self.files = FilesProcess(folder)
+        self.written: Written | None = None
         self.run_id = run_id
         self.batch_size = batch_size
         self.done: dict[str, int] = {}
@@ -165,8 +274,8 @@ class BulkImportWriter:
         self.batches_skipped = 0
         self.spool_seconds = 0.0
 
-    def add(self, step: str, query: str, rows: list[Row]) -> None:
-        self.files.add(query, rows)
+    def add(self, step: str, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
+        self.files.add(query, rows, stamp)
         self._rows[step] += len(rows)
 
     def pending(self, step: str) -> bool:
@@ -180,7 +289,8 @@ class BulkImportWriter:
         self.done[step] = -(-self._rows.pop(step, 0) // self.batch_size)
 
     def close(self) -> None:
-        self.files.close()
+        if self.written is None:  # (not finished: a failed load)
+            self.files.stop()
 
     def finish(
         self, driver: Driver, settings: Settings, echo: Callable[[str], None]
@@ -189,7 +299,7 @@ class BulkImportWriter:
         runs, create the constraints, write the rows left to Cypher, and set the run's
         checkpoint. The load runs are put back whether the import succeeds or not."""
         database = settings.neo4j_database
-        self.files.close()
+        written = self.written = self.files.close()
         if session.rows(driver, database, q.HOLDS_DATA):  # (written by another since it began)
             raise bulk_import.BulkImportError(
                 "the graph received data during the load and an import would replace it; "
@@ -202,7 +312,7 @@ class BulkImportWriter:
             report = local_server.restart_around(
                 settings,
                 lambda: bulk_import.run_import(
-                    settings, self.files, classpath=local_server.classpath(settings), echo=echo
+                    settings, written, classpath=local_server.classpath(settings), echo=echo
                 ),
                 echo=echo,
             )
@@ -211,13 +321,13 @@ class BulkImportWriter:
             session.run(driver, database, q.RESTORE_RUNS, runs=runs)
         echo(f"bulk import: {report.seconds:,.1f} s; constraints and indexes …")
         migrate.apply(driver, database=database)
-        echo(f"bulk import: {self.files.deferred_rows:,} rows left to Cypher …")
-        for query, rows in self.files.deferred(self.batch_size):
+        echo(f"bulk import: {written.deferred_rows:,} rows left to Cypher …")
+        for query, rows in written.deferred(self.batch_size):
             session.run(driver, database, query, rows=rows)
             self.batches_written += 1
         checkpoint = json.dumps(self.done, sort_keys=True)
         session.run(
             driver, database, q.SET_CHECKPOINT, run_id=self.run_id, checkpoint_json=checkpoint
         )
-        self.rows_written = self.files.nodes + self.files.relationships + self.files.deferred_rows
+        self.rows_written = written.nodes + written.relationships + written.deferred_rows
         return report

@@ -85,7 +85,6 @@ from etl.sources import extract_files
 from etl.spill import CustomerSpill, size_bytes
 from etl.validation import validate
 from graph import local_server, migrate, session
-from graph.bulk_import import ImportFiles
 from graph.model import LOADED_CUSTOMER_FIELDS, Node
 from graph.queries import identity as iq
 from graph.queries import loads as lq
@@ -425,8 +424,7 @@ class Loader:
         self.writer: CheckpointedWriter | BulkImportWriter
         if bulk:
             folder = self.settings.c360_home / "bulk-import" / run_id
-            files = ImportFiles(folder)
-            self.writer = BulkImportWriter(files, run_id=run_id, batch_size=self.opts.batch_size)
+            self.writer = BulkImportWriter(folder, run_id=run_id, batch_size=self.opts.batch_size)
         else:
             self.writer = CheckpointedWriter(
                 self.driver,
@@ -531,11 +529,12 @@ class Loader:
                 self.console.print(message, highlight=False)
 
         report = writer.finish(self.driver, self.settings, say)
+        assert writer.written is not None
         return {
             "imported": True,
-            "nodes": writer.files.nodes,
-            "relationships": writer.files.relationships,
-            "rows_left_to_cypher": writer.files.deferred_rows,
+            "nodes": writer.written.nodes,
+            "relationships": writer.written.relationships,
+            "rows_left_to_cypher": writer.written.deferred_rows,
             "import_seconds": round(report.seconds, 2),
             "skipped_relationships": report.skipped_relationships,
             "importer_peak_rss_mib": report.peak_rss_mib,
@@ -971,15 +970,15 @@ class Loader:
         :meth:`_flush`, in the order the chunks came). A customer's data carries the run's id,
         which the upsert stamps on the customers it writes of (``load_run_id``: what
         ``c360 score --run`` selects; graph/queries/upserts.py)."""
-        hashes = delta.stamp(upsert, rows)
         if upsert.stamps_run:
             for row in rows:
-                row["load_run_id"] = self.writer.run_id
-        if not self.delta:
-            self.writer.add(step, upsert.query, rows)
+                row["load_run_id"] = self.writer.run_id  # (not hashed: etl/delta.NOT_HASHED)
+        if not self.delta:  # the writer hashes (a bulk load's in the process writing its files)
+            self.writer.add(step, upsert.query, rows, stamp=upsert)
             counts.loaded += len(rows)
             then(rows)
             return
+        hashes = delta.stamp(upsert, rows)
         self.lookahead.settle()  # (the chunk before is numbered before this one is looked at)
         if not rows or not self.writer.pending(step):  # (committed by a killed attempt)
             self.writer.write_chunk(step, upsert.query, rows)

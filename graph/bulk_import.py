@@ -351,9 +351,37 @@ class ImportFiles:
         self._open.clear()
         self._deferred.close()
 
+    def written(self) -> Written:
+        """What the files hold so far (all of it once closed)."""
+        return Written(
+            self.folder,
+            tuple((f.kind, f.name, f.path) for f in self.files.values()),
+            self.nodes,
+            self.relationships,
+            self.deferred_rows,
+        )
+
+    def arguments(self) -> list[str]:
+        return self.written().arguments()
+
+    def deferred(self, batch_size: int) -> Iterator[tuple[str, list[Row]]]:
+        return self.written().deferred(batch_size)
+
+
+@dataclass(frozen=True)
+class Written:
+    """The files of a load as :class:`ImportFiles` wrote them (possibly in another process:
+    etl/batches.py): what the importer and the rows left to Cypher need."""
+
+    folder: Path
+    files: tuple[tuple[str, str, Path], ...]  # (kind, label or type, path)
+    nodes: int
+    relationships: int
+    deferred_rows: int
+
     def arguments(self) -> list[str]:
         """The importer's ``--nodes``/``--relationships`` arguments for the files written."""
-        return [f"--{f.kind}={f.name}={f.path}" for f in self.files.values()]
+        return [f"--{kind}={name}={path}" for kind, name, path in self.files]
 
     def deferred(self, batch_size: int) -> Iterator[tuple[str, list[Row]]]:
         """The rows left to Cypher, in the order they came, ``batch_size`` at most at a time
@@ -446,7 +474,7 @@ class ImportReport:
 
 
 def run_import(
-    settings: Settings, files: ImportFiles, *, classpath: str, echo: Callable[[str], None] = print
+    settings: Settings, files: Written, *, classpath: str, echo: Callable[[str], None] = print
 ) -> ImportReport:
     """``neo4j-admin database import full`` of ``files`` into the local server's database
     (which must be stopped), replacing what it held. The importer writes a database beside it
