@@ -565,8 +565,13 @@ def markdown(r: dict) -> str:
             + f". The importer itself: {im.get('import_seconds')} s for {im.get('nodes', 0):,} "
             f"nodes and {im.get('relationships', 0):,} relationships; "
             f"{im.get('rows_left_to_cypher', 0):,} rows left to Cypher.",
-            f"Peak RSS: loader {im.get('loader_peak_rss_mib')} MiB, importer "
-            f"{im.get('importer_peak_rss_mib')} MiB."
+            f"Peak RSS: loader {im.get('loader_peak_rss_mib')} MiB"
+            + (
+                f" (its own and its files process's {fp} MiB, added)"
+                if (fp := im.get("files_process_peak_rss_mib")) is not None
+                else ""
+            )
+            + f", importer {im.get('importer_peak_rss_mib')} MiB."
             + (
                 ""
                 if same is None

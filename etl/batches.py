@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import resource
 import threading
 import time
 from collections import defaultdict
@@ -175,7 +176,8 @@ def _write_files(folder: str, inbox: Any, outbox: Any, loader_pid: int) -> None:
                 delta.stamp(stamp, rows)
             files.add(query, rows)
         files.close()
-        outbox.put(("written", files.written()))
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # (KiB)
+        outbox.put(("written", (files.written(), peak_mib)))
     except BaseException as exc:  # noqa: BLE001 (handed to the loader, which raises it)
         outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
 
@@ -202,6 +204,7 @@ class FilesProcess:
         self._process.start()
         self._lock = threading.Lock()  # (two threads of the loader add)
         self._written: Written | None = None
+        self.peak_rss_mib = 0.0  # the process's, once it has finished
 
     def add(self, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
         # pickled here, now: the rows may change after this returns
@@ -233,7 +236,7 @@ class FilesProcess:
             raise bulk_import.BulkImportError(
                 f"writing the import files in {self.folder} failed: {value}"
             )
-        self._written = value
+        self._written, self.peak_rss_mib = value
 
     def close(self) -> Written:
         """Wait until every chunk is written; what the files hold."""

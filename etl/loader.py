@@ -529,6 +529,7 @@ class Loader:
                 self.console.print(message, highlight=False)
 
         report = writer.finish(self.driver, self.settings, say)
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # (KiB)
         assert writer.written is not None
         return {
             "imported": True,
@@ -538,10 +539,10 @@ class Loader:
             "import_seconds": round(report.seconds, 2),
             "skipped_relationships": report.skipped_relationships,
             "importer_peak_rss_mib": report.peak_rss_mib,
-            # this process's own peak (the importer's is not in it): the loader's memory
-            "loader_peak_rss_mib": round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-            ),
+            # the loader's memory: this process's peak and that of the process writing the
+            # files, added (at least what both held at once; the importer's is not in it)
+            "loader_peak_rss_mib": round(own + writer.files.peak_rss_mib, 1),
+            "files_process_peak_rss_mib": round(writer.files.peak_rss_mib, 1),
         }
 
     def _finish(self, result: LoadResult) -> None:
