@@ -24,9 +24,9 @@ benchmark replays them as its bare UNWIND+MERGE baseline (bench/etl_baseline.py)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
-import os
 import pickle
 import queue
 import resource
@@ -34,6 +34,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -156,98 +157,118 @@ class CheckpointedWriter:
         self.session.close()
 
 
-def _write_files(folder: str, inbox: Any, outbox: Any, loader_pid: int) -> None:
+def _write_files(folder: str, chunks: Connection, result: Connection) -> None:
     """The process writing a bulk load's files (:class:`FilesProcess`): each ``(query, rows,
-    stamp)`` pickle from ``inbox`` is stamped with its content hashes and written, until None;
-    then what was written (or why it failed) goes to ``outbox``. Ends when the loader is gone."""
+    stamp)`` pickle read from ``chunks`` is stamped with its content hashes and written, until
+    an empty message; then what was written (or why it failed) is sent on ``result``. The end
+    of ``chunks`` before that is the loader gone (killed): the process ends, nobody will read."""
     try:
         files = ImportFiles(Path(folder))
         while True:
             try:
-                item = inbox.get(timeout=2)
-            except queue.Empty:
-                if os.getppid() != loader_pid:  # (the loader was killed: nobody will read)
-                    return
-                continue
-            if item is None:
+                chunk = chunks.recv_bytes()
+            except (EOFError, OSError):  # (OSError: the pipe ended in the middle of a chunk)
+                return
+            if not chunk:
                 break
-            query, rows, stamp = pickle.loads(item)  # noqa: S301 (the loader's own rows)
+            query, rows, stamp = pickle.loads(chunk)  # noqa: S301 (the loader's own rows)
             if stamp is not None:
                 delta.stamp(stamp, rows)
             files.add(query, rows)
         files.close()
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # (KiB)
-        outbox.put(("written", (files.written(), peak_mib)))
+        result.send(("written", (files.written(), peak_mib)))
     except BaseException as exc:  # noqa: BLE001 (handed to the loader, which raises it)
-        outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
+        with contextlib.suppress(OSError):
+            result.send(("failed", f"{type(exc).__name__}: {exc}"))
 
 
 class FilesProcess:
     """:class:`graph.bulk_import.ImportFiles` in a process of its own: the rows' content hashes,
     their translation to nodes and relationships and the CSV text (some 30 µs a row) run on the
     second core while the loader reads, maps and validates on the first; the loader only
-    pickles each chunk (some 4 µs a row). Chunks are written in the order they were added (one
-    process, one queue of at most ``depth`` chunks: bounded memory); a failure there is raised
-    here at the next :meth:`add` or at :meth:`close`."""
+    pickles each chunk (some 4 µs a row). Chunks are written in the order they were added: a
+    thread of the loader sends them, at most ``depth`` waiting (bounded memory), on a pipe only
+    the process reads; a failure there is raised here at the next :meth:`add` or at
+    :meth:`close`. Each side holds only its own end of each pipe, so the process sees the end of
+    its input when the loader is killed (and the loader sees the process's end)."""
 
     def __init__(self, folder: Path, *, depth: int = 4) -> None:
         ctx = multiprocessing.get_context("spawn")  # (the loader has threads: no fork)
         self.folder = folder
-        self._inbox = ctx.Queue(maxsize=depth)
-        self._outbox = ctx.Queue()
+        chunks_in, self._chunks_out = ctx.Pipe(duplex=False)
+        self._result_in, result_out = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
             target=_write_files,
-            args=(str(folder), self._inbox, self._outbox, os.getpid()),
+            args=(str(folder), chunks_in, result_out),
             name="c360-import-files",
             daemon=True,
         )
         self._process.start()
+        chunks_in.close()  # (the process's ends)
+        result_out.close()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._send_error: OSError | None = None
+        self._sender = threading.Thread(target=self._send, name="import-files", daemon=True)
+        self._sender.start()
         self._lock = threading.Lock()  # (two threads of the loader add)
         self._written: Written | None = None
+        self._failure: str | None = None
         self.peak_rss_mib = 0.0  # the process's, once it has finished
 
     def add(self, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
+        self._check()
         # pickled here, now: the rows may change after this returns
-        self._put(pickle.dumps((query, rows, stamp), protocol=pickle.HIGHEST_PROTOCOL))
+        self._queue.put(pickle.dumps((query, rows, stamp), protocol=pickle.HIGHEST_PROTOCOL))
 
-    def _put(self, item: bytes | None) -> None:
-        with self._lock:
-            while True:
-                self._check()
+    def _send(self) -> None:
+        """The sending thread: after a failed send, the chunks are taken and dropped (so that
+        ``add`` never waits on a full queue); None ends it."""
+        while (chunk := self._queue.get()) is not None:
+            if self._send_error is None:
                 try:
-                    self._inbox.put(item, timeout=1)
-                    return
-                except queue.Full:
-                    continue
+                    self._chunks_out.send_bytes(chunk)
+                except OSError as exc:  # (the process ended: it says why on its result pipe)
+                    self._send_error = exc
+        self._chunks_out.close()
 
-    def _check(self) -> None:
-        """Raise what the process reported, or its end before it reported."""
-        if not self._outbox.empty():
-            self._settle(self._outbox.get())
-        if self._written is None and not self._process.is_alive():
-            raise bulk_import.BulkImportError(
-                f"the process writing the import files in {self.folder} stopped "
-                f"(exit code {self._process.exitcode})"
-            )
+    def _check(self, wait: bool = False) -> None:
+        """Raise what the process reported, or its end before it reported; ``wait``: until it
+        has reported or ended."""
+        with self._lock:
+            if self._written is None and self._failure is None:
+                ended = self._send_error is not None or not self._process.is_alive()
+                if wait or ended or self._result_in.poll():
+                    self._receive()
+            if self._failure is not None:
+                raise bulk_import.BulkImportError(
+                    f"writing the import files in {self.folder} {self._failure}"
+                )
 
-    def _settle(self, message: tuple[str, Any]) -> None:
-        kind, value = message
+    def _receive(self) -> None:
+        """The process's word, waiting for it: what it wrote, why it failed, or its end
+        without a word (killed, say)."""
+        try:
+            kind, value = self._result_in.recv()
+        except EOFError:
+            self._process.join()
+            self._failure = f"stopped (exit code {self._process.exitcode})"
+            return
         if kind == "failed":
-            raise bulk_import.BulkImportError(
-                f"writing the import files in {self.folder} failed: {value}"
-            )
-        self._written, self.peak_rss_mib = value
+            self._failure = f"failed: {value}"
+        else:
+            self._written, self.peak_rss_mib = value
 
     def close(self) -> Written:
         """Wait until every chunk is written; what the files hold."""
         if self._written is None:
-            self._put(None)
-            while self._written is None:
-                try:
-                    self._settle(self._outbox.get(timeout=1))
-                except queue.Empty:
-                    self._check()
+            self._check()
+            self._queue.put(b"")  # (the last chunk)
+            self._queue.put(None)
+            self._sender.join()
+            self._check(wait=True)
             self._process.join()
+        assert self._written is not None
         return self._written
 
     def stop(self) -> None:
@@ -255,6 +276,10 @@ class FilesProcess:
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
+        if self._sender.is_alive():
+            self._queue.put(None)  # (its sends fail now: it drops what waits and ends)
+            self._sender.join()
+        self._result_in.close()
 
 
 class BulkImportWriter:

@@ -11,6 +11,8 @@ import datetime as dt
 import hashlib
 import os
 import random
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -130,35 +132,87 @@ def test_a_failure_in_the_process_is_raised_in_the_loader_naming_the_folder(
     (tmp_path / "a-file").write_text("not a folder")
     folder = tmp_path / "a-file" / "files"
     process = FilesProcess(folder)
-    with pytest.raises(bulk_import.BulkImportError, match=f"{folder}.*failed: .*Error"):
+    with pytest.raises(
+        bulk_import.BulkImportError, match=f"{re.escape(str(folder))}.*failed: .*Error"
+    ):
         process.add(uq.UPSERT_CUSTOMERS, [{"customer_id": "C1"}])
         process.close()
     process.stop()
 
 
-def test_the_process_ends_when_the_loader_is_killed(tmp_path: Path) -> None:
-    script = (
-        "import os, signal, sys\n"
-        "from pathlib import Path\n"
-        "from etl.batches import FilesProcess\n"
-        f"p = FilesProcess(Path({str(tmp_path / 'files')!r}))\n"
-        "p.add('UNWIND $rows AS row RETURN 1', [{'a': 1}])\n"
-        "print(p._process.pid, flush=True)\n"
-        "os.kill(os.getpid(), signal.SIGKILL)\n"
-    )
+_LOADER = """\
+import os, signal, sys
+from pathlib import Path
+from etl.batches import FilesProcess
+from graph.bulk_import import BulkImportError
+
+if __name__ == "__main__":  # (the files process imports this module again: spawn)
+    p = FilesProcess(Path(sys.argv[1]))
+    print(p._process.pid, flush=True)
+    rows = [{"customer_id": f"C{i}", "name": "x" * 20} for i in range(int(sys.argv[2]))]
+    try:
+        for _ in range(8):
+            p.add("UNWIND $rows AS row MERGE (c:Customer {customer_id: row.customer_id})", rows)
+    except BulkImportError as exc:
+        print("raised:", exc, flush=True)
+"""
+
+
+def _loader(tmp_path: Path, folder: Path, rows: int, then: str) -> subprocess.CompletedProcess:
+    """A loader in a process of its own that hands ``rows`` rows over eight times, then
+    ``then`` (Python, in the main guard)."""
+    script = tmp_path / "loader.py"
+    script.write_text(_LOADER + "".join(f"    {line}\n" for line in then.splitlines()))
     run = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, str(script), str(folder), str(rows)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
+    assert "Traceback" not in run.stderr, run.stderr
+    return run
+
+
+@pytest.mark.parametrize("rows", [1, 50_000])  # (50,000: killed in the middle of a chunk)
+def test_the_process_ends_when_the_loader_is_killed(tmp_path: Path, rows: int) -> None:
+    run = _loader(tmp_path, tmp_path / "files", rows, "os.kill(os.getpid(), signal.SIGKILL)\n")
     assert run.returncode == -9, run.stderr
     pid = int(run.stdout.split()[0])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.5)
     assert not _alive(pid), f"the files process {pid} outlived its loader"
+
+
+@pytest.mark.parametrize("fails", ["loader", "process"])
+def test_a_failed_load_stops_the_process_and_exits(tmp_path: Path, fails: str) -> None:
+    """A load that fails (in the loader, or in the process: its folder cannot be made) with
+    chunks still waiting exits at once after ``stop`` (a subprocess: a hang fails the test by
+    its timeout instead of hanging the suite)."""
+    folder = tmp_path / "files"
+    if fails == "process":
+        (tmp_path / "a-file").write_text("not a folder")
+        folder = tmp_path / "a-file" / "files"
+    started = time.monotonic()
+    run = _loader(tmp_path, folder, 20_000, "p.stop()\nprint('stopped', flush=True)\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "stopped"
+    assert ("raised:" in run.stdout) == (fails == "process"), run.stdout
+    assert time.monotonic() - started < 60
+    assert not _alive(int(run.stdout.split()[0]))
+
+
+def test_a_killed_process_is_raised_in_the_loader(tmp_path: Path) -> None:
+    process = FilesProcess(tmp_path / "files")
+    process.add(uq.UPSERT_CUSTOMERS, [{"customer_id": "C1"}])
+    assert process._process.pid is not None
+    os.kill(process._process.pid, signal.SIGKILL)
+    process._process.join()
+    with pytest.raises(bulk_import.BulkImportError, match=r"files.* stopped \(exit code -9\)"):
+        process.add(uq.UPSERT_CUSTOMERS, [{"customer_id": "C2"}])
+    process.stop()
 
 
 def _alive(pid: int) -> bool:
