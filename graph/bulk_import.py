@@ -264,7 +264,8 @@ class _File:
 @dataclass
 class ImportFiles:
     """The importer's CSV files of one load, written in ``folder`` as the loader's rows come,
-    and the rows left to Cypher (a pickle stream of ``(query, rows)``)."""
+    and the rows left to Cypher (a pickle stream of ``(query, rows)``). A load writes them in a
+    process of its own (etl/batches.FilesProcess), which hands back :meth:`written`."""
 
     folder: Path
     files: dict[tuple, _File] = field(default_factory=dict)
@@ -360,9 +361,6 @@ class ImportFiles:
             self.relationships,
             self.deferred_rows,
         )
-
-    def arguments(self) -> list[str]:
-        return self.written().arguments()
 
     def deferred(self, batch_size: int) -> Iterator[tuple[str, list[Row]]]:
         return self.written().deferred(batch_size)
