@@ -410,7 +410,20 @@ def start(
                 f"port {port}, not on {settings.neo4j_local_port}; stop it (`c360 neo4j stop`) "
                 "or use its port"
             )
-        _wait_for_bolt(settings, current.pid, _after_last_stop(settings))
+        try:
+            _wait_for_bolt(settings, current.pid, _after_last_stop(settings))
+        except LocalServerError:
+            if current.pid is None or pid_alive(current.pid):
+                raise
+            # it ended while we waited: it was on its way out before its log said so
+            # (a signal's shutdown hook prints a moment after the signal): start anew
+            return start(
+                settings,
+                echo=echo,
+                stop_with_pid=stop_with_pid,
+                download=download,
+                on_fetch=on_fetch,
+            )
         return status(settings)
     check_port(settings)
     if not download and not runtime_ready(settings):
@@ -469,13 +482,17 @@ def _launch(settings: Settings, command: list[str], env: dict[str, str]) -> tupl
     return proc.pid, since
 
 
+# the launcher's two ways of saying it stops: its owner ended, or a signal ran its shutdown hook
+_STOPPING = re.compile(rb"c360-neo4j: (?:process \S+ ended; )?shutting down")
+
+
 def _shutting_down(settings: Settings) -> bool:
     """Whether the server's log says it is shutting down since it last said it was ready."""
     try:
-        log = _log_file(settings).read_text(errors="replace")
+        log = _log_file(settings).read_bytes()
     except OSError:
         return False
-    return "c360-neo4j: shutting down" in log[log.rfind("c360-neo4j: ready") :]
+    return _STOPPING.search(log, max(log.rfind(b"c360-neo4j: ready"), 0)) is not None
 
 
 def _wait_for_exit(pid: int, timeout_s: float) -> None:
@@ -505,8 +522,8 @@ def _after_last_stop(settings: Settings) -> int:
         data = _log_file(settings).read_bytes()
     except OSError:
         return 0
-    at = data.rfind(b"c360-neo4j: shutting down")
-    return 0 if at < 0 else at
+    stops = list(_STOPPING.finditer(data))
+    return stops[-1].start() if stops else 0
 
 
 def _wait_for_bolt(settings: Settings, pid: int | None, since: int = 0) -> None:

@@ -68,10 +68,13 @@ def test_a_start_while_the_previous_server_shuts_down_waits_for_it_and_starts_an
         first_owner.kill()
         first_owner.wait()
         log = spare.local_data_dir / "c360-neo4j.log"
+        # the first of the launcher's two lines, and no later: CI once started again between
+        # the two, and the start took the dying server for a running one
+        said = f"process {first_owner.pid} ended; shutting down"
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and "shutting down" not in log.read_text():
-            time.sleep(0.05)
-        assert "shutting down" in log.read_text() and local_server.pid_alive(first.pid or 0)
+        while time.monotonic() < deadline and said not in log.read_text():
+            time.sleep(0.01)
+        assert said in log.read_text() and local_server.pid_alive(first.pid or 0)
         second = local_server.start(spare, stop_with_pid=second_owner.pid, download=False)
         assert second.running and second.pid != first.pid
         assert local_server.port_holder(spare.neo4j_local_port) == second.pid
@@ -79,6 +82,25 @@ def test_a_start_while_the_previous_server_shuts_down_waits_for_it_and_starts_an
         first_owner.kill()
         second_owner.kill()
         local_server.stop(spare)
+
+
+def test_either_of_the_launchers_stop_lines_counts_as_shutting_down(settings, tmp_path):
+    """The launcher says it stops in two lines, a moment apart, when its owner ends: the first
+    alone must count (a start between the two took the dying server for a running one). Lines
+    from before the last "ready" belong to an earlier server and do not count."""
+    spare = _spare(settings, tmp_path)
+    spare.local_data_dir.mkdir(parents=True)
+    log = spare.local_data_dir / "c360-neo4j.log"
+    ready = "c360-neo4j: ready version=5.26.0 bolt=127.0.0.1:1 home=x\n"
+    cases = {
+        ready: False,
+        ready + "c360-neo4j: process 4242 ended; shutting down\n": True,
+        ready + "c360-neo4j: shutting down\n": True,
+        "c360-neo4j: process 1 ended; shutting down\nc360-neo4j: shutting down\n" + ready: False,
+    }
+    for text, stopping in cases.items():
+        log.write_text(text)
+        assert local_server._shutting_down(spare) is stopping, text
 
 
 def test_a_port_held_by_another_process_is_refused_naming_port_and_pid(settings, tmp_path):
