@@ -12,7 +12,8 @@
 # defaults to /tmp/c360-sbs. The trace, to see what waits for what: WORK/NAME/load.log has the
 # seconds since the start before each of the loader's lines, and WORK/NAME/cpu.tsv once a second
 # the seconds since the start, the CPU seconds (user + system, /proc/PID/stat) used so far by the
-# loader and by Neo4j (since it started: subtract the first row's) and the loader's RSS in MiB.
+# loader and by Neo4j (since it started: subtract the first row's), the loader's RSS in MiB and
+# that of its Python children (a bulk load's files process) added.
 # LOAD_ARGS adds options to `c360 load` (e.g. LOAD_ARGS=--bulk-import: the offline importer).
 set -euo pipefail
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
@@ -43,10 +44,18 @@ sample() {  # until the loader (GNU time's child that runs `c360 load`) is gone
     sleep 0.2
   done
   [ -n "$loader" ] || return 0
-  printf 'seconds\tloader_cpu_s\tneo4j_cpu_s\tloader_rss_mib\n' >"$W/cpu.tsv"
+  printf 'seconds\tloader_cpu_s\tneo4j_cpu_s\tloader_rss_mib\tloader_children_rss_mib\n' \
+    >"$W/cpu.tsv"
   while kill -0 "$loader" 2>/dev/null; do
     rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$loader/status" 2>/dev/null || true)
-    printf '%s\t%s\t%s\t%s\n' "$(since)" "$(cpu "$loader")" "$(cpu "$PID")" "$rss" >>"$W/cpu.tsv"
+    kids=0  # the loader's Python children (a bulk load's files process; not the java importer)
+    for kid in $(pgrep -P "$loader" || true); do
+      [ "$(cat "/proc/$kid/comm" 2>/dev/null)" = java ] && continue
+      kids=$((kids + $(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$kid/status" 2>/dev/null \
+        || echo 0)))
+    done
+    printf '%s\t%s\t%s\t%s\t%s\n' "$(since)" "$(cpu "$loader")" "$(cpu "$PID")" "$rss" "$kids" \
+      >>"$W/cpu.tsv"
     sleep 1
   done
 }

@@ -40,6 +40,7 @@ from typing import Any, BinaryIO
 
 from neo4j import Driver
 
+from core.memory import PeakTogether
 from core.settings import Settings
 from etl import delta
 from graph import bulk_import, local_server, migrate, session
@@ -215,6 +216,8 @@ class FilesProcess:
         self._written: Written | None = None
         self._failure: str | None = None
         self.peak_rss_mib = 0.0  # the process's, once it has finished
+        # what the loader and this process hold at once (the loader's memory target)
+        self._together = PeakTogether(lambda: [self._process.pid] if self._process.pid else [])
 
     def add(self, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
         self._check()
@@ -268,14 +271,21 @@ class FilesProcess:
             self._sender.join()
             self._check(wait=True)
             self._process.join()
+            self._together.stop()
         assert self._written is not None
         return self._written
+
+    @property
+    def together_peak_rss_mib(self) -> float:
+        """The most the loader and this process held at once (sampled, while it ran)."""
+        return self._together.peak_mib
 
     def stop(self) -> None:
         """End the process at once (a load that failed: its files are not wanted)."""
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
+        self._together.stop()
         if self._sender.is_alive():
             self._queue.put(None)  # (its sends fail now: it drops what waits and ends)
             self._sender.join()

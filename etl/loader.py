@@ -54,6 +54,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
 from rich.text import Text
 
+from core.memory import give_back
 from core.settings import Settings
 from etl import delta, records
 from etl.batches import BulkImportWriter, CheckpointedWriter
@@ -244,6 +245,9 @@ class LoadResult:
 
 GOLDEN_SLICE = 50_000  # customers whose golden records are computed together
 AFTER_RESOLUTION_MEMORY = "384MB"  # DuckDB's bound once identities are resolved
+# what a bulk load's files process holds while identities are resolved (its interpreter with
+# pandas, the keys written so far: 250-300 MiB at a million customers), taken from DuckDB's bound
+FILES_PROCESS_MEMORY = "256MB"
 BATCH_OF_IDS = 20_000  # ids per lookup of the home-branch step
 
 
@@ -539,9 +543,11 @@ class Loader:
             "import_seconds": round(report.seconds, 2),
             "skipped_relationships": report.skipped_relationships,
             "importer_peak_rss_mib": report.peak_rss_mib,
-            # the loader's memory: this process's peak and that of the process writing the
-            # files, added (at least what both held at once; the importer's is not in it)
-            "loader_peak_rss_mib": round(own + writer.files.peak_rss_mib, 1),
+            # the loader's memory: the most it and the process writing the files held at once
+            # (sampled), or its own peak when higher (after that process ended); the importer's
+            # is not in it. Each process's own peak beside it.
+            "loader_peak_rss_mib": round(max(own, writer.files.together_peak_rss_mib), 1),
+            "loader_own_peak_rss_mib": round(own, 1),
             "files_process_peak_rss_mib": round(writer.files.peak_rss_mib, 1),
         }
 
@@ -756,7 +762,7 @@ class Loader:
         identity resolution."""
         spill = self.spill
         cfg = self.identity
-        spill.configure(memory_limit=cfg.memory_limit, threads=cfg.threads)
+        spill.configure(memory_limit=self._resolution_memory(), threads=cfg.threads)
         for m, em, source in units:
             scope = f"dedupe:customers:{m.system}/{source.name}"
             source_file = f"{m.system}/{source.name}"
@@ -788,6 +794,7 @@ class Loader:
 
         path = model_path(self.settings.c360_home, cfg)
         self._raise_if_alongside_failed()
+        give_back()  # (the chunks read so far are freed: DuckDB's resolution needs the room)
         spill.resolve(cfg, model_for_load(path, cfg, echo), echo)
         # what DuckDB does from here (golden records by slice, records in load order, key sets)
         # needs little memory; its buffers of the resolution are given back, so the loader
@@ -796,6 +803,17 @@ class Loader:
             memory_limit=min(AFTER_RESOLUTION_MEMORY, cfg.memory_limit, key=size_bytes),
             threads=cfg.threads,
         )
+        give_back()
+
+    def _resolution_memory(self) -> str:
+        """DuckDB's bound while the customers are read and resolved: the identity config's;
+        less the share of the process writing a bulk load's files (the loader's bound is what
+        both hold at once), down to :data:`AFTER_RESOLUTION_MEMORY` at least."""
+        limit = self.identity.memory_limit
+        if not isinstance(self.writer, BulkImportWriter):
+            return limit
+        less = size_bytes(limit) - size_bytes(FILES_PROCESS_MEMORY)
+        return f"{max(less, size_bytes(AFTER_RESOLUTION_MEMORY)) / 1e6:.0f}MB"
 
     def _write_customers(self, counts: Counts) -> int:
         """The golden records, then the source records with their links; the review pairs."""
