@@ -6,7 +6,10 @@ outside the load. A Python set of the strings would take some 100 bytes a key; a
 every chunk costs time in proportion to what it holds, so a load's time grows with the square of
 its size. Here a chunk's keys are hashed twice (pandas' vectorised SipHash with two keys) and
 looked up by binary search in a few sorted runs (numpy), merged as a binary counter so that there
-are never more than log2(n) of them. A false "met before" needs two different keys to agree on
+are never more than log2(n) of them, up to runs of :data:`LARGEST_RUN` keys: merging two runs holds
+both and their merge at once (some 56 bytes a key), so merging without a bound would briefly need
+three and a half times the set's own memory (tens of millions of keys: a gigabyte); beyond it,
+runs of that size accumulate (a few more binary searches a chunk). A false "met before" needs two different keys to agree on
 both hashes: at 128 bits, some 10^19 keys before it becomes likely.
 """
 
@@ -18,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 _KEY1, _KEY2 = "c360-bulk-key-01", "c360-bulk-key-02"  # pandas' hash keys (16 bytes each)
+LARGEST_RUN = 2**21  # keys a merge of runs makes at most (32 MiB; 112 MiB while merging)
 
 
 def _escaped(key: str) -> str:
@@ -62,9 +66,10 @@ def find(
 class KeySet:
     """Keys added so far; membership a chunk at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, largest_run: int = LARGEST_RUN) -> None:
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (first hash sorted, second)
         self.count = 0
+        self.largest_run = largest_run
 
     def __len__(self) -> int:
         return self.count
@@ -107,8 +112,13 @@ class KeySet:
         self.count += len(h1)
         order = np.argsort(h1, kind="stable")
         run = (h1[order], h2[order])
-        # merge runs of like size (a binary counter): a few runs to search, each sorted
-        while self.runs and len(self.runs[-1][0]) <= len(run[0]):
+        # merge runs of like size (a binary counter): a few runs to search, each sorted; no
+        # merge beyond the largest run
+        while (
+            self.runs
+            and len(self.runs[-1][0]) <= len(run[0])
+            and len(self.runs[-1][0]) + len(run[0]) <= self.largest_run
+        ):
             r1, r2 = self.runs.pop()
             a1, a2 = np.concatenate([r1, run[0]]), np.concatenate([r2, run[1]])
             order = np.argsort(a1, kind="stable")
