@@ -340,6 +340,7 @@ class Loader:
         self.engine: Engine
         # the customer records, customer ids and key sets of the run, on disk (etl/spill.py)
         self.spill: CustomerSpill
+        self.resolution_memory = self.identity.memory_limit  # DuckDB's bound while resolving
         # the steps alongside the customers stop; they failed (Loader._meanwhile)
         self._cancelled, self._alongside_failed = threading.Event(), threading.Event()
 
@@ -549,6 +550,7 @@ class Loader:
             "loader_peak_rss_mib": round(max(own, writer.files.together_peak_rss_mib), 1),
             "loader_own_peak_rss_mib": round(own, 1),
             "files_process_peak_rss_mib": round(writer.files.peak_rss_mib, 1),
+            "resolution_memory_limit": self.resolution_memory,  # (DuckDB's, for both to fit)
         }
 
     def _finish(self, result: LoadResult) -> None:
@@ -762,7 +764,8 @@ class Loader:
         identity resolution."""
         spill = self.spill
         cfg = self.identity
-        spill.configure(memory_limit=self._resolution_memory(), threads=cfg.threads)
+        self.resolution_memory = self._resolution_memory()
+        spill.configure(memory_limit=self.resolution_memory, threads=cfg.threads)
         for m, em, source in units:
             scope = f"dedupe:customers:{m.system}/{source.name}"
             source_file = f"{m.system}/{source.name}"

@@ -22,6 +22,9 @@ import pytest
 from neo4j import Driver
 
 from core.settings import PROJECT_ROOT, Settings
+from etl.identity import load_identity_config
+from etl.mapping import MAPPINGS_DIR
+from etl.spill import size_bytes
 from graph import bulk_import, local_server, migrate
 from graph.driver import create_sync_driver
 from graph.model import NODES
@@ -105,6 +108,14 @@ def test_a_bulk_imported_first_load_equals_the_online_load_and_a_reload_changes_
     assert got[1] == expected[1]
     # the files wrote most of it; what they could not say exactly went through Cypher
     assert bulk.bulk_import["nodes"] > len(expected[0]) // 2
+    # the loader's memory is its own and its files process's at once, measured by the system;
+    # DuckDB resolved the identities within less than the identity config's bound, the files
+    # process's share taken off
+    figures = bulk.bulk_import
+    assert figures["loader_peak_rss_mib"] >= figures["loader_own_peak_rss_mib"] > 0
+    assert figures["loader_peak_rss_mib"] > figures["files_process_peak_rss_mib"] > 50
+    configured = load_identity_config(MAPPINGS_DIR / "identity.yaml").memory_limit
+    assert size_bytes(figures["resolution_memory_limit"]) < size_bytes(configured)
 
     # the constraints are back, and the run is a finished first load: the same extracts again
     # are a delta load that writes nothing
