@@ -567,7 +567,8 @@ def markdown(r: dict) -> str:
             f"{im.get('rows_left_to_cypher', 0):,} rows left to Cypher.",
             f"Peak RSS: loader {im.get('loader_peak_rss_mib')} MiB"
             + (
-                f" (it and its files process at once, sampled; the files process alone {fp} MiB)"
+                f" (the higher of its own peak and what it and its files process held at"
+                f" once, sampled; the files process alone {fp} MiB)"
                 if (fp := im.get("files_process_peak_rss_mib")) is not None
                 else ""
             )

@@ -51,9 +51,9 @@ def give_back() -> bool:
 
 class PeakTogether:
     """The highest resident memory of this process and ``others()`` (pids) together, sampled
-    every ``interval`` seconds by a thread of its own until :meth:`stop` (a peak shorter than
-    the interval can pass unseen: the figure is a lower bound, each process's own peak
-    from ``getrusage`` an upper one for it)."""
+    every ``interval`` seconds by a thread of its own until :meth:`stop`. A peak shorter than
+    the interval can pass unseen; shared libraries count in each process's figure (as the
+    system's tools count them)."""
 
     def __init__(self, others: Callable[[], list[int]], *, interval: float = 0.2) -> None:
         self._others = others
@@ -76,7 +76,7 @@ class PeakTogether:
     def stop(self) -> float:
         """Stop sampling; the peak."""
         if not self._stopped.is_set():
-            self.sample()
             self._stopped.set()
             self._thread.join()
+            self.sample()
         return self.peak_mib

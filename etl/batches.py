@@ -270,8 +270,8 @@ class FilesProcess:
             self._queue.put(None)
             self._sender.join()
             self._check(wait=True)
+            self._together.stop()  # (before the join: a reaped pid may be another process's)
             self._process.join()
-            self._together.stop()
         assert self._written is not None
         return self._written
 
@@ -282,10 +282,10 @@ class FilesProcess:
 
     def stop(self) -> None:
         """End the process at once (a load that failed: its files are not wanted)."""
+        self._together.stop()
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
-        self._together.stop()
         if self._sender.is_alive():
             self._queue.put(None)  # (its sends fail now: it drops what waits and ends)
             self._sender.join()

@@ -814,12 +814,13 @@ class Loader:
     def _resolution_memory(self) -> str:
         """DuckDB's bound while the customers are read and resolved: the identity config's;
         less the share of the process writing a bulk load's files (the loader's bound is what
-        both hold at once), down to :data:`AFTER_RESOLUTION_MEMORY` at least."""
+        both hold at once), not below :data:`AFTER_RESOLUTION_MEMORY` (nor above the config's)."""
         limit = self.identity.memory_limit
         if not isinstance(self.writer, BulkImportWriter):
             return limit
         less = size_bytes(limit) - size_bytes(FILES_PROCESS_MEMORY)
-        return f"{max(less, size_bytes(AFTER_RESOLUTION_MEMORY)) / 1e6:.0f}MB"
+        floor = min(size_bytes(AFTER_RESOLUTION_MEMORY), size_bytes(limit))
+        return f"{max(less, floor) / 1e6:.0f}MB"
 
     def _write_customers(self, counts: Counts) -> int:
         """The golden records, then the source records with their links; the review pairs."""

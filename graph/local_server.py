@@ -410,20 +410,7 @@ def start(
                 f"port {port}, not on {settings.neo4j_local_port}; stop it (`c360 neo4j stop`) "
                 "or use its port"
             )
-        try:
-            _wait_for_bolt(settings, current.pid, _after_last_stop(settings))
-        except LocalServerError:
-            if current.pid is None or pid_alive(current.pid):
-                raise
-            # it ended while we waited: it was on its way out before its log said so
-            # (a signal's shutdown hook prints a moment after the signal): start anew
-            return start(
-                settings,
-                echo=echo,
-                stop_with_pid=stop_with_pid,
-                download=download,
-                on_fetch=on_fetch,
-            )
+        _wait_for_bolt(settings, current.pid, _after_last_stop(settings))
         return status(settings)
     check_port(settings)
     if not download and not runtime_ready(settings):
@@ -470,6 +457,9 @@ def _launch(settings: Settings, command: list[str], env: dict[str, str]) -> tupl
     log = _log_file(settings)
     since = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as log_fh:
+        # (a server still starting is not the previous one shutting down: _shutting_down)
+        log_fh.write(STARTING + b"\n")
+        log_fh.flush()
         proc = subprocess.Popen(
             command,
             stdout=log_fh,
@@ -484,15 +474,18 @@ def _launch(settings: Settings, command: list[str], env: dict[str, str]) -> tupl
 
 # the launcher's two ways of saying it stops: its owner ended, or a signal ran its shutdown hook
 _STOPPING = re.compile(rb"c360-neo4j: (?:process \S+ ended; )?shutting down")
+STARTING = b"c360-neo4j: starting"  # written to the log before the launcher starts
 
 
 def _shutting_down(settings: Settings) -> bool:
-    """Whether the server's log says it is shutting down since it last said it was ready."""
+    """Whether the server's log says it is shutting down since it last started or said it was
+    ready (before either, the lines are an earlier server's)."""
     try:
         log = _log_file(settings).read_bytes()
     except OSError:
         return False
-    return _STOPPING.search(log, max(log.rfind(b"c360-neo4j: ready"), 0)) is not None
+    since = max(log.rfind(b"c360-neo4j: ready"), log.rfind(STARTING), 0)
+    return _STOPPING.search(log, since) is not None
 
 
 def _wait_for_exit(pid: int, timeout_s: float) -> None:

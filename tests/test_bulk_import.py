@@ -113,6 +113,9 @@ def test_a_bulk_imported_first_load_equals_the_online_load_and_a_reload_changes_
     # process's share taken off
     figures = bulk.bulk_import
     assert figures["loader_peak_rss_mib"] >= figures["loader_own_peak_rss_mib"] > 0
+    assert figures["loader_peak_rss_mib"] <= (  # (not more than both peaks added)
+        figures["loader_own_peak_rss_mib"] + figures["files_process_peak_rss_mib"]
+    )
     assert figures["loader_peak_rss_mib"] > figures["files_process_peak_rss_mib"] > 50
     configured = load_identity_config(MAPPINGS_DIR / "identity.yaml").memory_limit
     assert size_bytes(figures["resolution_memory_limit"]) < size_bytes(configured)

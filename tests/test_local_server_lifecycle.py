@@ -87,7 +87,8 @@ def test_a_start_while_the_previous_server_shuts_down_waits_for_it_and_starts_an
 def test_either_of_the_launchers_stop_lines_counts_as_shutting_down(settings, tmp_path):
     """The launcher says it stops in two lines, a moment apart, when its owner ends: the first
     alone must count (a start between the two took the dying server for a running one). Lines
-    from before the last "ready" belong to an earlier server and do not count."""
+    from before the last "ready", or before a start still under way, belong to an earlier server
+    and do not count."""
     spare = _spare(settings, tmp_path)
     spare.local_data_dir.mkdir(parents=True)
     log = spare.local_data_dir / "c360-neo4j.log"
@@ -97,6 +98,9 @@ def test_either_of_the_launchers_stop_lines_counts_as_shutting_down(settings, tm
         ready + "c360-neo4j: process 4242 ended; shutting down\n": True,
         ready + "c360-neo4j: shutting down\n": True,
         "c360-neo4j: process 1 ended; shutting down\nc360-neo4j: shutting down\n" + ready: False,
+        ready + "c360-neo4j: shutting down\nc360-neo4j: starting\n": False,
+        ready
+        + "c360-neo4j: shutting down\nc360-neo4j: starting\nc360-neo4j: shutting down\n": True,
     }
     for text, stopping in cases.items():
         log.write_text(text)
