@@ -173,6 +173,7 @@ class LocalProvider:
         self.codes: dict[str, AuthorizationCode] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.token_requests: list[str] = []  # grant types asked at the token endpoint
+        self.issued: list[dict[str, Any]] = []  # every token response, as handed out
         self.server = self._authorization_server()
         self._uvicorn: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -186,6 +187,7 @@ class LocalProvider:
                 return provider.client if client_id == provider.client.client_id else None
 
             def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+                provider.issued.append(token)
                 if token.get("refresh_token"):
                     provider.refresh_tokens[token["refresh_token"]] = RefreshToken(
                         token["refresh_token"],
