@@ -311,7 +311,8 @@ class Bench:
             f"import: {loader['rows_read']:,} rows in {figures['seconds']:,} s (importer "
             f"{figures.get('import_seconds')} s), loader peak "
             f"{figures.get('loader_peak_rss_mib')} MiB, importer peak "
-            f"{figures.get('importer_peak_rss_mib')} MiB, same graph counts as online: "
+            f"{figures.get('importer_peak_rss_mib')} MiB (heap {figures.get('importer_max_heap')}"
+            f"), same graph counts as online: "
             f"{figures.get('same_counts_as_online')}"
         )
 
@@ -572,7 +573,8 @@ def markdown(r: dict) -> str:
                 if (fp := im.get("files_process_peak_rss_mib")) is not None
                 else ""
             )
-            + f", importer {im.get('importer_peak_rss_mib')} MiB."
+            + f", importer {im.get('importer_peak_rss_mib')} MiB"
+            + (f" (heap {h})." if (h := im.get("importer_max_heap")) else ".")
             + (
                 ""
                 if same is None

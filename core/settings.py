@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     )
     neo4j_heap: str = Field("1g", description="JVM heap of the local server (-Xms/-Xmx)")
     neo4j_pagecache: str = Field("1g", description="page cache of the local server")
+    bulk_import_heap: str = Field(
+        "512m",
+        description="JVM heap of Neo4j's importer (`c360 load --bulk-import`); its caches are "
+        "off-heap and sized by the importer to the data (about 1.1 GiB at a million customers)",
+    )
     neo4j_cache_dir: Path = Field(
         Path.home() / ".cache" / "c360",
         description="where the resolved Neo4j classpath and compiled launcher are cached",

@@ -30,6 +30,7 @@ import math
 import numbers
 import os
 import pickle
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -469,6 +470,7 @@ class ImportReport:
     log: Path
     # relationships to a node the load did not write (online, their MATCH finds nothing)
     skipped_relationships: int = 0
+    max_heap: str | None = None  # the importer's own word on its heap ("512.0MiB")
 
 
 def run_import(
@@ -488,7 +490,7 @@ def run_import(
     local_server.clear_staged(settings)
     args = [
         java,
-        f"-Xmx{settings.neo4j_heap}",
+        f"-Xmx{settings.bulk_import_heap}",  # (not the server's: a larger heap only grows)
         "-Dfile.encoding=UTF-8",
         "-cp",
         classpath,
@@ -532,7 +534,17 @@ def run_import(
     if report.exists():
         with open(report, encoding="utf-8", errors="replace") as lines:
             skipped = sum(1 for _ in lines)
-    return ImportReport(seconds, round(usage.ru_maxrss / 1024, 1), log, skipped)  # (KiB)
+    heap = _MAX_HEAP.search(log.read_text(encoding="utf-8", errors="replace"))
+    return ImportReport(
+        seconds,
+        round(usage.ru_maxrss / 1024, 1),  # (KiB)
+        log,
+        skipped,
+        heap.group(1) if heap else None,
+    )
+
+
+_MAX_HEAP = re.compile(r"Max heap memory\s*:\s*(\S+)")  # (the importer's summary, at its start)
 
 
 def _quoted(arg: str) -> str:

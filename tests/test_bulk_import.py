@@ -45,6 +45,7 @@ def own(settings: Settings) -> Iterator[Settings]:
         update={
             "neo4j_local_port": IMPORT_PORT,
             "neo4j_data_dir": PROJECT_ROOT / ".c360" / f"neo4j-test-import-{IMPORT_PORT}",
+            "bulk_import_heap": "384m",  # (the importer's own, not the server's NEO4J_HEAP)
         }
     )
     started = not local_server.status(s).running
@@ -117,6 +118,8 @@ def test_a_bulk_imported_first_load_equals_the_online_load_and_a_reload_changes_
         figures["loader_own_peak_rss_mib"] + figures["files_process_peak_rss_mib"]
     )
     assert figures["loader_peak_rss_mib"] > figures["files_process_peak_rss_mib"] > 50
+    assert figures["importer_max_heap"] == "384.0MiB"  # (the importer's log says so)
+    assert figures["importer_peak_rss_mib"] > 0
     configured = load_identity_config(MAPPINGS_DIR / "identity.yaml").memory_limit
     assert size_bytes(figures["resolution_memory_limit"]) < size_bytes(configured)
 
