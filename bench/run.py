@@ -311,8 +311,9 @@ class Bench:
             f"import: {loader['rows_read']:,} rows in {figures['seconds']:,} s (importer "
             f"{figures.get('import_seconds')} s), loader peak "
             f"{figures.get('loader_peak_rss_mib')} MiB, importer peak "
-            f"{figures.get('importer_peak_rss_mib')} MiB (heap {figures.get('importer_max_heap')}"
-            f"), same graph counts as online: "
+            f"{figures.get('importer_peak_rss_mib')} MiB"
+            + (f" (heap {h})" if (h := figures.get("importer_max_heap")) else "")
+            + ", same graph counts as online: "
             f"{figures.get('same_counts_as_online')}"
         )
 

@@ -490,7 +490,10 @@ def run_import(
     local_server.clear_staged(settings)
     args = [
         java,
-        f"-Xmx{settings.bulk_import_heap}",  # (not the server's: a larger heap only grows)
+        # its own heap, not the server's: its caches are off-heap; a larger heap saves time
+        # (about a fifth of the importer's at a million customers) and costs memory
+        f"-Xmx{settings.bulk_import_heap}",
+        "-XX:+UseG1GC",  # (as the server: not a collector the JVM picks by the machine's size)
         "-Dfile.encoding=UTF-8",
         "-cp",
         classpath,
@@ -525,9 +528,18 @@ def run_import(
     seconds = time.perf_counter() - started
     code = proc.returncode
     if code != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-8:]
+        text = log.read_text(encoding="utf-8", errors="replace")
+        tail = text.strip().splitlines()[-8:]
+        hint = (
+            f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set BULK_IMPORT_HEAP "
+            "higher (its log suggests a size at its start) and load again"
+            if "OutOfMemoryError" in text
+            else ""
+        )
         raise BulkImportError(
-            f"neo4j-admin database import exited with {code} (log: {log}):\n" + "\n".join(tail)
+            f"neo4j-admin database import exited with {code} (log: {log}):\n"
+            + "\n".join(tail)
+            + hint
         )
     local_server.replace_database(settings)
     skipped = 0

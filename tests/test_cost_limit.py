@@ -176,7 +176,7 @@ def test_an_exhausted_bolt_pool_is_service_unavailable(settings, sample_graph, a
                     "SERVICE_UNAVAILABLE"
                 ], body
                 assert "pool" not in str(body)  # the driver's words stay in the log
-                assert time.perf_counter() - started < 10.0  # (promptly: requests may take 90 s)
+                assert time.perf_counter() - started < 3.0
         finally:
             client.portal.call(_release, *held)
         body = _post(client, PROFILE, admin)

@@ -559,6 +559,18 @@ def decode_cursor(text: str) -> Any:
     return None
 
 
+def _sealed_cursor(path: str, value: str) -> bool:
+    """A cursor field holding what resolvers/pagination.CursorCodec seals: version byte 1, a
+    12-byte nonce, a 16-byte tag, and JSON padded to 128 bytes, in base64url."""
+    if not path.endswith(("cursor", "Cursor")) or not CURSOR_LIKE.match(value):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return raw[:1] == b"\x01" and len(raw) > 29 and (len(raw) - 29) % 128 == 0
+
+
 def scan_value(g: Guard, page: Page, path: str, value: Any, echo: set[str]) -> list[Finding]:
     """Forbidden text or numbers in one leaf, and inside it when it is a cursor."""
     found: list[Finding] = []
@@ -572,10 +584,10 @@ def scan_value(g: Guard, page: Page, path: str, value: Any, echo: set[str]) -> l
         return found
     if not isinstance(value, str):
         return found
-    # a long opaque string (a cursor) holds a short word between '-' or '_' by chance: about
-    # 1e-8 per cursor for a 4-character value, over some 10^4 cursors a crawl; what it carries
-    # is scanned decoded below
-    opaque = len(value) >= 40 and CURSOR_LIKE.match(value) is not None
+    # a sealed cursor (random bytes) holds a short word between '-' or '_' by chance: about
+    # 1e-8 per cursor for a 4-character value, over some 10^4 cursors a crawl. Only there are
+    # short matches skipped: a cursor field whose value has the sealed shape
+    opaque = _sealed_cursor(path, value)
     if g.pattern is not None:
         for m in g.pattern.finditer(value):
             if opaque and len(m.group(0)) < 8:

@@ -274,9 +274,10 @@ def test_a_queue_cursor_works_only_for_its_caller_and_query(desk_api, ask):
     client, _ = desk_api
     body = ask(client, QUEUE, ADMIN, first=2)
     cursor = body["data"]["complaints"]["pageInfo"]["endCursor"]
-    # opaque: neither the last item's id nor its opening time shows, in the text or in what it
-    # decodes to (the 3-character id alone turns up in 200 base64url characters about once in
-    # 1,300; quoted, in the decoded bytes, about once in 10^10)
+    # opaque: the id does not show in what the cursor decodes to, nor its opening time there or
+    # in the text (the 3-character id alone turns up in 200 base64url characters about once in
+    # 1,300; quoted, in the decoded bytes, about once in 10^10; tests/test_cursors.py holds
+    # every list's cursors to being sealed)
     last = body["data"]["complaints"]["edges"][-1]["node"]
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     assert json.dumps(last["id"]).encode() not in raw and b"2026-" not in raw
