@@ -527,8 +527,8 @@ def run_import(
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     code = proc.returncode
+    text = log.read_text(encoding="utf-8", errors="replace")
     if code != 0:
-        text = log.read_text(encoding="utf-8", errors="replace")
         tail = text.strip().splitlines()[-8:]
         hint = (
             f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set BULK_IMPORT_HEAP "
@@ -546,7 +546,7 @@ def run_import(
     if report.exists():
         with open(report, encoding="utf-8", errors="replace") as lines:
             skipped = sum(1 for _ in lines)
-    heap = _MAX_HEAP.search(log.read_text(encoding="utf-8", errors="replace"))
+    heap = _MAX_HEAP.search(text)
     return ImportReport(
         seconds,
         round(usage.ru_maxrss / 1024, 1),  # (KiB)

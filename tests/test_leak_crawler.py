@@ -52,6 +52,7 @@ from starlette.testclient import TestClient
 
 from auth.masking import Mask, apply_mask
 from auth.policy import CUSTOMER_FIELDS, INTERNAL_SCORES, ROLES, VIEWS, Role, RolePolicy, View
+from resolvers import pagination
 from schema import build_schema
 from scoring.config import RISK_LEVELS
 from tests import leak_bank as bank
@@ -560,15 +561,20 @@ def decode_cursor(text: str) -> Any:
 
 
 def _sealed_cursor(path: str, value: str) -> bool:
-    """A cursor field holding what resolvers/pagination.CursorCodec seals: version byte 1, a
-    12-byte nonce, a 16-byte tag, and JSON padded to 128 bytes, in base64url."""
+    """A cursor field holding what resolvers/pagination.CursorCodec seals: its version byte, a
+    nonce, a tag, and JSON padded to whole blocks, in base64url."""
     if not path.endswith(("cursor", "Cursor")) or not CURSOR_LIKE.match(value):
         return False
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         return False
-    return raw[:1] == b"\x01" and len(raw) > 29 and (len(raw) - 29) % 128 == 0
+    head = len(pagination.VERSION) + pagination.NONCE_BYTES + pagination.TAG_BYTES
+    return (
+        raw.startswith(pagination.VERSION)
+        and len(raw) > head
+        and (len(raw) - head) % pagination.PAD_TO == 0
+    )
 
 
 def scan_value(g: Guard, page: Page, path: str, value: Any, echo: set[str]) -> list[Finding]:
