@@ -371,7 +371,34 @@ def test_a_guarantor_is_not_told_that_the_loan_matures(ask):
     assert [a["customer"]["id"] for a in mortgage] == ["A01"]
 
 
-def test_the_default_date_holds_for_every_page_of_the_list(ask, settings):
+@pytest.fixture
+def deposits_from_today(driver, settings):
+    """Two deposits of A01 (E1's) maturing 10 and 20 days from today by the real clock, removed
+    afterwards: the bank's own are dated from its AS_OF, and a test of "today" run months later
+    would find none of them within 90 days."""
+    from graph.queries import upserts as q
+
+    db = settings.neo4j_database
+    today = dt.datetime.now(dt.UTC).date()
+    ids = ["TD-TODAY-10", "TD-TODAY-20"]
+    accounts = [
+        {"account_id": a, "props": {
+            "product_code": bank.PRODUCT_CODES["TIME_DEPOSIT"], "product_type": "TIME_DEPOSIT",
+            "currency": "CNY", "balance": 50_000.0, "status": "OPEN",
+            "opened_at": dt.date(2024, 1, 1), "maturity_date": today + days * bank.D}}
+        for a, days in zip(ids, (10, 20), strict=True)
+    ]  # fmt: skip
+    q.write_batch(driver, q.UPSERT_ACCOUNTS, accounts, database=db)
+    holdings = [{"customer_id": "A01", "account_id": a, "role": "PRIMARY"} for a in ids]
+    q.write_batch(driver, q.UPSERT_HOLDINGS, holdings, database=db)
+    yield ids
+    driver.execute_query(
+        "MATCH (a:Account) WHERE a.account_id IN $ids DETACH DELETE a",
+        ids=ids, database_=db, routing_=RoutingControl.WRITE,
+    )  # fmt: skip
+
+
+def test_the_default_date_holds_for_every_page_of_the_list(ask, settings, deposits_from_today):
     """A list asked for without asOf is the list of the first page's day: a next page asked for
     after midnight UTC continues it (its cursor seals the first page's instant)."""
     from auth.policy import Role
@@ -382,6 +409,8 @@ def test_the_default_date_holds_for_every_page_of_the_list(ask, settings):
     yesterday = dt.datetime.now(dt.UTC).date() - bank.D
     expected = alerts(ask, RM1, asOf=yesterday.isoformat(), kinds=kinds)
     assert len(expected) >= 2
+    for account in deposits_from_today:  # (ids as ":MG-5:" above)
+        assert any(f":{account}:" in a["id"] for a in expected), (account, expected)
     # The cursor of the first alert of a page asked for at 23:59:59 UTC yesterday.
     sealed = dt.datetime.combine(yesterday, dt.time(23, 59, 59), tzinfo=dt.UTC)
     rm1 = Principal(subject="dev-relationship_manager",
