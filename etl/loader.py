@@ -548,6 +548,8 @@ class Loader:
             "skipped_relationships": report.skipped_relationships,
             "importer_peak_rss_mib": report.peak_rss_mib,
             "importer_max_heap": report.max_heap,  # (BULK_IMPORT_HEAP, as the importer saw it)
+            "importer_suggested_heap": report.suggested_heap,  # (when it found that small)
+            "importer_log": str(report.log),
             # the loader's memory: the most it and the process writing the files held at once
             # (sampled), or its own peak when higher (after that process ended); the importer's
             # is not in it. Each process's own peak beside it.

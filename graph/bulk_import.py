@@ -471,6 +471,7 @@ class ImportReport:
     # relationships to a node the load did not write (online, their MATCH finds nothing)
     skipped_relationships: int = 0
     max_heap: str | None = None  # the importer's own word on its heap ("512.0MiB")
+    suggested_heap: str | None = None  # its suggestion when it finds the heap small ("1.005GiB")
 
 
 def run_import(
@@ -481,7 +482,10 @@ def run_import(
     (:func:`graph.local_server.staged_database`) that takes its place once the importer has
     finished: a run killed during the import leaves the server's database as it was."""
     java = os.environ.get("JAVA", "java")
-    log = files.folder / "import.log"
+    # the importer's log outlives the load's folder of files (removed when the load ends,
+    # whether it succeeded or not): a failed import is diagnosed from it
+    log = import_log(settings, files.folder.name)
+    log.parent.mkdir(parents=True, exist_ok=True)
     report = files.folder / "import.report"
     home = settings.local_data_dir
     argfile = files.folder / "import.args"
@@ -516,7 +520,13 @@ def run_import(
     (files.folder / "conf").mkdir(exist_ok=True)
     echo(f"bulk import: {files.nodes:,} nodes, {files.relationships:,} relationships …")
     started = time.perf_counter()
-    with open(log, "wb") as out:
+    with open(log, "ab") as out:  # (a resumed run's attempts one after the other)
+        when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        out.write(
+            f"# c360: the importer, started {when}, heap {settings.bulk_import_heap}\n".encode()
+        )
+        out.flush()
+        start = out.tell()
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -527,18 +537,22 @@ def run_import(
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     code = proc.returncode
-    text = log.read_text(encoding="utf-8", errors="replace")
+    with open(log, "rb") as f:  # (this attempt's part)
+        f.seek(start)
+        text = f.read().decode("utf-8", errors="replace")
+    suggested = _SUGGESTED_HEAP.search(text)
     if code != 0:
-        tail = text.strip().splitlines()[-8:]
-        hint = (
-            f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set BULK_IMPORT_HEAP "
-            "higher (its log suggests a size at its start) and load again"
-            if "OutOfMemoryError" in text
-            else ""
-        )
+        hint = ""
+        if "OutOfMemoryError" in text:
+            hint = (
+                f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set "
+                "BULK_IMPORT_HEAP higher"
+                + (f" (the importer suggested {suggested.group(1)})" if suggested else "")
+                + " and run the same command again"
+            )
         raise BulkImportError(
-            f"neo4j-admin database import exited with {code} (log: {log}):\n"
-            + "\n".join(tail)
+            f"neo4j-admin database import exited with {code} (its whole log: {log}):\n"
+            + "\n".join(failure_lines(text))
             + hint
         )
     local_server.replace_database(settings)
@@ -553,10 +567,31 @@ def run_import(
         log,
         skipped,
         heap.group(1) if heap else None,
+        suggested.group(1) if suggested else None,
     )
 
 
 _MAX_HEAP = re.compile(r"Max heap memory\s*:\s*(\S+)")  # (the importer's summary, at its start)
+# its warning when the heap looks small for the files: "... Suggested heap size is 1.005GiB"
+_SUGGESTED_HEAP = re.compile(r"Suggested heap size is\s+(\S+?)\.?\s*$", re.MULTILINE)
+_STACK_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
+
+
+def import_log(settings: Settings, run_id: str) -> Path:
+    """Where the importer's log of a load run is kept (``C360_HOME/logs``)."""
+    return settings.c360_home / "logs" / f"bulk-import-{run_id}.log"
+
+
+def failure_lines(text: str, most: int = 8) -> list[str]:
+    """What a failed importer's log says went wrong: its lines naming an error or exception
+    (a stack trace's frames left out), else its last lines."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    said = [
+        line
+        for line in lines
+        if not _STACK_FRAME.match(line) and re.search(r"(Error|Exception)\b|ERROR", line)
+    ]
+    return (said or lines)[-most:]
 
 
 def _quoted(arg: str) -> str:

@@ -132,6 +132,40 @@ def test_a_bulk_imported_first_load_equals_the_online_load_and_a_reload_changes_
     assert typed_dump(own_driver, db) == got
 
 
+def test_an_importer_out_of_heap_fails_naming_the_setting_and_keeps_its_log(
+    own: Settings, own_driver: Driver, bank: Path, tmp_path: Path
+) -> None:
+    """The importer with too small a heap: the load fails naming BULK_IMPORT_HEAP and the
+    importer's own error, its whole log is kept (the load's folder of files is removed), the
+    graph is as it was, and the same load with the heap raised resumes the run and imports."""
+    db = own.neo4j_database
+    home = tmp_path / "home"
+    _empty(own_driver, own)
+    small = own.model_copy(update={"c360_home": home, "bulk_import_heap": "24m"})
+    with pytest.raises(bulk_import.BulkImportError) as failed:
+        load(own_driver, small, bank, bulk_import=True)
+    said = str(failed.value)
+    assert "java.lang.OutOfMemoryError" in said and "BULK_IMPORT_HEAP" in said, said
+    assert "(24m)" in said and "\tat " not in said  # (the error, not the stack's last frames)
+    [log] = home.glob("logs/bulk-import-*.log")
+    assert str(log) in said and "OutOfMemoryError" in log.read_text(errors="replace")
+    assert not list(home.glob("bulk-import/*"))  # (the load's files are gone, the log kept)
+    bulk_import.reconnect(own_driver, db)
+    labels = own_driver.execute_query(
+        "MATCH (n) RETURN collect(DISTINCT labels(n)) AS l", database_=db
+    ).records[0]["l"]
+    assert labels == [["LoadRun"]]
+
+    again = load(own_driver, small.model_copy(update={"bulk_import_heap": "384m"}), bank,
+                 bulk_import=True)  # fmt: skip
+    assert again.resumed and again.bulk_import is not None and again.bulk_import["imported"]
+    assert again.bulk_import["importer_log"] == str(log)
+    attempts = log.read_text(errors="replace").count("# c360: the importer, started")
+    assert attempts == 2 and "IMPORT DONE" in log.read_text(errors="replace")
+    assert own_driver.execute_query("MATCH (c:Customer) RETURN count(c) AS n",
+                                    database_=db).records[0]["n"] > 500  # fmt: skip
+
+
 def test_a_graph_that_holds_data_is_loaded_online_and_says_why(
     own: Settings, own_driver: Driver, bank: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -183,7 +217,7 @@ def _importer_of(loader: subprocess.Popen[bytes], home: Path, deadline_s: float)
                 continue
             if ppid != loader.pid or b"org.neo4j.cli.AdminTool" not in cmdline:
                 continue
-            logs = list(home.glob("bulk-import/*/import.log"))
+            logs = list(home.glob("logs/bulk-import-*.log"))
             if any("Node import" in p.read_text(errors="replace") for p in logs):
                 os.kill(int(stat.parent.name), signal.SIGSTOP)
                 return int(stat.parent.name)
@@ -230,7 +264,7 @@ def test_an_import_killed_half_way_leaves_the_graph_as_it_was_and_the_same_comma
             loader.kill()
             loader.wait()
     assert _gone(importer, deadline_s=30)
-    logs = list(home.glob("bulk-import/*/import.log"))
+    logs = list(home.glob("logs/bulk-import-*.log"))
     assert logs and not any("IMPORT DONE" in p.read_text(errors="replace") for p in logs)
     assert not local_server.status(own).running  # (stopped for the import, never started again)
 
