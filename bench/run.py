@@ -575,9 +575,9 @@ def markdown(r: dict) -> str:
                 else ""
             )
             + f", importer {im.get('importer_peak_rss_mib')} MiB"
-            + (f" (heap {h}" if (h := im.get("importer_max_heap")) else "")
-            + (f"; it suggested {g}" if (g := im.get("importer_suggested_heap")) else "")
-            + (")." if h else ".")
+            + (f" (heap {h})" if (h := im.get("importer_max_heap")) else "")
+            + (f" (it suggested {g})" if (g := im.get("importer_suggested_heap")) else "")
+            + "."
             + (
                 ""
                 if same is None

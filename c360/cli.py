@@ -57,6 +57,23 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+@app.callback()
+def _configuration() -> None:
+    """Every command reads the configuration (environment variables, ``.env``) first: a value
+    it cannot take fails the command naming the variable, not with a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        said = []
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            where = error["loc"]
+            said.append(f"{str(where[0]).upper()}: {message}" if where else message)
+        _fail("configuration: " + "; ".join(said))
+
+
 @contextlib.contextmanager
 def _download_progress() -> Iterator[Callable[[Fetched], None]]:
     """Maven's downloads as they happen: files and megabytes fetched, and the latest file.

@@ -5,6 +5,7 @@ No other module reads ``os.environ``: they receive a :class:`Settings` or call :
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -255,6 +256,15 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "C360_ID_PEPPER must be set in production (the development default is refused)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _importer_heap_is_a_jvm_size(self) -> Settings:
+        if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", self.bulk_import_heap):
+            raise ValueError(
+                f"BULK_IMPORT_HEAP ({self.bulk_import_heap}) must be a JVM heap size: a whole "
+                "number with k, m or g (512m, 1100m, 2g)"
             )
         return self
 

@@ -350,7 +350,11 @@ class BulkImportWriter:
             report = local_server.restart_around(
                 settings,
                 lambda: bulk_import.run_import(
-                    settings, written, classpath=local_server.classpath(settings), echo=echo
+                    settings,
+                    written,
+                    run_id=self.run_id,
+                    classpath=local_server.classpath(settings),
+                    echo=echo,
                 ),
                 echo=echo,
             )

@@ -86,6 +86,7 @@ from etl.sources import extract_files
 from etl.spill import CustomerSpill, size_bytes
 from etl.validation import validate
 from graph import local_server, migrate, session
+from graph.bulk_import import import_log as bulk_import_log
 from graph.model import LOADED_CUSTOMER_FIELDS, Node
 from graph.queries import identity as iq
 from graph.queries import loads as lq
@@ -498,6 +499,9 @@ class Loader:
             self.rejects.close()
             if bulk and result.bulk_import is None:
                 result.bulk_import = {"imported": False}
+                log = bulk_import_log(self.settings, run_id)
+                if log.exists():  # (the importer ran and failed: its log says why)
+                    result.bulk_import["importer_log"] = str(log)
             result.counts = self.counts
             result.by_reason = dict(sorted(self.rejects.by_reason.items()))
             result.warnings_by_reason = dict(sorted(self.rejects.warnings_by_reason.items()))

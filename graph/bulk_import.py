@@ -475,7 +475,12 @@ class ImportReport:
 
 
 def run_import(
-    settings: Settings, files: Written, *, classpath: str, echo: Callable[[str], None] = print
+    settings: Settings,
+    files: Written,
+    *,
+    run_id: str,
+    classpath: str,
+    echo: Callable[[str], None] = print,
 ) -> ImportReport:
     """``neo4j-admin database import full`` of ``files`` into the local server's database
     (which must be stopped), replacing what it held. The importer writes a database beside it
@@ -484,7 +489,7 @@ def run_import(
     java = os.environ.get("JAVA", "java")
     # the importer's log outlives the load's folder of files (removed when the load ends,
     # whether it succeeded or not): a failed import is diagnosed from it
-    log = import_log(settings, files.folder.name)
+    log = import_log(settings, run_id)
     log.parent.mkdir(parents=True, exist_ok=True)
     report = files.folder / "import.report"
     home = settings.local_data_dir
@@ -498,6 +503,9 @@ def run_import(
         # (about a fifth of the importer's at a million customers) and costs memory
         f"-Xmx{settings.bulk_import_heap}",
         "-XX:+UseG1GC",  # (as the server: not a collector the JVM picks by the machine's size)
+        # out of heap, end at once saying so (a thread of the importer that caught the error
+        # could otherwise carry on, or a heap just too small thrash on)
+        "-XX:+ExitOnOutOfMemoryError",
         "-Dfile.encoding=UTF-8",
         "-cp",
         classpath,
@@ -521,6 +529,8 @@ def run_import(
     echo(f"bulk import: {files.nodes:,} nodes, {files.relationships:,} relationships …")
     started = time.perf_counter()
     with open(log, "ab") as out:  # (a resumed run's attempts one after the other)
+        if out.tell() and not log.read_bytes().endswith(b"\n"):  # (a killed attempt's last line)
+            out.write(b"\n")
         when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         out.write(
             f"# c360: the importer, started {when}, heap {settings.bulk_import_heap}\n".encode()
@@ -542,17 +552,22 @@ def run_import(
         text = f.read().decode("utf-8", errors="replace")
     suggested = _SUGGESTED_HEAP.search(text)
     if code != 0:
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
         hint = ""
         if "OutOfMemoryError" in text:
             hint = (
                 f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set "
                 "BULK_IMPORT_HEAP higher"
-                + (f" (the importer suggested {suggested.group(1)})" if suggested else "")
+                + (
+                    f" (it suggested {suggested.group(1)}: BULK_IMPORT_HEAP={xmx(suggested.group(1))})"
+                    if suggested
+                    else ""
+                )
                 + " and run the same command again"
             )
         raise BulkImportError(
-            f"neo4j-admin database import exited with {code} (its whole log: {log}):\n"
-            + "\n".join(failure_lines(text))
+            f"neo4j-admin database import {how} (its whole log: {log}):\n"
+            + "\n".join(failure_lines(text) or ["(its log is empty)"])
             + hint
         )
     local_server.replace_database(settings)
@@ -573,7 +588,7 @@ def run_import(
 
 _MAX_HEAP = re.compile(r"Max heap memory\s*:\s*(\S+)")  # (the importer's summary, at its start)
 # its warning when the heap looks small for the files: "... Suggested heap size is 1.005GiB"
-_SUGGESTED_HEAP = re.compile(r"Suggested heap size is\s+(\S+?)\.?\s*$", re.MULTILINE)
+_SUGGESTED_HEAP = re.compile(r"Suggested heap size is\s+([0-9.]+\s*[KMGT]?i?B)")
 _STACK_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
 
 
@@ -582,16 +597,27 @@ def import_log(settings: Settings, run_id: str) -> Path:
     return settings.c360_home / "logs" / f"bulk-import-{run_id}.log"
 
 
-def failure_lines(text: str, most: int = 8) -> list[str]:
-    """What a failed importer's log says went wrong: its lines naming an error or exception
-    (a stack trace's frames left out), else its last lines."""
+def failure_lines(text: str, most: int = 10) -> list[str]:
+    """What a failed importer's log says went wrong: each line naming an error or exception
+    (a cause in a stack trace included, its frames left out) with the line before it (the
+    importer's own words often precede its "Error ..." line), else its last three lines."""
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    said = [
-        line
-        for line in lines
-        if not _STACK_FRAME.match(line) and re.search(r"(Error|Exception)\b|ERROR", line)
-    ]
-    return (said or lines)[-most:]
+    lines = [line for line in lines if not _STACK_FRAME.match(line)]
+    picked: list[int] = []
+    for i, line in enumerate(lines):
+        if re.search(r"(Error|Exception)\b|ERROR", line):
+            picked += [j for j in (i - 1, i) if j >= 0 and j not in picked]
+    return [lines[i] for i in picked][-most:] if picked else lines[-3:]
+
+
+def xmx(size: str) -> str:
+    """The importer's size ("1.005GiB", "900.0MiB") as a heap setting the JVM takes, rounded
+    up to whole megabytes ("1030m")."""
+    found = re.fullmatch(r"([0-9.]+)\s*([KMGT]i?B|B)", size.strip())
+    if not found:
+        return size
+    power = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4}[found.group(2)[0]]
+    return f"{math.ceil(float(found.group(1)) * 1024**power / 1024**2)}m"
 
 
 def _quoted(arg: str) -> str:

@@ -372,7 +372,7 @@ def test_a_guarantor_is_not_told_that_the_loan_matures(ask):
 
 
 @pytest.fixture
-def deposits_from_today(driver, settings):
+def deposits_from_today(client, driver, settings):  # (client: the bank is loaded first)
     """Two deposits of A01 (E1's) maturing 10 and 20 days from today by the real clock, removed
     afterwards: the bank's own are dated from its AS_OF, and a test of "today" run months later
     would find none of them within 90 days."""
@@ -388,14 +388,16 @@ def deposits_from_today(driver, settings):
             "opened_at": dt.date(2024, 1, 1), "maturity_date": today + days * bank.D}}
         for a, days in zip(ids, (10, 20), strict=True)
     ]  # fmt: skip
-    q.write_batch(driver, q.UPSERT_ACCOUNTS, accounts, database=db)
     holdings = [{"customer_id": "A01", "account_id": a, "role": "PRIMARY"} for a in ids]
-    q.write_batch(driver, q.UPSERT_HOLDINGS, holdings, database=db)
-    yield ids
-    driver.execute_query(
-        "MATCH (a:Account) WHERE a.account_id IN $ids DETACH DELETE a",
-        ids=ids, database_=db, routing_=RoutingControl.WRITE,
-    )  # fmt: skip
+    try:
+        q.write_batch(driver, q.UPSERT_ACCOUNTS, accounts, database=db)
+        q.write_batch(driver, q.UPSERT_HOLDINGS, holdings, database=db)
+        yield ids
+    finally:
+        driver.execute_query(
+            "MATCH (a:Account) WHERE a.account_id IN $ids DETACH DELETE a",
+            ids=ids, database_=db, routing_=RoutingControl.WRITE,
+        )  # fmt: skip
 
 
 def test_the_default_date_holds_for_every_page_of_the_list(ask, settings, deposits_from_today):

@@ -160,10 +160,22 @@ def test_an_importer_out_of_heap_fails_naming_the_setting_and_keeps_its_log(
                  bulk_import=True)  # fmt: skip
     assert again.resumed and again.bulk_import is not None and again.bulk_import["imported"]
     assert again.bulk_import["importer_log"] == str(log)
+    # (384m is below what the importer asks for even on a small bank: it said so, as a size
+    # the hint turns into a setting the JVM takes)
+    suggested = again.bulk_import["importer_suggested_heap"]
+    assert suggested and int(bulk_import.xmx(suggested).removesuffix("m")) > 384, suggested
     attempts = log.read_text(errors="replace").count("# c360: the importer, started")
     assert attempts == 2 and "IMPORT DONE" in log.read_text(errors="replace")
     assert own_driver.execute_query("MATCH (c:Customer) RETURN count(c) AS n",
                                     database_=db).records[0]["n"] > 500  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("said", "setting"),
+    [("1.005GiB", "1030m"), ("1.000GiB", "1024m"), ("900.0MiB", "900m"), ("2048KiB", "2m")],
+)
+def test_the_importers_suggested_size_becomes_a_heap_setting(said: str, setting: str) -> None:
+    assert bulk_import.xmx(said) == setting
 
 
 def test_a_graph_that_holds_data_is_loaded_online_and_says_why(
