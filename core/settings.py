@@ -260,12 +260,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _importer_heap_is_a_jvm_size(self) -> Settings:
-        if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", self.bulk_import_heap):
-            raise ValueError(
-                f"BULK_IMPORT_HEAP ({self.bulk_import_heap}) must be a JVM heap size: a whole "
-                "number with k, m or g (512m, 1100m, 2g)"
-            )
+    def _heaps_are_jvm_sizes(self) -> Settings:
+        for variable, value in (
+            ("NEO4J_HEAP", self.neo4j_heap),
+            ("BULK_IMPORT_HEAP", self.bulk_import_heap),
+        ):
+            if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", value):
+                raise ValueError(
+                    f"{variable} ({value}) must be a JVM heap size: a whole number with k, m "
+                    "or g (512m, 1100m, 2g)"
+                )
         return self
 
     @model_validator(mode="after")

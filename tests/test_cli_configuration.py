@@ -24,6 +24,7 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     [
         ("BULK_IMPORT_HEAP", "1.5g", "must be a JVM heap size"),
         ("BULK_IMPORT_HEAP", "1.005GiB", "must be a JVM heap size"),
+        ("NEO4J_HEAP", "4GB", "must be a JVM heap size"),
         ("NEO4J_LOCAL_PORT", "seven", "valid integer"),
         ("AUDIT_DATABASE", "elsewhere", "must be unset or NEO4J_DATABASE"),
     ],
