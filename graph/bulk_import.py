@@ -529,8 +529,11 @@ def run_import(
     echo(f"bulk import: {files.nodes:,} nodes, {files.relationships:,} relationships …")
     started = time.perf_counter()
     with open(log, "ab") as out:  # (a resumed run's attempts one after the other)
-        if out.tell() and not log.read_bytes().endswith(b"\n"):  # (a killed attempt's last line)
-            out.write(b"\n")
+        if out.tell():  # (a killed attempt's last line may have no end)
+            with open(log, "rb") as before:
+                before.seek(-1, os.SEEK_END)
+                if before.read(1) != b"\n":
+                    out.write(b"\n")
         when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         out.write(
             f"# c360: the importer, started {when}, heap {settings.bulk_import_heap}\n".encode()

@@ -292,6 +292,10 @@ def test_an_import_killed_half_way_leaves_the_graph_as_it_was_and_the_same_comma
     again = load(own_driver, home_settings, bank, bulk_import=True)
     assert again.resumed and again.bulk_import is not None and again.bulk_import["imported"]
     assert typed_dump(own_driver, db) == expected
+    # both attempts in the run's log, the second's header on a line of its own
+    [log] = logs
+    headers = [x for x in log.read_text(errors="replace").splitlines() if "# c360: the imp" in x]
+    assert len(headers) == 2 and all(x.startswith("# c360: the importer") for x in headers)
 
 
 def _old_and_imported(data_dir: Path) -> Path:
