@@ -119,12 +119,14 @@ CZ_CLIENTS = {
     "K6": ("Wang Li", birth_number("676111", "004"), "1967-11-11", "605 000 111"),
 }
 CZ_HOUSEHOLD = ("H1", ["K2", "K3"])
-FUTURE_OPENED = "2031-03-01"  # an account's opening date keyed wrong, after today
+# An account's opening date keyed wrong, years after today by the real clock (a fixed 2031 would
+# be a date of the past from 2031-03-01 on, and move the 1998 bank's as-of to it).
+FUTURE_OPENED = dt.date(dt.date.today().year + 5, 3, 1).isoformat()
 
 
 def czbank() -> dict[str, Rows]:
     """The Czech bank's files. Accounts opened 1993-1997, one closed in October 1998 (the newest
-    date of the data: its month ends on 1998-10-31), one "opened" in 2031 (a keying error, to be
+    date of the data: its month ends on 1998-10-31), one "opened" years ahead (a keying error, to be
     ignored); no balance history, no interactions."""
     accounts, owners = [], []
     for n, (client, held) in enumerate(CZ_HOLDINGS.items()):
@@ -147,7 +149,7 @@ def czbank() -> dict[str, Rows]:
         # a closed account: the newest date in the data
         {"account_id": "A9", "code": "SAV-CZK", "kind": "SAVINGS", "ccy": "CZK", "balance": "0",
          "opened": "1994-02-01", "closed": "1998-10-07", "history": "", "history_end": ""},
-        # a keying error: opened in 2031 (after today); the as-of must stay in 1998
+        # a keying error: opened years after today; the as-of must stay in 1998
         {"account_id": "A10", "code": "SAV-CZK", "kind": "SAVINGS", "ccy": "CZK", "balance": "0",
          "opened": FUTURE_OPENED, "closed": "", "history": "", "history_end": ""},
         # refused: a term deposit cannot be overdrawn; a currency that is not an ISO code

@@ -20,7 +20,7 @@ from neo4j import Driver, RoutingControl
 from starlette.testclient import TestClient
 
 from core.kpis import definitions
-from core.periods import Period, parse
+from core.periods import Period, PeriodKind, last_complete, parse
 from core.settings import Settings
 from graph.driver import create_async_driver
 from graph.queries import kpi_snapshots as sq
@@ -52,7 +52,11 @@ def _rows(driver: Driver, settings: Settings, query: str, **params: Any) -> list
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory, driver: Driver, settings: Settings) -> dict[str, Any]:
     out: Path = tmp_path_factory.mktemp("snapshots") / "bank"
-    generate_bank(GenerateOptions(customers=500, seed=31, out=out))
+    # The bank's date is the end of the last quarter complete by the real clock: its complaints
+    # (3 to 60 days before it) stay in the periods a snapshot counts. The generator's own date
+    # (2026-10-31) would leave every one of them from 2032-01-01 on (20 quarters back).
+    as_of = last_complete(PeriodKind.QUARTER, dt.datetime.now(dt.UTC).date()).end
+    generate_bank(GenerateOptions(customers=500, seed=31, out=out, as_of=as_of))
     reset(driver, settings)
     load(driver, settings, out)
     run_scoring(driver, database=settings.neo4j_database, cfg=load_config())

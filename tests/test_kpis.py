@@ -509,18 +509,51 @@ COVERAGE = """query($branchId: ID) {
   followUpCoverage(branchId: $branchId) { asOf tiers { tier customers covered } } }"""
 
 
-def test_follow_up_coverage_is_follow_up_coverage_s_figure(
-    client: TestClient, auth_header, driver: Driver, settings: Settings, bank
-) -> None:
-    """The KPI of the period running today is followUpCoverage's share today, per scope."""
-    quarter = containing(PeriodKind.QUARTER, dt.datetime.now(dt.UTC).date())
-    [rm] = _rows(
+BUSIEST_RM = """
+    MATCH (e:Employee)-[:MANAGES]->(c:Customer) WHERE c.tier IN ['CORE', 'KEY']
+    WITH e, count(c) AS n RETURN e.employee_id AS id ORDER BY n DESC, id LIMIT 1"""
+
+
+@pytest.fixture
+def visits_from_today(driver: Driver, settings: Settings, bank) -> Iterator[list[str]]:
+    """A visit an hour ago by the real clock for a CORE and a KEY customer of the busiest RM
+    and of the staff of BR0001 and BR0002, removed afterwards: the generated bank's contacts are
+    dated from its as-of (2026-10-31), and months later nobody would be covered today."""
+    [rm] = _rows(driver, settings, BUSIEST_RM)
+    chosen = _rows(
         driver,
         settings,
         """
         MATCH (e:Employee)-[:MANAGES]->(c:Customer) WHERE c.tier IN ['CORE', 'KEY']
-        WITH e, count(c) AS n RETURN e.employee_id AS id ORDER BY n DESC, id LIMIT 1""",
+        OPTIONAL MATCH (e)-[:WORKS_AT]->(b:Branch)
+        WITH c, CASE WHEN e.employee_id = $rm THEN $rm ELSE b.branch_id END AS owner
+        WHERE owner IN [$rm, 'BR0001', 'BR0002']
+        WITH c.tier AS tier, owner, min(c.customer_id) AS id
+        RETURN DISTINCT id ORDER BY id""",
+        rm=rm["id"],
     )
+    ids = [r["id"] for r in chosen]
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    driver.execute_query(
+        """UNWIND $ids AS id MATCH (c:Customer {customer_id: id})
+        CREATE (c)-[:HAD]->(:Interaction {interaction_id: 'KPI-TODAY-' + id, kind: 'VISIT',
+                                          channel: 'VISIT', occurred_at: $at})""",
+        ids=ids, at=at, database_=settings.neo4j_database, routing_=RoutingControl.WRITE,
+    )  # fmt: skip
+    yield ids
+    driver.execute_query(
+        "MATCH (i:Interaction) WHERE i.interaction_id STARTS WITH 'KPI-TODAY-' DETACH DELETE i",
+        database_=settings.neo4j_database, routing_=RoutingControl.WRITE,
+    )  # fmt: skip
+
+
+def test_follow_up_coverage_is_follow_up_coverage_s_figure(
+    client: TestClient, auth_header, driver: Driver, settings: Settings, bank, visits_from_today
+) -> None:
+    """The KPI of the period running today is followUpCoverage's share today, per scope."""
+    quarter = containing(PeriodKind.QUARTER, dt.datetime.now(dt.UTC).date())
+    [rm] = _rows(driver, settings, BUSIEST_RM)
+    assert len(visits_from_today) >= 2, visits_from_today
     seen = 0
     for scope, role, claims, coverage_args in (
         ({"bank": True}, "admin", {}, {}),

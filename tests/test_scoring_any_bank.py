@@ -42,7 +42,7 @@ def month_end(day: dt.date) -> dt.date:
 
 def newest_date(files: dict[str, list[dict[str, Any]]], columns: tuple[str, ...]) -> dt.date:
     """The newest of these columns' dates that is not after today (a later one is a keying error:
-    the Czech bank has an account "opened" in 2031)."""
+    the Czech bank has an account "opened" years ahead, banks.FUTURE_OPENED)."""
     today = dt.datetime.now(dt.UTC).date()
     dates = [
         dt.date.fromisoformat(str(row[c])[:10])
@@ -223,7 +223,7 @@ def test_a_date_after_today_does_not_move_the_as_of_date():
     assert data_as_of(None, [dt.date(2031, 3, 1)], today) == (today, "today (no dated data)")
 
 
-def test_an_account_opened_in_2031_leaves_the_1998_bank_in_1998(two_banks, driver, settings):
+def test_an_account_opened_years_ahead_leaves_the_1998_bank_in_1998(two_banks, driver, settings):
     [future] = q(
         driver,
         settings,
