@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from neo4j import Driver
 from rich.console import Console
+from rich.markup import escape
 
 from core.settings import Settings, get_settings
 
@@ -53,18 +54,20 @@ def _connected(settings: Settings) -> Iterator[Driver]:
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    console.print(f"[bold red]error:[/] {message}")
+    # (the message is text, not markup: a value or a log line may hold brackets)
+    console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
-@app.callback()
-def _configuration() -> None:
-    """Every command reads the configuration (environment variables, ``.env``) first: a value
-    it cannot take fails the command naming the variable, not with a traceback."""
+def _settings() -> Settings:
+    """The configuration (environment variables, ``.env``), as a command reads it: a value it
+    cannot take fails the command naming the variable, not with a traceback. Commands that need
+    no configuration (and ``--help``) never read it."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     try:
-        get_settings()
+        return get_settings()
     except ValidationError as exc:
         said = []
         for error in exc.errors():
@@ -72,6 +75,15 @@ def _configuration() -> None:
             where = error["loc"]
             said.append(f"{str(where[0]).upper()}: {message}" if where else message)
         _fail("configuration: " + "; ".join(said))
+    except SettingsError as exc:  # (a value that is not the JSON a list or map is read from)
+        import re
+
+        field = re.search(r'field "([^"]+)"', str(exc))
+        name = field.group(1).upper() if field else "a variable"
+        _fail(
+            f"configuration: {name}: its value cannot be read (a list or a map is written as "
+            'JSON, e.g. ["https://a.example", "https://b.example"])'
+        )
 
 
 @contextlib.contextmanager
@@ -121,7 +133,7 @@ def neo4j_prepare() -> None:
     """
     from graph import local_server
 
-    settings = get_settings()
+    settings = _settings()
     if not settings.uses_local_server:
         console.print(f"NEO4J_URI is set ({settings.neo4j_uri}): no local runtime needed.")
         return
@@ -149,7 +161,7 @@ def neo4j_start(
     """Fetch (first time), start and wait for the local Neo4j. Example: `c360 neo4j start`."""
     from graph import local_server
 
-    settings = get_settings()
+    settings = _settings()
     if not settings.uses_local_server:
         console.print(
             f"NEO4J_URI is set ({settings.neo4j_uri}): using that server, nothing to start."
@@ -170,7 +182,7 @@ def neo4j_stop() -> None:
     """Shut the local Neo4j down cleanly; its data is kept. Example: `c360 neo4j stop`."""
     from graph import local_server
 
-    settings = get_settings()
+    settings = _settings()
     try:
         stopped = local_server.stop(settings)
     except local_server.LocalServerError as exc:
@@ -183,7 +195,7 @@ def neo4j_status() -> None:
     """Whether the local Neo4j runs, where, and which version. Exit 0 running, 3 stopped."""
     from graph import local_server
 
-    settings = get_settings()
+    settings = _settings()
     if not settings.uses_local_server:
         console.print(f"NEO4J_URI is set: using {settings.neo4j_uri} (not managed here).")
         return
@@ -198,7 +210,7 @@ def graph_migrate() -> None:
     """Create every constraint and index of the model (idempotent). Example: `c360 graph migrate`."""
     from graph import migrate
 
-    settings = get_settings()
+    settings = _settings()
     with _connected(settings) as driver:
         count = migrate.apply(driver, database=settings.neo4j_database)
         names = migrate.describe(driver, database=settings.neo4j_database)
@@ -214,7 +226,7 @@ def load_sample() -> None:
     from etl.sample import load_sample as load
     from graph import migrate
 
-    settings = get_settings()
+    settings = _settings()
     with _connected(settings) as driver:
         migrate.apply(driver, database=settings.neo4j_database)
         counts = load(driver, database=settings.neo4j_database)
@@ -339,7 +351,7 @@ def load(
 
     # "unknown property key" notices on a fresh graph are noise for a loader
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-    settings = get_settings()
+    settings = _settings()
     opts = LoadOptions(
         directory=directory,
         source_system=source_system,
@@ -379,7 +391,7 @@ def er_report(
     """
     from etl.er_report import score_graph
 
-    settings = get_settings()
+    settings = _settings()
     with _connected(settings) as driver:
         s = score_graph(driver, directory, database=settings.neo4j_database)
     typer.echo(
@@ -399,7 +411,7 @@ def er_review(
 
     from rich.table import Table
 
-    settings = get_settings()
+    settings = _settings()
     root = settings.rejects_root
     runs = sorted((p for p in root.glob("*/er_review.csv")), key=lambda p: p.stat().st_mtime)
     path = root / run_id / "er_review.csv" if run_id else (runs[-1] if runs else None)
@@ -429,7 +441,7 @@ def data_quality(
     from core.quality import quality_config
     from graph.queries import quality as q
 
-    settings = get_settings()
+    settings = _settings()
     cfg = quality_config()
     with _connected(settings) as driver:
         records, _, _ = driver.execute_query(
@@ -516,7 +528,7 @@ def kpis_command(
         )
     except BadUserInput as exc:
         _fail(str(exc))
-    settings = get_settings()
+    settings = _settings()
 
     async def counted() -> k.KpiReport:
         from graph.driver import create_async_driver
@@ -634,7 +646,7 @@ def er_train(
     from etl.loader import LoadOptions
     from etl.mapping import MappingError
 
-    settings = get_settings()
+    settings = _settings()
     try:
         cfg = load_identity_config(identity_config)
     except (IdentityConfigError, OSError) as exc:
@@ -711,7 +723,7 @@ def score(
     from scoring.job import ScoringError, run_scoring
     from scoring.kpi_snapshots import write_snapshots
 
-    settings = get_settings()
+    settings = _settings()
     try:
         cfg = load_config(config)
         day = dt.date.fromisoformat(as_of) if as_of else None
@@ -803,7 +815,7 @@ def token(
     from auth.policy import ROLES, Role
     from auth.tokens import DevTokenRequest, issue_dev_token, parse_ttl
 
-    settings = get_settings()
+    settings = _settings()
     if not settings.hs256_secret:
         _fail("development tokens are refused in production (C360_ENV=production)")
     try:
@@ -848,7 +860,7 @@ def serve(
     from c360.http.middleware import http_protocol
     from graph.driver import GraphUnavailable
 
-    settings = get_settings()
+    settings = _settings()
     host = host or settings.api_host
     port = port or settings.api_port
     workers = workers or settings.api_workers
@@ -928,7 +940,7 @@ def documents_register(
         for problem in exc.problems:
             console.print(f"[bold red]refused:[/] {problem}")
         _fail(f"{manifest}: nothing registered ({len(exc.problems)} problem(s))")
-    settings = get_settings()
+    settings = _settings()
     with _connected(settings) as driver:
         migrate.apply(driver, database=settings.neo4j_database)
         [result] = rows(
@@ -954,7 +966,7 @@ def documents_list(
     from graph.queries.documents import LIST
     from graph.session import rows
 
-    settings = get_settings()
+    settings = _settings()
     with _connected(settings) as driver:
         found = rows(driver, settings.neo4j_database, LIST, limit=100_000)
     if as_json:
@@ -982,7 +994,7 @@ def documents_remove(
     bad = [i for i in ids if not is_sha256(i)]
     if bad:
         _fail(f"not a document id (64 hex digits): {', '.join(bad)}")
-    settings = get_settings()
+    settings = _settings()
     with _connected(settings) as driver:
         [result] = rows(driver, settings.neo4j_database, REMOVE, ids=ids)
     missing = sorted(set(ids) - set(result["removed"]))

@@ -265,10 +265,10 @@ class Settings(BaseSettings):
             ("NEO4J_HEAP", self.neo4j_heap),
             ("BULK_IMPORT_HEAP", self.bulk_import_heap),
         ):
-            if not re.fullmatch(r"[1-9][0-9]*[kKmMgG]?", value):
+            if not re.fullmatch(r"[1-9][0-9]*[kKmMgGtT]?", value):
                 raise ValueError(
-                    f"{variable} ({value}) must be a JVM heap size: a whole number with k, m "
-                    "or g (512m, 1100m, 2g)"
+                    f"{variable} ({value}) must be a JVM heap size: a whole number with k, m, g "
+                    "or t (512m, 1100m, 2g)"
                 )
         return self
 

@@ -557,7 +557,7 @@ def run_import(
     if code != 0:
         how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
         hint = ""
-        if "OutOfMemoryError" in text:
+        if "OutOfMemoryError: Java heap space" in text:
             hint = (
                 f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set "
                 "BULK_IMPORT_HEAP higher"
