@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,8 +77,6 @@ def _settings() -> Settings:
             said.append(f"{str(where[0]).upper()}: {message}" if where else message)
         _fail("configuration: " + "; ".join(said))
     except SettingsError as exc:  # (a value that is not the JSON a list or map is read from)
-        import re
-
         field = re.search(r'field "([^"]+)"', str(exc))
         name = field.group(1).upper() if field else "a variable"
         _fail(

@@ -554,6 +554,7 @@ def run_import(
         f.seek(start)
         text = f.read().decode("utf-8", errors="replace")
     suggested = _SUGGESTED_HEAP.search(text)
+    size = suggested.group(1) if suggested else None
     if code != 0:
         how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
         hint = ""
@@ -561,11 +562,7 @@ def run_import(
             hint = (
                 f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set "
                 "BULK_IMPORT_HEAP higher"
-                + (
-                    f" (it suggested {suggested.group(1)}: BULK_IMPORT_HEAP={xmx(suggested.group(1))})"
-                    if suggested
-                    else ""
-                )
+                + (f" (it suggested {size}: BULK_IMPORT_HEAP={xmx(size)})" if size else "")
                 + " and run the same command again"
             )
         raise BulkImportError(
@@ -585,7 +582,7 @@ def run_import(
         log,
         skipped,
         heap.group(1) if heap else None,
-        suggested.group(1) if suggested else None,
+        size,
     )
 
 
