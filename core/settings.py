@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         validation_alias="C360_ID_PEPPER",
     )
     load_batch_size: int = Field(5000, description="rows per write transaction of `c360 load`")
+    load_write_transactions: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="write transactions `c360 load` runs at once (batches of one step at a time)",
+    )
     load_shrink_tolerance: float = Field(
         0.1,
         ge=0,

@@ -6,9 +6,12 @@ in the same order, skips the batches the checkpoint covers and writes the rest: 
 point, the graph ends as an uninterrupted load leaves it (and a batch written twice would change
 nothing anyway, every write being a MERGE on keys).
 
-The writes run on one background thread, in order, so the graph commits batch *n* while the
-loader reads, maps and validates batch *n + 1* (two cores: Python on one, Neo4j on the other).
-At most ``depth`` batches wait in the queue (bounded memory). One thread of the loader at a time
+The writes run on background threads, so the graph commits batch *n* while the loader reads,
+maps and validates the next ones. One Neo4j transaction works on one core; once the customers
+are resolved the loader's Python needs about half a core and Neo4j is the bottleneck, so
+``LOAD_WRITE_TRANSACTIONS`` (2) batches of the same step are written at once (at 100,000
+customers, the interactions written by one transaction at a time took 1.3-1.4× the time of two,
+with the same CPU in Neo4j). At most ``depth`` batches wait in the queue (bounded memory). One thread of the loader at a time
 hands it batches (etl/loader.py: the customers are written after the steps alongside them).
 ``flush`` waits until a step's batches are committed; a failed write stops the thread and is
 raised in the loader at its next ``add``/``flush``, and no later batch is written (the
@@ -25,6 +28,7 @@ benchmark replays them as its bare UNWIND+MERGE baseline (bench/etl_baseline.py)
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import multiprocessing
 import pickle
@@ -34,11 +38,12 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction, Session
 
 from core.memory import PeakTogether
 from core.settings import Settings
@@ -52,6 +57,17 @@ Row = dict[str, Any]
 
 
 class CheckpointedWriter:
+    """The graph's writer of an online load (the module docstring). ``writers`` write
+    transactions run at once, on threads of their own with a session each, but only batches of
+    the same step and query: a batch of another waits until every batch handed over before it
+    has committed, so a step still finds the steps before it in the graph (a holding its
+    account), as with one transaction at a time. Batches start in the order they were handed
+    over; within a step they may commit in any order (their keys differ: the loader keeps one
+    row per key), so each one's checkpoint claims only what had committed when it started plus
+    itself, and a resumed run may write a batch again (which changes nothing). Two transactions
+    that lock the same node (a customer of both, an employee handling interactions of both) may
+    deadlock: Neo4j ends one, and the driver runs it again (a transient error)."""
+
     def __init__(
         self,
         driver: Driver,
@@ -62,10 +78,11 @@ class CheckpointedWriter:
         batch_size: int,
         depth: int = 2,
         spool: BinaryIO | None = None,
+        writers: int = 1,
     ) -> None:
-        self.session = driver.session(database=database)
+        assert writers >= 1, writers
         self.run_id = run_id
-        self.done = dict(done)
+        self.done = dict(done)  # the resumed checkpoint: batches below it are skipped
         self.batch_size = batch_size
         self.spool = spool
         self.spool_seconds = 0.0  # time the loader spent writing the spool (benchmark only)
@@ -74,10 +91,25 @@ class CheckpointedWriter:
         self.batches_written = 0
         self.rows_written = 0
         self.batches_skipped = 0
-        self._queue: queue.Queue[tuple[str, list[Row], str] | None] = queue.Queue(maxsize=depth)
+        self.attempts = 0  # transactions run, retries of a deadlocked batch included
+        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=depth + writers - 1)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._drain, name="graph-writer", daemon=True)
-        self._thread.start()
+        # what has committed: per step, every batch below the prefix, and those above it
+        self._prefix: dict[str, int] = dict(done)
+        self._above: dict[str, set[int]] = defaultdict(set)
+        # the order batches start in, and what runs: (step, query) and how many batches of it
+        self._handed = 0
+        self._started = 0
+        self._running: tuple[str, str] | None = None
+        self._in_flight = 0
+        self._state = threading.Condition()
+        self._sessions = [driver.session(database=database) for _ in range(writers)]
+        self._threads = [
+            threading.Thread(target=self._drain, args=(s,), name=f"graph-writer-{i}", daemon=True)
+            for i, s in enumerate(self._sessions)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def add(self, step: str, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
         """Buffer rows of a step; full batches are written as they fill. ``stamp``: the rows'
@@ -105,7 +137,8 @@ class CheckpointedWriter:
         number = self._next[step]
         self._next[step] += 1
         if number >= self.done.get(step, 0):
-            self.done[step] = number + 1  # the next checkpoint written covers it
+            with self._state:  # nothing to commit: done (a later checkpoint covers it)
+                self._committed(step, number)
 
     def flush(self, step: str) -> None:
         """Write what a step still buffers and wait until all its batches are committed."""
@@ -122,40 +155,101 @@ class CheckpointedWriter:
         if number < self.done.get(step, 0):
             self.batches_skipped += 1
             return
-        # batches commit in order, so this checkpoint (all earlier batches + this one) is true
-        # once this batch's transaction commits
-        checkpoint = json.dumps({**self.done, step: number + 1}, sort_keys=True)
-        self.done[step] = number + 1
         if self.spool is not None:
             t0 = time.perf_counter()
             pickle.dump((step, query, rows), self.spool, protocol=pickle.HIGHEST_PROTOCOL)
             self.spool_seconds += time.perf_counter() - t0
-        self._queue.put((query, rows, checkpoint))
+        self._queue.put(_Batch(self._handed, step, number, query, rows))
+        self._handed += 1
 
-    def _drain(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None:  # after a failure, nothing more is written
-                query, rows, checkpoint = item
-                try:
-                    self.session.execute_write(
-                        q.write_with_checkpoint, query, rows, self.run_id, checkpoint
-                    )
+    def _committed(self, step: str, number: int) -> None:
+        """Batch ``number`` of ``step`` is in the graph (under ``_state``)."""
+        above = self._above[step]
+        above.add(number)
+        prefix = self._prefix.get(step, 0)
+        while prefix in above:
+            above.remove(prefix)
+            prefix += 1
+        self._prefix[step] = prefix
+
+    def _checkpoint(self, batch: _Batch) -> dict[str, int]:
+        """What ``batch`` commits as its checkpoint: every step's committed prefix, and for its
+        own step the prefix as it will be once the batch is in."""
+        with self._state:
+            prefix = self._prefix.get(batch.step, 0)
+            above = self._above[batch.step] | {batch.number}
+            while prefix in above:
+                prefix += 1
+            return {**self._prefix, batch.step: prefix}
+
+    def _may_start(self, batch: _Batch) -> bool:
+        """In the order handed over; a batch of another step or query once every batch before
+        it has committed (under ``_state``). After a failure, at once (to be dropped)."""
+        return self._error is not None or (
+            self._started == batch.seq
+            and (self._in_flight == 0 or self._running == (batch.step, batch.query))
+        )
+
+    def _drain(self, own: Session) -> None:
+        while (batch := self._queue.get()) is not None:
+            with self._state:
+                self._state.wait_for(functools.partial(self._may_start, batch))
+                self._started = max(self._started, batch.seq + 1)
+                failed = self._error is not None
+                if not failed:
+                    self._running = (batch.step, batch.query)
+                    self._in_flight += 1
+                self._state.notify_all()
+            if failed:  # after a failure, nothing more is written
+                self._queue.task_done()
+                continue
+            try:
+                own.execute_write(self._attempt, batch)
+            except BaseException as exc:  # handed to the loader's thread
+                with self._state:
+                    self._error = self._error or exc
+                    self._in_flight -= 1
+                    self._state.notify_all()
+            else:
+                with self._state:
+                    self._committed(batch.step, batch.number)
                     self.batches_written += 1
-                    self.rows_written += len(rows)
-                except BaseException as exc:  # handed to the loader's thread
-                    self._error = exc
+                    self.rows_written += len(batch.rows)
+                    self._in_flight -= 1
+                    self._state.notify_all()
             self._queue.task_done()
         self._queue.task_done()
+
+    def _attempt(self, tx: ManagedTransaction, batch: _Batch) -> None:
+        with self._state:
+            self.attempts += 1
+        q.write_with_checkpoint(
+            tx, batch.query, batch.rows, self.run_id, lambda: self._checkpoint(batch)
+        )
 
     def _raise_failure(self) -> None:
         if self._error is not None:
             raise self._error
 
     def close(self) -> None:
-        """Let queued batches finish (or be dropped after a failure), then end the session."""
-        self._queue.put(None)
-        self._thread.join()
-        self.session.close()
+        """Let queued batches finish (or be dropped after a failure), then end the sessions."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        for own in self._sessions:
+            own.close()
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch handed to the writer: its place in the order (``seq``), its step's number."""
+
+    seq: int
+    step: str
+    number: int
+    query: str
+    rows: list[Row]
 
 
 def _write_files(folder: str, chunks: Connection, result: Connection) -> None:

@@ -442,6 +442,7 @@ class Loader:
                 done=done,
                 batch_size=self.opts.batch_size,
                 spool=spool,
+                writers=self.settings.load_write_transactions,
             )
         self.spill = CustomerSpill(KEPT_CUSTOMER_COLUMNS)
         self.lookahead = delta.LookAhead(self._read)  # a delta load's lookups of stored hashes

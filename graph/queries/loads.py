@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -42,6 +43,9 @@ SET_CHECKPOINT = """
 MATCH (r:LoadRun {run_id: $run_id})
 SET r.checkpoint_json = $checkpoint_json
 """
+# takes the run's write lock (setting a label a node has does), held until the commit
+LOCK_RUN = "MATCH (r:LoadRun {run_id: $run_id}) SET r:LoadRun"
+RUN_CHECKPOINT = "MATCH (r:LoadRun {run_id: $run_id}) RETURN r.checkpoint_json"
 
 # Every load run, kept across an offline import (which replaces the database: etl/batches.py).
 ALL_RUNS = "MATCH (r:LoadRun) RETURN properties(r) AS props"
@@ -96,12 +100,26 @@ def existing_keys(node: Node) -> str:
 
 
 def write_with_checkpoint(
-    tx: ManagedTransaction, query: str, rows: list[dict[str, Any]], run_id: str, checkpoint: str
+    tx: ManagedTransaction,
+    query: str,
+    rows: list[dict[str, Any]],
+    run_id: str,
+    checkpoint: Callable[[], dict[str, int]],
 ) -> None:
     """Transaction work: one batch of an upsert and the load run's checkpoint that covers it,
-    committed together (etl/batches.py)."""
+    committed together (etl/batches.py). Several such transactions may run at once and commit
+    in any order, so ``checkpoint()`` (batches done per step, true once this one commits) is
+    merged with the one committed, read under the run's write lock: each step's count is the
+    higher of the two, as both are true. The lock is the transaction's last, so two of them never
+    wait on each other through it."""
     tx.run(query, rows=Rows(rows)).consume()
-    tx.run(SET_CHECKPOINT, run_id=run_id, checkpoint_json=checkpoint).consume()
+    tx.run(LOCK_RUN, run_id=run_id).consume()
+    stored = json.loads(tx.run(RUN_CHECKPOINT, run_id=run_id).single(strict=True)[0] or "{}")
+    mine = checkpoint()
+    merged = {s: max(stored.get(s, 0), mine.get(s, 0)) for s in stored.keys() | mine.keys()}
+    tx.run(
+        SET_CHECKPOINT, run_id=run_id, checkpoint_json=json.dumps(merged, sort_keys=True)
+    ).consume()
 
 
 # every source record already in the graph, with its customer (stable golden ids across runs)
