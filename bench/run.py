@@ -535,6 +535,11 @@ def markdown(r: dict) -> str:
                 f"The loader's time includes {ld['loader']['spool_seconds']:,} s of writing the "
                 "batches to the spool the baseline replays (benchmark only)."
             )
+        if ld["loader"].get("write_retries"):
+            lines.append(
+                f"{ld['loader']['write_retries']:,} write transactions ran again after a "
+                "transient error (two at once deadlocked)."
+            )
         lines.append("")
     if "delta" in p:
         d = p["delta"]

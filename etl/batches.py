@@ -405,6 +405,7 @@ class BulkImportWriter:
         self.rows_written = 0
         self.batches_skipped = 0
         self.spool_seconds = 0.0
+        self.attempts = 0  # (no transactions: the importer writes the files)
 
     def add(self, step: str, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
         self.files.add(query, rows, stamp)

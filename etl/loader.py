@@ -202,6 +202,8 @@ class LoadResult:
     spool_seconds: float = 0.0  # of ``seconds``, spent writing the benchmark's spool
     delta: bool = False  # only changed rows written (etl/delta.py)
     rows_written: int = 0  # rows of the committed batches (golden customers, home branches too)
+    # transactions run again after a transient error (two at once deadlocked: etl/batches.py)
+    write_retries: int = 0
     golden: Counts = field(default_factory=Counts)  # golden customers written / unchanged
     # the offline importer's figures (``--bulk-import``), or why the load went online instead
     bulk_import: dict[str, Any] | None = None
@@ -230,6 +232,7 @@ class LoadResult:
             "batches_written": self.batches_written,
             "delta": self.delta,
             "rows_written": self.rows_written,
+            "write_retries": self.write_retries,
             "rows_unchanged": sum(c.unchanged for c in self.counts.values()),
             "golden_customers": {"written": self.golden.loaded, "unchanged": self.golden.unchanged},
             "spool_seconds": round(self.spool_seconds, 2),
@@ -510,6 +513,7 @@ class Loader:
             result.batches_written = self.writer.batches_written
             result.rows_written = self.writer.rows_written
             result.batches_skipped = self.writer.batches_skipped
+            result.write_retries = max(0, self.writer.attempts - self.writer.batches_written)
             result.spool_seconds = self.writer.spool_seconds
             if result.status == "SUCCEEDED" and result.exit_code == EXIT_REJECTS:
                 result.status = "SUCCEEDED_WITH_REJECTS"

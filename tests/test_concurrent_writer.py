@@ -96,6 +96,7 @@ def test_every_step_finds_the_steps_before_it_whatever_the_number_of_transaction
     assert count(graph, settings, "MATCH ()-[l:WRITER_LINK]->() RETURN count(l)") == 1000
     assert writer.batches_written == 80
     assert writer.rows_written == 2000
+    assert writer.attempts >= writer.batches_written
     # true, and behind by at most the batches that commit while one computes its checkpoint
     done = checkpoint(graph, settings)
     assert done.keys() == {"things", "links"}
