@@ -9,13 +9,14 @@ nothing anyway, every write being a MERGE on keys).
 The writes run on background threads, so the graph commits batch *n* while the loader reads,
 maps and validates the next ones. One Neo4j transaction works on one core; once the customers
 are resolved the loader's Python needs about half a core and Neo4j is the bottleneck, so
-``LOAD_WRITE_TRANSACTIONS`` (2) batches of the same step are written at once (at 100,000
-customers, the interactions written by one transaction at a time took 1.3-1.4× the time of two,
-with the same CPU in Neo4j). At most ``depth`` batches wait in the queue (bounded memory). One thread of the loader at a time
-hands it batches (etl/loader.py: the customers are written after the steps alongside them).
-``flush`` waits until a step's batches are committed; a failed write stops the thread and is
-raised in the loader at its next ``add``/``flush``, and no later batch is written (the
-checkpoint keeps the run resumable).
+``LOAD_WRITE_TRANSACTIONS`` (2) threads write batches of the same step at once, each the rows
+of its own customers (:class:`CheckpointedWriter`). At 100,000 customers, the interactions
+written by one transaction at a time took 1.3-1.4x the time of two, with the same CPU in Neo4j.
+At most ``depth`` batches per thread wait in its queue (bounded memory). One thread of the
+loader at a time hands it batches (etl/loader.py: the customers are written after the steps
+alongside them). ``flush`` waits until a step's batches are committed; a failed write stops
+the writing and is raised in the loader at its next ``add``/``flush``, and no batch starts
+after it (the checkpoint keeps the run resumable).
 The transaction work is graph/queries/loads.write_with_checkpoint.
 A delta load (etl/delta.py) writes a step with :meth:`CheckpointedWriter.write_chunk`: one
 numbered batch per chunk the loader read (the changed rows of the chunk, however few, and none
@@ -36,6 +37,7 @@ import queue
 import resource
 import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +45,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from neo4j import Driver, ManagedTransaction, Session
+from neo4j import Driver, ManagedTransaction
 
 from core.memory import PeakTogether
 from core.settings import Settings
@@ -57,16 +59,24 @@ Row = dict[str, Any]
 
 
 class CheckpointedWriter:
-    """The graph's writer of an online load (the module docstring). ``writers`` write
-    transactions run at once, on threads of their own with a session each, but only batches of
-    the same step and query: a batch of another waits until every batch handed over before it
-    has committed, so a step still finds the steps before it in the graph (a holding its
-    account), as with one transaction at a time. Batches start in the order they were handed
-    over; within a step they may commit in any order (their keys differ: the loader keeps one
-    row per key), so each one's checkpoint claims only what had committed when it started plus
-    itself, and a resumed run may write a batch again (which changes nothing). Two transactions
-    that lock the same node (a customer of both, an employee handling interactions of both) may
-    deadlock: Neo4j ends one, and the driver runs it again (a transient error)."""
+    """The graph's writer of an online load (the module docstring).
+
+    ``writers`` transactions at once: each row goes to one of ``writers`` threads by the
+    customer it is about (``customer_id``, a referral's ``referrer_id``; else the key of the
+    node it writes, else the first thread), each with a session and a queue of its own. So two
+    transactions never lock the same customer, and the rows of one key are written by one thread
+    in the order they came (the last row wins, as with one transaction): a step's key holds
+    the customer, or names a node that belongs to one (an interaction, a source record; two
+    systems' interactions with one id and different customers would be written by two). A step's rows on thread
+    *p* of *n* are a step of their own in the checkpoint (``step@p/n``), numbered in order and
+    committed in order by that thread; a run resumed with another number of threads finds none
+    of those and writes them all again (which changes nothing). Only batches of the same step
+    and query run at once: a batch of another waits until every batch handed over before it has
+    committed, so a step finds the steps before it in the graph. A delta load's chunks
+    (:meth:`write_chunk`) are written by the first thread alone, as before. Nodes two threads
+    both touch (an employee handling interactions of customers of both, an account two
+    customers hold) may still deadlock two transactions: Neo4j ends one and the driver runs it
+    again (``attempts`` counts them)."""
 
     def __init__(
         self,
@@ -84,29 +94,32 @@ class CheckpointedWriter:
         self.run_id = run_id
         self.done = dict(done)  # the resumed checkpoint: batches below it are skipped
         self.batch_size = batch_size
+        self.writers = writers
         self.spool = spool
         self.spool_seconds = 0.0  # time the loader spent writing the spool (benchmark only)
         self._next: dict[str, int] = defaultdict(int)
-        self._buffers: dict[str, tuple[str, list[Row]]] = {}
+        self._buffers: dict[str, tuple[str, list[list[Row]]]] = {}
+        self._routes: dict[str, Callable[[Row], int]] = {}
         self.batches_written = 0
         self.rows_written = 0
         self.batches_skipped = 0
-        self.attempts = 0  # transactions run, retries of a deadlocked batch included
-        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=depth + writers - 1)
+        self.attempts = 0  # transactions run, those run again after a deadlock included
         self._error: BaseException | None = None
-        # what has committed: per step, every batch below the prefix, and those above it
-        self._prefix: dict[str, int] = dict(done)
-        self._above: dict[str, set[int]] = defaultdict(set)
-        # the order batches start in, and what runs: (step, query) and how many batches of it
-        self._handed = 0
-        self._started = 0
-        self._running: tuple[str, str] | None = None
-        self._in_flight = 0
+        # true claims: batches done per (sub)step, raised as each thread commits in order
+        self._claims: dict[str, int] = dict(done)
+        # batches handed over change "epoch" when the step or query changes: a batch starts
+        # once no batch of an earlier epoch is outstanding
+        self._unit: tuple[str, str] | None = None
+        self._epoch = 0
+        self._outstanding: dict[int, int] = defaultdict(int)
         self._state = threading.Condition()
+        self._queues: list[queue.Queue[_Batch | None]] = [
+            queue.Queue(maxsize=depth) for _ in range(writers)
+        ]
         self._sessions = [driver.session(database=database) for _ in range(writers)]
         self._threads = [
-            threading.Thread(target=self._drain, args=(s,), name=f"graph-writer-{i}", daemon=True)
-            for i, s in enumerate(self._sessions)
+            threading.Thread(target=self._drain, args=(i,), name=f"graph-writer-{i}", daemon=True)
+            for i in range(writers)
         ]
         for thread in self._threads:
             thread.start()
@@ -116,116 +129,108 @@ class CheckpointedWriter:
         upsert, to put each row's content hash in first (etl/delta.stamp)."""
         if stamp is not None:
             delta.stamp(stamp, rows)
-        buffered = self._buffers.setdefault(step, (query, []))[1]
-        buffered.extend(rows)
-        while len(buffered) >= self.batch_size:
-            self._write(step, query, buffered[: self.batch_size])
-            del buffered[: self.batch_size]
+        if not rows:
+            return
+        buffers = self._buffers.setdefault(step, (query, [[] for _ in range(self.writers)]))[1]
+        if self.writers == 1:
+            buffers[0].extend(rows)
+        else:
+            route = self._routes.get(step) or self._routes.setdefault(step, _route(rows, stamp))
+            for row in rows:
+                buffers[route(row) % self.writers].append(row)
+        for p, buffered in enumerate(buffers):
+            while len(buffered) >= self.batch_size:
+                self._write(step, p, query, buffered[: self.batch_size])
+                del buffered[: self.batch_size]
+
+    def _sub(self, step: str, p: int) -> str:
+        """The checkpoint's name of thread ``p``'s part of ``step``."""
+        return step if self.writers == 1 else f"{step}@{p}/{self.writers}"
 
     def pending(self, step: str) -> bool:
-        """Whether the next batch of ``step`` is to be written (not covered by the checkpoint)."""
+        """Whether the next chunk of ``step`` (:meth:`write_chunk`) is to be written (not
+        covered by the checkpoint)."""
         return self._next[step] >= self.done.get(step, 0)
 
     def write_chunk(self, step: str, query: str, rows: list[Row]) -> None:
         """One numbered batch of ``step`` holding ``rows`` (a delta load's changed rows of one
-        chunk); none is written when ``rows`` is empty, but the number is taken."""
+        chunk), on the first thread; none is written when ``rows`` is empty, but the number is
+        taken (and claimed once the batches before it committed)."""
         assert step not in self._buffers, f"{step} is written by chunks, not buffered"
-        if rows:
-            self._write(step, query, rows)
-            return
-        self._raise_failure()
-        number = self._next[step]
-        self._next[step] += 1
-        if number >= self.done.get(step, 0):
-            with self._state:  # nothing to commit: done (a later checkpoint covers it)
-                self._committed(step, number)
+        self._write(step, 0, query, rows, sub=step)
 
     def flush(self, step: str) -> None:
         """Write what a step still buffers and wait until all its batches are committed."""
-        query, buffered = self._buffers.pop(step, ("", []))
-        if buffered:
-            self._write(step, query, buffered)
-        self._queue.join()
+        query, buffers = self._buffers.pop(step, ("", []))
+        self._routes.pop(step, None)
+        for p, buffered in enumerate(buffers):
+            if buffered:
+                self._write(step, p, query, buffered)
+        for q_ in self._queues:
+            q_.join()
         self._raise_failure()
 
-    def _write(self, step: str, query: str, rows: list[Row]) -> None:
+    def _write(
+        self, step: str, p: int, query: str, rows: list[Row], sub: str | None = None
+    ) -> None:
         self._raise_failure()
-        number = self._next[step]
-        self._next[step] += 1
-        if number < self.done.get(step, 0):
-            self.batches_skipped += 1
+        sub = sub or self._sub(step, p)
+        number = self._next[sub]
+        self._next[sub] += 1
+        if number < self.done.get(sub, 0):
+            self.batches_skipped += bool(rows)
             return
-        if self.spool is not None:
+        if self.spool is not None and rows:
             t0 = time.perf_counter()
             pickle.dump((step, query, rows), self.spool, protocol=pickle.HIGHEST_PROTOCOL)
             self.spool_seconds += time.perf_counter() - t0
-        self._queue.put(_Batch(self._handed, step, number, query, rows))
-        self._handed += 1
-
-    def _committed(self, step: str, number: int) -> None:
-        """Batch ``number`` of ``step`` is in the graph (under ``_state``)."""
-        above = self._above[step]
-        above.add(number)
-        prefix = self._prefix.get(step, 0)
-        while prefix in above:
-            above.remove(prefix)
-            prefix += 1
-        self._prefix[step] = prefix
-
-    def _checkpoint(self, batch: _Batch) -> dict[str, int]:
-        """What ``batch`` commits as its checkpoint: every step's committed prefix, and for its
-        own step the prefix as it will be once the batch is in."""
         with self._state:
-            prefix = self._prefix.get(batch.step, 0)
-            above = self._above[batch.step] | {batch.number}
-            while prefix in above:
-                prefix += 1
-            return {**self._prefix, batch.step: prefix}
+            if rows and (step, query) != self._unit:
+                self._unit = (step, query)
+                self._epoch += 1
+            self._outstanding[self._epoch] += 1
+            batch = _Batch(self._epoch, sub, number, query, rows)
+        self._queues[p].put(batch)
 
     def _may_start(self, batch: _Batch) -> bool:
-        """In the order handed over; a batch of another step or query once every batch before
-        it has committed (under ``_state``). After a failure, at once (to be dropped)."""
-        return self._error is not None or (
-            self._started == batch.seq
-            and (self._in_flight == 0 or self._running == (batch.step, batch.query))
+        """No batch of an earlier epoch outstanding (under ``_state``); after a failure, at
+        once (to be dropped)."""
+        return self._error is not None or all(
+            n == 0 for e, n in self._outstanding.items() if e < batch.epoch
         )
 
-    def _drain(self, own: Session) -> None:
-        while (batch := self._queue.get()) is not None:
+    def _drain(self, p: int) -> None:
+        own, todo = self._sessions[p], self._queues[p]
+        while (batch := todo.get()) is not None:
             with self._state:
                 self._state.wait_for(functools.partial(self._may_start, batch))
-                self._started = max(self._started, batch.seq + 1)
                 failed = self._error is not None
-                if not failed:
-                    self._running = (batch.step, batch.query)
-                    self._in_flight += 1
-                self._state.notify_all()
-            if failed:  # after a failure, nothing more is written
-                self._queue.task_done()
-                continue
             try:
-                own.execute_write(self._attempt, batch)
+                if not failed and batch.rows:
+                    own.execute_write(self._attempt, batch)
             except BaseException as exc:  # handed to the loader's thread
+                failed = True
                 with self._state:
                     self._error = self._error or exc
-                    self._in_flight -= 1
-                    self._state.notify_all()
-            else:
-                with self._state:
-                    self._committed(batch.step, batch.number)
-                    self.batches_written += 1
-                    self.rows_written += len(batch.rows)
-                    self._in_flight -= 1
-                    self._state.notify_all()
-            self._queue.task_done()
-        self._queue.task_done()
+            with self._state:
+                if not failed:
+                    # this thread commits its steps in order: every batch up to this one is in
+                    self._claims[batch.sub] = batch.number + 1
+                    if batch.rows:
+                        self.batches_written += 1
+                        self.rows_written += len(batch.rows)
+                self._outstanding[batch.epoch] -= 1
+                if not self._outstanding[batch.epoch]:
+                    del self._outstanding[batch.epoch]
+                self._state.notify_all()
+            todo.task_done()
+        todo.task_done()
 
     def _attempt(self, tx: ManagedTransaction, batch: _Batch) -> None:
         with self._state:
             self.attempts += 1
-        q.write_with_checkpoint(
-            tx, batch.query, batch.rows, self.run_id, lambda: self._checkpoint(batch)
-        )
+            claims = {**self._claims, batch.sub: batch.number + 1}
+        q.write_with_checkpoint(tx, batch.query, batch.rows, self.run_id, claims)
 
     def _raise_failure(self) -> None:
         if self._error is not None:
@@ -233,20 +238,32 @@ class CheckpointedWriter:
 
     def close(self) -> None:
         """Let queued batches finish (or be dropped after a failure), then end the sessions."""
-        for _ in self._threads:
-            self._queue.put(None)
+        for todo in self._queues:
+            todo.put(None)
         for thread in self._threads:
             thread.join()
         for own in self._sessions:
             own.close()
 
 
+def _route(rows: list[Row], upsert: uq.Upsert | None) -> Callable[[Row], int]:
+    """Which thread a step's row goes to (:class:`CheckpointedWriter`), from its first rows:
+    by the customer the row is about, else by the key of the node it writes, else the first."""
+    names: tuple[str, ...] = tuple(n for n in ("customer_id", "referrer_id") if n in rows[0])[:1]
+    if not names and upsert is not None and upsert.node is not None:
+        names = upsert.node.key
+    if not names:
+        return lambda row: 0
+    return lambda row: zlib.crc32("\x1f".join(str(row[n]) for n in names).encode())
+
+
 @dataclass(frozen=True)
 class _Batch:
-    """A batch handed to the writer: its place in the order (``seq``), its step's number."""
+    """A batch handed to a thread of the writer: its ``epoch`` (the order of the steps and
+    queries), the checkpoint's name of its step on that thread and its number there."""
 
-    seq: int
-    step: str
+    epoch: int
+    sub: str
     number: int
     query: str
     rows: list[Row]

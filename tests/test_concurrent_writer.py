@@ -1,14 +1,17 @@
 """The online load's writer runs several write transactions at once (etl/batches.CheckpointedWriter,
-``LOAD_WRITE_TRANSACTIONS``), on the real server. Told as a load relies on it: a step finds
-every step before it in the graph, whatever the number of transactions; a checkpoint never
-claims a batch that did not commit, when a batch fails among others in flight; a run resumed
-from that checkpoint ends with the graph a clean run gives; and the batches of one step do run
-at the same time (Neo4j lists two of the writer's transactions at once)."""
+``LOAD_WRITE_TRANSACTIONS``), each thread the rows of its own customers, on the real server.
+Told as a load relies on it: a step finds every step before it in the graph, even when handed
+over without waiting; the last row of a key wins, as with one transaction; a checkpoint never
+claims a batch that did not commit when a batch fails among others in flight, and a run
+resumed from it ends with the graph of a clean run; a delta load's empty chunks are claimed;
+and the batches of one step do run at the same time (Neo4j lists two of the writer's
+transactions at once)."""
 
 from __future__ import annotations
 
 import json
 import threading
+import zlib
 
 import pytest
 from neo4j import Driver
@@ -19,14 +22,15 @@ from etl.batches import CheckpointedWriter
 from tests.conftest import wipe
 
 RUN = "writer-test-run"
+SIZE = 25
 
-# step "things": nodes; step "links": relationships between things written in earlier batches,
-# so a link batch started before every thing batch committed would leave a link out (MATCH)
-THINGS = "UNWIND $rows AS row MERGE (t:WriterThing {key: row.key}) SET t.batch = row.batch"
+# step "things": nodes keyed by the customer they are about; step "links": relationships
+# between things, so a link batch started before every thing batch committed leaves a link out
+THINGS = "UNWIND $rows AS row MERGE (t:WriterThing {key: row.customer_id}) SET t.value = row.value"
 LINKS = """
 UNWIND $rows AS row
-MATCH (a:WriterThing {key: row.a})
-MATCH (b:WriterThing {key: row.b})
+MATCH (a:WriterThing {key: row.customer_id})
+MATCH (b:WriterThing {key: row.other})
 MERGE (a)-[:WRITER_LINK]->(b)
 """
 # a property Neo4j cannot store (a map) fails the batch holding it, with a client error
@@ -44,37 +48,60 @@ def graph(driver: Driver, settings: Settings) -> Driver:
     return driver
 
 
-def things(n: int, start: int = 0) -> list[dict]:
-    return [{"key": f"T{i:05d}", "batch": i // 25} for i in range(start, start + n)]
+def key(i: int) -> str:
+    return f"T{i:05d}"
+
+
+def things(n: int) -> list[dict]:
+    return [{"customer_id": key(i), "value": i} for i in range(n)]
 
 
 def links(n: int) -> list[dict]:
-    return [{"a": f"T{i:05d}", "b": f"T{(i * 7 + 3) % n:05d}"} for i in range(n)]
+    return [{"customer_id": key(i), "other": key((i * 7 + 3) % n)} for i in range(n)]
 
 
-def write(
-    driver: Driver, settings: Settings, rows: list[dict], *, writers: int, done=None
-) -> CheckpointedWriter:
-    writer = CheckpointedWriter(
+def thread_of(customer_id: str, writers: int) -> int:
+    """The writer's thread of a row, computed here from its documented rule."""
+    return zlib.crc32(customer_id.encode()) % writers
+
+
+def batches_of(rows: list[dict], writers: int) -> dict[str, list[list[dict]]]:
+    """Each thread's batches, as the checkpoint names them."""
+    parts: dict[int, list[dict]] = {p: [] for p in range(writers)}
+    for row in rows:
+        parts[thread_of(row["customer_id"], writers)].append(row)
+    name = (lambda p: "things") if writers == 1 else (lambda p: f"things@{p}/{writers}")
+    return {
+        name(p): [part[i : i + SIZE] for i in range(0, len(part), SIZE)]
+        for p, part in parts.items()
+    }
+
+
+def writer(driver: Driver, settings: Settings, writers: int, done=None, size: int = SIZE):
+    return CheckpointedWriter(
         driver,
         database=settings.neo4j_database,
         run_id=RUN,
         done=done or {},
-        batch_size=25,
+        batch_size=size,
         writers=writers,
     )
+
+
+def write(driver: Driver, settings: Settings, rows: list[dict], *, writers: int, done=None):
+    w = writer(driver, settings, writers, done)
     try:
-        writer.add("things", THINGS, rows)
-        writer.flush("things")
-        writer.add("links", LINKS, links(len(rows)))
-        writer.flush("links")
+        w.add("things", THINGS, rows)
+        w.add("links", LINKS, links(len(rows)))  # handed over without waiting for "things"
+        w.flush("things")
+        w.flush("links")
     finally:
-        writer.close()
-    return writer
+        w.close()
+    return w
 
 
-def count(driver: Driver, settings: Settings, query: str) -> int:
-    records, _, _ = driver.execute_query(query, database_=settings.neo4j_database)
+def count(driver: Driver, settings: Settings, query: str, **params) -> int:
+    records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database)
     return records[0][0]
 
 
@@ -91,45 +118,80 @@ def checkpoint(driver: Driver, settings: Settings) -> dict[str, int]:
 def test_every_step_finds_the_steps_before_it_whatever_the_number_of_transactions(
     graph: Driver, settings: Settings, writers: int
 ) -> None:
-    writer = write(graph, settings, things(1000), writers=writers)
+    w = write(graph, settings, things(1000), writers=writers)
     assert count(graph, settings, "MATCH (t:WriterThing) RETURN count(t)") == 1000
     assert count(graph, settings, "MATCH ()-[l:WRITER_LINK]->() RETURN count(l)") == 1000
-    assert writer.batches_written == 80
-    assert writer.rows_written == 2000
-    assert writer.attempts >= writer.batches_written
-    # true, and behind by at most the batches that commit while one computes its checkpoint
-    done = checkpoint(graph, settings)
-    assert done.keys() == {"things", "links"}
-    assert done["things"] == 40
-    assert 40 - writers < done["links"] <= 40, done
+    expected = {name: len(bs) for name, bs in batches_of(things(1000), writers).items()}
+    assert w.batches_written == 2 * sum(expected.values())
+    assert w.rows_written == 2000
+    assert w.attempts >= w.batches_written
+    # each thread's part of each step, every batch of it
+    links_done = {name.replace("things", "links"): n for name, n in expected.items()}
+    assert checkpoint(graph, settings) == expected | links_done
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_the_last_row_of_a_key_wins(graph: Driver, settings: Settings, writers: int) -> None:
+    """Ten keys, each in many batches of a step: the value each ends with is its last row's."""
+    rows = [{"customer_id": key(i % 10), "value": i} for i in range(300)]
+    w = writer(graph, settings, writers, size=7)
+    try:
+        w.add("things", THINGS, rows)
+        w.flush("things")
+    finally:
+        w.close()
+    records, _, _ = graph.execute_query(
+        "MATCH (t:WriterThing) RETURN t.key AS k, t.value AS v", database_=settings.neo4j_database
+    )
+    assert {r["k"]: r["v"] for r in records} == {key(k): 290 + k for k in range(10)}
 
 
 def test_a_failed_batch_among_others_leaves_a_true_checkpoint_and_a_resume_completes(
     graph: Driver, settings: Settings
 ) -> None:
     rows = things(1000)
-    rows[30 * 25 + 3] = {**rows[30 * 25 + 3], "batch": BAD}  # batch 30 of 40 fails
+    parts = batches_of(rows, 4)
+    failing = parts["things@1/4"][5][3]["customer_id"]  # thread 1's sixth batch fails
+    bad = [{**r, "value": BAD} if r["customer_id"] == failing else r for r in rows]
     with pytest.raises(Neo4jError):
-        write(graph, settings, rows, writers=4)
+        write(graph, settings, bad, writers=4)
     done = checkpoint(graph, settings)
-    assert "links" not in done
-    records, _, _ = graph.execute_query(
-        "MATCH (t:WriterThing) RETURN DISTINCT t.batch AS b", database_=settings.neo4j_database
-    )
-    committed = {r["b"] for r in records}
-    assert 30 not in committed
+    assert not any(name.startswith("links") for name in done)
+    assert done["things@1/4"] == 5  # its five batches before the failing one
     # every batch the checkpoint claims is in the graph, whole
-    claimed = range(done["things"])
-    assert set(claimed) <= committed
-    for b in claimed:
-        n = count(graph, settings, f"MATCH (t:WriterThing) WHERE t.batch = {b} RETURN count(t)")
-        assert n == 25, (b, n)
+    for name, n in done.items():
+        claimed = [r["customer_id"] for batch in parts[name][:n] for r in batch]
+        found = count(
+            graph,
+            settings,
+            "UNWIND $keys AS k MATCH (t:WriterThing {key: k}) RETURN count(t)",
+            keys=claimed,
+        )
+        assert found == len(claimed), name
+    assert count(graph, settings, "MATCH (t:WriterThing {key: $k}) RETURN count(t)", k=failing) == 0
     # the same rows, fixed, from that checkpoint: the graph of a clean run
-    resumed = write(graph, settings, things(1000), writers=4, done=done)
-    assert resumed.batches_skipped == done["things"]
+    resumed = write(graph, settings, rows, writers=4, done=done)
+    assert resumed.batches_skipped == sum(done.values())
     assert count(graph, settings, "MATCH (t:WriterThing) RETURN count(t)") == 1000
     assert count(graph, settings, "MATCH ()-[l:WRITER_LINK]->() RETURN count(l)") == 1000
-    assert checkpoint(graph, settings)["things"] == 40
+    # a resume with another number of threads finds none of those parts: it writes all again
+    again = write(graph, settings, rows, writers=2, done=checkpoint(graph, settings))
+    assert again.batches_skipped == 0
+    assert count(graph, settings, "MATCH (t:WriterThing) RETURN count(t)") == 1000
+
+
+def test_a_delta_load_s_empty_chunks_are_claimed(graph: Driver, settings: Settings) -> None:
+    w = writer(graph, settings, 2)
+    try:
+        for chunk in ([things(3)[0]], [], [things(3)[1]], [], []):
+            w.write_chunk("delta", THINGS, chunk)
+        w.flush("delta")
+        w.add("after", THINGS, [things(3)[2]])  # a later batch commits the claim
+        w.flush("after")
+    finally:
+        w.close()
+    assert checkpoint(graph, settings)["delta"] == 5
+    assert w.batches_written == 3
 
 
 @pytest.mark.parametrize("writers", [1, 2])
@@ -138,7 +200,7 @@ def test_batches_of_one_step_run_at_the_same_time(
 ) -> None:
     """Each batch takes a while in Neo4j (a cartesian count over 2,000 things per row); a third
     session lists the server's transactions meanwhile and sees as many of the writer's at once
-    as it has transactions."""
+    as it has threads (eight rows, four on each thread)."""
     graph.execute_query(
         "UNWIND range(1, 2000) AS i CREATE (:WriterThing {key: 'S' + i})",
         database_=settings.neo4j_database,
@@ -147,9 +209,15 @@ def test_batches_of_one_step_run_at_the_same_time(
         "UNWIND $rows AS row "
         "CALL (row) { MATCH (a:WriterThing), (b:WriterThing) WHERE a.key < b.key "
         "RETURN count(*) AS n } "
-        "MERGE (t:WriterSlow {key: row.key}) SET t.n = n"
+        "MERGE (t:WriterSlow {key: row.customer_id}) SET t.n = n"
     )
-    seen: list[int] = []
+    candidates = [f"K{i}" for i in range(100)]
+    rows = [
+        {"customer_id": k}
+        for p in (0, 1)
+        for k in [c for c in candidates if thread_of(c, 2) == p][:4]
+    ]
+    seen: list[int] = [0]
     stop = threading.Event()
 
     def watch() -> None:
@@ -163,19 +231,12 @@ def test_batches_of_one_step_run_at_the_same_time(
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    writer = CheckpointedWriter(
-        graph,
-        database=settings.neo4j_database,
-        run_id=RUN,
-        done={},
-        batch_size=1,
-        writers=writers,
-    )
+    w = writer(graph, settings, writers, size=1)
     try:
-        writer.add("slow", slow, [{"key": f"K{i}"} for i in range(8)])
-        writer.flush("slow")
+        w.add("slow", slow, rows)
+        w.flush("slow")
     finally:
-        writer.close()
+        w.close()
         stop.set()
         watcher.join()
     assert count(graph, settings, "MATCH (t:WriterSlow) RETURN count(t)") == 8

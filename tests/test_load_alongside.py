@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -100,20 +101,23 @@ def test_accounts_are_written_before_the_customers_and_the_graph_is_whole(
         spool=spool,
     )
     assert result.status == "SUCCEEDED", result.error
-    steps = []
+    steps, rows = [], Counter()
     with spool.open("rb") as f:
         while True:
             try:
-                steps.append(pickle.load(f)[0])  # noqa: S301 (the loader's own spool)
+                step, _, batch = pickle.load(f)  # noqa: S301 (the loader's own spool)
             except EOFError:
                 break
+            steps.append(step)
+            rows[step] += len(batch)
     first = {s: steps.index(s) for s in dict.fromkeys(steps)}
     # households and accounts are handed to the writer before the first golden customer: they
     # load while the customers are read and resolved, not after
     last_account = max(i for i, s in enumerate(steps) if s == "accounts:shop")
     assert last_account < first["customers:golden"] < first["customers:source_records"]
     assert first["households:shop"] < first["customers:golden"]
-    assert steps.count("accounts:shop") == 12 and steps.count("households:shop") == 1
+    # (in batches of at most 50 rows, on each of the writer's threads: etl/batches.py)
+    assert rows["accounts:shop"] == 600 and rows["households:shop"] == 50
     counts = {e: (c.read, c.loaded, c.rejected) for e, c in result.counts.items()}
     assert counts["accounts"] == (600, 600, 0) and counts["households"] == (50, 50, 0)
     assert counts["customers"] == (400, 400, 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -104,18 +104,16 @@ def write_with_checkpoint(
     query: str,
     rows: list[dict[str, Any]],
     run_id: str,
-    checkpoint: Callable[[], dict[str, int]],
+    mine: dict[str, int],
 ) -> None:
     """Transaction work: one batch of an upsert and the load run's checkpoint that covers it,
-    committed together (etl/batches.py). Several such transactions may run at once and commit
-    in any order, so ``checkpoint()`` (batches done per step, true once this one commits) is
-    merged with the one committed, read under the run's write lock: each step's count is the
-    higher of the two, as both are true. The lock is the transaction's last, so two of them never
-    wait on each other through it."""
+    committed together (etl/batches.py). Several such transactions may run at once, so ``mine``
+    (batches done per step, true once this one commits) is merged with the checkpoint
+    committed, read under the run's write lock: each step's count is the higher of the two, as
+    both are true. The lock is taken after the batch's own writes."""
     tx.run(query, rows=Rows(rows)).consume()
     tx.run(LOCK_RUN, run_id=run_id).consume()
     stored = json.loads(tx.run(RUN_CHECKPOINT, run_id=run_id).single(strict=True)[0] or "{}")
-    mine = checkpoint()
     merged = {s: max(stored.get(s, 0), mine.get(s, 0)) for s in stored.keys() | mine.keys()}
     tx.run(
         SET_CHECKPOINT, run_id=run_id, checkpoint_json=json.dumps(merged, sort_keys=True)
