@@ -101,7 +101,8 @@ def test_accounts_are_written_before_the_customers_and_the_graph_is_whole(
         spool=spool,
     )
     assert result.status == "SUCCEEDED", result.error
-    steps, rows = [], Counter()
+    steps: list[str] = []
+    rows: Counter[str] = Counter()
     with spool.open("rb") as f:
         while True:
             try:
