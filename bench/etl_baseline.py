@@ -1,11 +1,11 @@
 """The ETL baseline: the loader's batches written again with nothing but the driver.
 
 ``python -m bench.etl_baseline SPOOL`` reads the spool a ``c360 load --spool SPOOL`` run wrote
-(``(step, query, rows)`` pickles, one per batch, in the order the loader handed them to its
-writer) and writes every batch into the graph the server holds now as one ``UNWIND $rows ...
-MERGE`` write transaction, in the same order and as the loader's writer does: up to
-``LOAD_WRITE_TRANSACTIONS`` at once (a session each), batches of one step and query at a time
-(etl/batches.CheckpointedWriter). No reading of extracts, mapping, validation,
+(``(step, query, rows, thread)`` pickles, one per batch, in the order the loader handed them
+to its writer) and writes every batch into the graph the server holds now as one ``UNWIND
+$rows ... MERGE`` write transaction, as the loader's writer does (etl/batches.CheckpointedWriter):
+each batch on the thread the writer gave it (as many threads as the loader had, a session
+each), in order on each, batches of one step and query at a time. No reading of extracts, mapping, validation,
 identity resolution, checkpoints or rejects: the same rows and the same MERGE statements, so
 loader time / baseline time is what our pipeline costs on top of the database's own work.
 Prints one JSON line: seconds, batches, rows, and rows and write seconds per entity.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import pickle
 import sys
-import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,25 +36,12 @@ def _write_batch(tx: ManagedTransaction, query: str, rows: list[dict[str, Any]])
 
 def replay(spool: Path) -> dict:
     settings = get_settings()
-    writers = settings.load_write_transactions
     rows_by_step: Counter[str] = Counter()
     seconds_by_step: dict[str, float] = {}
     batches = 0
-    local = threading.local()
-    sessions: list[Session] = []
-
-    def write(query: str, rows: list[dict[str, Any]]) -> None:
-        if not hasattr(local, "session"):
-            local.session = driver.session(database=settings.neo4j_database)
-            sessions.append(local.session)
-        local.session.execute_write(_write_batch, query, rows)
-
+    threads: dict[int, tuple[ThreadPoolExecutor, Session]] = {}
     started = time.perf_counter()
-    with (
-        create_sync_driver(settings) as driver,
-        ThreadPoolExecutor(writers, thread_name_prefix="baseline") as pool,
-        open(spool, "rb") as f,
-    ):
+    with create_sync_driver(settings) as driver, open(spool, "rb") as f:
         pending: list[Future[None]] = []
         unit: tuple[str, str] | None = None
         unit_started = 0.0
@@ -69,27 +55,37 @@ def replay(spool: Path) -> dict:
                 seconds = time.perf_counter() - unit_started
                 seconds_by_step[entity] = seconds_by_step.get(entity, 0.0) + seconds
 
-        while True:
-            try:
-                step, query, rows = pickle.load(f)  # noqa: S301 (our own loader wrote it)
-            except EOFError:
-                break
-            if (step, query) != unit:
-                finish()
-                unit, unit_started = (step, query), time.perf_counter()
-            while len(pending) > writers:  # bounded memory: the oldest committed first
-                pending.pop(0).result()
-            pending.append(pool.submit(write, query, rows))
-            batches += 1
-            rows_by_step[step.split(":")[0]] += len(rows)
-        finish()
-        for session in sessions:
-            session.close()
+        try:
+            while True:
+                try:
+                    step, query, rows, p = pickle.load(f)  # noqa: S301 (our own loader wrote it)
+                except EOFError:
+                    break
+                if (step, query) != unit:
+                    finish()
+                    unit, unit_started = (step, query), time.perf_counter()
+                if p not in threads:
+                    session = driver.session(database=settings.neo4j_database)
+                    threads[p] = (
+                        ThreadPoolExecutor(1, thread_name_prefix=f"baseline-{p}"),
+                        session,
+                    )
+                pool, session = threads[p]
+                while len(pending) > 2 * len(threads):  # bounded memory: the oldest first
+                    pending.pop(0).result()
+                pending.append(pool.submit(session.execute_write, _write_batch, query, rows))
+                batches += 1
+                rows_by_step[step.split(":")[0]] += len(rows)
+            finish()
+        finally:
+            for pool, session in threads.values():
+                pool.shutdown(cancel_futures=True)
+                session.close()
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
         "batches": batches,
-        "write_transactions": writers,
+        "write_transactions": len(threads),
         "rows": sum(rows_by_step.values()),
         "rows_by_entity": dict(rows_by_step),
         "seconds_by_entity": {k: round(v, 2) for k, v in seconds_by_step.items()},

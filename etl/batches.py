@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import multiprocessing
 import pickle
@@ -45,7 +46,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, Session
+from neo4j.exceptions import TransientError
 
 from core.memory import PeakTogether
 from core.settings import Settings
@@ -57,26 +59,31 @@ from graph.queries import upserts as uq
 
 Row = dict[str, Any]
 
+# rounds of the driver's retries a batch deadlocked with another thread's gets (CheckpointedWriter)
+DEADLOCK_ROUNDS = 3
+
 
 class CheckpointedWriter:
     """The graph's writer of an online load (the module docstring).
 
     ``writers`` transactions at once: each row goes to one of ``writers`` threads by the
     customer it is about (``customer_id``, a referral's ``referrer_id``; else the key of the
-    node it writes, else the first thread), each with a session and a queue of its own. So two
-    transactions never lock the same customer, and the rows of one key are written by one thread
-    in the order they came (the last row wins, as with one transaction): a step's key holds
-    the customer, or names a node that belongs to one (an interaction, a source record; two
-    systems' interactions with one id and different customers would be written by two). A step's rows on thread
-    *p* of *n* are a step of their own in the checkpoint (``step@p/n``), numbered in order and
-    committed in order by that thread; a run resumed with another number of threads finds none
-    of those and writes them all again (which changes nothing). Only batches of the same step
-    and query run at once: a batch of another waits until every batch handed over before it has
-    committed, so a step finds the steps before it in the graph. A delta load's chunks
-    (:meth:`write_chunk`) are written by the first thread alone, as before. Nodes two threads
-    both touch (an employee handling interactions of customers of both, an account two
-    customers hold) may still deadlock two transactions: Neo4j ends one and the driver runs it
-    again (``attempts`` counts them)."""
+    node it writes, else the first thread), each with a session and a queue of its own. So the
+    rows of one key are written by one thread in the order they came (the last row wins, as
+    with one transaction), and two transactions seldom lock the same node: they still may where
+    a row touches a node of another thread's (an account's holders stamped with the run, a
+    referral's referred customer, a household's members, the employee of interactions, a
+    record moving to another customer). Neo4j then makes one wait or, in a cycle, ends one as
+    deadlocked; the driver runs it again (``attempts`` counts the transactions run).
+
+    A step's rows on thread *p* of *n* are a step of their own in the checkpoint
+    (``step@p/n``), numbered and committed in order by that thread; a run resumed with another
+    number of threads finds none of those and writes them all again (which changes nothing).
+    Batches start in the order they were handed over, and a batch of another step or query
+    only once every batch before it has committed. A step must be flushed before the next is
+    added (as the loader does): the rows a step still buffers are handed over at its flush. A
+    delta load's chunks (:meth:`write_chunk`) are written by the first thread alone, as before.
+    """
 
     def __init__(
         self,
@@ -143,10 +150,6 @@ class CheckpointedWriter:
                 self._write(step, p, query, buffered[: self.batch_size])
                 del buffered[: self.batch_size]
 
-    def _sub(self, step: str, p: int) -> str:
-        """The checkpoint's name of thread ``p``'s part of ``step``."""
-        return step if self.writers == 1 else f"{step}@{p}/{self.writers}"
-
     def pending(self, step: str) -> bool:
         """Whether the next chunk of ``step`` (:meth:`write_chunk`) is to be written (not
         covered by the checkpoint)."""
@@ -174,7 +177,7 @@ class CheckpointedWriter:
         self, step: str, p: int, query: str, rows: list[Row], sub: str | None = None
     ) -> None:
         self._raise_failure()
-        sub = sub or self._sub(step, p)
+        sub = sub or _part(step, p, self.writers)
         number = self._next[sub]
         self._next[sub] += 1
         if number < self.done.get(sub, 0):
@@ -182,7 +185,7 @@ class CheckpointedWriter:
             return
         if self.spool is not None and rows:
             t0 = time.perf_counter()
-            pickle.dump((step, query, rows), self.spool, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((step, query, rows, p), self.spool, protocol=pickle.HIGHEST_PROTOCOL)
             self.spool_seconds += time.perf_counter() - t0
         with self._state:
             if rows and (step, query) != self._unit:
@@ -207,7 +210,7 @@ class CheckpointedWriter:
                 failed = self._error is not None
             try:
                 if not failed and batch.rows:
-                    own.execute_write(self._attempt, batch)
+                    self._write_batch(own, batch)
             except BaseException as exc:  # handed to the loader's thread
                 failed = True
                 with self._state:
@@ -225,6 +228,18 @@ class CheckpointedWriter:
                 self._state.notify_all()
             todo.task_done()
         todo.task_done()
+
+    def _write_batch(self, own: Session, batch: _Batch) -> None:
+        """The batch's transaction, run again by the driver after a transient error for up to
+        its retry time (30 s); a deadlock with the other threads' transactions gets
+        :data:`DEADLOCK_ROUNDS` more such rounds before it fails the load."""
+        for round_ in itertools.count(1):
+            try:
+                own.execute_write(self._attempt, batch)
+                return
+            except TransientError as exc:
+                if round_ > DEADLOCK_ROUNDS or "DeadlockDetected" not in (exc.code or ""):
+                    raise
 
     def _attempt(self, tx: ManagedTransaction, batch: _Batch) -> None:
         with self._state:
@@ -244,6 +259,11 @@ class CheckpointedWriter:
             thread.join()
         for own in self._sessions:
             own.close()
+
+
+def _part(step: str, p: int, writers: int) -> str:
+    """The checkpoint's name of thread ``p``'s part of ``step`` (:class:`CheckpointedWriter`)."""
+    return step if writers == 1 else f"{step}@{p}/{writers}"
 
 
 def _route(rows: list[Row], upsert: uq.Upsert | None) -> Callable[[Row], int]:
@@ -411,13 +431,15 @@ class BulkImportWriter:
     is written once, when all is in (a run killed before that starts over: the graph holds
     nothing of it but its ``LoadRun``)."""
 
-    def __init__(self, folder: Path, *, run_id: str, batch_size: int) -> None:
+    def __init__(self, folder: Path, *, run_id: str, batch_size: int, writers: int = 1) -> None:
         self.files = FilesProcess(folder)
         self.written: Written | None = None
         self.run_id = run_id
         self.batch_size = batch_size
+        self.writers = writers
         self.done: dict[str, int] = {}
-        self._rows: dict[str, int] = defaultdict(int)
+        self._rows: dict[str, list[int]] = {}
+        self._routes: dict[str, Callable[[Row], int]] = {}
         self.batches_written = 0
         self.rows_written = 0
         self.batches_skipped = 0
@@ -426,7 +448,13 @@ class BulkImportWriter:
 
     def add(self, step: str, query: str, rows: list[Row], stamp: uq.Upsert | None = None) -> None:
         self.files.add(query, rows, stamp)
-        self._rows[step] += len(rows)
+        counts = self._rows.setdefault(step, [0] * self.writers)
+        if self.writers == 1:
+            counts[0] += len(rows)
+        elif rows:  # (per thread of the online writer, routed as it routes them)
+            route = self._routes.get(step) or self._routes.setdefault(step, _route(rows, stamp))
+            for row in rows:
+                counts[route(row) % self.writers] += 1
 
     def pending(self, step: str) -> bool:
         return True
@@ -436,7 +464,9 @@ class BulkImportWriter:
 
     def flush(self, step: str) -> None:
         # the batches the online writer would have numbered (the checkpoint a resume reads)
-        self.done[step] = -(-self._rows.pop(step, 0) // self.batch_size)
+        for p, n in enumerate(self._rows.pop(step, [])):
+            self.done[_part(step, p, self.writers)] = -(-n // self.batch_size)
+        self._routes.pop(step, None)
 
     def close(self) -> None:
         if self.written is None:  # (not finished: a failed load)

@@ -436,7 +436,12 @@ class Loader:
         self.writer: CheckpointedWriter | BulkImportWriter
         if bulk:
             folder = self.settings.c360_home / "bulk-import" / run_id
-            self.writer = BulkImportWriter(folder, run_id=run_id, batch_size=self.opts.batch_size)
+            self.writer = BulkImportWriter(
+                folder,
+                run_id=run_id,
+                batch_size=self.opts.batch_size,
+                writers=self.settings.load_write_transactions,
+            )
         else:
             self.writer = CheckpointedWriter(
                 self.driver,

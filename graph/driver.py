@@ -67,7 +67,8 @@ def create_async_driver(settings: Settings) -> AsyncDriver:
 
 
 def create_sync_driver(settings: Settings) -> Driver:
-    """For command-line jobs (migrate, load, score), which run in one thread."""
+    """For command-line jobs (migrate, load, score): a session per thread (the load's writer
+    runs several, etl/batches.py)."""
     return GraphDatabase.driver(
         settings.bolt_uri,
         auth=_auth(settings),

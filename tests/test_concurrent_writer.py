@@ -1,24 +1,25 @@
 """The online load's writer runs several write transactions at once (etl/batches.CheckpointedWriter,
 ``LOAD_WRITE_TRANSACTIONS``), each thread the rows of its own customers, on the real server.
 Told as a load relies on it: a step finds every step before it in the graph, even when handed
-over without waiting; the last row of a key wins, as with one transaction; a checkpoint never
-claims a batch that did not commit when a batch fails among others in flight, and a run
-resumed from it ends with the graph of a clean run; a delta load's empty chunks are claimed;
-and the batches of one step do run at the same time (Neo4j lists two of the writer's
-transactions at once)."""
+over before the step before it has committed; a bulk load's checkpoint names the same parts;
+the last row of a key wins, as with one transaction; a checkpoint never claims a batch that
+did not commit when a batch fails among others in flight, and a run resumed from it ends with
+the graph of a clean run; a delta load's empty chunks are claimed; and the batches of one step
+do run at the same time (Neo4j lists two of the writer's transactions at once)."""
 
 from __future__ import annotations
 
 import json
 import threading
 import zlib
+from pathlib import Path
 
 import pytest
 from neo4j import Driver
 from neo4j.exceptions import Neo4jError
 
 from core.settings import Settings
-from etl.batches import CheckpointedWriter
+from etl.batches import BulkImportWriter, CheckpointedWriter
 from tests.conftest import wipe
 
 RUN = "writer-test-run"
@@ -89,11 +90,12 @@ def writer(driver: Driver, settings: Settings, writers: int, done=None, size: in
 
 
 def write(driver: Driver, settings: Settings, rows: list[dict], *, writers: int, done=None):
+    """As the loader writes its steps: each flushed before the next is added."""
     w = writer(driver, settings, writers, done)
     try:
         w.add("things", THINGS, rows)
-        w.add("links", LINKS, links(len(rows)))  # handed over without waiting for "things"
         w.flush("things")
+        w.add("links", LINKS, links(len(rows)))
         w.flush("links")
     finally:
         w.close()
@@ -128,6 +130,48 @@ def test_every_step_finds_the_steps_before_it_whatever_the_number_of_transaction
     # each thread's part of each step, every batch of it
     links_done = {name.replace("things", "links"): n for name, n in expected.items()}
     assert checkpoint(graph, settings) == expected | links_done
+
+
+def test_a_batch_of_the_next_step_waits_for_every_batch_handed_over_before_it(
+    graph: Driver, settings: Settings
+) -> None:
+    """Links handed over while the things' batches are still queued or running, without a flush
+    between: each thread's part of the things is a whole number of batches (so none is left
+    buffered until a flush), and a link batch starts only once all of them committed."""
+    picked: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    for i in range(2000):
+        part = picked[thread_of(key(i), 3)]
+        if len(part) < 8 * SIZE:
+            part.append(i)
+    rows = [{"customer_id": key(i), "value": i} for i in sorted(sum(picked.values(), []))]
+    assert all(len(part) == 8 * SIZE for part in picked.values())
+    keys = [r["customer_id"] for r in rows]
+    link_rows = [
+        {"customer_id": k, "other": keys[(j * 7 + 3) % len(keys)]} for j, k in enumerate(keys)
+    ]
+    w = writer(graph, settings, 3)
+    try:
+        w.add("things", THINGS, rows)
+        w.add("links", LINKS, link_rows)
+        w.flush("links")
+    finally:
+        w.close()
+    assert count(graph, settings, "MATCH (t:WriterThing) RETURN count(t)") == len(rows)
+    assert count(graph, settings, "MATCH ()-[l:WRITER_LINK]->() RETURN count(l)") == len(rows)
+
+
+def test_a_bulk_load_s_checkpoint_names_the_online_writer_s_parts(tmp_path: Path) -> None:
+    """A bulk load killed after its import resumes online (etl/loader.py): its checkpoint must
+    name and count each thread's part as the online writer numbers it."""
+    rows = things(1000)
+    bulk = BulkImportWriter(tmp_path / "files", run_id=RUN, batch_size=SIZE, writers=4)
+    try:
+        bulk.add("things", THINGS, rows[:333])
+        bulk.add("things", THINGS, rows[333:])
+        bulk.flush("things")
+    finally:
+        bulk.files.stop()
+    assert bulk.done == {name: len(bs) for name, bs in batches_of(rows, 4).items()}
 
 
 @pytest.mark.parametrize("writers", [1, 3])

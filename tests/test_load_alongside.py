@@ -106,7 +106,7 @@ def test_accounts_are_written_before_the_customers_and_the_graph_is_whole(
     with spool.open("rb") as f:
         while True:
             try:
-                step, _, batch = pickle.load(f)  # noqa: S301 (the loader's own spool)
+                step, _, batch, _ = pickle.load(f)  # noqa: S301 (the loader's own spool)
             except EOFError:
                 break
             steps.append(step)
