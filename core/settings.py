@@ -83,10 +83,12 @@ class Settings(BaseSettings):
     )
     load_batch_size: int = Field(5000, description="rows per write transaction of `c360 load`")
     load_write_transactions: int = Field(
-        2,
+        1,
         ge=1,
         le=16,
-        description="write transactions `c360 load` runs at once (batches of one step at a time)",
+        description="write transactions `c360 load` runs at once (batches of one step at a time); "
+        "more for a server with cores to spare (on the 2-core machine with the loader beside "
+        "it, 2 gave the same time)",
     )
     load_shrink_tolerance: float = Field(
         0.1,

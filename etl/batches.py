@@ -7,11 +7,12 @@ point, the graph ends as an uninterrupted load leaves it (and a batch written tw
 nothing anyway, every write being a MERGE on keys).
 
 The writes run on background threads, so the graph commits batch *n* while the loader reads,
-maps and validates the next ones. One Neo4j transaction works on one core; once the customers
-are resolved the loader's Python needs about half a core and Neo4j is the bottleneck, so
-``LOAD_WRITE_TRANSACTIONS`` (2) threads write batches of the same step at once, each the rows
-of its own customers (:class:`CheckpointedWriter`). At 100,000 customers, the interactions
-written by one transaction at a time took 1.3-1.4x the time of two, with the same CPU in Neo4j.
+maps and validates the next ones. One Neo4j transaction works on one core: with
+``LOAD_WRITE_TRANSACTIONS`` above 1, as many threads write batches of the same step at once,
+each the rows of its own customers (:class:`CheckpointedWriter`), for a server with cores to
+spare. On the 2-core machine with the loader beside the server, 2 gave the same time as 1 at
+100,000 customers (the interactions alone, replayed: 0.69-0.82x; the whole load: 1.01x, with
+1.21x the CPU in Neo4j; bench/results/2026-12-03-write-transactions.md), so 1 is the default.
 At most ``depth`` batches per thread wait in its queue (bounded memory). One thread of the
 loader at a time hands it batches (etl/loader.py: the customers are written after the steps
 alongside them). ``flush`` waits until a step's batches are committed; a failed write stops
