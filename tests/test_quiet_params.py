@@ -73,7 +73,7 @@ def test_a_jobs_write_and_read_log_no_row_and_neo4j_gets_them_all(
         )  # fmt: skip
         with clean_graph.session(database=db) as s:
             s.execute_write(write_with_checkpoint, "UNWIND $rows AS row CREATE (:QuietProbe2 {k: row.k, seen: row.seen})",
-                            rows, "no-such-run", "{}")  # fmt: skip
+                            rows, "no-such-run", {})  # fmt: skip
     lines = _run_lines(caplog)
     assert len(lines) >= 3, lines  # the driver did write its debug lines
     assert not [line for line in lines if SECRET in line], lines

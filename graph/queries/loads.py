@@ -113,7 +113,8 @@ def write_with_checkpoint(
     both are true. The lock is taken after the batch's own writes."""
     tx.run(query, rows=Rows(rows)).consume()
     tx.run(LOCK_RUN, run_id=run_id).consume()
-    stored = json.loads(tx.run(RUN_CHECKPOINT, run_id=run_id).single(strict=True)[0] or "{}")
+    record = tx.run(RUN_CHECKPOINT, run_id=run_id).single()  # (None: no such run, no checkpoint)
+    stored = json.loads(record[0] if record is not None and record[0] else "{}")
     merged = {s: max(stored.get(s, 0), mine.get(s, 0)) for s in stored.keys() | mine.keys()}
     tx.run(
         SET_CHECKPOINT, run_id=run_id, checkpoint_json=json.dumps(merged, sort_keys=True)
