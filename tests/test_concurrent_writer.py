@@ -89,6 +89,15 @@ def writer(driver: Driver, settings: Settings, writers: int, done=None, size: in
     )
 
 
+def one_step(w: CheckpointedWriter, step: str, query: str, rows: list[dict]) -> None:
+    """One step written and flushed, then the writer closed."""
+    try:
+        w.add(step, query, rows)
+        w.flush(step)
+    finally:
+        w.close()
+
+
 def write(driver: Driver, settings: Settings, rows: list[dict], *, writers: int, done=None):
     """As the loader writes its steps: each flushed before the next is added."""
     w = writer(driver, settings, writers, done)
@@ -178,12 +187,7 @@ def test_a_bulk_load_s_checkpoint_names_the_online_writer_s_parts(tmp_path: Path
 def test_the_last_row_of_a_key_wins(graph: Driver, settings: Settings, writers: int) -> None:
     """Ten keys, each in many batches of a step: the value each ends with is its last row's."""
     rows = [{"customer_id": key(i % 10), "value": i} for i in range(300)]
-    w = writer(graph, settings, writers, size=7)
-    try:
-        w.add("things", THINGS, rows)
-        w.flush("things")
-    finally:
-        w.close()
+    one_step(writer(graph, settings, writers, size=7), "things", THINGS, rows)
     records, _, _ = graph.execute_query(
         "MATCH (t:WriterThing) RETURN t.key AS k, t.value AS v", database_=settings.neo4j_database
     )
@@ -275,12 +279,9 @@ def test_batches_of_one_step_run_at_the_same_time(
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    w = writer(graph, settings, writers, size=1)
     try:
-        w.add("slow", slow, rows)
-        w.flush("slow")
+        one_step(writer(graph, settings, writers, size=1), "slow", slow, rows)
     finally:
-        w.close()
         stop.set()
         watcher.join()
     assert count(graph, settings, "MATCH (t:WriterSlow) RETURN count(t)") == 8
