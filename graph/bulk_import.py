@@ -31,6 +31,7 @@ import numbers
 import os
 import pickle
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -556,9 +557,11 @@ def run_import(
     suggested = _SUGGESTED_HEAP.search(text)
     size = suggested.group(1) if suggested else None
     if code != 0:
-        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+        how = f"was killed by {_signal_name(-code)}" if code < 0 else f"exited with {code}"
         hint = ""
-        if "OutOfMemoryError: Java heap space" in text:
+        if code == -signal.SIGKILL:
+            hint = killed_hint(settings, held_mib=usage.ru_maxrss / 1024)
+        elif "OutOfMemoryError: Java heap space" in text:
             hint = (
                 f"\nthe importer ran out of heap ({settings.bulk_import_heap}): set "
                 "BULK_IMPORT_HEAP higher"
@@ -590,6 +593,40 @@ _MAX_HEAP = re.compile(r"Max heap memory\s*:\s*(\S+)")  # (the importer's summar
 # its warning when the heap looks small for the files: "... Suggested heap size is 1.005GiB"
 _SUGGESTED_HEAP = re.compile(r"Suggested heap size is\s+([0-9.]+\s*[KMGT]?i?B)")
 _STACK_FRAME = re.compile(r"^\s+(at |\.\.\. \d+ more)")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"signal {number}"
+
+
+def killed_hint(settings: Settings, *, held_mib: float) -> str:
+    """What to do about an importer killed by SIGKILL, which it cannot catch or log: unless
+    someone killed it, that is Linux's out-of-memory killer. Says what the importer held at its
+    highest and what the machine has free now."""
+    free = _mem_available_mib()
+    return (
+        "\nnothing in its log says why: a SIGKILL nobody sent is most often the system's "
+        'out-of-memory killer (`dmesg` or `journalctl -k` then shows "Out of memory: Killed '
+        f'process … (java)"). The importer held {held_mib:,.0f} MiB at its highest'
+        + (f"; the machine has {free:,.0f} MiB available now" if free is not None else "")
+        + ". Its memory is its heap (BULK_IMPORT_HEAP, now "
+        f"{settings.bulk_import_heap}) and caches outside it sized to the data: free memory "
+        "on the machine (or lower BULK_IMPORT_HEAP) and run the same command again, which "
+        "resumes the run"
+    )
+
+
+def _mem_available_mib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def import_log(settings: Settings, run_id: str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import re
 import signal
 import subprocess
 import time
@@ -217,7 +218,8 @@ def test_values_are_written_with_the_type_cypher_would_store(value: Any, expecte
 
 def _importer_of(loader: subprocess.Popen[bytes], home: Path, deadline_s: float) -> int:
     """The pid of the importer the loader ``loader`` (of ``C360_HOME`` ``home``) runs, stopped
-    (SIGSTOP) as soon as its log says it imports nodes (waits at most ``deadline_s``)."""
+    (SIGSTOP) as soon as its log says it imports nodes (waits at most ``deadline_s``): it is
+    caught importing, whatever the machine's speed."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         assert loader.poll() is None, f"the load ended first (exit {loader.returncode})"
@@ -445,3 +447,57 @@ def test_what_the_files_cannot_say_goes_to_cypher_after_and_the_node_is_written_
         (iq.UPSERT_REVIEWS, [{"review_id": "R0"}, {"review_id": "R1"}]),
         (iq.UPSERT_REVIEWS, [{"review_id": "R2"}]),
     ]
+
+
+def test_an_importer_killed_by_sigkill_fails_saying_what_usually_sends_it_and_the_same_command_imports(
+    own: Settings, own_driver: Driver, bank: Path, tmp_path: Path
+) -> None:
+    """Only the importer killed (as the kernel's out-of-memory killer does, which leaves nothing
+    in its log): `c360 load` exits 2 naming the signal, the likely sender, the importer's memory
+    and the setting; the server is up again with the graph as it was, and the same command
+    resumes the run through the importer."""
+    db = own.neo4j_database
+    home = tmp_path / "home"
+    _empty(own_driver, own)
+    env = cli_env(own, home) | {
+        "NEO4J_DATA_DIR": str(own.local_data_dir),
+        "BULK_IMPORT_HEAP": own.bulk_import_heap,
+    }
+    command = c360(
+        "load", str(bank), "--bulk-import", "--no-progress", "--rejects-dir", str(tmp_path)
+    )
+    loader = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        importer = _importer_of(loader, home, deadline_s=300)
+        os.kill(importer, signal.SIGKILL)  # (stopped: a SIGKILL ends it all the same)
+        out, err = loader.communicate(timeout=300)
+    finally:
+        loader.kill()
+        loader.wait()
+    said = " ".join(err.decode().split())  # (the terminal's line breaks undone)
+    assert loader.returncode == 2, (out.decode()[-2000:], said[-2000:])
+    assert "killed by signal 9 (SIGKILL)" in said and "out-of-memory killer" in said, said
+    assert re.search(
+        r"The importer held [\d,]+ MiB at its highest; the machine has [\d,]+ MiB", said
+    )
+    assert "BULK_IMPORT_HEAP, now 384m" in said and "Traceback" not in said, said
+    [log] = home.glob("logs/bulk-import-*.log")
+    assert str(log) in said.replace(" ", "") and "IMPORT DONE" not in log.read_text(
+        errors="replace"
+    )
+
+    assert local_server.status(own).running  # (started again after the failed import)
+    bulk_import.reconnect(own_driver, db)
+    labels = own_driver.execute_query(
+        "MATCH (n) RETURN collect(DISTINCT labels(n)) AS l", database_=db
+    ).records[0]["l"]
+    assert labels == [["LoadRun"]]
+
+    again = subprocess.run(command, env=env, capture_output=True, check=False)
+    assert again.returncode in (0, 1), again.stderr.decode()[-2000:]  # (1: the bank's bad rows)
+    assert "IMPORT DONE" in log.read_text(errors="replace")
+    bulk_import.reconnect(own_driver, db)
+    customers = own_driver.execute_query(
+        "MATCH (c:Customer) RETURN count(c) AS n", database_=db
+    ).records[0]["n"]
+    assert customers > 500
