@@ -433,7 +433,9 @@ class Bench:
 
 
 def machine() -> dict:
-    mem = _meminfo_kib("MemTotal")
+    from core.memory import meminfo_kib
+
+    mem = meminfo_kib("MemTotal") or 0
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -443,13 +445,6 @@ def machine() -> dict:
         platform.processor(),
     )
     return {"cores": os.cpu_count(), "memory_gib": round(mem / 1024 / 1024, 1), "cpu": cpu}
-
-
-def _meminfo_kib(field: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def versions() -> dict:

@@ -16,6 +16,19 @@ from collections.abc import Callable
 from functools import cache
 
 
+def meminfo_kib(field: str) -> int | None:
+    """The machine's ``field`` of /proc/meminfo (``MemTotal``, ``MemAvailable``) in KiB, or
+    None when it cannot be read."""
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            for line in fh:
+                if line.startswith(field.encode() + b":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def rss_mib(pid: int | str = "self") -> float:
     """The resident memory of process ``pid`` now, in MiB; 0 when it has ended (or no /proc)."""
     try:

@@ -44,6 +44,7 @@ import pandas as pd
 from neo4j import Driver
 
 from core.keyset import KeySet
+from core.memory import meminfo_kib
 from core.settings import Settings
 from graph import local_server, model
 from graph.queries import upserts as uq
@@ -606,27 +607,17 @@ def killed_hint(settings: Settings, *, held_mib: float) -> str:
     """What to do about an importer killed by SIGKILL, which it cannot catch or log: unless
     someone killed it, that is Linux's out-of-memory killer. Says what the importer held at its
     highest and what the machine has free now."""
-    free = _mem_available_mib()
+    free = meminfo_kib("MemAvailable")
     return (
-        "\nnothing in its log says why: a SIGKILL nobody sent is most often the system's "
+        "\nthe importer cannot log a SIGKILL; one nobody sent is most often the system's "
         'out-of-memory killer (`dmesg` or `journalctl -k` then shows "Out of memory: Killed '
         f'process … (java)"). The importer held {held_mib:,.0f} MiB at its highest'
-        + (f"; the machine has {free:,.0f} MiB available now" if free is not None else "")
+        + (f"; the machine has {free / 1024:,.0f} MiB available now" if free is not None else "")
         + ". Its memory is its heap (BULK_IMPORT_HEAP, now "
         f"{settings.bulk_import_heap}) and caches outside it sized to the data: free memory "
         "on the machine (or lower BULK_IMPORT_HEAP) and run the same command again, which "
         "resumes the run"
     )
-
-
-def _mem_available_mib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def import_log(settings: Settings, run_id: str) -> Path:
