@@ -82,6 +82,13 @@ def typed_dump(driver: Driver, database: str) -> tuple[list, list]:
     return canonical_dump(driver, database, value=_typed)
 
 
+def _labels(driver: Driver, database: str) -> list[list[str]]:
+    """The graph's sets of labels: [["LoadRun"]] when a failed import left it as it was."""
+    return driver.execute_query(
+        "MATCH (n) RETURN collect(DISTINCT labels(n)) AS l", database_=database
+    ).records[0]["l"]
+
+
 def _empty(driver: Driver, s: Settings) -> None:
     wipe(driver, s.neo4j_database)
     migrate.apply(driver, database=s.neo4j_database)
@@ -152,10 +159,7 @@ def test_an_importer_out_of_heap_fails_naming_the_setting_and_keeps_its_log(
     assert str(log) in said and "OutOfMemoryError" in log.read_text(errors="replace")
     assert not list(home.glob("bulk-import/*"))  # (the load's files are gone, the log kept)
     bulk_import.reconnect(own_driver, db)
-    labels = own_driver.execute_query(
-        "MATCH (n) RETURN collect(DISTINCT labels(n)) AS l", database_=db
-    ).records[0]["l"]
-    assert labels == [["LoadRun"]]
+    assert _labels(own_driver, db) == [["LoadRun"]]
 
     again = load(own_driver, small.model_copy(update={"bulk_import_heap": "384m"}), bank,
                  bulk_import=True)  # fmt: skip
@@ -218,8 +222,7 @@ def test_values_are_written_with_the_type_cypher_would_store(value: Any, expecte
 
 def _importer_of(loader: subprocess.Popen[bytes], home: Path, deadline_s: float) -> int:
     """The pid of the importer the loader ``loader`` (of ``C360_HOME`` ``home``) runs, stopped
-    (SIGSTOP) as soon as its log says it imports nodes (waits at most ``deadline_s``): it is
-    caught importing, whatever the machine's speed."""
+    (SIGSTOP) as soon as its log says it imports nodes (waits at most ``deadline_s``)."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         assert loader.poll() is None, f"the load ended first (exit {loader.returncode})"
@@ -284,10 +287,8 @@ def test_an_import_killed_half_way_leaves_the_graph_as_it_was_and_the_same_comma
 
     local_server.start(own, stop_with_pid=server_owner(), download=False)
     bulk_import.reconnect(own_driver, db)
-    labels = own_driver.execute_query(
-        "MATCH (n) RETURN collect(DISTINCT labels(n)) AS l", database_=db
-    ).records[0]["l"]
-    assert labels == [["LoadRun"]]  # the graph as the killed run left it before its import
+    # the graph as the killed run left it before its import
+    assert _labels(own_driver, db) == [["LoadRun"]]
     data = own.local_data_dir / "data"
     assert not list(data.glob(f"*/{local_server.staged_database(own)}"))
 
@@ -488,10 +489,7 @@ def test_an_importer_killed_by_sigkill_fails_saying_what_usually_sends_it_and_th
 
     assert local_server.status(own).running  # (started again after the failed import)
     bulk_import.reconnect(own_driver, db)
-    labels = own_driver.execute_query(
-        "MATCH (n) RETURN collect(DISTINCT labels(n)) AS l", database_=db
-    ).records[0]["l"]
-    assert labels == [["LoadRun"]]
+    assert _labels(own_driver, db) == [["LoadRun"]]
 
     again = subprocess.run(command, env=env, capture_output=True, check=False)
     assert again.returncode in (0, 1), again.stderr.decode()[-2000:]  # (1: the bank's bad rows)
